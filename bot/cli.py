@@ -1,0 +1,197 @@
+"""The `usru` command: index, ask, chat, sources and bot.
+
+Settings and the answering service are built once here and passed down.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+from retrieval.errors import UsruError
+from retrieval.settings import Settings
+
+PROG = "usru"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command-line grammar."""
+    parser = argparse.ArgumentParser(
+        prog=PROG, description="Answer questions about US–Russia relations with verbatim quotes from news articles."
+    )
+    # Accepted before or after the command; SUPPRESS keeps a subcommand from resetting them to None.
+    common = argparse.ArgumentParser(add_help=False)
+    for target, default in ((parser, None), (common, argparse.SUPPRESS)):
+        target.add_argument("--sources", type=Path, default=default,
+                            help="folder of articles (default: $USRU_SOURCES or seeds/)")
+        target.add_argument("--index-dir", type=Path, default=default,
+                            help="index folder (default: $USRU_INDEX_DIR or .usru/)")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    p = sub.add_parser("index", parents=[common], help="bring the index up to date with the sources folder")
+    p.add_argument("--rebuild", action="store_true", help="re-embed everything from scratch")
+    p.add_argument("--wait", action="store_true", help="wait for another running indexer instead of failing")
+    p = sub.add_parser("ask", parents=[common], help="answer one question (or one per stdin line)")
+    p.add_argument("question", nargs="*", help="the question; omit it to read one question per line from stdin")
+    p.add_argument("--json", action="store_true", help="print JSON (JSON Lines when reading stdin)")
+    sub.add_parser("chat", parents=[common], help="ask questions interactively")
+    sub.add_parser("sources", parents=[common], help="list the indexed articles")
+    sub.add_parser("bot", parents=[common], help="run the Telegram bot")
+    return parser
+
+
+def make_settings(args: argparse.Namespace) -> Settings:
+    """Settings from the environment and .env, overridden by command-line flags."""
+    overrides: dict[str, Any] = {}
+    if args.sources is not None:
+        overrides["sources"] = args.sources
+    if args.index_dir is not None:
+        overrides["index_dir"] = args.index_dir
+    try:
+        return Settings(**overrides)
+    except Exception as exc:  # pydantic's ValidationError: a bad value in the environment or .env
+        first = str(exc).splitlines()
+        raise UsruError(f"A setting is invalid: {' '.join(first[1:3]) if len(first) > 2 else exc}.") from exc
+
+
+def _progress_reporter(console: Console) -> tuple[Callable[[str, int, int], None], Callable[[], None]]:
+    """A progress bar on a terminal, nothing when output is piped."""
+    if not console.is_terminal:
+        return (lambda stage, done, total: None), (lambda: None)
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                   console=console, transient=True)
+    tasks: dict[str, Any] = {}
+    labels = {"read": "Reading articles", "embed": "Embedding passages"}
+
+    def report(stage: str, done: int, total: int) -> None:
+        if not tasks:
+            bar.start()
+        if stage not in tasks:
+            tasks[stage] = bar.add_task(labels.get(stage, stage), total=total)
+        bar.update(tasks[stage], completed=done, total=total)
+
+    return report, bar.stop
+
+
+def run_index(settings: Settings, args: argparse.Namespace, out: Console, err: Console) -> int:
+    """`usru index`."""
+    from bot.render import print_summary
+    from retrieval.embedding import load_embedder
+    from retrieval.store import build_index
+
+    report, stop = _progress_reporter(err)
+    try:
+        embedder = load_embedder(settings.embedding_model)
+        summary = build_index(
+            settings.sources, settings.index_dir, embedder, rebuild=args.rebuild, wait=args.wait, progress=report
+        )
+    finally:
+        stop()
+    print_summary(out, summary)
+    return 0
+
+
+def _service(settings: Settings, err: Console) -> Any:
+    from retrieval.service import build_service
+
+    report, stop = _progress_reporter(err)
+    try:
+        return build_service(settings, progress=report)
+    finally:
+        stop()
+
+
+def run_ask(settings: Settings, args: argparse.Namespace, out: Console, err: Console) -> int:
+    """`usru ask`: one question from the arguments, or one per line of stdin."""
+    from bot.render import print_answer
+
+    if args.question:
+        questions = [" ".join(args.question)]
+    elif not sys.stdin.isatty():
+        questions = [line for line in sys.stdin.read().splitlines() if line.strip()]
+        if not questions:
+            raise UsruError("No questions were given: pass one as an argument or one per line on stdin.")
+    else:
+        raise UsruError('Please give a question, e.g. usru ask "Is Russia ready to resume arms control talks?"')
+    service = _service(settings, err)
+    batch = not args.question
+    failures = 0
+    for question in questions:
+        try:
+            answer = service.answer(question)
+        except UsruError as exc:
+            if not batch:
+                raise
+            failures += 1
+            if args.json:
+                print(json.dumps({"question": question, "error": str(exc)}, ensure_ascii=False), flush=True)
+            else:
+                err.print(f"{PROG}: {exc}", markup=False, highlight=False)
+            continue
+        if args.json:
+            print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=None if batch else 2), flush=True)
+        else:
+            print_answer(out, answer)
+            if batch:
+                out.print()
+    return 1 if failures else 0
+
+
+def run_chat(settings: Settings, args: argparse.Namespace, out: Console, err: Console) -> int:
+    """`usru chat`."""
+    from bot.repl import run_chat as chat
+
+    return chat(_service(settings, err), out)
+
+
+def run_sources(settings: Settings, args: argparse.Namespace, out: Console, err: Console) -> int:
+    """`usru sources`."""
+    from bot.render import print_sources
+
+    print_sources(out, _service(settings, err).list_articles())
+    return 0
+
+
+def run_bot(settings: Settings, args: argparse.Namespace, out: Console, err: Console) -> int:
+    """`usru bot`."""
+    from bot.bot_settings import BotSettings
+    from bot.telegram_bot import run_bot as bot_main
+
+    return bot_main(settings, BotSettings())
+
+
+COMMANDS: dict[str, Callable[[Settings, argparse.Namespace, Console, Console], int]] = {
+    "index": run_index,
+    "ask": run_ask,
+    "chat": run_chat,
+    "sources": run_sources,
+    "bot": run_bot,
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the `usru` console script."""
+    args = build_parser().parse_args(argv)
+    out = Console(highlight=False)
+    err = Console(stderr=True, highlight=False)
+    try:
+        settings = make_settings(args)
+        return COMMANDS[args.command](settings, args, out, err)
+    except UsruError as exc:
+        err.print(f"{PROG}: {exc}", markup=False, highlight=False, soft_wrap=True)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

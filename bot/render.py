@@ -1,0 +1,64 @@
+"""Showing answers and article lists in a terminal: colour on a TTY, plain text when piped."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from retrieval.answer import Answer
+from retrieval.extractive import display_quote
+from retrieval.store import ArticleInfo, IndexSummary
+
+
+def print_answer(console: Console, answer: Answer) -> None:
+    """Print an answer: plain text when piped, quotes set off as quotes on a terminal."""
+    if not console.is_terminal:
+        console.print(answer.answer, markup=False, highlight=False, soft_wrap=True)
+        return
+    if answer.status != "answered":
+        console.print(Text(answer.lead, style="yellow"))
+        console.print(Text("Type /sources to see which articles are indexed.", style="dim"))
+        return
+    console.print(Text(answer.lead, style="bold"))
+    same_as = {n: group[0] for group in answer.groups for n in group[1:]}
+    for c in answer.citations:
+        console.print()
+        quote = Text(f"[{c.n}] ", style="bold cyan")
+        quote.append(display_quote(c.quote), style="italic")
+        console.print(quote)
+        who = Text("    — ", style="dim")
+        who.append(c.publisher or c.source, style="green")
+        who.append(f", {c.date or 'undated'}, “{c.title or c.source}”  ({c.source}:{c.start}-{c.end})", style="dim")
+        console.print(who)
+        if c.n in same_as:
+            console.print(Text(f"    (the same point as [{same_as[c.n]}], from another outlet)", style="dim"))
+
+
+def print_sources(console: Console, articles: list[ArticleInfo]) -> None:
+    """Print the indexed articles as a table."""
+    table = Table(title=f"{len(articles)} indexed articles", title_justify="left")
+    for column in ("article", "publisher", "date", "title", "chunks"):
+        table.add_column(column, overflow="fold", justify="right" if column == "chunks" else "left")
+    for a in articles:
+        table.add_row(a.source, a.publisher or "—", a.date or "undated", a.title or "—", str(a.chunks))
+    console.print(table)
+
+
+def print_summary(console: Console, summary: IndexSummary) -> None:
+    """Print what an index run did, and every skipped file with its reason."""
+    console.print(
+        f"Indexed {summary.articles} articles ({summary.chunks} chunks, {summary.sentences} sentences) "
+        f"in {summary.seconds:.1f} s as version {summary.version}: {len(summary.new)} new, "
+        f"{len(summary.changed)} changed, {len(summary.removed)} removed, "
+        f"{summary.embedded_articles} embedded, {summary.reused_articles} reused.",
+        markup=False,
+        highlight=False,
+        soft_wrap=True,
+    )
+    if summary.skipped:
+        console.print(f"Skipped {len(summary.skipped)} files:", markup=False)
+        for source, reason in summary.skipped:
+            console.print(f"  {source}: {reason}", markup=False, highlight=False)
+    else:
+        console.print("Skipped 0 files.")

@@ -1,0 +1,75 @@
+"""What an answer is: the lead, the verified citations, and how long it took."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+Status = Literal["answered", "not_found"]
+
+
+class QuoteMismatchError(AssertionError):
+    """A citation's quote is not the source text at its offsets."""
+
+
+@dataclass(frozen=True)
+class Citation:
+    """One verbatim quote, where it sits in its source file and who published it."""
+
+    n: int
+    source: str
+    title: str | None
+    publisher: str | None
+    date: str | None
+    quote: str
+    start: int
+    end: int
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the JSON form, exactly the documented fields."""
+        return {
+            "n": self.n,
+            "source": self.source,
+            "title": self.title,
+            "publisher": self.publisher,
+            "date": self.date,
+            "quote": self.quote,
+            "start": self.start,
+            "end": self.end,
+        }
+
+
+@dataclass(frozen=True)
+class Answer:
+    """The reply to one question."""
+
+    question: str
+    status: Status
+    lead: str
+    answer: str
+    citations: tuple[Citation, ...]
+    mode: str
+    timings_ms: dict[str, float]
+    # Lists of citation numbers that make the same point (several outlets saying one thing).
+    groups: tuple[tuple[int, ...], ...] = ()
+    # Further supporting quotes that were not shown, for a "more quotes" action.
+    more: tuple[Citation, ...] = field(default=())
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the JSON form printed by `usru ask --json`."""
+        return {
+            "question": self.question,
+            "status": self.status,
+            "answer": self.answer,
+            "citations": [c.to_dict() for c in self.citations],
+            "mode": self.mode,
+            "timings_ms": dict(self.timings_ms),
+        }
+
+
+def verify_citation(citation: Citation, text: str) -> None:
+    """Raise QuoteMismatchError unless the quote is exactly text[start:end]."""
+    if not (0 <= citation.start < citation.end <= len(text)) or text[citation.start : citation.end] != citation.quote:
+        raise QuoteMismatchError(
+            f"quote [{citation.n}] is not verbatim at {citation.source}[{citation.start}:{citation.end}]"
+        )

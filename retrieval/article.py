@@ -1,0 +1,449 @@
+"""Reading an article file: decoding, front matter, page-furniture removal and metadata.
+
+Cleaning never rewrites the text: it picks the spans of the original file that are article
+body, so every later offset still points into the file exactly as it is on disk.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from retrieval.errors import ArticleError
+
+ARTICLE_SUFFIXES = (".txt", ".md")
+MAX_ARTICLE_BYTES = 5_000_000
+
+MONTHS = {
+    m: i + 1
+    for i, m in enumerate(
+        ["january", "february", "march", "april", "may", "june", "july", "august", "september",
+         "october", "november", "december"]
+    )
+}
+MONTHS.update({m[:3]: v for m, v in list(MONTHS.items())})
+MONTHS["sept"] = 9
+_MONTH = r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?"
+
+# Whole lines that are site navigation or widgets, in any outlet's markup.
+_UI_LINE = re.compile(
+    r"^(?:accessibility links|skip to (?:main )?content|breaking news|share(?: this(?: article| story| page)?)?"
+    r"|share on \w+|tweet|e-?mail|print|read more|read next|related(?: articles| stories| news| content)?"
+    r"|advertisement|menu|search|subscribe(?: now)?|sign in|log ?in|comments?|continue(?: reading)?|back to top"
+    r"|once|monthly|annual(?:ly)?|yearly|remind me later\.?|not ready to support today\??|pa(?:y|i)ments? methods?"
+    r"|listen(?: to this article)?|watch|follow us(?: on .*)?|more (?:stories|news|from .*)|most (?:read|popular)"
+    r"|top stories|latest news|trending|image|photo|video|loading\.*|close|previous|next|home|\d+x\d+ image"
+    r"|(?:\d+ )?comments?|copy link|link copied|facebook|twitter|telegram|whatsapp|linkedin|vk|reddit)$",
+    re.IGNORECASE,
+)
+# Size/font pickers ("XS SM MD LG") and similar one-token widgets.
+_PICKER_LINE = re.compile(r"^(?:XXS|XS|S|SM|M|MD|L|LG|XL|XXL|A\+?|A-)$")
+_BULLET = re.compile(r"^[\s•·▪●◦*\-–—]+")
+_HTML_RESIDUE = re.compile(r"^(?:(?:p|div|span|li|br|strong|em)\s*/?>\s*)+", re.IGNORECASE)
+_BREADCRUMB_SEP = re.compile(r"\s+(?:/|»|›|>|\|)\s+")
+_BYLINE = re.compile(r"^(?:by|written by|reporting by)\s+[\w.'’-]+(?:\s+[\w.'’-]+){0,5}$", re.IGNORECASE)
+_COPYRIGHT = re.compile(r"^(?:copyright\b|©|\(c\)\s)|all rights reserved", re.IGNORECASE)
+_URL_LINE = re.compile(r"^(?:https?://|www\.)\S+$", re.IGNORECASE)
+# Appeals for money, newsletters and consent: furniture whenever the line is short.
+_APPEAL = re.compile(
+    r"\b(?:newsletters?|subscribe|subscribers?|subscription|donat(?:e|ion|ions|ing)|support us|support our"
+    r"|your support|privacy policy|cookies?|sign up|unsubscribe|contribution|paywall|terms of use"
+    r"|in your (?:mailbox|inbox))\b",
+    re.IGNORECASE,
+)
+_SHORT_APPEAL = re.compile(r"^(?:support|donate to|subscribe to|become a (?:member|patron))\b", re.IGNORECASE)
+# Lines that open a footer: everything after them is furniture too.
+_FOOTER_START = re.compile(
+    r"^(?:sign up for\b.*|a message from\b.*|dear (?:readers?|friends|subscribers)\b.*"
+    r"|(?:some )?(?:material|reporting) for this (?:report|story|article)\b.*"
+    r"|.*\bcontributed to this (?:report|story)\.?|share this (?:article|story|page)|related (?:articles|stories|news)"
+    r"|read more|more (?:stories|news) from\b.*|©.*|copyright\b.*)$",
+    re.IGNORECASE,
+)
+_PHOTO_WORDS = re.compile(
+    r"\b(?:file photo|photo:|pictured|poses for a (?:picture|photo)|photograph(?:ed)? by|getty images"
+    r"|image:|\((?:AFP|AP|Reuters|EPA|TASS|Sputnik|Getty)(?: Photo)?\)|/\s*(?:AFP|Reuters|AP|EPA)\b)",
+    re.IGNORECASE,
+)
+_ENDS_WITH_DATE = re.compile(rf"(?:,\s*|\s+){_MONTH}\s+\d{{1,2}},\s+\d{{4}}\.?$")
+_SENTENCE_END = re.compile(r"[.!?…][\"'”’»)]*$")
+_WORD = re.compile(r"[^\W_]+(?:[-'’.][^\W_]+)*")
+# "China News Service, Moscow, June 15th." or "MOSCOW, June 15 (Reuters) -" at the start of the body.
+_DATELINE = re.compile(
+    rf"^(?P<who>[A-Z][\w.&'’ -]{{1,60}}?),\s+(?P<city>[A-Z][\w .'’-]{{1,40}}?),\s+(?P<date>{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?"
+    rf"(?:,?\s+(?P<year>\d{{4}}))?)\s*(?:\.|\s[-–—]|:)\s*"
+)
+_CITY_DATELINE = re.compile(
+    rf"^(?P<city>[A-Z][A-Z .'’-]{{2,40}}),\s+(?P<date>{_MONTH}\s+\d{{1,2}}(?:,?\s+(?P<year>\d{{4}}))?)"
+    r"\s*(?:\((?P<who>[\w .&]+)\))?\s*[-–—:]\s*"
+)
+_PUBLISHED = re.compile(r"^(?:published|posted|updated|date)\s*(?:on|at)?\s*:?\s*(?P<rest>.+)$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Span:
+    """A half-open character range [start, end) of the article text."""
+
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Article:
+    """One decoded article with its metadata and the spans of its body paragraphs."""
+
+    source: str
+    text: str
+    title: str | None
+    publisher: str | None
+    date: str | None
+    url: str | None
+    content_hash: str
+    paragraphs: tuple[Span, ...]
+    dropped: tuple[tuple[str, str], ...] = field(default=())  # (kind, line) pairs removed as furniture
+
+
+def decode_bytes(data: bytes) -> str:
+    """Decode an article's bytes, detecting the encoding when it is not UTF-8."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError as exc:
+            raise ArticleError("the file claims UTF-16 but does not decode as it") from exc
+    if b"\x00" in data[:8192]:
+        raise ArticleError("binary file (contains NUL bytes)")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(data).best()
+    if best is None:
+        raise ArticleError("not a text file in any encoding we can detect")
+    return str(best)
+
+
+def read_article(path: Path, source: str | None = None) -> Article:
+    """Read and clean one article file; raise ArticleError with a reason if it can't be used."""
+    try:
+        size = path.stat().st_size
+        if size > MAX_ARTICLE_BYTES:
+            raise ArticleError(f"file is larger than {MAX_ARTICLE_BYTES // 1_000_000} MB")
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ArticleError(f"cannot read the file ({exc.strerror or exc})") from exc
+    return parse_article(decode_bytes(data), source or path.name)
+
+
+def parse_article(text: str, source: str) -> Article:
+    """Split a decoded article into metadata and body spans."""
+    if not text.strip():
+        raise ArticleError("the file is empty")
+    front, body_start = _read_front_matter(text)
+    lines = _split_lines(text, body_start)
+    page = _classify(text, lines)
+    if not page.paragraphs:
+        raise ArticleError("no article text found (only headings or page furniture)")
+    title = _as_str(front.get("title")) or page.title
+    publisher = _as_str(front.get("publisher")) or _infer_publisher(page)
+    date = _normalise_date(front.get("date")) if "date" in front else page.date
+    return Article(
+        source=source,
+        text=text,
+        title=title,
+        publisher=publisher,
+        date=date,
+        url=_as_str(front.get("url")),
+        content_hash=hashlib.sha256(text.encode("utf-8")).hexdigest(),
+        paragraphs=tuple(page.paragraphs),
+        dropped=tuple(page.dropped),
+    )
+
+
+def _as_str(value: object) -> str | None:
+    if value is None:
+        return None
+    s = str(value).strip()
+    return s or None
+
+
+def _read_front_matter(text: str) -> tuple[dict[str, object], int]:
+    m = re.match(r"\A\ufeff?---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|\Z)", text, re.DOTALL)
+    if not m:
+        return {}, 0
+    import yaml
+
+    try:
+        data = yaml.safe_load(m.group(1))
+    except yaml.YAMLError as exc:
+        raise ArticleError("its YAML front matter does not parse") from exc
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ArticleError("its YAML front matter is not a mapping of fields")
+    return {str(k).lower(): v for k, v in data.items()}, m.end()
+
+
+def _normalise_date(value: object) -> str | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    parsed = parse_date(str(value))
+    if parsed is None:
+        raise ArticleError(f"its front-matter date {str(value)!r} is not a date (use YYYY-MM-DD)")
+    return parsed
+
+
+def parse_date(s: str) -> str | None:
+    """Parse a stated date into YYYY-MM-DD or YYYY-MM; None unless day/month and year are all stated."""
+    s = s.strip()
+    m = re.search(r"\b(\d{4})-(\d{2})(?:-(\d{2}))?\b", s)
+    if m:
+        return _iso(int(m.group(1)), int(m.group(2)), int(m.group(3)) if m.group(3) else None)
+    m = re.search(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+({_MONTH})\s*,?\s+(\d{{4}})\b", s, re.IGNORECASE)
+    if m:
+        return _iso(int(m.group(3)), MONTHS[_month_key(m.group(2))], int(m.group(1)))
+    m = re.search(rf"\b({_MONTH})\s+(\d{{1,2}})(?:st|nd|rd|th)?\s*,?\s+(\d{{4}})\b", s, re.IGNORECASE)
+    if m:
+        return _iso(int(m.group(3)), MONTHS[_month_key(m.group(1))], int(m.group(2)))
+    m = re.search(rf"^\s*({_MONTH})\s+(\d{{4}})\s*$", s, re.IGNORECASE)
+    if m:
+        return _iso(int(m.group(2)), MONTHS[_month_key(m.group(1))], None)
+    return None
+
+
+def _month_key(name: str) -> str:
+    key = name.lower().rstrip(".")
+    return key if key in MONTHS else key[:3]
+
+
+def _iso(year: int, month: int, day: int | None) -> str | None:
+    try:
+        if day is None:
+            dt.date(year, month, 1)
+            return f"{year:04d}-{month:02d}"
+        return dt.date(year, month, day).isoformat()
+    except ValueError:
+        return None
+
+
+@dataclass
+class _Line:
+    start: int
+    end: int  # content span after trimming whitespace, bullets and HTML residue
+    raw: str  # the trimmed text
+    kind: str = "text"  # text | blank | ui | picker | breadcrumb | byline | copyright | url | appeal |
+    #                     dateline | caption | title | footer | repeat | label
+
+
+@dataclass
+class _Page:
+    paragraphs: list[Span]
+    title: str | None
+    date: str | None
+    publisher_votes: Counter[str]
+    dropped: list[tuple[str, str]]
+
+
+def _split_lines(text: str, offset: int) -> list[_Line]:
+    lines = []
+    for m in re.finditer(r"[^\r\n]*(?:\r\n|\r|\n|$)", text[offset:]):
+        if m.start() == m.end():
+            break
+        start, end = offset + m.start(), offset + m.end()
+        raw = text[start:end].rstrip("\r\n")
+        stripped = raw.strip()
+        if not stripped:
+            lines.append(_Line(start, start, "", "blank"))
+            continue
+        lead = len(raw) - len(raw.lstrip())
+        s = start + lead
+        content = raw.lstrip()
+        # Bullets and leaked tag names ("p > ") are markup, not words of the article.
+        for pattern in (_BULLET, _HTML_RESIDUE):
+            bm = pattern.match(content)
+            if bm:
+                s += bm.end()
+                content = content[bm.end() :]
+        content = content.rstrip()
+        lines.append(_Line(s, s + len(content), content, "text" if content else "blank"))
+    return lines
+
+
+def _words(s: str) -> list[str]:
+    return _WORD.findall(s)
+
+
+def _norm(s: str) -> str:
+    return " ".join(w.lower() for w in _words(s))
+
+
+def _is_body(line: _Line) -> bool:
+    return len(_words(line.raw)) >= 12 and bool(_SENTENCE_END.search(line.raw))
+
+
+def _classify(text: str, lines: list[_Line]) -> _Page:
+    votes: Counter[str] = Counter()
+    date: str | None = None
+    title: str | None = None
+    content = [ln for ln in lines if ln.kind != "blank"]
+    seen: Counter[str] = Counter(_norm(ln.raw) for ln in content)
+
+    for ln in content:
+        raw = ln.raw
+        words = _words(raw)
+        if _UI_LINE.match(raw.strip(" .:!")):
+            ln.kind = "ui"
+        elif _PICKER_LINE.match(raw):
+            ln.kind = "picker"
+        elif _URL_LINE.match(raw):
+            ln.kind = "url"
+        elif _COPYRIGHT.search(raw) and len(words) <= 15:
+            ln.kind = "copyright"
+            who = re.sub(r"(?i)copyright|©|\(c\)|all rights reserved\.?|\b\d{4}(?:\s*[-–]\s*\d{4})?\b", " ", raw)
+            who = who.strip(" .,-–")
+            if who:
+                votes[who] += 3
+        elif _BYLINE.match(raw):
+            ln.kind = "byline"
+        elif len(_BREADCRUMB_SEP.findall(raw)) >= 2 or (
+            len(_BREADCRUMB_SEP.findall(raw)) == 1 and len(words) <= 6 and not _SENTENCE_END.search(raw)
+        ):
+            ln.kind = "breadcrumb"
+        elif (_APPEAL.search(raw) and len(words) <= 25) or (_SHORT_APPEAL.match(raw) and len(words) <= 8):
+            ln.kind = "appeal"
+        elif len(words) <= 12 and (d := _standalone_date(raw)) is not None:
+            ln.kind = "dateline"
+            date = date or d[0]
+            if d[1]:
+                votes[d[1]] += 2
+
+    # The header is everything before the first body paragraph: title, captions, datelines.
+    first_body = None
+    for i, ln in enumerate(content):
+        if ln.kind != "text":
+            continue
+        caption = _PHOTO_WORDS.search(ln.raw) or seen[_norm(ln.raw)] > 1 or _ENDS_WITH_DATE.search(ln.raw)
+        if first_body is None and caption and title is not None:
+            ln.kind = "caption"
+            continue
+        if first_body is None and _is_body(ln):
+            first_body = i
+            break
+        if first_body is None and title is None and 2 <= len(_words(ln.raw)) <= 30 and not ln.raw.endswith("."):
+            ln.kind = "title"
+            title = ln.raw
+    # A breadcrumb that ends in the headline carries the title when no heading line did.
+    for ln in content:
+        if ln.kind == "breadcrumb":
+            parts = [p.strip() for p in _BREADCRUMB_SEP.split(ln.raw)]
+            if title is None and len(_words(parts[-1])) >= 4:
+                title = parts[-1]
+            if "." in parts[0] and len(_words(parts[0])) <= 3:
+                votes[parts[0]] += 1
+    title_norm = _norm(title) if title else None
+
+    # Footers start at a strong marker once the body has begun; everything after is furniture.
+    body_seen = 0
+    cut = False
+    for ln in content:
+        if cut:
+            if ln.kind in ("text", "title"):
+                ln.kind = "footer"
+            continue
+        if ln.kind == "text" and _is_body(ln):
+            body_seen += 1
+        if body_seen >= 2 and _FOOTER_START.match(ln.raw):
+            if ln.kind == "text":
+                ln.kind = "footer"
+            cut = True
+
+    for i, ln in enumerate(content):
+        if ln.kind != "text":
+            continue
+        if title_norm and _norm(ln.raw) == title_norm:
+            ln.kind = "repeat"
+        elif ln.raw.endswith(":") and i + 1 < len(content) and content[i + 1].kind in ("url", "ui", "footer"):
+            ln.kind = "label"
+
+    # Publisher: patterns that name the outlet in its own furniture.
+    full = "\n".join(ln.raw for ln in content)
+    for pattern, weight in (
+        (r"[Ss]tories with the ([A-Z][\w.&' -]{1,40}?) byline", 3),
+        (r"(?m)^A [Mm]essage from ([A-Z][\w.&' -]{1,40}?):", 3),
+        (r"(?m)^Support ([A-Z][\w.&' -]{1,40}?)!", 2),
+        (r"By supporting ([A-Z][\w.&' -]{1,40}?),", 2),
+        (r"(?m)^([A-Z][\w.&' -]{1,40}?)[’']s website\b", 2),
+        (r"(?m)^Follow ([A-Z][\w.&' -]{1,40}?) on\b", 1),
+    ):
+        for m in re.finditer(pattern, full):
+            votes[m.group(1).strip()] += weight
+
+    paragraphs: list[Span] = []
+    for i, ln in enumerate(content):
+        if ln.kind != "text":
+            continue
+        start = ln.start
+        m = _DATELINE.match(ln.raw) if (first_body is None or i <= first_body + 1) else None
+        cm = _CITY_DATELINE.match(ln.raw) if (first_body is None or i <= first_body + 1) else None
+        if m and len(_words(m.group("who"))) <= 5:
+            votes[m.group("who").strip()] += 3
+            if m.group("year") and date is None:
+                date = parse_date(m.group("date"))
+            start += m.end()
+        elif cm:
+            if cm.group("who"):
+                votes[cm.group("who").strip()] += 1
+            if cm.group("year") and date is None:
+                date = parse_date(cm.group("date"))
+            start += cm.end()
+        if start < ln.end and _words(text[start : ln.end]):
+            paragraphs.append(Span(start, ln.end))
+    # Hard-wrapped paragraphs: consecutive text lines without a blank between them belong together.
+    merged: list[Span] = []
+    for span in paragraphs:
+        if merged and not text[merged[-1].end : span.start].count("\n") > 1 and _only_newline_between(
+            text, merged[-1].end, span.start
+        ):
+            merged[-1] = Span(merged[-1].start, span.end)
+        else:
+            merged.append(span)
+    dropped = [(ln.kind, ln.raw) for ln in content if ln.kind != "text"]
+    return _Page(merged, title, date, votes, dropped)
+
+
+def _only_newline_between(text: str, a: int, b: int) -> bool:
+    gap = text[a:b]
+    return gap.strip() == "" and gap.count("\n") == 1 and not text[a - 1 : a] in ".!?:\"”"
+
+
+def _standalone_date(raw: str) -> tuple[str, str | None] | None:
+    """A header line that states the publication date, and the outlet named beside it if any."""
+    m = _PUBLISHED.match(raw)
+    candidate = m.group("rest") if m else raw
+    parsed = parse_date(candidate)
+    if parsed is None:
+        return None
+    rest = re.sub(rf"(?i)\b\d{{1,2}}(?:st|nd|rd|th)?\s+{_MONTH}\s*,?\s+\d{{4}}|{_MONTH}\s+\d{{1,2}},?\s+\d{{4}}"
+                  r"|\d{4}-\d{2}(?:-\d{2})?|\[?\d{1,2}:\d{2}(?::\d{2})?\]?(?:\s*(?:am|pm|gmt|utc|msk))?", " ", candidate)
+    rest = rest.strip(" -–—|,•·")
+    # What is left beside the date must be an outlet's name, not a sentence.
+    who = rest if rest and len(_words(rest)) <= 4 and not _SENTENCE_END.search(rest) else None
+    if rest and who is None and len(_words(rest)) > 4:
+        return None
+    return parsed, who
+
+
+def _infer_publisher(page: _Page) -> str | None:
+    if not page.publisher_votes:
+        return None
+    best, _ = max(page.publisher_votes.items(), key=lambda kv: (kv[1], -len(kv[0])))
+    return best

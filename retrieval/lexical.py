@@ -1,0 +1,155 @@
+"""Word-level search: a tokenizer and a BM25 index kept as postings arrays (no pickle on disk)."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+STOPWORDS = frozenset(
+    """a about above after again against all also am an and any are aren't as at be because been before being
+    below between both but by can could did didn't do does doesn't doing don't down during each few for from
+    further had has have having he her here hers herself him himself his how i if in into is isn't it it's its
+    itself just let's me more most my myself no nor not of off on once only or other ought our ours ourselves
+    out over own same she should so some such than that that's the their theirs them themselves then there
+    these they this those through to too under until up very was we were what when where which while who whom
+    why will with would you your yours yourself yourselves said says say tell told according did does do
+    any anything ever much many whether""".split()
+)
+_TOKEN = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
+# Common spelling variants across outlets, so a question's wording still meets the article's.
+_CANONICAL = {"us": "usa", "u.s": "usa", "america": "usa", "american": "usa", "americans": "usa",
+              "russian": "russia", "russians": "russia", "russia's": "russia"}
+
+
+def stem(word: str) -> str:
+    """A light suffix stripper: plural and possessive forms meet their singular."""
+    if word.endswith(("'s", "’s")):
+        word = word[:-2]
+    if len(word) > 4 and word.endswith("ies"):
+        return word[:-3] + "y"
+    if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        return word[:-1]
+    return word
+
+
+def tokenize(text: str) -> list[str]:
+    """Lower-case content words, stemmed, stopwords removed."""
+    text = re.sub(r"\b([A-Za-z])\.([A-Za-z])\.", r"\1\2", text)  # U.S. -> US
+    out = []
+    for raw in _TOKEN.findall(text.lower()):
+        if raw in STOPWORDS:
+            continue
+        word = _CANONICAL.get(raw, raw)
+        out.append(stem(word))
+    return out
+
+
+class Bm25:
+    """Okapi BM25 over documents given as token lists."""
+
+    k1 = 1.2
+    b = 0.75
+
+    def __init__(
+        self,
+        vocab: dict[str, int],
+        offsets: npt.NDArray[np.int64],
+        doc_ids: npt.NDArray[np.int32],
+        tfs: npt.NDArray[np.float32],
+        doc_lens: npt.NDArray[np.float32],
+    ) -> None:
+        self.vocab = vocab
+        self.offsets = offsets
+        self.doc_ids = doc_ids
+        self.tfs = tfs
+        self.doc_lens = doc_lens
+        self.n_docs = len(doc_lens)
+        self.avg_len = float(doc_lens.mean()) if self.n_docs else 1.0
+
+    @classmethod
+    def build(cls, docs: list[list[str]]) -> Bm25:
+        """Index documents (each a token list); document i gets id i."""
+        postings: dict[str, list[tuple[int, int]]] = {}
+        for i, tokens in enumerate(docs):
+            for term, tf in Counter(tokens).items():
+                postings.setdefault(term, []).append((i, tf))
+        vocab = {term: n for n, term in enumerate(sorted(postings))}
+        offsets = np.zeros(len(vocab) + 1, dtype=np.int64)
+        ids: list[int] = []
+        tfs: list[int] = []
+        for term in sorted(postings):
+            for doc, tf in postings[term]:
+                ids.append(doc)
+                tfs.append(tf)
+            offsets[vocab[term] + 1] = len(ids)
+        return cls(
+            vocab,
+            offsets,
+            np.asarray(ids, dtype=np.int32),
+            np.asarray(tfs, dtype=np.float32),
+            np.asarray([len(d) for d in docs], dtype=np.float32),
+        )
+
+    def doc_freq(self, term: str) -> int:
+        """How many documents contain the term."""
+        t = self.vocab.get(term)
+        return 0 if t is None else int(self.offsets[t + 1] - self.offsets[t])
+
+    def idf(self, term: str) -> float:
+        """Inverse document frequency, never negative."""
+        df = self.doc_freq(term)
+        return math.log(1.0 + (self.n_docs - df + 0.5) / (df + 0.5))
+
+    def scores(self, tokens: list[str]) -> npt.NDArray[np.float32]:
+        """BM25 score of every document for the query tokens."""
+        out = np.zeros(self.n_docs, dtype=np.float32)
+        for term in set(tokens):
+            t = self.vocab.get(term)
+            if t is None:
+                continue
+            lo, hi = int(self.offsets[t]), int(self.offsets[t + 1])
+            docs = self.doc_ids[lo:hi]
+            tf = self.tfs[lo:hi]
+            norm = tf + self.k1 * (1.0 - self.b + self.b * self.doc_lens[docs] / self.avg_len)
+            out[docs] += self.idf(term) * tf * (self.k1 + 1.0) / norm
+        return out
+
+    def save(self, folder: Path) -> list[Path]:
+        """Write the index as .npy arrays and a JSON vocabulary; return the files written."""
+        files = []
+        for name, arr in (
+            ("bm25_offsets.npy", self.offsets),
+            ("bm25_doc_ids.npy", self.doc_ids),
+            ("bm25_tfs.npy", self.tfs),
+            ("bm25_doc_lens.npy", self.doc_lens),
+        ):
+            path = folder / name
+            with path.open("wb") as fh:
+                np.save(fh, arr, allow_pickle=False)
+            files.append(path)
+        path = folder / "bm25_vocab.json"
+        path.write_text(json.dumps(self.vocab, ensure_ascii=False), encoding="utf-8")
+        files.append(path)
+        return files
+
+    @classmethod
+    def load(cls, folder: Path) -> Bm25:
+        """Read an index written by save()."""
+
+        def arr(name: str) -> npt.NDArray[np.generic]:
+            return np.load(folder / name, allow_pickle=False)
+
+        vocab = json.loads((folder / "bm25_vocab.json").read_text(encoding="utf-8"))
+        return cls(
+            vocab,
+            arr("bm25_offsets.npy").astype(np.int64, copy=False),
+            arr("bm25_doc_ids.npy").astype(np.int32, copy=False),
+            arr("bm25_tfs.npy").astype(np.float32, copy=False),
+            arr("bm25_doc_lens.npy").astype(np.float32, copy=False),
+        )

@@ -1,0 +1,100 @@
+"""Hybrid search: dense vectors (FAISS) fused with BM25, as a LangChain retriever."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+from langchain_core.callbacks import CallbackManagerForRetrieverRun
+from langchain_core.documents import Document
+from langchain_core.retrievers import BaseRetriever
+from pydantic import ConfigDict
+
+from retrieval.chunking import chunk_text
+from retrieval.chunking import Chunk as _Chunk
+from retrieval.chunking import Sentence as _Sentence
+from retrieval.embedding import Embedder
+from retrieval.lexical import tokenize
+from retrieval.store import Index
+
+RRF_K = 60
+CANDIDATES = 30
+
+
+@dataclass(frozen=True)
+class ChunkHit:
+    """One retrieved chunk with its scores."""
+
+    chunk_id: int
+    fused: float
+    dense: float
+    lexical: float
+
+
+def search_chunks(index: Index, embedder: Embedder, question: str, k: int) -> list[ChunkHit]:
+    """The k chunks that best match the question by reciprocal-rank fusion of dense and BM25 ranks."""
+    n = len(index.chunks)
+    if n == 0:
+        return []
+    depth = min(n, max(CANDIDATES, k))
+    qvec = embedder.embed_query(question).reshape(1, -1)
+    dense_scores, dense_ids = index.faiss.search(qvec, depth)
+    dense = {int(i): float(s) for i, s in zip(dense_ids[0], dense_scores[0], strict=True) if i >= 0}
+    lexical_all = index.bm25.scores(tokenize(question))
+    top_lex = np.argpartition(-lexical_all, depth - 1)[:depth] if depth < n else np.arange(n)
+    top_lex = top_lex[np.argsort(-lexical_all[top_lex], kind="stable")]
+    fused: dict[int, float] = {}
+    for rank, cid in enumerate(dense):
+        fused[cid] = fused.get(cid, 0.0) + 1.0 / (RRF_K + rank + 1)
+    for rank, cid in enumerate(int(c) for c in top_lex if lexical_all[c] > 0):
+        fused[cid] = fused.get(cid, 0.0) + 1.0 / (RRF_K + rank + 1)
+    best = sorted(fused.items(), key=lambda kv: -kv[1])[:k]
+    hits = []
+    for cid, score in best:
+        d = dense.get(cid)
+        if d is None:
+            d = float(index.faiss.reconstruct(cid) @ qvec[0])
+        hits.append(ChunkHit(cid, score, d, float(lexical_all[cid])))
+    return hits
+
+
+def chunk_document(index: Index, hit: ChunkHit) -> Document:
+    """A retrieved chunk as a LangChain Document carrying its article's metadata and offsets."""
+    aid, start, end, lo, hi = (int(x) for x in index.chunks[hit.chunk_id])
+    article = index.article(aid)
+    sentences = tuple(
+        _Sentence(int(s[1]), int(s[2]), bool(s[3])) for s in index.sentences[lo:hi]
+    )
+    return Document(
+        page_content=chunk_text(article.text, _Chunk(start, end, sentences)),
+        metadata={
+            "source": article.source,
+            "title": article.title,
+            "publisher": article.publisher,
+            "date": article.date,
+            "chunk_id": hit.chunk_id,
+            "start": start,
+            "end": end,
+            "score": hit.fused,
+            "dense": hit.dense,
+            "lexical": hit.lexical,
+            "index_version": index.version,
+        },
+    )
+
+
+class HybridRetriever(BaseRetriever):
+    """Retrieves article chunks by dense and lexical similarity together."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    get_index: Callable[[], Index]
+    embedder: Embedder
+    k: int = 8
+
+    def _get_relevant_documents(
+        self, query: str, *, run_manager: CallbackManagerForRetrieverRun
+    ) -> list[Document]:
+        index = self.get_index()
+        return [chunk_document(index, hit) for hit in search_chunks(index, self.embedder, query, self.k)]

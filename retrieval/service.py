@@ -1,0 +1,141 @@
+"""The answering service: built once per entry point, shared by every front end."""
+
+from __future__ import annotations
+
+import re
+import threading
+from typing import Any, NamedTuple
+
+from langchain_core.runnables import Runnable
+
+from retrieval.answer import Answer
+from retrieval.embedding import Embedder, load_embedder
+from retrieval.errors import IndexError_, QuestionError
+from retrieval.extractive import MIN_RELEVANCE, build_extractive_chain
+from retrieval.settings import Settings
+from retrieval.store import (
+    ArticleInfo,
+    Index,
+    IndexStats,
+    IndexSummary,
+    Progress,
+    build_index,
+    current_version,
+    load_index,
+)
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+
+
+def clean_question(question: str, max_chars: int) -> str:
+    """The question with control characters and extra whitespace removed; raises QuestionError."""
+    text = " ".join(_CONTROL.sub(" ", question).split())
+    if not text:
+        raise QuestionError("Please ask a question: the text was empty.")
+    if len(text) > max_chars:
+        raise QuestionError(
+            f"The question is too long ({len(text)} characters; the limit is {max_chars}); please shorten it."
+        )
+    if not re.search(r"[^\W_]", text):
+        raise QuestionError("Please ask a question in words: the text had no letters or digits.")
+    return text
+
+
+class Passage(NamedTuple):
+    """A cited quote with the text around it."""
+
+    before: str
+    quote: str
+    after: str
+
+
+class AnsweringService:
+    """Answers questions from the live index version, picking up newer versions between questions."""
+
+    def __init__(self, settings: Settings, embedder: Embedder, index: Index) -> None:
+        self.settings = settings
+        self.embedder = embedder
+        self._index = index
+        self._lock = threading.Lock()
+        self._chain: Runnable[dict[str, Any], Answer] = build_extractive_chain(embedder)
+
+    @property
+    def index(self) -> Index:
+        """The index version now in use, switching to a newer complete one if it appeared."""
+        live = self._index
+        try:
+            newest = current_version(self.settings.index_dir)
+        except IndexError_:
+            return live
+        if newest is None or newest == live.version:
+            return live
+        with self._lock:
+            if self._index.version != newest:
+                try:
+                    self._index = load_index(self.settings.index_dir)
+                except IndexError_:
+                    # Keep answering from the version we have rather than fail mid-conversation.
+                    return self._index
+            return self._index
+
+    def answer(self, question: str) -> Answer:
+        """Answer one question with verified quotes, or say the articles don't cover it."""
+        text = clean_question(question, self.settings.max_question_chars)
+        min_relevance = self.settings.min_relevance if self.settings.min_relevance is not None else MIN_RELEVANCE
+        return self._chain.invoke(
+            {
+                "question": text,
+                "index": self.index,
+                "max_quotes": self.settings.max_quotes,
+                "min_relevance": min_relevance,
+            }
+        )
+
+    def list_articles(self) -> list[ArticleInfo]:
+        """The indexed articles."""
+        return self.index.list_articles()
+
+    def stats(self) -> IndexStats:
+        """What the live index holds."""
+        return self.index.stats()
+
+    def reindex(self, *, rebuild: bool = False, wait: bool = False, progress: Progress | None = None) -> IndexSummary:
+        """Bring the index up to date with the sources folder and switch to it."""
+        summary = build_index(
+            self.settings.sources, self.settings.index_dir, self.embedder, rebuild=rebuild, wait=wait,
+            progress=progress,
+        )
+        _ = self.index
+        return summary
+
+    def passage_in_context(self, source: str, start: int, end: int, radius: int = 300) -> Passage:
+        """A quote with up to `radius` characters either side, cut at sentence or word boundaries."""
+        article = self.index.article_by_source(source)
+        if article is None or not (0 <= start < end <= len(article.text)):
+            raise IndexError_(f"The article {source!r} is no longer in the index.")
+        text = article.text
+        lo = max(0, start - radius)
+        hi = min(len(text), end + radius)
+        before = text[lo:start]
+        after = text[end:hi]
+        if lo > 0:
+            cut = max(before.find(". ") + 2 if ". " in before else 0, before.find("\n") + 1)
+            before = before[cut:] if cut else before[before.find(" ") + 1 :]
+        if hi < len(text):
+            cut = max(after.rfind(". ") + 1, after.rfind("\n"))
+            after = after[:cut] if cut > 0 else after[: after.rfind(" ")]
+        return Passage(before, text[start:end], after)
+
+
+def build_service(settings: Settings, progress: Progress | None = None) -> AnsweringService:
+    """Load the embedder and the index (building it first if there is none)."""
+    embedder = load_embedder(settings.embedding_model)
+    if current_version(settings.index_dir) is None:
+        build_index(settings.sources, settings.index_dir, embedder, progress=progress)
+    index = load_index(settings.index_dir)
+    if index.manifest.get("embedding_model") != embedder.name:
+        raise IndexError_(
+            f"The index at {settings.index_dir} was built with {index.manifest.get('embedding_model')!r}, "
+            f"not {embedder.name!r}; rebuild it with `usru index --rebuild`."
+        )
+    return AnsweringService(settings, embedder, index)
