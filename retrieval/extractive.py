@@ -7,8 +7,9 @@ so the reader gets a few sentences instead of whole chunks.
 
 from __future__ import annotations
 
+import re
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from langchain_core.documents import Document
@@ -27,18 +28,22 @@ W_LEXICAL = 0.35
 W_CONTEXT = 0.25
 # A question is answered only when the best sentence scores at least this; calibrated on
 # tests/eval/questions.yaml (see bench/calibrate.py), settable as USRU_MIN_RELEVANCE.
-MIN_RELEVANCE = 0.55
+MIN_RELEVANCE = 0.57
 # Further quotes must come this close to the best one.
 MARGIN = 0.20
 SAME_POINT = 0.72  # cosine between two outlets' sentences that make one point
 DUPLICATE = 0.92
-MAX_PER_ARTICLE = 2
+MAX_PER_ARTICLE = 3
+# Share of the words of a sentence's neighbours that count towards its own coverage.
+WINDOW_SHARE = 0.6
+# Taken off every score when the question names something no article mentions.
+UNKNOWN_NAME_PENALTY = 0.15
 MORE_QUOTES = 6
 
 
 @dataclass(frozen=True)
 class Candidate:
-    """A quotable sentence and how well it answers the question."""
+    """A quotable span (one sentence, or two when the second leans on the first) and its score."""
 
     sentence_id: int
     article_id: int
@@ -50,6 +55,25 @@ class Candidate:
     score: float
 
 
+# A sentence opening with one of these leans on the sentence before it for its meaning.
+_ANAPHORA = re.compile(
+    r"^[\"'“‘]?(?:This|That|These|Those|It|He|She|They|His|Her|Their|Its|Such|Both|The latter"
+    r"|The (?:[A-Z]?[\w-]+ ){0,2}(?:leader|president|premier|minister|envoy|ambassador|official|diplomat"
+    r"|spokes\w+|invitation|statement|remarks?|move|letter|decision|comments?))\b"
+)
+_PROPER = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-z]{2,}(?:[-’'][A-Z]?[a-z]+)*\b")
+
+
+def unknown_names(index: Index, question: str) -> list[str]:
+    """Capitalised names in the question (not its first word) that no indexed chunk mentions."""
+    names = []
+    for m in _PROPER.finditer(question.strip()):
+        terms = tokenize(m.group(0))
+        if terms and all(index.bm25.doc_freq(t) == 0 for t in terms):
+            names.append(m.group(0))
+    return names
+
+
 def score_sentences(index: Index, embedder: Embedder, question: str, docs: list[Document]) -> list[Candidate]:
     """Score every quotable sentence of the retrieved chunks, best first."""
     if not docs:
@@ -58,23 +82,45 @@ def score_sentences(index: Index, embedder: Embedder, question: str, docs: list[
     q_terms = set(tokenize(question))
     weights = {t: index.bm25.idf(t) for t in q_terms}
     total = sum(weights.values()) or 1.0
+    penalty = UNKNOWN_NAME_PENALTY if unknown_names(index, question) else 0.0
     ids: list[int] = []
     context: list[float] = []
     for doc in docs:
         _, _, _, lo, hi = (int(x) for x in index.chunks[doc.metadata["chunk_id"]])
         for sid in range(lo, hi):
-            if index.sentences[sid, 3]:
+            if index.sentences[sid, 3] and sid not in ids:
                 ids.append(sid)
                 context.append(float(doc.metadata["dense"]))
     if not ids:
         return []
     dense = index.sentence_vecs[ids] @ qvec
+    words_of: dict[int, set[str]] = {}
+
+    def words(sid: int, aid: int) -> set[str]:
+        if sid not in words_of:
+            row = index.sentences[sid] if 0 <= sid < len(index.sentences) else None
+            words_of[sid] = (
+                set(tokenize(index.article(aid).text[int(row[1]) : int(row[2])]))
+                if row is not None and int(row[0]) == aid
+                else set()
+            )
+        return words_of[sid]
+
+    def coverage(terms: set[str]) -> float:
+        return sum(w for t, w in weights.items() if t in terms) / total
+
     out = []
     for sid, d, ctx in zip(ids, dense, context, strict=True):
         aid, start, end, _ = (int(x) for x in index.sentences[sid])
-        words = set(tokenize(index.article(aid).text[start:end]))
-        lexical = sum(w for t, w in weights.items() if t in words) / total
-        score = float(d) + W_LEXICAL * lexical + W_CONTEXT * ctx
+        own = words(sid, aid)
+        window = own | words(sid - 1, aid) | words(sid + 1, aid)
+        lexical = max(coverage(own), WINDOW_SHARE * coverage(window))
+        text = index.article(aid).text
+        if _ANAPHORA.match(text[start:end]) and sid > 0 and int(index.sentences[sid - 1, 0]) == aid:
+            # Quote the referent too, and let its words count as this sentence's own.
+            start = int(index.sentences[sid - 1, 1])
+            lexical = max(lexical, coverage(own | words(sid - 1, aid)))
+        score = float(d) + W_LEXICAL * lexical + W_CONTEXT * ctx - penalty
         out.append(Candidate(sid, aid, start, end, float(d), lexical, ctx, score))
     out.sort(key=lambda c: -c.score)
     return out
@@ -92,8 +138,17 @@ def select_quotes(
     per_article: dict[int, int] = {}
     seen_text: set[str] = set()
     for c in candidates:
-        if c.score < floor:
+        if c.score < max(min_relevance, floor - MARGIN):
             break
+        overlapping = [o for o in chosen + more if o.article_id == c.article_id and o.start < c.end and c.start < o.end]
+        if overlapping:
+            # A sentence that leans on a chosen one extends that quote instead of standing alone.
+            o = overlapping[0]
+            if o in chosen and len(overlapping) == 1 and c.start <= o.start < c.end and c.end > o.end:
+                chosen[chosen.index(o)] = replace(o, start=min(o.start, c.start), end=c.end)
+            continue
+        if c.score < floor:
+            continue
         text = " ".join(index.article(c.article_id).text[c.start : c.end].lower().split())
         vec = index.sentence_vecs[c.sentence_id]
         if text in seen_text or any(
@@ -106,7 +161,24 @@ def select_quotes(
             per_article[c.article_id] = per_article.get(c.article_id, 0) + 1
         elif len(more) < MORE_QUOTES:
             more.append(c)
-    return _group_same_points(index, chosen), more
+    return _group_same_points(index, _merge_adjacent(index, chosen)), more
+
+
+def _merge_adjacent(index: Index, chosen: list[Candidate]) -> list[Candidate]:
+    """Join quotes of one article separated only by whitespace: they read as one passage."""
+    merged: list[Candidate] = []
+    for c in chosen:
+        text = index.article(c.article_id).text
+        for i, o in enumerate(merged):
+            if o.article_id != c.article_id:
+                continue
+            lo, hi = (o, c) if o.end <= c.start else (c, o)
+            if lo.end <= hi.start and not text[lo.end : hi.start].strip():
+                merged[i] = replace(o, start=lo.start, end=hi.end)
+                break
+        else:
+            merged.append(c)
+    return merged
 
 
 def _group_same_points(index: Index, chosen: list[Candidate]) -> list[Candidate]:
@@ -165,9 +237,11 @@ def make_citation(index: Index, n: int, c: Candidate) -> Citation:
 
 
 def display_quote(quote: str) -> str:
-    """The quote on one line, in quotation marks unless it already opens with one."""
+    """The quote on one line, in quotation marks unless it already opens or closes with one."""
     flat = " ".join(quote.split())
-    return flat if flat[:1] in "\"“‘«'" else f"“{flat}”"
+    opening = "" if flat[:1] in "\"“‘«'" else "“"
+    closing = "" if flat[-1:] in "\"”’»'" else "”"
+    return f"{opening}{flat}{closing}"
 
 
 def join_names(names: list[str]) -> str:
