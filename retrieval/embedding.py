@@ -50,6 +50,10 @@ class _QueryCache:
                 self._items.move_to_end(text)
             return vec
 
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
     def put(self, text: str, vec: Vectors) -> None:
         with self._lock:
             self._items[text] = vec
@@ -106,6 +110,10 @@ class SentenceTransformerEmbedder:
                 texts, batch_size=32, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False
             )
         return np.ascontiguousarray(vecs, dtype=np.float32)
+
+    def clear_cache(self) -> None:
+        """Forget cached question vectors (benchmarks time the model, not the cache)."""
+        self._cache.clear()
 
     def embed_query(self, text: str) -> Vectors:
         """Embed one question (cached)."""

@@ -14,7 +14,9 @@ HASHING_MODEL = "hashing"
 class Settings(BaseSettings):
     """Where the articles and the index live, and how questions are answered."""
 
-    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", env_ignore_empty=True
+    )
 
     sources: Path = Field(default=Path("seeds"), validation_alias=AliasChoices("USRU_SOURCES", "sources"))
     index_dir: Path = Field(

@@ -1,0 +1,206 @@
+"""`make bench`: answer quality, warm latency and cold start, beside the LangChain tutorial pipeline.
+
+Results go to bench/results/latest.json and bench/results/latest.md (also printed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from bench.evaluation import ROOT, TutorialPipeline, ask_usru, load_questions, score_peer, score_usru
+
+RESULTS = ROOT / "bench" / "results"
+COLD_QUESTION = "Is Russia ready to resume arms control talks?"
+
+
+def percentile(values: list[float], q: float) -> float:
+    """The q-th percentile (0..100) by linear interpolation."""
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    pos = (len(ordered) - 1) * q / 100
+    lo = int(pos)
+    hi = min(lo + 1, len(ordered) - 1)
+    return ordered[lo] + (ordered[hi] - ordered[lo]) * (pos - lo)
+
+
+def machine() -> dict[str, Any]:
+    """Where the figures were taken."""
+    cpu = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    import faiss
+    import langchain_core
+    import sentence_transformers
+    import torch
+
+    return {
+        "cores": os.cpu_count(),
+        "cpu": cpu,
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "sentence_transformers": sentence_transformers.__version__,
+        "faiss": faiss.__version__,
+        "langchain_core": langchain_core.__version__,
+    }
+
+
+def run_cmd_seconds(args: list[str], env: dict[str, str]) -> float:
+    """Wall time of one process run."""
+    t0 = time.perf_counter()
+    subprocess.run(args, cwd=ROOT, env=env, check=True, capture_output=True)
+    return time.perf_counter() - t0
+
+
+def cold_start(index_dir: Path, sources: Path, repeats: int) -> dict[str, float]:
+    """`usru ask` as a new process, and the parts it is made of."""
+    env = {**os.environ, "USRU_INDEX_DIR": str(index_dir), "USRU_SOURCES": str(sources)}
+    py = sys.executable
+    parts = {
+        "python_start": [py, "-c", "pass"],
+        "import_cli": [py, "-c", "import bot.cli"],
+        "import_service": [py, "-c", "import retrieval.service"],
+        "import_sentence_transformers": [py, "-c", "import sentence_transformers"],
+        "load_index": [py, "-c", f"from retrieval.store import load_index; load_index(__import__('pathlib').Path({str(index_dir)!r}))"],
+        "import_and_load_model": [py, "-c", "from retrieval.embedding import load_embedder; load_embedder('')"],
+        "usru_ask": [py, "-m", "bot.cli", "ask", COLD_QUESTION],
+    }
+    out = {}
+    for name, args in parts.items():
+        out[name] = statistics.median(run_cmd_seconds(args, env) for _ in range(repeats))
+    return out
+
+
+def warm_latency(sources: Path, index_dir: Path, questions: list[str], rounds: int) -> dict[str, Any]:
+    """Paired, interleaved timings: usru's whole answer vs the peer's similarity_search alone."""
+    from retrieval.service import build_service
+    from retrieval.settings import Settings
+
+    service = build_service(Settings(sources=sources, index_dir=index_dir))
+    peer = TutorialPipeline(sources, service.embedder)
+    usru_ms: list[float] = []
+    peer_ms: list[float] = []
+    ratios: list[float] = []
+    for q in questions:  # warm caches and code paths once
+        service.answer(q)
+        peer.similarity_search(q)
+    clear = getattr(service.embedder, "clear_cache", lambda: None)
+    for r in range(rounds):
+        for i, q in enumerate(questions):
+            order = (0, 1) if (i + r) % 2 == 0 else (1, 0)
+            t: dict[int, float] = {}
+            for which in order:
+                clear()  # time the model, not the question-vector cache
+                t0 = time.perf_counter()
+                if which == 0:
+                    service.answer(q)
+                else:
+                    peer.similarity_search(q)
+                t[which] = (time.perf_counter() - t0) * 1000
+            usru_ms.append(t[0])
+            peer_ms.append(t[1])
+            ratios.append(t[0] / t[1])
+    return {
+        "samples": len(usru_ms),
+        "usru_p50_ms": round(percentile(usru_ms, 50), 2),
+        "usru_p95_ms": round(percentile(usru_ms, 95), 2),
+        "peer_search_p50_ms": round(percentile(peer_ms, 50), 2),
+        "peer_search_p95_ms": round(percentile(peer_ms, 95), 2),
+        "ratio_p50": round(percentile(ratios, 50), 3),
+    }
+
+
+def render_markdown(result: dict[str, Any]) -> str:
+    """The results as the README's tables."""
+    u, p = result["quality"]["usru"], result["quality"]["peer"]
+    w, c = result["warm"], result["cold_s"]
+    lines = [
+        f"# usru benchmark ({result['date']}, {result['machine']['cores']} cores, {result['machine']['cpu']})",
+        "",
+        "## Quality on tests/eval/questions.yaml",
+        "",
+        "| | usru | LangChain tutorial (1000/200, k=4) |",
+        "|---|---|---|",
+        f"| answerable cited with expected phrase | {u['hits']}/{u['answerable']} ({u['hit_rate']:.1%}) "
+        f"| {p['hits']}/{p['answerable']} ({p['hit_rate']:.1%}) |",
+        f"| unanswerable refused | {u['refused_unanswerable']}/{u['unanswerable']} "
+        f"| {p['refused_unanswerable']}/{p['unanswerable']} |",
+        f"| answerable refused | {len(u['refused_answerable'])} | {len(p['refused_answerable'])} |",
+        f"| quotes verbatim at offsets | {u['verbatim_rate']:.1%} of {u['quotes']} | {p['verbatim_rate']:.1%} |",
+        f"| median quoted characters shown | {u['median_quoted_chars']:.0f} | {p['median_quoted_chars']:.0f} |",
+        "",
+        "## Warm latency (paired, interleaved)",
+        "",
+        "| | p50 ms | p95 ms |",
+        "|---|---|---|",
+        f"| usru whole answer | {w['usru_p50_ms']} | {w['usru_p95_ms']} |",
+        f"| peer similarity_search only | {w['peer_search_p50_ms']} | {w['peer_search_p95_ms']} |",
+        f"| median ratio usru/peer per question | {w['ratio_p50']} | |",
+        "",
+        f"## Cold start (median of {result['cold_repeats']} runs, seconds)",
+        "",
+        "| part | s |",
+        "|---|---|",
+        *[f"| {k} | {v:.2f} |" for k, v in c.items()],
+        "",
+        "Aims: warm p50 ≤ 20 ms; cold `usru ask` is its own goal (benchmarks issue).",
+        f"Reproduce: `make bench` ({'--quick' if result['quick'] else 'full'} run).",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run every benchmark and write the results."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="fewer repeats, for CI smoke runs")
+    args = parser.parse_args(argv)
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    questions = load_questions()
+    with tempfile.TemporaryDirectory() as tmp:
+        sources = Path(tmp) / "seeds"
+        shutil.copytree(ROOT / "seeds", sources)
+        index_dir = Path(tmp) / "index"
+        env = {"USRU_SOURCES": str(sources), "USRU_INDEX_DIR": str(index_dir)}
+        answers = ask_usru([q["question"] for q in questions], env=env)
+        usru = score_usru(questions, answers, sources)
+        warm = warm_latency(sources, index_dir, [q["question"] for q in questions], 1 if args.quick else 5)
+        from retrieval.embedding import load_embedder
+
+        peer = score_peer(questions, TutorialPipeline(sources, load_embedder("")))
+        repeats = 1 if args.quick else 3
+        cold = cold_start(index_dir, sources, repeats)
+    result = {
+        "date": time.strftime("%Y-%m-%d %H:%M"),
+        "quick": args.quick,
+        "machine": machine(),
+        "quality": {"usru": usru.as_dict(), "peer": peer.as_dict()},
+        "warm": warm,
+        "cold_s": {k: round(v, 3) for k, v in cold.items()},
+        "cold_repeats": repeats,
+    }
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "latest.json").write_text(json.dumps(result, indent=2), encoding="utf-8")
+    md = render_markdown(result)
+    (RESULTS / "latest.md").write_text(md, encoding="utf-8")
+    print(md)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
