@@ -81,7 +81,9 @@ def _matches(question: dict[str, Any], source: str, text: str) -> bool:
     return source in question["expect_sources"] and any(p.lower() in low for p in question["expect_phrases"])
 
 
-def ask_usru(questions: list[str], env: dict[str, str] | None = None, timeout: float = 900) -> list[dict[str, Any]]:
+def ask_usru(
+    questions: list[str], env: dict[str, str] | None = None, timeout: float = 900
+) -> list[dict[str, Any]]:
     """Run `usru ask --json` once over all questions (one per stdin line) and parse its JSON Lines."""
     proc = subprocess.run(
         [sys.executable, "-m", "bot.cli", "ask", "--json"],
@@ -114,8 +116,13 @@ def score_usru(questions: list[dict[str, Any]], answers: list[dict[str, Any]], s
             scores.quotes += 1
             scores.verbatim += texts[c["source"]][c["start"] : c["end"]] == c["quote"]
             shown += len(c["quote"])
-        _tally(scores, q, a["status"] == "not_found",
-               any(_matches(q, c["source"], c["quote"]) for c in a["citations"]), shown)
+        _tally(
+            scores,
+            q,
+            a["status"] == "not_found",
+            any(_matches(q, c["source"], c["quote"]) for c in a["citations"]),
+            shown,
+        )
     return scores
 
 

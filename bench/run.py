@@ -77,8 +77,16 @@ def cold_start(index_dir: Path, sources: Path, repeats: int) -> dict[str, float]
         "import_cli": [py, "-c", "import bot.cli"],
         "import_service": [py, "-c", "import retrieval.service"],
         "import_sentence_transformers": [py, "-c", "import sentence_transformers"],
-        "load_index": [py, "-c", f"from retrieval.store import load_index; load_index(__import__('pathlib').Path({str(index_dir)!r}))"],
-        "import_and_load_model": [py, "-c", "from retrieval.embedding import load_embedder; load_embedder('')"],
+        "load_index": [
+            py,
+            "-c",
+            f"from retrieval.store import load_index; load_index(__import__('pathlib').Path({str(index_dir)!r}))",
+        ],
+        "import_and_load_model": [
+            py,
+            "-c",
+            "from retrieval.embedding import load_embedder; load_embedder('')",
+        ],
         "usru_ask": [py, "-m", "bot.cli", "ask", COLD_QUESTION],
     }
     out = {}

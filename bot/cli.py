@@ -23,21 +23,32 @@ PROG = "usru"
 def build_parser() -> argparse.ArgumentParser:
     """The command-line grammar."""
     parser = argparse.ArgumentParser(
-        prog=PROG, description="Answer questions about US–Russia relations with verbatim quotes from news articles."
+        prog=PROG,
+        description="Answer questions about US–Russia relations with verbatim quotes from news articles.",
     )
     # Accepted before or after the command; SUPPRESS keeps a subcommand from resetting them to None.
     common = argparse.ArgumentParser(add_help=False)
     for target, default in ((parser, None), (common, argparse.SUPPRESS)):
-        target.add_argument("--sources", type=Path, default=default,
-                            help="folder of articles (default: $USRU_SOURCES or seeds/)")
-        target.add_argument("--index-dir", type=Path, default=default,
-                            help="index folder (default: $USRU_INDEX_DIR or .usru/)")
+        target.add_argument(
+            "--sources",
+            type=Path,
+            default=default,
+            help="folder of articles (default: $USRU_SOURCES or seeds/)",
+        )
+        target.add_argument(
+            "--index-dir",
+            type=Path,
+            default=default,
+            help="index folder (default: $USRU_INDEX_DIR or .usru/)",
+        )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     p = sub.add_parser("index", parents=[common], help="bring the index up to date with the sources folder")
     p.add_argument("--rebuild", action="store_true", help="re-embed everything from scratch")
     p.add_argument("--wait", action="store_true", help="wait for another running indexer instead of failing")
     p = sub.add_parser("ask", parents=[common], help="answer one question (or one per stdin line)")
-    p.add_argument("question", nargs="*", help="the question; omit it to read one question per line from stdin")
+    p.add_argument(
+        "question", nargs="*", help="the question; omit it to read one question per line from stdin"
+    )
     p.add_argument("--json", action="store_true", help="print JSON (JSON Lines when reading stdin)")
     sub.add_parser("chat", parents=[common], help="ask questions interactively")
     sub.add_parser("sources", parents=[common], help="list the indexed articles")
@@ -65,8 +76,14 @@ def _progress_reporter(console: Console) -> tuple[Callable[[str, int, int], None
         return (lambda stage, done, total: None), (lambda: None)
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                   console=console, transient=True)
+    bar = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    )
     tasks: dict[str, Any] = {}
     labels = {"read": "Reading articles", "embed": "Embedding passages"}
 
@@ -90,7 +107,12 @@ def run_index(settings: Settings, args: argparse.Namespace, out: Console, err: C
     try:
         embedder = load_embedder(settings.embedding_model)
         summary = build_index(
-            settings.sources, settings.index_dir, embedder, rebuild=args.rebuild, wait=args.wait, progress=report
+            settings.sources,
+            settings.index_dir,
+            embedder,
+            rebuild=args.rebuild,
+            wait=args.wait,
+            progress=report,
         )
     finally:
         stop()
@@ -119,7 +141,9 @@ def run_ask(settings: Settings, args: argparse.Namespace, out: Console, err: Con
         if not questions:
             raise UsruError("No questions were given: pass one as an argument or one per line on stdin.")
     else:
-        raise UsruError('Please give a question, e.g. usru ask "Is Russia ready to resume arms control talks?"')
+        raise UsruError(
+            'Please give a question, e.g. usru ask "Is Russia ready to resume arms control talks?"'
+        )
     service = _service(settings, err)
     batch = not args.question
     failures = 0

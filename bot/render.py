@@ -29,7 +29,9 @@ def print_answer(console: Console, answer: Answer) -> None:
         console.print(quote)
         who = Text("    — ", style="dim")
         who.append(c.publisher or c.source, style="green")
-        who.append(f", {c.date or 'undated'}, “{c.title or c.source}”  ({c.source}:{c.start}-{c.end})", style="dim")
+        who.append(
+            f", {c.date or 'undated'}, “{c.title or c.source}”  ({c.source}:{c.start}-{c.end})", style="dim"
+        )
         console.print(who)
         if c.n in same_as:
             console.print(Text(f"    (the same point as [{same_as[c.n]}], from another outlet)", style="dim"))

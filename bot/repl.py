@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from pathlib import Path
 from typing import TextIO
@@ -24,10 +25,8 @@ def _enable_history() -> None:
         import readline
     except ImportError:  # not on every platform; history is a nicety
         return
-    try:
+    with contextlib.suppress(OSError):  # no history yet
         readline.read_history_file(HISTORY)
-    except OSError:
-        pass
     readline.set_history_length(1000)
     import atexit
 
@@ -35,10 +34,8 @@ def _enable_history() -> None:
 
 
 def _save_history(readline: object) -> None:
-    try:
+    with contextlib.suppress(OSError):  # a read-only home must not spoil the exit
         readline.write_history_file(HISTORY)  # type: ignore[attr-defined]
-    except OSError:
-        pass
 
 
 def run_chat(service: AnsweringService, console: Console, stdin: TextIO | None = None) -> int:

@@ -69,7 +69,10 @@ class Answer:
 
 def verify_citation(citation: Citation, text: str) -> None:
     """Raise QuoteMismatchError unless the quote is exactly text[start:end]."""
-    if not (0 <= citation.start < citation.end <= len(text)) or text[citation.start : citation.end] != citation.quote:
+    if (
+        not (0 <= citation.start < citation.end <= len(text))
+        or text[citation.start : citation.end] != citation.quote
+    ):
         raise QuoteMismatchError(
             f"quote [{citation.n}] is not verbatim at {citation.source}[{citation.start}:{citation.end}]"
         )

@@ -21,8 +21,20 @@ MAX_ARTICLE_BYTES = 5_000_000
 MONTHS = {
     m: i + 1
     for i, m in enumerate(
-        ["january", "february", "march", "april", "may", "june", "july", "august", "september",
-         "october", "november", "december"]
+        [
+            "january",
+            "february",
+            "march",
+            "april",
+            "may",
+            "june",
+            "july",
+            "august",
+            "september",
+            "october",
+            "november",
+            "december",
+        ]
     )
 }
 MONTHS.update({m[:3]: v for m, v in list(MONTHS.items())})
@@ -81,7 +93,9 @@ _CITY_DATELINE = re.compile(
     rf"^(?P<city>[A-Z][A-Z .'’-]{{2,40}}),\s+(?P<date>{_MONTH}\s+\d{{1,2}}(?:,?\s+(?P<year>\d{{4}}))?)"
     r"\s*(?:\((?P<who>[\w .&]+)\))?\s*[-–—:]\s*"
 )
-_PUBLISHED = re.compile(r"^(?:published|posted|updated|date)\s*(?:on|at)?\s*:?\s*(?P<rest>.+)$", re.IGNORECASE)
+_PUBLISHED = re.compile(
+    r"^(?:published|posted|updated|date)\s*(?:on|at)?\s*:?\s*(?P<rest>.+)$", re.IGNORECASE
+)
 
 
 @dataclass(frozen=True)
@@ -308,7 +322,9 @@ def _classify(text: str, lines: list[_Line]) -> _Page:
             ln.kind = "url"
         elif _COPYRIGHT.search(raw) and len(words) <= 15:
             ln.kind = "copyright"
-            who = re.sub(r"(?i)copyright|©|\(c\)|all rights reserved\.?|\b\d{4}(?:\s*[-–]\s*\d{4})?\b", " ", raw)
+            who = re.sub(
+                r"(?i)copyright|©|\(c\)|all rights reserved\.?|\b\d{4}(?:\s*[-–]\s*\d{4})?\b", " ", raw
+            )
             who = who.strip(" .,-–")
             if who:
                 votes[who] += 3
@@ -338,7 +354,12 @@ def _classify(text: str, lines: list[_Line]) -> _Page:
         if first_body is None and _is_body(ln):
             first_body = i
             break
-        if first_body is None and title is None and 2 <= len(_words(ln.raw)) <= 30 and not ln.raw.endswith("."):
+        if (
+            first_body is None
+            and title is None
+            and 2 <= len(_words(ln.raw)) <= 30
+            and not ln.raw.endswith(".")
+        ):
             ln.kind = "title"
             title = ln.raw
     # A breadcrumb that ends in the headline carries the title when no heading line did.
@@ -392,13 +413,14 @@ def _classify(text: str, lines: list[_Line]) -> _Page:
         if ln.kind != "text":
             continue
         start = ln.start
-        m = _DATELINE.match(ln.raw) if (first_body is None or i <= first_body + 1) else None
-        cm = _CITY_DATELINE.match(ln.raw) if (first_body is None or i <= first_body + 1) else None
-        if m and len(_words(m.group("who"))) <= 5:
-            votes[m.group("who").strip()] += 3
-            if m.group("year") and date is None:
-                date = parse_date(m.group("date"))
-            start += m.end()
+        near_top = first_body is None or i <= first_body + 1
+        dm = _DATELINE.match(ln.raw) if near_top else None
+        cm = _CITY_DATELINE.match(ln.raw) if near_top else None
+        if dm and len(_words(dm.group("who"))) <= 5:
+            votes[dm.group("who").strip()] += 3
+            if dm.group("year") and date is None:
+                date = parse_date(dm.group("date"))
+            start += dm.end()
         elif cm:
             if cm.group("who"):
                 votes[cm.group("who").strip()] += 1
@@ -410,8 +432,10 @@ def _classify(text: str, lines: list[_Line]) -> _Page:
     # Hard-wrapped paragraphs: consecutive text lines without a blank between them belong together.
     merged: list[Span] = []
     for span in paragraphs:
-        if merged and not text[merged[-1].end : span.start].count("\n") > 1 and _only_newline_between(
-            text, merged[-1].end, span.start
+        if (
+            merged
+            and not text[merged[-1].end : span.start].count("\n") > 1
+            and _only_newline_between(text, merged[-1].end, span.start)
         ):
             merged[-1] = Span(merged[-1].start, span.end)
         else:
@@ -422,7 +446,7 @@ def _classify(text: str, lines: list[_Line]) -> _Page:
 
 def _only_newline_between(text: str, a: int, b: int) -> bool:
     gap = text[a:b]
-    return gap.strip() == "" and gap.count("\n") == 1 and not text[a - 1 : a] in ".!?:\"”"
+    return gap.strip() == "" and gap.count("\n") == 1 and text[a - 1 : a] not in '.!?:"”'
 
 
 def _standalone_date(raw: str) -> tuple[str, str | None] | None:
@@ -432,8 +456,12 @@ def _standalone_date(raw: str) -> tuple[str, str | None] | None:
     parsed = parse_date(candidate)
     if parsed is None:
         return None
-    rest = re.sub(rf"(?i)\b\d{{1,2}}(?:st|nd|rd|th)?\s+{_MONTH}\s*,?\s+\d{{4}}|{_MONTH}\s+\d{{1,2}},?\s+\d{{4}}"
-                  r"|\d{4}-\d{2}(?:-\d{2})?|\[?\d{1,2}:\d{2}(?::\d{2})?\]?(?:\s*(?:am|pm|gmt|utc|msk))?", " ", candidate)
+    rest = re.sub(
+        rf"(?i)\b\d{{1,2}}(?:st|nd|rd|th)?\s+{_MONTH}\s*,?\s+\d{{4}}|{_MONTH}\s+\d{{1,2}},?\s+\d{{4}}"
+        r"|\d{4}-\d{2}(?:-\d{2})?|\[?\d{1,2}:\d{2}(?::\d{2})?\]?(?:\s*(?:am|pm|gmt|utc|msk))?",
+        " ",
+        candidate,
+    )
     rest = rest.strip(" -–—|,•·")
     # What is left beside the date must be an outlet's name, not a sentence.
     who = rest if rest and len(_words(rest)) <= 4 and not _SENTENCE_END.search(rest) else None

@@ -13,9 +13,51 @@ MAX_CHUNK_CHARS = 700
 MIN_QUOTE_WORDS = 5
 
 _ABBREVIATIONS = {
-    "mr", "mrs", "ms", "dr", "prof", "st", "gen", "sen", "rep", "gov", "lt", "col", "maj", "capt", "sgt",
-    "jr", "sr", "vs", "etc", "inc", "co", "corp", "ltd", "no", "vol", "pp", "fig", "approx", "dept", "est",
-    "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "mt", "ft", "pres",
+    "mr",
+    "mrs",
+    "ms",
+    "dr",
+    "prof",
+    "st",
+    "gen",
+    "sen",
+    "rep",
+    "gov",
+    "lt",
+    "col",
+    "maj",
+    "capt",
+    "sgt",
+    "jr",
+    "sr",
+    "vs",
+    "etc",
+    "inc",
+    "co",
+    "corp",
+    "ltd",
+    "no",
+    "vol",
+    "pp",
+    "fig",
+    "approx",
+    "dept",
+    "est",
+    "jan",
+    "feb",
+    "mar",
+    "apr",
+    "jun",
+    "jul",
+    "aug",
+    "sep",
+    "sept",
+    "oct",
+    "nov",
+    "dec",
+    "mt",
+    "ft",
+    "pres",
 }
 # A full stop, ? or ! (with closing quotes/brackets) followed by space and a sentence opener.
 _BOUNDARY = re.compile(r"[.!?…]+[\"'”’»)\]]*(?=\s+[\"'“‘«(\[]?[A-ZА-ЯЁ0-9])")
@@ -73,8 +115,10 @@ def _is_abbreviation(text: str, dot: int) -> bool:
         return False
     token = m.group(1)
     # Initials and dotted acronyms: "U.S.", "J. Smith", "U.N."
-    if re.fullmatch(r"(?:[A-Za-z]\.)*[A-Za-z]", token) and len(token.replace(".", "")) <= 3 and (
-        "." in token or token.isupper()
+    if (
+        re.fullmatch(r"(?:[A-Za-z]\.)*[A-Za-z]", token)
+        and len(token.replace(".", "")) <= 3
+        and ("." in token or token.isupper())
     ):
         return True
     return token.lower() in _ABBREVIATIONS

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 import os
 import re
 import threading
@@ -96,8 +97,11 @@ class SentenceTransformerEmbedder:
                 f"Cannot load the embedding model {model or path!r} offline; set EMBEDDING_MODEL to a local "
                 "sentence-transformers folder or leave it empty for the bundled model."
             ) from exc
-        get_dim = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
-        self.dim = int(get_dim())
+        get_dim = (
+            getattr(self._model, "get_embedding_dimension", None)
+            or self._model.get_sentence_embedding_dimension
+        )
+        self.dim = int(get_dim() or 0)
         self._lock = threading.Lock()
         self._cache = _QueryCache()
 
@@ -107,9 +111,14 @@ class SentenceTransformerEmbedder:
             return np.zeros((0, self.dim), dtype=np.float32)
         with self._lock:
             vecs = self._model.encode(
-                texts, batch_size=32, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False
+                texts,
+                batch_size=32,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=False,
             )
-        return np.ascontiguousarray(vecs, dtype=np.float32)
+        out: Vectors = np.ascontiguousarray(vecs, dtype=np.float32)
+        return out
 
     def clear_cache(self) -> None:
         """Forget cached question vectors (benchmarks time the model, not the cache)."""
@@ -120,7 +129,7 @@ class SentenceTransformerEmbedder:
         cached = self._cache.get(text)
         if cached is not None:
             return cached
-        vec = self.embed_documents([text])[0]
+        vec: Vectors = self.embed_documents([text])[0]
         self._cache.put(text, vec)
         return vec
 
@@ -140,7 +149,7 @@ class HashingEmbedder:
         vec = np.zeros(self.dim, dtype=np.float32)
         words = [w.lower() for w in _TOKEN.findall(text)]
         # Words and word pairs, each hashed to a signed slot.
-        features = words + [a + " " + b for a, b in zip(words, words[1:], strict=False)]
+        features = words + [a + " " + b for a, b in itertools.pairwise(words)]
         for feature in features:
             digest = hashlib.blake2b(feature.encode("utf-8"), digest_size=8).digest()
             slot = int.from_bytes(digest[:4], "little") % self.dim
@@ -168,4 +177,4 @@ def load_embedder(model: str) -> Embedder:
 
 def embedder_id(model: str) -> str:
     """The name stored in an index, so a different model forces re-embedding."""
-    return BUNDLED_MODEL if not model else model
+    return model or BUNDLED_MODEL

@@ -140,7 +140,9 @@ def select_quotes(
     for c in candidates:
         if c.score < max(min_relevance, floor - MARGIN):
             break
-        overlapping = [o for o in chosen + more if o.article_id == c.article_id and o.start < c.end and c.start < o.end]
+        overlapping = [
+            o for o in chosen + more if o.article_id == c.article_id and o.start < c.end and c.start < o.end
+        ]
         if overlapping:
             # A sentence that leans on a chosen one extends that quote instead of standing alone.
             o = overlapping[0]
@@ -193,9 +195,11 @@ def _group_same_points(index: Index, chosen: list[Candidate]) -> list[Candidate]
         vec = index.sentence_vecs[c.sentence_id]
         for j in range(i + 1, len(chosen)):
             o = chosen[j]
-            if j not in placed and o.article_id != c.article_id and float(
-                index.sentence_vecs[o.sentence_id] @ vec
-            ) >= SAME_POINT:
+            if (
+                j not in placed
+                and o.article_id != c.article_id
+                and float(index.sentence_vecs[o.sentence_id] @ vec) >= SAME_POINT
+            ):
                 ordered.append(o)
                 placed.add(j)
     return ordered
@@ -336,4 +340,3 @@ def build_extractive_chain(embedder: Embedder, k: int = 8) -> Runnable[dict[str,
         )
 
     return RunnableLambda(retrieve) | RunnableLambda(choose) | RunnableLambda(compose)
-

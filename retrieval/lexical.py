@@ -23,8 +23,16 @@ STOPWORDS = frozenset(
 )
 _TOKEN = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
 # Common spelling variants across outlets, so a question's wording still meets the article's.
-_CANONICAL = {"us": "usa", "u.s": "usa", "america": "usa", "american": "usa", "americans": "usa",
-              "russian": "russia", "russians": "russia", "russia's": "russia"}
+_CANONICAL = {
+    "us": "usa",
+    "u.s": "usa",
+    "america": "usa",
+    "american": "usa",
+    "americans": "usa",
+    "russian": "russia",
+    "russians": "russia",
+    "russia's": "russia",
+}
 
 
 def stem(word: str) -> str:
@@ -143,7 +151,8 @@ class Bm25:
         """Read an index written by save()."""
 
         def arr(name: str) -> npt.NDArray[np.generic]:
-            return np.load(folder / name, allow_pickle=False)
+            loaded: npt.NDArray[np.generic] = np.load(folder / name, allow_pickle=False)
+            return loaded
 
         vocab = json.loads((folder / "bm25_vocab.json").read_text(encoding="utf-8"))
         return cls(

