@@ -53,6 +53,8 @@ class Candidate:
     lexical: float
     context: float
     score: float
+    # Question weight of the words this sentence adds beyond the one it refers back to.
+    gain: float = 0.0
 
 
 # A sentence opening with one of these leans on the sentence before it for its meaning.
@@ -116,12 +118,14 @@ def score_sentences(index: Index, embedder: Embedder, question: str, docs: list[
         window = own | words(sid - 1, aid) | words(sid + 1, aid)
         lexical = max(coverage(own), WINDOW_SHARE * coverage(window))
         text = index.article(aid).text
+        gain = coverage(own)
         if _ANAPHORA.match(text[start:end]) and sid > 0 and int(index.sentences[sid - 1, 0]) == aid:
             # Quote the referent too, and let its words count as this sentence's own.
             start = int(index.sentences[sid - 1, 1])
             lexical = max(lexical, coverage(own | words(sid - 1, aid)))
+            gain = coverage(own - words(sid - 1, aid))
         score = float(d) + W_LEXICAL * lexical + W_CONTEXT * ctx - penalty
-        out.append(Candidate(sid, aid, start, end, float(d), lexical, ctx, score))
+        out.append(Candidate(sid, aid, start, end, float(d), lexical, ctx, score, gain))
     out.sort(key=lambda c: -c.score)
     return out
 
@@ -146,7 +150,8 @@ def select_quotes(
         if overlapping:
             # A sentence that leans on a chosen one extends that quote instead of standing alone.
             o = overlapping[0]
-            if o in chosen and len(overlapping) == 1 and c.start <= o.start < c.end and c.end > o.end:
+            extends = c.start <= o.start < c.end and c.end > o.end and c.gain > 0
+            if o in chosen and len(overlapping) == 1 and extends:
                 chosen[chosen.index(o)] = replace(o, start=min(o.start, c.start), end=c.end)
             continue
         if c.score < floor:
