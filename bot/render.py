@@ -38,7 +38,15 @@ def print_answer(console: Console, answer: Answer) -> None:
 
 
 def print_sources(console: Console, articles: list[ArticleInfo]) -> None:
-    """Print the indexed articles as a table."""
+    """Print the indexed articles: a table on a terminal, tab-separated lines when piped."""
+    if not console.is_terminal:
+        console.print(f"{len(articles)} indexed articles", markup=False)
+        for a in articles:
+            row = (a.source, a.publisher or "-", a.date or "undated", a.title or "-", str(a.chunks))
+            console.print(
+                "\t".join(" ".join(f.split()) for f in row), markup=False, highlight=False, soft_wrap=True
+            )
+        return
     table = Table(title=f"{len(articles)} indexed articles", title_justify="left")
     for column in ("article", "publisher", "date", "title", "chunks"):
         table.add_column(column, overflow="fold", justify="right" if column == "chunks" else "left")

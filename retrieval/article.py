@@ -77,8 +77,9 @@ _FOOTER_START = re.compile(
     re.IGNORECASE,
 )
 _PHOTO_WORDS = re.compile(
-    r"\b(?:file photo|photo:|pictured|poses for a (?:picture|photo)|photograph(?:ed)? by|getty images"
-    r"|image:|\((?:AFP|AP|Reuters|EPA|TASS|Sputnik|Getty)(?: Photo)?\)|/\s*(?:AFP|Reuters|AP|EPA)\b)",
+    r"\b(?:file photo|photo:|pictured|poses for a (?:picture|photo)|photograph(?:ed)? by|getty images|image:)"
+    # A credit ends a caption; a dateline's "(Reuters) -" opens a story instead. \b can't precede "(".
+    r"|\((?:AFP|AP|Reuters|EPA|TASS|Sputnik|Getty)(?: Photo)?\)\.?$|/\s*(?:AFP|Reuters|AP|EPA)\.?$",
     re.IGNORECASE,
 )
 _ENDS_WITH_DATE = re.compile(rf"(?:,\s*|\s+){_MONTH}\s+\d{{1,2}},\s+\d{{4}}\.?$")
@@ -196,6 +197,8 @@ def _read_front_matter(text: str) -> tuple[dict[str, object], int]:
         data = yaml.safe_load(m.group(1))
     except yaml.YAMLError as exc:
         raise ArticleError("its YAML front matter does not parse") from exc
+    except ValueError as exc:  # PyYAML builds dates itself: "2021-02-30" fails in datetime
+        raise ArticleError(f"its YAML front matter has an impossible date or value ({exc})") from exc
     if data is None:
         data = {}
     if not isinstance(data, dict):

@@ -109,10 +109,13 @@ class Index:
         self.sentence_vecs: Vectors = _load_array(
             folder / "sentence_vecs.npy", np.float32, int(manifest["dim"])
         )
+        # Only read when the next update reuses vectors, but a missing one must fail now, not then.
+        chunk_vecs = np.load(folder / "chunk_vecs.npy", mmap_mode="r", allow_pickle=False)
         self.bm25 = Bm25.load(folder)
         self.faiss = faiss.read_index(str(folder / "chunks.faiss"))
         if (
             self.faiss.ntotal != len(self.chunks)
+            or chunk_vecs.shape != (len(self.chunks), int(manifest["dim"]))
             or len(self.sentence_vecs) != len(self.sentences)
             or self.bm25.n_docs != len(self.chunks)
             or len(self.chunks) != manifest["chunks"]

@@ -1,0 +1,62 @@
+"""Shared fixtures: the seed corpus, copies of it to index, and a service over the hashing embedder.
+
+The hashing embedder (`EMBEDDING_MODEL=hashing`) is a deterministic bag-of-words fake: it needs no
+model files, so everything built on it is fast. Tests that need the real model have their own fixtures.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from retrieval.service import AnsweringService, build_service
+from retrieval.settings import HASHING_MODEL, Settings
+
+REPO = Path(__file__).resolve().parents[1]
+SEEDS = REPO / "seeds"
+
+
+def copy_seeds(target: Path) -> Path:
+    """Copy the seed articles into `target` (created) and return it."""
+    target.mkdir(parents=True, exist_ok=True)
+    for f in sorted(SEEDS.iterdir()):
+        if f.is_file():
+            shutil.copy(f, target / f.name)
+    return target
+
+
+def hashing_settings_for(sources: Path, index_dir: Path) -> Settings:
+    """Settings for the hashing embedder; a developer's `.env` is not read."""
+    return Settings(_env_file=None, sources=sources, index_dir=index_dir, embedding_model=HASHING_MODEL)
+
+
+@pytest.fixture(scope="session")
+def seeds_dir() -> Path:
+    """The repository's seed articles (read-only: copy them before changing anything)."""
+    assert SEEDS.is_dir(), f"the seed corpus is missing at {SEEDS}"
+    return SEEDS
+
+
+@pytest.fixture
+def corpus(tmp_path: Path) -> Path:
+    """A private copy of the seed articles that a test may add to, change or delete."""
+    return copy_seeds(tmp_path / "sources")
+
+
+@pytest.fixture
+def hashing_settings(corpus: Path, tmp_path: Path) -> Settings:
+    """Settings over the private copy, with the index in tmp/idx and the hashing embedder."""
+    return hashing_settings_for(corpus, tmp_path / "idx")
+
+
+@pytest.fixture(scope="session")
+def hashing_service(tmp_path_factory: pytest.TempPathFactory) -> AnsweringService:
+    """One answering service over a copy of the seeds, indexed once with the hashing embedder.
+
+    Shared by the whole session: tests must not change its sources or index.
+    """
+    root = tmp_path_factory.mktemp("hashing_corpus")
+    settings = hashing_settings_for(copy_seeds(root / "sources"), root / "idx")
+    return build_service(settings)
