@@ -16,6 +16,13 @@ from retrieval.settings import HASHING_MODEL, Settings
 
 REPO = Path(__file__).resolve().parents[1]
 SEEDS = REPO / "seeds"
+SEED_NAMES = [
+    "000_45b60604108e829c.txt",
+    "001_5d6ff2fecad26ce2.txt",
+    "002_364ee98a1bc9817b.txt",
+    "003_a81f25c9946499be.txt",
+    "004_d8420f329212aa7b.txt",
+]
 
 
 def copy_seeds(target: Path) -> Path:

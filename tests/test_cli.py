@@ -12,15 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import copy_seeds
+from tests.conftest import SEED_NAMES, copy_seeds
 
-SEED_NAMES = [
-    "000_45b60604108e829c.txt",
-    "001_5d6ff2fecad26ce2.txt",
-    "002_364ee98a1bc9817b.txt",
-    "003_a81f25c9946499be.txt",
-    "004_d8420f329212aa7b.txt",
-]
 QUESTION = "Is Russia ready to resume arms control talks?"
 QUOTE = "Putin said that Russia is ready to work with the US on arms control issues."
 OFF_TOPIC = "sourdough bread recipe"

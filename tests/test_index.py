@@ -20,15 +20,9 @@ from retrieval.store import (
     index_lock,
     load_index,
 )
+from tests.conftest import SEED_NAMES
 
 REPO = Path(__file__).resolve().parents[1]
-SEED_NAMES = [
-    "000_45b60604108e829c.txt",
-    "001_5d6ff2fecad26ce2.txt",
-    "002_364ee98a1bc9817b.txt",
-    "003_a81f25c9946499be.txt",
-    "004_d8420f329212aa7b.txt",
-]
 VERSION_FILES = {
     "manifest.json",
     "articles.sqlite",
