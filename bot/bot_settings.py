@@ -33,8 +33,13 @@ def _split(value: Any, sep: str = ",") -> Any:
 class BotSettings(BaseSettings):
     """How the bot talks to Telegram and whom it serves."""
 
+    # Empty values mean "use the default", as in .env.example.
     model_config = SettingsConfigDict(
-        env_prefix="TELEGRAM_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+        env_prefix="TELEGRAM_",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        env_ignore_empty=True,
     )
 
     bot_token: SecretStr | None = None

@@ -94,8 +94,10 @@ def _cost(ch: str) -> int:
 
 def _is_glue(ch: str) -> bool:
     """Characters that must not start a piece: combining marks, joiners, variation selectors."""
-    return unicodedata.category(ch) in ("Mn", "Me", "Mc") or ch in "\u200d\ufe0e\ufe0f" or (
-        "\U0001f3fb" <= ch <= "\U0001f3ff"
+    return (
+        unicodedata.category(ch) in ("Mn", "Me", "Mc")
+        or ch in "\u200d\ufe0e\ufe0f"
+        or ("\U0001f3fb" <= ch <= "\U0001f3ff")
     )
 
 
@@ -125,24 +127,40 @@ def split_text(text: str, budget: int) -> list[str]:
 
 
 def _best_cut(text: str, fit: int) -> int:
-    """Where to end the next piece: the latest natural boundary in its second half, else `fit`."""
+    """Where to end the next piece: the latest natural boundary late enough in it, else `fit`."""
     window = text[:fit]
-    floor = fit // 2
-    for sep in ("\n\n", "\n"):
-        at = window.rfind(sep)
-        if at >= floor:
-            return at + len(sep)
-    ends = [m.end() for m in _SENTENCE_END.finditer(window) if m.end() >= floor]
+    at = window.rfind("\n\n")
+    if at >= fit // 3:
+        return at + 2
+    at = window.rfind("\n")
+    if at >= fit // 2:
+        return at + 1
+    ends = [m.end() for m in _SENTENCE_END.finditer(window) if m.end() >= fit // 2]
     if ends:
         return ends[-1]
-    spaces = [m.end() for m in re.finditer(r"\s+", window) if m.end() >= floor]
+    spaces = [m.end() for m in re.finditer(r"\s+", window) if m.end() >= fit // 2]
     if spaces:
         return spaces[-1]
-    cut = max(fit, 1)
-    # Never leave a combining mark, joiner or skin tone at the start of the next piece.
-    while cut > 1 and cut < len(text) and _is_glue(text[cut]):
+    return _grapheme_safe(text, max(fit, 1))
+
+
+def _is_regional(ch: str) -> bool:
+    return "\U0001f1e6" <= ch <= "\U0001f1ff"
+
+
+def _grapheme_safe(text: str, cut: int) -> int:
+    """Move a hard cut back so it does not split an emoji sequence, a flag or a letter from its accent."""
+    original = cut
+    while 1 < cut < len(text) and (_is_glue(text[cut]) or text[cut - 1] == "\u200d"):
         cut -= 1
-    return cut
+    if 0 < cut < len(text) and _is_regional(text[cut]) and _is_regional(text[cut - 1]):
+        run = 0
+        while run < cut and _is_regional(text[cut - 1 - run]):
+            run += 1
+        if run % 2:
+            cut -= 1
+    # A run of glue longer than the piece cannot be kept whole; then any cut is better than none.
+    return cut if cut > 0 else original
 
 
 def pack(blocks: Iterable[str], limit: int = MAX_MESSAGE, sep: str = "\n\n") -> list[str]:
@@ -203,11 +221,15 @@ def _same_point_notes(answer: Answer) -> dict[int, str]:
     return notes
 
 
-def format_answer(answer: Answer, limit: int = MAX_MESSAGE) -> list[str]:
+def format_answer(answer: Answer, limit: int = MAX_MESSAGE, *, echo_question: bool = False) -> list[str]:
     """The reply to a question as Telegram HTML messages: lead line, then numbered quotes."""
+    blocks = (
+        wrapped_blocks(answer.question, lambda body, _: f"<i>❓ {body}</i>", limit) if echo_question else []
+    )
     if answer.status == "not_found" or not answer.citations:
-        return [escape(NOT_FOUND)]
-    blocks = wrapped_blocks(answer.lead, lambda body, _: f"<b>{body}</b>", limit) if answer.lead.strip() else []
+        return pack([*blocks, escape(NOT_FOUND)], limit)
+    if answer.lead.strip():
+        blocks.extend(wrapped_blocks(answer.lead, lambda body, _: f"<b>{body}</b>", limit))
     notes = _same_point_notes(answer)
     for c in answer.citations:
         blocks.extend(quote_blocks(c, limit, notes.get(c.n, "")))
@@ -237,7 +259,11 @@ def format_context(
             before = before[len(before) // 2 :]
         else:
             after = after[: len(after) // 2]
-    tag = "<blockquote expandable>" if len(before) + len(quote) + len(after) > EXPANDABLE_OVER else "<blockquote>"
+    tag = (
+        "<blockquote expandable>"
+        if len(before) + len(quote) + len(after) > EXPANDABLE_OVER
+        else "<blockquote>"
+    )
     body = f"{escape(before)}<b>{escape(quote)}</b>{escape(after)}"
     return [f"{header}\n{tag}{body}</blockquote>"]
 
@@ -275,7 +301,8 @@ def _plural(n: int, word: str) -> str:
 def format_start(stats: StatsLike) -> str:
     """The greeting: what the bot does and which articles it knows."""
     return (
-        "<b>Hello! I answer questions about US–Russia relations, using only the news articles I was given.</b>\n\n"
+        "<b>Hello! I answer questions about US–Russia relations, "
+        "using only the news articles I was given.</b>\n\n"
         f"I know {_plural(stats.articles, 'article')} from {_outlets(stats.publishers)} "
         f"(dated {_date_range(stats)}). Every answer quotes the articles word for word, with the outlet, "
         "date and title, so you can check it. If the articles don't cover something, I say so.\n\n"
@@ -293,7 +320,8 @@ def format_help(max_question_chars: int) -> str:
         "/sources – the articles I know\n"
         "/about – version and index details\n"
         "/ask &lt;question&gt; – ask in a group chat (or mention me, or reply to me)\n"
-        "/help – this message"
+        "/help – this message\n"
+        "/reindex – re-read the articles folder (bot admins only)"
     )
 
 
@@ -304,8 +332,14 @@ def format_sources(articles: Sequence[ArticleLike], limit: int = MAX_MESSAGE) ->
     lines = [f"<b>{_plural(len(articles), 'indexed article')}</b>"]
     for i, a in enumerate(articles, start=1):
         title = escape(_clip(clean(a.title or a.source), 300))
-        who = " · ".join(x for x in (f"<i>{escape(_clip(a.publisher, 120))}</i>" if a.publisher else None,
-                                     escape(_clip(a.date, 40)) if a.date else None) if x)  # fmt: skip
+        who = " · ".join(
+            x
+            for x in (
+                f"<i>{escape(_clip(a.publisher, 120))}</i>" if a.publisher else None,
+                escape(_clip(a.date, 40)) if a.date else None,
+            )
+            if x
+        )
         lines.append(f"{i}. {link(a.url, title)}" + (f" — {who}" if who else ""))
     return pack(lines, limit, sep="\n")
 

@@ -43,15 +43,31 @@ ALLOWED_TAGS: dict[str, set[str]] = {
 }
 NAMED_ENTITIES = {"lt": "<", "gt": ">", "amp": "&", "quot": '"'}
 CHAT_ACTIONS = {
-    "typing", "upload_photo", "record_video", "upload_video", "record_voice", "upload_voice",
-    "upload_document", "choose_sticker", "find_location", "record_video_note", "upload_video_note",
-}  # fmt: skip
+    "typing",
+    "upload_photo",
+    "record_video",
+    "upload_video",
+    "record_voice",
+    "upload_voice",
+    "upload_document",
+    "choose_sticker",
+    "find_location",
+    "record_video_note",
+    "upload_video_note",
+}
 JSON_PARAMS = {
-    "reply_markup", "allowed_updates", "reply_parameters", "link_preview_options", "entities",
-    "commands", "scope",
-}  # fmt: skip
+    "reply_markup",
+    "allowed_updates",
+    "reply_parameters",
+    "link_preview_options",
+    "entities",
+    "commands",
+    "scope",
+}
 
-_TAG_RE = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9-]*)((?:\s+[a-zA-Z_-]+(?:\s*=\s*(?:\"[^\"]*\"|'[^']*'|[^\s>\"']+))?)*)\s*>")
+_TAG_RE = re.compile(
+    r"<(/?)([a-zA-Z][a-zA-Z0-9-]*)((?:\s+[a-zA-Z_-]+(?:\s*=\s*(?:\"[^\"]*\"|'[^']*'|[^\s>\"']+))?)*)\s*>"
+)
 _ATTR_RE = re.compile(r"([a-zA-Z_-]+)(?:\s*=\s*(\"[^\"]*\"|'[^']*'|[^\s>\"']+))?")
 _ENTITY_RE = re.compile(r"&(?:(lt|gt|amp|quot)|#([0-9]{1,7})|#[xX]([0-9a-fA-F]{1,6}));")
 _COMMAND_RE = re.compile(r"^/[A-Za-z0-9_]{1,32}(?:@[A-Za-z0-9_]{3,32})?")
@@ -114,12 +130,12 @@ def parse_html(html: str) -> tuple[str, list[dict[str, Any]]]:
             raise TelegramHTMLError(f"can't parse entities: unexpected '<' at offset {i}")
         closing, name, attr_text = m.group(1) == "/", m.group(2).lower(), m.group(3)
         if name not in ALLOWED_TAGS:
-            raise TelegramHTMLError(f"can't parse entities: unsupported start tag \"{name}\" at offset {i}")
+            raise TelegramHTMLError(f'can\'t parse entities: unsupported start tag "{name}" at offset {i}')
         if closing:
             if attr_text.strip():
                 raise TelegramHTMLError(f"can't parse entities: end tag with attributes at offset {i}")
             if not stack or stack[-1][0] != name:
-                raise TelegramHTMLError(f"can't parse entities: unmatched end tag \"{name}\" at offset {i}")
+                raise TelegramHTMLError(f'can\'t parse entities: unmatched end tag "{name}" at offset {i}')
             open_name, start16, attrs = stack.pop()
             entity: dict[str, Any] = {"type": open_name, "offset": start16, "length": plain_len16 - start16}
             entity.update(attrs)
@@ -129,21 +145,23 @@ def parse_html(html: str) -> tuple[str, list[dict[str, Any]]]:
             for am in _ATTR_RE.finditer(attr_text):
                 key, value = am.group(1).lower(), am.group(2)
                 if key not in ALLOWED_TAGS[name]:
-                    raise TelegramHTMLError(f"can't parse entities: unsupported attribute {key!r} of <{name}>")
+                    raise TelegramHTMLError(
+                        f"can't parse entities: unsupported attribute {key!r} of <{name}>"
+                    )
                 if value is not None and value[:1] in "\"'":
                     value = value[1:-1]
                 attrs[key] = _decode_entities(value) if value is not None else ""
             open_names = [s[0] for s in stack]
             if name == "blockquote" and "blockquote" in open_names:
                 raise TelegramHTMLError("can't parse entities: nested blockquote")
-            if "pre" in open_names and name != "code" or "code" in open_names:
+            if ("pre" in open_names and name != "code") or "code" in open_names:
                 raise TelegramHTMLError(f"can't parse entities: <{name}> inside pre/code")
             if name == "a" and not attrs.get("href"):
                 raise TelegramHTMLError("can't parse entities: <a> without href")
             stack.append((name, plain_len16, attrs))
         i = m.end()
     if stack:
-        raise TelegramHTMLError(f"can't parse entities: unclosed start tag \"{stack[-1][0]}\"")
+        raise TelegramHTMLError(f'can\'t parse entities: unclosed start tag "{stack[-1][0]}"')
     return "".join(plain), sorted(entities, key=lambda e: (e["offset"], -e["length"]))
 
 
@@ -156,7 +174,9 @@ def _auto_entities(text: str) -> list[dict[str, Any]]:
     for m in _MENTION_RE.finditer(text):
         if m.start() == 0 and found:
             continue
-        found.append({"type": "mention", "offset": utf16_len(text[: m.start()]), "length": utf16_len(m.group(0))})
+        found.append(
+            {"type": "mention", "offset": utf16_len(text[: m.start()]), "length": utf16_len(m.group(0))}
+        )
     return found
 
 
@@ -167,7 +187,8 @@ class Recorded:
     method: str
     params: dict[str, Any]
     at: float
-    status: int = 200
+    # None while the request is still being handled; 0 when the client went away first.
+    status: int | None = None
     error: str | None = None
 
 
@@ -231,6 +252,10 @@ class FakeBotAPI:
     _faults: dict[str, list[Fault]] = field(default_factory=dict)
     _changed: asyncio.Condition | None = None
     _wakers: set[asyncio.Task[None]] = field(default_factory=set)
+    _closing: bool = False
+
+    bot_username: str = BOT_USERNAME
+    utf16_len = staticmethod(utf16_len)
 
     @property
     def base_url(self) -> str:
@@ -241,7 +266,9 @@ class FakeBotAPI:
 
     def fail_next(self, method: str, status: int, retry_after: int | None = None, times: int = 1) -> None:
         """Make the next `times` calls of `method` fail with `status` (429 carries retry_after)."""
-        self._faults.setdefault(method, []).extend(Fault(status=status, retry_after=retry_after) for _ in range(times))
+        self._faults.setdefault(method, []).extend(
+            Fault(status=status, retry_after=retry_after) for _ in range(times)
+        )
 
     def delay_next(self, method: str, seconds: float, times: int = 1) -> None:
         """Hold the next calls of `method` before handling them; dropped if the client gives up."""
@@ -286,7 +313,12 @@ class FakeBotAPI:
         return {"id": chat_id, "type": chat_type, "title": title}
 
     def _base_message(
-        self, user_id: int, chat_id: int | None, chat_type: str, username: str | None, reply_to: SentMessage | None
+        self,
+        user_id: int,
+        chat_id: int | None,
+        chat_type: str,
+        username: str | None,
+        reply_to: SentMessage | None,
     ) -> dict[str, Any]:
         msg: dict[str, Any] = {
             "message_id": next(self._user_msg_id),
@@ -333,8 +365,14 @@ class FakeBotAPI:
         if kind == "photo":
             msg["photo"] = [{**file, "width": 90, "height": 90}]
         elif kind == "sticker":
-            msg["sticker"] = {**file, "width": 512, "height": 512, "is_animated": False, "is_video": False,
-                              "type": "regular"}  # fmt: skip
+            msg["sticker"] = {
+                **file,
+                "width": 512,
+                "height": 512,
+                "is_animated": False,
+                "is_video": False,
+                "type": "regular",
+            }
         elif kind == "voice":
             msg["voice"] = {**file, "duration": 3}
         elif kind == "document":
@@ -345,6 +383,9 @@ class FakeBotAPI:
             raise ValueError(f"unknown media kind {kind!r}")
         if caption is not None:
             msg["caption"] = caption
+            entities = _auto_entities(caption)
+            if entities:
+                msg["caption_entities"] = entities
         return self._push({"message": msg})
 
     def edit_text(
@@ -359,7 +400,9 @@ class FakeBotAPI:
         msg["entities"] = _auto_entities(new_text)
         return self._push({"edited_message": msg})
 
-    def press(self, message: SentMessage, data: str, *, user_id: int = 111, username: str | None = "alice") -> str:
+    def press(
+        self, message: SentMessage, data: str, *, user_id: int = 111, username: str | None = "alice"
+    ) -> str:
         """Inject a callback query for a button under a bot message; return the query id."""
         qid = f"cq{next(self._callback_ids)}"
         self._open_callbacks.add(qid)
@@ -388,7 +431,9 @@ class FakeBotAPI:
             "text": m.text,
         }
         if m.entities:
-            out["entities"] = [{k: v for k, v in e.items() if k in ("type", "offset", "length")} for e in m.entities]
+            out["entities"] = [
+                {k: v for k, v in e.items() if k in ("type", "offset", "length")} for e in m.entities
+            ]
         if m.reply_markup:
             out["reply_markup"] = m.reply_markup
         return out
@@ -412,7 +457,9 @@ class FakeBotAPI:
         """answerCallbackQuery calls for one query."""
         return [r for r in self.calls("answerCallbackQuery") if r.params.get("callback_query_id") == query_id]
 
-    async def wait_for(self, predicate: Callable[[], Any], timeout: float = 5.0, what: str = "condition") -> Any:
+    async def wait_for(
+        self, predicate: Callable[[], Any], timeout: float = 5.0, what: str = "condition"
+    ) -> Any:
         """Poll until predicate() is truthy (returning it) or fail the test after `timeout` seconds."""
         deadline = time.monotonic() + timeout
         while True:
@@ -455,8 +502,12 @@ class FakeBotAPI:
                 rec.status, rec.error = 0, "client went away"
                 return web.Response(status=499)
         elif fault and fault.status == 429:
-            return _error(rec, 429, f"Too Many Requests: retry after {fault.retry_after}",
-                          {"retry_after": fault.retry_after})  # fmt: skip
+            return _error(
+                rec,
+                429,
+                f"Too Many Requests: retry after {fault.retry_after}",
+                {"retry_after": fault.retry_after},
+            )
         elif fault:
             return _error(rec, fault.status, "Internal Server Error")
         handler = getattr(self, f"_api_{method}", None)
@@ -465,17 +516,24 @@ class FakeBotAPI:
             return _error(rec, 404, "Not Found")
         try:
             result = await handler(params)
+        except _Conflict as exc:
+            return _error(rec, 409, f"Conflict: {exc}")
         except _BadRequest as exc:
             self.rejected.append(rec)
             return _error(rec, 400, f"Bad Request: {exc}")
+        rec.status = 200
         try:
             return web.json_response({"ok": True, "result": result})
         except (ConnectionResetError, asyncio.CancelledError):  # pragma: no cover - client went away
             return web.Response(status=499)
 
     async def _api_getMe(self, params: dict[str, Any]) -> Any:
-        return {**self.me(), "can_join_groups": True, "can_read_all_group_messages": False,
-                "supports_inline_queries": False}  # fmt: skip
+        return {
+            **self.me(),
+            "can_join_groups": True,
+            "can_read_all_group_messages": False,
+            "supports_inline_queries": False,
+        }
 
     async def _api_deleteWebhook(self, params: dict[str, Any]) -> Any:
         self.webhook = {}
@@ -494,11 +552,15 @@ class FakeBotAPI:
         return True
 
     async def _api_getWebhookInfo(self, params: dict[str, Any]) -> Any:
-        return {"url": self.webhook.get("url", ""), "has_custom_certificate": False, "pending_update_count": 0}
+        return {
+            "url": self.webhook.get("url", ""),
+            "has_custom_certificate": False,
+            "pending_update_count": 0,
+        }
 
     async def _api_getUpdates(self, params: dict[str, Any]) -> Any:
         if self.webhook.get("url"):
-            raise _BadRequest("Conflict: can't use getUpdates method while webhook is active")
+            raise _Conflict("can't use getUpdates method while webhook is active; use deleteWebhook first")
         offset = int(params.get("offset", 0) or 0)
         if offset > self._confirmed:
             # Telegram forgets confirmed updates for good: they are never sent again.
@@ -511,7 +573,7 @@ class FakeBotAPI:
         while True:
             pending = self.pending_updates()[:limit]
             remaining = deadline - time.monotonic()
-            if pending or remaining <= 0:
+            if pending or remaining <= 0 or self._closing:
                 return pending
             async with self._changed:
                 with contextlib.suppress(TimeoutError):
@@ -604,7 +666,13 @@ class _BadRequest(Exception):
     """A 400 the fake server answers, as Telegram would."""
 
 
-def _error(rec: Recorded, status: int, description: str, parameters: dict[str, Any] | None = None) -> web.Response:
+class _Conflict(Exception):
+    """A 409: getUpdates while a webhook is set."""
+
+
+def _error(
+    rec: Recorded, status: int, description: str, parameters: dict[str, Any] | None = None
+) -> web.Response:
     rec.status, rec.error = status, description
     body: dict[str, Any] = {"ok": False, "error_code": status, "description": description}
     if parameters:
@@ -671,7 +739,7 @@ def _check_markup(markup: Any) -> dict[str, Any] | None:
             if url is not None and not str(url).startswith(("http://", "https://", "tg://")):
                 raise _BadRequest("BUTTON_URL_INVALID")
             if data is None and url is None:
-                raise _BadRequest("can't find field \"callback_data\" or \"url\" in inline keyboard button")
+                raise _BadRequest('can\'t find field "callback_data" or "url" in inline keyboard button')
     return dict(markup)
 
 
@@ -692,6 +760,10 @@ async def serve_fake_bot_api(token: str = TOKEN) -> AsyncIterator[FakeBotAPI]:
     try:
         yield api
     finally:
+        # Long polls abandoned by the bot are still parked here; release them so shutdown is quick.
+        api._closing = True
+        async with api._changed:
+            api._changed.notify_all()
         await runner.cleanup()
 
 
