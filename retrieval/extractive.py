@@ -172,7 +172,7 @@ def select_quotes(
 
 
 def _merge_adjacent(index: Index, chosen: list[Candidate]) -> list[Candidate]:
-    """Join quotes of one article separated only by whitespace: they read as one passage."""
+    """Join quotes of one paragraph separated only by spaces: they read as one passage."""
     merged: list[Candidate] = []
     for c in chosen:
         text = index.article(c.article_id).text
@@ -180,7 +180,8 @@ def _merge_adjacent(index: Index, chosen: list[Candidate]) -> list[Candidate]:
             if o.article_id != c.article_id:
                 continue
             lo, hi = (o, c) if o.end <= c.start else (c, o)
-            if lo.end <= hi.start and not text[lo.end : hi.start].strip():
+            gap = text[lo.end : hi.start]
+            if lo.end <= hi.start and not gap.strip() and gap.count("\n") <= 1:
                 merged[i] = replace(o, start=lo.start, end=hi.end)
                 break
         else:
