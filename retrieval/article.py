@@ -351,18 +351,13 @@ def _classify(text: str, lines: list[_Line]) -> _Page:
         if ln.kind != "text":
             continue
         caption = _PHOTO_WORDS.search(ln.raw) or seen[_norm(ln.raw)] > 1 or _ENDS_WITH_DATE.search(ln.raw)
-        if first_body is None and caption and title is not None:
+        if caption and title is not None:
             ln.kind = "caption"
             continue
-        if first_body is None and _is_body(ln):
+        if _is_body(ln):
             first_body = i
             break
-        if (
-            first_body is None
-            and title is None
-            and 2 <= len(_words(ln.raw)) <= 30
-            and not ln.raw.endswith(".")
-        ):
+        if title is None and 2 <= len(_words(ln.raw)) <= 30 and not ln.raw.endswith("."):
             ln.kind = "title"
             title = ln.raw
     # A breadcrumb that ends in the headline carries the title when no heading line did.
@@ -435,11 +430,7 @@ def _classify(text: str, lines: list[_Line]) -> _Page:
     # Hard-wrapped paragraphs: consecutive text lines without a blank between them belong together.
     merged: list[Span] = []
     for span in paragraphs:
-        if (
-            merged
-            and not text[merged[-1].end : span.start].count("\n") > 1
-            and _only_newline_between(text, merged[-1].end, span.start)
-        ):
+        if merged and _continues_line(text, merged[-1].end, span.start):
             merged[-1] = Span(merged[-1].start, span.end)
         else:
             merged.append(span)
@@ -447,7 +438,8 @@ def _classify(text: str, lines: list[_Line]) -> _Page:
     return _Page(merged, title, date, votes, dropped)
 
 
-def _only_newline_between(text: str, a: int, b: int) -> bool:
+def _continues_line(text: str, a: int, b: int) -> bool:
+    """True when one line break, not a blank line, separates text[:a] from text[b:] mid-sentence."""
     gap = text[a:b]
     return gap.strip() == "" and gap.count("\n") == 1 and text[a - 1 : a] not in '.!?:"”'
 
