@@ -15,6 +15,7 @@ import fcntl
 import json
 import os
 import shutil
+import signal
 import sqlite3
 import time
 import uuid
@@ -236,6 +237,12 @@ def index_lock(index_dir: Path, wait: bool = False) -> Iterator[None]:
         fh.close()
 
 
+def _checkpoint(step: str) -> None:
+    """Test-only crash hook for tests/test_crash_safety.py: SIGKILL here if USRU_TEST_CRASH_AT names this step."""
+    if os.environ.get("USRU_TEST_CRASH_AT") == step:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
 def _fsync_path(path: Path) -> None:
     fd = os.open(path, os.O_RDONLY)
     try:
@@ -248,14 +255,18 @@ def _publish_version(index_dir: Path, tmp: Path, version: str) -> None:
     versions = index_dir / "versions"
     for f in tmp.iterdir():
         _fsync_path(f)
+    _checkpoint("fsynced")
     final = versions / version
     os.replace(tmp, final)
     _fsync_path(versions)
+    _checkpoint("renamed")
     pointer = index_dir / f".CURRENT.{uuid.uuid4().hex}"
     pointer.write_text(version + "\n", encoding="utf-8")
     _fsync_path(pointer)
+    _checkpoint("pointer-written")
     os.replace(pointer, index_dir / "CURRENT")
     _fsync_path(index_dir)
+    _checkpoint("replaced")
 
 
 def _clean_old_versions(index_dir: Path, live: str) -> None:
@@ -264,6 +275,7 @@ def _clean_old_versions(index_dir: Path, live: str) -> None:
     for name in names[:-KEEP_VERSIONS]:
         if name != live:
             shutil.rmtree(versions / name, ignore_errors=True)
+            _checkpoint("cleaning")
     for p in versions.iterdir():
         if p.name.startswith(".tmp-"):
             shutil.rmtree(p, ignore_errors=True)
@@ -294,18 +306,17 @@ def list_sources(sources: Path) -> list[Path]:
     return sorted(files, key=lambda p: p.relative_to(sources).as_posix())
 
 
-def _previous(index_dir: Path, embedder_name: str, rebuild: bool) -> Index | None:
-    if rebuild:
-        return None
+def _previous(index_dir: Path, embedder_name: str, rebuild: bool) -> tuple[Index | None, Index | None]:
+    """The live version (to report what changed) and, when its vectors can be reused, the same again."""
     try:
         old = load_index(index_dir)
     except IndexError_:
-        return None
+        return None, None
     same = (
         old.manifest.get("embedding_model") == embedder_name
         and old.manifest.get("chunker") == CHUNKER_VERSION
     )
-    return old if same else None
+    return old, (old if same and not rebuild else None)
 
 
 def build_index(
@@ -322,9 +333,9 @@ def build_index(
     files = list_sources(sources)
     with index_lock(index_dir, wait=wait):
         (index_dir / "versions").mkdir(parents=True, exist_ok=True)
-        old = _previous(index_dir, embedder.name, rebuild)
+        live, old = _previous(index_dir, embedder.name, rebuild)
         old_by_hash = {a.content_hash: a for a in old.articles} if old else {}
-        old_by_source = {a.source: a for a in old.articles} if old else {}
+        old_by_source = {a.source: a for a in live.articles} if live else {}
 
         articles: list[Article] = []
         skipped: list[tuple[str, str]] = []
@@ -346,6 +357,7 @@ def build_index(
         if not articles:
             detail = f" ({len(skipped)} skipped: {skipped[0][1]}…)" if skipped else ""
             raise SourcesError(f"No readable .txt or .md articles in {sources}{detail}.")
+        _checkpoint("read")
 
         chunk_rows: list[tuple[int, int, int, int, int]] = []
         sentence_rows: list[tuple[int, int, int, int]] = []
@@ -378,6 +390,7 @@ def build_index(
         _embed_new(
             embedder, articles, to_embed, chunks, sentences, chunk_texts, chunk_vecs, sentence_vecs, progress
         )
+        _checkpoint("embedded")
 
         version = _next_version(index_dir)
         tmp = index_dir / "versions" / f".tmp-{uuid.uuid4().hex}"
@@ -397,9 +410,7 @@ def build_index(
         seconds=time.perf_counter() - started,
         embedded_articles=len(to_embed),
         reused_articles=len(reused),
-        new=[a.source for a in articles if a.source not in old_by_source]
-        if old
-        else [a.source for a in articles],
+        new=[a.source for a in articles if a.source not in old_by_source],
         changed=[
             a.source
             for a in articles
@@ -484,11 +495,14 @@ def _write_version(
     ):
         with (folder / name).open("wb") as fh:
             np.save(fh, arr, allow_pickle=False)
+        _checkpoint(f"wrote:{name}")
     index = faiss.IndexFlatIP(embedder.dim)
     if len(chunk_vecs):
         index.add(chunk_vecs)
     faiss.write_index(index, str(folder / "chunks.faiss"))
+    _checkpoint("wrote:chunks.faiss")
     Bm25.build([tokenize(t) for t in chunk_texts]).save(folder)
+    _checkpoint("wrote:bm25")
     con = sqlite3.connect(folder / "articles.sqlite")
     try:
         con.execute(
@@ -505,6 +519,7 @@ def _write_version(
         con.commit()
     finally:
         con.close()
+    _checkpoint("wrote:articles.sqlite")
     manifest = {
         "format": FORMAT_VERSION,
         "version": version,
@@ -517,3 +532,4 @@ def _write_version(
         "sentences": len(sentences),
     }
     (folder / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+    _checkpoint("wrote:manifest.json")

@@ -103,6 +103,8 @@ def test_first_build_writes_a_version_manifest_and_current(corpus: Path, tmp_pat
     assert (summary.changed, summary.removed, summary.skipped) == ([], [], [])
     assert (summary.embedded_articles, summary.reused_articles) == (5, 0)
     assert len(embedder.texts) == summary.chunks + summary.sentences
+    # What changed is still measured against the live version: a rebuild of the same files adds nothing.
+    assert (summary.new, summary.changed, summary.removed) == ([], [], [])
 
     index = load_index(index_dir)
     assert index.version == "v000001"
