@@ -104,6 +104,43 @@ class Bm25:
             np.asarray([len(d) for d in docs], dtype=np.float32),
         )
 
+    @classmethod
+    def merge(cls, parts: list[tuple[Bm25, npt.NDArray[np.bool_]]]) -> Bm25:
+        """One index over several, keeping only the documents each mask keeps, numbered in order."""
+        vocab: dict[str, int] = {}
+        terms: list[npt.NDArray[np.int64]] = []
+        docs: list[npt.NDArray[np.int64]] = []
+        tfs: list[npt.NDArray[np.float32]] = []
+        lens: list[npt.NDArray[np.float32]] = []
+        base = 0
+        for bm, keep in parts:
+            new_id = np.full(bm.n_docs, -1, dtype=np.int64)
+            new_id[keep] = base + np.arange(int(keep.sum()))
+            to_global = np.empty(len(bm.vocab), dtype=np.int64)
+            for term, local in bm.vocab.items():
+                to_global[local] = vocab.setdefault(term, len(vocab))
+            term_of = np.repeat(to_global, np.diff(bm.offsets))
+            doc = new_id[bm.doc_ids]
+            alive = doc >= 0
+            terms.append(term_of[alive])
+            docs.append(doc[alive])
+            tfs.append(bm.tfs[alive])
+            lens.append(bm.doc_lens[keep])
+            base += int(keep.sum())
+        t = np.concatenate(terms) if terms else np.zeros(0, np.int64)
+        d = np.concatenate(docs) if docs else np.zeros(0, np.int64)
+        f = np.concatenate(tfs) if tfs else np.zeros(0, np.float32)
+        order = np.lexsort((d, t))
+        offsets = np.zeros(len(vocab) + 1, dtype=np.int64)
+        offsets[1:] = np.cumsum(np.bincount(t, minlength=len(vocab)))
+        return cls(
+            vocab,
+            offsets,
+            d[order].astype(np.int32),
+            f[order].astype(np.float32),
+            np.concatenate(lens).astype(np.float32) if lens else np.zeros(0, np.float32),
+        )
+
     def doc_freq(self, term: str) -> int:
         """How many documents contain the term."""
         t = self.vocab.get(term)

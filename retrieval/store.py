@@ -1,10 +1,17 @@
-"""The index on disk: one folder per version, switched atomically, never pickled.
+"""The index on disk: immutable segments, versions that list them, switched atomically; never pickled.
 
 Layout of `index_dir`:
-  CURRENT               the name of the live version (replaced with os.replace)
-  versions/v000042/     manifest.json, articles.sqlite, chunks.faiss, chunk_vecs.npy,
-                        sentence_vecs.npy, chunks.npy, sentences.npy, bm25_*.npy, bm25_vocab.json
-  .lock                 held by the one indexer allowed at a time
+  CURRENT                    the name of the live version (replaced with os.replace)
+  versions/v000042/manifest.json
+                             the segments of that version, the articles deleted from each, the
+                             duplicate file names (aliases) and the totals
+  segments/s000007/          segment.json, articles.sqlite, chunks.faiss, chunks.npy, sentences.npy,
+                             sentence_vecs.npy, bm25_*.npy, bm25_vocab.json; never changed once written
+  filecache.sqlite           size and mtime of each indexed file, so unchanged files are not re-read
+  .lock                      held by the one indexer allowed at a time
+
+Adding an article writes one small segment and a new manifest, so its cost does not grow with the
+corpus; deleting one only lists it in the manifest. When segments pile up, the small ones are merged.
 """
 
 from __future__ import annotations
@@ -20,7 +27,7 @@ import sqlite3
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -33,9 +40,11 @@ from retrieval.embedding import Embedder, Vectors
 from retrieval.errors import ArticleError, IndexError_, IndexLockedError, SourcesError
 from retrieval.lexical import Bm25, tokenize
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 KEEP_VERSIONS = 3
+MAX_SEGMENTS = 8
 Progress = Callable[[str, int, int], None]
+IntArray = npt.NDArray[np.int64]
 
 
 @dataclass(frozen=True)
@@ -49,6 +58,7 @@ class ArticleInfo:
     url: str | None
     chunks: int
     content_hash: str
+    aliases: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -78,6 +88,7 @@ class IndexSummary:
     changed: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)
+    duplicates: list[tuple[str, str]] = field(default_factory=list)  # (file, the file it duplicates)
 
 
 @dataclass(frozen=True)
@@ -92,49 +103,242 @@ class StoredArticle:
     url: str | None
     content_hash: str
     text: str
+    body_hash: str = ""
+
+
+def _checkpoint(step: str) -> None:
+    """Test-only crash hook for tests/test_crash_safety.py: SIGKILL here if USRU_TEST_CRASH_AT names this step."""
+    if os.environ.get("USRU_TEST_CRASH_AT") == step:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+# ---------------------------------------------------------------------------- segments
+
+
+@dataclass
+class _Data:
+    """Articles, chunks, sentences, vectors and BM25 of one segment or of several merged."""
+
+    articles: list[StoredArticle]
+    chunks: IntArray  # article, start, end, first sentence, end sentence
+    sentences: IntArray  # article, start, end, quotable
+    chunk_vecs: Vectors
+    sentence_vecs: Vectors
+    bm25: Bm25
+
+
+def _load_array(path: Path, dtype: type[np.generic], width: int) -> Any:
+    arr = np.load(path, allow_pickle=False)
+    if arr.ndim != 2 or (len(arr) and arr.shape[1] != width):
+        raise ValueError(f"{path.name} has the wrong shape")
+    return arr.astype(dtype, copy=False)
+
+
+def _read_articles(path: Path) -> list[StoredArticle]:
+    if not path.is_file():
+        raise FileNotFoundError(path)
+    con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        rows = con.execute(
+            "SELECT id, source, title, publisher, date, url, content_hash, text, body_hash"
+            " FROM articles ORDER BY id"
+        ).fetchall()
+    finally:
+        con.close()
+    articles = [StoredArticle(*row) for row in rows]
+    if any(a.id != i for i, a in enumerate(articles)):
+        raise ValueError("article ids are not contiguous")
+    return articles
+
+
+def _check_segment_files(folder: Path) -> dict[str, Any]:
+    """The segment's metadata, once every file it lists is there at its recorded size."""
+    meta: dict[str, Any] = json.loads((folder / "segment.json").read_text(encoding="utf-8"))
+    if meta.get("format") != FORMAT_VERSION:
+        raise ValueError("it was written by another version of usru")
+    for name, size in meta["files"].items():
+        if (folder / name).stat().st_size != size:
+            raise ValueError(f"{name} is truncated or was changed")
+    return meta
+
+
+def _read_segment(folder: Path, dim: int) -> _Data:
+    import faiss
+
+    meta = _check_segment_files(folder)
+    articles = _read_articles(folder / "articles.sqlite")
+    chunks = _load_array(folder / "chunks.npy", np.int64, 5)
+    sentences = _load_array(folder / "sentences.npy", np.int64, 4)
+    sentence_vecs = _load_array(folder / "sentence_vecs.npy", np.float32, dim)
+    bm25 = Bm25.load(folder)
+    index = faiss.read_index(str(folder / "chunks.faiss"))
+    if index.d != dim or index.ntotal != len(chunks):
+        raise ValueError("its parts disagree in size")
+    chunk_vecs = index.reconstruct_n(0, index.ntotal) if index.ntotal else np.zeros((0, dim), np.float32)
+    lengths = np.array([len(a.text) for a in articles] + [0], dtype=np.int64)
+    if (
+        len(sentence_vecs) != len(sentences)
+        or bm25.n_docs != len(chunks)
+        or (meta["articles"], meta["chunks"], meta["sentences"])
+        != (len(articles), len(chunks), len(sentences))
+        or (len(chunks) and (chunks[:, 0].max() >= len(articles) or chunks[:, 4].max() > len(sentences)))
+        or (len(sentences) and (sentences[:, 0].max() >= len(articles)))
+        or (len(sentences) and bool((sentences[:, 2] > lengths[sentences[:, 0]]).any()))
+    ):
+        raise ValueError("its parts disagree in size")
+    return _Data(
+        articles, chunks, sentences, np.ascontiguousarray(chunk_vecs, np.float32), sentence_vecs, bm25
+    )
+
+
+def _merge(parts: list[tuple[_Data, set[int]]], dim: int) -> _Data:
+    """One view of several segments without their deleted articles, renumbered from 0."""
+    if len(parts) == 1 and not parts[0][1]:
+        return parts[0][0]
+    articles: list[StoredArticle] = []
+    chunks: list[IntArray] = []
+    sentences: list[IntArray] = []
+    cvecs: list[Vectors] = []
+    svecs: list[Vectors] = []
+    bm25_parts: list[tuple[Bm25, npt.NDArray[np.bool_]]] = []
+    for data, deleted in parts:
+        keep = np.array([a.id not in deleted for a in data.articles], dtype=bool)
+        art_map = np.full(len(data.articles), -1, dtype=np.int64)
+        art_map[keep] = len(articles) + np.arange(int(keep.sum()))
+        for a in data.articles:
+            if a.id not in deleted:
+                articles.append(replace(a, id=int(art_map[a.id])))
+        s_keep = keep[data.sentences[:, 0]] if len(data.sentences) else np.zeros(0, bool)
+        s_base = sum(len(s) for s in sentences)
+        s_map = np.full(len(data.sentences) + 1, -1, dtype=np.int64)
+        s_map[:-1][s_keep] = s_base + np.arange(int(s_keep.sum()))
+        c_keep = keep[data.chunks[:, 0]] if len(data.chunks) else np.zeros(0, bool)
+        c = data.chunks[c_keep].copy()
+        if len(c):
+            c[:, 0] = art_map[c[:, 0]]
+            c[:, 4] = s_map[c[:, 4] - 1] + 1  # a chunk's sentences are contiguous and kept together
+            c[:, 3] = s_map[c[:, 3]]
+        s = data.sentences[s_keep].copy()
+        if len(s):
+            s[:, 0] = art_map[s[:, 0]]
+        chunks.append(c)
+        sentences.append(s)
+        cvecs.append(data.chunk_vecs[c_keep])
+        svecs.append(data.sentence_vecs[s_keep])
+        bm25_parts.append((data.bm25, c_keep))
+    return _Data(
+        articles,
+        np.concatenate(chunks).reshape(-1, 5) if chunks else np.zeros((0, 5), np.int64),
+        np.concatenate(sentences).reshape(-1, 4) if sentences else np.zeros((0, 4), np.int64),
+        np.concatenate(cvecs).reshape(-1, dim).astype(np.float32),
+        np.concatenate(svecs).reshape(-1, dim).astype(np.float32),
+        Bm25.merge(bm25_parts),
+    )
+
+
+def _write_segment(folder: Path, name: str, embedder_name: str, dim: int, data: _Data) -> None:
+    import faiss
+
+    for fname, arr in (
+        ("chunks.npy", data.chunks),
+        ("sentences.npy", data.sentences),
+        ("sentence_vecs.npy", data.sentence_vecs),
+    ):
+        with (folder / fname).open("wb") as fh:
+            np.save(fh, arr, allow_pickle=False)
+        _checkpoint(f"wrote:{fname}")
+    index = faiss.IndexFlatIP(dim)
+    if len(data.chunk_vecs):
+        index.add(data.chunk_vecs)
+    faiss.write_index(index, str(folder / "chunks.faiss"))
+    _checkpoint("wrote:chunks.faiss")
+    data.bm25.save(folder)
+    _checkpoint("wrote:bm25")
+    con = sqlite3.connect(folder / "articles.sqlite")
+    try:
+        con.execute(
+            "CREATE TABLE articles (id INTEGER PRIMARY KEY, source TEXT UNIQUE NOT NULL, title TEXT,"
+            " publisher TEXT, date TEXT, url TEXT, content_hash TEXT NOT NULL, text TEXT NOT NULL,"
+            " body_hash TEXT NOT NULL)"
+        )
+        con.executemany(
+            "INSERT INTO articles VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (i, a.source, a.title, a.publisher, a.date, a.url, a.content_hash, a.text, a.body_hash)
+                for i, a in enumerate(data.articles)
+            ],
+        )
+        con.commit()
+    finally:
+        con.close()
+    _checkpoint("wrote:articles.sqlite")
+    meta = {
+        "format": FORMAT_VERSION,
+        "segment": name,
+        "embedding_model": embedder_name,
+        "dim": dim,
+        "chunker": CHUNKER_VERSION,
+        "articles": len(data.articles),
+        "chunks": len(data.chunks),
+        "sentences": len(data.sentences),
+        # Sizes let a reader notice a missing or truncated file with a stat, before trusting the segment.
+        "files": {f.name: f.stat().st_size for f in sorted(folder.iterdir())},
+    }
+    (folder / "segment.json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
+    _checkpoint("wrote:segment.json")
+
+
+# ---------------------------------------------------------------------------- the loaded index
 
 
 class Index:
-    """One loaded, immutable index version."""
+    """One loaded, immutable index version: its segments merged into one view."""
 
-    def __init__(self, folder: Path, manifest: dict[str, Any]) -> None:
+    def __init__(self, index_dir: Path, manifest: dict[str, Any]) -> None:
         import faiss
 
-        self.folder = folder
+        self.folder = index_dir / "versions" / manifest["version"]
         self.manifest = manifest
         self.version: str = manifest["version"]
-        self.articles = _read_articles(folder / "articles.sqlite")
-        # chunks: article, start, end, first sentence, end sentence; sentences: article, start, end, quotable
-        self.chunks = _load_array(folder / "chunks.npy", np.int64, 5)
-        self.sentences = _load_array(folder / "sentences.npy", np.int64, 4)
-        self.sentence_vecs: Vectors = _load_array(
-            folder / "sentence_vecs.npy", np.float32, int(manifest["dim"])
-        )
-        # Only read when the next update reuses vectors, but a missing one must fail now, not then.
-        chunk_vecs = np.load(folder / "chunk_vecs.npy", mmap_mode="r", allow_pickle=False)
-        self.bm25 = Bm25.load(folder)
-        self.faiss = faiss.read_index(str(folder / "chunks.faiss"))
-        if (
-            self.faiss.ntotal != len(self.chunks)
-            or chunk_vecs.shape != (len(self.chunks), int(manifest["dim"]))
-            or len(self.sentence_vecs) != len(self.sentences)
-            or self.bm25.n_docs != len(self.chunks)
-            or len(self.chunks) != manifest["chunks"]
-            or len(self.articles) != manifest["articles"]
+        dim = int(manifest["dim"])
+        parts = [
+            (_read_segment(index_dir / "segments" / s["name"], dim), set(s["deleted"]))
+            for s in manifest["segments"]
+        ]
+        data = _merge(parts, dim)
+        self.articles = data.articles
+        self.chunks = data.chunks
+        self.sentences = data.sentences
+        self.sentence_vecs: Vectors = data.sentence_vecs
+        self.bm25 = data.bm25
+        self.faiss = faiss.IndexFlatIP(dim)
+        if len(data.chunk_vecs):
+            self.faiss.add(data.chunk_vecs)
+        if (manifest["articles"], manifest["chunks"], manifest["sentences"]) != (
+            len(self.articles),
+            len(self.chunks),
+            len(self.sentences),
         ):
             raise ValueError("its parts disagree in size")
         self._by_source = {a.source: a for a in self.articles}
+        self.aliases: dict[str, list[str]] = {}
+        for alias, (primary, _) in sorted(manifest.get("aliases", {}).items()):
+            self.aliases.setdefault(primary, []).append(alias)
 
     def article(self, article_id: int) -> StoredArticle:
         """The article with this row id."""
         return self.articles[article_id]
 
     def article_by_source(self, source: str) -> StoredArticle | None:
-        """The article indexed from this file name, if any."""
-        return self._by_source.get(source)
+        """The article indexed from this file name (or from a duplicate of it), if any."""
+        found = self._by_source.get(source)
+        if found is None:
+            primary = self.manifest.get("aliases", {}).get(source)
+            found = self._by_source.get(primary[0]) if primary else None
+        return found
 
     def list_articles(self) -> list[ArticleInfo]:
-        """Every indexed article with its chunk count."""
+        """Every indexed article with its chunk count and the other files holding the same article."""
         counts: Any = np.bincount(self.chunks[:, 0], minlength=len(self.articles)) if len(self.chunks) else []
         return [
             ArticleInfo(
@@ -145,6 +349,7 @@ class Index:
                 a.url,
                 int(counts[a.id]) if len(counts) else 0,
                 a.content_hash,
+                tuple(self.aliases.get(a.source, ())),
             )
             for a in self.articles
         ]
@@ -163,29 +368,6 @@ class Index:
         )
 
 
-def _load_array(path: Path, dtype: type[np.generic], width: int) -> Any:
-    arr = np.load(path, allow_pickle=False)
-    if arr.ndim != 2 or (len(arr) and arr.shape[1] != width):
-        raise ValueError(f"{path.name} has the wrong shape")
-    return arr.astype(dtype, copy=False)
-
-
-def _read_articles(path: Path) -> list[StoredArticle]:
-    if not path.is_file():
-        raise FileNotFoundError(path)
-    con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    try:
-        rows = con.execute(
-            "SELECT id, source, title, publisher, date, url, content_hash, text FROM articles ORDER BY id"
-        ).fetchall()
-    finally:
-        con.close()
-    articles = [StoredArticle(*row) for row in rows]
-    if any(a.id != i for i, a in enumerate(articles)):
-        raise ValueError("article ids are not contiguous")
-    return articles
-
-
 # ---------------------------------------------------------------------------- versions and locking
 
 
@@ -200,24 +382,33 @@ def current_version(index_dir: Path) -> str | None:
     return name or None
 
 
+def _read_manifest(index_dir: Path, version: str) -> dict[str, Any]:
+    manifest: dict[str, Any] = json.loads(
+        (index_dir / "versions" / version / "manifest.json").read_text("utf-8")
+    )
+    if manifest.get("format") != FORMAT_VERSION:
+        raise ValueError("it was written by another version of usru")
+    return manifest
+
+
+def _damaged(index_dir: Path, exc: Exception) -> IndexError_:
+    reason = str(exc) if isinstance(exc, ValueError) and str(exc) else type(exc).__name__
+    if isinstance(exc, FileNotFoundError | OSError):
+        reason = "a file is missing or unreadable"
+    return IndexError_(
+        f"The index at {index_dir} is damaged ({reason}); rebuild it with `usru index --rebuild`."
+    )
+
+
 def load_index(index_dir: Path) -> Index:
     """Load the live version; a damaged one raises IndexError_ naming the fix."""
     version = current_version(index_dir)
     if version is None:
         raise IndexError_(f"There is no index at {index_dir}; build it with `usru index`.")
-    folder = index_dir / "versions" / version
     try:
-        manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
-        if manifest.get("format") != FORMAT_VERSION:
-            raise ValueError("it was written by another version of usru")
-        return Index(folder, manifest)
+        return Index(index_dir, _read_manifest(index_dir, version))
     except Exception as exc:
-        reason = str(exc) if isinstance(exc, ValueError) and str(exc) else type(exc).__name__
-        if isinstance(exc, FileNotFoundError | OSError):
-            reason = "a file is missing or unreadable"
-        raise IndexError_(
-            f"The index at {index_dir} is damaged ({reason}); rebuild it with `usru index --rebuild`."
-        ) from exc
+        raise _damaged(index_dir, exc) from exc
 
 
 @contextlib.contextmanager
@@ -237,12 +428,6 @@ def index_lock(index_dir: Path, wait: bool = False) -> Iterator[None]:
         fh.close()
 
 
-def _checkpoint(step: str) -> None:
-    """Test-only crash hook for tests/test_crash_safety.py: SIGKILL here if USRU_TEST_CRASH_AT names this step."""
-    if os.environ.get("USRU_TEST_CRASH_AT") == step:
-        os.kill(os.getpid(), signal.SIGKILL)
-
-
 def _fsync_path(path: Path) -> None:
     fd = os.open(path, os.O_RDONLY)
     try:
@@ -251,14 +436,22 @@ def _fsync_path(path: Path) -> None:
         os.close(fd)
 
 
-def _publish_version(index_dir: Path, tmp: Path, version: str) -> None:
-    versions = index_dir / "versions"
+def _publish_folder(tmp: Path, final: Path) -> None:
+    """Make a fully written temporary folder appear under its final name, durably."""
     for f in tmp.iterdir():
         _fsync_path(f)
-    _checkpoint("fsynced")
-    final = versions / version
+    _fsync_path(tmp)
     os.replace(tmp, final)
-    _fsync_path(versions)
+    _fsync_path(final.parent)
+
+
+def _publish_version(index_dir: Path, manifest: dict[str, Any]) -> None:
+    version = manifest["version"]
+    tmp = index_dir / "versions" / f".tmp-{uuid.uuid4().hex}"
+    tmp.mkdir()
+    (tmp / "manifest.json").write_text(json.dumps(manifest, indent=1), encoding="utf-8")
+    _checkpoint("wrote:manifest.json")
+    _publish_folder(tmp, index_dir / "versions" / version)
     _checkpoint("renamed")
     pointer = index_dir / f".CURRENT.{uuid.uuid4().hex}"
     pointer.write_text(version + "\n", encoding="utf-8")
@@ -269,25 +462,111 @@ def _publish_version(index_dir: Path, tmp: Path, version: str) -> None:
     _checkpoint("replaced")
 
 
-def _clean_old_versions(index_dir: Path, live: str) -> None:
+def _clean_old(index_dir: Path, live: str) -> None:
+    """Drop versions beyond the last few, segments no kept version uses, and leftovers of crashes."""
     versions = index_dir / "versions"
     names = sorted(p.name for p in versions.iterdir() if p.is_dir() and p.name.startswith("v"))
-    for name in names[:-KEEP_VERSIONS]:
-        if name != live:
-            shutil.rmtree(versions / name, ignore_errors=True)
+    kept = names[-KEEP_VERSIONS:]
+    if live not in kept:
+        kept.append(live)
+    for name in names:
+        if name not in kept:
             _checkpoint("cleaning")
-    for p in versions.iterdir():
-        if p.name.startswith(".tmp-"):
+            shutil.rmtree(versions / name, ignore_errors=True)
+    used: set[str] = set()
+    for name in kept:
+        try:
+            used.update(s["name"] for s in _read_manifest(index_dir, name)["segments"])
+        except (OSError, ValueError, KeyError):
+            continue
+    for p in (index_dir / "segments").iterdir():
+        if p.name.startswith(".tmp-") or (p.name.startswith("s") and p.name not in used):
             shutil.rmtree(p, ignore_errors=True)
+    for p in versions.glob(".tmp-*"):
+        shutil.rmtree(p, ignore_errors=True)
+    for p in index_dir.glob(".CURRENT.*"):
+        p.unlink(missing_ok=True)
 
 
-def _next_version(index_dir: Path) -> str:
-    versions = index_dir / "versions"
-    numbers = [int(p.name[1:]) for p in versions.glob("v*") if p.name[1:].isdigit()]
-    return f"v{max(numbers, default=0) + 1:06d}"
+def _next_name(folder: Path, prefix: str) -> str:
+    numbers = [int(p.name[1:]) for p in folder.glob(f"{prefix}*") if p.name[1:].isdigit()]
+    return f"{prefix}{max(numbers, default=0) + 1:06d}"
 
 
-# ---------------------------------------------------------------------------- building
+# ---------------------------------------------------------------------------- which files changed
+
+
+class _FileCache:
+    """Size and mtime of each indexed file: a file that kept both is not read again."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        try:
+            self._con = self._open()
+        except sqlite3.DatabaseError:
+            path.unlink(missing_ok=True)  # only a cache: start it again
+            self._con = self._open()
+
+    def _open(self) -> sqlite3.Connection:
+        con = sqlite3.connect(self.path)
+        con.execute(
+            "CREATE TABLE IF NOT EXISTS files (source TEXT PRIMARY KEY, mtime_ns INTEGER, size INTEGER,"
+            " content_hash TEXT)"
+        )
+        return con
+
+    def get(self, source: str) -> tuple[int, int, str] | None:
+        row = self._con.execute(
+            "SELECT mtime_ns, size, content_hash FROM files WHERE source = ?", (source,)
+        ).fetchone()
+        return (int(row[0]), int(row[1]), str(row[2])) if row else None
+
+    def update(self, seen: dict[str, tuple[int, int, str]], gone: set[str]) -> None:
+        with self._con:
+            self._con.executemany(
+                "INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?)", [(s, *v) for s, v in seen.items()]
+            )
+            self._con.executemany("DELETE FROM files WHERE source = ?", [(s,) for s in gone])
+
+    def close(self) -> None:
+        self._con.close()
+
+
+@dataclass
+class _Live:
+    """What the live version holds, read without loading any vectors."""
+
+    manifest: dict[str, Any] | None
+    # source -> (position of its segment in the manifest, local id, content hash, body hash)
+    primaries: dict[str, tuple[int, int, str, str]]
+    aliases: dict[str, tuple[str, str]]  # duplicate file -> (the file indexed, its own content hash)
+
+
+def _read_live(index_dir: Path) -> _Live:
+    try:
+        version = current_version(index_dir)
+        if version is None:
+            return _Live(None, {}, {})
+        manifest = _read_manifest(index_dir, version)
+        primaries: dict[str, tuple[int, int, str, str]] = {}
+        for pos, seg in enumerate(manifest["segments"]):
+            deleted = set(seg["deleted"])
+            _check_segment_files(index_dir / "segments" / seg["name"])
+            path = index_dir / "segments" / seg["name"] / "articles.sqlite"
+            con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+            try:
+                for aid, source, chash, bhash in con.execute(
+                    "SELECT id, source, content_hash, body_hash FROM articles"
+                ):
+                    if aid not in deleted:
+                        primaries[source] = (pos, aid, chash, bhash)
+            finally:
+                con.close()
+        aliases = {k: (v[0], v[1]) for k, v in manifest.get("aliases", {}).items()}
+        return _Live(manifest, primaries, aliases)
+    except (OSError, ValueError, KeyError, sqlite3.DatabaseError, IndexError_):
+        # A damaged index is rebuilt from the files; nothing in it can be trusted for reuse.
+        return _Live(None, {}, {})
 
 
 def list_sources(sources: Path) -> list[Path]:
@@ -306,17 +585,15 @@ def list_sources(sources: Path) -> list[Path]:
     return sorted(files, key=lambda p: p.relative_to(sources).as_posix())
 
 
-def _previous(index_dir: Path, embedder_name: str, rebuild: bool) -> tuple[Index | None, Index | None]:
-    """The live version (to report what changed) and, when its vectors can be reused, the same again."""
-    try:
-        old = load_index(index_dir)
-    except IndexError_:
-        return None, None
-    same = (
-        old.manifest.get("embedding_model") == embedder_name
-        and old.manifest.get("chunker") == CHUNKER_VERSION
-    )
-    return old, (old if same and not rebuild else None)
+def body_hash(article: Article) -> str:
+    """A hash of the article's words alone, so a copy that differs only in page furniture matches."""
+    import hashlib
+
+    words = " ".join(" ".join(article.text[p.start : p.end].lower().split()) for p in article.paragraphs)
+    return hashlib.sha256(words.encode("utf-8")).hexdigest()
+
+
+# ---------------------------------------------------------------------------- building
 
 
 def build_index(
@@ -328,208 +605,247 @@ def build_index(
     wait: bool = False,
     progress: Progress | None = None,
 ) -> IndexSummary:
-    """Index every article under `sources` into a new version and make it live."""
+    """Bring the index up to date with the files under `sources` as a new version and make it live."""
     started = time.perf_counter()
     files = list_sources(sources)
     with index_lock(index_dir, wait=wait):
-        (index_dir / "versions").mkdir(parents=True, exist_ok=True)
-        live, old = _previous(index_dir, embedder.name, rebuild)
-        old_by_hash = {a.content_hash: a for a in old.articles} if old else {}
-        old_by_source = {a.source: a for a in live.articles} if live else {}
-
-        articles: list[Article] = []
-        skipped: list[tuple[str, str]] = []
-        seen_hashes: dict[str, str] = {}
-        for i, path in enumerate(files):
-            source = path.relative_to(sources).as_posix()
-            if progress:
-                progress("read", i, len(files))
-            try:
-                article = read_article(path, source)
-            except ArticleError as exc:
-                skipped.append((source, str(exc)))
-                continue
-            if article.content_hash in seen_hashes:
-                skipped.append((source, f"same text as {seen_hashes[article.content_hash]}"))
-                continue
-            seen_hashes[article.content_hash] = source
-            articles.append(article)
-        if not articles:
-            detail = f" ({len(skipped)} skipped: {skipped[0][1]}…)" if skipped else ""
-            raise SourcesError(f"No readable .txt or .md articles in {sources}{detail}.")
-        _checkpoint("read")
-
-        chunk_rows: list[tuple[int, int, int, int, int]] = []
-        sentence_rows: list[tuple[int, int, int, int]] = []
-        chunk_texts: list[str] = []
-        to_embed: list[int] = []  # article ids whose vectors are computed now
-        reused: dict[int, StoredArticle] = {}
-        for aid, article in enumerate(articles):
-            first_chunk = len(chunk_rows)
-            for chunk in chunk_article(article):
-                lo = len(sentence_rows)
-                for s in chunk.sentences:
-                    sentence_rows.append((aid, s.start, s.end, int(s.quotable)))
-                chunk_rows.append((aid, chunk.start, chunk.end, lo, len(sentence_rows)))
-                body = chunk_text(article.text, chunk)
-                chunk_texts.append(f"{article.title}\n{body}" if article.title else body)
-            if first_chunk == len(chunk_rows):
-                continue
-            prev = old_by_hash.get(article.content_hash)
-            if prev is not None:
-                reused[aid] = prev
-            else:
-                to_embed.append(aid)
-
-        chunks = np.asarray(chunk_rows, dtype=np.int64).reshape(-1, 5)
-        sentences = np.asarray(sentence_rows, dtype=np.int64).reshape(-1, 4)
-        chunk_vecs = np.zeros((len(chunks), embedder.dim), dtype=np.float32)
-        sentence_vecs = np.zeros((len(sentences), embedder.dim), dtype=np.float32)
-        if old is not None:
-            _copy_reused_vectors(old, reused, chunks, sentences, chunk_vecs, sentence_vecs)
-        _embed_new(
-            embedder, articles, to_embed, chunks, sentences, chunk_texts, chunk_vecs, sentence_vecs, progress
+        for sub in ("versions", "segments"):
+            (index_dir / sub).mkdir(parents=True, exist_ok=True)
+        live = _read_live(index_dir)
+        m = live.manifest
+        reusable = (
+            m is not None
+            and not rebuild
+            and m.get("embedding_model") == embedder.name
+            and m.get("chunker") == CHUNKER_VERSION
         )
-        _checkpoint("embedded")
+        cache = _FileCache(index_dir / "filecache.sqlite")
+        try:
+            plan = _plan(sources, files, live, reusable, cache, progress)
+            _checkpoint("read")
+            if not plan.kept and not plan.added:
+                detail = f" ({len(plan.skipped)} skipped: {plan.skipped[0][1]}…)" if plan.skipped else ""
+                raise SourcesError(f"No readable .txt or .md articles in {sources}{detail}.")
+            segments = [
+                dict(s, deleted=sorted(s["deleted"])) for s in (m["segments"] if reusable and m else [])
+            ]
+            for pos, aid in plan.deleted:
+                segments[pos]["deleted"] = sorted({*segments[pos]["deleted"], aid})
+            segments = [s for s in segments if _live_count(index_dir, s) > 0]
+            if plan.added:
+                data = _embed_articles(plan.added, embedder, progress)
+                _checkpoint("embedded")
+                segments.append({"name": _write_new_segment(index_dir, embedder, data), "deleted": []})
+            segments = _compact(index_dir, segments, embedder)
+            totals = _totals(index_dir, segments)
+            version = _next_name(index_dir / "versions", "v")
+            manifest = {
+                "format": FORMAT_VERSION,
+                "version": version,
+                "built_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+                "embedding_model": embedder.name,
+                "dim": embedder.dim,
+                "chunker": CHUNKER_VERSION,
+                "segments": segments,
+                "aliases": {k: list(v) for k, v in sorted(plan.aliases.items())},
+                **totals,
+            }
+            _publish_version(index_dir, manifest)
+            _clean_old(index_dir, version)
+            cache.update(plan.stats, plan.gone)
+        finally:
+            cache.close()
 
-        version = _next_version(index_dir)
-        tmp = index_dir / "versions" / f".tmp-{uuid.uuid4().hex}"
-        tmp.mkdir()
-        _write_version(
-            tmp, version, embedder, articles, chunks, sentences, chunk_vecs, sentence_vecs, chunk_texts
-        )
-        _publish_version(index_dir, tmp, version)
-        _clean_old_versions(index_dir, version)
-
-    sources_now = {a.source for a in articles}
     return IndexSummary(
         version=version,
-        articles=len(articles),
-        chunks=len(chunks),
-        sentences=len(sentences),
+        articles=totals["articles"],
+        chunks=totals["chunks"],
+        sentences=totals["sentences"],
         seconds=time.perf_counter() - started,
-        embedded_articles=len(to_embed),
-        reused_articles=len(reused),
-        new=[a.source for a in articles if a.source not in old_by_source],
-        changed=[
-            a.source
-            for a in articles
-            if a.source in old_by_source and old_by_source[a.source].content_hash != a.content_hash
-        ],
-        removed=sorted(s for s in old_by_source if s not in sources_now),
-        skipped=skipped,
+        embedded_articles=len(plan.added),
+        reused_articles=len(plan.kept),
+        new=sorted(plan.new),
+        changed=sorted(plan.changed),
+        removed=sorted(plan.removed),
+        skipped=plan.skipped,
+        duplicates=sorted((k, v[0]) for k, v in plan.aliases.items() if k in plan.new or k in plan.changed),
     )
 
 
-def _copy_reused_vectors(
-    old: Index,
-    reused: dict[int, StoredArticle],
-    chunks: npt.NDArray[np.int64],
-    sentences: npt.NDArray[np.int64],
-    chunk_vecs: Vectors,
-    sentence_vecs: Vectors,
-) -> None:
-    """Unchanged articles chunk the same way, so their old vectors line up one to one."""
-    old_chunk_vecs = np.load(old.folder / "chunk_vecs.npy", mmap_mode="r", allow_pickle=False)
-    for aid, prev in reused.items():
-        new_c = np.flatnonzero(chunks[:, 0] == aid)
-        old_c = np.flatnonzero(old.chunks[:, 0] == prev.id)
-        new_s = np.flatnonzero(sentences[:, 0] == aid)
-        old_s = np.flatnonzero(old.sentences[:, 0] == prev.id)
-        if len(new_c) != len(old_c) or len(new_s) != len(old_s):
-            raise ValueError("reused article chunked differently")
-        chunk_vecs[new_c] = old_chunk_vecs[old_c]
-        sentence_vecs[new_s] = old.sentence_vecs[old_s]
+@dataclass
+class _Plan:
+    kept: set[str] = field(default_factory=set)  # live articles left as they are
+    added: list[Article] = field(default_factory=list)  # articles to embed into a new segment
+    deleted: list[tuple[int, int]] = field(default_factory=list)  # (segment position, local id)
+    aliases: dict[str, tuple[str, str]] = field(default_factory=dict)
+    new: set[str] = field(default_factory=set)
+    changed: set[str] = field(default_factory=set)
+    removed: set[str] = field(default_factory=set)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    stats: dict[str, tuple[int, int, str]] = field(default_factory=dict)
+    gone: set[str] = field(default_factory=set)
 
 
-def _embed_new(
-    embedder: Embedder,
-    articles: list[Article],
-    to_embed: list[int],
-    chunks: npt.NDArray[np.int64],
-    sentences: npt.NDArray[np.int64],
-    chunk_texts: list[str],
-    chunk_vecs: Vectors,
-    sentence_vecs: Vectors,
+def _plan(
+    sources: Path,
+    files: list[Path],
+    live: _Live,
+    reusable: bool,
+    cache: _FileCache,
     progress: Progress | None,
-) -> None:
-    wanted = set(to_embed)
-    c_rows = [i for i in range(len(chunks)) if int(chunks[i, 0]) in wanted]
-    s_rows = [i for i in range(len(sentences)) if int(sentences[i, 0]) in wanted]
-    total = len(c_rows) + len(s_rows)
-    done = 0
+) -> _Plan:
+    """Decide, file by file, what stays, what is embedded anew, what is deleted and what duplicates what."""
+    plan = _Plan()
+    known = {s: v[2] for s, v in live.primaries.items()} | {s: v[1] for s, v in live.aliases.items()}
+    on_disk = {p.relative_to(sources).as_posix(): p for p in files}
+    plan.removed = {s for s in known if s not in on_disk}
+    plan.gone = set(plan.removed)
+    bodies: dict[str, str] = {}  # body hash -> the file that holds it
+    fresh: list[tuple[str, Article, str]] = []  # (source, article, body hash) read this run
+    for i, (source, path) in enumerate(on_disk.items()):
+        if progress:
+            progress("read", i, len(on_disk))
+        st = path.stat()
+        cached = cache.get(source)
+        if reusable and source in known and cached == (st.st_mtime_ns, st.st_size, known[source]):
+            _keep(plan, live, source, bodies)
+            continue
+        try:
+            article = read_article(path, source)
+        except ArticleError as exc:
+            if reusable and source in live.primaries:
+                # Nothing already indexed is lost because its file went bad.
+                _keep(plan, live, source, bodies)
+                plan.skipped.append((source, f"{exc}; kept the version indexed before"))
+            else:
+                plan.skipped.append((source, str(exc)))
+                if source in live.aliases:
+                    plan.removed.add(source)
+            continue
+        plan.stats[source] = (st.st_mtime_ns, st.st_size, article.content_hash)
+        if source not in known:
+            plan.new.add(source)
+        elif known[source] != article.content_hash:
+            plan.changed.add(source)
+        elif reusable:
+            _keep(plan, live, source, bodies)
+            continue
+        fresh.append((source, article, body_hash(article)))
+    for source, article, bhash in fresh:
+        if bhash in bodies and bodies[bhash] != source:
+            plan.aliases[source] = (bodies[bhash], article.content_hash)
+            continue
+        bodies[bhash] = source
+        plan.added.append(article)
+    if reusable:
+        for source, (pos, aid, _, _) in live.primaries.items():
+            if source not in plan.kept:
+                plan.deleted.append((pos, aid))
+    # An alias whose article left the index must come back as an article of its own.
+    for alias, (primary, _) in list(plan.aliases.items()):
+        if primary not in plan.kept and primary not in {a.source for a in plan.added}:
+            del plan.aliases[alias]
+            plan.added.append(read_article(on_disk[alias], alias))
+    return plan
+
+
+def _keep(plan: _Plan, live: _Live, source: str, bodies: dict[str, str]) -> None:
+    if source in live.primaries:
+        plan.kept.add(source)
+        bodies.setdefault(live.primaries[source][3], source)
+    else:
+        plan.aliases[source] = live.aliases[source]
+
+
+def _live_count(index_dir: Path, seg: dict[str, Any]) -> int:
+    meta = json.loads((index_dir / "segments" / seg["name"] / "segment.json").read_text("utf-8"))
+    return int(meta["articles"]) - len(seg["deleted"])
+
+
+def _totals(index_dir: Path, segments: list[dict[str, Any]]) -> dict[str, int]:
+    """Article, chunk and sentence counts of the live articles, read from the segments' small tables."""
+    totals = {"articles": 0, "chunks": 0, "sentences": 0}
+    for seg in segments:
+        folder = index_dir / "segments" / seg["name"]
+        deleted = np.array(sorted(seg["deleted"]), dtype=np.int64)
+        chunks = np.load(folder / "chunks.npy", mmap_mode="r", allow_pickle=False)
+        sentences = np.load(folder / "sentences.npy", mmap_mode="r", allow_pickle=False)
+        meta = json.loads((folder / "segment.json").read_text("utf-8"))
+        totals["articles"] += int(meta["articles"]) - len(deleted)
+        totals["chunks"] += int(len(chunks) - np.isin(chunks[:, 0], deleted).sum()) if len(chunks) else 0
+        totals["sentences"] += (
+            int(len(sentences) - np.isin(sentences[:, 0], deleted).sum()) if len(sentences) else 0
+        )
+    return totals
+
+
+def _embed_articles(articles: list[Article], embedder: Embedder, progress: Progress | None) -> _Data:
+    """Chunk, embed and word-index articles into the parts of one new segment."""
+    chunk_rows: list[tuple[int, int, int, int, int]] = []
+    sentence_rows: list[tuple[int, int, int, int]] = []
+    chunk_texts: list[str] = []
+    for aid, article in enumerate(articles):
+        for chunk in chunk_article(article):
+            lo = len(sentence_rows)
+            for s in chunk.sentences:
+                sentence_rows.append((aid, s.start, s.end, int(s.quotable)))
+            chunk_rows.append((aid, chunk.start, chunk.end, lo, len(sentence_rows)))
+            body = chunk_text(article.text, chunk)
+            chunk_texts.append(f"{article.title}\n{body}" if article.title else body)
+    chunks = np.asarray(chunk_rows, dtype=np.int64).reshape(-1, 5)
+    sentences = np.asarray(sentence_rows, dtype=np.int64).reshape(-1, 4)
+    sentence_texts = [articles[int(r[0])].text[int(r[1]) : int(r[2])] for r in sentences]
+    texts = chunk_texts + sentence_texts
+    vecs = np.zeros((len(texts), embedder.dim), dtype=np.float32)
     batch = 64
-    sentence_texts = {
-        i: articles[int(sentences[i, 0])].text[int(sentences[i, 1]) : int(sentences[i, 2])] for i in s_rows
-    }
-    for rows, texts, target in (
-        (c_rows, {i: chunk_texts[i] for i in c_rows}, chunk_vecs),
-        (s_rows, sentence_texts, sentence_vecs),
-    ):
-        for k in range(0, len(rows), batch):
-            part = rows[k : k + batch]
-            target[part] = embedder.embed_documents([texts[i] for i in part])
-            done += len(part)
-            if progress:
-                progress("embed", done, total)
+    for k in range(0, len(texts), batch):
+        vecs[k : k + batch] = embedder.embed_documents(texts[k : k + batch])
+        if progress:
+            progress("embed", min(k + batch, len(texts)), len(texts))
+    stored = [
+        StoredArticle(i, a.source, a.title, a.publisher, a.date, a.url, a.content_hash, a.text, body_hash(a))
+        for i, a in enumerate(articles)
+    ]
+    return _Data(
+        stored,
+        chunks,
+        sentences,
+        vecs[: len(chunks)],
+        vecs[len(chunks) :],
+        Bm25.build([tokenize(t) for t in chunk_texts]),
+    )
 
 
-def _write_version(
-    folder: Path,
-    version: str,
-    embedder: Embedder,
-    articles: list[Article],
-    chunks: npt.NDArray[np.int64],
-    sentences: npt.NDArray[np.int64],
-    chunk_vecs: Vectors,
-    sentence_vecs: Vectors,
-    chunk_texts: list[str],
-) -> None:
-    import faiss
+def _write_new_segment(index_dir: Path, embedder: Embedder, data: _Data) -> str:
+    segments = index_dir / "segments"
+    name = _next_name(segments, "s")
+    tmp = segments / f".tmp-{uuid.uuid4().hex}"
+    tmp.mkdir()
+    _write_segment(tmp, name, embedder.name, embedder.dim, data)
+    _publish_folder(tmp, segments / name)
+    _checkpoint("fsynced")
+    return name
 
-    for name, arr in (
-        ("chunks.npy", chunks),
-        ("sentences.npy", sentences),
-        ("chunk_vecs.npy", chunk_vecs),
-        ("sentence_vecs.npy", sentence_vecs),
-    ):
-        with (folder / name).open("wb") as fh:
-            np.save(fh, arr, allow_pickle=False)
-        _checkpoint(f"wrote:{name}")
-    index = faiss.IndexFlatIP(embedder.dim)
-    if len(chunk_vecs):
-        index.add(chunk_vecs)
-    faiss.write_index(index, str(folder / "chunks.faiss"))
-    _checkpoint("wrote:chunks.faiss")
-    Bm25.build([tokenize(t) for t in chunk_texts]).save(folder)
-    _checkpoint("wrote:bm25")
-    con = sqlite3.connect(folder / "articles.sqlite")
-    try:
-        con.execute(
-            "CREATE TABLE articles (id INTEGER PRIMARY KEY, source TEXT UNIQUE NOT NULL, title TEXT,"
-            " publisher TEXT, date TEXT, url TEXT, content_hash TEXT NOT NULL, text TEXT NOT NULL)"
+
+def _compact(index_dir: Path, segments: list[dict[str, Any]], embedder: Embedder) -> list[dict[str, Any]]:
+    """Merge the small segments once there are too many, leaving a dominant large one alone.
+
+    Each article is merged again only when the small segments together outgrow the large one, so
+    the merging work per added article stays bounded as the corpus grows.
+    """
+    if len(segments) <= MAX_SEGMENTS:
+        return segments
+    sizes = [_live_count(index_dir, s) for s in segments]
+    big = max(range(len(segments)), key=lambda i: sizes[i])
+    rest = [i for i in range(len(segments)) if i != big]
+    chosen = rest if sizes[big] * 2 >= sum(sizes) else list(range(len(segments)))
+    parts = [
+        (
+            _read_segment(index_dir / "segments" / segments[i]["name"], embedder.dim),
+            set(segments[i]["deleted"]),
         )
-        con.executemany(
-            "INSERT INTO articles VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                (i, a.source, a.title, a.publisher, a.date, a.url, a.content_hash, a.text)
-                for i, a in enumerate(articles)
-            ],
-        )
-        con.commit()
-    finally:
-        con.close()
-    _checkpoint("wrote:articles.sqlite")
-    manifest = {
-        "format": FORMAT_VERSION,
-        "version": version,
-        "built_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "embedding_model": embedder.name,
-        "dim": embedder.dim,
-        "chunker": CHUNKER_VERSION,
-        "articles": len(articles),
-        "chunks": len(chunks),
-        "sentences": len(sentences),
-    }
-    (folder / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
-    _checkpoint("wrote:manifest.json")
+        for i in chosen
+    ]
+    merged = _write_new_segment(index_dir, embedder, _merge(parts, embedder.dim))
+    kept = [s for i, s in enumerate(segments) if i not in chosen]
+    return [*kept, {"name": merged, "deleted": []}]

@@ -270,7 +270,7 @@ def test_an_invalid_setting_is_one_line_on_stderr(indexed: Folders) -> None:
 
 def test_a_damaged_index_is_one_line_on_stderr_and_rebuild_fixes_it(folders: Folders) -> None:
     assert usru(folders, "index").returncode == 0
-    faiss_file = folders.index_dir / "versions" / "v000001" / "chunks.faiss"
+    faiss_file = folders.index_dir / "segments" / "s000001" / "chunks.faiss"
     faiss_file.write_bytes(faiss_file.read_bytes()[:64])
     for args in (("ask", QUESTION), ("ask", "--json", QUESTION), ("sources",)):
         result = usru(folders, *args)

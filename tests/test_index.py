@@ -23,11 +23,10 @@ from retrieval.store import (
 from tests.conftest import SEED_NAMES
 
 REPO = Path(__file__).resolve().parents[1]
-VERSION_FILES = {
-    "manifest.json",
+SEGMENT_FILES = {
+    "segment.json",
     "articles.sqlite",
     "chunks.faiss",
-    "chunk_vecs.npy",
     "sentence_vecs.npy",
     "chunks.npy",
     "sentences.npy",
@@ -68,6 +67,17 @@ def live_folder(index_dir: Path) -> Path:
     return index_dir / "versions" / version
 
 
+def live_segment(index_dir: Path) -> Path:
+    """The newest segment of the live version, where its data files are."""
+    manifest = json.loads((live_folder(index_dir) / "manifest.json").read_text(encoding="utf-8"))
+    return index_dir / "segments" / manifest["segments"][-1]["name"]
+
+
+def chunk_vectors(index_dir: Path) -> np.ndarray:
+    index = load_index(index_dir)
+    return np.asarray(index.faiss.reconstruct_n(0, index.faiss.ntotal))
+
+
 @pytest.fixture
 def built(corpus: Path, tmp_path: Path) -> tuple[Path, Path]:
     """The seed copy indexed once; returns (sources, index_dir)."""
@@ -88,7 +98,8 @@ def test_first_build_writes_a_version_manifest_and_current(corpus: Path, tmp_pat
     assert (index_dir / "CURRENT").read_text(encoding="utf-8").strip() == summary.version
     assert versions(index_dir) == ["v000001"]
     folder = index_dir / "versions" / "v000001"
-    assert {p.name for p in folder.iterdir()} == VERSION_FILES
+    assert {p.name for p in folder.iterdir()} == {"manifest.json"}
+    assert {p.name for p in live_segment(index_dir).iterdir()} == SEGMENT_FILES
 
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["format"] == FORMAT_VERSION
@@ -103,8 +114,6 @@ def test_first_build_writes_a_version_manifest_and_current(corpus: Path, tmp_pat
     assert (summary.changed, summary.removed, summary.skipped) == ([], [], [])
     assert (summary.embedded_articles, summary.reused_articles) == (5, 0)
     assert len(embedder.texts) == summary.chunks + summary.sentences
-    # What changed is still measured against the live version: a rebuild of the same files adds nothing.
-    assert (summary.new, summary.changed, summary.removed) == ([], [], [])
 
     index = load_index(index_dir)
     assert index.version == "v000001"
@@ -127,8 +136,12 @@ def test_second_run_reuses_every_vector_without_embedding(built: tuple[Path, Pat
     second = load_index(index_dir)
     assert second.version == "v000002"
     assert np.array_equal(second.sentence_vecs, first.sentence_vecs)
-    assert np.array_equal(np.load(second.folder / "chunk_vecs.npy"), np.load(first.folder / "chunk_vecs.npy"))
+    assert np.array_equal(
+        second.faiss.reconstruct_n(0, second.faiss.ntotal), first.faiss.reconstruct_n(0, first.faiss.ntotal)
+    )
     assert np.array_equal(second.chunks, first.chunks)
+    # Nothing was rewritten: the new version lists the very same segment.
+    assert second.manifest["segments"] == first.manifest["segments"]
 
 
 def test_changing_one_article_re_embeds_only_it(built: tuple[Path, Path]) -> None:
@@ -230,11 +243,38 @@ def test_other_files_and_hidden_folders_are_ignored(corpus: Path, tmp_path: Path
     assert summary.new == SEED_NAMES and summary.skipped == []
 
 
-def test_a_duplicate_article_is_skipped(corpus: Path, tmp_path: Path) -> None:
+def test_a_duplicate_article_is_indexed_once_under_both_names(corpus: Path, tmp_path: Path) -> None:
     (corpus / "zz_copy.txt").write_bytes((corpus / SEED_NAMES[1]).read_bytes())
     summary = build_index(corpus, tmp_path / "idx", HashingEmbedder())
     assert summary.articles == 5
-    assert summary.skipped == [("zz_copy.txt", f"same text as {SEED_NAMES[1]}")]
+    assert summary.duplicates == [("zz_copy.txt", SEED_NAMES[1])]
+    info = {a.source: a for a in load_index(tmp_path / "idx").list_articles()}
+    assert set(info) == set(SEED_NAMES)
+    assert info[SEED_NAMES[1]].aliases == ("zz_copy.txt",)
+    assert load_index(tmp_path / "idx").article_by_source("zz_copy.txt") is not None
+
+
+def test_a_syndicated_copy_with_other_furniture_is_indexed_once(corpus: Path, tmp_path: Path) -> None:
+    text = (corpus / SEED_NAMES[1]).read_text(encoding="utf-8")
+    (corpus / "syndicated.txt").write_text(
+        "Accessibility links\n\nWorld / Russia\n\n"
+        + text
+        + "\n\nShare this article\n\nCopyright © Example Wire\n",
+        encoding="utf-8",
+    )
+    summary = build_index(corpus, tmp_path / "idx", HashingEmbedder())
+    assert summary.articles == 5
+    assert summary.duplicates == [("syndicated.txt", SEED_NAMES[1])]
+
+
+def test_deleting_the_original_keeps_its_duplicate(corpus: Path, tmp_path: Path) -> None:
+    (corpus / "zz_copy.txt").write_bytes((corpus / SEED_NAMES[1]).read_bytes())
+    build_index(corpus, tmp_path / "idx", HashingEmbedder())
+    (corpus / SEED_NAMES[1]).unlink()
+    summary = build_index(corpus, tmp_path / "idx", HashingEmbedder())
+    assert summary.removed == [SEED_NAMES[1]]
+    sources = [a.source for a in load_index(tmp_path / "idx").list_articles()]
+    assert "zz_copy.txt" in sources and SEED_NAMES[1] not in sources
 
 
 def test_missing_or_empty_sources_are_sources_errors(tmp_path: Path) -> None:
@@ -266,6 +306,8 @@ def test_rebuild_re_embeds_everything(built: tuple[Path, Path]) -> None:
     summary = build_index(sources, index_dir, embedder, rebuild=True)
     assert (summary.embedded_articles, summary.reused_articles) == (5, 0)
     assert len(embedder.texts) == summary.chunks + summary.sentences
+    # What changed is still measured against the live version: a rebuild of the same files adds nothing.
+    assert (summary.new, summary.changed, summary.removed) == ([], [], [])
 
 
 def test_a_second_indexer_fails_fast_while_the_lock_is_held(corpus: Path, tmp_path: Path) -> None:
@@ -318,6 +360,11 @@ def truncate_vectors(folder: Path) -> None:
         np.save(fh, arr[:-3], allow_pickle=False)
 
 
+def damage_target(index_dir: Path, what: str) -> Path:
+    """The version folder for its manifest, else the live segment, which holds the data files."""
+    return live_folder(index_dir) if "manifest" in what or "format" in what else live_segment(index_dir)
+
+
 DAMAGE = {
     "truncated chunks.faiss": truncate_faiss,
     "corrupted manifest": corrupt_manifest,
@@ -332,15 +379,15 @@ DAMAGE = {
 @pytest.mark.parametrize("damage", sorted(DAMAGE))
 def test_a_damaged_index_names_the_fix(built: tuple[Path, Path], damage: str) -> None:
     _, index_dir = built
-    DAMAGE[damage](live_folder(index_dir))
+    DAMAGE[damage](damage_target(index_dir, damage))
     with pytest.raises(IndexError_, match=re.escape("usru index --rebuild")):
         load_index(index_dir)
 
 
-@pytest.mark.parametrize("name", sorted(VERSION_FILES))
+@pytest.mark.parametrize("name", sorted(SEGMENT_FILES | {"manifest.json"}))
 def test_a_missing_file_names_the_fix(built: tuple[Path, Path], name: str) -> None:
     _, index_dir = built
-    (live_folder(index_dir) / name).unlink()
+    (damage_target(index_dir, name) / name).unlink()
     with pytest.raises(IndexError_, match=re.escape("usru index --rebuild")):
         load_index(index_dir)
 
@@ -368,7 +415,7 @@ REBUILD_AFTER = {
     "truncated chunks.faiss": truncate_faiss,
     "corrupted manifest": corrupt_manifest,
     "missing sentences.npy": missing("sentences.npy"),
-    "missing chunk_vecs.npy": missing("chunk_vecs.npy"),
+    "missing sentence_vecs.npy": missing("sentence_vecs.npy"),
 }
 
 
@@ -377,7 +424,7 @@ def test_indexing_over_a_damaged_index_starts_afresh(
     built: tuple[Path, Path], tmp_path: Path, damage: str
 ) -> None:
     sources, index_dir = built
-    REBUILD_AFTER[damage](live_folder(index_dir))
+    REBUILD_AFTER[damage](damage_target(index_dir, damage))
     summary = build_index(sources, index_dir, CountingEmbedder())
     assert summary.articles == 5
     repaired = load_index(index_dir)
@@ -387,9 +434,7 @@ def test_indexing_over_a_damaged_index_starts_afresh(
     build_index(sources, clean, HashingEmbedder())
     fresh = load_index(clean)
     assert np.array_equal(repaired.sentence_vecs, fresh.sentence_vecs)
-    assert np.array_equal(
-        np.load(repaired.folder / "chunk_vecs.npy"), np.load(fresh.folder / "chunk_vecs.npy")
-    )
+    assert np.array_equal(chunk_vectors(index_dir), chunk_vectors(clean))
 
 
 def test_an_index_built_with_another_embedder_is_not_reused(built: tuple[Path, Path]) -> None:
@@ -429,6 +474,6 @@ def test_nothing_in_the_code_pickles_or_unpickles() -> None:
 
 def test_every_npy_in_the_index_loads_without_pickle(built: tuple[Path, Path]) -> None:
     _, index_dir = built
-    for path in live_folder(index_dir).glob("*.npy"):
+    for path in live_segment(index_dir).glob("*.npy"):
         arr = np.load(path, allow_pickle=False)
         assert arr.dtype != object
