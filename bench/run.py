@@ -167,7 +167,18 @@ def render_markdown(result: dict[str, Any]) -> str:
         "|---|---|",
         *[f"| {k} | {v:.2f} |" for k, v in c.items()],
         "",
-        "Aims: warm p50 ≤ 20 ms; cold `usru ask` is its own goal (benchmarks issue).",
+        "## Adding one article (fake vectors; seconds, median)",
+        "",
+        "| corpus | build corpus | add, watched (told the file) | × alone | add, full folder scan | × alone |",
+        "|---|---|---|---|---|---|",
+        *[
+            f"| {n} | {v['corpus_build_s']} | {v['add_one_watch_s']} | {v['watch_ratio_to_alone']} "
+            f"| {v['add_one_scan_s']} | {v['scan_ratio_to_alone']} |"
+            for n, v in result["incremental"]["sizes"].items()
+        ],
+        f"| alone | | {result['incremental']['alone_s']} | 1.0 | | |",
+        "",
+        "Aims: warm p50 ≤ 20 ms; adding one article ≤ 1.5× indexing it alone; cold `usru ask` is its own goal.",
         f"Reproduce: `make bench` ({'--quick' if result['quick'] else 'full'} run).",
     ]
     return "\n".join(lines) + "\n"
@@ -193,6 +204,9 @@ def main(argv: list[str] | None = None) -> int:
         peer = score_peer(questions, TutorialPipeline(sources, load_embedder("")))
         repeats = 1 if args.quick else 3
         cold = cold_start(index_dir, sources, repeats)
+    from bench.incremental import measure_incremental
+
+    incremental = measure_incremental([10, 100, 1000] if args.quick else [10, 1000, 10000], repeats)
     result = {
         "date": time.strftime("%Y-%m-%d %H:%M"),
         "quick": args.quick,
@@ -201,6 +215,7 @@ def main(argv: list[str] | None = None) -> int:
         "warm": warm,
         "cold_s": {k: round(v, 3) for k, v in cold.items()},
         "cold_repeats": repeats,
+        "incremental": incremental,
     }
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "latest.json").write_text(json.dumps(result, indent=2), encoding="utf-8")

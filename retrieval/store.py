@@ -259,12 +259,31 @@ def _write_segment(folder: Path, name: str, embedder_name: str, dim: int, data: 
         con.execute(
             "CREATE TABLE articles (id INTEGER PRIMARY KEY, source TEXT UNIQUE NOT NULL, title TEXT,"
             " publisher TEXT, date TEXT, url TEXT, content_hash TEXT NOT NULL, text TEXT NOT NULL,"
-            " body_hash TEXT NOT NULL)"
+            " body_hash TEXT NOT NULL, n_chunks INTEGER NOT NULL, n_sentences INTEGER NOT NULL)"
+        )
+        # Looked up by an update to find a duplicate without reading every article.
+        con.execute("CREATE INDEX articles_body ON articles (body_hash)")
+        n = len(data.articles)
+        n_chunks = np.bincount(data.chunks[:, 0], minlength=n) if len(data.chunks) else np.zeros(n, np.int64)
+        n_sents = (
+            np.bincount(data.sentences[:, 0], minlength=n) if len(data.sentences) else np.zeros(n, np.int64)
         )
         con.executemany(
-            "INSERT INTO articles VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO articles VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
-                (i, a.source, a.title, a.publisher, a.date, a.url, a.content_hash, a.text, a.body_hash)
+                (
+                    i,
+                    a.source,
+                    a.title,
+                    a.publisher,
+                    a.date,
+                    a.url,
+                    a.content_hash,
+                    a.text,
+                    a.body_hash,
+                    int(n_chunks[i]),
+                    int(n_sents[i]),
+                )
                 for i, a in enumerate(data.articles)
             ],
         )
@@ -515,11 +534,19 @@ class _FileCache:
         )
         return con
 
-    def get(self, source: str) -> tuple[int, int, str] | None:
-        row = self._con.execute(
-            "SELECT mtime_ns, size, content_hash FROM files WHERE source = ?", (source,)
-        ).fetchone()
-        return (int(row[0]), int(row[1]), str(row[2])) if row else None
+    def get_many(self, sources: list[str] | None) -> dict[str, tuple[int, int, str]]:
+        """Cached entries for these sources (all of them when None), in one query."""
+        if sources is None:
+            rows = self._con.execute("SELECT source, mtime_ns, size, content_hash FROM files").fetchall()
+        else:
+            rows = []
+            for k in range(0, len(sources), 500):
+                part = sources[k : k + 500]
+                rows += self._con.execute(
+                    f"SELECT source, mtime_ns, size, content_hash FROM files WHERE source IN ({','.join('?' * len(part))})",
+                    part,
+                ).fetchall()
+        return {r[0]: (int(r[1]), int(r[2]), str(r[3])) for r in rows}
 
     def update(self, seen: dict[str, tuple[int, int, str]], gone: set[str]) -> None:
         with self._con:
@@ -532,57 +559,105 @@ class _FileCache:
         self._con.close()
 
 
-@dataclass
+# One live article as an update sees it: (segment position, local id, content hash, body hash).
+_Entry = tuple[int, int, str, str]
+
+
 class _Live:
-    """What the live version holds, read without loading any vectors."""
+    """The live version as an update needs it, read from the segments' small tables on demand."""
 
-    manifest: dict[str, Any] | None
-    # source -> (position of its segment in the manifest, local id, content hash, body hash)
-    primaries: dict[str, tuple[int, int, str, str]]
-    aliases: dict[str, tuple[str, str]]  # duplicate file -> (the file indexed, its own content hash)
+    def __init__(self, index_dir: Path) -> None:
+        self.index_dir = index_dir
+        self.manifest: dict[str, Any] | None = None
+        self.aliases: dict[str, tuple[str, str]] = {}  # duplicate file -> (file indexed, its content hash)
+        self._cons: list[sqlite3.Connection] = []
+        try:
+            version = current_version(index_dir)
+            if version is None:
+                return
+            manifest = _read_manifest(index_dir, version)
+            for seg in manifest["segments"]:
+                folder = index_dir / "segments" / seg["name"]
+                _check_segment_files(folder)
+                self._cons.append(sqlite3.connect(f"file:{folder / 'articles.sqlite'}?mode=ro", uri=True))
+            self._deleted = [set(seg["deleted"]) for seg in manifest["segments"]]
+            self.aliases = {k: (v[0], v[1]) for k, v in manifest.get("aliases", {}).items()}
+            self.manifest = manifest
+        except (OSError, ValueError, KeyError, sqlite3.DatabaseError, IndexError_):
+            # A damaged index is rebuilt from the files; nothing in it can be trusted for reuse.
+            self.close()
+            self.manifest, self.aliases, self._cons = None, {}, []
+
+    def _rows(self, where: str, args: list[str]) -> dict[str, _Entry]:
+        out: dict[str, _Entry] = {}
+        for pos, con in enumerate(self._cons):
+            for aid, source, chash, bhash in con.execute(
+                f"SELECT id, source, content_hash, body_hash FROM articles {where}", args
+            ):
+                if aid not in self._deleted[pos]:
+                    out[source] = (pos, aid, chash, bhash)
+        return out
+
+    def primaries(self, sources: list[str] | None = None) -> dict[str, _Entry]:
+        """Live articles by file name: all of them, or those of the given names."""
+        if sources is None:
+            return self._rows("", [])
+        out: dict[str, _Entry] = {}
+        for k in range(0, len(sources), 500):
+            part = sources[k : k + 500]
+            out |= self._rows(f"WHERE source IN ({','.join('?' * len(part))})", part)
+        return out
+
+    def with_body(self, bhash: str) -> dict[str, _Entry]:
+        """Live articles whose words hash to this."""
+        return self._rows("WHERE body_hash = ?", [bhash])
+
+    def counts(self, pos: int, ids: list[int]) -> tuple[int, int]:
+        """Chunks and sentences of these articles of one segment."""
+        row = (
+            self._cons[pos]
+            .execute(
+                f"SELECT COALESCE(SUM(n_chunks), 0), COALESCE(SUM(n_sentences), 0) FROM articles"
+                f" WHERE id IN ({','.join('?' * len(ids))})",
+                ids,
+            )
+            .fetchone()
+        )
+        return int(row[0]), int(row[1])
+
+    def close(self) -> None:
+        for con in self._cons:
+            con.close()
 
 
-def _read_live(index_dir: Path) -> _Live:
-    try:
-        version = current_version(index_dir)
-        if version is None:
-            return _Live(None, {}, {})
-        manifest = _read_manifest(index_dir, version)
-        primaries: dict[str, tuple[int, int, str, str]] = {}
-        for pos, seg in enumerate(manifest["segments"]):
-            deleted = set(seg["deleted"])
-            _check_segment_files(index_dir / "segments" / seg["name"])
-            path = index_dir / "segments" / seg["name"] / "articles.sqlite"
-            con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-            try:
-                for aid, source, chash, bhash in con.execute(
-                    "SELECT id, source, content_hash, body_hash FROM articles"
-                ):
-                    if aid not in deleted:
-                        primaries[source] = (pos, aid, chash, bhash)
-            finally:
-                con.close()
-        aliases = {k: (v[0], v[1]) for k, v in manifest.get("aliases", {}).items()}
-        return _Live(manifest, primaries, aliases)
-    except (OSError, ValueError, KeyError, sqlite3.DatabaseError, IndexError_):
-        # A damaged index is rebuilt from the files; nothing in it can be trusted for reuse.
-        return _Live(None, {}, {})
+def _scan(sources: Path) -> dict[str, tuple[Path, os.stat_result]]:
+    """Every article file under the folder with its stat, in one pass of os.scandir."""
+    found: dict[str, tuple[Path, os.stat_result]] = {}
+    stack = [(sources, "")]
+    while stack:
+        folder, prefix = stack.pop()
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                if entry.name.startswith("."):
+                    continue
+                if entry.is_dir():
+                    stack.append((Path(entry.path), f"{prefix}{entry.name}/"))
+                elif os.path.splitext(entry.name)[1].lower() in ARTICLE_SUFFIXES and entry.is_file():
+                    found[prefix + entry.name] = (Path(entry.path), entry.stat())
+    return dict(sorted(found.items()))
 
 
-def list_sources(sources: Path) -> list[Path]:
-    """The article files under the sources folder, in a stable order."""
+def _check_sources(sources: Path) -> None:
     if not sources.exists():
         raise SourcesError(f"The sources folder {sources} does not exist.")
     if not sources.is_dir():
         raise SourcesError(f"The sources path {sources} is not a folder.")
-    files = [
-        p
-        for p in sources.rglob("*")
-        if p.suffix.lower() in ARTICLE_SUFFIXES
-        and not any(part.startswith(".") for part in p.relative_to(sources).parts)
-        and p.is_file()
-    ]
-    return sorted(files, key=lambda p: p.relative_to(sources).as_posix())
+
+
+def list_sources(sources: Path) -> list[Path]:
+    """The article files under the sources folder, in a stable order."""
+    _check_sources(sources)
+    return [path for path, _ in _scan(sources).values()]
 
 
 def body_hash(article: Article) -> str:
@@ -604,40 +679,66 @@ def build_index(
     rebuild: bool = False,
     wait: bool = False,
     progress: Progress | None = None,
+    paths: list[Path] | None = None,
 ) -> IndexSummary:
-    """Bring the index up to date with the files under `sources` as a new version and make it live."""
+    """Bring the index up to date with the files under `sources` as a new version and make it live.
+
+    With `paths`, only those files are looked at (a watcher knows what changed); the cost then
+    depends on them alone, not on the size of the corpus.
+    """
     started = time.perf_counter()
-    files = list_sources(sources)
+    _check_sources(sources)
     with index_lock(index_dir, wait=wait):
         for sub in ("versions", "segments"):
             (index_dir / sub).mkdir(parents=True, exist_ok=True)
-        live = _read_live(index_dir)
-        m = live.manifest
-        reusable = (
-            m is not None
-            and not rebuild
-            and m.get("embedding_model") == embedder.name
-            and m.get("chunker") == CHUNKER_VERSION
-        )
+        live = _Live(index_dir)
         cache = _FileCache(index_dir / "filecache.sqlite")
         try:
-            plan = _plan(sources, files, live, reusable, cache, progress)
+            m = live.manifest
+            reusable = (
+                m is not None
+                and not rebuild
+                and m.get("embedding_model") == embedder.name
+                and m.get("chunker") == CHUNKER_VERSION
+            )
+            targeted = paths is not None and reusable
+            if targeted:
+                names = sorted({n for p in paths or [] if (n := _source_name(sources, p)) is not None})
+                on_disk = {n: (sources / n, (sources / n).stat()) for n in names if (sources / n).is_file()}
+            else:
+                names, on_disk = None, _scan(sources)
+            plan = _plan(sources, on_disk, names, live, reusable, cache, progress)
             _checkpoint("read")
-            if not plan.kept and not plan.added:
-                detail = f" ({len(plan.skipped)} skipped: {plan.skipped[0][1]}…)" if plan.skipped else ""
-                raise SourcesError(f"No readable .txt or .md articles in {sources}{detail}.")
-            segments = [
-                dict(s, deleted=sorted(s["deleted"])) for s in (m["segments"] if reusable and m else [])
-            ]
+            if m is not None and reusable:
+                segments = [dict(s, deleted=list(s["deleted"])) for s in m["segments"]]
+                totals = {k: int(m[k]) for k in ("articles", "chunks", "sentences")}
+            else:
+                segments, totals = [], {"articles": 0, "chunks": 0, "sentences": 0}
+            by_segment: dict[int, list[int]] = {}
             for pos, aid in plan.deleted:
-                segments[pos]["deleted"] = sorted({*segments[pos]["deleted"], aid})
+                by_segment.setdefault(pos, []).append(aid)
+            for pos, ids in by_segment.items():
+                n_chunks, n_sents = live.counts(pos, ids)
+                totals["articles"] -= len(ids)
+                totals["chunks"] -= n_chunks
+                totals["sentences"] -= n_sents
+                segments[pos]["deleted"] = sorted({*segments[pos]["deleted"], *ids})
             segments = [s for s in segments if _live_count(index_dir, s) > 0]
             if plan.added:
                 data = _embed_articles(plan.added, embedder, progress)
                 _checkpoint("embedded")
                 segments.append({"name": _write_new_segment(index_dir, embedder, data), "deleted": []})
+                totals["articles"] += len(data.articles)
+                totals["chunks"] += len(data.chunks)
+                totals["sentences"] += len(data.sentences)
+            if totals["articles"] <= 0:
+                detail = f" ({len(plan.skipped)} skipped: {plan.skipped[0][1]}…)" if plan.skipped else ""
+                raise SourcesError(f"No readable .txt or .md articles in {sources}{detail}.")
             segments = _compact(index_dir, segments, embedder)
-            totals = _totals(index_dir, segments)
+            aliases = dict(live.aliases) if reusable else {}
+            for gone in plan.removed | plan.unaliased:
+                aliases.pop(gone, None)
+            aliases.update(plan.aliases)
             version = _next_name(index_dir / "versions", "v")
             manifest = {
                 "format": FORMAT_VERSION,
@@ -647,14 +748,15 @@ def build_index(
                 "dim": embedder.dim,
                 "chunker": CHUNKER_VERSION,
                 "segments": segments,
-                "aliases": {k: list(v) for k, v in sorted(plan.aliases.items())},
+                "aliases": {k: list(v) for k, v in sorted(aliases.items())},
                 **totals,
             }
             _publish_version(index_dir, manifest)
             _clean_old(index_dir, version)
-            cache.update(plan.stats, plan.gone)
+            cache.update(plan.stats, plan.removed)
         finally:
             cache.close()
+            live.close()
 
     return IndexSummary(
         version=version,
@@ -663,7 +765,7 @@ def build_index(
         sentences=totals["sentences"],
         seconds=time.perf_counter() - started,
         embedded_articles=len(plan.added),
-        reused_articles=len(plan.kept),
+        reused_articles=totals["articles"] - len(plan.added),
         new=sorted(plan.new),
         changed=sorted(plan.changed),
         removed=sorted(plan.removed),
@@ -672,54 +774,65 @@ def build_index(
     )
 
 
+def _source_name(sources: Path, path: Path) -> str | None:
+    """The file's name relative to the sources folder, or None if it is no article file in it."""
+    try:
+        rel = Path(os.path.abspath(path)).relative_to(os.path.abspath(sources))
+    except ValueError:
+        return None
+    if rel.suffix.lower() not in ARTICLE_SUFFIXES or any(part.startswith(".") for part in rel.parts):
+        return None
+    return rel.as_posix()
+
+
 @dataclass
 class _Plan:
-    kept: set[str] = field(default_factory=set)  # live articles left as they are
     added: list[Article] = field(default_factory=list)  # articles to embed into a new segment
     deleted: list[tuple[int, int]] = field(default_factory=list)  # (segment position, local id)
-    aliases: dict[str, tuple[str, str]] = field(default_factory=dict)
+    aliases: dict[str, tuple[str, str]] = field(default_factory=dict)  # duplicates found or confirmed now
+    unaliased: set[str] = field(default_factory=set)  # files that stopped being duplicates
     new: set[str] = field(default_factory=set)
     changed: set[str] = field(default_factory=set)
     removed: set[str] = field(default_factory=set)
     skipped: list[tuple[str, str]] = field(default_factory=list)
     stats: dict[str, tuple[int, int, str]] = field(default_factory=dict)
-    gone: set[str] = field(default_factory=set)
 
 
 def _plan(
     sources: Path,
-    files: list[Path],
+    on_disk: dict[str, tuple[Path, os.stat_result]],
+    names: list[str] | None,
     live: _Live,
     reusable: bool,
     cache: _FileCache,
     progress: Progress | None,
 ) -> _Plan:
-    """Decide, file by file, what stays, what is embedded anew, what is deleted and what duplicates what."""
+    """Decide, file by file, what stays, what is embedded anew, what is deleted and what duplicates what.
+
+    `names` limits the look to those files (None: every file under the folder).
+    """
     plan = _Plan()
-    known = {s: v[2] for s, v in live.primaries.items()} | {s: v[1] for s, v in live.aliases.items()}
-    on_disk = {p.relative_to(sources).as_posix(): p for p in files}
+    primaries = live.primaries(names)
+    aliases = live.aliases if names is None else {n: live.aliases[n] for n in names if n in live.aliases}
+    known = {s: v[2] for s, v in primaries.items()} | {s: v[1] for s, v in aliases.items()}
     plan.removed = {s for s in known if s not in on_disk}
-    plan.gone = set(plan.removed)
-    bodies: dict[str, str] = {}  # body hash -> the file that holds it
-    fresh: list[tuple[str, Article, str]] = []  # (source, article, body hash) read this run
-    for i, (source, path) in enumerate(on_disk.items()):
+    cached = cache.get_many(names)
+    leaving = set(plan.removed)  # live articles that will not be in the new version
+    fresh: list[tuple[str, Article, str]] = []
+    for i, (source, (path, st)) in enumerate(on_disk.items()):
         if progress:
             progress("read", i, len(on_disk))
-        st = path.stat()
-        cached = cache.get(source)
-        if reusable and source in known and cached == (st.st_mtime_ns, st.st_size, known[source]):
-            _keep(plan, live, source, bodies)
+        if reusable and source in known and cached.get(source) == (st.st_mtime_ns, st.st_size, known[source]):
             continue
         try:
             article = read_article(path, source)
         except ArticleError as exc:
-            if reusable and source in live.primaries:
-                # Nothing already indexed is lost because its file went bad.
-                _keep(plan, live, source, bodies)
+            if reusable and source in primaries:
                 plan.skipped.append((source, f"{exc}; kept the version indexed before"))
             else:
                 plan.skipped.append((source, str(exc)))
-                if source in live.aliases:
+                if source in aliases:
+                    plan.unaliased.add(source)
                     plan.removed.add(source)
             continue
         plan.stats[source] = (st.st_mtime_ns, st.st_size, article.content_hash)
@@ -728,55 +841,38 @@ def _plan(
         elif known[source] != article.content_hash:
             plan.changed.add(source)
         elif reusable:
-            _keep(plan, live, source, bodies)
             continue
+        if source in primaries:
+            leaving.add(source)
+        if source in aliases:
+            plan.unaliased.add(source)
         fresh.append((source, article, body_hash(article)))
+    bodies: dict[str, str] = {}
     for source, article, bhash in fresh:
-        if bhash in bodies and bodies[bhash] != source:
-            plan.aliases[source] = (bodies[bhash], article.content_hash)
+        owner = bodies.get(bhash)
+        if owner is None and reusable:
+            owner = next((s for s in live.with_body(bhash) if s not in leaving), None)
+        if owner is not None and owner != source:
+            plan.aliases[source] = (owner, article.content_hash)
             continue
         bodies[bhash] = source
         plan.added.append(article)
     if reusable:
-        for source, (pos, aid, _, _) in live.primaries.items():
-            if source not in plan.kept:
-                plan.deleted.append((pos, aid))
-    # An alias whose article left the index must come back as an article of its own.
-    for alias, (primary, _) in list(plan.aliases.items()):
-        if primary not in plan.kept and primary not in {a.source for a in plan.added}:
-            del plan.aliases[alias]
-            plan.added.append(read_article(on_disk[alias], alias))
+        plan.deleted = [(primaries[s][0], primaries[s][1]) for s in leaving if s in primaries]
+        # A duplicate whose article leaves the index comes back as an article of its own.
+        added = {a.source for a in plan.added}
+        for alias, (primary, _) in list(live.aliases.items()):
+            if primary in leaving and primary not in added and alias not in plan.removed | plan.unaliased:
+                if alias in plan.aliases or not (sources / alias).is_file():
+                    continue
+                plan.unaliased.add(alias)
+                plan.added.append(read_article(sources / alias, alias))
     return plan
-
-
-def _keep(plan: _Plan, live: _Live, source: str, bodies: dict[str, str]) -> None:
-    if source in live.primaries:
-        plan.kept.add(source)
-        bodies.setdefault(live.primaries[source][3], source)
-    else:
-        plan.aliases[source] = live.aliases[source]
 
 
 def _live_count(index_dir: Path, seg: dict[str, Any]) -> int:
     meta = json.loads((index_dir / "segments" / seg["name"] / "segment.json").read_text("utf-8"))
     return int(meta["articles"]) - len(seg["deleted"])
-
-
-def _totals(index_dir: Path, segments: list[dict[str, Any]]) -> dict[str, int]:
-    """Article, chunk and sentence counts of the live articles, read from the segments' small tables."""
-    totals = {"articles": 0, "chunks": 0, "sentences": 0}
-    for seg in segments:
-        folder = index_dir / "segments" / seg["name"]
-        deleted = np.array(sorted(seg["deleted"]), dtype=np.int64)
-        chunks = np.load(folder / "chunks.npy", mmap_mode="r", allow_pickle=False)
-        sentences = np.load(folder / "sentences.npy", mmap_mode="r", allow_pickle=False)
-        meta = json.loads((folder / "segment.json").read_text("utf-8"))
-        totals["articles"] += int(meta["articles"]) - len(deleted)
-        totals["chunks"] += int(len(chunks) - np.isin(chunks[:, 0], deleted).sum()) if len(chunks) else 0
-        totals["sentences"] += (
-            int(len(sentences) - np.isin(sentences[:, 0], deleted).sum()) if len(sentences) else 0
-        )
-    return totals
 
 
 def _embed_articles(articles: list[Article], embedder: Embedder, progress: Progress | None) -> _Data:

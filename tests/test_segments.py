@@ -139,3 +139,45 @@ def test_an_unchanged_file_is_not_even_read_again(tmp_path: Path, monkeypatch) -
     write_synthetic(sources, 1)
     build_index(sources, index_dir, HashingEmbedder())
     assert reads == ["synthetic_001.txt"]
+
+
+def test_targeted_updates_equal_a_fresh_build(tmp_path: Path) -> None:
+    sources = tmp_path / "src"
+    shutil.copytree(SEEDS, sources)
+    index_dir = tmp_path / "idx"
+    (sources / "copy.txt").write_bytes((sources / SEED_NAMES[0]).read_bytes())
+    build_index(sources, index_dir, HashingEmbedder())
+    names = [write_synthetic(sources, i) for i in range(3)]
+    summary = build_index(sources, index_dir, HashingEmbedder(), paths=[sources / n for n in names])
+    assert (summary.new, summary.embedded_articles) == (names, 3)
+    # Deleting the original through a targeted update brings its duplicate back as an article.
+    (sources / SEED_NAMES[0]).unlink()
+    (sources / names[1]).unlink()
+    summary = build_index(
+        sources,
+        index_dir,
+        HashingEmbedder(),
+        paths=[sources / SEED_NAMES[0], sources / names[1], tmp_path / "x.txt"],
+    )
+    assert summary.removed == sorted([SEED_NAMES[0], names[1]])
+    assert "copy.txt" in {a.source for a in load_index(index_dir).articles}
+
+    fresh = tmp_path / "fresh"
+    build_index(sources, fresh, HashingEmbedder())
+    assert_same_index(load_index(index_dir), load_index(fresh))
+
+
+def test_a_targeted_update_reads_only_the_named_files(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    sources = tmp_path / "src"
+    shutil.copytree(SEEDS, sources)
+    index_dir = tmp_path / "idx"
+    build_index(sources, index_dir, HashingEmbedder())
+    import retrieval.store as store
+
+    scanned: list[Path] = []
+    real_scan = store._scan
+    monkeypatch.setattr(store, "_scan", lambda folder: scanned.append(folder) or real_scan(folder))
+    name = write_synthetic(sources, 9)
+    summary = build_index(sources, index_dir, HashingEmbedder(), paths=[sources / name])
+    assert summary.new == [name] and summary.articles == 6
+    assert scanned == []  # the folder was not listed
