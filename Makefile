@@ -28,6 +28,7 @@ test: install
 
 lint: install
 	$(BIN)/ruff check retrieval bot tests bench
+	$(BIN)/ruff format --check retrieval bot tests bench
 	$(BIN)/mypy
 
 bench: install

@@ -66,6 +66,9 @@ class BotSettings(BaseSettings):
     answer_workers: int = Field(default=4, ge=1, le=64)
     answer_timeout_s: float = Field(default=120.0, gt=0)
     example_questions: Annotated[list[str], NoDecode] = Field(default_factory=lambda: list(DEFAULT_EXAMPLES))
+    # TELEGRAM_WATCH=true: watch the sources folder, re-index when articles change, tell the admins.
+    watch: bool = False
+    watch_debounce_s: float = Field(default=1.0, gt=0, le=600)
 
     def __init__(self, **values: Any) -> None:
         try:
@@ -130,6 +133,15 @@ class BotSettings(BaseSettings):
     def is_admin(self, user_id: int, username: str | None) -> bool:
         """Whether this user may run admin commands such as /reindex."""
         return _matches(self.admins, user_id, username)
+
+    def admin_chat_ids(self) -> list[int]:
+        """The admins listed by numeric id: a bot can only start a private chat with an id, not a @name."""
+        ids = []
+        for entry in self.admins:
+            e = entry.strip()
+            if e.lstrip("-").isdigit() and int(e) not in ids:
+                ids.append(int(e))
+        return ids
 
 
 def _matches(entries: list[str], user_id: int, username: str | None) -> bool:

@@ -45,6 +45,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("index", parents=[common], help="bring the index up to date with the sources folder")
     p.add_argument("--rebuild", action="store_true", help="re-embed everything from scratch")
     p.add_argument("--wait", action="store_true", help="wait for another running indexer instead of failing")
+    p.add_argument(
+        "--watch",
+        action="store_true",
+        help="after indexing, keep watching the sources folder and re-index when articles change (Ctrl-C stops)",
+    )
     p = sub.add_parser("ask", parents=[common], help="answer one question (or one per stdin line)")
     p.add_argument(
         "question", nargs="*", help="the question; omit it to read one question per line from stdin"
@@ -103,6 +108,8 @@ def run_index(settings: Settings, args: argparse.Namespace, out: Console, err: C
     from retrieval.embedding import load_embedder
     from retrieval.store import build_index
 
+    if args.watch:
+        return run_watch(settings, args, out, err)
     report, stop = _progress_reporter(err)
     try:
         embedder = load_embedder(settings.embedding_model)
@@ -117,6 +124,73 @@ def run_index(settings: Settings, args: argparse.Namespace, out: Console, err: C
     finally:
         stop()
     print_summary(out, summary)
+    return 0
+
+
+def run_watch(settings: Settings, args: argparse.Namespace, out: Console, err: Console) -> int:
+    """`usru index --watch`: index, then re-index after each burst of changes until Ctrl-C."""
+    import threading
+
+    from bot.render import print_summary
+    from retrieval.embedding import load_embedder
+    from retrieval.store import build_index
+    from retrieval.watch import changed_anything, describe_changes, watch_sources
+
+    embedder = load_embedder(settings.embedding_model)
+    sources, index_dir = settings.sources, settings.index_dir
+    # The first run honours --rebuild; later ones are incremental. Every run waits for another indexer.
+    first = [True]
+
+    def reindex(paths: list[Path] | None) -> Any:
+        rebuild, first[0] = args.rebuild and first[0], False
+        return build_index(sources, index_dir, embedder, rebuild=rebuild, wait=True, paths=paths)
+
+    runs = [0]
+
+    def on_summary(summary: Any) -> None:
+        runs[0] += 1
+        if runs[0] == 1:
+            err.print(f"Watching {sources} for changed articles; press Ctrl-C to stop.", markup=False)
+        if runs[0] == 1 or changed_anything(summary) or summary.skipped:
+            print_summary(out, summary)
+        else:
+            out.print(f"No article changed; {describe_changes(summary)}.", markup=False, highlight=False)
+
+    def on_error(exc: Exception) -> None:
+        err.print(f"{PROG}: {exc}", markup=False, highlight=False, soft_wrap=True)
+
+    def on_changes(paths: list[str]) -> None:
+        err.print(f"{len(paths)} changed: re-indexing…", markup=False, highlight=False)
+
+    stop = threading.Event()
+    failure: list[Exception] = []
+
+    def guarded() -> None:
+        try:
+            watch_sources(
+                sources,
+                index_dir,
+                reindex,
+                stop=stop,
+                on_summary=on_summary,
+                on_error=on_error,
+                on_changes=on_changes,
+            )
+        except Exception as exc:  # e.g. the sources folder is missing: reported by main()
+            failure.append(exc)
+
+    thread = threading.Thread(target=guarded, name="usru-watch-guard", daemon=True)
+    thread.start()
+    try:
+        while thread.is_alive():
+            thread.join(0.2)
+    except KeyboardInterrupt:
+        err.print("Stopping the watcher…", markup=False)
+        stop.set()
+        thread.join(10)
+        return 0
+    if failure:
+        raise failure[0]
     return 0
 
 

@@ -21,6 +21,11 @@ def print_answer(console: Console, answer: Answer) -> None:
         console.print(Text("Type /sources to see which articles are indexed.", style="dim"))
         return
     console.print(Text(answer.lead, style="bold"))
+    print_citations(console, answer)
+
+
+def print_citations(console: Console, answer: Answer) -> None:
+    """Print an answer's numbered quotes with their sources (a terminal's part of print_answer)."""
     same_as = {n: group[0] for group in answer.groups for n in group[1:]}
     for c in answer.citations:
         console.print()
@@ -42,7 +47,8 @@ def print_sources(console: Console, articles: list[ArticleInfo]) -> None:
     if not console.is_terminal:
         console.print(f"{len(articles)} indexed articles", markup=False)
         for a in articles:
-            row = (a.source, a.publisher or "-", a.date or "undated", a.title or "-", str(a.chunks))
+            source = a.source + "".join(f" (also {alias})" for alias in a.aliases)
+            row = (source, a.publisher or "-", a.date or "undated", a.title or "-", str(a.chunks))
             console.print(
                 "\t".join(" ".join(f.split()) for f in row), markup=False, highlight=False, soft_wrap=True
             )
@@ -51,7 +57,8 @@ def print_sources(console: Console, articles: list[ArticleInfo]) -> None:
     for column in ("article", "publisher", "date", "title", "chunks"):
         table.add_column(column, overflow="fold", justify="right" if column == "chunks" else "left")
     for a in articles:
-        table.add_row(a.source, a.publisher or "—", a.date or "undated", a.title or "—", str(a.chunks))
+        source = a.source + "".join(f"\n(also {alias})" for alias in a.aliases)
+        table.add_row(source, a.publisher or "—", a.date or "undated", a.title or "—", str(a.chunks))
     console.print(table)
 
 
@@ -66,6 +73,10 @@ def print_summary(console: Console, summary: IndexSummary) -> None:
         highlight=False,
         soft_wrap=True,
     )
+    for duplicate, original in summary.duplicates:
+        console.print(
+            f"  {duplicate}: the same article as {original}; indexed once", markup=False, highlight=False
+        )
     if summary.skipped:
         console.print(f"Skipped {len(summary.skipped)} files:", markup=False)
         for source, reason in summary.skipped:

@@ -8,13 +8,18 @@ from pathlib import Path
 from typing import TextIO
 
 from rich.console import Console
+from rich.text import Text
 
-from bot.render import print_answer, print_sources
+from bot.render import print_answer, print_citations, print_sources
+from retrieval.answer import Answer
 from retrieval.errors import UsruError
-from retrieval.service import AnsweringService
+from retrieval.followup import ChatHistory
+from retrieval.service import AnsweringService, clean_question
 
 HELP = """Ask any question about US–Russia relations; answers quote the indexed articles word for word.
+Follow-up questions ("and what did Lavrov say?") continue the previous question.
 Commands: /sources  list the indexed articles
+          /new      start a new conversation (forget the previous questions)
           /help     show this help
           /quit     leave (Ctrl-D works too)"""
 HISTORY = Path.home() / ".usru_history"
@@ -38,6 +43,55 @@ def _save_history(readline: object) -> None:
         readline.write_history_file(HISTORY)  # type: ignore[attr-defined]
 
 
+class DraftPrinter:
+    """Prints a model's answer text as it is written; a withdrawn draft (a retry) starts a new line."""
+
+    def __init__(self, console: Console) -> None:
+        self.console = console
+        self.shown = ""
+        self.printed = False
+
+    def update(self, text: str) -> None:
+        """Show the draft answer text so far (called from the answering thread, in order)."""
+        if text.startswith(self.shown):
+            new = text[len(self.shown) :]
+        else:
+            self.console.print()
+            self.console.print(Text("(checking the quotes failed; asking again…)", style="dim"))
+            new = text
+        if new:
+            self.console.print(new, end="", markup=False, highlight=False, soft_wrap=True)
+            self.printed = True
+        self.shown = text
+
+    def finish(self, answer: Answer) -> None:
+        """End the draft with the verified citations, or with the verified answer when it differs."""
+        self.console.print()
+        if answer.mode == "llm" and answer.status == "answered" and answer.lead == self.shown:
+            print_citations(self.console, answer)
+            return
+        note = (
+            "Not every quote could be verified; the answer keeps only what the articles say:"
+            if answer.mode == "llm"
+            else "The model's quotes could not be verified; here are the article quotes instead:"
+        )
+        self.console.print()
+        self.console.print(Text(note, style="yellow"))
+        print_answer(self.console, answer)
+
+
+def ask(service: AnsweringService, console: Console, question: str, history: ChatHistory | None) -> None:
+    """Answer one chat question, streaming the model's text on a terminal, then the verified quotes."""
+    draft = DraftPrinter(console) if service.streams and console.is_terminal else None
+    answer = service.answer_in_chat(question, history, on_text=draft.update if draft else None)
+    if answer.question != clean_question(question, service.settings.max_question_chars):
+        console.print(Text(f"(taken as: {answer.question})", style="dim"))
+    if draft is not None and draft.printed:
+        draft.finish(answer)
+    else:
+        print_answer(console, answer)
+
+
 def run_chat(service: AnsweringService, console: Console, stdin: TextIO | None = None) -> int:
     """Answer questions until /quit or end of input; return the exit code."""
     stdin = stdin or sys.stdin
@@ -49,6 +103,7 @@ def run_chat(service: AnsweringService, console: Console, stdin: TextIO | None =
             f"usru — {stats.articles} articles from {len(stats.publishers)} outlets. Type /help for help.",
             markup=False,
         )
+    history = service.new_history()
     while True:
         try:
             line = input("usru> ") if interactive else stdin.readline()
@@ -69,11 +124,14 @@ def run_chat(service: AnsweringService, console: Console, stdin: TextIO | None =
             console.print(HELP, markup=False, highlight=False)
         elif command == "/sources":
             print_sources(console, service.list_articles())
+        elif command == "/new":
+            history.clear()
+            console.print("Starting a new conversation.", markup=False)
         elif command.startswith("/") and " " not in command:
             console.print(f"Unknown command {question}; type /help for the commands.", markup=False)
         else:
             try:
-                print_answer(console, service.answer(question))
+                ask(service, console, question, history)
             except UsruError as exc:
                 console.print(str(exc), markup=False, highlight=False)
         console.print()

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import re
 import secrets
 import sys
+import threading
 import time
 from collections import OrderedDict, deque
 from collections.abc import Callable, Coroutine, Sequence
@@ -15,6 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as package_version
+from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
 from aiolimiter import AsyncLimiter
@@ -59,9 +62,12 @@ from bot.telegram_format import (
     format_start,
     pack,
 )
+from bot.telegram_stream import ChatAnswerSource, DraftMessage
 from retrieval.answer import Answer, Citation
 from retrieval.errors import UsruError
+from retrieval.followup import ChatMemory
 from retrieval.settings import Settings
+from retrieval.store import IndexSummary
 
 log = logging.getLogger(__name__)
 
@@ -111,7 +117,7 @@ class AnswerSource(Protocol):
     def passage_in_context(
         self, source: str, start: int, end: int, radius: int = 300
     ) -> tuple[str, str, str]: ...
-    def reindex(self) -> object: ...
+    def reindex(self, paths: list[Path] | None = None, *, wait: bool = False) -> IndexSummary: ...
 
 
 def app_version() -> str:
@@ -287,10 +293,13 @@ class UsruBot:
         self.limiter = QuestionRateLimiter(bot_settings.rate_limit_per_minute)
         self.examples = bot_settings.example_questions[:MAX_EXAMPLES]
         self._refused = _BoundedSet(10_000)
+        # Recent questions per chat, so that follow-ups ("and what about 2018?") can be understood.
+        self.histories = ChatMemory(settings.history_turns)
         # A pool of our own bounds concurrent answering and keeps it off the event loop.
         self.executor = ThreadPoolExecutor(
             max_workers=bot_settings.answer_workers, thread_name_prefix="usru-answer"
         )
+        self._watcher: tuple[threading.Thread, threading.Event] | None = None
 
     def register(self, app: BotApp) -> None:
         """Attach every handler to the application."""
@@ -468,38 +477,77 @@ class UsruBot:
                     )
                 return
         typing = asyncio.create_task(self._keep_typing(context, chat.id))
+        draft = self._draft(context, chat.id, reply_to)
         try:
             answer = await asyncio.wait_for(
-                self._run(self.service.answer, question), self.bs.answer_timeout_s
+                self._run(self._ask, chat.id, question, draft), self.bs.answer_timeout_s
             )
         except UsruError as exc:
-            await self._send(context, chat.id, escape(str(exc)), reply_to=reply_to)
+            await self._reply(context, chat.id, [escape(str(exc))], reply_to, draft)
             return
         except TimeoutError:
             log.warning("Answering took longer than %.0fs in chat %s", self.bs.answer_timeout_s, chat.id)
-            await self._send(context, chat.id, escape(TOO_SLOW), reply_to=reply_to)
+            await self._reply(context, chat.id, [escape(TOO_SLOW)], reply_to, draft)
             return
         finally:
             typing.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await typing
+            if draft is not None:
+                await draft.stop()
         messages = format_answer(answer, echo_question=echo)
         if answer.status != "answered" or not answer.citations:
-            await self._send_all(context, chat.id, messages, reply_to=reply_to)
+            await self._reply(context, chat.id, messages, reply_to, draft)
             return
         entry = CachedAnswer(answer, by_article(answer.citations), by_article(answer.more))
         key = self.cache.put(chat.id, entry)
-        last = await self._send_all(
-            context,
-            chat.id,
-            messages,
-            reply_to=reply_to,
-            markup=self._answer_keyboard(key, entry, with_more=True),
+        last = await self._reply(
+            context, chat.id, messages, reply_to, draft, self._answer_keyboard(key, entry, with_more=True)
         )
         if last is not None:
             self.cache.replace(
                 chat.id, key, CachedAnswer(entry.answer, entry.shown, entry.more, last.message_id)
             )
+
+    def _draft(
+        self, context: ContextTypes.DEFAULT_TYPE, chat_id: int, reply_to: Message | None
+    ) -> DraftMessage | None:
+        """A message to stream the model's answer into, when the service writes answers with a model."""
+        if not (isinstance(self.service, ChatAnswerSource) and self.service.streams):
+            return None
+        draft = DraftMessage(
+            context.bot, chat_id, reply_to.message_id if reply_to else None, asyncio.get_running_loop()
+        )
+        draft.start()
+        return draft
+
+    def _ask(self, chat_id: int, question: str, draft: DraftMessage | None) -> Answer:
+        """Answer in the chat's context (follow-ups), reporting drafts; runs on an answering thread."""
+        service = self.service
+        if not isinstance(service, ChatAnswerSource):
+            return service.answer(question)
+        history = self.histories.get(chat_id)
+        standalone = service.standalone_question(question, history)
+        # Only a streaming service is handed the callback, so wrappers of plain answer() keep working.
+        answer = service.answer(standalone, draft.update) if draft is not None else service.answer(standalone)
+        service.remember(history, answer)
+        return answer
+
+    async def _reply(
+        self,
+        context: ContextTypes.DEFAULT_TYPE,
+        chat_id: int,
+        messages: Sequence[str],
+        reply_to: Message | None,
+        draft: DraftMessage | None,
+        markup: InlineKeyboardMarkup | None = None,
+    ) -> Message | None:
+        """Send the reply, turning a streamed draft into its first message."""
+        if draft is not None:
+            last = await draft.finalise(messages, markup)
+            if last is not None:
+                return last
+        return await self._send_all(context, chat_id, messages, reply_to=reply_to, markup=markup)
 
     @staticmethod
     def _answer_keyboard(key: str, entry: CachedAnswer, *, with_more: bool) -> InlineKeyboardMarkup:
@@ -589,16 +637,12 @@ class UsruBot:
             return
         await self._send(context, message.chat_id, escape("Re-indexing the articles…"))
         try:
-            await self._run(self.service.reindex)
+            # Waits for the watcher or a `usru index` that holds the lock, then catches up after it.
+            summary = await self._run(functools.partial(self.service.reindex, wait=True))
         except UsruError as exc:
             await self._send(context, message.chat_id, escape(str(exc)))
             return
-        stats = await self._run(self.service.stats)
-        await self._send(
-            context,
-            message.chat_id,
-            escape(f"Done: {stats.articles} articles, {stats.chunks} passages, index {stats.version}."),
-        )
+        await self._send(context, message.chat_id, reindex_report(summary))
 
     async def unknown_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Commands we don't have: point to /help (in groups only when the command names us)."""
@@ -707,15 +751,76 @@ class UsruBot:
             log.warning("Could not tell chat %s about the error: %s", update.effective_chat.id, exc)
 
     async def post_init(self, app: BotApp) -> None:
-        """Register the command menu once the bot is known to Telegram."""
+        """Register the command menu once the bot is known to Telegram; start the watcher if asked."""
         try:
             await app.bot.set_my_commands([BotCommand(name, text) for name, text in COMMANDS])
         except TelegramError as exc:
             log.warning("Could not register the command menu: %s", exc)
+        if self.bs.watch:
+            self.start_watching(app)
 
     async def post_shutdown(self, app: BotApp) -> None:
-        """Stop the answering threads; questions still queued are abandoned."""
+        """Stop the watcher and the answering threads; questions still queued are abandoned."""
+        if self._watcher is not None:
+            thread, stop = self._watcher
+            stop.set()
+            await asyncio.to_thread(thread.join, 10)
+            self._watcher = None
         self.executor.shutdown(wait=False, cancel_futures=True)
+
+    # ----- watching the sources folder (TELEGRAM_WATCH) -------------------------------------------------
+
+    def start_watching(self, app: BotApp) -> None:
+        """Re-index in a thread when articles change; answers use the new version once it is complete."""
+        from retrieval.watch import changed_anything, describe_changes, start_watcher
+
+        loop = asyncio.get_running_loop()
+
+        def on_summary(summary: IndexSummary) -> None:
+            log.info("Watcher re-indexed: %s", describe_changes(summary))
+            if changed_anything(summary):
+                self._from_thread(loop, self.notify_admins(app, reindex_report(summary)))
+
+        def on_error(exc: Exception) -> None:
+            self._from_thread(loop, self.notify_admins(app, escape(f"Re-indexing failed: {exc}")))
+
+        self._watcher = start_watcher(
+            self.settings.sources,
+            self.settings.index_dir,
+            functools.partial(self.service.reindex, wait=True),
+            on_summary=on_summary,
+            on_error=on_error,
+            debounce_s=self.bs.watch_debounce_s,
+        )
+        log.info("Watching %s for new, changed and deleted articles", self.settings.sources)
+
+    @staticmethod
+    def _from_thread(loop: asyncio.AbstractEventLoop, coro: Coroutine[Any, Any, None]) -> None:
+        try:
+            asyncio.run_coroutine_threadsafe(coro, loop)
+        except RuntimeError:  # the bot is shutting down and its loop is closed
+            coro.close()
+
+    async def notify_admins(self, app: BotApp, html: str) -> None:
+        """Send a message to every admin listed by numeric id in TELEGRAM_ADMINS."""
+        for chat_id in self.bs.admin_chat_ids():
+            try:
+                await app.bot.send_message(chat_id, html, parse_mode=ParseMode.HTML)
+            except TelegramError as exc:
+                log.warning("Could not notify admin %s: %s", chat_id, exc)
+
+
+def reindex_report(summary: IndexSummary) -> str:
+    """'N new, M changed, K removed articles; index version V', then any skipped files (HTML)."""
+    from retrieval.watch import describe_changes
+
+    lines = [escape(describe_changes(summary))]
+    if summary.skipped:
+        shown = summary.skipped[:10]
+        more = f" (and {len(summary.skipped) - len(shown)} more)" if len(summary.skipped) > len(shown) else ""
+        listed = "; ".join(f"{source}: {reason}" for source, reason in shown)
+        lines.append(escape(f"Skipped {len(summary.skipped)} files{more}: {listed}"))
+    return "\n".join(lines)
 
 
 def build_application(service: AnswerSource, settings: Settings, bot_settings: BotSettings) -> BotApp:

@@ -2,12 +2,17 @@
 
 Cleaning never rewrites the text: it picks the spans of the original file that are article
 body, so every later offset still points into the file exactly as it is on disk.
+
+HTML pages are the exception: their text is the plain text trafilatura extracts (paragraphs
+separated by blank lines), and that extracted text is what the index stores and what every
+offset points into, not the markup on disk.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -15,7 +20,8 @@ from pathlib import Path
 
 from retrieval.errors import ArticleError
 
-ARTICLE_SUFFIXES = (".txt", ".md")
+ARTICLE_SUFFIXES = (".txt", ".md", ".html", ".htm")
+HTML_SUFFIXES = (".html", ".htm")
 MAX_ARTICLE_BYTES = 5_000_000
 
 MONTHS = {
@@ -94,6 +100,11 @@ _CITY_DATELINE = re.compile(
     rf"^(?P<city>[A-Z][A-Z .'’-]{{2,40}}),\s+(?P<date>{_MONTH}\s+\d{{1,2}}(?:,?\s+(?P<year>\d{{4}}))?)"
     r"\s*(?:\((?P<who>[\w .&]+)\))?\s*[-–—:]\s*"
 )
+# <meta charset="windows-1251">, <meta http-equiv=... content="text/html; charset=koi8-r">, <?xml encoding?>.
+_DECLARED_CHARSET = re.compile(
+    rb"""<meta[^>]*?charset\s*=\s*["']?\s*([A-Za-z0-9._:-]+)|<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._:-]+)""",
+    re.IGNORECASE,
+)
 _PUBLISHED = re.compile(
     r"^(?:published|posted|updated|date)\s*(?:on|at)?\s*:?\s*(?P<rest>.+)$", re.IGNORECASE
 )
@@ -152,6 +163,8 @@ def read_article(path: Path, source: str | None = None) -> Article:
         data = path.read_bytes()
     except OSError as exc:
         raise ArticleError(f"cannot read the file ({exc.strerror or exc})") from exc
+    if path.suffix.lower() in HTML_SUFFIXES:
+        return parse_html(decode_html_bytes(data), source or path.name)
     return parse_article(decode_bytes(data), source or path.name)
 
 
@@ -175,6 +188,79 @@ def parse_article(text: str, source: str) -> Article:
         date=date,
         url=_as_str(front.get("url")),
         content_hash=hashlib.sha256(text.encode("utf-8")).hexdigest(),
+        paragraphs=tuple(page.paragraphs),
+        dropped=tuple(page.dropped),
+    )
+
+
+def decode_html_bytes(data: bytes) -> str:
+    """Decode an HTML page: UTF-8 if it is valid, else the charset the page declares, else detected."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in data[:8192]:
+        return decode_bytes(data)
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    declared = _DECLARED_CHARSET.search(data[:8192])
+    if declared:
+        try:
+            return data.decode((declared.group(1) or declared.group(2)).decode("ascii"))
+        except (UnicodeDecodeError, LookupError):
+            pass
+    return decode_bytes(data)
+
+
+def parse_html(html: str, source: str) -> Article:
+    """Extract a news page's main text and metadata with trafilatura, then clean that text.
+
+    The article's text is the extracted plain text with one blank line between paragraphs; its spans,
+    and so every citation's offsets, point into that text (the index stores it), not into the markup.
+    """
+    if not html.strip():
+        raise ArticleError("the file is empty")
+    import trafilatura
+    from trafilatura.settings import set_date_params
+
+    try:
+        doc = trafilatura.bare_extraction(
+            html,
+            with_metadata=True,
+            include_comments=False,
+            include_images=False,
+            include_links=False,
+            include_formatting=False,
+            # Only dates the page states in its markup, never guesses from the body text.
+            date_extraction_params=set_date_params(extensive=False),
+        )
+    except Exception as exc:  # lxml and trafilatura raise many kinds on malformed pages
+        raise ArticleError(f"the HTML page could not be parsed ({type(exc).__name__})") from exc
+    extracted = getattr(doc, "text", None) if doc is not None else None
+    if not isinstance(extracted, str) or not extracted.strip():
+        raise ArticleError("no article text found in the HTML page")
+    text = "\n\n".join(line.strip() for line in extracted.splitlines() if line.strip()) + "\n"
+    # The same cleaner as for text files: furniture trafilatura kept (appeals, bylines) is still dropped.
+    page = _classify(text, _split_lines(text, 0))
+    if not page.paragraphs:
+        raise ArticleError("no article text found in the HTML page (only headings or page furniture)")
+    title = _as_str(getattr(doc, "title", None)) or page.title
+    publisher = (
+        _as_str(getattr(doc, "sitename", None))
+        or _infer_publisher(page)
+        or _as_str(getattr(doc, "hostname", None))
+    )
+    stated = _as_str(getattr(doc, "date", None))
+    date = (parse_date(stated) if stated else None) or page.date
+    url = _as_str(getattr(doc, "url", None))
+    # Metadata lives outside the text for HTML, so it is hashed too: a retitled page is a changed article.
+    identity = json.dumps([text, title, publisher, date, url], ensure_ascii=False)
+    return Article(
+        source=source,
+        text=text,
+        title=title,
+        publisher=publisher,
+        date=date,
+        url=url,
+        content_hash=hashlib.sha256(identity.encode("utf-8")).hexdigest(),
         paragraphs=tuple(page.paragraphs),
         dropped=tuple(page.dropped),
     )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -293,12 +294,11 @@ def render_answer(citations: list[Citation], groups: list[tuple[int, ...]]) -> t
     return lead, "\n".join(lines)
 
 
-def build_extractive_chain(embedder: Embedder, k: int = 8) -> Runnable[dict[str, Any], Answer]:
-    """question → retrieve → choose sentences → answer, as a LangChain Runnable.
+Step = Callable[[dict[str, Any]], dict[str, Any]]
 
-    The input is {"question", "index", "max_quotes", "min_relevance"}; the index is passed in so
-    that one question is answered from one index version even while a newer one is swapped in.
-    """
+
+def extractive_steps(embedder: Embedder, k: int = 8) -> tuple[Step, Step, Callable[[dict[str, Any]], Answer]]:
+    """The retrieve, choose and compose steps of the extractive chain, for chains that reuse them."""
 
     def retrieve(x: dict[str, Any]) -> dict[str, Any]:
         t0 = time.perf_counter()
@@ -345,4 +345,14 @@ def build_extractive_chain(embedder: Embedder, k: int = 8) -> Runnable[dict[str,
             more=tuple(more),
         )
 
+    return retrieve, choose, compose
+
+
+def build_extractive_chain(embedder: Embedder, k: int = 8) -> Runnable[dict[str, Any], Answer]:
+    """question → retrieve → choose sentences → answer, as a LangChain Runnable.
+
+    The input is {"question", "index", "max_quotes", "min_relevance"}; the index is passed in so
+    that one question is answered from one index version even while a newer one is swapped in.
+    """
+    retrieve, choose, compose = extractive_steps(embedder, k)
     return RunnableLambda(retrieve) | RunnableLambda(choose) | RunnableLambda(compose)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import re
 import threading
-from typing import Any, NamedTuple
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from langchain_core.runnables import Runnable
 
@@ -12,6 +14,8 @@ from retrieval.answer import Answer
 from retrieval.embedding import Embedder, load_embedder
 from retrieval.errors import IndexError_, QuestionError
 from retrieval.extractive import MIN_RELEVANCE, build_extractive_chain
+from retrieval.followup import ChatHistory, content_words, standalone_by_rule
+from retrieval.lexical import tokenize
 from retrieval.settings import Settings
 from retrieval.store import (
     ArticleInfo,
@@ -23,6 +27,9 @@ from retrieval.store import (
     current_version,
     load_index,
 )
+
+if TYPE_CHECKING:
+    from langchain_core.language_models import BaseChatModel
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
 
@@ -52,12 +59,76 @@ class Passage(NamedTuple):
 class AnsweringService:
     """Answers questions from the live index version, picking up newer versions between questions."""
 
-    def __init__(self, settings: Settings, embedder: Embedder, index: Index) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        embedder: Embedder,
+        index: Index,
+        chat_model: BaseChatModel | None = None,
+    ) -> None:
         self.settings = settings
         self.embedder = embedder
         self._index = index
         self._lock = threading.Lock()
-        self._chain: Runnable[dict[str, Any], Answer] = build_extractive_chain(embedder)
+        self._chain: Runnable[dict[str, Any], Answer]
+        # With USRU_LLM (or a model passed in) a chat model writes the answer; otherwise quotes only.
+        self.chat_model = chat_model
+        if chat_model is None and settings.llm:
+            from retrieval.llm import load_chat_model
+
+            self.chat_model = load_chat_model(settings)
+        if self.chat_model is not None:
+            from retrieval.llm import build_llm_chain, provider_of
+
+            self._chain = build_llm_chain(embedder, self.chat_model, provider_of(settings.llm or ""))
+        else:
+            self._chain = build_extractive_chain(embedder)
+
+    @property
+    def streams(self) -> bool:
+        """Whether answers are written by a model, so that their text can be shown as it comes."""
+        return self.chat_model is not None
+
+    def new_history(self) -> ChatHistory:
+        """An empty chat history bounded by USRU_HISTORY_TURNS."""
+        return ChatHistory(self.settings.history_turns)
+
+    def standalone_question(self, question: str, history: ChatHistory | None) -> str:
+        """A follow-up made standalone from the chat history (by the model in LLM mode, else by rule)."""
+        text = clean_question(question, self.settings.max_question_chars)
+        if history is None or not len(history):
+            return text
+        if self.chat_model is not None:
+            from retrieval.llm import condense
+
+            rewritten = condense(self.chat_model, text, history, self.settings.max_question_chars)
+        else:
+            own = [t for word in content_words(text) for t in tokenize(word)]
+            if own and not any(self.index.bm25.doc_freq(t) for t in own):
+                # A short question about something no article mentions ("sourdough bread recipe") is a
+                # new topic, not a follow-up: carrying the old subject would only find the old answer.
+                return text
+            rewritten = standalone_by_rule(text, history, self.settings.max_question_chars)
+        return clean_question(rewritten, self.settings.max_question_chars)
+
+    def remember(self, history: ChatHistory | None, answer: Answer) -> None:
+        """Add an answered turn to a chat's history."""
+        if history is not None:
+            history.add(answer.question, answer.lead if answer.status == "answered" else "")
+
+    def answer_in_chat(
+        self,
+        question: str,
+        history: ChatHistory | None,
+        on_text: Callable[[str], None] | None = None,
+    ) -> Answer:
+        """Answer a chat message: follow-ups made standalone first, the turn remembered afterwards.
+
+        `on_text` receives the model's draft answer text as it is written (LLM mode only).
+        """
+        answer = self.answer(self.standalone_question(question, history), on_text=on_text)
+        self.remember(history, answer)
+        return answer
 
     @property
     def index(self) -> Index:
@@ -78,20 +149,21 @@ class AnsweringService:
                     return self._index
             return self._index
 
-    def answer(self, question: str) -> Answer:
+    def answer(self, question: str, on_text: Callable[[str], None] | None = None) -> Answer:
         """Answer one question with verified quotes, or say the articles don't cover it."""
         text = clean_question(question, self.settings.max_question_chars)
         min_relevance = (
             self.settings.min_relevance if self.settings.min_relevance is not None else MIN_RELEVANCE
         )
-        return self._chain.invoke(
-            {
-                "question": text,
-                "index": self.index,
-                "max_quotes": self.settings.max_quotes,
-                "min_relevance": min_relevance,
-            }
-        )
+        x: dict[str, Any] = {
+            "question": text,
+            "index": self.index,
+            "max_quotes": self.settings.max_quotes,
+            "min_relevance": min_relevance,
+        }
+        if on_text is not None:
+            x["on_text"] = on_text
+        return self._chain.invoke(x)
 
     def list_articles(self) -> list[ArticleInfo]:
         """The indexed articles."""
@@ -102,9 +174,14 @@ class AnsweringService:
         return self.index.stats()
 
     def reindex(
-        self, *, rebuild: bool = False, wait: bool = False, progress: Progress | None = None
+        self,
+        paths: list[Path] | None = None,
+        *,
+        rebuild: bool = False,
+        wait: bool = False,
+        progress: Progress | None = None,
     ) -> IndexSummary:
-        """Bring the index up to date with the sources folder and switch to it."""
+        """Bring the index up to date with the sources folder (or just these files) and switch to it."""
         summary = build_index(
             self.settings.sources,
             self.settings.index_dir,
@@ -112,6 +189,7 @@ class AnsweringService:
             rebuild=rebuild,
             wait=wait,
             progress=progress,
+            paths=paths,
         )
         _ = self.index
         return summary

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # A fake embedding for tests and benchmarks; not meant for real answers.
@@ -36,4 +36,26 @@ class Settings(BaseSettings):
     # Refuse when the best passage is less similar to the question than this (cosine, 0..1).
     min_relevance: float | None = Field(
         default=None, validation_alias=AliasChoices("USRU_MIN_RELEVANCE", "min_relevance")
+    )
+    # --- LLM answer mode (docs/llm.md). Unset USRU_LLM: extractive answers, no model is called.
+    # A LangChain init_chat_model spec such as "openai:gpt-4o-mini" or "ollama:llama3.1".
+    llm: str | None = Field(default=None, validation_alias=AliasChoices("USRU_LLM", "llm"))
+    # For OpenAI-compatible servers (vLLM, llama.cpp server, LM Studio, Ollama's /v1).
+    llm_base_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("USRU_LLM_BASE_URL", "llm_base_url")
+    )
+    llm_api_key: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("USRU_LLM_API_KEY", "llm_api_key")
+    )
+    # Seconds one model request may take before the answer falls back to extractive quotes.
+    llm_timeout: float = Field(
+        default=60.0, gt=0, le=600, validation_alias=AliasChoices("USRU_LLM_TIMEOUT", "llm_timeout")
+    )
+    # Retries of a failed request (rate limits, server errors) by the provider client.
+    llm_max_retries: int = Field(
+        default=1, ge=0, le=5, validation_alias=AliasChoices("USRU_LLM_MAX_RETRIES", "llm_max_retries")
+    )
+    # Questions and answers remembered per chat for follow-up questions.
+    history_turns: int = Field(
+        default=4, ge=0, le=20, validation_alias=AliasChoices("USRU_HISTORY_TURNS", "history_turns")
     )

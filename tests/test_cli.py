@@ -291,3 +291,13 @@ def test_an_unknown_command_is_a_usage_error(indexed: Folders) -> None:
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
     assert "usage: usru" in result.stderr
+
+
+def test_a_duplicate_file_is_reported_and_listed_beside_its_original(folders: Folders) -> None:
+    (folders.sources / "copy.txt").write_bytes((folders.sources / SEED_NAMES[3]).read_bytes())
+    result = usru(folders, "index")
+    assert result.returncode == 0, result.stderr
+    assert f"copy.txt: the same article as {SEED_NAMES[3]}; indexed once" in result.stdout
+    listing = usru(folders, "sources").stdout
+    assert "5 indexed articles" in listing
+    assert f"{SEED_NAMES[3]} (also copy.txt)" in listing

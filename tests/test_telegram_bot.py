@@ -503,7 +503,9 @@ async def test_admins_can_reindex_others_cannot(fake_bot_api: FakeBotAPI, hashin
         api.send_text("/reindex", user_id=999, username="Boss")
         await wait_sent(api, 999, 2)
     assert "Only the bot's admins" in api.sent(111)[0].text
-    assert [m.text for m in api.sent(999)][-1].startswith("Done: 6 articles")
+    version = service.stats().version
+    expected = f"1 new, 0 changed, 0 removed articles; index version {version}"
+    assert api.sent(999)[-1].text == expected
     assert service.stats().articles == 6
 
 
