@@ -97,19 +97,13 @@ def score_sentences(index: Index, embedder: Embedder, question: str, docs: list[
     if not ids:
         return []
     dense = index.sentence_vecs[ids] @ qvec
-    words_of: dict[int, set[str]] = {}
 
-    def words(sid: int, aid: int) -> set[str]:
-        if sid not in words_of:
-            row = index.sentences[sid] if 0 <= sid < len(index.sentences) else None
-            words_of[sid] = (
-                set(tokenize(index.article(aid).text[int(row[1]) : int(row[2])]))
-                if row is not None and int(row[0]) == aid
-                else set()
-            )
-        return words_of[sid]
+    def words(sid: int, aid: int) -> frozenset[str]:
+        """The sentence's terms, or none when sid is not a sentence of that article."""
+        in_article = 0 <= sid < len(index.sentences) and int(index.sentences[sid, 0]) == aid
+        return index.sentence_terms(sid) if in_article else frozenset()
 
-    def coverage(terms: set[str]) -> float:
+    def coverage(terms: frozenset[str]) -> float:
         return sum(w for t, w in weights.items() if t in terms) / total
 
     out = []

@@ -340,6 +340,7 @@ class Index:
         ):
             raise ValueError("its parts disagree in size")
         self._by_source = {a.source: a for a in self.articles}
+        self._terms: dict[int, frozenset[str]] = {}
         self.aliases: dict[str, list[str]] = {}
         for alias, (primary, _) in sorted(manifest.get("aliases", {}).items()):
             self.aliases.setdefault(primary, []).append(alias)
@@ -347,6 +348,15 @@ class Index:
     def article(self, article_id: int) -> StoredArticle:
         """The article with this row id."""
         return self.articles[article_id]
+
+    def sentence_terms(self, sentence_id: int) -> frozenset[str]:
+        """The BM25 terms of one sentence, remembered: every question re-scores the same few."""
+        terms = self._terms.get(sentence_id)
+        if terms is None:
+            aid, start, end, _ = (int(x) for x in self.sentences[sentence_id])
+            terms = frozenset(tokenize(self.articles[aid].text[start:end]))
+            self._terms[sentence_id] = terms  # a racing thread computes the same value
+        return terms
 
     def article_by_source(self, source: str) -> StoredArticle | None:
         """The article indexed from this file name (or from a duplicate of it), if any."""
