@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -269,9 +269,14 @@ def render_answer(citations: list[Citation], groups: list[tuple[int, ...]]) -> t
         lead = render_prompt("lead_one.txt", outlets=join_names(outlets))
     else:
         lead = render_prompt("lead_many.txt", count=len(sources), outlets=join_names(outlets))
+    return lead, "\n".join([lead, "", *render_citations(citations, groups)])
+
+
+def render_citations(citations: Sequence[Citation], groups: Sequence[tuple[int, ...]] = ()) -> list[str]:
+    """The numbered quotes with who published them, noting quotes that repeat another outlet's point."""
     undated = load_prompt("undated.txt")
     same_as = {pos: group[0] for group in groups for pos in group[1:]}
-    lines = [lead, ""]
+    lines = []
     for pos, c in enumerate(citations):
         lines.append(
             render_prompt(
@@ -285,7 +290,7 @@ def render_answer(citations: list[Citation], groups: list[tuple[int, ...]]) -> t
         )
         if pos in same_as:
             lines.append(render_prompt("same_point.txt", first=citations[same_as[pos]].n))
-    return lead, "\n".join(lines)
+    return lines
 
 
 Step = Callable[[dict[str, Any]], dict[str, Any]]

@@ -28,7 +28,7 @@ from pydantic import BaseModel, Field, ValidationError
 from retrieval.answer import Answer, Citation, verify_citation
 from retrieval.embedding import Embedder
 from retrieval.errors import UsruError
-from retrieval.extractive import display_quote, extractive_steps
+from retrieval.extractive import extractive_steps, render_citations
 from retrieval.followup import ChatHistory, is_follow_up, standalone_by_rule
 from retrieval.prompts import load_prompt, render_prompt
 from retrieval.settings import Settings
@@ -324,20 +324,7 @@ def partial_answer(content: str) -> str:
 
 def render_llm_answer(lead: str, citations: tuple[Citation, ...]) -> str:
     """The full text a user reads: the answer, then the numbered verified quotes."""
-    undated = load_prompt("undated.txt")
-    lines = [lead, ""]
-    for c in citations:
-        lines.append(
-            render_prompt(
-                "citation.txt",
-                n=c.n,
-                quote=display_quote(c.quote),
-                publisher=c.publisher or c.source,
-                date=c.date or undated,
-                title=c.title or c.source,
-            )
-        )
-    return "\n".join(lines)
+    return "\n".join([lead, "", *render_citations(citations)])
 
 
 # ---------------------------------------------------------------------------- the chain

@@ -51,21 +51,23 @@ def changed_anything(summary: IndexSummary) -> bool:
     return bool(summary.new or summary.changed or summary.removed)
 
 
-def is_article_path(path: Path, sources: Path, index_dir: Path | None = None) -> bool:
-    """Whether a change at `path` can change the index: an article file, not hidden, temporary or the index."""
+def _visible_under(path: Path, sources: Path, index_dir: Path | None) -> Path | None:
+    """The path relative to `sources`, unless it is outside it, inside the index or hidden."""
     try:
         rel = path.resolve().relative_to(sources.resolve())
     except ValueError:
-        return False
-    if index_dir is not None:
-        try:
-            path.resolve().relative_to(index_dir.resolve())
-            return False
-        except ValueError:
-            pass
-    if not rel.parts:
-        return False
-    if any(part.startswith(".") for part in rel.parts):
+        return None
+    if index_dir is not None and path.resolve().is_relative_to(index_dir.resolve()):
+        return None
+    if not rel.parts or any(part.startswith(".") for part in rel.parts):
+        return None
+    return rel
+
+
+def is_article_path(path: Path, sources: Path, index_dir: Path | None = None) -> bool:
+    """Whether a change at `path` can change the index: an article file, not hidden, temporary or the index."""
+    rel = _visible_under(path, sources, index_dir)
+    if rel is None:
         return False
     name = rel.name
     if name.startswith(_TEMP_PREFIXES) or name.lower().endswith(_TEMP_SUFFIXES):
@@ -130,17 +132,7 @@ class _Changes(FileSystemEventHandler):
 
 def is_article_dir(path: Path, sources: Path, index_dir: Path | None = None) -> bool:
     """Whether a folder under `sources` may hold articles (not hidden, not the index)."""
-    try:
-        rel = path.resolve().relative_to(sources.resolve())
-    except ValueError:
-        return False
-    if index_dir is not None:
-        try:
-            path.resolve().relative_to(index_dir.resolve())
-            return False
-        except ValueError:
-            pass
-    return bool(rel.parts) and not any(part.startswith(".") for part in rel.parts)
+    return _visible_under(path, sources, index_dir) is not None
 
 
 def watch_sources(

@@ -744,6 +744,27 @@ def _check_markup(markup: Any) -> dict[str, Any] | None:
 
 
 @contextlib.asynccontextmanager
+async def started_application(service: Any, settings: Any, bot_settings: Any) -> AsyncIterator[Any]:
+    """Start the bot's real Application the way run_polling does, and stop it the same way."""
+    from bot.telegram_bot import build_application, polling_options
+
+    app = build_application(service, settings, bot_settings)
+    await app.initialize()
+    assert app.post_init is not None and app.updater is not None
+    await app.post_init(app)
+    await app.updater.start_polling(**polling_options(bot_settings))
+    await app.start()
+    try:
+        yield app
+    finally:
+        await app.updater.stop()
+        await app.stop()
+        await app.shutdown()
+        if app.post_shutdown is not None:
+            await app.post_shutdown(app)
+
+
+@contextlib.asynccontextmanager
 async def serve_fake_bot_api(token: str = TOKEN) -> AsyncIterator[FakeBotAPI]:
     """Run a FakeBotAPI on 127.0.0.1 at a free port for the duration of the block."""
     api = FakeBotAPI(token=token)

@@ -15,9 +15,10 @@ from langchain_core.messages import BaseMessage
 from langchain_core.outputs import ChatGenerationChunk
 
 from bot.bot_settings import BotSettings
-from bot.telegram_bot import BotApp, build_application, polling_options
+from bot.telegram_bot import BotApp
 from retrieval.service import AnsweringService
 from retrieval.settings import Settings
+from tests.fakebotapi import started_application
 from tests.test_llm import ScriptedChatModel, sentence_with
 
 if TYPE_CHECKING:
@@ -64,20 +65,8 @@ async def running_bot(api: FakeBotAPI, service: Any, settings: Settings) -> Asyn
         retry_backoff_s=0.05,
         chat_messages_per_second=50.0,
     )
-    app = build_application(service, settings, bs)
-    await app.initialize()
-    assert app.post_init is not None and app.updater is not None
-    await app.post_init(app)
-    await app.updater.start_polling(**polling_options(bs))
-    await app.start()
-    try:
+    async with started_application(service, settings, bs) as app:
         yield app
-    finally:
-        await app.updater.stop()
-        await app.stop()
-        await app.shutdown()
-        if app.post_shutdown is not None:
-            await app.post_shutdown(app)
 
 
 async def test_a_streamed_answer_is_one_message_edited_at_most_once_a_second(

@@ -29,7 +29,6 @@ from bot.telegram_bot import (
     WENT_WRONG,
     BotApp,
     build_application,
-    polling_options,
     run_bot,
     webhook_options,
 )
@@ -37,11 +36,12 @@ from bot.telegram_format import NOT_FOUND
 from retrieval.answer import Answer
 from retrieval.service import AnsweringService, build_service
 from retrieval.settings import Settings
+from tests.fakebotapi import started_application
 
 if TYPE_CHECKING:
     from tests.fakebotapi import FakeBotAPI, SentMessage
 
-# Imported as a plugin, not as a module, so pytest can rewrite its asserts.
+# The fake server's fixtures (fake_bot_api) come in as a plugin.
 pytest_plugins = ["tests.fakebotapi"]
 # PTB itself builds RetryAfter from the integer the Bot API sends, which v22 flags as deprecated.
 pytestmark = pytest.mark.filterwarnings("ignore:.*retry_after.*:telegram.warnings.PTBDeprecationWarning")
@@ -113,20 +113,8 @@ async def running_bot(
 ) -> AsyncIterator[BotApp]:
     """Start the application the way run_polling does, and stop it the same way."""
     bs = bot_settings(api, **overrides)
-    app = build_application(service, settings, bs)
-    await app.initialize()
-    assert app.post_init is not None and app.updater is not None
-    await app.post_init(app)
-    await app.updater.start_polling(**polling_options(bs))
-    await app.start()
-    try:
+    async with started_application(service, settings, bs) as app:
         yield app
-    finally:
-        await app.updater.stop()
-        await app.stop()
-        await app.shutdown()
-        if app.post_shutdown is not None:
-            await app.post_shutdown(app)
 
 
 def article_text(settings: Settings, source: str) -> str:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from bot.bot_settings import BotSettings
-from bot.telegram_bot import BotApp, build_application, polling_options
+from bot.telegram_bot import BotApp
 from retrieval.embedding import HashingEmbedder
 from retrieval.errors import SourcesError
 from retrieval.service import build_service
@@ -24,6 +24,7 @@ from retrieval.settings import Settings
 from retrieval.store import IndexSummary, build_index, current_version, index_lock, load_index
 from retrieval.watch import describe_changes, is_article_path, watch_sources
 from tests.conftest import SEED_NAMES, copy_seeds
+from tests.fakebotapi import started_application
 
 if TYPE_CHECKING:
     from tests.fakebotapi import FakeBotAPI
@@ -287,20 +288,8 @@ async def running_bot(
     }
     values.update(overrides)
     bs = BotSettings(_env_file=None, **values)
-    app = build_application(service, settings, bs)
-    await app.initialize()
-    assert app.post_init is not None and app.updater is not None
-    await app.post_init(app)
-    await app.updater.start_polling(**polling_options(bs))
-    await app.start()
-    try:
+    async with started_application(service, settings, bs) as app:
         yield app
-    finally:
-        await app.updater.stop()
-        await app.stop()
-        await app.shutdown()
-        if app.post_shutdown is not None:
-            await app.post_shutdown(app)
 
 
 @pytest.fixture
