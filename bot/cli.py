@@ -112,7 +112,7 @@ def run_index(settings: Settings, args: argparse.Namespace, out: Console, err: C
         return run_watch(settings, args, out, err)
     report, stop = _progress_reporter(err)
     try:
-        embedder = load_embedder(settings.embedding_model)
+        embedder = load_embedder(settings.embedding_model, settings.index_dir, settings.use_onnx)
         summary = build_index(
             settings.sources,
             settings.index_dir,
@@ -136,7 +136,7 @@ def run_watch(settings: Settings, args: argparse.Namespace, out: Console, err: C
     from retrieval.store import build_index
     from retrieval.watch import changed_anything, describe_changes, watch_sources
 
-    embedder = load_embedder(settings.embedding_model)
+    embedder = load_embedder(settings.embedding_model, settings.index_dir, settings.use_onnx)
     sources, index_dir = settings.sources, settings.index_dir
     # The first run honours --rebuild; later ones are incremental. Every run waits for another indexer.
     first = [True]

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import logging
 import os
 import re
 import threading
 from collections import OrderedDict
+from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
@@ -17,6 +19,7 @@ from retrieval.errors import UsruError
 from retrieval.settings import HASHING_MODEL
 
 Vectors = npt.NDArray[np.float32]
+log = logging.getLogger(__name__)
 BUNDLED_MODEL = "all-MiniLM-L6-v2 (bundled)"
 
 
@@ -168,11 +171,30 @@ class HashingEmbedder:
         return self._vector(text)
 
 
-def load_embedder(model: str) -> Embedder:
-    """Build the embedder a settings value names."""
+def load_embedder(model: str, index_dir: Path | None = None, use_onnx: bool = True) -> Embedder:
+    """Build the embedder a settings value names.
+
+    With an index folder, the model's ONNX export kept there is used (no torch, a faster start);
+    without one yet, sentence-transformers is loaded and the export written for next time.
+    """
     if model == HASHING_MODEL:
         return HashingEmbedder()
-    return SentenceTransformerEmbedder(model)
+    if index_dir is None or not use_onnx:
+        return SentenceTransformerEmbedder(model)
+    from retrieval.onnx_embedding import OnnxEmbedder, export_folder, export_onnx
+
+    folder = export_folder(index_dir, embedder_id(model))
+    if (folder / "meta.json").is_file():
+        try:
+            return OnnxEmbedder(folder)
+        except Exception as exc:  # a damaged or foreign export: rebuild it below
+            log.warning("Ignoring the ONNX export in %s (%s); exporting again.", folder, exc)
+    embedder = SentenceTransformerEmbedder(model)
+    try:
+        export_onnx(embedder._model, embedder.name, folder)
+    except Exception as exc:  # not every model exports; the torch path still answers
+        log.warning("Could not export %s to ONNX (%s); questions will use torch.", embedder.name, exc)
+    return embedder
 
 
 def embedder_id(model: str) -> str:

@@ -215,7 +215,7 @@ class AnsweringService:
 
 def build_service(settings: Settings, progress: Progress | None = None) -> AnsweringService:
     """Load the embedder and the index (building it first if there is none)."""
-    embedder = load_embedder(settings.embedding_model)
+    embedder = load_embedder(settings.embedding_model, settings.index_dir, settings.use_onnx)
     if current_version(settings.index_dir) is None:
         build_index(settings.sources, settings.index_dir, embedder, progress=progress)
     index = load_index(settings.index_dir)

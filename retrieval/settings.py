@@ -30,6 +30,8 @@ class Settings(BaseSettings):
     max_question_chars: int = Field(
         default=1000, ge=10, validation_alias=AliasChoices("USRU_MAX_QUESTION_CHARS", "max_question_chars")
     )
+    # Answer questions with the model's local ONNX export (onnxruntime) instead of torch.
+    use_onnx: bool = Field(default=True, validation_alias=AliasChoices("USRU_ONNX", "use_onnx"))
     max_quotes: int = Field(
         default=4, ge=1, le=10, validation_alias=AliasChoices("USRU_MAX_QUOTES", "max_quotes")
     )

@@ -1,0 +1,141 @@
+"""The same embedding model run by onnxruntime, so answering a question needs neither torch nor
+sentence-transformers (importing them is most of a cold `usru ask`).
+
+The ONNX file is exported locally from the loaded sentence-transformers model; nothing is downloaded.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import uuid
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from retrieval.embedding import Vectors, _QueryCache
+
+FORMAT = 1
+
+
+def export_folder(index_dir: Path, model_name: str) -> Path:
+    """Where the export of this model lives inside the index folder."""
+    import hashlib
+
+    return index_dir / "onnx" / hashlib.sha256(model_name.encode("utf-8")).hexdigest()[:16]
+
+
+def export_onnx(st_model: Any, model_name: str, folder: Path) -> None:
+    """Export a loaded SentenceTransformer (BERT-like, mean pooling) to model.onnx + tokenizer.json."""
+    import torch
+
+    transformer = st_model[0].auto_model
+    tokenizer = st_model.tokenizer
+    max_len = int(st_model.max_seq_length)
+
+    class Wrapper(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.model = transformer
+
+        def forward(self, input_ids: Any, attention_mask: Any, token_type_ids: Any) -> Any:
+            # Keyword arguments: transformers 5 otherwise clashes on use_cache (see STACK-NOTES).
+            out = self.model(
+                input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
+            )
+            return out.last_hidden_state
+
+    sample = tokenizer(["an example sentence"], return_tensors="pt")
+    tmp = folder.parent / f".tmp-{uuid.uuid4().hex}"
+    tmp.mkdir(parents=True)
+    import warnings
+
+    # The tracer warns about shape-dependent branches it records; the export is checked against torch in tests.
+    with torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(
+            Wrapper().eval(),
+            (sample["input_ids"], sample["attention_mask"], sample["token_type_ids"]),
+            str(tmp / "model.onnx"),
+            input_names=["input_ids", "attention_mask", "token_type_ids"],
+            output_names=["last_hidden_state"],
+            dynamic_axes={
+                name: {0: "batch", 1: "tokens"} for name in ("input_ids", "attention_mask", "token_type_ids")
+            }
+            | {"last_hidden_state": {0: "batch", 1: "tokens"}},
+            opset_version=17,
+            dynamo=False,
+        )
+    tokenizer.backend_tokenizer.save(str(tmp / "tokenizer.json"))
+    meta = {
+        "format": FORMAT,
+        "model": model_name,
+        "max_seq_length": max_len,
+        "dim": int(transformer.config.hidden_size),
+    }
+    (tmp / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
+    if folder.exists():
+        import shutil
+
+        shutil.rmtree(folder)
+    os.replace(tmp, folder)
+
+
+class OnnxEmbedder:
+    """Mean-pooled, L2-normalised sentence embeddings from an exported model, on onnxruntime."""
+
+    def __init__(self, folder: Path) -> None:
+        import onnxruntime as ort
+        from tokenizers import Tokenizer
+
+        meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
+        if meta.get("format") != FORMAT:
+            raise ValueError("the exported model is from another version of usru")
+        self.name: str = meta["model"]
+        self.dim: int = int(meta["dim"])
+        self._tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
+        self._tokenizer.enable_truncation(int(meta["max_seq_length"]))
+        self._tokenizer.enable_padding()
+        options = ort.SessionOptions()
+        options.log_severity_level = 3
+        self._session = ort.InferenceSession(
+            str(folder / "model.onnx"), options, providers=["CPUExecutionProvider"]
+        )
+        self._lock = threading.Lock()
+        self._cache = _QueryCache()
+
+    def embed_documents(self, texts: list[str]) -> Vectors:
+        """Embed passages."""
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        out = []
+        for k in range(0, len(texts), 32):
+            encodings = self._tokenizer.encode_batch(texts[k : k + 32])
+            ids = np.array([e.ids for e in encodings], dtype=np.int64)
+            mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
+            types = np.array([e.type_ids for e in encodings], dtype=np.int64)
+            with self._lock:
+                (hidden,) = self._session.run(
+                    ["last_hidden_state"], {"input_ids": ids, "attention_mask": mask, "token_type_ids": types}
+                )
+            weights = mask[:, :, None].astype(np.float32)
+            pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
+            pooled /= np.clip(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None)
+            out.append(pooled.astype(np.float32))
+        result: Vectors = np.ascontiguousarray(np.concatenate(out))
+        return result
+
+    def clear_cache(self) -> None:
+        """Forget cached question vectors (benchmarks time the model, not the cache)."""
+        self._cache.clear()
+
+    def embed_query(self, text: str) -> Vectors:
+        """Embed one question (cached)."""
+        cached = self._cache.get(text)
+        if cached is not None:
+            return cached
+        vec: Vectors = self.embed_documents([text])[0]
+        self._cache.put(text, vec)
+        return vec

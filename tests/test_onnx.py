@@ -1,0 +1,87 @@
+"""The ONNX query path: the same vectors and the same answers as sentence-transformers, without torch."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from bench.evaluation import ROOT, load_questions
+from retrieval.embedding import SentenceTransformerEmbedder, load_embedder
+from retrieval.onnx_embedding import OnnxEmbedder, export_folder
+from retrieval.service import build_service
+from retrieval.settings import Settings
+from tests.conftest import copy_seeds
+
+pytestmark = pytest.mark.model
+
+
+@pytest.fixture(scope="module")
+def indexed(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """The seeds indexed with the real model, which also writes the ONNX export."""
+    root = tmp_path_factory.mktemp("onnx")
+    settings = Settings(_env_file=None, sources=copy_seeds(root / "seeds"), index_dir=root / "idx")  # type: ignore[call-arg]
+    build_service(settings)
+    return settings
+
+
+def test_the_export_is_written_beside_the_index(indexed: Settings) -> None:
+    folder = export_folder(indexed.index_dir, SentenceTransformerEmbedder("").name)
+    assert {p.name for p in folder.iterdir()} == {"meta.json", "model.onnx", "tokenizer.json"}
+    assert isinstance(load_embedder("", indexed.index_dir), OnnxEmbedder)
+
+
+def test_onnx_vectors_equal_the_torch_ones(indexed: Settings) -> None:
+    torch_model = SentenceTransformerEmbedder("")
+    onnx_model = load_embedder("", indexed.index_dir)
+    assert isinstance(onnx_model, OnnxEmbedder)
+    texts = [q["question"] for q in load_questions()] + ["word " * 400, "Да, это по-русски."]
+    a = torch_model.embed_documents(texts)
+    b = onnx_model.embed_documents(texts)
+    assert a.shape == b.shape
+    assert float(np.min(np.sum(a * b, axis=1))) >= 1 - 1e-4
+
+
+def test_onnx_answers_equal_the_torch_answers_on_the_question_set(indexed: Settings) -> None:
+    with_onnx = build_service(indexed)
+    with_torch = build_service(indexed.model_copy(update={"use_onnx": False}))
+    assert isinstance(with_onnx.embedder, OnnxEmbedder)
+    assert isinstance(with_torch.embedder, SentenceTransformerEmbedder)
+    for q in load_questions():
+        a = with_onnx.answer(q["question"])
+        b = with_torch.answer(q["question"])
+        assert (a.status, a.citations) == (b.status, b.citations), q["id"]
+
+
+def test_a_cold_ask_imports_neither_torch_nor_sentence_transformers(indexed: Settings) -> None:
+    code = (
+        "import sys, json; from bot.cli import main; rc = main(['ask', '--json', 'Is Russia ready to resume arms control"
+        " talks?']); print(json.dumps(sorted(m for m in ('torch', 'sentence_transformers') if m in sys.modules)))"
+    )
+    env = {**os.environ, "USRU_SOURCES": str(indexed.sources), "USRU_INDEX_DIR": str(indexed.index_dir)}
+    env.pop("EMBEDDING_MODEL", None)
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    *answer_lines, modules = result.stdout.strip().splitlines()
+    assert json.loads("\n".join(answer_lines))["status"] == "answered"
+    assert json.loads(modules) == []
+
+
+def test_a_damaged_export_is_replaced(indexed: Settings, tmp_path: Path) -> None:
+    folder = export_folder(indexed.index_dir, SentenceTransformerEmbedder("").name)
+    (folder / "meta.json").write_text('{"format": 99}', encoding="utf-8")
+    embedder = load_embedder("", indexed.index_dir)
+    assert isinstance(embedder, SentenceTransformerEmbedder)  # answered with torch this time
+    assert isinstance(load_embedder("", indexed.index_dir), OnnxEmbedder)  # and exported again
