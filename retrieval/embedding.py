@@ -66,7 +66,30 @@ class _QueryCache:
                 self._items.popitem(last=False)
 
 
-class SentenceTransformerEmbedder:
+class CachedQueries:
+    """embed_query on top of embed_documents, remembering recent questions."""
+
+    _cache: _QueryCache
+
+    def embed_documents(self, texts: list[str]) -> Vectors:
+        """Embed passages."""
+        raise NotImplementedError
+
+    def clear_cache(self) -> None:
+        """Forget cached question vectors (benchmarks time the model, not the cache)."""
+        self._cache.clear()
+
+    def embed_query(self, text: str) -> Vectors:
+        """Embed one question (cached)."""
+        cached = self._cache.get(text)
+        if cached is not None:
+            return cached
+        vec: Vectors = self.embed_documents([text])[0]
+        self._cache.put(text, vec)
+        return vec
+
+
+class SentenceTransformerEmbedder(CachedQueries):
     """A sentence-transformers model, loaded from a local folder or a model name."""
 
     def __init__(self, model: str = "") -> None:
@@ -122,19 +145,6 @@ class SentenceTransformerEmbedder:
             )
         out: Vectors = np.ascontiguousarray(vecs, dtype=np.float32)
         return out
-
-    def clear_cache(self) -> None:
-        """Forget cached question vectors (benchmarks time the model, not the cache)."""
-        self._cache.clear()
-
-    def embed_query(self, text: str) -> Vectors:
-        """Embed one question (cached)."""
-        cached = self._cache.get(text)
-        if cached is not None:
-            return cached
-        vec: Vectors = self.embed_documents([text])[0]
-        self._cache.put(text, vec)
-        return vec
 
 
 _TOKEN = re.compile(r"\w+")

@@ -226,16 +226,21 @@ def same_point_groups(index: Index, ordered: list[Candidate]) -> list[tuple[int,
 
 def make_citation(index: Index, n: int, c: Candidate) -> Citation:
     """A numbered citation for a candidate, checked verbatim against the article text."""
-    article = index.article(c.article_id)
+    return cite(index, n, c.article_id, c.start, c.end)
+
+
+def cite(index: Index, n: int, article_id: int, start: int, end: int) -> Citation:
+    """Citation [n] of text[start:end] of an article, asserted verbatim: every answer mode cites through here."""
+    article = index.article(article_id)
     citation = Citation(
         n=n,
         source=article.source,
         title=article.title,
         publisher=article.publisher,
         date=article.date,
-        quote=article.text[c.start : c.end],
-        start=c.start,
-        end=c.end,
+        quote=article.text[start:end],
+        start=start,
+        end=end,
     )
     verify_citation(citation, article.text)
     return citation

@@ -25,10 +25,10 @@ from langchain_core.runnables import Runnable, RunnableLambda
 from langchain_core.utils.json import parse_partial_json
 from pydantic import BaseModel, Field, ValidationError
 
-from retrieval.answer import Answer, Citation, verify_citation
+from retrieval.answer import Answer, Citation
 from retrieval.embedding import Embedder
 from retrieval.errors import UsruError
-from retrieval.extractive import extractive_steps, render_citations
+from retrieval.extractive import cite, extractive_steps, render_citations
 from retrieval.followup import ChatHistory, is_follow_up, standalone_by_rule
 from retrieval.prompts import load_prompt, render_prompt
 from retrieval.settings import Settings
@@ -264,21 +264,7 @@ def check_reply(index: Index, reply: LLMReply, passages: dict[int, PassageRef]) 
             return "".join(new)
 
         kept.append(re.sub(r"\s+(?=[.!?,;:])", "", _MARKER.sub(renumber, claim)).strip())
-    citations = []
-    for (aid, start, end), n in sorted(numbers.items(), key=lambda kv: kv[1]):
-        article = index.article(aid)
-        citation = Citation(
-            n=n,
-            source=article.source,
-            title=article.title,
-            publisher=article.publisher,
-            date=article.date,
-            quote=article.text[start:end],
-            start=start,
-            end=end,
-        )
-        verify_citation(citation, article.text)
-        citations.append(citation)
+    citations = [cite(index, n, *key) for key, n in sorted(numbers.items(), key=lambda kv: kv[1])]
     return Checked(" ".join(kept), tuple(citations), tuple(failed), refused=False)
 
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from retrieval.embedding import Vectors, _QueryCache
+from retrieval.embedding import CachedQueries, Vectors, _QueryCache
 
 FORMAT = 1
 
@@ -83,7 +83,7 @@ def export_onnx(st_model: Any, model_name: str, folder: Path) -> None:
     os.replace(tmp, folder)
 
 
-class OnnxEmbedder:
+class OnnxEmbedder(CachedQueries):
     """Mean-pooled, L2-normalised sentence embeddings from an exported model, on onnxruntime."""
 
     def __init__(self, folder: Path) -> None:
@@ -126,16 +126,3 @@ class OnnxEmbedder:
             out.append(pooled.astype(np.float32))
         result: Vectors = np.ascontiguousarray(np.concatenate(out))
         return result
-
-    def clear_cache(self) -> None:
-        """Forget cached question vectors (benchmarks time the model, not the cache)."""
-        self._cache.clear()
-
-    def embed_query(self, text: str) -> Vectors:
-        """Embed one question (cached)."""
-        cached = self._cache.get(text)
-        if cached is not None:
-            return cached
-        vec: Vectors = self.embed_documents([text])[0]
-        self._cache.put(text, vec)
-        return vec
