@@ -6,7 +6,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from retrieval.answer import Answer
+from retrieval.answer import Answer, one_line
 from retrieval.extractive import display_quote
 from retrieval.store import ArticleInfo, IndexSummary
 
@@ -33,9 +33,11 @@ def print_citations(console: Console, answer: Answer) -> None:
         quote.append(display_quote(c.quote), style="italic")
         console.print(quote)
         who = Text("    — ", style="dim")
-        who.append(c.publisher or c.source, style="green")
+        source = one_line(c.source)
+        who.append(one_line(c.publisher or c.source), style="green")
         who.append(
-            f", {c.date or 'undated'}, “{c.title or c.source}”  ({c.source}:{c.start}-{c.end})", style="dim"
+            f", {c.date or 'undated'}, “{one_line(c.title or c.source)}”  ({source}:{c.start}-{c.end})",
+            style="dim",
         )
         console.print(who)
         if c.n in same_as:
@@ -47,7 +49,7 @@ def print_sources(console: Console, articles: list[ArticleInfo]) -> None:
     if not console.is_terminal:
         console.print(f"{len(articles)} indexed articles", markup=False)
         for a in articles:
-            source = a.source + "".join(f" (also {alias})" for alias in a.aliases)
+            source = one_line(a.source) + "".join(f" (also {one_line(alias)})" for alias in a.aliases)
             row = (source, a.publisher or "-", a.date or "undated", a.title or "-", str(a.chunks))
             console.print(
                 "\t".join(" ".join(f.split()) for f in row), markup=False, highlight=False, soft_wrap=True
@@ -57,7 +59,7 @@ def print_sources(console: Console, articles: list[ArticleInfo]) -> None:
     for column in ("article", "publisher", "date", "title", "chunks"):
         table.add_column(column, overflow="fold", justify="right" if column == "chunks" else "left")
     for a in articles:
-        source = a.source + "".join(f"\n(also {alias})" for alias in a.aliases)
+        source = one_line(a.source) + "".join(f"\n(also {one_line(alias)})" for alias in a.aliases)
         table.add_row(source, a.publisher or "—", a.date or "undated", a.title or "—", str(a.chunks))
     console.print(table)
 
@@ -73,13 +75,19 @@ def print_summary(console: Console, summary: IndexSummary) -> None:
         highlight=False,
         soft_wrap=True,
     )
+    # One line per file however long, and names escaped, so the list can be read (and grepped) line by line.
     for duplicate, original in summary.duplicates:
         console.print(
-            f"  {duplicate}: the same article as {original}; indexed once", markup=False, highlight=False
+            f"  {one_line(duplicate)}: the same article as {one_line(original)}; indexed once",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
         )
     if summary.skipped:
         console.print(f"Skipped {len(summary.skipped)} files:", markup=False)
         for source, reason in summary.skipped:
-            console.print(f"  {source}: {reason}", markup=False, highlight=False)
+            console.print(
+                f"  {one_line(source)}: {one_line(reason)}", markup=False, highlight=False, soft_wrap=True
+            )
     else:
         console.print("Skipped 0 files.")

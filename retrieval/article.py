@@ -55,7 +55,8 @@ _UI_LINE = re.compile(
     r"|once|monthly|annual(?:ly)?|yearly|remind me later\.?|not ready to support today\??|pa(?:y|i)ments? methods?"
     r"|listen(?: to this article)?|watch|follow us(?: on .*)?|more (?:stories|news|from .*)|most (?:read|popular)"
     r"|top stories|latest news|trending|image|photo|video|loading\.*|close|previous|next|home|\d+x\d+ image"
-    r"|(?:\d+ )?comments?|copy link|link copied|facebook|twitter|telegram|whatsapp|linkedin|vk|reddit)$",
+    r"|(?:\d+ )?comments?|copy link|link copied|facebook|twitter|telegram|whatsapp|linkedin|vk|reddit"
+    r"|(?:please )?(?:enable|turn on) javascript\b.*|javascript is (?:disabled|required)\b.*)$",
     re.IGNORECASE,
 )
 # Size/font pickers ("XS SM MD LG") and similar one-token widgets.
@@ -105,6 +106,7 @@ _DECLARED_CHARSET = re.compile(
     rb"""<meta[^>]*?charset\s*=\s*["']?\s*([A-Za-z0-9._:-]+)|<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._:-]+)""",
     re.IGNORECASE,
 )
+_NOSCRIPT = re.compile(r"<noscript\b.*?</noscript\s*>", re.IGNORECASE | re.DOTALL)
 _PUBLISHED = re.compile(
     r"^(?:published|posted|updated|date)\s*(?:on|at)?\s*:?\s*(?P<rest>.+)$", re.IGNORECASE
 )
@@ -162,6 +164,10 @@ def read_article(path: Path, source: str | None = None) -> Article:
             raise ArticleError(f"file is larger than {MAX_ARTICLE_BYTES // 1_000_000} MB")
         data = path.read_bytes()
     except OSError as exc:
+        if path.is_symlink():
+            raise ArticleError(
+                f"it is a symbolic link that loops or points nowhere ({exc.strerror or exc})"
+            ) from exc
         raise ArticleError(f"cannot read the file ({exc.strerror or exc})") from exc
     if path.suffix.lower() in HTML_SUFFIXES:
         return parse_html(decode_html_bytes(data), source or path.name)
@@ -221,6 +227,8 @@ def parse_html(html: str, source: str) -> Article:
     import trafilatura
     from trafilatura.settings import set_date_params
 
+    # What a page shows without JavaScript ("Enable JavaScript") is never its article text.
+    html = _NOSCRIPT.sub(" ", html)
     try:
         doc = trafilatura.bare_extraction(
             html,

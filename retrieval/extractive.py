@@ -16,7 +16,7 @@ from typing import Any
 from langchain_core.documents import Document
 from langchain_core.runnables import Runnable, RunnableLambda
 
-from retrieval.answer import Answer, Citation, verify_citation
+from retrieval.answer import Answer, Citation, one_line, verify_citation
 from retrieval.embedding import Embedder
 from retrieval.lexical import tokenize
 from retrieval.prompts import load_prompt, render_prompt
@@ -266,7 +266,7 @@ def render_answer(citations: list[Citation], groups: list[tuple[int, ...]]) -> t
     outlets: list[str] = []
     sources: set[str] = set()
     for c in citations:
-        name = c.publisher or c.source
+        name = one_line(c.publisher or c.source)
         if name not in outlets:
             outlets.append(name)
         sources.add(c.source)
@@ -288,9 +288,9 @@ def render_citations(citations: Sequence[Citation], groups: Sequence[tuple[int, 
                 "citation.txt",
                 n=c.n,
                 quote=display_quote(c.quote),
-                publisher=c.publisher or c.source,
+                publisher=one_line(c.publisher or c.source),
                 date=c.date or undated,
-                title=c.title or c.source,
+                title=one_line(c.title or c.source),
             )
         )
         if pos in same_as:

@@ -641,19 +641,47 @@ class _Live:
 
 
 def _scan(sources: Path) -> dict[str, tuple[Path, os.stat_result]]:
-    """Every article file under the folder with its stat, in one pass of os.scandir."""
+    """Every article file under the folder with its stat, in one pass of os.scandir.
+
+    A link to a folder inside the sources folder is not followed (its articles are indexed under their
+    own names) and no folder is read twice, so link loops end. An article file that cannot be stat'ed
+    (a link that loops or points nowhere) is listed with its link's own stat, so that reading it fails
+    and the summary says why instead of the whole run failing.
+    """
     found: dict[str, tuple[Path, os.stat_result]] = {}
-    stack = [(sources, "")]
+    try:
+        top = sources.stat()
+        stack = [("", list(os.scandir(sources)))]
+    except OSError as exc:
+        raise SourcesError(f"Cannot read the sources folder {sources} ({exc.strerror or exc}).") from exc
+    inside = os.path.join(os.path.realpath(sources), "")
+    seen = {(top.st_dev, top.st_ino)}
     while stack:
-        folder, prefix = stack.pop()
-        with os.scandir(folder) as entries:
-            for entry in entries:
-                if entry.name.startswith("."):
-                    continue
+        prefix, entries = stack.pop()
+        for entry in entries:
+            if entry.name.startswith("."):
+                continue
+            name = prefix + entry.name
+            is_article = os.path.splitext(entry.name)[1].lower() in ARTICLE_SUFFIXES
+            try:
                 if entry.is_dir():
-                    stack.append((Path(entry.path), f"{prefix}{entry.name}/"))
-                elif os.path.splitext(entry.name)[1].lower() in ARTICLE_SUFFIXES and entry.is_file():
-                    found[prefix + entry.name] = (Path(entry.path), entry.stat())
+                    if entry.is_symlink():
+                        target = os.path.join(os.path.realpath(entry.path), "")
+                        if target.startswith(inside):
+                            continue
+                    st = entry.stat()
+                    if (st.st_dev, st.st_ino) not in seen:
+                        seen.add((st.st_dev, st.st_ino))
+                        stack.append((f"{name}/", list(os.scandir(entry.path))))
+                    continue
+                if is_article and entry.is_file():
+                    found[name] = (Path(entry.path), entry.stat())
+                    continue
+            except OSError:
+                pass  # a looping link, or a file or folder that vanished or can't be read
+            with contextlib.suppress(OSError):
+                if is_article and entry.is_symlink():
+                    found[name] = (Path(entry.path), entry.stat(follow_symlinks=False))
     return dict(sorted(found.items()))
 
 
