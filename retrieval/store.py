@@ -7,6 +7,8 @@ Layout of `index_dir`:
                              duplicate file names (aliases) and the totals
   segments/s000007/          segment.json, articles.sqlite, chunks.faiss, chunks.npy, sentences.npy,
                              sentence_vecs.npy, bm25_*.npy, bm25_vocab.json; never changed once written
+  quantizers/q000003.faiss   IVF cells, once the corpus outgrows exact search (see vector_index.py);
+                             each segment then also holds lists-q000003.npy, its chunks' cells
   filecache.sqlite           size and mtime of each indexed file, so unchanged files are not re-read
   .lock                      held by the one indexer allowed at a time
 
@@ -39,6 +41,15 @@ from retrieval.chunking import CHUNKER_VERSION, chunk_article, chunk_text
 from retrieval.embedding import Embedder, Vectors
 from retrieval.errors import ArticleError, IndexError_, IndexLockedError, SourcesError
 from retrieval.lexical import Bm25, tokenize
+from retrieval.vector_index import (
+    FLAT_MAX,
+    POINTS_PER_CELL,
+    RETRAIN_GROWTH,
+    assign_lists,
+    build_vector_index,
+    count_lists,
+    train_quantizer,
+)
 
 FORMAT_VERSION = 2
 KEEP_VERSIONS = 3
@@ -125,6 +136,7 @@ class _Data:
     chunk_vecs: Vectors
     sentence_vecs: Vectors
     bm25: Bm25
+    chunk_lists: IntArray | None = None  # each chunk's IVF cell, once the corpus is big enough for IVF
 
 
 def _load_array(path: Path, dtype: type[np.generic], width: int) -> Any:
@@ -162,23 +174,127 @@ def _check_segment_files(folder: Path) -> dict[str, Any]:
     return meta
 
 
-def _read_segment(folder: Path, dim: int) -> _Data:
+def _lists_file(folder: Path, quantizer_name: str) -> Path:
+    return folder / f"lists-{quantizer_name}.npy"
+
+
+def _read_chunk_vectors(folder: Path, dim: int) -> Vectors:
     import faiss
 
+    index = faiss.read_index(str(folder / "chunks.faiss"))
+    if index.d != dim:
+        raise ValueError("its parts disagree in size")
+    vecs: Vectors = index.reconstruct_n(0, index.ntotal) if index.ntotal else np.zeros((0, dim), np.float32)
+    return vecs
+
+
+def _read_lists(folder: Path, quantizer_name: str, quantizer: Any, chunk_vecs: Vectors) -> IntArray:
+    """The IVF cells of a segment's chunks, as written beside it, or worked out again if missing."""
+    try:
+        lists: IntArray = np.load(_lists_file(folder, quantizer_name), allow_pickle=False).astype(np.int64)
+        if lists.shape == (len(chunk_vecs),) and (
+            not len(lists) or (lists.min() >= 0 and lists.max() < quantizer.ntotal)
+        ):
+            return lists
+    except (OSError, ValueError):
+        pass
+    return assign_lists(quantizer, chunk_vecs)
+
+
+def _read_quantizer(index_dir: Path, info: dict[str, Any] | None, dim: int) -> tuple[str, Any] | None:
+    """The trained IVF cells a version names, or None while it is small enough for exact search."""
+    if not info:
+        return None
+    import faiss
+
+    quantizer = faiss.read_index(str(index_dir / "quantizers" / f"{info['name']}.faiss"))
+    if quantizer.d != dim or quantizer.ntotal != int(info["lists"]):
+        raise ValueError("its IVF cells do not match it")
+    return str(info["name"]), quantizer
+
+
+def _sample_chunk_vectors(index_dir: Path, segments: list[dict[str, Any]], dim: int, size: int) -> Vectors:
+    """A uniform sample of chunk vectors across segments, read one segment at a time to bound memory."""
+    rng = np.random.default_rng(0)
+    counts = [
+        int(json.loads((index_dir / "segments" / s["name"] / "segment.json").read_text("utf-8"))["chunks"])
+        for s in segments
+    ]
+    total = max(1, sum(counts))
+    picked: list[Vectors] = []
+    for seg, n in zip(segments, counts, strict=True):
+        take = min(n, round(size * n / total))
+        if take:
+            vecs = _read_chunk_vectors(index_dir / "segments" / seg["name"], dim)
+            picked.append(vecs[np.sort(rng.choice(len(vecs), take, replace=False))])
+    return np.concatenate(picked) if picked else np.zeros((0, dim), np.float32)
+
+
+def _update_quantizer(
+    index_dir: Path, segments: list[dict[str, Any]], n_chunks: int, info: dict[str, Any] | None, dim: int
+) -> dict[str, Any] | None:
+    """Train IVF cells when the corpus first outgrows exact search or outgrows its cells 8-fold.
+
+    Retraining reads every segment, but the corpus must grow geometrically between two of them, so
+    the cost per added article stays bounded; in between, only new segments' chunks are filed in cells.
+    """
+    import faiss
+
+    if n_chunks <= FLAT_MAX:
+        return None
+    quantizer = None
+    if info is not None:
+        try:
+            found = _read_quantizer(index_dir, info, dim)
+            quantizer = found[1] if found else None
+        except (OSError, RuntimeError, ValueError):
+            quantizer = None
+    if quantizer is None or info is None or n_chunks > RETRAIN_GROWTH * int(info["trained_on"]):
+        n_lists = count_lists(n_chunks)
+        quantizer = train_quantizer(
+            _sample_chunk_vectors(index_dir, segments, dim, n_lists * POINTS_PER_CELL), n_lists
+        )
+        folder = index_dir / "quantizers"
+        folder.mkdir(exist_ok=True)
+        numbers = [int(p.stem[1:]) for p in folder.glob("q*.faiss") if p.stem[1:].isdigit()]
+        name = f"q{max(numbers, default=0) + 1:06d}"
+        tmp = folder / f".tmp-{uuid.uuid4().hex}"
+        faiss.write_index(quantizer, str(tmp))
+        _fsync_path(tmp)
+        os.replace(tmp, folder / f"{name}.faiss")
+        _fsync_path(folder)
+        _checkpoint("wrote:quantizer")
+        info = {"name": name, "lists": n_lists, "trained_on": n_chunks}
+    for seg in segments:
+        folder = index_dir / "segments" / seg["name"]
+        if not _lists_file(folder, info["name"]).is_file():
+            _write_lists(folder, info["name"], assign_lists(quantizer, _read_chunk_vectors(folder, dim)))
+    _checkpoint("wrote:lists")
+    return info
+
+
+def _write_lists(folder: Path, quantizer_name: str, lists: IntArray) -> None:
+    target = _lists_file(folder, quantizer_name)
+    tmp = folder / f".tmp-{uuid.uuid4().hex}.npy"
+    with tmp.open("wb") as fh:
+        np.save(fh, lists.astype(np.int32), allow_pickle=False)
+    _fsync_path(tmp)
+    os.replace(tmp, target)
+
+
+def _read_segment(folder: Path, dim: int, quantizer: tuple[str, Any] | None = None) -> _Data:
     meta = _check_segment_files(folder)
     articles = _read_articles(folder / "articles.sqlite")
     chunks = _load_array(folder / "chunks.npy", np.int64, 5)
     sentences = _load_array(folder / "sentences.npy", np.int64, 4)
     sentence_vecs = _load_array(folder / "sentence_vecs.npy", np.float32, dim)
     bm25 = Bm25.load(folder)
-    index = faiss.read_index(str(folder / "chunks.faiss"))
-    if index.d != dim or index.ntotal != len(chunks):
-        raise ValueError("its parts disagree in size")
-    chunk_vecs = index.reconstruct_n(0, index.ntotal) if index.ntotal else np.zeros((0, dim), np.float32)
+    chunk_vecs = np.ascontiguousarray(_read_chunk_vectors(folder, dim), np.float32)
     lengths = np.array([len(a.text) for a in articles] + [0], dtype=np.int64)
     if (
         len(sentence_vecs) != len(sentences)
         or bm25.n_docs != len(chunks)
+        or len(chunk_vecs) != len(chunks)
         or (meta["articles"], meta["chunks"], meta["sentences"])
         != (len(articles), len(chunks), len(sentences))
         or (len(chunks) and (chunks[:, 0].max() >= len(articles) or chunks[:, 4].max() > len(sentences)))
@@ -186,9 +302,8 @@ def _read_segment(folder: Path, dim: int) -> _Data:
         or (len(sentences) and bool((sentences[:, 2] > lengths[sentences[:, 0]]).any()))
     ):
         raise ValueError("its parts disagree in size")
-    return _Data(
-        articles, chunks, sentences, np.ascontiguousarray(chunk_vecs, np.float32), sentence_vecs, bm25
-    )
+    lists = _read_lists(folder, quantizer[0], quantizer[1], chunk_vecs) if quantizer else None
+    return _Data(articles, chunks, sentences, chunk_vecs, sentence_vecs, bm25, lists)
 
 
 def _merge(parts: list[tuple[_Data, set[int]]], dim: int) -> _Data:
@@ -201,6 +316,7 @@ def _merge(parts: list[tuple[_Data, set[int]]], dim: int) -> _Data:
     cvecs: list[Vectors] = []
     svecs: list[Vectors] = []
     bm25_parts: list[tuple[Bm25, npt.NDArray[np.bool_]]] = []
+    lists: list[IntArray] = []
     for data, deleted in parts:
         keep = np.array([a.id not in deleted for a in data.articles], dtype=bool)
         art_map = np.full(len(data.articles), -1, dtype=np.int64)
@@ -226,6 +342,8 @@ def _merge(parts: list[tuple[_Data, set[int]]], dim: int) -> _Data:
         cvecs.append(data.chunk_vecs[c_keep])
         svecs.append(data.sentence_vecs[s_keep])
         bm25_parts.append((data.bm25, c_keep))
+        if data.chunk_lists is not None:
+            lists.append(data.chunk_lists[c_keep])
     return _Data(
         articles,
         np.concatenate(chunks).reshape(-1, 5) if chunks else np.zeros((0, 5), np.int64),
@@ -233,6 +351,7 @@ def _merge(parts: list[tuple[_Data, set[int]]], dim: int) -> _Data:
         np.concatenate(cvecs).reshape(-1, dim).astype(np.float32),
         np.concatenate(svecs).reshape(-1, dim).astype(np.float32),
         Bm25.merge(bm25_parts),
+        np.concatenate(lists) if lists and len(lists) == len(parts) else None,
     )
 
 
@@ -314,14 +433,13 @@ class Index:
     """One loaded, immutable index version: its segments merged into one view."""
 
     def __init__(self, index_dir: Path, manifest: dict[str, Any]) -> None:
-        import faiss
-
         self.folder = index_dir / "versions" / manifest["version"]
         self.manifest = manifest
         self.version: str = manifest["version"]
         dim = int(manifest["dim"])
+        quantizer = _read_quantizer(index_dir, manifest.get("quantizer"), dim)
         parts = [
-            (_read_segment(index_dir / "segments" / s["name"], dim), set(s["deleted"]))
+            (_read_segment(index_dir / "segments" / s["name"], dim, quantizer), set(s["deleted"]))
             for s in manifest["segments"]
         ]
         data = _merge(parts, dim)
@@ -330,9 +448,9 @@ class Index:
         self.sentences = data.sentences
         self.sentence_vecs: Vectors = data.sentence_vecs
         self.bm25 = data.bm25
-        self.faiss = faiss.IndexFlatIP(dim)
-        if len(data.chunk_vecs):
-            self.faiss.add(data.chunk_vecs)
+        self.faiss = build_vector_index(
+            data.chunk_vecs, quantizer[1] if quantizer else None, data.chunk_lists
+        )
         if (manifest["articles"], manifest["chunks"], manifest["sentences"]) != (
             len(self.articles),
             len(self.chunks),
@@ -503,14 +621,28 @@ def _clean_old(index_dir: Path, live: str) -> None:
             _checkpoint("cleaning")
             shutil.rmtree(versions / name, ignore_errors=True)
     used: set[str] = set()
+    cells: set[str] = set()
     for name in kept:
         try:
-            used.update(s["name"] for s in _read_manifest(index_dir, name)["segments"])
+            manifest = _read_manifest(index_dir, name)
         except (OSError, ValueError, KeyError):
             continue
+        used.update(s["name"] for s in manifest["segments"])
+        if manifest.get("quantizer"):
+            cells.add(manifest["quantizer"]["name"])
     for p in (index_dir / "segments").iterdir():
         if p.name.startswith(".tmp-") or (p.name.startswith("s") and p.name not in used):
             shutil.rmtree(p, ignore_errors=True)
+        elif p.is_dir():
+            for f in p.glob("lists-q*.npy"):
+                if f.stem.removeprefix("lists-") not in cells:
+                    f.unlink(missing_ok=True)
+            for f in p.glob(".tmp-*"):
+                f.unlink(missing_ok=True)
+    if (index_dir / "quantizers").is_dir():
+        for f in (index_dir / "quantizers").iterdir():
+            if f.name.startswith(".tmp-") or f.stem not in cells:
+                f.unlink(missing_ok=True)
     for p in versions.glob(".tmp-*"):
         shutil.rmtree(p, ignore_errors=True)
     for p in index_dir.glob(".CURRENT.*"):
@@ -773,6 +905,13 @@ def build_index(
                 detail = f" ({len(plan.skipped)} skipped: {plan.skipped[0][1]}…)" if plan.skipped else ""
                 raise SourcesError(f"No readable .txt or .md articles in {sources}{detail}.")
             segments = _compact(index_dir, segments, embedder)
+            quantizer = _update_quantizer(
+                index_dir,
+                segments,
+                totals["chunks"],
+                m.get("quantizer") if m and reusable else None,
+                embedder.dim,
+            )
             aliases = dict(live.aliases) if reusable else {}
             for gone in plan.removed | plan.unaliased:
                 aliases.pop(gone, None)
@@ -789,6 +928,8 @@ def build_index(
                 "aliases": {k: list(v) for k, v in sorted(aliases.items())},
                 **totals,
             }
+            if quantizer:
+                manifest["quantizer"] = quantizer
             _publish_version(index_dir, manifest)
             _clean_old(index_dir, version)
             cache.update(plan.stats, plan.removed)
