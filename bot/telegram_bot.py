@@ -94,6 +94,11 @@ MESSAGE_ENDPOINTS = frozenset(
         "sendDocument",
     }
 )
+# What PTB's TelegramError says when Telegram's reply is not JSON.
+INVALID_RESPONSE = "Invalid server response"
+# Confirming handled updates on stop: attempts, and the first pause between them (doubling).
+CONFIRM_ATTEMPTS = 4
+CONFIRM_BACKOFF_S = 0.25
 TYPING_EVERY_S = 4.5  # Telegram shows "typing…" for five seconds per sendChatAction.
 CONTEXT_RADIUS = 300
 MAX_EXAMPLES = 3
@@ -126,6 +131,16 @@ def app_version() -> str:
         return package_version("usru")
     except PackageNotFoundError:
         return "(development checkout)"
+
+
+def is_transient(exc: TelegramError) -> bool:
+    """Whether a failed request is worth retrying: a network failure, or a body that is not JSON.
+
+    PTB raises a bare TelegramError for the latter, which is what a proxy's error page looks like.
+    """
+    if isinstance(exc, BadRequest):
+        return False
+    return isinstance(exc, NetworkError) or (type(exc) is TelegramError and exc.message == INVALID_RESPONSE)
 
 
 class FloodControl(AIORateLimiter):
@@ -172,9 +187,9 @@ class FloodControl(AIORateLimiter):
                 return await super().process_request(callback, args, kwargs, endpoint, data, rate_limit_args)
             except BadRequest:
                 raise
-            except NetworkError as exc:
+            except TelegramError as exc:
                 # TimedOut may mean Telegram got the message anyway; a rare duplicate beats silence.
-                if attempt >= self._network_retries:
+                if not is_transient(exc) or attempt >= self._network_retries:
                     raise
                 kind = "timed out" if isinstance(exc, TimedOut) else f"failed ({exc.message})"
                 log.warning("Telegram %s %s; retry %d in %.2fs", endpoint, kind, attempt + 1, delay)
@@ -300,6 +315,8 @@ class UsruBot:
             max_workers=bot_settings.answer_workers, thread_name_prefix="usru-answer"
         )
         self._watcher: tuple[threading.Thread, threading.Event] | None = None
+        # The newest update fetched, so that stopping can confirm it to Telegram (see post_stop).
+        self.last_update_id: int | None = None
 
     def register(self, app: BotApp) -> None:
         """Attach every handler to the application."""
@@ -360,6 +377,7 @@ class UsruBot:
 
     async def gate(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Drop what is not for us; refuse, once, users outside the allowlist."""
+        self.last_update_id = max(update.update_id, self.last_update_id or 0)
         user = update.effective_user
         if user is None or user.is_bot:
             raise ApplicationHandlerStop
@@ -759,6 +777,23 @@ class UsruBot:
         if self.bs.watch:
             self.start_watching(app)
 
+    async def post_stop(self, app: BotApp) -> None:
+        """Confirm the handled updates once more: PTB tries once, and a failure repeats them after a restart."""
+        if self.bs.webhook_url or self.last_update_id is None:
+            return
+        delay = CONFIRM_BACKOFF_S
+        for attempt in range(1, CONFIRM_ATTEMPTS + 1):
+            try:
+                # Only updates below the offset are confirmed; anything returned stays for the next start.
+                await app.bot.get_updates(offset=self.last_update_id + 1, limit=1, timeout=0)
+                return
+            except TelegramError as exc:
+                if attempt == CONFIRM_ATTEMPTS:
+                    log.warning("Could not confirm the handled updates to Telegram: %s", exc)
+                    return
+                await asyncio.sleep(delay)
+                delay *= 2
+
     async def post_shutdown(self, app: BotApp) -> None:
         """Stop the watcher and the answering threads; questions still queued are abandoned."""
         if self._watcher is not None:
@@ -848,6 +883,7 @@ def build_application(service: AnswerSource, settings: Settings, bot_settings: B
         .pool_timeout(timeout)
         .get_updates_read_timeout(timeout)
         .post_init(usru.post_init)
+        .post_stop(usru.post_stop)
         .post_shutdown(usru.post_shutdown)
         .build()
     )

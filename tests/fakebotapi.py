@@ -11,9 +11,13 @@ import asyncio
 import contextlib
 import itertools
 import json
+import math
 import re
+import socket
+import struct
 import time
-from collections.abc import AsyncIterator, Callable
+from collections import Counter
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -55,6 +59,10 @@ CHAT_ACTIONS = {
     "record_video_note",
     "upload_video_note",
 }
+# Sends that put something in a chat, which Telegram throttles per chat and in all.
+MESSAGE_METHODS = frozenset({"sendMessage", "editMessageText", "editMessageReplyMarkup"})
+# Sends counted against the global limit (PTB's limiter counts every request that names a chat).
+FLOOD_METHODS = MESSAGE_METHODS | {"sendChatAction"}
 JSON_PARAMS = {
     "reply_markup",
     "allowed_updates",
@@ -194,11 +202,53 @@ class Recorded:
 
 @dataclass
 class Fault:
-    """A scripted misbehaviour for the next call of one method."""
+    """A scripted misbehaviour for one call of one method.
+
+    `status` answers with that HTTP error (429 carries `retry_after`); `delay_s` holds the request
+    first (dropped if the client gives up meanwhile); `reset` closes the socket halfway through the
+    response; `garbled` answers 200 with a body that is not JSON. A reset or garbled call never
+    reached "Telegram": like a proxy failing in between, nothing is applied.
+    """
 
     status: int = 0
     retry_after: int | None = None
     delay_s: float = 0.0
+    reset: bool = False
+    garbled: bool = False
+
+    @classmethod
+    def http(cls, status: int, retry_after: int | None = None) -> Fault:
+        """An HTTP error such as 500, 502 or 429."""
+        return cls(status=status, retry_after=retry_after)
+
+    @classmethod
+    def hang(cls, seconds: float) -> Fault:
+        """A response held back for `seconds`, longer than the client waits."""
+        return cls(delay_s=seconds)
+
+    @classmethod
+    def connection_reset(cls) -> Fault:
+        """The server resets the TCP connection after sending half a response."""
+        return cls(reset=True)
+
+    @classmethod
+    def malformed_json(cls) -> Fault:
+        """A 200 whose body is an HTML error page instead of JSON."""
+        return cls(garbled=True)
+
+
+@dataclass
+class FloodLimits:
+    """Telegram's flood control as token buckets: about one message a second per chat, 30 in all.
+
+    Buckets hold `*_burst` sends, so a client keeping to the rates with some network jitter is never
+    refused; one that ignores them gets 429 with retry_after, as from Telegram.
+    """
+
+    chat_per_s: float = 1.0
+    chat_burst: float = 2.0
+    global_per_s: float = 30.0
+    global_burst: float = 40.0
 
 
 @dataclass
@@ -230,6 +280,20 @@ class SentMessage:
         ]
 
 
+def _moved(message: SentMessage, chat_id: int) -> SentMessage:
+    """The same message as if it were in another chat."""
+    return SentMessage(
+        message.message_id,
+        chat_id,
+        message.text,
+        message.html,
+        message.entities,
+        message.reply_markup,
+        message.reply_to_message_id,
+        message.at,
+    )
+
+
 @dataclass
 class FakeBotAPI:
     """State and behaviour of the fake Bot API; tests drive it through the public methods."""
@@ -250,6 +314,15 @@ class FakeBotAPI:
     _callback_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _open_callbacks: set[str] = field(default_factory=set)
     _faults: dict[str, list[Fault]] = field(default_factory=dict)
+    _planned: dict[tuple[str, int], Fault] = field(default_factory=dict)
+    _call_counts: Counter[str] = field(default_factory=Counter)
+    # At most this many updates per getUpdates, so that a test can stop the bot with some undelivered.
+    batch_limit: int | None = None
+    flood: FloodLimits | None = None
+    flood_refusals: list[Recorded] = field(default_factory=list)
+    _buckets: dict[Any, tuple[float, float]] = field(default_factory=dict)
+    # When each update was first handed to the bot, by update_id (time.monotonic()).
+    delivered_at: dict[int, float] = field(default_factory=dict)
     _changed: asyncio.Condition | None = None
     _wakers: set[asyncio.Task[None]] = field(default_factory=set)
     _closing: bool = False
@@ -273,6 +346,28 @@ class FakeBotAPI:
     def delay_next(self, method: str, seconds: float, times: int = 1) -> None:
         """Hold the next calls of `method` before handling them; dropped if the client gives up."""
         self._faults.setdefault(method, []).extend(Fault(delay_s=seconds) for _ in range(times))
+
+    def plan(self, method: str, faults: Mapping[int, Fault] | Iterable[tuple[int, Fault]]) -> None:
+        """Script faults by call number of `method`, counted from now: {1: its next call, 3: the one after}."""
+        items = faults.items() if isinstance(faults, Mapping) else faults
+        done = self._call_counts[method]
+        for number, fault in items:
+            if number < 1:
+                raise ValueError("call numbers start at 1")
+            self._planned[(method, done + number)] = fault
+
+    def call_count(self, method: str) -> int:
+        """How many calls of `method` have arrived so far."""
+        return self._call_counts[method]
+
+    def planned_left(self) -> list[tuple[str, int]]:
+        """Scripted faults whose call has not come yet."""
+        return sorted(self._planned)
+
+    def enforce_flood_limits(self, limits: FloodLimits | None = None) -> None:
+        """Refuse sends beyond Telegram's flood limits with 429 retry_after, as Telegram does."""
+        self.flood = limits or FloodLimits()
+        self._buckets.clear()
 
     # ----- injecting updates -------------------------------------------------------------------
 
@@ -401,24 +496,48 @@ class FakeBotAPI:
         return self._push({"edited_message": msg})
 
     def press(
-        self, message: SentMessage, data: str, *, user_id: int = 111, username: str | None = "alice"
+        self,
+        message: SentMessage,
+        data: str,
+        *,
+        user_id: int = 111,
+        username: str | None = "alice",
+        chat_id: int | None = None,
     ) -> str:
-        """Inject a callback query for a button under a bot message; return the query id."""
+        """Inject a callback query for a button under a bot message; return the query id.
+
+        `chat_id` forges the chat the message appears in, as a client replaying data elsewhere would.
+        """
         qid = f"cq{next(self._callback_ids)}"
         self._open_callbacks.add(qid)
-        chat_type = "private" if message.chat_id > 0 else "supergroup"
+        shown = message if chat_id is None else _moved(message, chat_id)
+        chat_type = "private" if shown.chat_id > 0 else "supergroup"
         self._push(
             {
                 "callback_query": {
                     "id": qid,
                     "from": self.user(user_id, username),
-                    "message": self.bot_message_json(message, chat_type),
-                    "chat_instance": f"ci{message.chat_id}",
+                    "message": self.bot_message_json(shown, chat_type),
+                    "chat_instance": f"ci{shown.chat_id}",
                     "data": data,
                 }
             }
         )
         return qid
+
+    def channel_post(self, text: str, *, chat_id: int = -100777, edited: bool = False) -> dict[str, Any]:
+        """Inject a channel post (no sender user, as Telegram sends them), or an edit of one."""
+        post: dict[str, Any] = {
+            "message_id": next(self._user_msg_id),
+            "date": int(time.time()),
+            "chat": self.chat(chat_id, "channel", "Test channel"),
+            "sender_chat": self.chat(chat_id, "channel", "Test channel"),
+            "text": text,
+        }
+        entities = _auto_entities(text)
+        if entities:
+            post["entities"] = entities
+        return self._push({"edited_channel_post" if edited else "channel_post": post})
 
     def bot_message_json(self, m: SentMessage, chat_type: str | None = None) -> dict[str, Any]:
         """The Message object Telegram would send for a message the bot sent."""
@@ -457,6 +576,36 @@ class FakeBotAPI:
         """answerCallbackQuery calls for one query."""
         return [r for r in self.calls("answerCallbackQuery") if r.params.get("callback_query_id") == query_id]
 
+    def send_times(self, chat_id: int | None = None, methods: frozenset[str] | None = None) -> list[float]:
+        """When accepted sends (messages and edits, or `methods`) arrived, for one chat or all."""
+        wanted = methods or MESSAGE_METHODS
+        return [
+            r.at
+            for r in self.requests
+            if r.method in wanted
+            and r.status == 200
+            and (chat_id is None or str(r.params.get("chat_id")) == str(chat_id))
+        ]
+
+    def _flood_check(self, method: str, params: dict[str, Any], now: float) -> int | None:
+        """Seconds to wait if this send breaks the flood limits (and is refused), else None."""
+        limits = self.flood
+        if limits is None or method not in FLOOD_METHODS or "chat_id" not in params:
+            return None
+        keys: list[tuple[Any, float, float]] = [("*", limits.global_per_s, limits.global_burst)]
+        if method in MESSAGE_METHODS:
+            keys.append((str(params["chat_id"]), limits.chat_per_s, limits.chat_burst))
+        levels = []
+        for key, rate, burst in keys:
+            tokens, at = self._buckets.get(key, (burst, now))
+            tokens = min(burst, tokens + (now - at) * rate)
+            if tokens < 1.0:
+                return max(1, math.ceil((1.0 - tokens) / rate))
+            levels.append((key, tokens))
+        for key, tokens in levels:
+            self._buckets[key] = (tokens - 1.0, now)
+        return None
+
     async def wait_for(
         self, predicate: Callable[[], Any], timeout: float = 5.0, what: str = "condition"
     ) -> Any:
@@ -492,8 +641,20 @@ class FakeBotAPI:
         self.requests.append(rec)
         if token != self.token:
             return _error(rec, 401, "Unauthorized")
+        self._call_counts[method] += 1
+        fault = self._planned.pop((method, self._call_counts[method]), None)
         faults = self._faults.get(method)
-        fault = faults.pop(0) if faults else None
+        if fault is None and faults:
+            fault = faults.pop(0)
+        if fault and fault.reset:
+            return await _reset_midway(request, rec)
+        if fault and fault.garbled:
+            rec.status, rec.error = 200, "garbled body"
+            return web.Response(
+                status=200,
+                text="<html><body><h1>502 Bad Gateway</h1></body></html>",
+                content_type="text/html",
+            )
         if fault and fault.delay_s:
             await asyncio.sleep(fault.delay_s)
             transport = request.transport
@@ -510,6 +671,10 @@ class FakeBotAPI:
             )
         elif fault:
             return _error(rec, fault.status, "Internal Server Error")
+        wait = self._flood_check(method, params, rec.at)
+        if wait is not None:
+            self.flood_refusals.append(rec)
+            return _error(rec, 429, f"Too Many Requests: retry after {wait}", {"retry_after": wait})
         handler = getattr(self, f"_api_{method}", None)
         if handler is None:
             self.unknown_methods.append(method)
@@ -567,6 +732,8 @@ class FakeBotAPI:
             self._confirmed = offset
             self._updates = [u for u in self._updates if u["update_id"] >= offset]
         limit = int(params.get("limit", 100) or 100)
+        if self.batch_limit is not None:
+            limit = min(limit, self.batch_limit)
         timeout = min(float(params.get("timeout", 0) or 0), LONG_POLL_CAP_S)
         deadline = time.monotonic() + timeout
         assert self._changed is not None
@@ -574,6 +741,9 @@ class FakeBotAPI:
             pending = self.pending_updates()[:limit]
             remaining = deadline - time.monotonic()
             if pending or remaining <= 0 or self._closing:
+                now = time.monotonic()
+                for u in pending:
+                    self.delivered_at.setdefault(u["update_id"], now)
                 return pending
             async with self._changed:
                 with contextlib.suppress(TimeoutError):
@@ -680,6 +850,34 @@ def _error(
     return web.json_response(body, status=status)
 
 
+async def _reset_midway(request: web.Request, rec: Recorded) -> web.StreamResponse:
+    """Send headers and half a body, then reset the TCP connection (RST, not a clean close)."""
+    rec.status, rec.error = 0, "connection reset"
+    response = web.StreamResponse(status=200, headers={"Content-Type": "application/json"})
+    response.content_length = 200
+    await response.prepare(request)
+    await response.write(b'{"ok":true,"result":{"message_id":')
+    transport = request.transport
+    if transport is not None:
+        sock = transport.get_extra_info("socket")
+        if sock is not None:
+            # Linger 0 makes close() send RST, which the client sees as "connection reset by peer".
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        transport.abort()
+    return response
+
+
+def peak_count(times: Iterable[float], window_s: float) -> int:
+    """The most events in any window of `window_s` seconds."""
+    ordered = sorted(times)
+    best, lo = 0, 0
+    for hi, t in enumerate(ordered):
+        while t - ordered[lo] >= window_s:
+            lo += 1
+        best = max(best, hi - lo + 1)
+    return best
+
+
 async def _read_params(request: web.Request) -> dict[str, Any]:
     if request.content_type == "application/json":
         raw: dict[str, Any] = await request.json()
@@ -759,6 +957,8 @@ async def started_application(service: Any, settings: Any, bot_settings: Any) ->
     finally:
         await app.updater.stop()
         await app.stop()
+        if app.post_stop is not None:
+            await app.post_stop(app)
         await app.shutdown()
         if app.post_shutdown is not None:
             await app.post_shutdown(app)
