@@ -193,10 +193,18 @@ def parse_article(text: str, source: str) -> Article:
         publisher=publisher,
         date=date,
         url=_as_str(front.get("url")),
-        content_hash=hashlib.sha256(text.encode("utf-8")).hexdigest(),
+        content_hash=content_hash(text),
         paragraphs=tuple(page.paragraphs),
         dropped=tuple(page.dropped),
     )
+
+
+def content_hash(text: str, page_meta: tuple[str | None, ...] | None = None) -> str:
+    """The hash an article is indexed under: of its text, and for a web page of its metadata too."""
+    if page_meta is None:
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    identity = json.dumps([text, *page_meta], ensure_ascii=False)
+    return hashlib.sha256(identity.encode("utf-8")).hexdigest()
 
 
 def decode_html_bytes(data: bytes) -> str:
@@ -259,8 +267,6 @@ def parse_html(html: str, source: str) -> Article:
     stated = _as_str(getattr(doc, "date", None))
     date = (parse_date(stated) if stated else None) or page.date
     url = _as_str(getattr(doc, "url", None))
-    # Metadata lives outside the text for HTML, so it is hashed too: a retitled page is a changed article.
-    identity = json.dumps([text, title, publisher, date, url], ensure_ascii=False)
     return Article(
         source=source,
         text=text,
@@ -268,7 +274,8 @@ def parse_html(html: str, source: str) -> Article:
         publisher=publisher,
         date=date,
         url=url,
-        content_hash=hashlib.sha256(identity.encode("utf-8")).hexdigest(),
+        # Metadata lives outside the text for HTML, so it is hashed too: a retitled page is a changed article.
+        content_hash=content_hash(text, (title, publisher, date, url)),
         paragraphs=tuple(page.paragraphs),
         dropped=tuple(page.dropped),
     )
