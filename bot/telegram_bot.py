@@ -660,7 +660,23 @@ class UsruBot:
         except UsruError as exc:
             await self._send(context, message.chat_id, escape(str(exc)))
             return
+        except Exception:
+            # The details (paths, library messages) go to the log, not to the chat.
+            log.exception("Re-indexing failed")
+            await self._send(context, message.chat_id, escape(await self._reindex_failed()))
+            return
         await self._send(context, message.chat_id, reindex_report(summary))
+
+    async def _reindex_failed(self) -> str:
+        """One sentence for a re-index that failed unexpectedly, naming the version still in use."""
+        try:
+            version = (await self._run(self.service.stats)).version
+        except Exception:
+            return "Re-indexing failed because of an unexpected error; the bot's log has the details."
+        return (
+            f"Re-indexing failed because of an unexpected error (the bot's log has the details); "
+            f"version {version} is still the one in use."
+        )
 
     async def unknown_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Commands we don't have: point to /help (in groups only when the command names us)."""

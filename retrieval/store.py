@@ -238,8 +238,6 @@ def _update_quantizer(
     Retraining reads every segment, but the corpus must grow geometrically between two of them, so
     the cost per added article stays bounded; in between, only new segments' chunks are filed in cells.
     """
-    import faiss
-
     if n_chunks <= FLAT_MAX:
         return None
     quantizer = None
@@ -259,7 +257,7 @@ def _update_quantizer(
         numbers = [int(p.stem[1:]) for p in folder.glob("q*.faiss") if p.stem[1:].isdigit()]
         name = f"q{max(numbers, default=0) + 1:06d}"
         tmp = folder / f".tmp-{uuid.uuid4().hex}"
-        faiss.write_index(quantizer, str(tmp))
+        write_faiss(quantizer, tmp)
         _fsync_path(tmp)
         os.replace(tmp, folder / f"{name}.faiss")
         _fsync_path(folder)
@@ -369,7 +367,7 @@ def _write_segment(folder: Path, name: str, embedder_name: str, dim: int, data: 
     index = faiss.IndexFlatIP(dim)
     if len(data.chunk_vecs):
         index.add(data.chunk_vecs)
-    faiss.write_index(index, str(folder / "chunks.faiss"))
+    write_faiss(index, folder / "chunks.faiss")
     _checkpoint("wrote:chunks.faiss")
     data.bm25.save(folder)
     _checkpoint("wrote:bm25")
@@ -575,6 +573,38 @@ def index_lock(index_dir: Path, wait: bool = False) -> Iterator[None]:
         fh.close()
 
 
+def write_faiss(index: Any, path: Path) -> None:
+    """Write a FAISS index so that a failed write raises: faiss.write_index only prints a failed close."""
+    import faiss
+
+    with path.open("wb") as fh:
+        fh.write(faiss.serialize_index(index).data)
+
+
+def _remove_partial_files(index_dir: Path) -> None:
+    """After a failed update, free what it was writing: temporary folders and files, pointer files."""
+    for pattern in ("segments/.tmp-*", "segments/*/.tmp-*", "versions/.tmp-*", "quantizers/.tmp-*"):
+        for p in index_dir.glob(pattern):
+            shutil.rmtree(p, ignore_errors=True) if p.is_dir() else p.unlink(missing_ok=True)
+    for p in index_dir.glob(".CURRENT.*"):
+        with contextlib.suppress(OSError):
+            p.unlink()
+
+
+def _write_failed(index_dir: Path, exc: OSError | sqlite3.Error) -> IndexError_:
+    """What a user reads when the disk is full or the index folder is not writable."""
+    if isinstance(exc, OSError) and exc.strerror:
+        reason = f"{exc.strerror}: {exc.filename}" if exc.filename else exc.strerror
+    else:
+        reason = f"a write failed: {exc}"
+    try:
+        live = current_version(index_dir)
+    except IndexError_:
+        live = None
+    still = f"version {live} is still the one in use" if live else "there is no index yet"
+    return IndexError_(f"Could not update the index at {index_dir} ({reason}); {still}.")
+
+
 def _fsync_path(path: Path) -> None:
     fd = os.open(path, os.O_RDONLY)
     try:
@@ -625,11 +655,11 @@ def _clean_old(index_dir: Path, live: str) -> None:
     for name in kept:
         try:
             manifest = _read_manifest(index_dir, name)
-            used.update(s["name"] for s in manifest["segments"])
-            if manifest.get("quantizer"):
-                cells.add(manifest["quantizer"]["name"])
-        except (OSError, ValueError, KeyError, TypeError):  # an edited manifest: its version is gone anyway
+        except (OSError, ValueError, KeyError):
             continue
+        used.update(s["name"] for s in manifest["segments"])
+        if manifest.get("quantizer"):
+            cells.add(manifest["quantizer"]["name"])
     for p in (index_dir / "segments").iterdir():
         if p.name.startswith(".tmp-") or (p.name.startswith("s") and p.name not in used):
             shutil.rmtree(p, ignore_errors=True)
@@ -722,12 +752,10 @@ class _Live:
                 folder = index_dir / "segments" / seg["name"]
                 _check_segment_files(folder)
                 self._cons.append(sqlite3.connect(f"file:{folder / 'articles.sqlite'}?mode=ro", uri=True))
-                # sqlite only notices a file that is no database at the first query: make that now.
-                self._cons[-1].execute("SELECT id, source, content_hash, body_hash FROM articles LIMIT 1")
             self._deleted = [set(seg["deleted"]) for seg in manifest["segments"]]
             self.aliases = {k: (v[0], v[1]) for k, v in manifest.get("aliases", {}).items()}
             self.manifest = manifest
-        except Exception:  # any damage at all (edited JSON gives TypeErrors too)
+        except (OSError, ValueError, KeyError, sqlite3.DatabaseError, IndexError_):
             # A damaged index is rebuilt from the files; nothing in it can be trusted for reuse.
             self.close()
             self.manifest, self.aliases, self._cons = None, {}, []
@@ -853,6 +881,25 @@ def build_index(
     progress: Progress | None = None,
     paths: list[Path] | None = None,
 ) -> IndexSummary:
+    """Bring the index up to date (see _update_index); a failed write raises IndexError_, old version live."""
+    try:
+        return _update_index(
+            sources, index_dir, embedder, rebuild=rebuild, wait=wait, progress=progress, paths=paths
+        )
+    except (OSError, sqlite3.Error) as exc:  # a full disk, an unwritable folder
+        raise _write_failed(index_dir, exc) from exc
+
+
+def _update_index(
+    sources: Path,
+    index_dir: Path,
+    embedder: Embedder,
+    *,
+    rebuild: bool = False,
+    wait: bool = False,
+    progress: Progress | None = None,
+    paths: list[Path] | None = None,
+) -> IndexSummary:
     """Bring the index up to date with the files under `sources` as a new version and make it live.
 
     With `paths`, only those files are looked at (a watcher knows what changed); the cost then
@@ -935,6 +982,10 @@ def build_index(
             _publish_version(index_dir, manifest)
             _clean_old(index_dir, version)
             cache.update(plan.stats, plan.removed)
+        except Exception:
+            # Under the lock, so that no other indexer's files are taken for leftovers.
+            _remove_partial_files(index_dir)
+            raise
         finally:
             cache.close()
             live.close()
