@@ -655,11 +655,11 @@ def _clean_old(index_dir: Path, live: str) -> None:
     for name in kept:
         try:
             manifest = _read_manifest(index_dir, name)
-        except (OSError, ValueError, KeyError):
+            used.update(s["name"] for s in manifest["segments"])
+            if manifest.get("quantizer"):
+                cells.add(manifest["quantizer"]["name"])
+        except (OSError, ValueError, KeyError, TypeError):  # an edited manifest: its version is gone anyway
             continue
-        used.update(s["name"] for s in manifest["segments"])
-        if manifest.get("quantizer"):
-            cells.add(manifest["quantizer"]["name"])
     for p in (index_dir / "segments").iterdir():
         if p.name.startswith(".tmp-") or (p.name.startswith("s") and p.name not in used):
             shutil.rmtree(p, ignore_errors=True)
@@ -752,10 +752,12 @@ class _Live:
                 folder = index_dir / "segments" / seg["name"]
                 _check_segment_files(folder)
                 self._cons.append(sqlite3.connect(f"file:{folder / 'articles.sqlite'}?mode=ro", uri=True))
+                # sqlite only notices a file that is no database at the first query: make that now.
+                self._cons[-1].execute("SELECT id, source, content_hash, body_hash FROM articles LIMIT 1")
             self._deleted = [set(seg["deleted"]) for seg in manifest["segments"]]
             self.aliases = {k: (v[0], v[1]) for k, v in manifest.get("aliases", {}).items()}
             self.manifest = manifest
-        except (OSError, ValueError, KeyError, sqlite3.DatabaseError, IndexError_):
+        except Exception:  # any damage at all (edited JSON gives TypeErrors too)
             # A damaged index is rebuilt from the files; nothing in it can be trusted for reuse.
             self.close()
             self.manifest, self.aliases, self._cons = None, {}, []
