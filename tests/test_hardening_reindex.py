@@ -161,8 +161,16 @@ def test_usru_index_survives_real_failing_writes(
     env = {k: v for k, v in os.environ.items() if not k.startswith(("USRU_", "EMBEDDING_"))}
     env.update(EMBEDDING_MODEL="hashing", PYTHONPATH=str(Path(__file__).resolve().parents[1]))
     done = subprocess.run(
-        [sys.executable, "-m", "bot.cli", "index", "--sources", str(settings.sources)]
-        + ["--index-dir", str(settings.index_dir)],
+        [
+            sys.executable,
+            "-m",
+            "bot.cli",
+            "index",
+            "--sources",
+            str(settings.sources),
+            "--index-dir",
+            str(settings.index_dir),
+        ],
         cwd=tmp_path,
         env=env,
         capture_output=True,
@@ -262,7 +270,7 @@ def test_an_unwritable_index_folder_keeps_the_old_version_and_says_why(
         service.reindex()
     assert_one_sentence(str(failure.value))
     assert "Permission denied" in str(failure.value)
-    code, out, err = run_cli(cli_args, capsys)
+    code, _, err = run_cli(cli_args, capsys)
     assert code == 2 and err.startswith("usru: ") and "Permission denied" in err
     assert_one_sentence(err)
     assert_old_version_served(settings, service, version)
