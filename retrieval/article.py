@@ -14,6 +14,7 @@ import datetime as dt
 import hashlib
 import json
 import re
+import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -106,6 +107,24 @@ _DECLARED_CHARSET = re.compile(
     rb"""<meta[^>]*?charset\s*=\s*["']?\s*([A-Za-z0-9._:-]+)|<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._:-]+)""",
     re.IGNORECASE,
 )
+# Controls, line breaks and direction overrides: never part of a title or a name.
+_METADATA_JUNK = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+# Characters that show as nothing: in an outlet's name they only serve to make it look like another.
+_INVISIBLE = re.compile(
+    r"[\u00ad\u034f\u115f\u1160\u17b4\u17b5\u180e\u200b-\u200f\u2060-\u2064\u3164\ufeff\uffa0]"
+)
+_LETTERS = re.compile(r"[^\W\d_]+")
+# Alphabets with letters that pass for Latin ones (or for each other); Japanese kana beside kanji is fine.
+_LOOKALIKE_SCRIPTS = {
+    "LATIN",
+    "CYRILLIC",
+    "GREEK",
+    "ARMENIAN",
+    "CHEROKEE",
+    "COPTIC",
+    "FULLWIDTH",
+    "MATHEMATICAL",
+}
 _NOSCRIPT = re.compile(r"<noscript\b.*?</noscript\s*>", re.IGNORECASE | re.DOTALL)
 _PUBLISHED = re.compile(
     r"^(?:published|posted|updated|date)\s*(?:on|at)?\s*:?\s*(?P<rest>.+)$", re.IGNORECASE
@@ -184,7 +203,7 @@ def parse_article(text: str, source: str) -> Article:
     if not page.paragraphs:
         raise ArticleError("no article text found (only headings or page furniture)")
     title = _as_str(front.get("title")) or page.title
-    publisher = _as_str(front.get("publisher")) or _infer_publisher(page)
+    publisher = trusted_publisher(_as_str(front.get("publisher")) or _infer_publisher(page))
     date = _normalise_date(front.get("date")) if "date" in front else page.date
     return Article(
         source=source,
@@ -259,7 +278,7 @@ def parse_html(html: str, source: str) -> Article:
     if not page.paragraphs:
         raise ArticleError("no article text found in the HTML page (only headings or page furniture)")
     title = _as_str(getattr(doc, "title", None)) or page.title
-    publisher = (
+    publisher = trusted_publisher(
         _as_str(getattr(doc, "sitename", None))
         or _infer_publisher(page)
         or _as_str(getattr(doc, "hostname", None))
@@ -282,10 +301,33 @@ def parse_html(html: str, source: str) -> Article:
 
 
 def _as_str(value: object) -> str | None:
+    """A metadata value on one line: line breaks, controls and direction overrides can fake output lines."""
     if value is None:
         return None
-    s = str(value).strip()
+    s = " ".join(_METADATA_JUNK.sub(" ", str(value)).split())
     return s or None
+
+
+def trusted_publisher(name: str | None) -> str | None:
+    """The publisher's name, or None when it is dressed up as another outlet's.
+
+    Real outlets' names have no invisible characters and no word that mixes alphabets; a "Reuters"
+    spelt with a Cyrillic "е" or a zero-width space exists only to pass for Reuters. Citations then
+    name the article's file instead.
+    """
+    if name is None:
+        return None
+    if _INVISIBLE.search(name):
+        return None
+    for word in _LETTERS.findall(name):
+        if len({_script(ch) for ch in word} & _LOOKALIKE_SCRIPTS) > 1:
+            return None
+    return name
+
+
+def _script(ch: str) -> str:
+    """The alphabet of a letter as its Unicode name starts ("LATIN", "CYRILLIC", "GREEK", …)."""
+    return unicodedata.name(ch, "UNKNOWN").split(" ")[0]
 
 
 def _read_front_matter(text: str) -> tuple[dict[str, object], int]:

@@ -207,6 +207,10 @@ class Checked:
 
 
 _MARKER = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")
+# Text in double quotation marks inside the model's own answer, long enough to be a quote.
+_INLINE_QUOTE = re.compile(rf"[“\"«„]([^“”\"«»„]{{{MIN_QUOTE_CHARS},}})[”\"»“]")
+# A line of the answer dressed as one of the program's source lines ("— Reuters, 2024-01-01").
+_ATTRIBUTION_LINE = re.compile(r"^\s*(?:\[\d+\]\s*)?[—–―]")
 _SENTENCE_END = re.compile(r"(?<=[.!?…])(?:\s*(?:\[\d+(?:\s*,\s*\d+)*\]))*\s+|\n+")
 
 
@@ -250,6 +254,21 @@ def check_reply(index: Index, reply: LLMReply, passages: dict[int, PassageRef]) 
     for claim in split_claims(reply.answer):
         cited = [int(x) for m in _MARKER.finditer(claim) for x in m.group(1).split(",")]
         if not any(n in verified for n in cited):
+            continue
+        if _ATTRIBUTION_LINE.match(claim):
+            failed.append(f'- "{claim[:200]}" imitates a citation line; sources are added by the program')
+            continue
+        articles = {verified[n][0] for n in cited if n in verified}
+        unquotable = [
+            q
+            for q in _INLINE_QUOTE.findall(claim)
+            if not any(locate(q, index.article(aid).text) for aid in articles)
+        ]
+        if unquotable:
+            # Words in quotation marks promise the article's own words: they are checked like citations.
+            failed.append(
+                f'- the answer quotes words its cited passages do not have: "{unquotable[0][:200]}"'
+            )
             continue
 
         def renumber(m: re.Match[str]) -> str:

@@ -62,7 +62,7 @@ NAMES = sorted(QUESTIONS)
 
 def in_process(
     folders: Folders, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *args: str
-):
+) -> tuple[int, str, str]:
     """`usru ARGS` through the console script's entry point in this process: (exit code, stdout, stderr)."""
     monkeypatch.chdir(folders.root)
     for key, value in folders.env().items():
