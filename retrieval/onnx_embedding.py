@@ -110,6 +110,9 @@ class OnnxEmbedder(CachedQueries):
         """Embed passages."""
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
+        # Similar lengths batched together pad less: a batch costs as much as its longest text.
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        texts = [texts[i] for i in order]
         out = []
         for k in range(0, len(texts), 32):
             encodings = self._tokenizer.encode_batch(texts[k : k + 32])
@@ -124,5 +127,6 @@ class OnnxEmbedder(CachedQueries):
             pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
             pooled /= np.clip(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None)
             out.append(pooled.astype(np.float32))
-        result: Vectors = np.ascontiguousarray(np.concatenate(out))
+        result: Vectors = np.empty((len(texts), self.dim), dtype=np.float32)
+        result[order] = np.concatenate(out)
         return result

@@ -1127,11 +1127,14 @@ def _embed_articles(articles: list[Article], embedder: Embedder, progress: Progr
     sentence_texts = [articles[int(r[0])].text[int(r[1]) : int(r[2])] for r in sentences]
     texts = chunk_texts + sentence_texts
     vecs = np.zeros((len(texts), embedder.dim), dtype=np.float32)
-    batch = 64
-    for k in range(0, len(texts), batch):
-        vecs[k : k + batch] = embedder.embed_documents(texts[k : k + batch])
+    # Shortest first, so each batch pads to a similar length: sentences are a third of a chunk's size.
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+    block = 256
+    for k in range(0, len(texts), block):
+        ids = order[k : k + block]
+        vecs[ids] = embedder.embed_documents([texts[i] for i in ids])
         if progress:
-            progress("embed", min(k + batch, len(texts)), len(texts))
+            progress("embed", min(k + block, len(texts)), len(texts))
     stored = [
         StoredArticle(i, a.source, a.title, a.publisher, a.date, a.url, a.content_hash, a.text, body_hash(a))
         for i, a in enumerate(articles)

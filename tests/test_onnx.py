@@ -83,5 +83,5 @@ def test_a_damaged_export_is_replaced(indexed: Settings, tmp_path: Path) -> None
     folder = export_folder(indexed.index_dir, SentenceTransformerEmbedder("").name)
     (folder / "meta.json").write_text('{"format": 99}', encoding="utf-8")
     embedder = load_embedder("", indexed.index_dir)
-    assert isinstance(embedder, SentenceTransformerEmbedder)  # answered with torch this time
-    assert isinstance(load_embedder("", indexed.index_dir), OnnxEmbedder)  # and exported again
+    assert isinstance(embedder, OnnxEmbedder)  # exported again, and used at once
+    assert json.loads((folder / "meta.json").read_text(encoding="utf-8"))["format"] != 99
