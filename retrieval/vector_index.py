@@ -27,8 +27,8 @@ Lists = npt.NDArray[np.int64]
 
 
 def count_lists(n_vectors: int) -> int:
-    """How many IVF cells suit a corpus of this size: about 4·√n, a power of two."""
-    want = int(2 ** round(math.log2(max(1.0, 4 * math.sqrt(n_vectors)))))
+    """How many IVF cells suit a corpus of this size: about 2·√n, a power of two."""
+    want = int(2 ** round(math.log2(max(1.0, 2 * math.sqrt(n_vectors)))))
     return max(1, min(want, 65_536, n_vectors // MIN_POINTS_PER_CELL))
 
 

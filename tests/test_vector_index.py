@@ -40,7 +40,7 @@ def test_count_lists_is_a_power_of_two_with_enough_points_per_cell(n: int) -> No
     assert lists * vector_index.MIN_POINTS_PER_CELL <= max(n, vector_index.MIN_POINTS_PER_CELL)
     if n >= 100_000:
         assert lists & (lists - 1) == 0
-        assert 2 * np.sqrt(n) <= lists <= 8 * np.sqrt(n)
+        assert np.sqrt(n) <= lists <= 4 * np.sqrt(n)
 
 
 def test_ivf_scanning_every_cell_finds_what_exact_search_finds() -> None:
