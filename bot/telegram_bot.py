@@ -109,8 +109,27 @@ EDITED = "I answer new messages only, not edits: please send the corrected quest
 EMPTY = "Please type a question, for example: <i>What did Putin say about relations with the US?</i>"
 ASK_USAGE = "Put the question after the command, for example: <code>/ask Is Russia ready for dialogue?</code>"
 STALE = "That answer is no longer in my memory; please ask the question again."
+UNKNOWN_BUTTON = "That button is not one of mine; please ask your question as a message."
 WENT_WRONG = "Sorry, something went wrong on my side. Please try again in a moment."
 TOO_SLOW = "Sorry, that took too long to answer. Please try again, perhaps with a shorter question."
+
+
+# The callback data of our buttons: "ex:N", "ctx:KEY:N", "ctm:KEY:N", "more:KEY" (KEY from AnswerCache).
+_BUTTON_RE = re.compile(
+    r"(ex):([0-9]{1,2})|(ctx|ctm):([A-Za-z0-9_-]{8}):([0-9]{1,2})|(more):([A-Za-z0-9_-]{8})"
+)
+
+
+def parse_button(data: str) -> tuple[str, str, int] | None:
+    """(kind, cache key, number) of one of our buttons' callback data, or None for anything else."""
+    m = _BUTTON_RE.fullmatch(data)
+    if m is None:
+        return None
+    if m.group(1):
+        return "ex", "", int(m.group(2))
+    if m.group(3):
+        return m.group(3), m.group(4), int(m.group(5))
+    return "more", m.group(7), 0
 
 
 class AnswerSource(Protocol):
@@ -709,30 +728,38 @@ class UsruBot:
         """Inline buttons: example questions, passages in context, more quotes."""
         query = update.callback_query
         assert query is not None
-        kind, _, rest = (query.data or "").partition(":")
         chat_id = query.message.chat.id if query.message is not None else None
-        if chat_id is None:
-            await query.answer()
+        # Callback data comes from the client and can be anything: only our own three shapes pass.
+        parsed = parse_button(query.data or "")
+        if chat_id is None or parsed is None:
+            await query.answer(UNKNOWN_BUTTON, show_alert=True)
             return
+        kind, key, k = parsed
         if kind == "ex":
+            if k >= len(self.examples):
+                await query.answer(UNKNOWN_BUTTON, show_alert=True)
+                return
             await query.answer()
-            index = int(rest) if rest.isdigit() else -1
-            if 0 <= index < len(self.examples):
-                await self._answer(update, context, self.examples[index], reply_to=None, echo=True)
+            await self._answer(update, context, self.examples[k], reply_to=None, echo=True)
             return
-        key, _, number = rest.partition(":")
+        # Answers are cached per chat, so data copied from another chat finds nothing here.
         entry = self.cache.get(chat_id, key)
-        if entry is None or kind not in ("ctx", "ctm", "more"):
+        if entry is None:
             await query.answer(STALE, show_alert=True)
             return
-        await query.answer()
         if kind == "more":
+            if not entry.more:
+                await query.answer(UNKNOWN_BUTTON, show_alert=True)
+                return
+            await query.answer()
             await self._show_more(context, chat_id, key, entry)
             return
         groups = entry.shown if kind == "ctx" else entry.more
-        k = int(number) if number.isdigit() else -1
-        if 0 <= k < len(groups):
-            await self._show_context(context, chat_id, groups[k], entry.message_id)
+        if k >= len(groups):
+            await query.answer(UNKNOWN_BUTTON, show_alert=True)
+            return
+        await query.answer()
+        await self._show_context(context, chat_id, groups[k], entry.message_id)
 
     async def _show_context(
         self,
@@ -941,7 +968,10 @@ class RedactToken(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         """Rewrite the record without the token; never drops it."""
-        message = record.getMessage()
+        try:
+            message = record.getMessage()
+        except Exception:  # a bad format string: leave it to the handler to report
+            return True
         if self._token in message:
             record.msg, record.args = message.replace(self._token, "<TELEGRAM_BOT_TOKEN>"), None
         if record.exc_info and not record.exc_text:
@@ -951,17 +981,35 @@ class RedactToken(logging.Filter):
         return True
 
 
-def configure_logging(token: str) -> None:
-    """Log to stderr at INFO, never showing the token."""
+# httpx logs every request URL at INFO, and the URL contains the token: quiet, and redacted anyway.
+_QUIET_LOGGERS = ("httpx", "httpcore")
+
+
+def configure_logging(token: str) -> Callable[[], None]:
+    """Log to stderr at INFO, never showing the token; return a function that undoes this."""
     root = logging.getLogger()
     if not root.handlers:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    # httpx logs every request URL at INFO, and the URL contains the token.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    logging.getLogger("httpcore").setLevel(logging.WARNING)
+    levels = {name: logging.getLogger(name).level for name in _QUIET_LOGGERS}
+    for name in _QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
+    # Redact as each record is made, not in handlers: a handler or level added later cannot leak it.
     redact = RedactToken(token)
-    for handler in root.handlers:
-        handler.addFilter(redact)
+    previous = logging.getLogRecordFactory()
+
+    def make_record(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = previous(*args, **kwargs)
+        redact.filter(record)
+        return record
+
+    logging.setLogRecordFactory(make_record)
+
+    def undo() -> None:
+        logging.setLogRecordFactory(previous)
+        for name, level in levels.items():
+            logging.getLogger(name).setLevel(level)
+
+    return undo
 
 
 def run_bot(settings: Settings, bot_settings: BotSettings) -> int:

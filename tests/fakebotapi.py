@@ -371,6 +371,10 @@ class FakeBotAPI:
 
     # ----- injecting updates -------------------------------------------------------------------
 
+    def inject(self, update: dict[str, Any]) -> dict[str, Any]:
+        """Inject a hand-made update (an update_id is assigned) and return it."""
+        return self._push(update)
+
     def _push(self, update: dict[str, Any]) -> dict[str, Any]:
         update["update_id"] = self._next_update_id
         self._next_update_id += 1
