@@ -640,7 +640,10 @@ class FakeBotAPI:
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
         token, method = request.match_info["token"], request.match_info["method"]
-        params = await _read_params(request)
+        try:
+            params = await _read_params(request)
+        except ConnectionResetError:  # the client gave up while sending (PTB cancels its long poll on stop)
+            return web.Response(status=499)
         rec = Recorded(method=method, params=params, at=time.monotonic())
         self.requests.append(rec)
         if token != self.token:
