@@ -6,6 +6,7 @@ model files, so everything built on it is fast. Tests that need the real model h
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -13,6 +14,9 @@ import pytest
 
 from retrieval.service import AnsweringService, build_service
 from retrieval.settings import HASHING_MODEL, Settings
+
+# The fake Telegram Bot API's fixtures (fake_bot_api); registered here so pytest rewrites its asserts.
+pytest_plugins = ["tests.fakebotapi"]
 
 REPO = Path(__file__).resolve().parents[1]
 SEEDS = REPO / "seeds"
@@ -37,6 +41,14 @@ def copy_seeds(target: Path) -> Path:
 def hashing_settings_for(sources: Path, index_dir: Path) -> Settings:
     """Settings for the hashing embedder; a developer's `.env` is not read."""
     return Settings(_env_file=None, sources=sources, index_dir=index_dir, embedding_model=HASHING_MODEL)
+
+
+@pytest.fixture(autouse=True)
+def _no_telegram_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A developer's own TELEGRAM_* settings must not leak into the tests."""
+    for name in list(os.environ):
+        if name.startswith("TELEGRAM_"):
+            monkeypatch.delenv(name)
 
 
 @pytest.fixture(scope="session")

@@ -13,9 +13,8 @@ import pytest
 
 from retrieval.service import AnsweringService
 from tests.fakebotapi import Fault
-from tests.test_telegram_bot import (  # noqa: F401 - _no_telegram_env is an autouse fixture
+from tests.test_telegram_bot import (
     QUESTION,
-    _no_telegram_env,
     answers_in,
     running_bot,
     wait_sent,
@@ -24,8 +23,6 @@ from tests.test_telegram_bot import (  # noqa: F401 - _no_telegram_env is an aut
 if TYPE_CHECKING:
     from tests.fakebotapi import FakeBotAPI
 
-pytest_plugins = ["tests.fakebotapi"]
-pytestmark = pytest.mark.filterwarnings("ignore:.*retry_after.*:telegram.warnings.PTBDeprecationWarning")
 
 # Short enough that a held response outlasts it quickly; the fakes answer in milliseconds otherwise.
 READ_TIMEOUT_S = 0.6

@@ -5,12 +5,8 @@ kept, memory bounded. The figures (latency, rates at 200 users × 5) are bench/b
 
 from __future__ import annotations
 
-import pytest
-
 from bench.bot_load import run_bot_load
 from tests.fakebotapi import FloodLimits
-
-pytestmark = pytest.mark.filterwarnings("ignore:.*retry_after.*:telegram.warnings.PTBDeprecationWarning")
 
 USERS, QUESTIONS = 200, 5
 

@@ -23,9 +23,6 @@ from tests.test_cli import QUESTION, QUOTE, Folders, make_folders, usru
 from tests.test_llm import tty_repl
 from tests.test_telegram_bot import running_bot, wait_sent
 
-pytest_plugins = ["tests.fakebotapi"]
-pytestmark = pytest.mark.filterwarnings("ignore:.*retry_after.*:telegram.warnings.PTBDeprecationWarning")
-
 SHELL_MARK = "usru-shell-mark"
 # name -> (question, what must happen): "answer" (the seed quote), "refuse" (one sentence), "reply" (either
 # a sane answer or not found; the question is odd but harmless).

@@ -28,9 +28,8 @@ from retrieval.service import AnsweringService, build_service
 from retrieval.settings import Settings
 from retrieval.store import current_version, load_index
 from tests.test_crash_safety import FIRST_LIVE_STEP, NEW_ARTICLE, NEW_NAME, NEW_QUESTION, OLD_QUESTION, STEPS
-from tests.test_telegram_bot import (  # noqa: F401 - _no_telegram_env is an autouse fixture
+from tests.test_telegram_bot import (
     QUESTION,
-    _no_telegram_env,
     answers_in,
     running_bot,
     wait_sent,
@@ -39,7 +38,6 @@ from tests.test_telegram_bot import (  # noqa: F401 - _no_telegram_env is an aut
 if TYPE_CHECKING:
     from tests.fakebotapi import FakeBotAPI
 
-pytest_plugins = ["tests.fakebotapi"]
 
 # Every point where the indexer has just written a file and the new version is not yet live.
 WRITE_STEPS = [s for s in STEPS[:FIRST_LIVE_STEP] if s not in ("read", "embedded")]

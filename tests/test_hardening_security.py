@@ -24,10 +24,9 @@ from retrieval.store import IndexSummary
 from tests.conftest import REPO, copy_seeds, hashing_settings_for
 from tests.fakebotapi import Fault
 from tests.test_hardening_faults import settle
-from tests.test_telegram_bot import (  # noqa: F401 - _no_telegram_env is an autouse fixture
+from tests.test_telegram_bot import (
     GROUP,
     QUESTION,
-    _no_telegram_env,
     answers_in,
     running_bot,
     wait_sent,
@@ -36,8 +35,6 @@ from tests.test_telegram_bot import (  # noqa: F401 - _no_telegram_env is an aut
 if TYPE_CHECKING:
     from tests.fakebotapi import FakeBotAPI, SentMessage
 
-pytest_plugins = ["tests.fakebotapi"]
-pytestmark = pytest.mark.filterwarnings("ignore:.*retry_after.*:telegram.warnings.PTBDeprecationWarning")
 
 # ----- (a) nothing is ever unpickled ----------------------------------------------------------------
 

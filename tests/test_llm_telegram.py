@@ -5,12 +5,10 @@ from __future__ import annotations
 import contextlib
 import itertools
 import json
-import os
 import time
 from collections.abc import AsyncIterator, Iterator
 from typing import TYPE_CHECKING, Any
 
-import pytest
 from langchain_core.messages import BaseMessage
 from langchain_core.outputs import ChatGenerationChunk
 
@@ -24,8 +22,6 @@ from tests.test_llm import ScriptedChatModel, sentence_with
 if TYPE_CHECKING:
     from tests.fakebotapi import FakeBotAPI
 
-pytest_plugins = ["tests.fakebotapi"]
-pytestmark = pytest.mark.filterwarnings("ignore:.*retry_after.*:telegram.warnings.PTBDeprecationWarning")
 
 QUESTION = "Is Russia ready to resume arms control talks?"
 LONG_ANSWER = "The articles report on arms control, " + "and they say a good deal more about it " * 8 + "[1]."
@@ -45,13 +41,6 @@ class SlowStreamingModel(ScriptedChatModel):
 def long_reply(messages: list[BaseMessage]) -> str:
     pid, sentence = sentence_with(messages, "arms")
     return json.dumps({"answer": LONG_ANSWER, "citations": [{"n": 1, "passage_id": pid, "quote": sentence}]})
-
-
-@pytest.fixture(autouse=True)
-def _no_telegram_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in list(os.environ):
-        if name.startswith("TELEGRAM_"):
-            monkeypatch.delenv(name)
 
 
 @contextlib.asynccontextmanager

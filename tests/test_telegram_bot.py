@@ -41,23 +41,11 @@ from tests.fakebotapi import started_application
 if TYPE_CHECKING:
     from tests.fakebotapi import FakeBotAPI, SentMessage
 
-# The fake server's fixtures (fake_bot_api) come in as a plugin.
-pytest_plugins = ["tests.fakebotapi"]
-# PTB itself builds RetryAfter from the integer the Bot API sends, which v22 flags as deprecated.
-pytestmark = pytest.mark.filterwarnings("ignore:.*retry_after.*:telegram.warnings.PTBDeprecationWarning")
 
 REPO = Path(__file__).resolve().parents[1]
 QUESTION = "What did Putin say about relations with the United States?"
 OFF_TOPIC = "What is the recipe for borscht soup?"
 GROUP = -100500
-
-
-@pytest.fixture(autouse=True)
-def _no_telegram_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A developer's own TELEGRAM_* settings must not leak into the tests."""
-    for name in list(os.environ):
-        if name.startswith("TELEGRAM_"):
-            monkeypatch.delenv(name)
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import os
 import re
 from pathlib import Path
 from typing import ClassVar
@@ -37,14 +36,6 @@ from tests.fakebotapi import TOKEN, TelegramHTMLError, parse_html, utf16_len
 HOSTILE = "Tom & Jerry <script>alert(1)</script> </blockquote><b>bold?</b> &amp; &lt; >"
 RTL = "قال الرئيس بوتين إن العلاقات مع الولايات المتحدة \u200fמוסקבה ו־וושינגטון"
 EMOJI = "🇺🇸🇷🇺 talks 👨‍👩‍👧‍👦 family 👍🏽 e\u0301te"
-
-
-@pytest.fixture(autouse=True)
-def _no_telegram_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A developer's own TELEGRAM_* settings must not leak into the tests."""
-    for name in list(os.environ):
-        if name.startswith("TELEGRAM_"):
-            monkeypatch.delenv(name)
 
 
 def cite(n: int, quote: str, **kw: object) -> Citation:

@@ -29,8 +29,6 @@ from tests.fakebotapi import started_application
 if TYPE_CHECKING:
     from tests.fakebotapi import FakeBotAPI
 
-pytest_plugins = ["tests.fakebotapi"]
-pytestmark = pytest.mark.filterwarnings("ignore:.*retry_after.*:telegram.warnings.PTBDeprecationWarning")
 
 DEBOUNCE_S = 0.5
 BOUND_S = 20.0  # generous: CI machines are slow, and a pass normally takes about a second
@@ -292,14 +290,6 @@ async def running_bot(
         yield app
 
 
-@pytest.fixture
-def _no_telegram_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in list(os.environ):
-        if name.startswith("TELEGRAM_"):
-            monkeypatch.delenv(name)
-
-
-@pytest.mark.usefixtures("_no_telegram_env")
 async def test_the_bot_tells_admins_when_the_watcher_indexes_a_dropped_file(
     fake_bot_api: FakeBotAPI, tmp_path: Path
 ) -> None:
