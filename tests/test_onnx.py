@@ -85,3 +85,18 @@ def test_a_damaged_export_is_replaced(indexed: Settings, tmp_path: Path) -> None
     embedder = load_embedder("", indexed.index_dir)
     assert isinstance(embedder, OnnxEmbedder)  # exported again, and used at once
     assert json.loads((folder / "meta.json").read_text(encoding="utf-8"))["format"] != 99
+
+
+def test_an_index_embedded_with_onnx_answers_like_one_embedded_with_torch(
+    indexed: Settings, tmp_path: Path
+) -> None:
+    torch_settings = indexed.model_copy(update={"use_onnx": False, "index_dir": tmp_path / "torch-idx"})
+    with_torch = build_service(torch_settings)  # documents and questions embedded by torch
+    with_onnx = build_service(indexed)  # both by the ONNX export, which also built this index
+    assert isinstance(with_torch.embedder, SentenceTransformerEmbedder)
+    assert isinstance(with_onnx.embedder, OnnxEmbedder)
+    np.testing.assert_allclose(with_onnx.index.sentence_vecs, with_torch.index.sentence_vecs, atol=1e-4)
+    for q in load_questions():
+        a = with_onnx.answer(q["question"])
+        b = with_torch.answer(q["question"])
+        assert (a.status, a.citations) == (b.status, b.citations), q["id"]
