@@ -226,6 +226,14 @@ def content_hash(text: str, page_meta: tuple[str | None, ...] | None = None) -> 
     return hashlib.sha256(identity.encode("utf-8")).hexdigest()
 
 
+def stored_content_hash(
+    source: str, text: str, title: str | None, publisher: str | None, date: str | None, url: str | None
+) -> str:
+    """The content_hash that reading `source` gave an article with this text and metadata."""
+    page_meta = (title, publisher, date, url) if source.lower().endswith(HTML_SUFFIXES) else None
+    return content_hash(text, page_meta)
+
+
 def decode_html_bytes(data: bytes) -> str:
     """Decode an HTML page: UTF-8 if it is valid, else the charset the page declares, else detected."""
     if data.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in data[:8192]:

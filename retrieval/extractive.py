@@ -17,9 +17,7 @@ from langchain_core.documents import Document
 from langchain_core.runnables import Runnable, RunnableLambda
 
 from retrieval.answer import Answer, Citation, one_line, verify_citation
-from retrieval.article import HTML_SUFFIXES, content_hash
 from retrieval.embedding import Embedder
-from retrieval.errors import IndexError_
 from retrieval.lexical import tokenize
 from retrieval.prompts import load_prompt, render_prompt
 from retrieval.search import HybridRetriever
@@ -233,19 +231,7 @@ def make_citation(index: Index, n: int, c: Candidate) -> Citation:
 
 def cite(index: Index, n: int, article_id: int, start: int, end: int) -> Citation:
     """Citation [n] of text[start:end] of an article, asserted verbatim: every answer mode cites through here."""
-    article = index.article(article_id)
-    # Quotes come from the stored text, so a stored text edited after indexing would be quoted as if the
-    # article said it; its hash, taken when the file was read, gives it away.
-    page_meta = (
-        (article.title, article.publisher, article.date, article.url)
-        if article.source.lower().endswith(HTML_SUFFIXES)
-        else None
-    )
-    if content_hash(article.text, page_meta) != article.content_hash:
-        raise IndexError_(
-            f"The index is damaged (the stored text of {one_line(article.source)} was changed); "
-            "rebuild it with `usru index --rebuild`."
-        )
+    article = index.intact_article(article_id)
     citation = Citation(
         n=n,
         source=article.source,

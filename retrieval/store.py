@@ -36,7 +36,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from retrieval.article import ARTICLE_SUFFIXES, Article, read_article
+from retrieval.answer import one_line
+from retrieval.article import ARTICLE_SUFFIXES, Article, read_article, stored_content_hash
 from retrieval.chunking import CHUNKER_VERSION, chunk_article, chunk_text
 from retrieval.embedding import Embedder, Vectors
 from retrieval.errors import ArticleError, IndexError_, IndexLockedError, SourcesError
@@ -457,6 +458,7 @@ class Index:
             raise ValueError("its parts disagree in size")
         self._by_source = {a.source: a for a in self.articles}
         self._terms: dict[int, frozenset[str]] = {}
+        self._intact: set[int] = set()
         self.aliases: dict[str, list[str]] = {}
         for alias, (primary, _) in sorted(manifest.get("aliases", {}).items()):
             self.aliases.setdefault(primary, []).append(alias)
@@ -464,6 +466,23 @@ class Index:
     def article(self, article_id: int) -> StoredArticle:
         """The article with this row id."""
         return self.articles[article_id]
+
+    def intact_article(self, article_id: int) -> StoredArticle:
+        """The article, once its stored text matches the hash taken when its file was read.
+
+        Quotes come from the stored text, so text edited after indexing would be quoted as if the article
+        said it. The text cannot change within a loaded version, so each article is hashed once.
+        """
+        article = self.articles[article_id]
+        if article_id not in self._intact:
+            a = article
+            if stored_content_hash(a.source, a.text, a.title, a.publisher, a.date, a.url) != a.content_hash:
+                raise IndexError_(
+                    f"The index is damaged (the stored text of {one_line(a.source)} was changed); "
+                    "rebuild it with `usru index --rebuild`."
+                )
+            self._intact.add(article_id)  # a racing thread adds the same id
+        return article
 
     def sentence_terms(self, sentence_id: int) -> frozenset[str]:
         """The BM25 terms of one sentence, remembered: every question re-scores the same few."""
