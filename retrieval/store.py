@@ -255,13 +255,10 @@ def _update_quantizer(
         )
         folder = index_dir / "quantizers"
         folder.mkdir(exist_ok=True)
-        numbers = [int(p.stem[1:]) for p in folder.glob("q*.faiss") if p.stem[1:].isdigit()]
-        name = f"q{max(numbers, default=0) + 1:06d}"
+        name = _next_name(folder, "q")
         tmp = folder / f".tmp-{uuid.uuid4().hex}"
         write_faiss(quantizer, tmp)
-        _fsync_path(tmp)
-        os.replace(tmp, folder / f"{name}.faiss")
-        _fsync_path(folder)
+        _replace_durably(tmp, folder / f"{name}.faiss")
         _checkpoint("wrote:quantizer")
         info = {"name": name, "lists": n_lists, "trained_on": n_chunks}
     for seg in segments:
@@ -273,12 +270,10 @@ def _update_quantizer(
 
 
 def _write_lists(folder: Path, quantizer_name: str, lists: IntArray) -> None:
-    target = _lists_file(folder, quantizer_name)
     tmp = folder / f".tmp-{uuid.uuid4().hex}.npy"
     with tmp.open("wb") as fh:
         np.save(fh, lists.astype(np.int32), allow_pickle=False)
-    _fsync_path(tmp)
-    os.replace(tmp, target)
+    _replace_durably(tmp, _lists_file(folder, quantizer_name))
 
 
 def _read_segment(folder: Path, dim: int, quantizer: tuple[str, Any] | None = None) -> _Data:
@@ -288,7 +283,7 @@ def _read_segment(folder: Path, dim: int, quantizer: tuple[str, Any] | None = No
     sentences = _load_array(folder / "sentences.npy", np.int64, 4)
     sentence_vecs = _load_array(folder / "sentence_vecs.npy", np.float32, dim)
     bm25 = Bm25.load(folder)
-    chunk_vecs = np.ascontiguousarray(_read_chunk_vectors(folder, dim), np.float32)
+    chunk_vecs = _read_chunk_vectors(folder, dim)
     lengths = np.array([len(a.text) for a in articles] + [0], dtype=np.int64)
     if (
         len(sentence_vecs) != len(sentences)
@@ -636,6 +631,11 @@ def _publish_folder(tmp: Path, final: Path) -> None:
     """Make a fully written temporary folder appear under its final name, durably."""
     for f in tmp.iterdir():
         _fsync_path(f)
+    _replace_durably(tmp, final)
+
+
+def _replace_durably(tmp: Path, final: Path) -> None:
+    """Give a fully written file or folder its final name, so that both survive a power cut."""
     _fsync_path(tmp)
     os.replace(tmp, final)
     _fsync_path(final.parent)
@@ -699,7 +699,7 @@ def _clean_old(index_dir: Path, live: str) -> None:
 
 
 def _next_name(folder: Path, prefix: str) -> str:
-    numbers = [int(p.name[1:]) for p in folder.glob(f"{prefix}*") if p.name[1:].isdigit()]
+    numbers = [int(p.stem[1:]) for p in folder.glob(f"{prefix}*") if p.stem[1:].isdigit()]
     return f"{prefix}{max(numbers, default=0) + 1:06d}"
 
 
