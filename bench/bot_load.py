@@ -26,6 +26,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bench.evaluation import ROOT, percentile
 from bot.bot_settings import BotSettings
 from retrieval.service import AnsweringService, build_service
 from retrieval.settings import HASHING_MODEL, Settings
@@ -39,7 +40,6 @@ from tests.fakebotapi import (
     started_application,
 )
 
-ROOT = Path(__file__).resolve().parents[1]
 RESULT = ROOT / "bench" / "results" / "bot_load.json"
 SEEDS = ROOT / "seeds"
 QUESTIONS = [
@@ -106,13 +106,6 @@ def write_extra_articles(sources: Path, count: int) -> None:
             f"Envoy {i} of the briefing series said talks between Moscow and Washington would go on.\n\n{body}\n",
             encoding="utf-8",
         )
-
-
-def percentile(values: list[float], q: float) -> float:
-    """The q-th percentile (0..100)."""
-    from bench.run import percentile as interpolated  # imported late: bench.run may import this module
-
-    return interpolated(values, q)
 
 
 async def _wait_until(predicate: Any, timeout: float) -> bool:

@@ -41,17 +41,12 @@ def write_corpus(folder: Path, n: int, seed: int = 11) -> None:
 
 
 def chunk_texts(folder: Path) -> list[str]:
-    """The chunks usru makes of the corpus, as it embeds them (title first)."""
+    """The chunks usru makes of the corpus, as it embeds them."""
     from retrieval.article import read_article
-    from retrieval.chunking import chunk_article, chunk_text
+    from retrieval.chunking import chunk_article, indexed_text
 
-    texts = []
-    for path in sorted(folder.iterdir()):
-        article = read_article(path)
-        for chunk in chunk_article(article):
-            body = chunk_text(article.text, chunk)
-            texts.append(f"{article.title}\n{body}" if article.title else body)
-    return texts
+    articles = [read_article(path) for path in sorted(folder.iterdir())]
+    return [indexed_text(article, chunk) for article in articles for chunk in chunk_article(article)]
 
 
 def raw_encode_seconds(texts: list[str]) -> float:

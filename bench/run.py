@@ -18,23 +18,20 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.evaluation import ROOT, TutorialPipeline, ask_usru, load_questions, score_peer, score_usru
+from bench.evaluation import (
+    ROOT,
+    TutorialPipeline,
+    ask_usru,
+    load_questions,
+    percentile,
+    score_peer,
+    score_usru,
+)
 from bench.indexing import render_markdown as render_indexing
 from bench.scale import render_markdown as render_scale
 
 RESULTS = ROOT / "bench" / "results"
 COLD_QUESTION = "Is Russia ready to resume arms control talks?"
-
-
-def percentile(values: list[float], q: float) -> float:
-    """The q-th percentile (0..100) by linear interpolation."""
-    ordered = sorted(values)
-    if not ordered:
-        return float("nan")
-    pos = (len(ordered) - 1) * q / 100
-    lo = int(pos)
-    hi = min(lo + 1, len(ordered) - 1)
-    return ordered[lo] + (ordered[hi] - ordered[lo]) * (pos - lo)
 
 
 def machine() -> dict[str, Any]:

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from bench.evaluation import ROOT
+from bench.evaluation import ROOT, percentile
 from retrieval.vector_index import (
     NPROBE,
     POINTS_PER_CELL,
@@ -108,10 +108,6 @@ def time_queries(index: Any, queries: np.ndarray, k: int = 10) -> tuple[list[flo
     return times, np.array(found)
 
 
-def pct(values: list[float], q: float) -> float:
-    return float(np.percentile(values, q))
-
-
 def measure_size(base: np.ndarray, queries: np.ndarray, n: int, seed: int) -> dict[str, Any]:
     """Build, search, recall, memory and update costs of usru's vector index over n chunks."""
     import faiss
@@ -149,7 +145,7 @@ def measure_size(base: np.ndarray, queries: np.ndarray, n: int, seed: int) -> di
         index.nprobe = nprobe
         s_ms, s_found = time_queries(index, queries)
         sweep[str(nprobe)] = {
-            "p50_ms": round(pct(s_ms, 50), 3),
+            "p50_ms": round(percentile(s_ms, 50), 3),
             "recall_at_10": round(
                 float(np.mean([len(set(f) & set(t)) / 10 for f, t in zip(s_found, truth, strict=True)])), 4
             ),
@@ -174,10 +170,10 @@ def measure_size(base: np.ndarray, queries: np.ndarray, n: int, seed: int) -> di
         "assign_s": round(assign_s, 1),
         "load_s": round(load_s, 2),
         "build_total_s": round(train_s + assign_s + load_s, 1),
-        "p50_ms": round(pct(ms, 50), 3),
-        "p95_ms": round(pct(ms, 95), 3),
+        "p50_ms": round(percentile(ms, 50), 3),
+        "p95_ms": round(percentile(ms, 95), 3),
         "recall_at_10": round(recall, 4),
-        "exact_flat_p50_ms": round(pct(flat_ms, 50), 2),
+        "exact_flat_p50_ms": round(percentile(flat_ms, 50), 2),
         "index_mb": round(index_mb, 1),
         "rss_added_by_index_mb": round(max(0.0, rss_mb() - before), 1),
         "peak_rss_mb": round(rss_mb(), 1),

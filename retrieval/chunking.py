@@ -153,3 +153,9 @@ def _make_chunk(sentences: list[Sentence]) -> Chunk:
 def chunk_text(text: str, chunk: Chunk) -> str:
     """The chunk's words as one string, without any furniture lying between its paragraphs."""
     return " ".join(text[s.start : s.end] for s in chunk.sentences)
+
+
+def indexed_text(article: Article, chunk: Chunk) -> str:
+    """What a chunk is embedded and word-indexed as: its article's title, then its words."""
+    body = chunk_text(article.text, chunk)
+    return f"{article.title}\n{body}" if article.title else body

@@ -38,7 +38,7 @@ import numpy.typing as npt
 
 from retrieval.answer import one_line
 from retrieval.article import ARTICLE_SUFFIXES, Article, read_article, stored_content_hash
-from retrieval.chunking import CHUNKER_VERSION, chunk_article, chunk_text
+from retrieval.chunking import CHUNKER_VERSION, chunk_article, indexed_text
 from retrieval.embedding import Embedder, Vectors
 from retrieval.errors import ArticleError, IndexError_, IndexLockedError, SourcesError
 from retrieval.lexical import Bm25, tokenize
@@ -1139,8 +1139,7 @@ def _embed_articles(articles: list[Article], embedder: Embedder, progress: Progr
             for s in chunk.sentences:
                 sentence_rows.append((aid, s.start, s.end, int(s.quotable)))
             chunk_rows.append((aid, chunk.start, chunk.end, lo, len(sentence_rows)))
-            body = chunk_text(article.text, chunk)
-            chunk_texts.append(f"{article.title}\n{body}" if article.title else body)
+            chunk_texts.append(indexed_text(article, chunk))
     chunks = np.asarray(chunk_rows, dtype=np.int64).reshape(-1, 5)
     sentences = np.asarray(sentence_rows, dtype=np.int64).reshape(-1, 4)
     sentence_texts = [articles[int(r[0])].text[int(r[1]) : int(r[2])] for r in sentences]
