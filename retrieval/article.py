@@ -13,13 +13,15 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import os
 import re
+import stat
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from retrieval.errors import ArticleError
+from retrieval.errors import ArticleError, OutsideLinkError
 
 ARTICLE_SUFFIXES = (".txt", ".md", ".html", ".htm")
 HTML_SUFFIXES = (".html", ".htm")
@@ -175,13 +177,13 @@ def decode_bytes(data: bytes) -> str:
     return str(best)
 
 
-def read_article(path: Path, source: str | None = None) -> Article:
-    """Read and clean one article file; raise ArticleError with a reason if it can't be used."""
+def read_article(path: Path, source: str | None = None, root: Path | None = None) -> Article:
+    """Read and clean one article file; raise ArticleError with a reason if it can't be used.
+
+    With `root`, a file that is (or sits behind) a link to somewhere outside that folder is refused.
+    """
     try:
-        size = path.stat().st_size
-        if size > MAX_ARTICLE_BYTES:
-            raise ArticleError(f"file is larger than {MAX_ARTICLE_BYTES // 1_000_000} MB")
-        data = path.read_bytes()
+        data = _read_inside(path, root)
     except OSError as exc:
         if path.is_symlink():
             raise ArticleError(
@@ -191,6 +193,32 @@ def read_article(path: Path, source: str | None = None) -> Article:
     if path.suffix.lower() in HTML_SUFFIXES:
         return parse_html(decode_html_bytes(data), source or path.name)
     return parse_article(decode_bytes(data), source or path.name)
+
+
+def _read_inside(path: Path, root: Path | None) -> bytes:
+    # The check is made on the opened descriptor, not on the name, so a link swapped in between a
+    # check and the read cannot smuggle an outside file in.
+    # O_NONBLOCK: a FIFO swapped in for the file must not hang the indexer while it holds the lock.
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    with os.fdopen(fd, "rb") as f:
+        if root is not None:
+            opened = _opened_path(fd, path)
+            inside = os.path.join(os.path.realpath(root), "")
+            if not opened.startswith(inside):
+                raise OutsideLinkError("it is a link to a file outside the sources folder")
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise ArticleError("it is not a regular file")
+        if st.st_size > MAX_ARTICLE_BYTES:
+            raise ArticleError(f"file is larger than {MAX_ARTICLE_BYTES // 1_000_000} MB")
+        return f.read(MAX_ARTICLE_BYTES + 1)
+
+
+def _opened_path(fd: int, path: Path) -> str:
+    try:
+        return os.readlink(f"/proc/self/fd/{fd}")
+    except OSError:  # no /proc (macOS): the name resolved just after opening is the next best thing
+        return os.path.realpath(path)
 
 
 def parse_article(text: str, source: str) -> Article:

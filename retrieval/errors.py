@@ -27,3 +27,7 @@ class IndexLockedError(UsruError):
 
 class ArticleError(Exception):
     """One article could not be read; the indexer skips it with this reason."""
+
+
+class OutsideLinkError(ArticleError):
+    """The file is a link to somewhere outside the sources folder; it is never read or kept."""

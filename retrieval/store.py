@@ -40,7 +40,7 @@ from retrieval.answer import one_line
 from retrieval.article import ARTICLE_SUFFIXES, Article, read_article, stored_content_hash
 from retrieval.chunking import CHUNKER_VERSION, chunk_article, indexed_text
 from retrieval.embedding import Embedder, Vectors
-from retrieval.errors import ArticleError, IndexError_, IndexLockedError, SourcesError
+from retrieval.errors import ArticleError, IndexError_, IndexLockedError, OutsideLinkError, SourcesError
 from retrieval.lexical import Bm25, tokenize
 from retrieval.vector_index import (
     FLAT_MAX,
@@ -823,11 +823,11 @@ class _Live:
             con.close()
 
 
-def _scan(sources: Path) -> dict[str, tuple[Path, os.stat_result]]:
-    """Every article file under the folder with its stat, in one pass of os.scandir.
+def _scan(sources: Path) -> tuple[dict[str, tuple[Path, os.stat_result]], list[tuple[str, str]]]:
+    """Every article file under the folder with its stat, in one pass of os.scandir, and the links skipped.
 
-    A link to a folder inside the sources folder is not followed (its articles are indexed under their
-    own names) and no folder is read twice, so link loops end. An article file that cannot be stat'ed
+    A link to a folder is not followed: inside the sources folder its articles are indexed under their
+    own names, and outside it nothing is read (it is listed as skipped). No folder is read twice. An article file that cannot be stat'ed
     (a link that loops or points nowhere) is listed with its link's own stat, so that reading it fails
     and the summary says why instead of the whole run failing.
     """
@@ -839,6 +839,7 @@ def _scan(sources: Path) -> dict[str, tuple[Path, os.stat_result]]:
         raise SourcesError(f"Cannot read the sources folder {sources} ({exc.strerror or exc}).") from exc
     inside = os.path.join(os.path.realpath(sources), "")
     seen = {(top.st_dev, top.st_ino)}
+    outside: list[tuple[str, str]] = []
     while stack:
         prefix, entries = stack.pop()
         for entry in entries:
@@ -850,8 +851,12 @@ def _scan(sources: Path) -> dict[str, tuple[Path, os.stat_result]]:
                 if entry.is_dir():
                     if entry.is_symlink():
                         target = os.path.join(os.path.realpath(entry.path), "")
-                        if target.startswith(inside):
-                            continue
+                        if not target.startswith(inside):
+                            # Never walked: a link to / would read the whole machine.
+                            outside.append(
+                                (f"{name}/", "it is a link to a folder outside the sources folder")
+                            )
+                        continue
                     st = entry.stat()
                     if (st.st_dev, st.st_ino) not in seen:
                         seen.add((st.st_dev, st.st_ino))
@@ -865,7 +870,7 @@ def _scan(sources: Path) -> dict[str, tuple[Path, os.stat_result]]:
             with contextlib.suppress(OSError):
                 if is_article and entry.is_symlink():
                     found[name] = (Path(entry.path), entry.stat(follow_symlinks=False))
-    return dict(sorted(found.items()))
+    return dict(sorted(found.items())), outside
 
 
 def _check_sources(sources: Path) -> None:
@@ -878,7 +883,7 @@ def _check_sources(sources: Path) -> None:
 def list_sources(sources: Path) -> list[Path]:
     """The article files under the sources folder, in a stable order."""
     _check_sources(sources)
-    return [path for path, _ in _scan(sources).values()]
+    return [path for path, _ in _scan(sources)[0].values()]
 
 
 def body_hash(article: Article) -> str:
@@ -946,8 +951,10 @@ def _update_index(
                 names = sorted({n for p in paths or [] if (n := _source_name(sources, p)) is not None})
                 on_disk = {n: (sources / n, (sources / n).stat()) for n in names if (sources / n).is_file()}
             else:
-                names, on_disk = None, _scan(sources)
+                names, (on_disk, outside) = None, _scan(sources)
             plan = _plan(sources, on_disk, names, live, reusable, cache, progress)
+            if not targeted:
+                plan.skipped.extend(outside)
             _checkpoint("read")
             if m is not None and reusable:
                 segments = [dict(s, deleted=list(s["deleted"])) for s in m["segments"]]
@@ -1075,15 +1082,25 @@ def _plan(
     for i, (source, (path, st)) in enumerate(on_disk.items()):
         if progress:
             progress("read", i, len(on_disk))
-        if reusable and source in known and cached.get(source) == (st.st_mtime_ns, st.st_size, known[source]):
+        # A link is always read again: where it points is checked on every read, not just the first.
+        if (
+            reusable
+            and source in known
+            and cached.get(source) == (st.st_mtime_ns, st.st_size, known[source])
+            and not path.is_symlink()
+        ):
             continue
         try:
-            article = read_article(path, source)
+            article = read_article(path, source, root=sources)
         except ArticleError as exc:
-            if reusable and source in primaries:
+            # What an outside link pointed to is never kept, even if an older usru indexed it.
+            if reusable and source in primaries and not isinstance(exc, OutsideLinkError):
                 plan.skipped.append((source, f"{exc}; kept the version indexed before"))
             else:
                 plan.skipped.append((source, str(exc)))
+                if reusable and source in primaries:
+                    plan.removed.add(source)
+                    leaving.add(source)
                 if source in aliases:
                     plan.unaliased.add(source)
                     plan.removed.add(source)
@@ -1119,7 +1136,7 @@ def _plan(
                 if alias in plan.aliases or not (sources / alias).is_file():
                     continue
                 plan.unaliased.add(alias)
-                plan.added.append(read_article(sources / alias, alias))
+                plan.added.append(read_article(sources / alias, alias, root=sources))
     return plan
 
 
