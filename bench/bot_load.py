@@ -28,9 +28,9 @@ from typing import Any
 
 from bench.evaluation import ROOT, percentile
 from bot.bot_settings import BotSettings
+from retrieval.index import IndexSummary
 from retrieval.service import AnsweringService, build_service
 from retrieval.settings import HASHING_MODEL, Settings
-from retrieval.store import IndexSummary
 from tests.fakebotapi import (
     FLOOD_METHODS,
     MESSAGE_METHODS,

@@ -106,7 +106,7 @@ def run_index(settings: Settings, args: argparse.Namespace, out: Console, err: C
     """`usru index`."""
     from bot.render import print_summary
     from retrieval.embedding import load_embedder
-    from retrieval.store import build_index
+    from retrieval.index import build_index
 
     if args.watch:
         return run_watch(settings, args, out, err)
@@ -133,7 +133,7 @@ def run_watch(settings: Settings, args: argparse.Namespace, out: Console, err: C
 
     from bot.render import print_summary
     from retrieval.embedding import load_embedder
-    from retrieval.store import build_index
+    from retrieval.index import build_index
     from retrieval.watch import changed_anything, describe_changes, watch_sources
 
     embedder = load_embedder(settings.embedding_model, settings.index_dir, settings.use_onnx)

@@ -66,8 +66,8 @@ from bot.telegram_stream import ChatAnswerSource, DraftMessage
 from retrieval.answer import Answer, Citation
 from retrieval.errors import UsruError
 from retrieval.followup import ChatMemory
+from retrieval.index import IndexSummary
 from retrieval.settings import Settings
-from retrieval.store import IndexSummary
 
 log = logging.getLogger(__name__)
 

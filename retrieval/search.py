@@ -15,8 +15,8 @@ from retrieval.chunking import Chunk as _Chunk
 from retrieval.chunking import Sentence as _Sentence
 from retrieval.chunking import chunk_text
 from retrieval.embedding import Embedder
+from retrieval.index import StoredVersion
 from retrieval.lexical import tokenize
-from retrieval.store import Index
 
 RRF_K = 60
 CANDIDATES = 30
@@ -32,14 +32,14 @@ class ChunkHit:
     lexical: float
 
 
-def search_chunks(index: Index, embedder: Embedder, question: str, k: int) -> list[ChunkHit]:
+def search_chunks(index: StoredVersion, embedder: Embedder, question: str, k: int) -> list[ChunkHit]:
     """The k chunks that best match the question by reciprocal-rank fusion of dense and BM25 ranks."""
     n = len(index.chunks)
     if n == 0:
         return []
     depth = min(n, max(CANDIDATES, k))
     qvec = embedder.embed_query(question).reshape(1, -1)
-    dense_scores, dense_ids = index.faiss.search(qvec, depth)
+    dense_scores, dense_ids = index.search_vectors(qvec, depth)
     dense = {int(i): float(s) for i, s in zip(dense_ids[0], dense_scores[0], strict=True) if i >= 0}
     lexical_all = index.bm25.scores(tokenize(question))
     top_lex = np.argpartition(-lexical_all, depth - 1)[:depth] if depth < n else np.arange(n)
@@ -54,16 +54,16 @@ def search_chunks(index: Index, embedder: Embedder, question: str, k: int) -> li
     for cid, score in best:
         d = dense.get(cid)
         if d is None:
-            d = float(index.faiss.reconstruct(cid) @ qvec[0])
+            d = float(index.chunk_vector(cid) @ qvec[0])
         hits.append(ChunkHit(cid, score, d, float(lexical_all[cid])))
     return hits
 
 
-def chunk_document(index: Index, hit: ChunkHit) -> Document:
+def chunk_document(index: StoredVersion, hit: ChunkHit) -> Document:
     """A retrieved chunk as a LangChain Document carrying its article's metadata and offsets."""
-    aid, start, end, lo, hi = (int(x) for x in index.chunks[hit.chunk_id])
+    aid, start, end, lo, hi = index.chunks.row(hit.chunk_id)
     article = index.article(aid)
-    sentences = tuple(_Sentence(int(s[1]), int(s[2]), bool(s[3])) for s in index.sentences[lo:hi])
+    sentences = tuple(_Sentence(s.start, s.end, s.quotable) for s in map(index.sentences.row, range(lo, hi)))
     return Document(
         page_content=chunk_text(article.text, _Chunk(start, end, sentences)),
         metadata={
@@ -87,7 +87,7 @@ class HybridRetriever(BaseRetriever):
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
-    get_index: Callable[[], Index]
+    get_index: Callable[[], StoredVersion]
     embedder: Embedder
     k: int = 8
 

@@ -15,18 +15,17 @@ from retrieval.embedding import Embedder, load_embedder
 from retrieval.errors import IndexError_, QuestionError
 from retrieval.extractive import MIN_RELEVANCE, build_extractive_chain
 from retrieval.followup import ChatHistory, content_words, standalone_by_rule
-from retrieval.lexical import tokenize
-from retrieval.settings import Settings
-from retrieval.store import (
+from retrieval.index import (
     ArticleInfo,
-    Index,
+    FolderStore,
     IndexStats,
+    IndexStore,
     IndexSummary,
     Progress,
-    build_index,
-    current_version,
-    load_index,
+    StoredVersion,
 )
+from retrieval.lexical import tokenize
+from retrieval.settings import Settings
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
@@ -63,11 +62,13 @@ class AnsweringService:
         self,
         settings: Settings,
         embedder: Embedder,
-        index: Index,
+        index: StoredVersion,
         chat_model: BaseChatModel | None = None,
+        store: IndexStore | None = None,
     ) -> None:
         self.settings = settings
         self.embedder = embedder
+        self.store: IndexStore = store if store is not None else FolderStore(settings.index_dir)
         self._index = index
         self._lock = threading.Lock()
         self._chain: Runnable[dict[str, Any], Answer]
@@ -131,11 +132,11 @@ class AnsweringService:
         return answer
 
     @property
-    def index(self) -> Index:
+    def index(self) -> StoredVersion:
         """The index version now in use, switching to a newer complete one if it appeared."""
         live = self._index
         try:
-            newest = current_version(self.settings.index_dir)
+            newest = self.store.current_version()
         except IndexError_:
             return live
         if newest is None or newest == live.version:
@@ -143,7 +144,7 @@ class AnsweringService:
         with self._lock:
             if self._index.version != newest:
                 try:
-                    self._index = load_index(self.settings.index_dir)
+                    self._index = self.store.load()
                 except IndexError_:
                     # Keep answering from the version we have rather than fail mid-conversation.
                     return self._index
@@ -182,9 +183,8 @@ class AnsweringService:
         progress: Progress | None = None,
     ) -> IndexSummary:
         """Bring the index up to date with the sources folder (or just these files) and switch to it."""
-        summary = build_index(
+        summary = self.store.update(
             self.settings.sources,
-            self.settings.index_dir,
             self.embedder,
             rebuild=rebuild,
             wait=wait,
@@ -216,12 +216,13 @@ class AnsweringService:
 def build_service(settings: Settings, progress: Progress | None = None) -> AnsweringService:
     """Load the embedder and the index (building it first if there is none)."""
     embedder = load_embedder(settings.embedding_model, settings.index_dir, settings.use_onnx)
-    if current_version(settings.index_dir) is None:
-        build_index(settings.sources, settings.index_dir, embedder, progress=progress)
-    index = load_index(settings.index_dir)
-    if index.manifest.get("embedding_model") != embedder.name:
+    store = FolderStore(settings.index_dir)
+    if store.current_version() is None:
+        store.update(settings.sources, embedder, progress=progress)
+    index = store.load()
+    if index.embedding_model != embedder.name:
         raise IndexError_(
-            f"The index at {settings.index_dir} was built with {index.manifest.get('embedding_model')!r}, "
+            f"The index at {settings.index_dir} was built with {index.embedding_model!r}, "
             f"not {embedder.name!r}; rebuild it with `usru index --rebuild`."
         )
-    return AnsweringService(settings, embedder, index)
+    return AnsweringService(settings, embedder, index, store=store)

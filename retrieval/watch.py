@@ -23,7 +23,7 @@ from watchdog.observers import Observer
 
 from retrieval.article import ARTICLE_SUFFIXES
 from retrieval.errors import SourcesError
-from retrieval.store import IndexSummary
+from retrieval.index import IndexSummary
 
 log = logging.getLogger(__name__)
 

@@ -13,11 +13,11 @@ from langchain_core.retrievers import BaseRetriever
 from retrieval.answer import Answer, Citation, QuoteMismatchError, verify_citation
 from retrieval.article import read_article
 from retrieval.errors import IndexError_, QuestionError
+from retrieval.index import build_index
 from retrieval.prompts import load_prompt, prompts_dir, render_prompt
 from retrieval.search import HybridRetriever
 from retrieval.service import AnsweringService, build_service, clean_question
 from retrieval.settings import Settings
-from retrieval.store import build_index
 
 # Questions the seed articles answer, worded closely enough for the bag-of-words hashing embedder.
 ANSWERED = [

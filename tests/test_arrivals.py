@@ -11,8 +11,8 @@ import pytest
 from retrieval.article import MAX_ARTICLE_BYTES, decode_html_bytes, parse_html, read_article
 from retrieval.embedding import HashingEmbedder
 from retrieval.errors import ArticleError
+from retrieval.index import build_index, load_index
 from retrieval.service import build_service
-from retrieval.store import build_index, load_index
 from tests.conftest import SEED_NAMES, hashing_settings_for
 
 BODY_1 = (

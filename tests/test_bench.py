@@ -9,7 +9,7 @@ import numpy as np
 from bench.indexing import chunk_texts, write_corpus
 from bench.scale import generate_sentences, measure_size, render_markdown, sample_corpus
 from retrieval.embedding import HashingEmbedder
-from retrieval.store import build_index
+from retrieval.index import build_index
 
 
 def test_the_synthetic_corpus_has_the_chunks_usru_indexes_and_no_repeated_sentence(tmp_path: Path) -> None:

@@ -2,7 +2,7 @@
 consistent index (the old version or the complete new one, never a mix), the next run completes, and
 a reader answering questions while the index is rebuilt never errs and switches to the new version.
 
-The indexer is killed through the test-only hook `retrieval.store._checkpoint`: with
+The indexer is killed through the test-only hook `retrieval.index.durability.checkpoint`: with
 USRU_TEST_CRASH_AT=<step> it sends itself SIGKILL at that step.
 """
 
@@ -24,8 +24,8 @@ import pytest
 from retrieval.answer import Answer
 from retrieval.article import read_article
 from retrieval.embedding import HashingEmbedder
+from retrieval.index import KEEP_VERSIONS, Index, build_index, current_version, index_lock, load_index
 from retrieval.service import build_service
-from retrieval.store import KEEP_VERSIONS, Index, build_index, current_version, index_lock, load_index
 from tests.conftest import SEED_NAMES, copy_seeds, hashing_settings_for
 
 # Every step of build_index where the hook can fire, in the order they are reached.

@@ -18,8 +18,8 @@ import pytest
 
 from retrieval.article import MAX_ARTICLE_BYTES
 from retrieval.embedding import HashingEmbedder
+from retrieval.index import build_index, load_index
 from retrieval.service import AnsweringService, build_service
-from retrieval.store import build_index, load_index
 from tests.conftest import SEED_NAMES, hashing_settings_for
 from tests.test_cli import QUESTION, QUOTE, Folders, make_folders, usru
 

@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 from bot.cli import main
-from retrieval.store import current_version
+from retrieval.index import current_version
 from tests.conftest import copy_seeds
 from tests.test_cli import QUESTION, QUOTE
 

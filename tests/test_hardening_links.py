@@ -6,8 +6,8 @@ import os
 from pathlib import Path
 
 from retrieval.embedding import HashingEmbedder
+from retrieval.index import build_index, load_index
 from retrieval.service import build_service
-from retrieval.store import build_index, load_index
 from tests.conftest import SEED_NAMES, hashing_settings_for
 
 SECRET = "root:x:0:0:the secret line that lives outside the sources folder:/root:/bin/bash\n"

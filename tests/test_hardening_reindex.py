@@ -22,11 +22,10 @@ from typing import IO, TYPE_CHECKING, Any
 import pytest
 
 from bot.cli import main as usru_main
-from retrieval import store
 from retrieval.errors import UsruError
+from retrieval.index import current_version, durability, load_index
 from retrieval.service import AnsweringService, build_service
 from retrieval.settings import Settings
-from retrieval.store import current_version, load_index
 from tests.test_crash_safety import FIRST_LIVE_STEP, NEW_ARTICLE, NEW_NAME, NEW_QUESTION, OLD_QUESTION, STEPS
 from tests.test_telegram_bot import (
     QUESTION,
@@ -44,7 +43,7 @@ WRITE_STEPS = [s for s in STEPS[:FIRST_LIVE_STEP] if s not in ("read", "embedded
 
 
 def disk_full_at(step: str) -> Callable[[str], None]:
-    """A stand-in for store._checkpoint that fails like a write to a full disk at `step`."""
+    """A stand-in for durability.checkpoint that fails like a write to a full disk at `step`."""
 
     def checkpoint(at: str) -> None:
         if at == step:
@@ -96,7 +95,7 @@ def test_a_full_disk_at_any_write_keeps_the_old_version_live(
 ) -> None:
     settings, service, version = indexed
     with monkeypatch.context() as patch:
-        patch.setattr(store, "_checkpoint", disk_full_at(step))
+        patch.setattr(durability, "checkpoint", disk_full_at(step))
         with pytest.raises(UsruError) as failure:
             service.reindex()
     message = str(failure.value)
@@ -134,7 +133,7 @@ def test_usru_index_on_a_full_disk_says_so_in_one_sentence(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     settings, service, version = indexed
-    monkeypatch.setattr(store, "_checkpoint", disk_full_at("wrote:articles.sqlite"))
+    monkeypatch.setattr(durability, "checkpoint", disk_full_at("wrote:articles.sqlite"))
     code, out, err = run_cli(cli_args, capsys)
     assert code == 2 and out == ""
     assert err.startswith("usru: ") and "No space left on device" in err
@@ -190,7 +189,7 @@ def test_a_faiss_index_that_cannot_be_written_raises(tmp_path: Path) -> None:
     script = (
         "import numpy as np, faiss\n"
         "from pathlib import Path\n"
-        "from retrieval.store import write_faiss\n"
+        "from retrieval.index import write_faiss\n"
         "index = faiss.IndexFlatIP(64)\n"
         "index.add(np.ones((5000, 64), dtype='float32'))\n"
         "try:\n"
@@ -297,7 +296,7 @@ async def test_reindex_in_the_bot_reports_a_full_disk_to_the_admin(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     api, (settings, service, version) = fake_bot_api, indexed
-    monkeypatch.setattr(store, "_checkpoint", disk_full_at("wrote:chunks.faiss"))
+    monkeypatch.setattr(durability, "checkpoint", disk_full_at("wrote:chunks.faiss"))
     async with running_bot(api, service, settings, admins=["999"]):
         api.send_text("/reindex", user_id=999, username="boss")
         started, failed = await wait_sent(api, 999, 2)

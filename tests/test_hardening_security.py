@@ -19,8 +19,8 @@ import pytest
 
 from bot.bot_settings import BotSettings
 from bot.telegram_bot import REFUSAL, STALE, UNKNOWN_BUTTON, WENT_WRONG, configure_logging
+from retrieval.index import IndexSummary
 from retrieval.service import AnsweringService, build_service
-from retrieval.store import IndexSummary
 from tests.conftest import REPO, copy_seeds, hashing_settings_for
 from tests.fakebotapi import Fault
 from tests.test_hardening_faults import settle

@@ -12,7 +12,7 @@ import pytest
 
 from retrieval.embedding import HashingEmbedder, Vectors
 from retrieval.errors import IndexError_, IndexLockedError, SourcesError
-from retrieval.store import (
+from retrieval.index import (
     FORMAT_VERSION,
     KEEP_VERSIONS,
     build_index,

@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 
 from retrieval.embedding import HashingEmbedder
+from retrieval.index import MAX_SEGMENTS, Index, build_index, load_index
 from retrieval.lexical import tokenize
-from retrieval.store import MAX_SEGMENTS, Index, build_index, load_index
 from tests.conftest import SEED_NAMES, SEEDS
 
 TOPICS = [
@@ -126,16 +126,16 @@ def test_an_unchanged_file_is_not_even_read_again(tmp_path: Path, monkeypatch) -
     shutil.copytree(SEEDS, sources)
     index_dir = tmp_path / "idx"
     build_index(sources, index_dir, HashingEmbedder())
-    import retrieval.store as store
+    import retrieval.index.changes as changes
 
     reads: list[str] = []
-    real = store.read_article
+    real = changes.read_article
 
-    def counting(path: Path, source: str | None = None):  # type: ignore[no-untyped-def]
+    def counting(path: Path, source: str | None = None, **kwargs):  # type: ignore[no-untyped-def]
         reads.append(path.name)
-        return real(path, source)
+        return real(path, source, **kwargs)
 
-    monkeypatch.setattr(store, "read_article", counting)
+    monkeypatch.setattr(changes, "read_article", counting)
     write_synthetic(sources, 1)
     build_index(sources, index_dir, HashingEmbedder())
     assert reads == ["synthetic_001.txt"]
@@ -172,11 +172,11 @@ def test_a_targeted_update_reads_only_the_named_files(tmp_path: Path, monkeypatc
     shutil.copytree(SEEDS, sources)
     index_dir = tmp_path / "idx"
     build_index(sources, index_dir, HashingEmbedder())
-    import retrieval.store as store
+    import retrieval.index.changes as changes
 
     scanned: list[Path] = []
-    real_scan = store._scan
-    monkeypatch.setattr(store, "_scan", lambda folder: scanned.append(folder) or real_scan(folder))
+    real_scan = changes.scan
+    monkeypatch.setattr(changes, "scan", lambda folder: scanned.append(folder) or real_scan(folder))
     name = write_synthetic(sources, 9)
     summary = build_index(sources, index_dir, HashingEmbedder(), paths=[sources / name])
     assert summary.new == [name] and summary.articles == 6

@@ -9,12 +9,13 @@ import faiss
 import numpy as np
 import pytest
 
-import retrieval.store as store
+import retrieval.index as store
+import retrieval.index.ivf as ivf
 import retrieval.vector_index as vector_index
 from retrieval.embedding import HashingEmbedder
 from retrieval.errors import IndexError_
+from retrieval.index import build_index, load_index
 from retrieval.search import search_chunks
-from retrieval.store import build_index, load_index
 from retrieval.vector_index import assign_lists, build_vector_index, count_lists, train_quantizer
 from tests.conftest import copy_seeds
 from tests.test_segments import write_synthetic
@@ -81,7 +82,7 @@ def test_a_vector_filed_under_a_missing_cell_is_refused() -> None:
 @pytest.fixture
 def small_threshold(monkeypatch: pytest.MonkeyPatch) -> None:
     """IVF from a few dozen chunks on, with every cell scanned, so results must equal exact search."""
-    monkeypatch.setattr(store, "FLAT_MAX", 30)
+    monkeypatch.setattr(ivf, "FLAT_MAX", 30)
     monkeypatch.setattr(vector_index, "MIN_POINTS_PER_CELL", 4)
     monkeypatch.setattr(vector_index, "NPROBE", 1_000)
 
@@ -127,7 +128,7 @@ def test_past_the_threshold_the_index_is_ivf_and_answers_like_exact_search(
     for seg in manifest(tmp_path / "ivf")["segments"]:
         assert (tmp_path / "ivf" / "segments" / seg["name"] / f"lists-{info['name']}.npy").is_file()
 
-    monkeypatch.setattr(store, "FLAT_MAX", 10**9)
+    monkeypatch.setattr(ivf, "FLAT_MAX", 10**9)
     build_index(sources, tmp_path / "flat", HashingEmbedder())
     assert "quantizer" not in manifest(tmp_path / "flat")
     assert isinstance(load_index(tmp_path / "flat").faiss, faiss.IndexFlatIP)
@@ -163,7 +164,7 @@ def test_adding_and_deleting_articles_keeps_the_cells_and_files_only_new_chunks(
 def test_the_cells_are_retrained_when_the_corpus_outgrows_them_and_dropped_below_the_threshold(
     tmp_path: Path, small_threshold: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(store, "RETRAIN_GROWTH", 1.2)
+    monkeypatch.setattr(ivf, "RETRAIN_GROWTH", 1.2)
     sources = make_corpus(tmp_path, 30)
     idx = tmp_path / "idx"
     build_index(sources, idx, HashingEmbedder())

@@ -19,9 +19,9 @@ from bot.bot_settings import BotSettings
 from bot.telegram_bot import BotApp
 from retrieval.embedding import HashingEmbedder
 from retrieval.errors import SourcesError
+from retrieval.index import IndexSummary, build_index, current_version, index_lock, load_index
 from retrieval.service import build_service
 from retrieval.settings import Settings
-from retrieval.store import IndexSummary, build_index, current_version, index_lock, load_index
 from retrieval.watch import describe_changes, is_article_path, watch_sources
 from tests.conftest import SEED_NAMES, copy_seeds
 from tests.fakebotapi import started_application
