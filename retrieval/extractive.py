@@ -16,8 +16,8 @@ from typing import Any
 from langchain_core.documents import Document
 from langchain_core.runnables import Runnable, RunnableLambda
 
-from retrieval.answer import Answer, Citation, one_line, verify_citation
-from retrieval.embedding import Embedder
+from retrieval.answer import Answer, Citation, answer_timings, one_line, verify_citation
+from retrieval.embedding import Embedder, Vectors
 from retrieval.index import StoredVersion
 from retrieval.lexical import tokenize
 from retrieval.prompts import load_prompt, render_prompt
@@ -78,12 +78,17 @@ def unknown_names(index: StoredVersion, question: str) -> list[str]:
 
 
 def score_sentences(
-    index: StoredVersion, embedder: Embedder, question: str, docs: list[Document]
+    index: StoredVersion,
+    embedder: Embedder,
+    question: str,
+    docs: list[Document],
+    qvec: Vectors | None = None,
 ) -> list[Candidate]:
-    """Score every quotable sentence of the retrieved chunks, best first."""
+    """Score every quotable sentence of the retrieved chunks, best first (`qvec`: the question's vector)."""
     if not docs:
         return []
-    qvec = embedder.embed_query(question)
+    if qvec is None:
+        qvec = embedder.embed_query(question)
     q_terms = set(tokenize(question))
     weights = {t: index.bm25.idf(t) for t in q_terms}
     total = sum(weights.values()) or 1.0
@@ -310,11 +315,13 @@ def extractive_steps(embedder: Embedder, k: int = 8) -> tuple[Step, Step, Callab
         t0 = time.perf_counter()
         index: StoredVersion = x["index"]
         retriever = HybridRetriever(get_index=lambda: index, embedder=embedder, k=k)
-        docs = retriever.invoke(x["question"])
-        return {**x, "docs": docs, "t_retrieve": time.perf_counter() - t0, "t0": t0}
+        # Embedded once: retrieval and the choice of sentences both score against this vector.
+        qvec = embedder.embed_query(x["question"])
+        docs = retriever.invoke(x["question"], qvec=qvec)
+        return {**x, "docs": docs, "qvec": qvec, "t_retrieve": time.perf_counter() - t0, "t0": t0}
 
     def choose(x: dict[str, Any]) -> dict[str, Any]:
-        candidates = score_sentences(x["index"], embedder, x["question"], x["docs"])
+        candidates = score_sentences(x["index"], embedder, x["question"], x["docs"], qvec=x.get("qvec"))
         chosen, more = select_quotes(x["index"], candidates, x["max_quotes"], x["min_relevance"])
         return {**x, "chosen": chosen, "more": more}
 
@@ -332,9 +339,6 @@ def extractive_steps(embedder: Embedder, k: int = 8) -> tuple[Step, Step, Callab
             groups = same_point_groups(index, chosen)
             lead, text = render_answer(citations, groups)
             more = [make_citation(index, len(citations) + n, c) for n, c in enumerate(x["more"], start=1)]
-        end = time.perf_counter()
-        retrieve_ms = x["t_retrieve"] * 1000
-        total_ms = (end - x["t0"]) * 1000
         return Answer(
             question=x["question"],
             status="answered" if citations else "not_found",
@@ -342,11 +346,7 @@ def extractive_steps(embedder: Embedder, k: int = 8) -> tuple[Step, Step, Callab
             answer=text,
             citations=tuple(citations),
             mode="extractive",
-            timings_ms={
-                "retrieve": round(retrieve_ms, 2),
-                "answer": round(total_ms - retrieve_ms, 2),
-                "total": round(total_ms, 2),
-            },
+            timings_ms=answer_timings(x["t0"], x["t_retrieve"]),
             groups=tuple(tuple(citations[i].n for i in g) for g in groups),
             more=tuple(more),
         )

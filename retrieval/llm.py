@@ -25,7 +25,7 @@ from langchain_core.runnables import Runnable, RunnableLambda
 from langchain_core.utils.json import parse_partial_json
 from pydantic import BaseModel, Field, ValidationError
 
-from retrieval.answer import Answer, Citation
+from retrieval.answer import Answer, Citation, answer_timings
 from retrieval.embedding import Embedder
 from retrieval.errors import UsruError
 from retrieval.extractive import cite, extractive_steps, render_citations
@@ -442,14 +442,7 @@ def build_llm_chain(
         if checked is None or not (checked.refused or checked.citations):
             log.info("No quote of the model's answer verified after %.0f ms; quoting instead", model_ms)
             return replace(compose(x), mode="llm+fallback")
-        end = time.perf_counter()
-        retrieve_ms = x["t_retrieve"] * 1000
-        total_ms = (end - x["t0"]) * 1000
-        timings = {
-            "retrieve": round(retrieve_ms, 2),
-            "answer": round(total_ms - retrieve_ms, 2),
-            "total": round(total_ms, 2),
-        }
+        timings = answer_timings(x["t0"], x["t_retrieve"])
         if checked.refused:
             text = load_prompt("not_found.txt")
             return Answer(x["question"], "not_found", text, text, (), "llm", timings)

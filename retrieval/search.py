@@ -14,7 +14,7 @@ from pydantic import ConfigDict
 from retrieval.chunking import Chunk as _Chunk
 from retrieval.chunking import Sentence as _Sentence
 from retrieval.chunking import chunk_text
-from retrieval.embedding import Embedder
+from retrieval.embedding import Embedder, Vectors
 from retrieval.index import StoredVersion
 from retrieval.lexical import tokenize
 
@@ -32,13 +32,18 @@ class ChunkHit:
     lexical: float
 
 
-def search_chunks(index: StoredVersion, embedder: Embedder, question: str, k: int) -> list[ChunkHit]:
-    """The k chunks that best match the question by reciprocal-rank fusion of dense and BM25 ranks."""
+def search_chunks(
+    index: StoredVersion, embedder: Embedder, question: str, k: int, qvec: Vectors | None = None
+) -> list[ChunkHit]:
+    """The k chunks that best match the question by reciprocal-rank fusion of dense and BM25 ranks.
+
+    `qvec` is the question's vector when the caller has it already (it is embedded once per answer).
+    """
     n = len(index.chunks)
-    if n == 0:
+    if n == 0 or k <= 0:
         return []
     depth = min(n, max(CANDIDATES, k))
-    qvec = embedder.embed_query(question).reshape(1, -1)
+    qvec = (embedder.embed_query(question) if qvec is None else qvec).reshape(1, -1)
     dense_scores, dense_ids = index.search_vectors(qvec, depth)
     dense = {int(i): float(s) for i, s in zip(dense_ids[0], dense_scores[0], strict=True) if i >= 0}
     lexical_all = index.bm25.scores(tokenize(question))
@@ -92,7 +97,14 @@ class HybridRetriever(BaseRetriever):
     k: int = 8
 
     def _get_relevant_documents(
-        self, query: str, *, run_manager: CallbackManagerForRetrieverRun
+        self,
+        query: str,
+        *,
+        run_manager: CallbackManagerForRetrieverRun,
+        k: int | None = None,
+        qvec: Vectors | None = None,
     ) -> list[Document]:
+        """The best chunks: `k` of them (the retriever's own k unless given); `qvec` is the query's vector."""
         index = self.get_index()
-        return [chunk_document(index, hit) for hit in search_chunks(index, self.embedder, query, self.k)]
+        hits = search_chunks(index, self.embedder, query, self.k if k is None else k, qvec=qvec)
+        return [chunk_document(index, hit) for hit in hits]
