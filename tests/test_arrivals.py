@@ -8,11 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from retrieval.article import MAX_ARTICLE_BYTES, decode_html_bytes, parse_html, read_article
+from retrieval.article import MAX_ARTICLE_BYTES, read_article
 from retrieval.embedding import HashingEmbedder
 from retrieval.errors import ArticleError
 from retrieval.index import build_index, load_index
 from retrieval.service import build_service
+from retrieval.web_page import decode_html_bytes, parse_html
 from tests.conftest import SEED_NAMES, hashing_settings_for
 
 BODY_1 = (

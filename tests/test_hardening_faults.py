@@ -1,6 +1,6 @@
 """Hardening (issue 7): the Bot API misbehaving in every way the fake server can script.
 
-Each fault hits one call of one method (tests/fakebotapi.py `plan`); the bot must recover and answer
+Each fault hits one call of one method (bench/fakebotapi.py `plan`); the bot must recover and answer
 every question exactly once, and a restart with updates still pending must lose none and repeat none.
 """
 
@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from bench.fakebotapi import Fault
 from retrieval.service import AnsweringService
-from tests.fakebotapi import Fault
 from tests.test_telegram_bot import (
     QUESTION,
     answers_in,
@@ -21,7 +21,7 @@ from tests.test_telegram_bot import (
 )
 
 if TYPE_CHECKING:
-    from tests.fakebotapi import FakeBotAPI
+    from bench.fakebotapi import FakeBotAPI
 
 
 # Short enough that a held response outlasts it quickly; the fakes answer in milliseconds otherwise.

@@ -15,13 +15,13 @@ from pathlib import Path
 import pytest
 from langchain_core.messages import BaseMessage
 
+from bench.fakebotapi import parse_html
 from bot.render import print_answer
 from bot.telegram_format import format_answer, format_sources
 from retrieval.answer import Answer
 from retrieval.article import trusted_publisher
 from retrieval.service import AnsweringService, build_service
 from tests.conftest import copy_seeds, hashing_settings_for
-from tests.fakebotapi import parse_html
 from tests.test_llm import llm_service, passages, reply_json, scripted, sentence_with
 
 CYRILLIC_E = "\u0435"

@@ -6,7 +6,7 @@ kept, memory bounded. The figures (latency, rates at 200 users × 5) are bench/b
 from __future__ import annotations
 
 from bench.bot_load import run_bot_load
-from tests.fakebotapi import FloodLimits
+from bench.fakebotapi import FloodLimits
 
 USERS, QUESTIONS = 200, 5
 

@@ -14,11 +14,11 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
+from bench.fakebotapi import ALLOWED_TAGS, FakeBotAPI, parse_html
 from bot.cli import main
 from bot.repl import run_chat
 from retrieval.service import AnsweringService
 from retrieval.settings import Settings
-from tests.fakebotapi import ALLOWED_TAGS, FakeBotAPI, parse_html
 from tests.test_cli import QUESTION, QUOTE, Folders, make_folders, usru
 from tests.test_llm import tty_repl
 from tests.test_telegram_bot import running_bot, wait_sent

@@ -35,7 +35,7 @@ from tests.test_telegram_bot import (
 )
 
 if TYPE_CHECKING:
-    from tests.fakebotapi import FakeBotAPI
+    from bench.fakebotapi import FakeBotAPI
 
 
 # Every point where the indexer has just written a file and the new version is not yet live.

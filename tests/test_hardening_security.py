@@ -17,12 +17,12 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pytest
 
+from bench.fakebotapi import Fault
 from bot.bot_settings import BotSettings
 from bot.telegram_bot import REFUSAL, STALE, UNKNOWN_BUTTON, WENT_WRONG, configure_logging
 from retrieval.index import IndexSummary
 from retrieval.service import AnsweringService, build_service
 from tests.conftest import REPO, copy_seeds, hashing_settings_for
-from tests.fakebotapi import Fault
 from tests.test_hardening_faults import settle
 from tests.test_telegram_bot import (
     GROUP,
@@ -33,7 +33,7 @@ from tests.test_telegram_bot import (
 )
 
 if TYPE_CHECKING:
-    from tests.fakebotapi import FakeBotAPI, SentMessage
+    from bench.fakebotapi import FakeBotAPI, SentMessage
 
 
 # ----- (a) nothing is ever unpickled ----------------------------------------------------------------

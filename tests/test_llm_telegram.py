@@ -12,15 +12,15 @@ from typing import TYPE_CHECKING, Any
 from langchain_core.messages import BaseMessage
 from langchain_core.outputs import ChatGenerationChunk
 
+from bench.fakebotapi import started_application
 from bot.bot_settings import BotSettings
 from bot.telegram_bot import BotApp
 from retrieval.service import AnsweringService
 from retrieval.settings import Settings
-from tests.fakebotapi import started_application
 from tests.test_llm import ScriptedChatModel, sentence_with
 
 if TYPE_CHECKING:
-    from tests.fakebotapi import FakeBotAPI
+    from bench.fakebotapi import FakeBotAPI
 
 
 QUESTION = "Is Russia ready to resume arms control talks?"

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import aiohttp
 import pytest
 
+from bench.fakebotapi import started_application
 from bot.bot_settings import BotSettings
 from bot.telegram_bot import (
     COMMANDS,
@@ -36,10 +37,9 @@ from bot.telegram_format import NOT_FOUND
 from retrieval.answer import Answer
 from retrieval.service import AnsweringService, build_service
 from retrieval.settings import Settings
-from tests.fakebotapi import started_application
 
 if TYPE_CHECKING:
-    from tests.fakebotapi import FakeBotAPI, SentMessage
+    from bench.fakebotapi import FakeBotAPI, SentMessage
 
 
 REPO = Path(__file__).resolve().parents[1]

@@ -10,6 +10,7 @@ from typing import ClassVar
 
 import pytest
 
+from bench.fakebotapi import TOKEN, TelegramHTMLError, parse_html, utf16_len
 from bot.bot_settings import BotSettings, BotSettingsError
 from bot.telegram_bot import AnswerCache, CachedAnswer, QuestionRateLimiter, RedactToken, by_article
 from bot.telegram_format import (
@@ -31,7 +32,6 @@ from bot.telegram_format import (
     tg_len,
 )
 from retrieval.answer import Answer, Citation
-from tests.fakebotapi import TOKEN, TelegramHTMLError, parse_html, utf16_len
 
 HOSTILE = "Tom & Jerry <script>alert(1)</script> </blockquote><b>bold?</b> &amp; &lt; >"
 RTL = "قال الرئيس بوتين إن العلاقات مع الولايات المتحدة \u200fמוסקבה ו־וושינגטון"

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from bench.fakebotapi import started_application
 from bot.bot_settings import BotSettings
 from bot.telegram_bot import BotApp
 from retrieval.embedding import HashingEmbedder
@@ -24,10 +25,9 @@ from retrieval.service import build_service
 from retrieval.settings import Settings
 from retrieval.watch import describe_changes, is_article_path, watch_sources
 from tests.conftest import SEED_NAMES, copy_seeds
-from tests.fakebotapi import started_application
 
 if TYPE_CHECKING:
-    from tests.fakebotapi import FakeBotAPI
+    from bench.fakebotapi import FakeBotAPI
 
 
 DEBOUNCE_S = 0.5

@@ -2,7 +2,7 @@
 
 It speaks HTTP like api.telegram.org (form-encoded POSTs to /bot<TOKEN>/<method>), validates what
 Telegram validates, records every request, lets tests inject updates and script faults. Use it as a
-pytest plugin: ``pytest_plugins = ["tests.fakebotapi"]`` and ask for the ``fake_bot_api`` fixture.
+pytest plugin: ``pytest_plugins = ["bench.fakebotapi"]`` and ask for the ``fake_bot_api`` fixture.
 """
 
 from __future__ import annotations
