@@ -22,7 +22,7 @@ from retrieval.store import (
 )
 from tests.conftest import SEED_NAMES
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 SEGMENT_FILES = {
     "segment.json",
     "articles.sqlite",

@@ -19,9 +19,9 @@ from bot.repl import run_chat
 from retrieval.service import AnsweringService
 from retrieval.settings import Settings
 from tests.fakebotapi import ALLOWED_TAGS, FakeBotAPI, parse_html
-from tests.test_cli import QUESTION, QUOTE, Folders, make_folders, usru
-from tests.test_llm import tty_repl
-from tests.test_telegram_bot import running_bot, wait_sent
+from tests.cli.test_cli import QUESTION, QUOTE, Folders, make_folders, usru
+from tests.answer.test_llm import tty_repl
+from tests.telegram.test_telegram_bot import running_bot, wait_sent
 
 SHELL_MARK = "usru-shell-mark"
 # name -> (question, what must happen): "answer" (the seed quote), "refuse" (one sentence), "reply" (either

@@ -13,7 +13,7 @@ import pytest
 
 from retrieval.service import AnsweringService
 from tests.fakebotapi import Fault
-from tests.test_telegram_bot import (
+from tests.telegram.test_telegram_bot import (
     QUESTION,
     answers_in,
     running_bot,

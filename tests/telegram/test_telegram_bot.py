@@ -42,7 +42,7 @@ if TYPE_CHECKING:
     from tests.fakebotapi import FakeBotAPI, SentMessage
 
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 QUESTION = "What did Putin say about relations with the United States?"
 OFF_TOPIC = "What is the recipe for borscht soup?"
 GROUP = -100500

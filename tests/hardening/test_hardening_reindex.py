@@ -27,8 +27,8 @@ from retrieval.errors import UsruError
 from retrieval.service import AnsweringService, build_service
 from retrieval.settings import Settings
 from retrieval.store import current_version, load_index
-from tests.test_crash_safety import FIRST_LIVE_STEP, NEW_ARTICLE, NEW_NAME, NEW_QUESTION, OLD_QUESTION, STEPS
-from tests.test_telegram_bot import (
+from tests.index.test_crash_safety import FIRST_LIVE_STEP, NEW_ARTICLE, NEW_NAME, NEW_QUESTION, OLD_QUESTION, STEPS
+from tests.telegram.test_telegram_bot import (
     QUESTION,
     answers_in,
     running_bot,
@@ -157,7 +157,7 @@ def test_usru_index_survives_real_failing_writes(
     paragraphs = [f"Paragraph {i}: {NEW_ARTICLE.splitlines()[4]}" for i in range(600)]
     (settings.sources / "901_long_report.txt").write_text("\n\n".join(paragraphs), encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("USRU_", "EMBEDDING_"))}
-    env.update(EMBEDDING_MODEL="hashing", PYTHONPATH=str(Path(__file__).resolve().parents[1]))
+    env.update(EMBEDDING_MODEL="hashing", PYTHONPATH=str(Path(__file__).resolve().parents[2]))
     done = subprocess.run(
         [
             sys.executable,
@@ -200,7 +200,7 @@ def test_a_faiss_index_that_cannot_be_written_raises(tmp_path: Path) -> None:
     )
     done = subprocess.run(
         [sys.executable, "-c", script],
-        cwd=Path(__file__).resolve().parents[1],
+        cwd=Path(__file__).resolve().parents[2],
         capture_output=True,
         text=True,
         timeout=60,

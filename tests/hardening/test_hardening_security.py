@@ -23,8 +23,8 @@ from retrieval.service import AnsweringService, build_service
 from retrieval.store import IndexSummary
 from tests.conftest import REPO, copy_seeds, hashing_settings_for
 from tests.fakebotapi import Fault
-from tests.test_hardening_faults import settle
-from tests.test_telegram_bot import (
+from tests.hardening.test_hardening_faults import settle
+from tests.telegram.test_telegram_bot import (
     GROUP,
     QUESTION,
     answers_in,

@@ -17,7 +17,7 @@ from bot.telegram_bot import BotApp
 from retrieval.service import AnsweringService
 from retrieval.settings import Settings
 from tests.fakebotapi import started_application
-from tests.test_llm import ScriptedChatModel, sentence_with
+from tests.answer.test_llm import ScriptedChatModel, sentence_with
 
 if TYPE_CHECKING:
     from tests.fakebotapi import FakeBotAPI

@@ -17,7 +17,7 @@ from retrieval.search import search_chunks
 from retrieval.store import build_index, load_index
 from retrieval.vector_index import assign_lists, build_vector_index, count_lists, train_quantizer
 from tests.conftest import copy_seeds
-from tests.test_segments import write_synthetic
+from tests.index.test_segments import write_synthetic
 
 QUESTIONS = [
     "What did Lavrov say about arms control?",

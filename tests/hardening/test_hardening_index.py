@@ -19,7 +19,7 @@ import pytest
 from bot.cli import main
 from retrieval.store import current_version
 from tests.conftest import copy_seeds
-from tests.test_cli import QUESTION, QUOTE
+from tests.cli.test_cli import QUESTION, QUOTE
 
 REBUILD = "usru index --rebuild"
 

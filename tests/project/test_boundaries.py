@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 # Front ends and terminal libraries the core must never import, at any depth of the file.
 FORBIDDEN_IN_CORE = (
     "bot",
