@@ -5,8 +5,12 @@ kept, memory bounded. The figures (latency, rates at 200 users × 5) are bench/b
 
 from __future__ import annotations
 
+import pytest
+
 from bench.bot_load import run_bot_load
 from tests.fakebotapi import FloodLimits
+
+pytestmark = pytest.mark.load
 
 USERS, QUESTIONS = 200, 5
 
