@@ -15,6 +15,7 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, System
 from langchain_core.outputs import ChatResult
 
 from retrieval.answer import Answer
+from retrieval.conversation import conversation_with
 from retrieval.errors import UsruError
 from retrieval.followup import ChatHistory, ChatMemory, carry_subject, is_follow_up, standalone_by_rule
 from retrieval.llm import (
@@ -370,20 +371,20 @@ def test_extractive_chat_answers_follow_ups_with_the_previous_subject(
     # The hashing embedder scores reworded questions low: quote the best sentences however weak.
     settings = hashing_service.settings.model_copy(update={"min_relevance": 0.0})
     service = AnsweringService(settings, hashing_service.embedder, hashing_service.index)
-    history = service.new_history()
-    first = service.answer_in_chat(QUESTION, history)
-    follow = service.answer_in_chat("and what about talks?", history)
+    chat = conversation_with(service)
+    first = chat.ask(QUESTION)
+    follow = chat.ask("and what about talks?")
     assert first.mode == follow.mode == "extractive" and follow.status == "answered"
     assert follow.question.startswith("Russia ready resume arms control talks")
-    assert [t.question for t in history.turns()] == [QUESTION, follow.question]
+    assert [t.question for t in chat.history.turns()] == [QUESTION, follow.question]
 
 
 def test_llm_chat_rewrites_follow_ups_with_the_model(hashing_service: AnsweringService) -> None:
     model = scripted(good_reply, "Did Putin say Russia is ready to resume arms control talks?", good_reply)
     service = llm_service(hashing_service, model)
-    history = service.new_history()
-    service.answer_in_chat(QUESTION, history)
-    follow = service.answer_in_chat("and what did Putin say?", history)
+    chat = conversation_with(service)
+    chat.ask(QUESTION)
+    follow = chat.ask("and what did Putin say?")
     assert follow.question == "Did Putin say Russia is ready to resume arms control talks?"
     condense = str(model.calls[1][0].content)
     assert QUESTION in condense and "and what did Putin say?" in condense
@@ -426,9 +427,9 @@ def test_an_unknown_provider_is_a_clear_error() -> None:
 def test_a_short_new_topic_is_not_hijacked_by_the_previous_subject(
     hashing_service: AnsweringService,
 ) -> None:
-    history = hashing_service.new_history()
-    hashing_service.answer_in_chat(QUESTION, history)
-    answer = hashing_service.answer_in_chat(OFF_TOPIC, history)
+    chat = conversation_with(hashing_service)
+    chat.ask(QUESTION)
+    answer = chat.ask(OFF_TOPIC)
     assert answer.question == OFF_TOPIC and answer.status == "not_found"
 
 

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from aiohttp import web
 
+from retrieval.conversation import conversation_with
 from retrieval.service import AnsweringService
 from retrieval.settings import Settings
 
@@ -242,9 +243,9 @@ def test_a_follow_up_is_condensed_over_http(hashing_service: AnsweringService, s
         Step(good_content),
     ]
     service = service_for(hashing_service, server)
-    history = service.new_history()
-    service.answer_in_chat(QUESTION, history)
-    follow = service.answer_in_chat("what about 2021?", history)
+    chat = conversation_with(service)
+    chat.ask(QUESTION)
+    follow = chat.ask("what about 2021?")
     assert follow.question == "Is Russia ready to resume arms control talks in 2021?"
     assert "response_format" not in server.requests[1]
     assert follow.mode == "llm"

@@ -20,9 +20,9 @@ from bot.telegram_format import format_answer, format_sources
 from retrieval.answer import Answer
 from retrieval.article import trusted_publisher
 from retrieval.service import AnsweringService, build_service
+from tests.answer.test_llm import llm_service, passages, reply_json, scripted, sentence_with
 from tests.conftest import copy_seeds, hashing_settings_for
 from tests.fakebotapi import parse_html
-from tests.answer.test_llm import llm_service, passages, reply_json, scripted, sentence_with
 
 CYRILLIC_E = "\u0435"
 FAKE_REUTERS = f"Reut{CYRILLIC_E}rs"  # reads "Reuters"; its "е" is Cyrillic

@@ -18,9 +18,9 @@ from bot.cli import main
 from bot.repl import run_chat
 from retrieval.service import AnsweringService
 from retrieval.settings import Settings
-from tests.fakebotapi import ALLOWED_TAGS, FakeBotAPI, parse_html
-from tests.cli.test_cli import QUESTION, QUOTE, Folders, make_folders, usru
 from tests.answer.test_llm import tty_repl
+from tests.cli.test_cli import QUESTION, QUOTE, Folders, make_folders, usru
+from tests.fakebotapi import ALLOWED_TAGS, FakeBotAPI, parse_html
 from tests.telegram.test_telegram_bot import running_bot, wait_sent
 
 SHELL_MARK = "usru-shell-mark"

@@ -27,7 +27,14 @@ from retrieval.errors import UsruError
 from retrieval.service import AnsweringService, build_service
 from retrieval.settings import Settings
 from retrieval.store import current_version, load_index
-from tests.index.test_crash_safety import FIRST_LIVE_STEP, NEW_ARTICLE, NEW_NAME, NEW_QUESTION, OLD_QUESTION, STEPS
+from tests.index.test_crash_safety import (
+    FIRST_LIVE_STEP,
+    NEW_ARTICLE,
+    NEW_NAME,
+    NEW_QUESTION,
+    OLD_QUESTION,
+    STEPS,
+)
 from tests.telegram.test_telegram_bot import (
     QUESTION,
     answers_in,

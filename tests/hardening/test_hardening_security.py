@@ -18,7 +18,8 @@ import numpy as np
 import pytest
 
 from bot.bot_settings import BotSettings
-from bot.telegram_bot import REFUSAL, STALE, UNKNOWN_BUTTON, WENT_WRONG, configure_logging
+from bot.telegram.logs import configure_logging
+from bot.telegram.replies import REFUSAL, STALE, UNKNOWN_BUTTON, WENT_WRONG
 from retrieval.service import AnsweringService, build_service
 from retrieval.store import IndexSummary
 from tests.conftest import REPO, copy_seeds, hashing_settings_for

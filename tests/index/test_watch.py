@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from bot.bot_settings import BotSettings
-from bot.telegram_bot import BotApp
+from bot.telegram.state import BotApp
 from retrieval.embedding import HashingEmbedder
 from retrieval.errors import SourcesError
 from retrieval.service import build_service
@@ -306,7 +306,7 @@ async def test_the_bot_tells_admins_when_the_watcher_indexes_a_dropped_file(
         api, service, settings, watch=True, watch_debounce_s=0.3, admins=["999", "@boss"]
     ) as app:
         usru = app.bot_data["usru"]
-        assert usru._watcher is not None
+        assert usru.watcher is not None
         (settings.sources / "arrived.txt").write_text(article(2), encoding="utf-8")
         sent = await api.wait_for(lambda: api.sent(999), BOUND_S, "the admin's notification")
         new = service.stats().version
@@ -315,7 +315,7 @@ async def test_the_bot_tells_admins_when_the_watcher_indexes_a_dropped_file(
         assert "arrived.txt" in {a.source for a in service.list_articles()}
         # Only admins hear about it; a non-admin chat gets nothing.
         assert api.sent(111) == []
-        thread = usru._watcher[0]
+        thread = usru.watcher[0]
     assert not thread.is_alive(), "shutting the bot down stops the watcher"
 
 

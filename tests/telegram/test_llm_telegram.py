@@ -13,11 +13,11 @@ from langchain_core.messages import BaseMessage
 from langchain_core.outputs import ChatGenerationChunk
 
 from bot.bot_settings import BotSettings
-from bot.telegram_bot import BotApp
+from bot.telegram.state import BotApp
 from retrieval.service import AnsweringService
 from retrieval.settings import Settings
-from tests.fakebotapi import started_application
 from tests.answer.test_llm import ScriptedChatModel, sentence_with
+from tests.fakebotapi import started_application
 
 if TYPE_CHECKING:
     from tests.fakebotapi import FakeBotAPI

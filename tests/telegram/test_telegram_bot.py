@@ -18,20 +18,10 @@ import aiohttp
 import pytest
 
 from bot.bot_settings import BotSettings
-from bot.telegram_bot import (
-    COMMANDS,
-    EDITED,
-    EMPTY,
-    NOT_TEXT,
-    REFUSAL,
-    STALE,
-    TOO_SLOW,
-    WENT_WRONG,
-    BotApp,
-    build_application,
-    run_bot,
-    webhook_options,
-)
+from bot.telegram.app import build_application, run_bot, webhook_options
+from bot.telegram.commands import COMMANDS
+from bot.telegram.replies import EDITED, EMPTY, NOT_TEXT, REFUSAL, STALE, TOO_SLOW, WENT_WRONG
+from bot.telegram.state import BotApp
 from bot.telegram_format import NOT_FOUND
 from retrieval.answer import Answer
 from retrieval.service import AnsweringService, build_service
@@ -509,7 +499,7 @@ async def test_errors_are_logged_and_reported_and_the_bot_keeps_going(
         await wait_sent(api, 111, 3)
     texts = [m.text for m in api.sent(111)]
     assert texts[:2] == [WENT_WRONG, WENT_WRONG] and len(answers_in(api, 111)) == 1
-    errors = [r for r in caplog.records if r.levelno >= logging.ERROR and r.name == "bot.telegram_bot"]
+    errors = [r for r in caplog.records if r.levelno >= logging.ERROR and r.name == "bot.telegram.lifecycle"]
     assert len(errors) == 2 and "the index exploded" in caplog.text
 
 

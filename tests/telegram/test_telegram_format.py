@@ -11,7 +11,9 @@ from typing import ClassVar
 import pytest
 
 from bot.bot_settings import BotSettings, BotSettingsError
-from bot.telegram_bot import AnswerCache, CachedAnswer, QuestionRateLimiter, RedactToken, by_article
+from bot.telegram.answers import AnswerCache, CachedAnswer, by_article
+from bot.telegram.logs import RedactToken
+from bot.telegram.state import QuestionRateLimiter
 from bot.telegram_format import (
     EXPANDABLE_OVER,
     MAX_BUTTON_LABEL,
