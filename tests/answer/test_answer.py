@@ -10,7 +10,7 @@ import pytest
 from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 
-from retrieval.answer import Answer, Citation, QuoteMismatchError, verify_citation
+from retrieval.answer import Answer, QuoteMismatchError, verify_citation
 from retrieval.article import read_article
 from retrieval.errors import IndexError_, QuestionError
 from retrieval.prompts import load_prompt, prompts_dir, render_prompt
@@ -18,6 +18,7 @@ from retrieval.search import HybridRetriever
 from retrieval.service import AnsweringService, build_service, clean_question
 from retrieval.settings import Settings
 from retrieval.store import build_index
+from tests.support.corpus import assert_verbatim, file_text
 
 # Questions the seed articles answer, worded closely enough for the bag-of-words hashing embedder.
 ANSWERED = [
@@ -44,19 +45,6 @@ MIXED = [
 ]
 JSON_KEYS = {"question", "status", "answer", "citations", "mode", "timings_ms"}
 CITATION_KEYS = {"n", "source", "title", "publisher", "date", "quote", "start", "end"}
-
-
-def file_text(service: AnsweringService, source: str) -> str:
-    """The source file as it is on disk, decoded."""
-    return (service.settings.sources / source).read_bytes().decode("utf-8")
-
-
-def assert_verbatim(service: AnsweringService, citations: tuple[Citation, ...]) -> None:
-    for c in citations:
-        text = file_text(service, c.source)
-        assert 0 <= c.start < c.end <= len(text)
-        assert c.quote == text[c.start : c.end], f"[{c.n}] is not verbatim at {c.source}[{c.start}:{c.end}]"
-        assert c.quote == c.quote.strip() and c.quote
 
 
 @pytest.fixture(scope="module")

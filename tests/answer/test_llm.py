@@ -14,7 +14,6 @@ from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 from langchain_core.outputs import ChatResult
 
-from retrieval.answer import Answer
 from retrieval.conversation import conversation_with
 from retrieval.errors import UsruError
 from retrieval.followup import ChatHistory, ChatMemory, carry_subject, is_follow_up, standalone_by_rule
@@ -30,6 +29,7 @@ from retrieval.llm import (
 from retrieval.service import AnsweringService, build_service
 from retrieval.settings import Settings
 from tests.conftest import copy_seeds, hashing_settings_for
+from tests.support.corpus import assert_verbatim
 
 QUESTION = "Is Russia ready to resume arms control talks?"
 OFF_TOPIC = "sourdough bread recipe"
@@ -96,16 +96,6 @@ def reply_json(answer: str, citations: list[tuple[int, int, str]]) -> str:
 def good_reply(messages: list[BaseMessage]) -> str:
     pid, sentence = sentence_with(messages, "arms")
     return reply_json("The articles report on arms control [1].", [(1, pid, sentence)])
-
-
-def file_text(service: AnsweringService, source: str) -> str:
-    return (service.settings.sources / source).read_bytes().decode("utf-8")
-
-
-def assert_verbatim(service: AnsweringService, answer: Answer) -> None:
-    for c in answer.citations:
-        text = file_text(service, c.source)
-        assert c.quote == text[c.start : c.end]
 
 
 def llm_service(base: AnsweringService, model: ScriptedChatModel) -> AnsweringService:

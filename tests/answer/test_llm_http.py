@@ -17,6 +17,7 @@ from aiohttp import web
 from retrieval.conversation import conversation_with
 from retrieval.service import AnsweringService
 from retrieval.settings import Settings
+from tests.support.corpus import file_text
 
 pytest.importorskip("langchain_openai")
 
@@ -160,10 +161,6 @@ def good_content(messages: list[dict[str, Any]]) -> str:
                     }
                 )
     raise AssertionError("no passage about arms was sent")
-
-
-def file_text(service: AnsweringService, source: str) -> str:
-    return (service.settings.sources / source).read_bytes().decode("utf-8")
 
 
 def test_an_answer_over_http_is_verified(hashing_service: AnsweringService, server: FakeOpenAI) -> None:

@@ -3,65 +3,17 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
-import sys
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import SEED_NAMES, copy_seeds
+from tests.conftest import SEED_NAMES
+from tests.support.cli import QUESTION, QUOTE, Folders, indexed_folders, make_folders, usru
+from tests.support.corpus import file_text
 
-QUESTION = "Is Russia ready to resume arms control talks?"
-QUOTE = "Putin said that Russia is ready to work with the US on arms control issues."
 OFF_TOPIC = "sourdough bread recipe"
-SCRIPT = Path(sys.executable).with_name("usru")
-COMMAND = [str(SCRIPT)] if SCRIPT.is_file() else [sys.executable, "-m", "bot.cli"]
-
-
-@dataclass
-class Folders:
-    root: Path
-    sources: Path
-    index_dir: Path
-
-    def env(self) -> dict[str, str]:
-        """The caller's environment without usru settings or terminal sizes, pointed at these folders."""
-        env = {
-            k: v
-            for k, v in os.environ.items()
-            if not k.startswith("USRU_") and k not in ("EMBEDDING_MODEL", "COLUMNS", "LINES", "FORCE_COLOR")
-        }
-        env.update(
-            EMBEDDING_MODEL="hashing",
-            USRU_SOURCES=str(self.sources),
-            USRU_INDEX_DIR=str(self.index_dir),
-            PYTHONIOENCODING="utf-8",
-        )
-        return env
-
-
-def usru(
-    folders: Folders, *args: str, stdin: str = "", env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    """Run `usru ARGS` in the folders' root (so no developer .env is read), stdin piped."""
-    return subprocess.run(
-        [*COMMAND, *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        cwd=folders.root,
-        env=env or folders.env(),
-        timeout=120,
-    )
-
-
-def make_folders(root: Path) -> Folders:
-    root.mkdir(parents=True, exist_ok=True)
-    return Folders(root, copy_seeds(root / "sources"), root / "idx")
 
 
 def assert_one_line_error(result: subprocess.CompletedProcess[str], *fragments: str) -> str:
@@ -75,17 +27,10 @@ def assert_one_line_error(result: subprocess.CompletedProcess[str], *fragments: 
     return lines[0]
 
 
-def file_text(folders: Folders, source: str) -> str:
-    return (folders.sources / source).read_bytes().decode("utf-8")
-
-
 @pytest.fixture(scope="module")
 def indexed(tmp_path_factory: pytest.TempPathFactory) -> Folders:
     """A copy of the seeds indexed once by `usru index`; tests only read it."""
-    folders = make_folders(tmp_path_factory.mktemp("cli"))
-    result = usru(folders, "index")
-    assert result.returncode == 0, result.stderr
-    return folders
+    return indexed_folders(tmp_path_factory.mktemp("cli"))
 
 
 @pytest.fixture

@@ -13,12 +13,8 @@ import pytest
 
 from retrieval.service import AnsweringService
 from tests.fakebotapi import Fault
-from tests.telegram.test_telegram_bot import (
-    QUESTION,
-    answers_in,
-    running_bot,
-    wait_sent,
-)
+from tests.support.telegram import answers_in, running_bot, wait_sent
+from tests.telegram.test_telegram_bot import QUESTION
 
 if TYPE_CHECKING:
     from tests.fakebotapi import FakeBotAPI

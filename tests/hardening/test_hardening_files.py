@@ -20,8 +20,8 @@ from retrieval.article import MAX_ARTICLE_BYTES
 from retrieval.embedding import HashingEmbedder
 from retrieval.service import AnsweringService, build_service
 from retrieval.store import build_index, load_index
-from tests.cli.test_cli import QUESTION, QUOTE, Folders, make_folders, usru
 from tests.conftest import SEED_NAMES, hashing_settings_for
+from tests.support.cli import QUESTION, QUOTE, Folders, make_folders, usru
 
 BODY = (
     "Envoys from Washington and Moscow met in Vienna on Tuesday to discuss strategic stability and "

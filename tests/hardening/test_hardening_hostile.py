@@ -23,6 +23,7 @@ from retrieval.service import AnsweringService, build_service
 from tests.answer.test_llm import llm_service, passages, reply_json, scripted, sentence_with
 from tests.conftest import copy_seeds, hashing_settings_for
 from tests.fakebotapi import parse_html
+from tests.support.corpus import file_text
 
 CYRILLIC_E = "\u0435"
 FAKE_REUTERS = f"Reut{CYRILLIC_E}rs"  # reads "Reuters"; its "е" is Cyrillic
@@ -72,10 +73,6 @@ def hostile(tmp_path_factory: pytest.TempPathFactory) -> AnsweringService:
         (sources / name).write_text(text, encoding="utf-8")
     settings = hashing_settings_for(sources, root / "idx").model_copy(update={"min_relevance": 0.0})
     return build_service(settings)
-
-
-def file_text(service: AnsweringService, source: str) -> str:
-    return (service.settings.sources / source).read_bytes().decode("utf-8")
 
 
 def looks_like_reuters(text: str) -> bool:

@@ -18,8 +18,8 @@ import pytest
 
 from bot.cli import main
 from retrieval.store import current_version
-from tests.cli.test_cli import QUESTION, QUOTE
 from tests.conftest import copy_seeds
+from tests.support.cli import QUESTION, QUOTE
 
 REBUILD = "usru index --rebuild"
 

@@ -19,9 +19,9 @@ from bot.repl import run_chat
 from retrieval.service import AnsweringService
 from retrieval.settings import Settings
 from tests.answer.test_llm import tty_repl
-from tests.cli.test_cli import QUESTION, QUOTE, Folders, make_folders, usru
 from tests.fakebotapi import ALLOWED_TAGS, FakeBotAPI, parse_html
-from tests.telegram.test_telegram_bot import running_bot, wait_sent
+from tests.support.cli import QUESTION, QUOTE, Folders, indexed_folders, usru
+from tests.support.telegram import running_bot, wait_sent
 
 SHELL_MARK = "usru-shell-mark"
 # name -> (question, what must happen): "answer" (the seed quote), "refuse" (one sentence), "reply" (either
@@ -74,9 +74,7 @@ def in_process(
 @pytest.fixture(scope="module")
 def indexed(tmp_path_factory: pytest.TempPathFactory) -> Folders:
     """A copy of the seeds indexed once by `usru index`; tests only read it."""
-    folders = make_folders(tmp_path_factory.mktemp("questions"))
-    assert usru(folders, "index").returncode == 0
-    return folders
+    return indexed_folders(tmp_path_factory.mktemp("questions"))
 
 
 def check_nothing_ran(folders: Folders) -> None:

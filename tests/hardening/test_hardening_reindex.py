@@ -35,12 +35,8 @@ from tests.index.test_crash_safety import (
     OLD_QUESTION,
     STEPS,
 )
-from tests.telegram.test_telegram_bot import (
-    QUESTION,
-    answers_in,
-    running_bot,
-    wait_sent,
-)
+from tests.support.telegram import answers_in, running_bot, wait_sent
+from tests.telegram.test_telegram_bot import QUESTION
 
 if TYPE_CHECKING:
     from tests.fakebotapi import FakeBotAPI

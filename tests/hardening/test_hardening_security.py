@@ -25,13 +25,8 @@ from retrieval.store import IndexSummary
 from tests.conftest import REPO, copy_seeds, hashing_settings_for
 from tests.fakebotapi import Fault
 from tests.hardening.test_hardening_faults import settle
-from tests.telegram.test_telegram_bot import (
-    GROUP,
-    QUESTION,
-    answers_in,
-    running_bot,
-    wait_sent,
-)
+from tests.support.telegram import answers_in, running_bot, wait_sent
+from tests.telegram.test_telegram_bot import GROUP, QUESTION
 
 if TYPE_CHECKING:
     from tests.fakebotapi import FakeBotAPI, SentMessage

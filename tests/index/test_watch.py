@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 import signal
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pytest
 
-from bot.bot_settings import BotSettings
-from bot.telegram.state import BotApp
 from retrieval.embedding import HashingEmbedder
 from retrieval.errors import SourcesError
 from retrieval.service import build_service
@@ -24,7 +21,7 @@ from retrieval.settings import Settings
 from retrieval.store import IndexSummary, build_index, current_version, index_lock, load_index
 from retrieval.watch import describe_changes, is_article_path, watch_sources
 from tests.conftest import SEED_NAMES, copy_seeds
-from tests.fakebotapi import started_application
+from tests.support.telegram import running_bot
 
 if TYPE_CHECKING:
     from tests.fakebotapi import FakeBotAPI
@@ -270,24 +267,6 @@ def test_usru_index_watch_indexes_arrivals_and_stops_cleanly_on_ctrl_c(corpus: P
 
 
 # ---------------------------------------------------------------------------- the bot (TELEGRAM_WATCH)
-
-
-@contextlib.asynccontextmanager
-async def running_bot(
-    api: FakeBotAPI, service: Any, settings: Settings, **overrides: Any
-) -> AsyncIterator[BotApp]:
-    values: dict[str, Any] = {
-        "bot_token": api.token,
-        "api_base_url": api.base_url,
-        "poll_timeout_s": 1,
-        "read_timeout_s": 3.0,
-        "retry_backoff_s": 0.05,
-        "chat_messages_per_second": 50.0,
-    }
-    values.update(overrides)
-    bs = BotSettings(_env_file=None, **values)
-    async with started_application(service, settings, bs) as app:
-        yield app
 
 
 async def test_the_bot_tells_admins_when_the_watcher_indexes_a_dropped_file(

@@ -2,22 +2,18 @@
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 import json
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from langchain_core.messages import BaseMessage
 from langchain_core.outputs import ChatGenerationChunk
 
-from bot.bot_settings import BotSettings
-from bot.telegram.state import BotApp
 from retrieval.service import AnsweringService
-from retrieval.settings import Settings
 from tests.answer.test_llm import ScriptedChatModel, sentence_with
-from tests.fakebotapi import started_application
+from tests.support.telegram import running_bot
 
 if TYPE_CHECKING:
     from tests.fakebotapi import FakeBotAPI
@@ -41,21 +37,6 @@ class SlowStreamingModel(ScriptedChatModel):
 def long_reply(messages: list[BaseMessage]) -> str:
     pid, sentence = sentence_with(messages, "arms")
     return json.dumps({"answer": LONG_ANSWER, "citations": [{"n": 1, "passage_id": pid, "quote": sentence}]})
-
-
-@contextlib.asynccontextmanager
-async def running_bot(api: FakeBotAPI, service: Any, settings: Settings) -> AsyncIterator[BotApp]:
-    bs = BotSettings(
-        _env_file=None,
-        bot_token=api.token,
-        api_base_url=api.base_url,
-        poll_timeout_s=1,
-        read_timeout_s=3.0,
-        retry_backoff_s=0.05,
-        chat_messages_per_second=50.0,
-    )
-    async with started_application(service, settings, bs) as app:
-        yield app
 
 
 async def test_a_streamed_answer_is_one_message_edited_at_most_once_a_second(

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import itertools
 import logging
 import os
 import signal
 import sys
 import threading
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,15 +19,14 @@ from bot.bot_settings import BotSettings
 from bot.telegram.app import build_application, run_bot, webhook_options
 from bot.telegram.commands import COMMANDS
 from bot.telegram.replies import EDITED, EMPTY, NOT_TEXT, REFUSAL, STALE, TOO_SLOW, WENT_WRONG
-from bot.telegram.state import BotApp
 from bot.telegram_format import NOT_FOUND
 from retrieval.answer import Answer
 from retrieval.service import AnsweringService, build_service
 from retrieval.settings import Settings
-from tests.fakebotapi import started_application
+from tests.support.telegram import answers_in, bot_settings, running_bot, wait_sent
 
 if TYPE_CHECKING:
-    from tests.fakebotapi import FakeBotAPI, SentMessage
+    from tests.fakebotapi import FakeBotAPI
 
 
 REPO = Path(__file__).resolve().parents[2]
@@ -71,48 +68,9 @@ def long_corpus(tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, Ans
     return settings, build_service(settings)
 
 
-def bot_settings(api: FakeBotAPI, **overrides: Any) -> BotSettings:
-    """Settings pointing at the fake server, with short timeouts so faults are quick to survive."""
-    values: dict[str, Any] = {
-        "bot_token": api.token,
-        "api_base_url": api.base_url,
-        "poll_timeout_s": 1,
-        "read_timeout_s": 3.0,
-        "retry_backoff_s": 0.05,
-        "chat_messages_per_second": 50.0,
-    }
-    values.update(overrides)
-    return BotSettings(_env_file=None, **values)
-
-
-@contextlib.asynccontextmanager
-async def running_bot(
-    api: FakeBotAPI, service: Any, settings: Settings, **overrides: Any
-) -> AsyncIterator[BotApp]:
-    """Start the application the way run_polling does, and stop it the same way."""
-    bs = bot_settings(api, **overrides)
-    async with started_application(service, settings, bs) as app:
-        yield app
-
-
 def article_text(settings: Settings, source: str) -> str:
     """An article file exactly as it is on disk."""
     return (settings.sources / source).read_text(encoding="utf-8")
-
-
-def answers_in(api: FakeBotAPI, chat_id: int) -> list[SentMessage]:
-    """Messages in a chat that carry quotes."""
-    return [m for m in api.sent(chat_id) if m.blockquotes()]
-
-
-async def wait_sent(api: FakeBotAPI, chat_id: int, count: int = 1, timeout: float = 5.0) -> list[SentMessage]:
-    """Wait until at least `count` messages reached a chat."""
-    result: list[SentMessage] = await api.wait_for(
-        lambda: len(api.sent(chat_id)) >= count and api.sent(chat_id),
-        timeout,
-        f"{count} messages in {chat_id}",
-    )
-    return result
 
 
 async def test_start_help_sources_about_and_command_menu(
