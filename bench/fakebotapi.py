@@ -951,7 +951,7 @@ def _check_markup(markup: Any) -> dict[str, Any] | None:
 @contextlib.asynccontextmanager
 async def started_application(service: Any, settings: Any, bot_settings: Any) -> AsyncIterator[Any]:
     """Start the bot's real Application the way run_polling does, and stop it the same way."""
-    from bot.telegram_bot import build_application, polling_options
+    from bot.telegram.app import build_application, polling_options
 
     app = build_application(service, settings, bot_settings)
     await app.initialize()

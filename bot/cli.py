@@ -220,7 +220,7 @@ def run_sources(settings: Settings, args: argparse.Namespace, out: Console, err:
 def run_bot(settings: Settings, args: argparse.Namespace, out: Console, err: Console) -> int:
     """`usru bot`."""
     from bot.bot_settings import BotSettings
-    from bot.telegram_bot import run_bot as bot_main
+    from bot.telegram.app import run_bot as bot_main
 
     return bot_main(settings, BotSettings())
 

@@ -37,13 +37,15 @@ def clean_question(question: str, max_chars: int) -> str:
     """The question with control characters and extra whitespace removed; raises QuestionError."""
     text = " ".join(_CONTROL.sub(" ", question).split())
     if not text:
-        raise QuestionError("Please ask a question: the text was empty.")
+        raise QuestionError("Please ask a question: the text was empty.", "empty")
     if len(text) > max_chars:
         raise QuestionError(
-            f"The question is too long ({len(text)} characters; the limit is {max_chars}); please shorten it."
+            f"The question is too long ({len(text)} characters); please shorten it to {max_chars} "
+            "characters or fewer.",
+            "too_long",
         )
     if not re.search(r"[^\W_]", text):
-        raise QuestionError("Please ask a question in words: the text had no letters or digits.")
+        raise QuestionError("Please ask a question in words: the text had no letters or digits.", "no_words")
     return text
 
 
@@ -116,20 +118,6 @@ class AnsweringService:
         """Add an answered turn to a chat's history."""
         if history is not None:
             history.add(answer.question, answer.lead if answer.status == "answered" else "")
-
-    def answer_in_chat(
-        self,
-        question: str,
-        history: ChatHistory | None,
-        on_text: Callable[[str], None] | None = None,
-    ) -> Answer:
-        """Answer a chat message: follow-ups made standalone first, the turn remembered afterwards.
-
-        `on_text` receives the model's draft answer text as it is written (LLM mode only).
-        """
-        answer = self.answer(self.standalone_question(question, history), on_text=on_text)
-        self.remember(history, answer)
-        return answer
 
     @property
     def index(self) -> StoredVersion:
