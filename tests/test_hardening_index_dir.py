@@ -94,6 +94,67 @@ def still_answers(usru: Usru) -> None:
         assert c["quote"] == (usru.sources / c["source"]).read_text("utf-8")[c["start"] : c["end"]]
 
 
+# -------------------------------------------- 11: an update that cannot read most articles is refused
+
+
+def write_articles(sources: Path, n: int) -> list[str]:
+    names = []
+    for i in range(n):
+        name = f"talks_{i:02d}.txt"
+        (sources / name).write_text(
+            f"Envoys held round {i} of the Geneva talks.\n\nThe round {i} ended without a deal.\n", "utf-8"
+        )
+        names.append(name)
+    return names
+
+
+def test_a_rebuild_that_cannot_read_most_files_keeps_the_live_version(usru: Usru) -> None:
+    names = write_articles(usru.sources, 5)
+    code, _, err = usru("index")
+    assert code == 0, err
+    live = current_version(usru.index_dir)
+    for name in names + SEED_NAMES[1:]:  # 9 of 10 articles now read as binary files
+        (usru.sources / name).write_bytes(b"\0" * 64)
+    line = one_usru_line(*usru("index", "--rebuild"))
+    assert f"Kept version {live}" in line and "9 of its 10 articles" in line and "--allow-shrink" in line
+    assert current_version(usru.index_dir) == live
+    assert len(load_index(usru.index_dir).articles) == 10
+
+    code, out, err = usru("index", "--rebuild", "--allow-shrink")
+    assert code == 0, err
+    assert "9 removed" in out
+    assert [a.source for a in load_index(usru.index_dir).articles] == [SEED_NAMES[0]]
+
+
+def test_a_rebuild_while_the_files_vanish_keeps_the_live_version(usru: Usru) -> None:
+    write_articles(usru.sources, 5)
+    code, _, err = usru("index")
+    assert code == 0, err
+    live = current_version(usru.index_dir)
+    gone: list[str] = []
+
+    def vanish(stage: str, done: int, total: int) -> None:
+        # After the scan listed every file, before the first is read: the folder empties under us.
+        if stage == "read" and not gone:
+            for f in sorted(usru.sources.iterdir())[1:]:
+                f.unlink()
+                gone.append(f.name)
+
+    with pytest.raises(SourcesError, match=r"9 of its 10 articles could not be read.*--allow-shrink"):
+        build_index(usru.sources, usru.index_dir, HashingEmbedder(), rebuild=True, progress=vanish)
+    assert len(gone) == 9
+    assert current_version(usru.index_dir) == live
+    assert len(load_index(usru.index_dir).articles) == 10
+
+
+def test_a_rebuild_that_loses_a_few_files_says_how_many_it_removed(usru: Usru) -> None:
+    (usru.sources / SEED_NAMES[4]).write_bytes(b"\0" * 64)
+    code, out, err = usru("index", "--rebuild")
+    assert code == 0, err
+    assert "1 removed" in out, "a rebuild reports the articles it dropped, not 0 removed"
+    assert len(load_index(usru.index_dir).articles) == 4
+
+
 # ---------------------------------------------------- 13b: our sentence, never numpy's unsafe advice
 
 

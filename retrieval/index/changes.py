@@ -233,6 +233,7 @@ class Plan:
     new: set[str] = field(default_factory=set)
     changed: set[str] = field(default_factory=set)
     removed: set[str] = field(default_factory=set)
+    unreadable: set[str] = field(default_factory=set)  # live articles dropped because reading failed now
     skipped: list[tuple[str, str]] = field(default_factory=list)
     stats: dict[str, tuple[int, int, str]] = field(default_factory=dict)
 
@@ -280,6 +281,11 @@ def plan_update(
                 if reusable and source in primaries:
                     plan.removed.add(source)
                     leaving.add(source)
+                elif source in primaries:
+                    # A rebuild keeps nothing it cannot read again: the article leaves and is counted.
+                    plan.removed.add(source)
+                    if not isinstance(exc, OutsideLinkError):
+                        plan.unreadable.add(source)
                 if source in aliases:
                     plan.unaliased.add(source)
                     plan.removed.add(source)
