@@ -94,6 +94,90 @@ def still_answers(usru: Usru) -> None:
         assert c["quote"] == (usru.sources / c["source"]).read_text("utf-8")[c["start"] : c["end"]]
 
 
+# ------------------------------------------------------------------ 6: a user's folder is never used
+
+
+def users_folder(folder: Path) -> Path:
+    """A folder of a user's own files, with names an index folder also has."""
+    for rel in ("notes.txt", "segments/slides/a.txt", "segments/summary.txt", "segments/.tmp-drafts/b.txt"):
+        (folder / rel).parent.mkdir(parents=True, exist_ok=True)
+        (folder / rel).write_text(f"the user's {rel}\n", "utf-8")
+    for i in range(KEEP_VERSIONS + 1):
+        (folder / "versions" / f"v{i}_draft").mkdir(parents=True)
+        (folder / "versions" / f"v{i}_draft" / "plan.txt").write_text(f"draft {i}\n", "utf-8")
+    return folder
+
+
+@pytest.mark.parametrize("command", [("index",), ("index", "--rebuild"), ("ask", QUESTION)])
+def test_a_folder_that_is_no_index_is_refused_and_nothing_in_it_changes(
+    usru: Usru, command: tuple[str, ...]
+) -> None:
+    folder = users_folder(usru.root / "Documents")
+    before = tree(folder)
+    line = one_usru_line(*usru(*command, index_dir=folder))
+    assert "not a usru index" in line and "--index-dir" in line
+    assert tree(folder) == before, "no file deleted, changed or added (not even a lock)"
+
+
+def test_a_non_empty_folder_with_only_a_user_file_is_refused(usru: Usru) -> None:
+    folder = usru.root / "papers"
+    folder.mkdir()
+    (folder / "thesis.txt").write_text("mine\n", "utf-8")
+    one_usru_line(*usru("index", index_dir=folder))
+    assert [p.name for p in folder.iterdir()] == ["thesis.txt"]
+
+
+def test_usru_deletes_only_the_names_it_wrote_in_its_own_index(usru: Usru) -> None:
+    foreign = {
+        "segments/slides/a.txt": b"slides\n",
+        "segments/summary.txt": b"summary\n",
+        "segments/.tmp-mine/b.txt": b"not a temp name usru writes\n",
+        "versions/vacation/c.txt": b"vacation\n",
+        "versions/v1_draft/d.txt": b"draft\n",
+        "quantizers/quarterly.txt": b"quarterly\n",
+        ".CURRENT.backup": b"mine\n",
+    }
+    for rel, data in foreign.items():
+        (usru.index_dir / rel).parent.mkdir(parents=True, exist_ok=True)
+        (usru.index_dir / rel).write_bytes(data)
+    for i in range(KEEP_VERSIONS + 2):  # enough new versions that old ones and their segments go
+        (usru.sources / f"extra_{i}.txt").write_text(
+            f"Diplomats met in round {i} of the talks.\n\nThey agreed to meet again soon.\n", "utf-8"
+        )
+        code, _, err = usru("index")
+        assert code == 0, err
+    code, _, err = usru("index", "--rebuild")
+    assert code == 0, err
+    for rel, data in foreign.items():
+        assert (usru.index_dir / rel).read_bytes() == data, rel
+    assert len(list((usru.index_dir / "versions").glob("v0*"))) == KEEP_VERSIONS, "old versions still go"
+    assert (usru.index_dir / MARKER).is_file(), "a new index folder is marked as usru's"
+    still_answers(usru)
+
+
+def test_an_index_of_an_earlier_usru_is_accepted_and_marked(usru: Usru) -> None:
+    (usru.index_dir / MARKER).unlink()  # as an index written before the marker existed
+    code, _, err = usru("index")
+    assert code == 0, err
+    assert (usru.index_dir / MARKER).is_file()
+    still_answers(usru)
+
+
+# --------------------------------------------------------- 10: a CURRENT that is not UTF-8 at all
+
+
+@pytest.mark.parametrize("command", [("ask", QUESTION), ("ask", "--json", QUESTION), ("sources",), ("chat",)])
+def test_current_with_bytes_that_are_not_utf8_is_one_line_naming_the_rebuild(
+    usru: Usru, command: tuple[str, ...]
+) -> None:
+    (usru.index_dir / "CURRENT").write_bytes(b"v\xff\xfe\xfd0001\n")
+    line = one_usru_line(*usru(*command))
+    assert REBUILD in line and "damaged" in line
+    code, _, err = usru("index", "--rebuild")
+    assert code == 0, err
+    still_answers(usru)
+
+
 # -------------------------------------------- 11: an update that cannot read most articles is refused
 
 
@@ -153,6 +237,67 @@ def test_a_rebuild_that_loses_a_few_files_says_how_many_it_removed(usru: Usru) -
     assert code == 0, err
     assert "1 removed" in out, "a rebuild reports the articles it dropped, not 0 removed"
     assert len(load_index(usru.index_dir).articles) == 4
+
+
+# ------------------------------------------ 12: nothing read from or written outside the index folder
+
+
+def outside_copy_of_the_segment(usru: Usru) -> Path:
+    """A segment usru would load if a manifest could name a path: proof that it is never read."""
+    target = usru.root / "elsewhere" / "seg"
+    shutil.copytree(usru.segment(), target)
+    return target
+
+
+@pytest.mark.parametrize("form", ["relative", "absolute"])
+def test_a_manifest_naming_a_segment_outside_the_index_is_damage(usru: Usru, form: str) -> None:
+    target = outside_copy_of_the_segment(usru)
+    name = os.path.relpath(target, usru.index_dir / "segments") if form == "relative" else str(target)
+    manifest = usru.version() / "manifest.json"
+    data = json.loads(manifest.read_text("utf-8"))
+    data["segments"][0]["name"] = name
+    manifest.write_text(json.dumps(data), "utf-8")
+    for command in (("ask", QUESTION), ("sources",)):
+        line = one_usru_line(*usru(*command))
+        assert REBUILD in line
+    code, _, err = usru("index", "--rebuild")
+    assert code == 0, err
+    assert target.is_dir() and (target / "segment.json").is_file(), "the outside folder is not touched"
+    still_answers(usru)
+
+
+def test_current_naming_a_path_is_damage_not_a_lookup(usru: Usru) -> None:
+    outside = usru.root / "elsewhere" / "v9"
+    shutil.copytree(usru.version(), outside)
+    data = json.loads((outside / "manifest.json").read_text("utf-8"))
+    data["version"] = os.path.relpath(outside, usru.index_dir / "versions")
+    (outside / "manifest.json").write_text(json.dumps(data), "utf-8")
+    (usru.index_dir / "CURRENT").write_text(data["version"] + "\n", "utf-8")
+    line = one_usru_line(*usru("ask", QUESTION))
+    assert REBUILD in line
+
+
+@pytest.mark.parametrize("name", [".lock", "filecache.sqlite"])
+def test_a_link_in_place_of_a_file_usru_writes_is_refused(usru: Usru, name: str) -> None:
+    target = usru.root / "elsewhere" / f"planted-{name}"
+    target.parent.mkdir()
+    path = usru.index_dir / name
+    path.unlink()
+    path.symlink_to(target)
+    line = one_usru_line(*usru("index"))
+    assert "symbolic link" in line and name in line
+    assert not target.exists(), "nothing is created through the link"
+    still_answers(usru)  # answering only reads, so the index still answers
+
+
+def test_a_link_in_place_of_the_segments_folder_is_refused(usru: Usru) -> None:
+    target = usru.root / "elsewhere" / "segments"
+    shutil.move(usru.index_dir / "segments", target)
+    (usru.index_dir / "segments").symlink_to(target)
+    before = tree(target)
+    line = one_usru_line(*usru("index", "--rebuild"))
+    assert "symbolic link" in line
+    assert tree(target) == before
 
 
 # ---------------------------------------------------- 13b: our sentence, never numpy's unsafe advice

@@ -17,6 +17,7 @@ from typing import Any
 from retrieval.article import ARTICLE_SUFFIXES, Article, read_article
 from retrieval.errors import ArticleError, OutsideLinkError, SourcesError
 from retrieval.index.durability import current_version, read_manifest
+from retrieval.index.ownership import check_not_link
 from retrieval.index.records import Progress
 from retrieval.index.segments import check_segment_files
 
@@ -26,6 +27,7 @@ class FileCache:
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        check_not_link(path)  # sqlite would create or overwrite the file a link points to
         try:
             self._con = self._open()
         except sqlite3.DatabaseError:

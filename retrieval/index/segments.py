@@ -73,6 +73,8 @@ def _read_articles(path: Path) -> list[StoredArticle]:
 
 def check_segment_files(folder: Path) -> dict[str, Any]:
     """The segment's metadata, once every file it lists is there at its recorded size."""
+    if folder.is_symlink():
+        raise ValueError(f"segments/{folder.name} is a link, not a folder usru wrote")
     meta: dict[str, Any] = json.loads((folder / "segment.json").read_text(encoding="utf-8"))
     if meta.get("format") != FORMAT_VERSION:
         raise ValueError("it was written by another version of usru")
