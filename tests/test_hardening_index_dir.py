@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
-from retrieval.embedding import HashingEmbedder
-from retrieval.errors import SourcesError
+from retrieval.embedding import HashingEmbedder, load_embedder
+from retrieval.errors import IndexError_, SourcesError
 from retrieval.index import KEEP_VERSIONS, build_index, current_version, load_index
 from retrieval.index.ownership import MARKER
 from tests.conftest import SEED_NAMES, copy_seeds
@@ -117,6 +117,15 @@ def test_a_folder_that_is_no_index_is_refused_and_nothing_in_it_changes(
     line = one_usru_line(*usru(*command, index_dir=folder))
     assert "not a usru index" in line and "--index-dir" in line
     assert tree(folder) == before, "no file deleted, changed or added (not even a lock)"
+
+
+def test_no_model_export_is_written_into_a_folder_that_is_no_index(tmp_path: Path) -> None:
+    # The real model's ONNX export goes to INDEX/onnx/: refused before any model is even loaded.
+    folder = users_folder(tmp_path / "Documents")
+    before = tree(folder)
+    with pytest.raises(IndexError_, match="not a usru index"):
+        load_embedder("", folder, use_onnx=True)  # the bundled model
+    assert tree(folder) == before
 
 
 def test_a_non_empty_folder_with_only_a_user_file_is_refused(usru: Usru) -> None:
