@@ -46,6 +46,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--rebuild", action="store_true", help="re-embed everything from scratch")
     p.add_argument("--wait", action="store_true", help="wait for another running indexer instead of failing")
     p.add_argument(
+        "--allow-shrink",
+        action="store_true",
+        help="let this run drop articles whose files cannot be read, even more than half of the index",
+    )
+    p.add_argument(
         "--watch",
         action="store_true",
         help="after indexing, keep watching the sources folder and re-index when articles change (Ctrl-C stops)",
@@ -111,7 +116,9 @@ def run_index(settings: Settings, args: argparse.Namespace, out: Console, err: C
         return run_watch(settings, args, out, err)
     report, stop = _progress_reporter(err)
     try:
-        summary = api.index_sources(settings, rebuild=args.rebuild, wait=args.wait, progress=report)
+        summary = api.index_sources(
+            settings, rebuild=args.rebuild, wait=args.wait, progress=report, allow_shrink=args.allow_shrink
+        )
     finally:
         stop()
     print_summary(out, summary)

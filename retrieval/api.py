@@ -48,6 +48,7 @@ def index_sources(
     wait: bool = False,
     progress: Progress | None = None,
     paths: list[Path] | None = None,
+    allow_shrink: bool = False,
 ) -> IndexSummary:
     """Bring the index up to date with the sources folder (`usru index`)."""
     return open_store(settings).update(
@@ -57,6 +58,7 @@ def index_sources(
         wait=wait,
         progress=progress,
         paths=paths,
+        allow_shrink=allow_shrink,
     )
 
 

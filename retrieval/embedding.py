@@ -192,6 +192,9 @@ def load_embedder(model: str, index_dir: Path | None = None, use_onnx: bool = Tr
             return OnnxEmbedder(folder)
         except Exception as exc:  # a damaged or foreign export: rebuild it below
             log.warning("Ignoring the ONNX export in %s (%s); exporting again.", folder, exc)
+    from retrieval.index.ownership import claim_index_dir
+
+    claim_index_dir(index_dir)  # the export is written into the index folder: never into a user's folder
     embedder = SentenceTransformerEmbedder(model)
     try:
         export_onnx(embedder._model, embedder.name, folder)

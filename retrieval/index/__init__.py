@@ -11,10 +11,12 @@ Layout of `index_dir`:
                              each segment then also holds lists-q000003.npy, its chunks' cells
   filecache.sqlite           size and mtime of each indexed file, so unchanged files are not re-read
   .lock                      held by the one indexer allowed at a time
+  .usru-index                marks the folder as usru's: only such a folder is written and cleaned
 
 Modules, one concern each: records (what an index holds and reports), segments (the segment format),
 ivf (IVF cells on disk), view (a loaded version), durability (versions, lock, crash-safe writes),
-changes (which files changed), building (an update), storage (the seam a second backend implements).
+changes (which files changed), building (an update), storage (the seam a second backend implements),
+ownership (which folder and which names in it are usru's).
 """
 
 from retrieval.index.building import MAX_SEGMENTS, build_index

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from retrieval.answer import one_line
 from retrieval.article import Article
 from retrieval.chunking import CHUNKER_VERSION, chunk_article, indexed_text
 from retrieval.embedding import Embedder
@@ -24,6 +25,7 @@ from retrieval.index import changes, durability
 from retrieval.index.changes import (
     FileCache,
     LiveArticles,
+    Plan,
     body_hash,
     check_sources,
     plan_update,
@@ -56,11 +58,19 @@ def build_index(
     wait: bool = False,
     progress: Progress | None = None,
     paths: list[Path] | None = None,
+    allow_shrink: bool = False,
 ) -> IndexSummary:
     """Bring the index up to date (see _update_index); a failed write raises IndexError_, old version live."""
     try:
         return _update_index(
-            sources, index_dir, embedder, rebuild=rebuild, wait=wait, progress=progress, paths=paths
+            sources,
+            index_dir,
+            embedder,
+            rebuild=rebuild,
+            wait=wait,
+            progress=progress,
+            paths=paths,
+            allow_shrink=allow_shrink,
         )
     except (OSError, sqlite3.Error) as exc:  # a full disk, an unwritable folder
         raise write_failed(index_dir, exc) from exc
@@ -75,11 +85,13 @@ def _update_index(
     wait: bool = False,
     progress: Progress | None = None,
     paths: list[Path] | None = None,
+    allow_shrink: bool = False,
 ) -> IndexSummary:
     """Bring the index up to date with the files under `sources` as a new version and make it live.
 
     With `paths`, only those files are looked at (a watcher knows what changed); the cost then
-    depends on them alone, not on the size of the corpus.
+    depends on them alone, not on the size of the corpus. An update that would drop more than half
+    of the live articles because their files cannot be read now is refused unless `allow_shrink`.
     """
     started = time.perf_counter()
     check_sources(sources)
@@ -105,6 +117,8 @@ def _update_index(
             plan = plan_update(sources, on_disk, names, live, reusable, cache, progress)
             if not targeted:
                 plan.skipped.extend(outside)
+            if m is not None and not allow_shrink:
+                _refuse_shrink(sources, plan, int(m["articles"]), str(m["version"]))
             durability.checkpoint("read")
             if m is not None and reusable:
                 segments = [dict(s, deleted=list(s["deleted"])) for s in m["segments"]]
@@ -181,6 +195,19 @@ def _update_index(
         removed=sorted(plan.removed),
         skipped=plan.skipped,
         duplicates=sorted((k, v[0]) for k, v in plan.aliases.items() if k in plan.new or k in plan.changed),
+    )
+
+
+def _refuse_shrink(sources: Path, plan: Plan, live: int, version: str) -> None:
+    """Keep the live version when most of its articles would go only because their files can't be read."""
+    lost = len(plan.unreadable)
+    if lost * 2 <= live:
+        return
+    source, reason = next((s, r) for s, r in plan.skipped if s in plan.unreadable)
+    raise SourcesError(
+        f"Kept version {version}: {lost} of its {live} articles could not be read from {sources} now "
+        f"({one_line(source)}: {one_line(reason)}), so this update would drop them; fix the sources "
+        "folder and run it again, or pass --allow-shrink to drop them."
     )
 
 

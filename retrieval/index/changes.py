@@ -17,6 +17,7 @@ from typing import Any
 from retrieval.article import ARTICLE_SUFFIXES, Article, read_article
 from retrieval.errors import ArticleError, OutsideLinkError, SourcesError
 from retrieval.index.durability import current_version, read_manifest
+from retrieval.index.ownership import check_not_link
 from retrieval.index.records import Progress
 from retrieval.index.segments import check_segment_files
 
@@ -26,6 +27,7 @@ class FileCache:
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        check_not_link(path)  # sqlite would create or overwrite the file a link points to
         try:
             self._con = self._open()
         except sqlite3.DatabaseError:
@@ -233,6 +235,7 @@ class Plan:
     new: set[str] = field(default_factory=set)
     changed: set[str] = field(default_factory=set)
     removed: set[str] = field(default_factory=set)
+    unreadable: set[str] = field(default_factory=set)  # live articles dropped because reading failed now
     skipped: list[tuple[str, str]] = field(default_factory=list)
     stats: dict[str, tuple[int, int, str]] = field(default_factory=dict)
 
@@ -280,6 +283,11 @@ def plan_update(
                 if reusable and source in primaries:
                     plan.removed.add(source)
                     leaving.add(source)
+                elif source in primaries:
+                    # A rebuild keeps nothing it cannot read again: the article leaves and is counted.
+                    plan.removed.add(source)
+                    if not isinstance(exc, OutsideLinkError):
+                        plan.unreadable.add(source)
                 if source in aliases:
                     plan.unaliased.add(source)
                     plan.removed.add(source)

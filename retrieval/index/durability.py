@@ -19,6 +19,19 @@ from pathlib import Path
 from typing import Any
 
 from retrieval.errors import IndexError_, IndexLockedError
+from retrieval.index.ownership import (
+    LISTS_FILE,
+    POINTER_TEMP,
+    QUANTIZER,
+    QUANTIZER_FILE,
+    SEGMENT,
+    TEMP,
+    VERSION,
+    check_not_link,
+    claim_index_dir,
+    is_name,
+    open_no_link,
+)
 
 FORMAT_VERSION = 2
 KEEP_VERSIONS = 3
@@ -41,7 +54,19 @@ def current_version(index_dir: Path) -> str | None:
         return None
     except OSError as exc:
         raise IndexError_(f"Cannot read the index at {index_dir} ({exc.strerror}).") from exc
+    except UnicodeDecodeError as exc:
+        raise _damaged_pointer(index_dir) from exc
+    if name and not is_name(VERSION, name):
+        # A name like ../../x would have the index read from outside its folder.
+        raise _damaged_pointer(index_dir)
     return name or None
+
+
+def _damaged_pointer(index_dir: Path) -> IndexError_:
+    return IndexError_(
+        f"The index at {index_dir} is damaged (CURRENT does not name a version); "
+        "rebuild it with `usru index --rebuild`."
+    )
 
 
 def read_manifest(index_dir: Path, version: str) -> dict[str, Any]:
@@ -51,15 +76,26 @@ def read_manifest(index_dir: Path, version: str) -> dict[str, Any]:
     )
     if manifest.get("format") != FORMAT_VERSION:
         raise ValueError("it was written by another version of usru")
+    # Names become paths: only the exact names usru writes, so nothing outside the folder is read.
+    quantizer = manifest.get("quantizer")
+    if (
+        manifest.get("version") != version
+        or not isinstance(manifest.get("segments"), list)
+        or not all(isinstance(s, dict) and is_name(SEGMENT, s.get("name")) for s in manifest["segments"])
+        or (quantizer and not (isinstance(quantizer, dict) and is_name(QUANTIZER, quantizer.get("name"))))
+    ):
+        raise ValueError("its manifest names a version, segment or file usru did not write")
     return manifest
 
 
 @contextlib.contextmanager
 def index_lock(index_dir: Path, wait: bool = False) -> Iterator[None]:
-    """Hold the indexer lock; a second indexer fails fast unless it waits."""
-    index_dir.mkdir(parents=True, exist_ok=True)
-    fh = (index_dir / ".lock").open("a+")
+    """Hold the indexer lock of a folder that is usru's (see ownership); a second indexer fails fast unless it waits."""
+    claim_index_dir(index_dir)
+    fh = os.fdopen(open_no_link(index_dir / ".lock", os.O_RDWR | os.O_CREAT), "a+")
     try:
+        for sub in ("versions", "segments", "quantizers"):
+            check_not_link(index_dir / sub)
         try:
             fcntl.flock(fh, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
         except BlockingIOError as exc:
@@ -81,10 +117,20 @@ def write_faiss(index: Any, path: Path) -> None:
 
 def remove_partial_files(index_dir: Path) -> None:
     """After a failed update, free what it was writing: temporary folders and files, pointer files."""
-    for pattern in ("segments/.tmp-*", "segments/*/.tmp-*", "versions/.tmp-*", "quantizers/.tmp-*"):
+    for pattern in ("segments/.tmp-*", "segments/s*/.tmp-*", "versions/.tmp-*", "quantizers/.tmp-*"):
         for p in index_dir.glob(pattern):
-            shutil.rmtree(p, ignore_errors=True) if p.is_dir() else p.unlink(missing_ok=True)
+            if is_name(TEMP, p.name):
+                _remove(p)
     for p in index_dir.glob(".CURRENT.*"):
+        if is_name(POINTER_TEMP, p.name):
+            _remove(p)
+
+
+def _remove(p: Path) -> None:
+    """Delete a file or folder usru wrote; a link is removed itself, never what it points to."""
+    if p.is_dir() and not p.is_symlink():
+        shutil.rmtree(p, ignore_errors=True)
+    else:
         with contextlib.suppress(OSError):
             p.unlink()
 
@@ -146,14 +192,17 @@ def publish_version(index_dir: Path, manifest: dict[str, Any]) -> None:
 def clean_old(index_dir: Path, live: str) -> None:
     """Drop versions beyond the last few, segments no kept version uses, and leftovers of crashes."""
     versions = index_dir / "versions"
-    names = sorted(p.name for p in versions.iterdir() if p.is_dir() and p.name.startswith("v"))
+    # Only names usru writes are ever deleted: anything else in these folders is left alone.
+    names = sorted(
+        (p.name for p in versions.iterdir() if is_name(VERSION, p.name)), key=lambda n: (len(n), n)
+    )
     kept = names[-KEEP_VERSIONS:]
     if live not in kept:
         kept.append(live)
     for name in names:
         if name not in kept:
             checkpoint("cleaning")
-            shutil.rmtree(versions / name, ignore_errors=True)
+            _remove(versions / name)
     used: set[str] = set()
     cells: set[str] = set()
     for name in kept:
@@ -165,22 +214,24 @@ def clean_old(index_dir: Path, live: str) -> None:
         except (OSError, ValueError, KeyError, TypeError):  # an edited manifest: its version is gone anyway
             continue
     for p in (index_dir / "segments").iterdir():
-        if p.name.startswith(".tmp-") or (p.name.startswith("s") and p.name not in used):
-            shutil.rmtree(p, ignore_errors=True)
-        elif p.is_dir():
-            for f in p.glob("lists-q*.npy"):
-                if f.stem.removeprefix("lists-") not in cells:
-                    f.unlink(missing_ok=True)
-            for f in p.glob(".tmp-*"):
-                f.unlink(missing_ok=True)
+        if is_name(TEMP, p.name) or (is_name(SEGMENT, p.name) and p.name not in used):
+            _remove(p)
+        elif is_name(SEGMENT, p.name) and p.is_dir() and not p.is_symlink():
+            for f in p.iterdir():
+                if (is_name(LISTS_FILE, f.name) and f.stem.removeprefix("lists-") not in cells) or is_name(
+                    TEMP, f.name
+                ):
+                    _remove(f)
     if (index_dir / "quantizers").is_dir():
         for f in (index_dir / "quantizers").iterdir():
-            if f.name.startswith(".tmp-") or f.stem not in cells:
-                f.unlink(missing_ok=True)
-    for p in versions.glob(".tmp-*"):
-        shutil.rmtree(p, ignore_errors=True)
-    for p in index_dir.glob(".CURRENT.*"):
-        p.unlink(missing_ok=True)
+            if is_name(TEMP, f.name) or (is_name(QUANTIZER_FILE, f.name) and f.stem not in cells):
+                _remove(f)
+    for p in versions.iterdir():
+        if is_name(TEMP, p.name):
+            _remove(p)
+    for p in index_dir.iterdir():
+        if is_name(POINTER_TEMP, p.name):
+            _remove(p)
 
 
 def next_name(folder: Path, prefix: str) -> str:

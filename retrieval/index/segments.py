@@ -44,7 +44,11 @@ class SegmentData:
 
 
 def _load_array(path: Path, dtype: type[np.generic], width: int) -> Any:
-    arr = np.load(path, allow_pickle=False)
+    try:
+        arr = np.load(path, allow_pickle=False)
+    except ValueError as exc:
+        # numpy's own message advises loading the file "unsafely"; a user must only ever rebuild.
+        raise ValueError(f"{path.name} is not an array file usru wrote") from exc
     if arr.ndim != 2 or (len(arr) and arr.shape[1] != width):
         raise ValueError(f"{path.name} has the wrong shape")
     return arr.astype(dtype, copy=False)
@@ -69,6 +73,8 @@ def _read_articles(path: Path) -> list[StoredArticle]:
 
 def check_segment_files(folder: Path) -> dict[str, Any]:
     """The segment's metadata, once every file it lists is there at its recorded size."""
+    if folder.is_symlink():
+        raise ValueError(f"segments/{folder.name} is a link, not a folder usru wrote")
     meta: dict[str, Any] = json.loads((folder / "segment.json").read_text(encoding="utf-8"))
     if meta.get("format") != FORMAT_VERSION:
         raise ValueError("it was written by another version of usru")
@@ -96,7 +102,10 @@ def read_segment(folder: Path, dim: int) -> SegmentData:
     chunks = ChunkTable(_load_array(folder / "chunks.npy", np.int64, ChunkTable.WIDTH))
     sentences = SentenceTable(_load_array(folder / "sentences.npy", np.int64, SentenceTable.WIDTH))
     sentence_vecs = _load_array(folder / "sentence_vecs.npy", np.float32, dim)
-    bm25 = Bm25.load(folder)
+    try:
+        bm25 = Bm25.load(folder)
+    except ValueError as exc:  # the same numpy advice, or a JSON parser's position
+        raise ValueError("its word statistics (bm25_*) are not files usru wrote") from exc
     chunk_vecs = read_chunk_vectors(folder, dim)
     lengths = np.array([len(a.text) for a in articles] + [0], dtype=np.int64)
     if (

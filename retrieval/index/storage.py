@@ -106,6 +106,7 @@ class IndexStore(Protocol):
         wait: bool = False,
         progress: Progress | None = None,
         paths: list[Path] | None = None,
+        allow_shrink: bool = False,
     ) -> IndexSummary:
         """Bring the store up to date with the sources folder (or just these files) as a new live version."""
 
@@ -133,8 +134,16 @@ class FolderStore:
         wait: bool = False,
         progress: Progress | None = None,
         paths: list[Path] | None = None,
+        allow_shrink: bool = False,
     ) -> IndexSummary:
         """Write a new version from the sources folder and make it live (see building.build_index)."""
         return build_index(
-            sources, self.index_dir, embedder, rebuild=rebuild, wait=wait, progress=progress, paths=paths
+            sources,
+            self.index_dir,
+            embedder,
+            rebuild=rebuild,
+            wait=wait,
+            progress=progress,
+            paths=paths,
+            allow_shrink=allow_shrink,
         )

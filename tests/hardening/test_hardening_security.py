@@ -106,6 +106,9 @@ def check_safe_file(path: Path) -> str:
         text = path.read_text(encoding="ascii")
         assert text == "" or re.fullmatch(r"v\d+\n", text)
         return "text"
+    if path.name == ".usru-index":  # the marker that claims the folder for usru
+        assert path.read_text(encoding="ascii") == "usru index folder, format 2\n"
+        return "text"
     raise AssertionError(f"{path} is in no known safe format")
 
 
