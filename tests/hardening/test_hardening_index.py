@@ -2,7 +2,7 @@
 prints no answer, unpickles nothing, and the rebuild it names really fixes the index.
 
 The commands run in-process through `bot.cli.main` (the console script's entry point) with the hashing
-embedder, so the whole matrix costs a few seconds; tests/test_cli.py runs the real executable.
+embedder, so the whole matrix costs a few seconds; tests/cli/test_cli.py runs the real executable.
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """Hardening (issue 7): re-indexing that fails half-way, because the disk is full or the index folder
-is not writable. kill -9 at every step is tests/test_crash_safety.py; these failures are reported.
+is not writable. kill -9 at every step is tests/index/test_crash_safety.py; these failures are reported.
 
 Each case checks that the version live before the failure is still served, that `usru index` says
 what happened in one sentence (status 2, no traceback) and that a bot admin's /reindex says so too.
