@@ -65,6 +65,7 @@ from bot.telegram_format import (
 from bot.telegram_stream import ChatAnswerSource, DraftMessage
 from retrieval.answer import Answer, Citation
 from retrieval.errors import UsruError
+from retrieval.filters import Filters, parse_filter_words
 from retrieval.followup import ChatMemory
 from retrieval.settings import Settings
 from retrieval.store import IndexSummary
@@ -135,7 +136,7 @@ def parse_button(data: str) -> tuple[str, str, int] | None:
 class AnswerSource(Protocol):
     """What the bot needs from the answering service."""
 
-    def answer(self, question: str) -> Answer: ...
+    def answer(self, question: str, *, filters: Filters | None = None) -> Answer: ...
     def list_articles(self) -> Sequence[ArticleLike]: ...
     def stats(self) -> StatsLike: ...
     def passage_in_context(
@@ -560,6 +561,10 @@ class UsruBot:
 
     def _ask(self, chat_id: int, question: str, draft: DraftMessage | None) -> Answer:
         """Answer in the chat's context (follow-ups), reporting drafts; runs on an answering thread."""
+        only, question = parse_filter_words(question)  # since:/until:/outlet: words, parsed in the core
+        if only:
+            # A filtered question stands alone, answered from the articles the filters admit.
+            return self.service.answer(question, filters=only)
         service = self.service
         if not isinstance(service, ChatAnswerSource):
             return service.answer(question)

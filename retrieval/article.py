@@ -26,6 +26,7 @@ from retrieval.errors import ArticleError, OutsideLinkError
 ARTICLE_SUFFIXES = (".txt", ".md", ".html", ".htm")
 HTML_SUFFIXES = (".html", ".htm")
 MAX_ARTICLE_BYTES = 5_000_000
+MAX_CAPTION_WORDS = 60
 
 MONTHS = {
     m: i + 1
@@ -87,7 +88,9 @@ _FOOTER_START = re.compile(
     re.IGNORECASE,
 )
 _PHOTO_WORDS = re.compile(
-    r"\b(?:file photo|photo:|pictured|poses for a (?:picture|photo)|photograph(?:ed)? by|getty images|image:)"
+    r"\b(?:file photo|pictured|poses for a (?:picture|photo)|photograph(?:ed)? by|getty images)"
+    # "Photo:" labels a caption only where a caption starts: "…in his own image: blunt-talkers" is prose.
+    r"|(?:^|[(\[|]\s*)(?:photo|image)s?\s*:"
     # A credit ends a caption; a dateline's "(Reuters) -" opens a story instead. \b can't precede "(".
     r"|\((?:AFP|AP|Reuters|EPA|TASS|Sputnik|Getty)(?: Photo)?\)\.?$|/\s*(?:AFP|Reuters|AP|EPA)\.?$",
     re.IGNORECASE,
@@ -99,6 +102,17 @@ _WORD = re.compile(r"[^\W_]+(?:[-'’.][^\W_]+)*")
 _DATELINE = re.compile(
     rf"^(?P<who>[A-Z][\w.&'’ -]{{1,60}}?),\s+(?P<city>[A-Z][\w .'’-]{{1,40}}?),\s+(?P<date>{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?"
     rf"(?:,?\s+(?P<year>\d{{4}}))?)\s*(?:\.|\s[-–—]|:)\s*"
+)
+# "MOSCOW (Reuters) -", "UNITED NATIONS (Reuters) -", "Washington (CNN) -", "(Reuters) -", also after a
+# correction note "(Corrects paragraph 3 …)" or a byline "By Jane Doe": the agency in brackets names the outlet.
+_AGENCY_DATELINE = re.compile(
+    r"^(?:\([^()\n]{1,300}\)\s+)?(?:By\s+[^()\n]{1,80}?\s+(?=[A-Z]{2}))?"
+    r"(?:[A-Z][\w.'’/-]*(?:\s+[A-Z][\w.'’/-]*){0,3}(?:,\s+[A-Z][\w.'’]*(?:\s+[A-Z][\w.'’]*){0,2})?\s+)?"
+    r"\((?P<who>[A-Z][\w.&'’ /-]{0,30}?)\)\s*[-–—]{1,2}\s*"
+)
+# "By Jill Colvin, Associated Press", "By John Doe | Reuters", "By Victor Davis Hanson // City Journal".
+_BYLINE_OUTLET = re.compile(
+    r"^By\s+[\w.'’-]+(?:\s+[\w.'’-]+){0,5}\s*(?:,|\||//|—)\s*(?P<who>(?:The\s+)?[A-Z][\w.&'’]*(?:\s+[A-Z][\w.&'’]*){0,3})$"
 )
 _CITY_DATELINE = re.compile(
     rf"^(?P<city>[A-Z][A-Z .'’-]{{2,40}}),\s+(?P<date>{_MONTH}\s+\d{{1,2}}(?:,?\s+(?P<year>\d{{4}}))?)"
@@ -512,7 +526,10 @@ def _classify(text: str, lines: list[_Line]) -> _Page:
                 votes[who] += 3
         elif _BYLINE.match(raw):
             ln.kind = "byline"
-        elif len(_BREADCRUMB_SEP.findall(raw)) >= 2 or (
+        elif bm := _BYLINE_OUTLET.match(raw):
+            ln.kind = "byline"
+            votes[bm.group("who")] += 2
+        elif (len(_BREADCRUMB_SEP.findall(raw)) >= 2 and len(words) <= 40) or (
             len(_BREADCRUMB_SEP.findall(raw)) == 1 and len(words) <= 6 and not _SENTENCE_END.search(raw)
         ):
             ln.kind = "breadcrumb"
@@ -530,7 +547,8 @@ def _classify(text: str, lines: list[_Line]) -> _Page:
         if ln.kind != "text":
             continue
         caption = _PHOTO_WORDS.search(ln.raw) or seen[_norm(ln.raw)] > 1 or _ENDS_WITH_DATE.search(ln.raw)
-        if caption and title is not None:
+        # A caption is a line or two: a long line is a paragraph, or a whole article on one line.
+        if caption and title is not None and len(_words(ln.raw)) <= MAX_CAPTION_WORDS:
             ln.kind = "caption"
             continue
         if _is_body(ln):
@@ -604,6 +622,12 @@ def _classify(text: str, lines: list[_Line]) -> _Page:
             if cm.group("year") and date is None:
                 date = parse_date(cm.group("date"))
             start += cm.end()
+        elif (am := _AGENCY_DATELINE.match(ln.raw) if near_top else None) and len(
+            _words(am.group("who"))
+        ) <= 4:
+            # Names the outlet but not the day: no date is taken from it.
+            votes[am.group("who").strip()] += 3
+            start += am.end()
         if start < ln.end and _words(text[start : ln.end]):
             paragraphs.append(Span(start, ln.end))
     # Hard-wrapped paragraphs: consecutive text lines without a blank between them belong together.

@@ -224,6 +224,31 @@ def same_point_groups(index: Index, ordered: list[Candidate]) -> list[tuple[int,
     return groups
 
 
+def order_by_date(index: Index, chosen: list[Candidate]) -> list[Candidate]:
+    """Quotes from several dates oldest first, so the answer reads as a timeline; undated ones last.
+
+    Quotes that make the same point stay side by side, placed at the earliest date among them.
+    """
+    dates = [index.article(c.article_id).date for c in chosen]
+    if len({d for d in dates if d}) < 2:
+        return chosen
+    units: list[list[int]] = []
+    grouped = {pos for group in same_point_groups(index, chosen) for pos in group}
+    for group in same_point_groups(index, chosen):
+        units.append(list(group))
+    units += [[pos] for pos in range(len(chosen)) if pos not in grouped]
+    units.sort(key=lambda unit: (min((dates[p] or "9999") for p in unit), min(unit)))
+    return [chosen[p] for unit in units for p in unit]
+
+
+def timeline_note(citations: Sequence[Citation]) -> str:
+    """A sentence saying the quotes run in date order and over which dates, when they span several."""
+    dates = sorted({c.date for c in citations if c.date})
+    if len(dates) < 2:
+        return ""
+    return render_prompt("timeline.txt", first=dates[0], last=dates[-1])
+
+
 def make_citation(index: Index, n: int, c: Candidate) -> Citation:
     """A numbered citation for a candidate, checked verbatim against the article text."""
     return cite(index, n, c.article_id, c.start, c.end)
@@ -274,6 +299,8 @@ def render_answer(citations: list[Citation], groups: list[tuple[int, ...]]) -> t
         lead = render_prompt("lead_one.txt", outlets=join_names(outlets))
     else:
         lead = render_prompt("lead_many.txt", count=len(sources), outlets=join_names(outlets))
+    if note := timeline_note(citations):
+        lead = f"{lead} {note}"
     return lead, "\n".join([lead, "", *render_citations(citations, groups)])
 
 
@@ -307,7 +334,7 @@ def extractive_steps(embedder: Embedder, k: int = 8) -> tuple[Step, Step, Callab
     def retrieve(x: dict[str, Any]) -> dict[str, Any]:
         t0 = time.perf_counter()
         index: Index = x["index"]
-        retriever = HybridRetriever(get_index=lambda: index, embedder=embedder, k=k)
+        retriever = HybridRetriever(get_index=lambda: index, embedder=embedder, k=k, filters=x.get("filters"))
         docs = retriever.invoke(x["question"])
         return {**x, "docs": docs, "t_retrieve": time.perf_counter() - t0, "t0": t0}
 
@@ -326,6 +353,7 @@ def extractive_steps(embedder: Embedder, k: int = 8) -> tuple[Step, Step, Callab
             lead = text
             more: list[Citation] = []
         else:
+            chosen = order_by_date(index, chosen)
             citations = [make_citation(index, n, c) for n, c in enumerate(chosen, start=1)]
             groups = same_point_groups(index, chosen)
             lead, text = render_answer(citations, groups)

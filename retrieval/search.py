@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 from langchain_core.callbacks import CallbackManagerForRetrieverRun
 from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
@@ -15,11 +17,15 @@ from retrieval.chunking import Chunk as _Chunk
 from retrieval.chunking import Sentence as _Sentence
 from retrieval.chunking import chunk_text
 from retrieval.embedding import Embedder
+from retrieval.filters import Filters
 from retrieval.lexical import tokenize
 from retrieval.store import Index
 
 RRF_K = 60
 CANDIDATES = 30
+# Up to this many chunks admitted by filters are scored exactly instead of through the vector index.
+EXACT_FILTERED = 50_000
+IntArray = npt.NDArray[np.int64]
 
 
 @dataclass(frozen=True)
@@ -32,16 +38,60 @@ class ChunkHit:
     lexical: float
 
 
-def search_chunks(index: Index, embedder: Embedder, question: str, k: int) -> list[ChunkHit]:
-    """The k chunks that best match the question by reciprocal-rank fusion of dense and BM25 ranks."""
+def allowed_chunks(index: Index, filters: Filters) -> IntArray:
+    """The ids of the chunks whose article the filters admit."""
+    admitted = [a.id for a in index.articles if filters.admits(a.publisher, a.date)]
+    if not admitted or not len(index.chunks):
+        return np.zeros(0, dtype=np.int64)
+    ids: IntArray = np.flatnonzero(np.isin(index.chunks[:, 0], admitted)).astype(np.int64)
+    return ids
+
+
+def _dense_search(index: Index, qvec: Any, depth: int, allowed: IntArray | None) -> dict[int, float]:
+    """The best `depth` chunks by cosine, among `allowed` ones only when given."""
+    if allowed is None:
+        scores, ids = index.faiss.search(qvec, depth)
+    elif len(allowed) <= EXACT_FILTERED:
+        # Few chunks pass the filters: scoring each exactly is cheap and misses none.
+        sims = index.faiss.reconstruct_batch(allowed) @ qvec[0]
+        top = np.argsort(-sims, kind="stable")[:depth]
+        return {int(allowed[i]): float(sims[i]) for i in top}
+    else:
+        import faiss
+
+        selector = faiss.IDSelectorBatch(allowed)  # kept referenced until the search is done
+        params: Any
+        if isinstance(index.faiss, faiss.IndexIVF):
+            params = faiss.SearchParametersIVF()
+            params.nprobe = index.faiss.nprobe
+        else:
+            params = faiss.SearchParameters()
+        params.sel = selector
+        scores, ids = index.faiss.search(qvec, depth, params=params)
+    return {int(i): float(s) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0}
+
+
+def search_chunks(
+    index: Index, embedder: Embedder, question: str, k: int, filters: Filters | None = None
+) -> list[ChunkHit]:
+    """The k chunks that best match the question by reciprocal-rank fusion of dense and BM25 ranks.
+
+    With filters, only chunks of the articles they admit are candidates, in both rankings.
+    """
     n = len(index.chunks)
     if n == 0:
         return []
-    depth = min(n, max(CANDIDATES, k))
+    allowed = allowed_chunks(index, filters) if filters else None
+    if allowed is not None and not len(allowed):
+        return []
+    depth = min(n if allowed is None else len(allowed), max(CANDIDATES, k))
     qvec = embedder.embed_query(question).reshape(1, -1)
-    dense_scores, dense_ids = index.faiss.search(qvec, depth)
-    dense = {int(i): float(s) for i, s in zip(dense_ids[0], dense_scores[0], strict=True) if i >= 0}
+    dense = _dense_search(index, qvec, depth, allowed)
     lexical_all = index.bm25.scores(tokenize(question))
+    if allowed is not None:
+        mask = np.zeros(n, dtype=bool)
+        mask[allowed] = True
+        lexical_all = np.where(mask, lexical_all, 0.0)
     top_lex = np.argpartition(-lexical_all, depth - 1)[:depth] if depth < n else np.arange(n)
     top_lex = top_lex[np.argsort(-lexical_all[top_lex], kind="stable")]
     fused: dict[int, float] = {}
@@ -90,9 +140,11 @@ class HybridRetriever(BaseRetriever):
     get_index: Callable[[], Index]
     embedder: Embedder
     k: int = 8
+    filters: Filters | None = None
 
     def _get_relevant_documents(
         self, query: str, *, run_manager: CallbackManagerForRetrieverRun
     ) -> list[Document]:
         index = self.get_index()
-        return [chunk_document(index, hit) for hit in search_chunks(index, self.embedder, query, self.k)]
+        hits = search_chunks(index, self.embedder, query, self.k, self.filters)
+        return [chunk_document(index, hit) for hit in hits]
