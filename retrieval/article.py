@@ -168,6 +168,9 @@ class Article:
     content_hash: str
     paragraphs: tuple[Span, ...]
     dropped: tuple[tuple[str, str], ...] = field(default=())  # (kind, line) pairs removed as furniture
+    leaning: str | None = (
+        None  # the outlet's political leaning from front matter (e.g. AllSides' left/center/right)
+    )
 
 
 def decode_bytes(data: bytes) -> str:
@@ -257,6 +260,7 @@ def parse_article(text: str, source: str) -> Article:
         content_hash=content_hash(text),
         paragraphs=tuple(page.paragraphs),
         dropped=tuple(page.dropped),
+        leaning=_as_str(front.get("leaning")),
     )
 
 

@@ -279,13 +279,20 @@ class Importer:
         folder = self.sources / IMPORT_FOLDER / dump_stem(dump)
         summary = ImportSummary(folder=folder.relative_to(self.sources).as_posix(), fields={})
         fields: dict[str, str] | None = None
+        keys: set[str] = set()
         seen: dict[str, str] = {}
         for item in read_records(dump, progress):
             if isinstance(item, tuple):
                 summary.records += 1
                 summary.skipped.append(item)
                 continue
+            if fields is not None and not keys.issuperset(item.values):
+                # JSON records may each carry other fields: a field first seen here is detected now.
+                keys.update(item.values)
+                fields = detect_fields(sorted(keys), self.options.fields) | fields
+                summary.fields = fields
             if fields is None:
+                keys.update(item.values)
                 fields = detect_fields(list(item.values), self.options.fields)
                 summary.fields = fields
                 if "text" not in fields:
