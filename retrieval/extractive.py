@@ -227,17 +227,19 @@ def same_point_groups(index: Index, ordered: list[Candidate]) -> list[tuple[int,
 def order_by_date(index: Index, chosen: list[Candidate]) -> list[Candidate]:
     """Quotes from several dates oldest first, so the answer reads as a timeline; undated ones last.
 
-    Quotes that make the same point stay side by side, placed at the earliest date among them.
+    Quotes that make the same point stay side by side (oldest first), placed at the earliest date among them.
     """
     dates = [index.article(c.article_id).date for c in chosen]
-    if len({d for d in dates if d}) < 2:
+    if len(set(dates)) < 2:
         return chosen
     units: list[list[int]] = []
     grouped = {pos for group in same_point_groups(index, chosen) for pos in group}
     for group in same_point_groups(index, chosen):
         units.append(list(group))
     units += [[pos] for pos in range(len(chosen)) if pos not in grouped]
-    units.sort(key=lambda unit: (min((dates[p] or "9999") for p in unit), min(unit)))
+    for unit in units:
+        unit.sort(key=lambda p: (dates[p] or "9999", p))
+    units.sort(key=lambda unit: (dates[unit[0]] or "9999", unit[0]))
     return [chosen[p] for unit in units for p in unit]
 
 
