@@ -510,6 +510,7 @@ def _classify(text: str, lines: list[_Line]) -> _Page:
     title: str | None = None
     content = [ln for ln in lines if ln.kind != "blank"]
     seen: Counter[str] = Counter(_norm(ln.raw) for ln in content)
+    dated: list[tuple[_Line, str, str | None]] = []
 
     for ln in content:
         raw = ln.raw
@@ -525,7 +526,8 @@ def _classify(text: str, lines: list[_Line]) -> _Page:
             who = re.sub(
                 r"(?i)copyright|©|\(c\)|all rights reserved\.?|\b\d{4}(?:\s*[-–]\s*\d{4})?\b", " ", raw
             )
-            who = who.strip(" .,-–")
+            # "The Washington Times, LLC. Click here for reprint permission.": the name, not the legal form.
+            who = re.sub(r",?\s+(?:LLC|Inc|Ltd|Co)\.?$", "", re.split(r"\.\s", who.strip())[0]).strip(" .,-–")
             if who:
                 votes[who] += 3
         elif _BYLINE.match(raw):
@@ -541,9 +543,7 @@ def _classify(text: str, lines: list[_Line]) -> _Page:
             ln.kind = "appeal"
         elif len(words) <= 12 and (d := _standalone_date(raw)) is not None:
             ln.kind = "dateline"
-            date = date or d[0]
-            if d[1]:
-                votes[d[1]] += 2
+            dated.append((ln, d[0], d[1]))
 
     # The header is everything before the first body paragraph: title, captions, datelines.
     first_body = None
@@ -561,6 +561,16 @@ def _classify(text: str, lines: list[_Line]) -> _Page:
         if title is None and 2 <= len(_words(ln.raw)) <= 30 and not ln.raw.endswith("."):
             ln.kind = "title"
             title = ln.raw
+    # A date line dates the article in its header, or as "Published: …" anywhere; further down,
+    # "April 2016" over a timeline or a tweet's "— Name (@handle) November 10, 2016" is the article's text.
+    body_from = content[first_body].start if first_body is not None else None
+    for ln, stated, who in dated:
+        if body_from is not None and ln.start > body_from and not _PUBLISHED.match(ln.raw):
+            ln.kind = "text"
+            continue
+        date = date or stated
+        if who:
+            votes[who] += 2
     # A breadcrumb that ends in the headline carries the title when no heading line did.
     for ln in content:
         if ln.kind == "breadcrumb":
