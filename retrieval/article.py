@@ -564,13 +564,13 @@ def _classify(text: str, lines: list[_Line]) -> _Page:
     # A date line dates the article in its header, or as "Published: …" anywhere; further down,
     # "April 2016" over a timeline or a tweet's "— Name (@handle) November 10, 2016" is the article's text.
     body_from = content[first_body].start if first_body is not None else None
-    for ln, stated, who in dated:
+    for ln, stated, named in dated:
         if body_from is not None and ln.start > body_from and not _PUBLISHED.match(ln.raw):
             ln.kind = "text"
             continue
         date = date or stated
-        if who:
-            votes[who] += 2
+        if named:
+            votes[named] += 2
     # A breadcrumb that ends in the headline carries the title when no heading line did.
     for ln in content:
         if ln.kind == "breadcrumb":
