@@ -33,6 +33,8 @@ def measure(name: str, limit: int | None = None) -> dict[str, Any]:
     skipped: list[dict[str, str]] = []
     publisher = date = publisher_agrees = date_agrees = stated_publisher = found_where_stated = 0
     found_names: Counter[str] = Counter()
+    publisher_differs: list[dict[str, str]] = []
+    date_differs: list[dict[str, str]] = []
     for r in read_corpus(name, limit):
         records += 1
         values = {k: str(r.get(k) or "") for k in ("id", "title", "text", "url")}
@@ -49,10 +51,15 @@ def measure(name: str, limit: int | None = None) -> dict[str, Any]:
             found_names[a.publisher] += 1
             if r.get("publisher"):
                 found_where_stated += 1
-                publisher_agrees += _same_outlet(a.publisher, r["publisher"])
+                if _same_outlet(a.publisher, r["publisher"]):
+                    publisher_agrees += 1
+                elif len(publisher_differs) < 20:
+                    publisher_differs.append({"id": r["id"], "dump": r["publisher"], "text": a.publisher})
         if a.date:
             date += 1
             date_agrees += a.date == r.get("date")
+            if a.date != r.get("date"):
+                date_differs.append({"id": r["id"], "dump": r.get("date"), "text": a.date})
     read = records - len(skipped)
     return {
         "corpus": name,
@@ -67,6 +74,8 @@ def measure(name: str, limit: int | None = None) -> dict[str, Any]:
         "date_rate": round(date / read, 4) if read else 0.0,
         "date_agrees_with_dump": date_agrees,
         "top_publishers_from_text": found_names.most_common(8),
+        "publisher_differs_sample": publisher_differs,
+        "date_differs": date_differs,
         "seconds": round(time.perf_counter() - t0, 1),
     }
 
@@ -83,6 +92,8 @@ def render(result: dict[str, Any]) -> str:
         f"agreeing with the dump for {result['date_agrees_with_dump']}",
         f"  most found: {', '.join(f'{n} {c}' for n, c in result['top_publishers_from_text'])}",
     ]
+    for d in result["date_differs"]:
+        lines.append(f"  date differs: {d['id']}: dump {d['dump']}, text {d['text']}")
     reasons = Counter(s["reason"] for s in result["skipped"])
     for reason, count in reasons.most_common():
         lines.append(f"  skipped {count}: {reason}")

@@ -168,9 +168,8 @@ class Article:
     content_hash: str
     paragraphs: tuple[Span, ...]
     dropped: tuple[tuple[str, str], ...] = field(default=())  # (kind, line) pairs removed as furniture
-    leaning: str | None = (
-        None  # the outlet's political leaning from front matter (e.g. AllSides' left/center/right)
-    )
+    # The outlet's political leaning as front matter states it (e.g. AllSides' left/center/right).
+    leaning: str | None = None
 
 
 def decode_bytes(data: bytes) -> str:
@@ -528,6 +527,7 @@ def _classify(text: str, lines: list[_Line]) -> _Page:
             )
             # "The Washington Times, LLC. Click here for reprint permission.": the name, not the legal form.
             who = re.sub(r",?\s+(?:LLC|Inc|Ltd|Co)\.?$", "", re.split(r"\.\s", who.strip())[0]).strip(" .,-–")
+            who = re.sub(r"(?i)^by\s+", "", who)
             if who:
                 votes[who] += 3
         elif _BYLINE.match(raw):
@@ -636,9 +636,7 @@ def _classify(text: str, lines: list[_Line]) -> _Page:
             if cm.group("year") and date is None:
                 date = parse_date(cm.group("date"))
             start += cm.end()
-        elif (am := _AGENCY_DATELINE.match(ln.raw) if near_top else None) and len(
-            _words(am.group("who"))
-        ) <= 4:
+        elif near_top and (am := _AGENCY_DATELINE.match(ln.raw)) and len(_words(am.group("who"))) <= 4:
             # Names the outlet but not the day: no date is taken from it.
             votes[am.group("who").strip()] += 3
             start += am.end()

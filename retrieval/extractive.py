@@ -232,10 +232,8 @@ def order_by_date(index: Index, chosen: list[Candidate]) -> list[Candidate]:
     dates = [index.article(c.article_id).date for c in chosen]
     if len(set(dates)) < 2:
         return chosen
-    units: list[list[int]] = []
-    grouped = {pos for group in same_point_groups(index, chosen) for pos in group}
-    for group in same_point_groups(index, chosen):
-        units.append(list(group))
+    units = [list(group) for group in same_point_groups(index, chosen)]
+    grouped = {pos for unit in units for pos in unit}
     units += [[pos] for pos in range(len(chosen)) if pos not in grouped]
     for unit in units:
         unit.sort(key=lambda p: (dates[p] or "9999", p))
