@@ -14,6 +14,7 @@ from retrieval.answer import Answer
 from retrieval.embedding import Embedder, load_embedder
 from retrieval.errors import IndexError_, QuestionError
 from retrieval.extractive import MIN_RELEVANCE, build_extractive_chain
+from retrieval.filters import Filters
 from retrieval.followup import ChatHistory, content_words, standalone_by_rule
 from retrieval.index import (
     ArticleInfo,
@@ -138,18 +139,31 @@ class AnsweringService:
                     return self._index
             return self._index
 
-    def answer(self, question: str, on_text: Callable[[str], None] | None = None) -> Answer:
-        """Answer one question with verified quotes, or say the articles don't cover it."""
+    def answer(
+        self,
+        question: str,
+        on_text: Callable[[str], None] | None = None,
+        filters: Filters | None = None,
+    ) -> Answer:
+        """Answer one question with verified quotes, or say the articles don't cover it.
+
+        With filters, only articles they admit (by date and outlet) are searched and quoted.
+        """
         text = clean_question(question, self.settings.max_question_chars)
+        index = self.index
+        if filters and not any(filters.admits(a.publisher, a.date) for a in index.articles):
+            raise QuestionError(f"No indexed article is {filters.describe()}, so none can be quoted.")
         min_relevance = (
             self.settings.min_relevance if self.settings.min_relevance is not None else MIN_RELEVANCE
         )
         x: dict[str, Any] = {
             "question": text,
-            "index": self.index,
+            "index": index,
             "max_quotes": self.settings.max_quotes,
             "min_relevance": min_relevance,
         }
+        if filters:
+            x["filters"] = filters
         if on_text is not None:
             x["on_text"] = on_text
         return self._chain.invoke(x)

@@ -13,7 +13,6 @@ import pytest
 
 from bench.fakebotapi import Fault
 from retrieval.service import AnsweringService
-from bench.fakebotapi import Fault
 from tests.support.telegram import answers_in, running_bot, wait_sent
 from tests.telegram.test_telegram_bot import QUESTION
 

@@ -23,7 +23,6 @@ from retrieval.article import trusted_publisher
 from retrieval.service import AnsweringService, build_service
 from tests.answer.test_llm import llm_service, passages, reply_json, scripted, sentence_with
 from tests.conftest import copy_seeds, hashing_settings_for
-from bench.fakebotapi import parse_html
 from tests.support.corpus import file_text
 
 CYRILLIC_E = "\u0435"

@@ -20,7 +20,6 @@ from bot.repl import run_chat
 from retrieval.service import AnsweringService
 from retrieval.settings import Settings
 from tests.answer.test_llm import tty_repl
-from bench.fakebotapi import ALLOWED_TAGS, FakeBotAPI, parse_html
 from tests.support.cli import QUESTION, QUOTE, Folders, indexed_folders, usru
 from tests.support.telegram import running_bot, wait_sent
 

@@ -26,7 +26,6 @@ from retrieval.errors import UsruError
 from retrieval.index import current_version, durability, load_index
 from retrieval.service import AnsweringService, build_service
 from retrieval.settings import Settings
-from retrieval.index import current_version, load_index
 from tests.index.test_crash_safety import (
     FIRST_LIVE_STEP,
     NEW_ARTICLE,

@@ -21,9 +21,9 @@ from bench.fakebotapi import Fault
 from bot.bot_settings import BotSettings
 from bot.telegram.logs import configure_logging
 from bot.telegram.replies import REFUSAL, STALE, UNKNOWN_BUTTON, WENT_WRONG
+from retrieval.index import IndexSummary
 from retrieval.service import AnsweringService, build_service
 from tests.conftest import REPO, copy_seeds, hashing_settings_for
-from bench.fakebotapi import Fault
 from tests.hardening.test_hardening_faults import settle
 from tests.support.telegram import answers_in, running_bot, wait_sent
 from tests.telegram.test_telegram_bot import GROUP, QUESTION

@@ -6,10 +6,10 @@ import contextlib
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
+from bench.fakebotapi import started_application
 from bot.bot_settings import BotSettings
 from bot.telegram.state import BotApp
 from retrieval.settings import Settings
-from bench.fakebotapi import started_application
 
 if TYPE_CHECKING:
     from bench.fakebotapi import FakeBotAPI, SentMessage

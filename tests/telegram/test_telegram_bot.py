@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Any
 import aiohttp
 import pytest
 
-from bench.fakebotapi import started_application
 from bot.bot_settings import BotSettings
 from bot.telegram.app import build_application, run_bot, webhook_options
 from bot.telegram.commands import COMMANDS
