@@ -279,7 +279,7 @@ def run_import(settings: Settings, args: argparse.Namespace, out: Console, err: 
             )
     if args.no_index:
         return 0
-    return run_index(settings, argparse.Namespace(watch=False, rebuild=False, wait=True), out, err)
+    return run_index(settings, argparse.Namespace(watch=False, rebuild=False, wait=True, allow_shrink=False), out, err)
 
 
 def run_chat(settings: Settings, args: argparse.Namespace, out: Console, err: Console) -> int:

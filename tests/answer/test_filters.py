@@ -12,6 +12,7 @@ from bot.bot_settings import BotSettings
 from retrieval import search
 from retrieval.errors import QuestionError
 from retrieval.filters import Filters, date_range, make_filters, parse_filter_words
+from retrieval.index import view
 from retrieval.service import AnsweringService, build_service
 from retrieval.settings import Settings
 from tests.cli.test_cli import Folders, assert_one_line_error, usru
@@ -165,10 +166,10 @@ def test_filters_apply_to_the_search_not_to_the_final_quotes(
     # the search itself must find it, in the exact path and in the vector index's own filtered search.
     filters = make_filters(outlets=["Fox News"])
     index = service.index
-    hits = search.search_chunks(index, service.embedder, QUESTION, 2, filters)
+    hits = search.search_chunks(index, service.embedder, QUESTION, 2, filters=filters)
     assert hits and {index.article(int(index.chunks[h.chunk_id][0])).source for h in hits} == {"e_undated.md"}
-    monkeypatch.setattr(search, "EXACT_FILTERED", 0)
-    via_index = search.search_chunks(index, service.embedder, QUESTION, 2, filters)
+    monkeypatch.setattr(view, "EXACT_FILTERED", 0)
+    via_index = search.search_chunks(index, service.embedder, QUESTION, 2, filters=filters)
     assert [h.chunk_id for h in via_index] == [h.chunk_id for h in hits]
 
 
