@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from retrieval.errors import ArticleError, OutsideLinkError
+from retrieval.textsafety import CONTROLS, REORDERING, replace_unsafe
 
 ARTICLE_SUFFIXES = (".txt", ".md", ".html", ".htm")
 HTML_SUFFIXES = (".html", ".htm")
@@ -109,8 +110,6 @@ _DECLARED_CHARSET = re.compile(
     rb"""<meta[^>]*?charset\s*=\s*["']?\s*([A-Za-z0-9._:-]+)|<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._:-]+)""",
     re.IGNORECASE,
 )
-# Controls, line breaks and direction overrides: never part of a title or a name.
-_METADATA_JUNK = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 # Characters that show as nothing: in an outlet's name they only serve to make it look like another.
 _INVISIBLE = re.compile(
     r"[\u00ad\u034f\u115f\u1160\u17b4\u17b5\u180e\u200b-\u200f\u2060-\u2064\u3164\ufeff\uffa0]"
@@ -340,7 +339,8 @@ def _as_str(value: object) -> str | None:
     """A metadata value on one line: line breaks, controls and direction overrides can fake output lines."""
     if value is None:
         return None
-    s = " ".join(_METADATA_JUNK.sub(" ", str(value)).split())
+    # Invisible characters are kept: trusted_publisher needs them to see a disguised name.
+    s = " ".join(replace_unsafe(str(value), CONTROLS + REORDERING).split())
     return s or None
 
 
