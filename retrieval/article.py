@@ -67,7 +67,10 @@ _UI_LINE = re.compile(
 _PICKER_LINE = re.compile(r"^(?:XXS|XS|S|SM|M|MD|L|LG|XL|XXL|A\+?|A-)$")
 _BULLET = re.compile(r"^[\s•·▪●◦*\-–—]+")
 _HTML_RESIDUE = re.compile(r"^(?:(?:p|div|span|li|br|strong|em)\s*/?>\s*)+", re.IGNORECASE)
-_BREADCRUMB_SEP = re.compile(r"\s+(?:/|»|›|>|\|)\s+")
+# Every pattern over article text runs in linear time: a run of spaces, dots or dashes is only ever
+# matched from its start ((?<!\s) and the like) and never split between two quantifiers (possessive
+# \s*+), so 80 KB of spaces cannot cost 80K² steps (test_hardening_linear.py).
+_BREADCRUMB_SEP = re.compile(r"(?<!\s)\s+(?:/|»|›|>|\|)\s+")
 _BYLINE = re.compile(r"^(?:by|written by|reporting by)\s+[\w.'’-]+(?:\s+[\w.'’-]+){0,5}$", re.IGNORECASE)
 _COPYRIGHT = re.compile(r"^(?:copyright\b|©|\(c\)\s)|all rights reserved", re.IGNORECASE)
 _URL_LINE = re.compile(r"^(?:https?://|www\.)\S+$", re.IGNORECASE)
@@ -93,17 +96,17 @@ _PHOTO_WORDS = re.compile(
     r"|\((?:AFP|AP|Reuters|EPA|TASS|Sputnik|Getty)(?: Photo)?\)\.?$|/\s*(?:AFP|Reuters|AP|EPA)\.?$",
     re.IGNORECASE,
 )
-_ENDS_WITH_DATE = re.compile(rf"(?:,\s*|\s+){_MONTH}\s+\d{{1,2}},\s+\d{{4}}\.?$")
+_ENDS_WITH_DATE = re.compile(rf"(?:,\s*|(?<!\s)\s+){_MONTH}\s+\d{{1,2}},\s+\d{{4}}\.?$")
 _SENTENCE_END = re.compile(r"[.!?…][\"'”’»)]*$")
 _WORD = re.compile(r"[^\W_]+(?:[-'’.][^\W_]+)*")
 # "China News Service, Moscow, June 15th." or "MOSCOW, June 15 (Reuters) -" at the start of the body.
 _DATELINE = re.compile(
     rf"^(?P<who>[A-Z][\w.&'’ -]{{1,60}}?),\s+(?P<city>[A-Z][\w .'’-]{{1,40}}?),\s+(?P<date>{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?"
-    rf"(?:,?\s+(?P<year>\d{{4}}))?)\s*(?:\.|\s[-–—]|:)\s*"
+    rf"(?:,?\s+(?P<year>\d{{4}}))?)(?:\s*+[.:]|\s++[-–—])\s*"
 )
 _CITY_DATELINE = re.compile(
     rf"^(?P<city>[A-Z][A-Z .'’-]{{2,40}}),\s+(?P<date>{_MONTH}\s+\d{{1,2}}(?:,?\s+(?P<year>\d{{4}}))?)"
-    r"\s*(?:\((?P<who>[\w .&]+)\))?\s*[-–—:]\s*"
+    r"\s*+(?:\((?P<who>[\w .&]+)\)\s*+)?[-–—:]\s*"
 )
 # <meta charset="windows-1251">, <meta http-equiv=... content="text/html; charset=koi8-r">, <?xml encoding?>.
 _DECLARED_CHARSET = re.compile(
@@ -126,7 +129,8 @@ _LOOKALIKE_SCRIPTS = {
     "FULLWIDTH",
     "MATHEMATICAL",
 }
-_NOSCRIPT = re.compile(r"<noscript\b.*?</noscript\s*>", re.IGNORECASE | re.DOTALL)
+_NOSCRIPT_OPEN = re.compile(r"<noscript\b", re.IGNORECASE)
+_NOSCRIPT_CLOSE = re.compile(r"</noscript\s*>", re.IGNORECASE)
 _PUBLISHED = re.compile(
     r"^(?:published|posted|updated|date)\s*(?:on|at)?\s*:?\s*(?P<rest>.+)$", re.IGNORECASE
 )
@@ -190,8 +194,13 @@ def read_article(path: Path, source: str | None = None, root: Path | None = None
             ) from exc
         raise ArticleError(f"cannot read the file ({exc.strerror or exc})") from exc
     if path.suffix.lower() in HTML_SUFFIXES:
-        return parse_html(decode_html_bytes(data), source or path.name)
-    return parse_article(decode_bytes(data), source or path.name)
+        article = parse_html(decode_html_bytes(data), source or path.name)
+    else:
+        article = parse_article(decode_bytes(data), source or path.name)
+    from retrieval.chunking import check_article_size  # chunking builds on this module
+
+    check_article_size(article)
+    return article
 
 
 def _read_inside(path: Path, root: Path | None) -> bytes:
@@ -290,7 +299,7 @@ def parse_html(html: str, source: str) -> Article:
     from trafilatura.settings import set_date_params
 
     # What a page shows without JavaScript ("Enable JavaScript") is never its article text.
-    html = _NOSCRIPT.sub(" ", html)
+    html = _drop_noscript(html)
     try:
         doc = trafilatura.bare_extraction(
             html,
@@ -333,6 +342,17 @@ def parse_html(html: str, source: str) -> Article:
         paragraphs=tuple(page.paragraphs),
         dropped=tuple(page.dropped),
     )
+
+
+def _drop_noscript(html: str) -> str:
+    """html without its <noscript> elements, in one pass (a lazy regex rescans the rest per unclosed tag)."""
+    parts, pos = [], 0
+    while (opening := _NOSCRIPT_OPEN.search(html, pos)) and (
+        closing := _NOSCRIPT_CLOSE.search(html, opening.end())
+    ):
+        parts += [html[pos : opening.start()], " "]
+        pos = closing.end()
+    return "".join(parts) + html[pos:]
 
 
 def _as_str(value: object) -> str | None:
@@ -404,10 +424,10 @@ def parse_date(s: str) -> str | None:
     m = re.search(r"\b(\d{4})-(\d{2})(?:-(\d{2}))?\b", s)
     if m:
         return _iso(int(m.group(1)), int(m.group(2)), int(m.group(3)) if m.group(3) else None)
-    m = re.search(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+({_MONTH})\s*,?\s+(\d{{4}})\b", s, re.IGNORECASE)
+    m = re.search(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+({_MONTH})(?:\s*+,)?\s++(\d{{4}})\b", s, re.IGNORECASE)
     if m:
         return _iso(int(m.group(3)), MONTHS[_month_key(m.group(2))], int(m.group(1)))
-    m = re.search(rf"\b({_MONTH})\s+(\d{{1,2}})(?:st|nd|rd|th)?\s*,?\s+(\d{{4}})\b", s, re.IGNORECASE)
+    m = re.search(rf"\b({_MONTH})\s+(\d{{1,2}})(?:st|nd|rd|th)?(?:\s*+,)?\s++(\d{{4}})\b", s, re.IGNORECASE)
     if m:
         return _iso(int(m.group(3)), MONTHS[_month_key(m.group(1))], int(m.group(2)))
     m = re.search(rf"^\s*({_MONTH})\s+(\d{{4}})\s*$", s, re.IGNORECASE)
@@ -631,7 +651,7 @@ def _standalone_date(raw: str) -> tuple[str, str | None] | None:
     if parsed is None:
         return None
     rest = re.sub(
-        rf"(?i)\b\d{{1,2}}(?:st|nd|rd|th)?\s+{_MONTH}\s*,?\s+\d{{4}}|{_MONTH}\s+\d{{1,2}},?\s+\d{{4}}"
+        rf"(?i)\b\d{{1,2}}(?:st|nd|rd|th)?\s+{_MONTH}(?:\s*+,)?\s++\d{{4}}|{_MONTH}\s+\d{{1,2}},?\s+\d{{4}}"
         r"|\d{4}-\d{2}(?:-\d{2})?|\[?\d{1,2}:\d{2}(?::\d{2})?\]?(?:\s*(?:am|pm|gmt|utc|msk))?",
         " ",
         candidate,
