@@ -41,6 +41,7 @@ from retrieval.article import ARTICLE_SUFFIXES, Article, read_article, stored_co
 from retrieval.chunking import CHUNKER_VERSION, chunk_article, embedded_rows, indexed_text
 from retrieval.embedding import Embedder, Vectors
 from retrieval.errors import ArticleError, IndexError_, IndexLockedError, OutsideLinkError, SourcesError
+from retrieval.index_files import load_npy, read_pointer
 from retrieval.lexical import Bm25, tokenize
 from retrieval.vector_index import (
     FLAT_MAX,
@@ -141,7 +142,7 @@ class _Data:
 
 
 def _load_array(path: Path, dtype: type[np.generic], width: int) -> Any:
-    arr = np.load(path, allow_pickle=False)
+    arr = load_npy(path)
     if arr.ndim != 2 or (len(arr) and arr.shape[1] != width):
         raise ValueError(f"{path.name} has the wrong shape")
     return arr.astype(dtype, copy=False)
@@ -533,7 +534,7 @@ class Index:
 def current_version(index_dir: Path) -> str | None:
     """The name of the live version, or None if there is no index."""
     try:
-        name = (index_dir / "CURRENT").read_text(encoding="utf-8").strip()
+        name = read_pointer(index_dir / "CURRENT")
     except FileNotFoundError:
         return None
     except OSError as exc:
