@@ -28,7 +28,7 @@ from retrieval.search import HybridRetriever
 W_LEXICAL = 0.35
 W_CONTEXT = 0.25
 # A question is answered only when the best sentence scores at least this; calibrated on
-# tests/eval/questions.yaml (tests/test_eval.py holds the hit and refusal rates it gives),
+# tests/eval/questions.yaml (tests/answer/test_eval.py holds the hit and refusal rates it gives),
 # settable as USRU_MIN_RELEVANCE.
 MIN_RELEVANCE = 0.57
 # Further quotes must come this close to the best one.

@@ -27,16 +27,15 @@ from retrieval.index import (
 )
 from retrieval.lexical import tokenize
 from retrieval.settings import Settings
+from retrieval.textsafety import replace_unsafe
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
-
 
 def clean_question(question: str, max_chars: int) -> str:
     """The question with control characters and extra whitespace removed; raises QuestionError."""
-    text = " ".join(_CONTROL.sub(" ", question).split())
+    text = " ".join(replace_unsafe(question).split())
     if not text:
         raise QuestionError("Please ask a question: the text was empty.", "empty")
     if len(text) > max_chars:
