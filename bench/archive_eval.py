@@ -155,6 +155,7 @@ def evaluate(
     sources: Path | None = None,
     index_dir: Path | None = None,
     peers: bool = True,
+    keep_answers: bool = False,
 ) -> dict[str, Any]:
     """Score usru (and the tutorial pipeline at k=4 and k=1) on one split of the archive questions."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -172,6 +173,8 @@ def evaluate(
         "usru": score_usru(questions, answers, sources).as_dict(),
     }
     result["usru_misses"] = misses(questions, answers, score_usru(questions, answers, sources))
+    if keep_answers:
+        result["answers"] = answers
     if peers:
         from retrieval.embedding import load_embedder
 
@@ -229,7 +232,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, help="write the full result, misses included, as JSON here")
     parser.add_argument("--no-peers", action="store_true", help="score usru only")
     args = parser.parse_args(argv)
-    result = evaluate(args.split, peers=not args.no_peers)
+    result = evaluate(args.split, peers=not args.no_peers, keep_answers=args.out is not None)
     if args.out:
         args.out.write_text(json.dumps(result, indent=2, ensure_ascii=False), encoding="utf-8")
     print("\n".join(render_markdown(result)))

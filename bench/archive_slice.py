@@ -58,13 +58,8 @@ def select_slice(corpora: Path) -> list[dict[str, Any]]:
 def render_article(record: dict[str, Any]) -> str:
     """One record as a `.md` article: YAML front matter, a blank line, the text unchanged."""
     front = {k: record[k] for k in ("title", "publisher", "date", "url") if record.get(k) not in (None, "")}
-    return (
-        "---\n"
-        + yaml.safe_dump(front, allow_unicode=True, sort_keys=False, width=10_000)
-        + "---\n\n"
-        + record["text"]
-        + "\n"
-    )
+    header: str = yaml.safe_dump(front, allow_unicode=True, sort_keys=False, width=10_000)
+    return "---\n" + header + "---\n\n" + str(record["text"]) + "\n"
 
 
 def article_name(record: dict[str, Any]) -> str:
