@@ -76,8 +76,8 @@ def years_covered(index: Index, question: str, article_ids: Sequence[int]) -> tu
     span = date_span(index)
     missing = ", ".join(years)
     if span.first and span.last:
-        return [], render_prompt("gap_years.txt", first=span.first, last=span.last, years=missing)
-    return [], render_prompt("gap_years_undated.txt", years=missing)
+        return set(), render_prompt("gap_years.txt", first=span.first, last=span.last, years=missing)
+    return set(), render_prompt("gap_years_undated.txt", years=missing)
 
 
 def gap_for_names(names: list[str]) -> str:

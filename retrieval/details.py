@@ -71,7 +71,7 @@ _RULES: list[tuple[Detail, re.Pattern[str]]] = [
 ]
 
 _NUMBER = re.compile(
-    r"\d|\b(?:two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozens?|hundreds?|thousands?"
+    r"\d[\d,.]*\d|\d|\b(?:two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozens?|hundreds?|thousands?"
     r"|millions?|billions?|half|third|quarter|percent)\b",
     re.I,
 )
