@@ -8,16 +8,15 @@ repo ($USRU_BENCH_CACHE, else ~/.cache/usru-bench) and reused, index included.
 from __future__ import annotations
 
 import argparse
-import gzip
-import json
 import os
 import re
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import yaml
+
+from bench.corpora import corpora_dir, read_records
 
 ROOT = Path(__file__).resolve().parent.parent
 RUSSIA = re.compile(r"\b(russia\w*|moscow|putin\w*|kremlin)\b", re.IGNORECASE)
@@ -25,25 +24,9 @@ REUTERS = "reuters-2016-2017.jsonl.gz"
 ALLSIDES = "allsides-2014-2019.jsonl.gz"
 
 
-def corpora_dir() -> Path:
-    """Where the shared archives are: $USRU_CORPORA, else `shared/corpora` beside the repo (or its worktree folder)."""
-    if os.environ.get("USRU_CORPORA"):
-        return Path(os.environ["USRU_CORPORA"])
-    beside = [up / "shared" / "corpora" for up in (ROOT.parent, ROOT.parent.parent)]
-    return next((p for p in beside if p.is_dir()), beside[0])
-
-
 def cache_dir() -> Path:
     """The benchmark cache, outside the repo."""
     return Path(os.environ.get("USRU_BENCH_CACHE") or Path.home() / ".cache" / "usru-bench")
-
-
-def read_records(path: Path) -> Iterator[dict[str, Any]]:
-    """The JSON records of a gzip JSON Lines file."""
-    with gzip.open(path, "rt", encoding="utf-8") as f:
-        for line in f:
-            if line.strip():
-                yield json.loads(line)
 
 
 def select_slice(corpora: Path) -> list[dict[str, Any]]:

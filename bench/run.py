@@ -80,7 +80,7 @@ def cold_start(index_dir: Path, sources: Path, repeats: int) -> dict[str, float]
         "load_index": [
             py,
             "-c",
-            f"from retrieval.store import load_index; load_index(__import__('pathlib').Path({str(index_dir)!r}))",
+            f"from retrieval.index import load_index; load_index(__import__('pathlib').Path({str(index_dir)!r}))",
         ],
         "import_and_load_onnx_model": [
             py,
@@ -233,7 +233,8 @@ def render_bot_load(b: dict[str, Any]) -> list[str]:
 
 def archive_quality() -> dict[str, Any] | None:
     """The archive comparison on the test split, when the shared corpora are beside the repo."""
-    from bench.archive_slice import REUTERS, corpora_dir
+    from bench.archive_slice import REUTERS
+    from bench.corpora import corpora_dir
 
     if not (corpora_dir() / REUTERS).is_file():
         return None

@@ -6,16 +6,19 @@ Settings and the answering service are built once here and passed down.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+from rich.text import Text
 
-from retrieval.errors import UsruError
+from retrieval.errors import QuestionError, UsruError
 from retrieval.settings import Settings
+from retrieval.textsafety import one_line
 
 PROG = "usru"
 
@@ -46,6 +49,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--rebuild", action="store_true", help="re-embed everything from scratch")
     p.add_argument("--wait", action="store_true", help="wait for another running indexer instead of failing")
     p.add_argument(
+        "--allow-shrink",
+        action="store_true",
+        help="let this run drop articles whose files cannot be read, even more than half of the index",
+    )
+    p.add_argument(
         "--watch",
         action="store_true",
         help="after indexing, keep watching the sources folder and re-index when articles change (Ctrl-C stops)",
@@ -55,10 +63,43 @@ def build_parser() -> argparse.ArgumentParser:
         "question", nargs="*", help="the question; omit it to read one question per line from stdin"
     )
     p.add_argument("--json", action="store_true", help="print JSON (JSON Lines when reading stdin)")
+    add_filter_arguments(p)
+    p = sub.add_parser(
+        "import",
+        parents=[common],
+        help="import a news dump (JSON Lines or CSV, gzip or not) into the sources folder, then index",
+    )
+    p.add_argument("file", type=Path, help="the dump: .jsonl/.csv, optionally .gz")
+    for name in ("id", "title", "text", "date", "publisher", "url", "leaning"):
+        p.add_argument(
+            f"--{name}", metavar="FIELD", help=f"the dump's field holding the {name} (default: detected)"
+        )
+    p.add_argument(
+        "--match", metavar="REGEX", help="only records whose title or text match (case-insensitive)"
+    )
+    p.add_argument(
+        "--since", metavar="DATE", help="only records dated on or after (YYYY, YYYY-MM or YYYY-MM-DD)"
+    )
+    p.add_argument(
+        "--until", metavar="DATE", help="only records dated on or before (YYYY, YYYY-MM or YYYY-MM-DD)"
+    )
+    p.add_argument("--no-index", action="store_true", help="write the articles but do not index them")
     sub.add_parser("chat", parents=[common], help="ask questions interactively")
     sub.add_parser("sources", parents=[common], help="list the indexed articles")
     sub.add_parser("bot", parents=[common], help="run the Telegram bot")
     return parser
+
+
+def add_filter_arguments(p: argparse.ArgumentParser) -> None:
+    """--since/--until/--outlet: which articles may be quoted."""
+    p.add_argument("--since", metavar="DATE", help="quote only articles dated on or after (YYYY[-MM[-DD]])")
+    p.add_argument("--until", metavar="DATE", help="quote only articles dated on or before (YYYY[-MM[-DD]])")
+    p.add_argument(
+        "--outlet",
+        action="append",
+        metavar="NAME",
+        help="quote only this outlet (repeatable, or comma-separated)",
+    )
 
 
 def make_settings(args: argparse.Namespace) -> Settings:
@@ -90,7 +131,7 @@ def _progress_reporter(console: Console) -> tuple[Callable[[str, int, int], None
         transient=True,
     )
     tasks: dict[str, Any] = {}
-    labels = {"read": "Reading articles", "embed": "Embedding passages"}
+    labels = {"read": "Reading articles", "embed": "Embedding passages", "import": "Importing records"}
 
     def report(stage: str, done: int, total: int) -> None:
         if not tasks:
@@ -105,21 +146,14 @@ def _progress_reporter(console: Console) -> tuple[Callable[[str, int, int], None
 def run_index(settings: Settings, args: argparse.Namespace, out: Console, err: Console) -> int:
     """`usru index`."""
     from bot.render import print_summary
-    from retrieval.embedding import load_embedder
-    from retrieval.store import build_index
+    from retrieval import api
 
     if args.watch:
         return run_watch(settings, args, out, err)
     report, stop = _progress_reporter(err)
     try:
-        embedder = load_embedder(settings.embedding_model, settings.index_dir, settings.use_onnx)
-        summary = build_index(
-            settings.sources,
-            settings.index_dir,
-            embedder,
-            rebuild=args.rebuild,
-            wait=args.wait,
-            progress=report,
+        summary = api.index_sources(
+            settings, rebuild=args.rebuild, wait=args.wait, progress=report, allow_shrink=args.allow_shrink
         )
     finally:
         stop()
@@ -129,101 +163,80 @@ def run_index(settings: Settings, args: argparse.Namespace, out: Console, err: C
 
 def run_watch(settings: Settings, args: argparse.Namespace, out: Console, err: Console) -> int:
     """`usru index --watch`: index, then re-index after each burst of changes until Ctrl-C."""
-    import threading
-
     from bot.render import print_summary
-    from retrieval.embedding import load_embedder
-    from retrieval.store import build_index
-    from retrieval.watch import changed_anything, describe_changes, watch_sources
-
-    embedder = load_embedder(settings.embedding_model, settings.index_dir, settings.use_onnx)
-    sources, index_dir = settings.sources, settings.index_dir
-    # The first run honours --rebuild; later ones are incremental. Every run waits for another indexer.
-    first = [True]
-
-    def reindex(paths: list[Path] | None) -> Any:
-        rebuild, first[0] = args.rebuild and first[0], False
-        return build_index(sources, index_dir, embedder, rebuild=rebuild, wait=True, paths=paths)
+    from retrieval import api
+    from retrieval.watch import changed_anything, describe_changes
 
     runs = [0]
 
     def on_summary(summary: Any) -> None:
         runs[0] += 1
         if runs[0] == 1:
-            err.print(f"Watching {sources} for changed articles; press Ctrl-C to stop.", markup=False)
+            err.print(
+                Text(
+                    f"Watching {one_line(str(settings.sources))} for changed articles; press Ctrl-C to stop."
+                )
+            )
         if runs[0] == 1 or changed_anything(summary) or summary.skipped:
             print_summary(out, summary)
         else:
-            out.print(f"No article changed; {describe_changes(summary)}.", markup=False, highlight=False)
+            out.print(Text(f"No article changed; {one_line(describe_changes(summary))}."))
 
     def on_error(exc: Exception) -> None:
-        err.print(f"{PROG}: {exc}", markup=False, highlight=False, soft_wrap=True)
+        err.print(Text(f"{PROG}: {one_line(str(exc))}"), soft_wrap=True)
 
     def on_changes(paths: list[str]) -> None:
         err.print(f"{len(paths)} changed: re-indexing…", markup=False, highlight=False)
 
-    stop = threading.Event()
-    failure: list[Exception] = []
-
-    def guarded() -> None:
-        try:
-            watch_sources(
-                sources,
-                index_dir,
-                reindex,
-                stop=stop,
-                on_summary=on_summary,
-                on_error=on_error,
-                on_changes=on_changes,
-            )
-        except Exception as exc:  # e.g. the sources folder is missing: reported by main()
-            failure.append(exc)
-
-    thread = threading.Thread(target=guarded, name="usru-watch-guard", daemon=True)
-    thread.start()
+    watching = api.watch_sources(
+        settings, rebuild=args.rebuild, on_summary=on_summary, on_error=on_error, on_changes=on_changes
+    )
     try:
-        while thread.is_alive():
-            thread.join(0.2)
+        watching.wait()  # raises what stopped the watcher, e.g. a missing sources folder
     except KeyboardInterrupt:
         err.print("Stopping the watcher…", markup=False)
-        stop.set()
-        thread.join(10)
-        return 0
-    if failure:
-        raise failure[0]
+        watching.close()
     return 0
 
 
 def _service(settings: Settings, err: Console) -> Any:
-    from retrieval.service import build_service
+    from retrieval import api
 
     report, stop = _progress_reporter(err)
     try:
-        return build_service(settings, progress=report)
+        return api.open_service(settings, progress=report)
     finally:
         stop()
 
 
 def run_ask(settings: Settings, args: argparse.Namespace, out: Console, err: Console) -> int:
-    """`usru ask`: one question from the arguments, or one per line of stdin."""
+    """`usru ask`: one question from the arguments, or one per line of stdin, answered as each arrives."""
     from bot.render import print_answer
+    from bot.terminal import QuestionLine, read_question_lines, require_utf8
+    from retrieval.filters import make_filters
 
+    filters = make_filters(args.since, args.until, args.outlet)
+    lines: Iterator[QuestionLine] | None = None
     if args.question:
-        questions = [" ".join(args.question)]
+        questions: Iterator[tuple[str, str | None]] = iter([(require_utf8(" ".join(args.question)), None)])
     elif not sys.stdin.isatty():
-        questions = [line for line in sys.stdin.read().splitlines() if line.strip()]
-        if not questions:
+        lines = read_question_lines(sys.stdin.buffer)
+        first = next(lines, None)
+        if first is None:
             raise UsruError("No questions were given: pass one as an argument or one per line on stdin.")
+        questions = ((line.text, line.error) for line in itertools.chain([first], lines))
     else:
         raise UsruError(
             'Please give a question, e.g. usru ask "Is Russia ready to resume arms control talks?"'
         )
     service = _service(settings, err)
-    batch = not args.question
+    batch = lines is not None
     failures = 0
-    for question in questions:
+    for question, problem in questions:
         try:
-            answer = service.answer(question)
+            if problem is not None:
+                raise QuestionError(problem)
+            answer = service.answer(question, filters=filters) if filters else service.answer(question)
         except UsruError as exc:
             if not batch:
                 raise
@@ -231,7 +244,7 @@ def run_ask(settings: Settings, args: argparse.Namespace, out: Console, err: Con
             if args.json:
                 print(json.dumps({"question": question, "error": str(exc)}, ensure_ascii=False), flush=True)
             else:
-                err.print(f"{PROG}: {exc}", markup=False, highlight=False)
+                err.print(Text(f"{PROG}: {one_line(str(exc))}"), soft_wrap=True)
             continue
         if args.json:
             print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=None if batch else 2), flush=True)
@@ -239,13 +252,59 @@ def run_ask(settings: Settings, args: argparse.Namespace, out: Console, err: Con
             print_answer(out, answer)
             if batch:
                 out.print()
+            # A co-process reading our answers needs each one as soon as it is written.
+            out.file.flush()
     return 1 if failures else 0
+
+
+def run_import(settings: Settings, args: argparse.Namespace, out: Console, err: Console) -> int:
+    """`usru import FILE`: write a dump's records as articles into the sources folder, then index."""
+    from retrieval.importer import FIELDS, ImportOptions, import_dump
+
+    if "sources" not in settings.model_fields_set:
+        raise UsruError(
+            "Say which sources folder to import into (--sources DIR or USRU_SOURCES); "
+            "the default, seeds/, holds the project's sample articles."
+        )
+    fields = {name: getattr(args, name) for name in FIELDS if getattr(args, name)}
+    options = ImportOptions(fields=fields, match=args.match, since=args.since, until=args.until)
+    report, stop = _progress_reporter(err)
+    try:
+        summary = import_dump(
+            args.file, settings.sources, options, progress=lambda done, total: report("import", done, total)
+        )
+    finally:
+        stop()
+    out.print(
+        f"Imported {one_line(args.file.name)} into {summary.folder}: {summary.records} records, "
+        f"{len(summary.written)} written, {summary.unchanged} unchanged, {summary.filtered} filtered out, "
+        f"{len(summary.skipped)} skipped, in {summary.seconds:.1f} s.",
+        markup=False,
+        highlight=False,
+        soft_wrap=True,
+    )
+    if summary.skipped:
+        out.print(f"Skipped {len(summary.skipped)} records:", markup=False)
+        for where, reason in summary.skipped:
+            out.print(
+                f"  {one_line(where)}: {one_line(reason)}", markup=False, highlight=False, soft_wrap=True
+            )
+    if args.no_index:
+        return 0
+    return run_index(
+        settings, argparse.Namespace(watch=False, rebuild=False, wait=True, allow_shrink=False), out, err
+    )
 
 
 def run_chat(settings: Settings, args: argparse.Namespace, out: Console, err: Console) -> int:
     """`usru chat`."""
+    import io
+
     from bot.repl import run_chat as chat
 
+    if isinstance(sys.stdin, io.TextIOWrapper):
+        # Undecodable bytes arrive as lone surrogates, which the REPL refuses line by line.
+        sys.stdin.reconfigure(errors="surrogateescape")
     return chat(_service(settings, err), out)
 
 
@@ -260,7 +319,7 @@ def run_sources(settings: Settings, args: argparse.Namespace, out: Console, err:
 def run_bot(settings: Settings, args: argparse.Namespace, out: Console, err: Console) -> int:
     """`usru bot`."""
     from bot.bot_settings import BotSettings
-    from bot.telegram_bot import run_bot as bot_main
+    from bot.telegram.app import run_bot as bot_main
 
     return bot_main(settings, BotSettings())
 
@@ -268,6 +327,7 @@ def run_bot(settings: Settings, args: argparse.Namespace, out: Console, err: Con
 COMMANDS: dict[str, Callable[[Settings, argparse.Namespace, Console, Console], int]] = {
     "index": run_index,
     "ask": run_ask,
+    "import": run_import,
     "chat": run_chat,
     "sources": run_sources,
     "bot": run_bot,
@@ -276,18 +336,22 @@ COMMANDS: dict[str, Callable[[Settings, argparse.Namespace, Console, Console], i
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `usru` console script."""
+    from bot.terminal import make_console, silence_stdout
+
     args = build_parser().parse_args(argv)
-    out = Console(highlight=False)
-    err = Console(stderr=True, highlight=False)
+    out = make_console()
+    err = make_console(stderr=True)
     try:
         settings = make_settings(args)
         return COMMANDS[args.command](settings, args, out, err)
     except UsruError as exc:
-        err.print(f"{PROG}: {exc}", markup=False, highlight=False, soft_wrap=True)
+        err.print(Text(f"{PROG}: {one_line(str(exc))}"), soft_wrap=True)
         return exc.exit_code
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:
+        # The reader has what it wanted (`usru sources | head`): end quietly, like a finished command.
+        silence_stdout()
         return 0
 
 

@@ -1,0 +1,24 @@
+"""usru's answering core: articles, chunks, the index, hybrid search and the answer chains.
+
+Public entry points (see README, "Using the index from LangChain"):
+  retrieval.load_retriever(index_dir, k=4)   a LangChain BaseRetriever over an index `usru index` built
+  retrieval.api                              the facade the CLI and the bot use
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from retrieval.api import load_retriever
+
+__all__ = ["load_retriever"]
+
+
+def __getattr__(name: str) -> Any:
+    # Imported on first use: `import retrieval.x` must not load LangChain and the index for everyone.
+    if name == "load_retriever":
+        from retrieval.api import load_retriever
+
+        return load_retriever
+    raise AttributeError(f"module 'retrieval' has no attribute {name!r}")

@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
-import re
+import time
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+# Names in citations are printed through the one rule for unsafe characters.
+from retrieval.textsafety import one_line as one_line
+
 Status = Literal["answered", "not_found"]
-# Line breaks, controls and invisible or direction-changing characters: in a name they can fake lines
-# of output or hide what the name really is.
-_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
-
-
-def one_line(text: str) -> str:
-    """A file name or field as it can safely be printed on one line, with unprintable characters escaped."""
-    return _UNPRINTABLE.sub(lambda m: m.group(0).encode("unicode_escape").decode("ascii"), text)
 
 
 class QuoteMismatchError(AssertionError):
@@ -76,6 +71,17 @@ class Answer:
             "mode": self.mode,
             "timings_ms": dict(self.timings_ms),
         }
+
+
+def answer_timings(t0: float, retrieve_s: float) -> dict[str, float]:
+    """An answer's timings in ms: retrieval, the rest, and the total since `t0` (a perf_counter time)."""
+    retrieve_ms = retrieve_s * 1000
+    total_ms = (time.perf_counter() - t0) * 1000
+    return {
+        "retrieve": round(retrieve_ms, 2),
+        "answer": round(total_ms - retrieve_ms, 2),
+        "total": round(total_ms, 2),
+    }
 
 
 def verify_citation(citation: Citation, text: str) -> None:

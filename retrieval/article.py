@@ -22,10 +22,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from retrieval.errors import ArticleError, OutsideLinkError
+from retrieval.textsafety import CONTROLS, REORDERING, replace_unsafe
 
 ARTICLE_SUFFIXES = (".txt", ".md", ".html", ".htm")
 HTML_SUFFIXES = (".html", ".htm")
 MAX_ARTICLE_BYTES = 5_000_000
+MAX_CAPTION_WORDS = 60
 
 MONTHS = {
     m: i + 1
@@ -66,7 +68,10 @@ _UI_LINE = re.compile(
 _PICKER_LINE = re.compile(r"^(?:XXS|XS|S|SM|M|MD|L|LG|XL|XXL|A\+?|A-)$")
 _BULLET = re.compile(r"^[\s•·▪●◦*\-–—]+")
 _HTML_RESIDUE = re.compile(r"^(?:(?:p|div|span|li|br|strong|em)\s*/?>\s*)+", re.IGNORECASE)
-_BREADCRUMB_SEP = re.compile(r"\s+(?:/|»|›|>|\|)\s+")
+# Every pattern over article text runs in linear time: a run of spaces, dots or dashes is only ever
+# matched from its start ((?<!\s) and the like) and never split between two quantifiers (possessive
+# \s*+), so 80 KB of spaces cannot cost 80K² steps (test_hardening_linear.py).
+_BREADCRUMB_SEP = re.compile(r"(?<!\s)\s+(?:/|»|›|>|\|)\s+")
 _BYLINE = re.compile(r"^(?:by|written by|reporting by)\s+[\w.'’-]+(?:\s+[\w.'’-]+){0,5}$", re.IGNORECASE)
 _COPYRIGHT = re.compile(r"^(?:copyright\b|©|\(c\)\s)|all rights reserved", re.IGNORECASE)
 _URL_LINE = re.compile(r"^(?:https?://|www\.)\S+$", re.IGNORECASE)
@@ -87,30 +92,36 @@ _FOOTER_START = re.compile(
     re.IGNORECASE,
 )
 _PHOTO_WORDS = re.compile(
-    r"\b(?:file photo|photo:|pictured|poses for a (?:picture|photo)|photograph(?:ed)? by|getty images|image:)"
+    r"\b(?:file photo|pictured|poses for a (?:picture|photo)|photograph(?:ed)? by|getty images)"
+    # "Photo:" labels a caption only where a caption starts: "…in his own image: blunt-talkers" is prose.
+    r"|(?:^|[(\[|]\s*)(?:photo|image)s?\s*:"
     # A credit ends a caption; a dateline's "(Reuters) -" opens a story instead. \b can't precede "(".
     r"|\((?:AFP|AP|Reuters|EPA|TASS|Sputnik|Getty)(?: Photo)?\)\.?$|/\s*(?:AFP|Reuters|AP|EPA)\.?$",
     re.IGNORECASE,
 )
-_ENDS_WITH_DATE = re.compile(rf"(?:,\s*|\s+){_MONTH}\s+\d{{1,2}},\s+\d{{4}}\.?$")
+_ENDS_WITH_DATE = re.compile(rf"(?:,\s*|(?<!\s)\s+){_MONTH}\s+\d{{1,2}},\s+\d{{4}}\.?$")
 _SENTENCE_END = re.compile(r"[.!?…][\"'”’»)]*$")
 _WORD = re.compile(r"[^\W_]+(?:[-'’.][^\W_]+)*")
 # "China News Service, Moscow, June 15th." or "MOSCOW, June 15 (Reuters) -" at the start of the body.
 _DATELINE = re.compile(
     rf"^(?P<who>[A-Z][\w.&'’ -]{{1,60}}?),\s+(?P<city>[A-Z][\w .'’-]{{1,40}}?),\s+(?P<date>{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?"
-    rf"(?:,?\s+(?P<year>\d{{4}}))?)\s*(?:\.|\s[-–—]|:)\s*"
+    rf"(?:,?\s+(?P<year>\d{{4}}))?)(?:\s*+[.:]|\s++[-–—])\s*"
+)
+# "MOSCOW (Reuters) -", "UNITED NATIONS (Reuters) -", "Washington (CNN) -", "(Reuters) -", also after a
+# correction note "(Corrects paragraph 3 …)" or a byline "By Jane Doe": the agency in brackets names the outlet.
+_AGENCY_DATELINE = re.compile(
+    r"^(?:\([^()\n]{1,300}\)\s+)?(?:By\s+[^()\n]{1,80}?\s+(?=[A-Z]{2}))?"
+    r"(?:[A-Z][\w.'’/-]*(?:\s+[A-Z][\w.'’/-]*){0,3}(?:,\s+[A-Z][\w.'’]*(?:\s+[A-Z][\w.'’]*){0,2})?\s+)?"
+    r"\((?P<who>[A-Z][\w.&'’ /-]{0,30}?)\)\s*[-–—]{1,2}\s*"
+)
+# "By Jill Colvin, Associated Press", "By John Doe | Reuters", "By Victor Davis Hanson // City Journal".
+_BYLINE_OUTLET = re.compile(
+    r"^By\s+[\w.'’-]+(?:\s+[\w.'’-]+){0,5}\s*(?:,|\||//|—)\s*(?P<who>(?:The\s+)?[A-Z][\w.&'’]*(?:\s+[A-Z][\w.&'’]*){0,3})$"
 )
 _CITY_DATELINE = re.compile(
     rf"^(?P<city>[A-Z][A-Z .'’-]{{2,40}}),\s+(?P<date>{_MONTH}\s+\d{{1,2}}(?:,?\s+(?P<year>\d{{4}}))?)"
-    r"\s*(?:\((?P<who>[\w .&]+)\))?\s*[-–—:]\s*"
+    r"\s*+(?:\((?P<who>[\w .&]+)\)\s*+)?[-–—:]\s*"
 )
-# <meta charset="windows-1251">, <meta http-equiv=... content="text/html; charset=koi8-r">, <?xml encoding?>.
-_DECLARED_CHARSET = re.compile(
-    rb"""<meta[^>]*?charset\s*=\s*["']?\s*([A-Za-z0-9._:-]+)|<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._:-]+)""",
-    re.IGNORECASE,
-)
-# Controls, line breaks and direction overrides: never part of a title or a name.
-_METADATA_JUNK = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 # Characters that show as nothing: in an outlet's name they only serve to make it look like another.
 _INVISIBLE = re.compile(
     r"[\u00ad\u034f\u115f\u1160\u17b4\u17b5\u180e\u200b-\u200f\u2060-\u2064\u3164\ufeff\uffa0]"
@@ -127,7 +138,6 @@ _LOOKALIKE_SCRIPTS = {
     "FULLWIDTH",
     "MATHEMATICAL",
 }
-_NOSCRIPT = re.compile(r"<noscript\b.*?</noscript\s*>", re.IGNORECASE | re.DOTALL)
 _PUBLISHED = re.compile(
     r"^(?:published|posted|updated|date)\s*(?:on|at)?\s*:?\s*(?P<rest>.+)$", re.IGNORECASE
 )
@@ -154,6 +164,8 @@ class Article:
     content_hash: str
     paragraphs: tuple[Span, ...]
     dropped: tuple[tuple[str, str], ...] = field(default=())  # (kind, line) pairs removed as furniture
+    # The outlet's political leaning as front matter states it (e.g. AllSides' left/center/right).
+    leaning: str | None = None
 
 
 def decode_bytes(data: bytes) -> str:
@@ -191,8 +203,15 @@ def read_article(path: Path, source: str | None = None, root: Path | None = None
             ) from exc
         raise ArticleError(f"cannot read the file ({exc.strerror or exc})") from exc
     if path.suffix.lower() in HTML_SUFFIXES:
-        return parse_html(decode_html_bytes(data), source or path.name)
-    return parse_article(decode_bytes(data), source or path.name)
+        from retrieval.web_page import decode_html_bytes, parse_html  # it builds on this module
+
+        article = parse_html(decode_html_bytes(data), source or path.name)
+    else:
+        article = parse_article(decode_bytes(data), source or path.name)
+    from retrieval.chunking import check_article_size  # chunking builds on this module
+
+    check_article_size(article)
+    return article
 
 
 def _read_inside(path: Path, root: Path | None) -> bytes:
@@ -243,6 +262,7 @@ def parse_article(text: str, source: str) -> Article:
         content_hash=content_hash(text),
         paragraphs=tuple(page.paragraphs),
         dropped=tuple(page.dropped),
+        leaning=_as_str(front.get("leaning")),
     )
 
 
@@ -262,85 +282,12 @@ def stored_content_hash(
     return content_hash(text, page_meta)
 
 
-def decode_html_bytes(data: bytes) -> str:
-    """Decode an HTML page: UTF-8 if it is valid, else the charset the page declares, else detected."""
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in data[:8192]:
-        return decode_bytes(data)
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        pass
-    declared = _DECLARED_CHARSET.search(data[:8192])
-    if declared:
-        try:
-            return data.decode((declared.group(1) or declared.group(2)).decode("ascii"))
-        except (UnicodeDecodeError, LookupError):
-            pass
-    return decode_bytes(data)
-
-
-def parse_html(html: str, source: str) -> Article:
-    """Extract a news page's main text and metadata with trafilatura, then clean that text.
-
-    The article's text is the extracted plain text with one blank line between paragraphs; its spans,
-    and so every citation's offsets, point into that text (the index stores it), not into the markup.
-    """
-    if not html.strip():
-        raise ArticleError("the file is empty")
-    import trafilatura
-    from trafilatura.settings import set_date_params
-
-    # What a page shows without JavaScript ("Enable JavaScript") is never its article text.
-    html = _NOSCRIPT.sub(" ", html)
-    try:
-        doc = trafilatura.bare_extraction(
-            html,
-            with_metadata=True,
-            include_comments=False,
-            include_images=False,
-            include_links=False,
-            include_formatting=False,
-            # Only dates the page states in its markup, never guesses from the body text.
-            date_extraction_params=set_date_params(extensive=False),
-        )
-    except Exception as exc:  # lxml and trafilatura raise many kinds on malformed pages
-        raise ArticleError(f"the HTML page could not be parsed ({type(exc).__name__})") from exc
-    extracted = getattr(doc, "text", None) if doc is not None else None
-    if not isinstance(extracted, str) or not extracted.strip():
-        raise ArticleError("no article text found in the HTML page")
-    text = "\n\n".join(line.strip() for line in extracted.splitlines() if line.strip()) + "\n"
-    # The same cleaner as for text files: furniture trafilatura kept (appeals, bylines) is still dropped.
-    page = _classify(text, _split_lines(text, 0))
-    if not page.paragraphs:
-        raise ArticleError("no article text found in the HTML page (only headings or page furniture)")
-    title = _as_str(getattr(doc, "title", None)) or page.title
-    publisher = trusted_publisher(
-        _as_str(getattr(doc, "sitename", None))
-        or _infer_publisher(page)
-        or _as_str(getattr(doc, "hostname", None))
-    )
-    stated = _as_str(getattr(doc, "date", None))
-    date = (parse_date(stated) if stated else None) or page.date
-    url = _as_str(getattr(doc, "url", None))
-    return Article(
-        source=source,
-        text=text,
-        title=title,
-        publisher=publisher,
-        date=date,
-        url=url,
-        # Metadata lives outside the text for HTML, so it is hashed too: a retitled page is a changed article.
-        content_hash=content_hash(text, (title, publisher, date, url)),
-        paragraphs=tuple(page.paragraphs),
-        dropped=tuple(page.dropped),
-    )
-
-
 def _as_str(value: object) -> str | None:
     """A metadata value on one line: line breaks, controls and direction overrides can fake output lines."""
     if value is None:
         return None
-    s = " ".join(_METADATA_JUNK.sub(" ", str(value)).split())
+    # Invisible characters are kept: trusted_publisher needs them to see a disguised name.
+    s = " ".join(replace_unsafe(str(value), CONTROLS + REORDERING).split())
     return s or None
 
 
@@ -404,10 +351,10 @@ def parse_date(s: str) -> str | None:
     m = re.search(r"\b(\d{4})-(\d{2})(?:-(\d{2}))?\b", s)
     if m:
         return _iso(int(m.group(1)), int(m.group(2)), int(m.group(3)) if m.group(3) else None)
-    m = re.search(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+({_MONTH})\s*,?\s+(\d{{4}})\b", s, re.IGNORECASE)
+    m = re.search(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+({_MONTH})(?:\s*+,)?\s++(\d{{4}})\b", s, re.IGNORECASE)
     if m:
         return _iso(int(m.group(3)), MONTHS[_month_key(m.group(2))], int(m.group(1)))
-    m = re.search(rf"\b({_MONTH})\s+(\d{{1,2}})(?:st|nd|rd|th)?\s*,?\s+(\d{{4}})\b", s, re.IGNORECASE)
+    m = re.search(rf"\b({_MONTH})\s+(\d{{1,2}})(?:st|nd|rd|th)?(?:\s*+,)?\s++(\d{{4}})\b", s, re.IGNORECASE)
     if m:
         return _iso(int(m.group(3)), MONTHS[_month_key(m.group(1))], int(m.group(2)))
     m = re.search(rf"^\s*({_MONTH})\s+(\d{{4}})\s*$", s, re.IGNORECASE)
@@ -492,6 +439,7 @@ def _classify(text: str, lines: list[_Line]) -> _Page:
     title: str | None = None
     content = [ln for ln in lines if ln.kind != "blank"]
     seen: Counter[str] = Counter(_norm(ln.raw) for ln in content)
+    dated: list[tuple[_Line, str, str | None]] = []
 
     for ln in content:
         raw = ln.raw
@@ -507,12 +455,17 @@ def _classify(text: str, lines: list[_Line]) -> _Page:
             who = re.sub(
                 r"(?i)copyright|©|\(c\)|all rights reserved\.?|\b\d{4}(?:\s*[-–]\s*\d{4})?\b", " ", raw
             )
-            who = who.strip(" .,-–")
+            # "The Washington Times, LLC. Click here for reprint permission.": the name, not the legal form.
+            who = re.sub(r",?\s+(?:LLC|Inc|Ltd|Co)\.?$", "", re.split(r"\.\s", who.strip())[0]).strip(" .,-–")
+            who = re.sub(r"(?i)^by\s+", "", who)
             if who:
                 votes[who] += 3
         elif _BYLINE.match(raw):
             ln.kind = "byline"
-        elif len(_BREADCRUMB_SEP.findall(raw)) >= 2 or (
+        elif bm := _BYLINE_OUTLET.match(raw):
+            ln.kind = "byline"
+            votes[bm.group("who")] += 2
+        elif (len(_BREADCRUMB_SEP.findall(raw)) >= 2 and len(words) <= 40) or (
             len(_BREADCRUMB_SEP.findall(raw)) == 1 and len(words) <= 6 and not _SENTENCE_END.search(raw)
         ):
             ln.kind = "breadcrumb"
@@ -520,9 +473,7 @@ def _classify(text: str, lines: list[_Line]) -> _Page:
             ln.kind = "appeal"
         elif len(words) <= 12 and (d := _standalone_date(raw)) is not None:
             ln.kind = "dateline"
-            date = date or d[0]
-            if d[1]:
-                votes[d[1]] += 2
+            dated.append((ln, d[0], d[1]))
 
     # The header is everything before the first body paragraph: title, captions, datelines.
     first_body = None
@@ -530,7 +481,8 @@ def _classify(text: str, lines: list[_Line]) -> _Page:
         if ln.kind != "text":
             continue
         caption = _PHOTO_WORDS.search(ln.raw) or seen[_norm(ln.raw)] > 1 or _ENDS_WITH_DATE.search(ln.raw)
-        if caption and title is not None:
+        # A caption is a line or two: a long line is a paragraph, or a whole article on one line.
+        if caption and title is not None and len(_words(ln.raw)) <= MAX_CAPTION_WORDS:
             ln.kind = "caption"
             continue
         if _is_body(ln):
@@ -539,6 +491,16 @@ def _classify(text: str, lines: list[_Line]) -> _Page:
         if title is None and 2 <= len(_words(ln.raw)) <= 30 and not ln.raw.endswith("."):
             ln.kind = "title"
             title = ln.raw
+    # A date line dates the article in its header, or as "Published: …" anywhere; further down,
+    # "April 2016" over a timeline or a tweet's "— Name (@handle) November 10, 2016" is the article's text.
+    body_from = content[first_body].start if first_body is not None else None
+    for ln, stated, named in dated:
+        if body_from is not None and ln.start > body_from and not _PUBLISHED.match(ln.raw):
+            ln.kind = "text"
+            continue
+        date = date or stated
+        if named:
+            votes[named] += 2
     # A breadcrumb that ends in the headline carries the title when no heading line did.
     for ln in content:
         if ln.kind == "breadcrumb":
@@ -604,6 +566,10 @@ def _classify(text: str, lines: list[_Line]) -> _Page:
             if cm.group("year") and date is None:
                 date = parse_date(cm.group("date"))
             start += cm.end()
+        elif near_top and (am := _AGENCY_DATELINE.match(ln.raw)) and len(_words(am.group("who"))) <= 4:
+            # Names the outlet but not the day: no date is taken from it.
+            votes[am.group("who").strip()] += 3
+            start += am.end()
         if start < ln.end and _words(text[start : ln.end]):
             paragraphs.append(Span(start, ln.end))
     # Hard-wrapped paragraphs: consecutive text lines without a blank between them belong together.
@@ -631,7 +597,7 @@ def _standalone_date(raw: str) -> tuple[str, str | None] | None:
     if parsed is None:
         return None
     rest = re.sub(
-        rf"(?i)\b\d{{1,2}}(?:st|nd|rd|th)?\s+{_MONTH}\s*,?\s+\d{{4}}|{_MONTH}\s+\d{{1,2}},?\s+\d{{4}}"
+        rf"(?i)\b\d{{1,2}}(?:st|nd|rd|th)?\s+{_MONTH}(?:\s*+,)?\s++\d{{4}}|{_MONTH}\s+\d{{1,2}},?\s+\d{{4}}"
         r"|\d{4}-\d{2}(?:-\d{2})?|\[?\d{1,2}:\d{2}(?::\d{2})?\]?(?:\s*(?:am|pm|gmt|utc|msk))?",
         " ",
         candidate,

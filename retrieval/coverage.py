@@ -12,9 +12,9 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from retrieval.index import StoredVersion
 from retrieval.lexical import tokenize
 from retrieval.prompts import render_prompt
-from retrieval.store import Index
 
 _YEAR = re.compile(r"\b(19[5-9]\d|20\d\d)\b")
 _PROPER = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-z]{2,}(?:[-’'][A-Z]?[a-z]+)*\b")
@@ -31,7 +31,7 @@ class Span:
 _SPANS: dict[str, Span] = {}
 
 
-def date_span(index: Index) -> Span:
+def date_span(index: StoredVersion) -> Span:
     """The span of article dates, remembered per index version."""
     span = _SPANS.get(index.version)
     if span is None:
@@ -48,7 +48,7 @@ def asked_years(question: str) -> list[str]:
     return sorted(set(_YEAR.findall(question)))
 
 
-def unknown_names(index: Index, question: str) -> list[str]:
+def unknown_names(index: StoredVersion, question: str) -> list[str]:
     """Capitalised names in the question (not its first word) that no indexed chunk mentions."""
     names = []
     for m in _PROPER.finditer(question.strip()):
@@ -58,13 +58,15 @@ def unknown_names(index: Index, question: str) -> list[str]:
     return names
 
 
-def mentions_year(index: Index, article_id: int, year: str) -> bool:
+def mentions_year(index: StoredVersion, article_id: int, year: str) -> bool:
     """Whether the article is dated in that year or its text names the year."""
     article = index.article(article_id)
     return (article.date or "").startswith(year) or re.search(rf"\b{year}\b", article.text) is not None
 
 
-def years_covered(index: Index, question: str, article_ids: Sequence[int]) -> tuple[set[int], str | None]:
+def years_covered(
+    index: StoredVersion, question: str, article_ids: Sequence[int]
+) -> tuple[set[int], str | None]:
     """Of these articles, those that cover every year the question names, and a note on the gap if none do."""
     ids = set(article_ids)
     years = asked_years(question)

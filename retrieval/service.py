@@ -14,37 +14,38 @@ from retrieval.answer import Answer
 from retrieval.embedding import Embedder, load_embedder
 from retrieval.errors import IndexError_, QuestionError
 from retrieval.extractive import MIN_RELEVANCE, build_extractive_chain
+from retrieval.filters import Filters
 from retrieval.followup import ChatHistory, content_words, standalone_by_rule
-from retrieval.lexical import tokenize
-from retrieval.settings import Settings
-from retrieval.store import (
+from retrieval.index import (
     ArticleInfo,
-    Index,
+    FolderStore,
     IndexStats,
+    IndexStore,
     IndexSummary,
     Progress,
-    build_index,
-    current_version,
-    load_index,
+    StoredVersion,
 )
+from retrieval.lexical import tokenize
+from retrieval.settings import Settings
+from retrieval.textsafety import replace_unsafe
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
-
 
 def clean_question(question: str, max_chars: int) -> str:
     """The question with control characters and extra whitespace removed; raises QuestionError."""
-    text = " ".join(_CONTROL.sub(" ", question).split())
+    text = " ".join(replace_unsafe(question).split())
     if not text:
-        raise QuestionError("Please ask a question: the text was empty.")
+        raise QuestionError("Please ask a question: the text was empty.", "empty")
     if len(text) > max_chars:
         raise QuestionError(
-            f"The question is too long ({len(text)} characters; the limit is {max_chars}); please shorten it."
+            f"The question is too long ({len(text)} characters); please shorten it to {max_chars} "
+            "characters or fewer.",
+            "too_long",
         )
     if not re.search(r"[^\W_]", text):
-        raise QuestionError("Please ask a question in words: the text had no letters or digits.")
+        raise QuestionError("Please ask a question in words: the text had no letters or digits.", "no_words")
     return text
 
 
@@ -63,11 +64,13 @@ class AnsweringService:
         self,
         settings: Settings,
         embedder: Embedder,
-        index: Index,
+        index: StoredVersion,
         chat_model: BaseChatModel | None = None,
+        store: IndexStore | None = None,
     ) -> None:
         self.settings = settings
         self.embedder = embedder
+        self.store: IndexStore = store if store is not None else FolderStore(settings.index_dir)
         self._index = index
         self._lock = threading.Lock()
         self._chain: Runnable[dict[str, Any], Answer]
@@ -116,26 +119,12 @@ class AnsweringService:
         if history is not None:
             history.add(answer.question, answer.lead if answer.status == "answered" else "")
 
-    def answer_in_chat(
-        self,
-        question: str,
-        history: ChatHistory | None,
-        on_text: Callable[[str], None] | None = None,
-    ) -> Answer:
-        """Answer a chat message: follow-ups made standalone first, the turn remembered afterwards.
-
-        `on_text` receives the model's draft answer text as it is written (LLM mode only).
-        """
-        answer = self.answer(self.standalone_question(question, history), on_text=on_text)
-        self.remember(history, answer)
-        return answer
-
     @property
-    def index(self) -> Index:
+    def index(self) -> StoredVersion:
         """The index version now in use, switching to a newer complete one if it appeared."""
         live = self._index
         try:
-            newest = current_version(self.settings.index_dir)
+            newest = self.store.current_version()
         except IndexError_:
             return live
         if newest is None or newest == live.version:
@@ -143,24 +132,37 @@ class AnsweringService:
         with self._lock:
             if self._index.version != newest:
                 try:
-                    self._index = load_index(self.settings.index_dir)
+                    self._index = self.store.load()
                 except IndexError_:
                     # Keep answering from the version we have rather than fail mid-conversation.
                     return self._index
             return self._index
 
-    def answer(self, question: str, on_text: Callable[[str], None] | None = None) -> Answer:
-        """Answer one question with verified quotes, or say the articles don't cover it."""
+    def answer(
+        self,
+        question: str,
+        on_text: Callable[[str], None] | None = None,
+        filters: Filters | None = None,
+    ) -> Answer:
+        """Answer one question with verified quotes, or say the articles don't cover it.
+
+        With filters, only articles they admit (by date and outlet) are searched and quoted.
+        """
         text = clean_question(question, self.settings.max_question_chars)
+        index = self.index
+        if filters and not any(filters.admits(a.publisher, a.date) for a in index.articles):
+            raise QuestionError(f"No indexed article is {filters.describe()}, so none can be quoted.")
         min_relevance = (
             self.settings.min_relevance if self.settings.min_relevance is not None else MIN_RELEVANCE
         )
         x: dict[str, Any] = {
             "question": text,
-            "index": self.index,
+            "index": index,
             "max_quotes": self.settings.max_quotes,
             "min_relevance": min_relevance,
         }
+        if filters:
+            x["filters"] = filters
         if on_text is not None:
             x["on_text"] = on_text
         return self._chain.invoke(x)
@@ -182,9 +184,8 @@ class AnsweringService:
         progress: Progress | None = None,
     ) -> IndexSummary:
         """Bring the index up to date with the sources folder (or just these files) and switch to it."""
-        summary = build_index(
+        summary = self.store.update(
             self.settings.sources,
-            self.settings.index_dir,
             self.embedder,
             rebuild=rebuild,
             wait=wait,
@@ -216,12 +217,13 @@ class AnsweringService:
 def build_service(settings: Settings, progress: Progress | None = None) -> AnsweringService:
     """Load the embedder and the index (building it first if there is none)."""
     embedder = load_embedder(settings.embedding_model, settings.index_dir, settings.use_onnx)
-    if current_version(settings.index_dir) is None:
-        build_index(settings.sources, settings.index_dir, embedder, progress=progress)
-    index = load_index(settings.index_dir)
-    if index.manifest.get("embedding_model") != embedder.name:
+    store = FolderStore(settings.index_dir)
+    if store.current_version() is None:
+        store.update(settings.sources, embedder, progress=progress)
+    index = store.load()
+    if index.embedding_model != embedder.name:
         raise IndexError_(
-            f"The index at {settings.index_dir} was built with {index.manifest.get('embedding_model')!r}, "
+            f"The index at {settings.index_dir} was built with {index.embedding_model!r}, "
             f"not {embedder.name!r}; rebuild it with `usru index --rebuild`."
         )
-    return AnsweringService(settings, embedder, index)
+    return AnsweringService(settings, embedder, index, store=store)
