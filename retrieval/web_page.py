@@ -12,10 +12,10 @@ from retrieval.article import (
     _split_lines,
     content_hash,
     decode_bytes,
-    parse_date,
-    trusted_publisher,
 )
+from retrieval.dates import parse_date
 from retrieval.errors import ArticleError
+from retrieval.outlets import trusted_publisher
 
 # <meta charset="windows-1251">, <meta http-equiv=... content="text/html; charset=koi8-r">, <?xml encoding?>.
 _DECLARED_CHARSET = re.compile(

@@ -19,14 +19,17 @@ import pytest
 
 from retrieval import article as article_module
 from retrieval import chunking, web_page
-from retrieval.article import MONTHS, _iso, _month_key, _words, parse_article, parse_date
+from retrieval.article import _words, parse_article
+from retrieval.dates import MONTH, MONTHS, parse_date
+from retrieval.dates import iso_date as _iso
+from retrieval.dates import month_key as _month_key
 from retrieval.embedding import HashingEmbedder
 from retrieval.index import build_index
 from tests.conftest import SEEDS
 
 # ---------------------------------------------------------------------------- frozen copies of the old code
 
-_MONTH = article_module._MONTH
+_MONTH = MONTH
 OLD_BREADCRUMB_SEP = re.compile(r"\s+(?:/|»|›|>|\|)\s+")
 OLD_ENDS_WITH_DATE = re.compile(rf"(?:,\s*|\s+){_MONTH}\s+\d{{1,2}},\s+\d{{4}}\.?$")
 OLD_BOUNDARY = re.compile(r"[.!?…]+[\"'”’»)\]]*(?=\s+[\"'“‘«(\[]?[A-ZА-ЯЁ0-9])")
