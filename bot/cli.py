@@ -6,6 +6,8 @@ Settings and the answering service are built once here and passed down.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import errno
 import itertools
 import json
 import sys
@@ -220,7 +222,7 @@ def run_ask(settings: Settings, args: argparse.Namespace, out: Console, err: Con
     if args.question:
         questions: Iterator[tuple[str, str | None]] = iter([(require_utf8(" ".join(args.question)), None)])
     elif not sys.stdin.isatty():
-        lines = read_question_lines(sys.stdin.buffer)
+        lines = read_question_lines(sys.stdin.buffer, keep_blank=args.json)
         first = next(lines, None)
         if first is None:
             raise UsruError("No questions were given: pass one as an argument or one per line on stdin.")
@@ -353,6 +355,14 @@ def main(argv: list[str] | None = None) -> int:
         # The reader has what it wanted (`usru sources | head`): end quietly, like a finished command.
         silence_stdout()
         return 0
+    except OSError as exc:
+        if exc.errno not in (errno.ENOSPC, errno.EIO, errno.EDQUOT):
+            raise
+        # Output to a full disk (`usru ask … > /dev/full`): say so once, where it can still be read.
+        silence_stdout()
+        with contextlib.suppress(OSError):
+            err.print(Text(f"{PROG}: Could not write the output ({exc.strerror or exc})."), soft_wrap=True)
+        return 2
 
 
 if __name__ == "__main__":

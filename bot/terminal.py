@@ -69,9 +69,13 @@ def require_utf8(question: str) -> str:
     return question
 
 
-def read_question_lines(stream: BinaryIO) -> Iterator[QuestionLine]:
-    """The non-blank lines of a byte stream, each as soon as it arrives (so usru can be a co-process)."""
+def read_question_lines(stream: BinaryIO, keep_blank: bool = False) -> Iterator[QuestionLine]:
+    """The lines of a byte stream, each as soon as it arrives (so usru can be a co-process).
+
+    Blank lines are left out unless `keep_blank`: a co-process that writes one line and reads one
+    reply must get a reply (an error object) for a blank line too, or it waits forever.
+    """
     for raw in iter(stream.readline, b""):
         line = QuestionLine(raw)
-        if line.error or line.text.strip():
+        if keep_blank or line.error or line.text.strip():
             yield line
