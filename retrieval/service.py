@@ -13,8 +13,8 @@ from langchain_core.runnables import Runnable
 from retrieval.answer import Answer
 from retrieval.embedding import Embedder, load_embedder
 from retrieval.errors import IndexError_, QuestionError
-from retrieval.extractive import MIN_RELEVANCE, build_extractive_chain
-from retrieval.followup import ChatHistory, content_words, standalone_by_rule
+from retrieval.extractive import MIN_RELEVANCE, build_extractive_chain, unknown_names
+from retrieval.followup import ChatHistory, content_words, points_back, standalone_by_rule
 from retrieval.lexical import tokenize
 from retrieval.settings import Settings
 from retrieval.store import (
@@ -104,9 +104,11 @@ class AnsweringService:
             rewritten = condense(self.chat_model, text, history, self.settings.max_question_chars)
         else:
             own = [t for word in content_words(text) for t in tokenize(word)]
-            if own and not any(self.index.bm25.doc_freq(t) for t in own):
-                # A short question about something no article mentions ("sourdough bread recipe") is a
-                # new topic, not a follow-up: carrying the old subject would only find the old answer.
+            unknown = own and not points_back(text) and not any(self.index.bm25.doc_freq(t) for t in own)
+            if unknown or unknown_names(self.index, text):
+                # A short question about something no article mentions ("sourdough bread recipe", "and
+                # Macron?") is a new topic, not a follow-up: carrying the old subject would only find the
+                # old answer, where asked first it is refused.
                 return text
             rewritten = standalone_by_rule(text, history, self.settings.max_question_chars)
         return clean_question(rewritten, self.settings.max_question_chars)
