@@ -647,7 +647,12 @@ class UsruBot:
         """/help: how to ask."""
         message = update.message
         assert message is not None
-        await self._send(context, message.chat_id, format_help(self.settings.max_question_chars))
+        text = format_help(self.settings.max_question_chars)
+        if update.effective_user and (update.effective_user.language_code or "").startswith("ru"):
+            from retrieval.prompts import render_prompt  # the Russian sentences live in prompts/ru_*.txt
+
+            text = render_prompt("ru_help.txt", max_question_chars=self.settings.max_question_chars)
+        await self._send(context, message.chat_id, text)
 
     async def sources(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """/sources: the indexed articles."""

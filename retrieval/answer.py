@@ -63,6 +63,8 @@ class Answer:
     groups: tuple[tuple[int, ...], ...] = ()
     # Further supporting quotes that were not shown, for a "more quotes" action.
     more: tuple[Citation, ...] = field(default=())
+    # The language of the lead and of the question as asked: "ru" for a Russian question's reply.
+    language: str = "en"
 
     def to_dict(self) -> dict[str, Any]:
         """Return the JSON form printed by `usru ask --json`."""

@@ -16,6 +16,7 @@ from retrieval.errors import IndexError_, QuestionError
 from retrieval.extractive import MIN_RELEVANCE, build_extractive_chain, unknown_names
 from retrieval.followup import ChatHistory, content_words, points_back, standalone_by_rule
 from retrieval.lexical import tokenize
+from retrieval.russian import english_only, in_russian, is_russian, render_in_english, too_partial
 from retrieval.settings import Settings
 from retrieval.store import (
     ArticleInfo,
@@ -154,6 +155,16 @@ class AnsweringService:
     def answer(self, question: str, on_text: Callable[[str], None] | None = None) -> Answer:
         """Answer one question with verified quotes, or say the articles don't cover it."""
         text = clean_question(question, self.settings.max_question_chars)
+        if is_russian(text):
+            # English articles, an English model: a Russian question is rendered into English key words.
+            rendering = render_in_english(text)
+            if too_partial(rendering):
+                return english_only(text, rendering)
+            return in_russian(self._answer_text(rendering.english, on_text), rendering)
+        return self._answer_text(text, on_text)
+
+    def _answer_text(self, text: str, on_text: Callable[[str], None] | None) -> Answer:
+        """Run the answering chain on a cleaned question."""
         min_relevance = (
             self.settings.min_relevance if self.settings.min_relevance is not None else MIN_RELEVANCE
         )
