@@ -48,6 +48,7 @@ from telegram.ext import (
 )
 
 from bot.bot_settings import BotSettings, BotSettingsError
+from bot.outage import install_one_line_network_errors, log_polling_error, wait_for_telegram
 from bot.telegram_format import (
     ArticleLike,
     StatsLike,
@@ -808,6 +809,9 @@ class UsruBot:
 
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Log the failure (the token is redacted by the log filter) and tell the user."""
+        if update is None and isinstance(context.error, TelegramError):
+            log_polling_error(context.error)  # getUpdates failed: PTB retries; one line (bot/outage.py)
+            return
         log.error("Error while handling an update", exc_info=context.error)
         if not isinstance(update, Update) or update.effective_chat is None:
             return
@@ -947,6 +951,7 @@ def polling_options(bot_settings: BotSettings) -> dict[str, Any]:
         "timeout": bot_settings.poll_timeout_s,
         "allowed_updates": ALLOWED_UPDATES,
         "drop_pending_updates": False,
+        "bootstrap_retries": -1,  # an outage while starting is waited out (bot/outage.py)
     }
 
 
@@ -961,6 +966,7 @@ def webhook_options(bot_settings: BotSettings) -> dict[str, Any]:
         "secret_token": secret or secrets.token_urlsafe(32),
         "allowed_updates": ALLOWED_UPDATES,
         "drop_pending_updates": False,
+        "bootstrap_retries": -1,
     }
 
 
@@ -1025,6 +1031,7 @@ def run_bot(settings: Settings, bot_settings: BotSettings) -> int:
         print(f"usru: {exc}", file=sys.stderr)
         return exc.exit_code
     configure_logging(token)
+    install_one_line_network_errors()
     from retrieval.service import build_service
 
     try:
@@ -1034,6 +1041,7 @@ def run_bot(settings: Settings, bot_settings: BotSettings) -> int:
         return exc.exit_code
     app = build_application(service, settings, bot_settings)
     try:
+        wait_for_telegram(app, bot_settings.retry_backoff_s)
         if bot_settings.webhook_url:
             log.info("Starting the webhook on %s:%s", bot_settings.webhook_listen, bot_settings.webhook_port)
             app.run_webhook(**webhook_options(bot_settings))
