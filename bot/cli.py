@@ -160,7 +160,7 @@ def run_watch(settings: Settings, args: argparse.Namespace, out: Console, err: C
         err.print(f"{PROG}: {exc}", markup=False, highlight=False, soft_wrap=True)
 
     def on_changes(paths: list[str]) -> None:
-        err.print(f"{len(paths)} changed: re-indexing…", markup=False, highlight=False)
+        err.print(noticed(paths), markup=False, highlight=False)
 
     stop = threading.Event()
     failure: list[Exception] = []
@@ -192,6 +192,14 @@ def run_watch(settings: Settings, args: argparse.Namespace, out: Console, err: C
     if failure:
         raise failure[0]
     return 0
+
+
+def noticed(paths: list[str]) -> str:
+    """What the watcher saw, before it knows which files are new, changed or gone (the summary says)."""
+    # Not "1 changed": the summary that follows may well say "1 new, 0 changed".
+    return (
+        f"Noticed {len(paths)} {'file' if len(paths) == 1 else 'files'} in the sources folder: re-indexing…"
+    )
 
 
 def _service(settings: Settings, err: Console) -> Any:

@@ -956,6 +956,27 @@ def _update_index(
             if not targeted:
                 plan.skipped.extend(outside)
             _checkpoint("read")
+            # --- h15 (issue 15): a run that changes nothing keeps the live version instead of writing an
+            # identical new one (and makes every running bot and REPL reload it for nothing).
+            if (
+                m is not None
+                and reusable
+                and not (plan.added or plan.deleted or plan.new or plan.changed or plan.removed)
+                and not plan.unaliased
+                and all(live.aliases.get(k) == v for k, v in plan.aliases.items())
+            ):
+                cache.update(plan.stats, plan.removed)
+                return IndexSummary(
+                    version=str(m["version"]),
+                    articles=int(m["articles"]),
+                    chunks=int(m["chunks"]),
+                    sentences=int(m["sentences"]),
+                    seconds=time.perf_counter() - started,
+                    embedded_articles=0,
+                    reused_articles=int(m["articles"]),
+                    skipped=plan.skipped,
+                )
+            # --- end h15
             if m is not None and reusable:
                 segments = [dict(s, deleted=list(s["deleted"])) for s in m["segments"]]
                 totals = {k: int(m[k]) for k in ("articles", "chunks", "sentences")}
