@@ -15,7 +15,7 @@ from typing import Any
 from rich.console import Console
 
 from retrieval.errors import UsruError
-from retrieval.settings import Settings
+from retrieval.settings import Settings, env_files
 
 PROG = "usru"
 
@@ -69,7 +69,8 @@ def make_settings(args: argparse.Namespace) -> Settings:
     if args.index_dir is not None:
         overrides["index_dir"] = args.index_dir
     try:
-        return Settings(**overrides)
+        # .env files from the user's config folder, then the current one (pydantic-settings' _env_file).
+        return Settings(**{"_env_file": env_files(), **overrides})
     except Exception as exc:  # pydantic's ValidationError: a bad value in the environment or .env
         first = str(exc).splitlines()
         raise UsruError(f"A setting is invalid: {' '.join(first[1:3]) if len(first) > 2 else exc}.") from exc
@@ -270,7 +271,7 @@ def run_bot(settings: Settings, args: argparse.Namespace, out: Console, err: Con
     from bot.bot_settings import BotSettings
     from bot.telegram_bot import run_bot as bot_main
 
-    return bot_main(settings, BotSettings())
+    return bot_main(settings, BotSettings(_env_file=env_files()))
 
 
 COMMANDS: dict[str, Callable[[Settings, argparse.Namespace, Console, Console], int]] = {

@@ -129,6 +129,12 @@ def load_chat_model(settings: Settings) -> BaseChatModel:
             f"USRU_LLM={spec!r} needs the {provider} provider package, which is not installed: run `{how}`."
         ) from exc
     except Exception as exc:  # providers raise their own types for bad names and missing keys
+        if settings.llm_api_key is None and re.search(r"api[_ ]key|credential", str(exc), re.IGNORECASE):
+            # The provider names its own variable (OPENAI_API_KEY); ours is the one documented.
+            raise LLMError(
+                f"USRU_LLM={spec!r} needs an API key: set USRU_LLM_API_KEY in the environment or .env "
+                f"(the provider's own variable, such as {provider.upper()}_API_KEY, works too)."
+            ) from exc
         raise LLMError(f"Could not set up the chat model USRU_LLM={spec!r}: {exc}") from exc
     assert isinstance(model, BaseChatModel)
     return model
