@@ -16,7 +16,7 @@ from retrieval.errors import IndexError_, QuestionError
 from retrieval.extractive import MIN_RELEVANCE, build_extractive_chain, unknown_names
 from retrieval.followup import ChatHistory, content_words, points_back, standalone_by_rule
 from retrieval.lexical import tokenize
-from retrieval.russian import english_only, in_russian, is_russian, render_in_english, too_partial
+from retrieval.russian import Rendering, english_only, in_russian, is_russian, render_in_english, too_partial
 from retrieval.settings import Settings
 from retrieval.store import (
     ArticleInfo,
@@ -156,6 +156,11 @@ class AnsweringService:
         """Answer one question with verified quotes, or say the articles don't cover it."""
         text = clean_question(question, self.settings.max_question_chars)
         if is_russian(text):
+            if any(self.index.bm25.doc_freq(t) for t in tokenize(text) if is_russian(t)):
+                # Some articles are in Russian themselves: ask them first, in the question's own words.
+                direct = self._answer_text(text, on_text)
+                if direct.status == "answered":
+                    return in_russian(direct, Rendering(text, ()))
             # English articles, an English model: a Russian question is rendered into English key words.
             rendering = render_in_english(text)
             if too_partial(rendering):
