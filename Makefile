@@ -8,7 +8,7 @@ TORCH_SPEC ?= torch==2.13.0
 TORCH_INDEX ?=
 STAMP := $(VENV)/.installed
 
-.PHONY: install chat test lint bench bench-quick lock clean
+.PHONY: install chat test test-all lint bench bench-quick lock clean
 
 install: $(STAMP)
 
@@ -23,7 +23,11 @@ chat: install
 	$(BIN)/usru index
 	$(BIN)/usru chat
 
+# The fast tier: everything but the real-model and load tests (markers in pyproject.toml).
 test: install
+	$(BIN)/python -m pytest -m "not model and not load"
+
+test-all: install
 	$(BIN)/python -m pytest
 
 lint: install

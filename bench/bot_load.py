@@ -1,6 +1,6 @@
 """Bot throughput: simulated users all ask at once through the fake Bot API while a re-index runs.
 
-The real PTB Application and answering service run against tests/fakebotapi.py, which enforces
+The real PTB Application and answering service run against bench/fakebotapi.py, which enforces
 Telegram's flood limits (about one message a second per chat, 30 a second in all) by answering 429
 with retry_after, as Telegram does. An admin's /reindex, sent first, indexes extra articles while the
 questions are answered. Measured: time from an update being handed to the bot to its reply arriving,
@@ -27,11 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.evaluation import ROOT, percentile
-from bot.bot_settings import BotSettings
-from retrieval.service import AnsweringService, build_service
-from retrieval.settings import HASHING_MODEL, Settings
-from retrieval.store import IndexSummary
-from tests.fakebotapi import (
+from bench.fakebotapi import (
     FLOOD_METHODS,
     MESSAGE_METHODS,
     FakeBotAPI,
@@ -39,6 +35,10 @@ from tests.fakebotapi import (
     serve_fake_bot_api,
     started_application,
 )
+from bot.bot_settings import BotSettings
+from retrieval.index import IndexSummary
+from retrieval.service import AnsweringService, build_service
+from retrieval.settings import HASHING_MODEL, Settings
 
 RESULT = ROOT / "bench" / "results" / "bot_load.json"
 SEEDS = ROOT / "seeds"

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from retrieval.embedding import HashingEmbedder
-from retrieval.store import build_index
+from retrieval.index import build_index
 
 WORDS = (
     "sanctions embassy treaty missile summit Kremlin Washington Moscow diplomats talks envoy ministry "

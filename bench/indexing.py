@@ -65,7 +65,7 @@ def raw_encode_seconds(texts: list[str]) -> float:
 def measure_indexing(n_articles: int) -> dict[str, Any]:
     """Chunks per second for usru (in process and as `usru index`) and for the bare encode."""
     from retrieval.embedding import load_embedder
-    from retrieval.store import build_index
+    from retrieval.index import build_index
 
     with tempfile.TemporaryDirectory() as tmp:
         sources = Path(tmp) / "corpus"

@@ -79,7 +79,7 @@ def cold_start(index_dir: Path, sources: Path, repeats: int) -> dict[str, float]
         "load_index": [
             py,
             "-c",
-            f"from retrieval.store import load_index; load_index(__import__('pathlib').Path({str(index_dir)!r}))",
+            f"from retrieval.index import load_index; load_index(__import__('pathlib').Path({str(index_dir)!r}))",
         ],
         "import_and_load_onnx_model": [
             py,

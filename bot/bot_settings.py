@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlparse
 
@@ -69,6 +70,9 @@ class BotSettings(BaseSettings):
     # TELEGRAM_WATCH=true: watch the sources folder, re-index when articles change, tell the admins.
     watch: bool = False
     watch_debounce_s: float = Field(default=1.0, gt=0, le=600)
+    # Where the answers behind buttons are kept so that buttons work after a restart (SQLite, never
+    # pickle); empty means `<USRU_INDEX_DIR>/telegram-answers.sqlite3`.
+    state_file: Path | None = None
 
     def __init__(self, **values: Any) -> None:
         try:

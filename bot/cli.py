@@ -46,6 +46,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--rebuild", action="store_true", help="re-embed everything from scratch")
     p.add_argument("--wait", action="store_true", help="wait for another running indexer instead of failing")
     p.add_argument(
+        "--allow-shrink",
+        action="store_true",
+        help="let this run drop articles whose files cannot be read, even more than half of the index",
+    )
+    p.add_argument(
         "--watch",
         action="store_true",
         help="after indexing, keep watching the sources folder and re-index when articles change (Ctrl-C stops)",
@@ -106,21 +111,14 @@ def _progress_reporter(console: Console) -> tuple[Callable[[str, int, int], None
 def run_index(settings: Settings, args: argparse.Namespace, out: Console, err: Console) -> int:
     """`usru index`."""
     from bot.render import print_summary
-    from retrieval.embedding import load_embedder
-    from retrieval.store import build_index
+    from retrieval import api
 
     if args.watch:
         return run_watch(settings, args, out, err)
     report, stop = _progress_reporter(err)
     try:
-        embedder = load_embedder(settings.embedding_model, settings.index_dir, settings.use_onnx)
-        summary = build_index(
-            settings.sources,
-            settings.index_dir,
-            embedder,
-            rebuild=args.rebuild,
-            wait=args.wait,
-            progress=report,
+        summary = api.index_sources(
+            settings, rebuild=args.rebuild, wait=args.wait, progress=report, allow_shrink=args.allow_shrink
         )
     finally:
         stop()
@@ -130,28 +128,18 @@ def run_index(settings: Settings, args: argparse.Namespace, out: Console, err: C
 
 def run_watch(settings: Settings, args: argparse.Namespace, out: Console, err: Console) -> int:
     """`usru index --watch`: index, then re-index after each burst of changes until Ctrl-C."""
-    import threading
-
     from bot.render import print_summary
-    from retrieval.embedding import load_embedder
-    from retrieval.store import build_index
-    from retrieval.watch import changed_anything, describe_changes, watch_sources
-
-    embedder = load_embedder(settings.embedding_model, settings.index_dir, settings.use_onnx)
-    sources, index_dir = settings.sources, settings.index_dir
-    # The first run honours --rebuild; later ones are incremental. Every run waits for another indexer.
-    first = [True]
-
-    def reindex(paths: list[Path] | None) -> Any:
-        rebuild, first[0] = args.rebuild and first[0], False
-        return build_index(sources, index_dir, embedder, rebuild=rebuild, wait=True, paths=paths)
+    from retrieval import api
+    from retrieval.watch import changed_anything, describe_changes
 
     runs = [0]
 
     def on_summary(summary: Any) -> None:
         runs[0] += 1
         if runs[0] == 1:
-            err.print(f"Watching {sources} for changed articles; press Ctrl-C to stop.", markup=False)
+            err.print(
+                f"Watching {settings.sources} for changed articles; press Ctrl-C to stop.", markup=False
+            )
         if runs[0] == 1 or changed_anything(summary) or summary.skipped:
             print_summary(out, summary)
         else:
@@ -163,35 +151,14 @@ def run_watch(settings: Settings, args: argparse.Namespace, out: Console, err: C
     def on_changes(paths: list[str]) -> None:
         err.print(noticed(paths), markup=False, highlight=False)
 
-    stop = threading.Event()
-    failure: list[Exception] = []
-
-    def guarded() -> None:
-        try:
-            watch_sources(
-                sources,
-                index_dir,
-                reindex,
-                stop=stop,
-                on_summary=on_summary,
-                on_error=on_error,
-                on_changes=on_changes,
-            )
-        except Exception as exc:  # e.g. the sources folder is missing: reported by main()
-            failure.append(exc)
-
-    thread = threading.Thread(target=guarded, name="usru-watch-guard", daemon=True)
-    thread.start()
+    watching = api.watch_sources(
+        settings, rebuild=args.rebuild, on_summary=on_summary, on_error=on_error, on_changes=on_changes
+    )
     try:
-        while thread.is_alive():
-            thread.join(0.2)
+        watching.wait()  # raises what stopped the watcher, e.g. a missing sources folder
     except KeyboardInterrupt:
         err.print("Stopping the watcher…", markup=False)
-        stop.set()
-        thread.join(10)
-        return 0
-    if failure:
-        raise failure[0]
+        watching.close()
     return 0
 
 
@@ -204,11 +171,11 @@ def noticed(paths: list[str]) -> str:
 
 
 def _service(settings: Settings, err: Console) -> Any:
-    from retrieval.service import build_service
+    from retrieval import api
 
     report, stop = _progress_reporter(err)
     try:
-        return build_service(settings, progress=report)
+        return api.open_service(settings, progress=report)
     finally:
         stop()
 
@@ -269,7 +236,7 @@ def run_sources(settings: Settings, args: argparse.Namespace, out: Console, err:
 def run_bot(settings: Settings, args: argparse.Namespace, out: Console, err: Console) -> int:
     """`usru bot`."""
     from bot.bot_settings import BotSettings
-    from bot.telegram_bot import run_bot as bot_main
+    from bot.telegram.app import run_bot as bot_main
 
     return bot_main(settings, BotSettings(_env_file=env_files()))
 

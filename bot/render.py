@@ -8,7 +8,7 @@ from rich.text import Text
 
 from retrieval.answer import Answer, one_line
 from retrieval.extractive import display_quote
-from retrieval.store import ArticleInfo, IndexSummary
+from retrieval.index import ArticleInfo, IndexSummary
 
 
 def print_answer(console: Console, answer: Answer) -> None:

@@ -12,9 +12,9 @@ from rich.text import Text
 
 from bot.render import print_answer, print_citations, print_sources
 from retrieval.answer import Answer
+from retrieval.conversation import Conversation, conversation_with
 from retrieval.errors import UsruError
-from retrieval.followup import ChatHistory
-from retrieval.service import AnsweringService, clean_question
+from retrieval.service import AnsweringService
 
 HELP = """Ask any question about US–Russia relations; answers quote the indexed articles word for word.
 Follow-up questions ("and what did Lavrov say?") continue the previous question.
@@ -80,11 +80,11 @@ class DraftPrinter:
         print_answer(self.console, answer)
 
 
-def ask(service: AnsweringService, console: Console, question: str, history: ChatHistory | None) -> None:
+def ask(service: AnsweringService, console: Console, question: str, chat: Conversation) -> None:
     """Answer one chat question, streaming the model's text on a terminal, then the verified quotes."""
     draft = DraftPrinter(console) if service.streams and console.is_terminal else None
-    answer = service.answer_in_chat(question, history, on_text=draft.update if draft else None)
-    if answer.question != clean_question(question, service.settings.max_question_chars):
+    answer = chat.ask(question, on_text=draft.update if draft else None)
+    if answer.question != chat.check(question):
         console.print(Text(f"(taken as: {answer.question})", style="dim"))
     if draft is not None and draft.printed:
         draft.finish(answer)
@@ -103,7 +103,7 @@ def run_chat(service: AnsweringService, console: Console, stdin: TextIO | None =
             f"usru — {stats.articles} articles from {len(stats.publishers)} outlets. Type /help for help.",
             markup=False,
         )
-    history = service.new_history()
+    chat = conversation_with(service)
     while True:
         try:
             line = input("usru> ") if interactive else stdin.readline()
@@ -125,13 +125,13 @@ def run_chat(service: AnsweringService, console: Console, stdin: TextIO | None =
         elif command == "/sources":
             print_sources(console, service.list_articles())
         elif command == "/new":
-            history.clear()
+            chat.forget()
             console.print("Starting a new conversation.", markup=False)
         elif command.startswith("/") and " " not in command:
             console.print(f"Unknown command {question}; type /help for the commands.", markup=False)
         else:
             try:
-                ask(service, console, question, history)
+                ask(service, console, question, chat)
             except UsruError as exc:
                 console.print(str(exc), markup=False, highlight=False)
         console.print()

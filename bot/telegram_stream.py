@@ -6,16 +6,14 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable, Sequence
-from typing import Any, Protocol, runtime_checkable
+from collections.abc import Sequence
+from typing import Any
 
 from telegram import Bot, InlineKeyboardMarkup, Message, ReplyParameters
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, TelegramError
 
 from bot.telegram_format import escape
-from retrieval.answer import Answer
-from retrieval.followup import ChatHistory
 
 log = logging.getLogger(__name__)
 
@@ -23,17 +21,6 @@ DRAFT_EVERY_S = 1.0
 # Drafts are cut to this many characters (Telegram's limit is 4096); the final answer is split properly.
 MAX_DRAFT_CHARS = 3500
 DRAFT_MARK = " ✍️"
-
-
-@runtime_checkable
-class ChatAnswerSource(Protocol):
-    """A service that answers follow-ups from a chat's history and can report the draft as it comes."""
-
-    @property
-    def streams(self) -> bool: ...
-    def standalone_question(self, question: str, history: ChatHistory | None) -> str: ...
-    def answer(self, question: str, on_text: Callable[[str], None] | None = None) -> Answer: ...
-    def remember(self, history: ChatHistory | None, answer: Answer) -> None: ...
 
 
 class DraftMessage:

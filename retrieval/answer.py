@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -76,6 +77,17 @@ class Answer:
             "mode": self.mode,
             "timings_ms": dict(self.timings_ms),
         }
+
+
+def answer_timings(t0: float, retrieve_s: float) -> dict[str, float]:
+    """An answer's timings in ms: retrieval, the rest, and the total since `t0` (a perf_counter time)."""
+    retrieve_ms = retrieve_s * 1000
+    total_ms = (time.perf_counter() - t0) * 1000
+    return {
+        "retrieve": round(retrieve_ms, 2),
+        "answer": round(total_ms - retrieve_ms, 2),
+        "total": round(total_ms, 2),
+    }
 
 
 def verify_citation(citation: Citation, text: str) -> None:

@@ -104,11 +104,6 @@ _CITY_DATELINE = re.compile(
     rf"^(?P<city>[A-Z][A-Z .'’-]{{2,40}}),\s+(?P<date>{_MONTH}\s+\d{{1,2}}(?:,?\s+(?P<year>\d{{4}}))?)"
     r"\s*(?:\((?P<who>[\w .&]+)\))?\s*[-–—:]\s*"
 )
-# <meta charset="windows-1251">, <meta http-equiv=... content="text/html; charset=koi8-r">, <?xml encoding?>.
-_DECLARED_CHARSET = re.compile(
-    rb"""<meta[^>]*?charset\s*=\s*["']?\s*([A-Za-z0-9._:-]+)|<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._:-]+)""",
-    re.IGNORECASE,
-)
 # Controls, line breaks and direction overrides: never part of a title or a name.
 _METADATA_JUNK = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 # Characters that show as nothing: in an outlet's name they only serve to make it look like another.
@@ -127,7 +122,6 @@ _LOOKALIKE_SCRIPTS = {
     "FULLWIDTH",
     "MATHEMATICAL",
 }
-_NOSCRIPT = re.compile(r"<noscript\b.*?</noscript\s*>", re.IGNORECASE | re.DOTALL)
 _PUBLISHED = re.compile(
     r"^(?:published|posted|updated|date)\s*(?:on|at)?\s*:?\s*(?P<rest>.+)$", re.IGNORECASE
 )
@@ -191,6 +185,8 @@ def read_article(path: Path, source: str | None = None, root: Path | None = None
             ) from exc
         raise ArticleError(f"cannot read the file ({exc.strerror or exc})") from exc
     if path.suffix.lower() in HTML_SUFFIXES:
+        from retrieval.web_page import decode_html_bytes, parse_html  # it builds on this module
+
         return parse_html(decode_html_bytes(data), source or path.name)
     return parse_article(decode_bytes(data), source or path.name)
 
@@ -260,80 +256,6 @@ def stored_content_hash(
     """The content_hash that reading `source` gave an article with this text and metadata."""
     page_meta = (title, publisher, date, url) if source.lower().endswith(HTML_SUFFIXES) else None
     return content_hash(text, page_meta)
-
-
-def decode_html_bytes(data: bytes) -> str:
-    """Decode an HTML page: UTF-8 if it is valid, else the charset the page declares, else detected."""
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in data[:8192]:
-        return decode_bytes(data)
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        pass
-    declared = _DECLARED_CHARSET.search(data[:8192])
-    if declared:
-        try:
-            return data.decode((declared.group(1) or declared.group(2)).decode("ascii"))
-        except (UnicodeDecodeError, LookupError):
-            pass
-    return decode_bytes(data)
-
-
-def parse_html(html: str, source: str) -> Article:
-    """Extract a news page's main text and metadata with trafilatura, then clean that text.
-
-    The article's text is the extracted plain text with one blank line between paragraphs; its spans,
-    and so every citation's offsets, point into that text (the index stores it), not into the markup.
-    """
-    if not html.strip():
-        raise ArticleError("the file is empty")
-    import trafilatura
-    from trafilatura.settings import set_date_params
-
-    # What a page shows without JavaScript ("Enable JavaScript") is never its article text.
-    html = _NOSCRIPT.sub(" ", html)
-    try:
-        doc = trafilatura.bare_extraction(
-            html,
-            with_metadata=True,
-            include_comments=False,
-            include_images=False,
-            include_links=False,
-            include_formatting=False,
-            # Only dates the page states in its markup, never guesses from the body text.
-            date_extraction_params=set_date_params(extensive=False),
-        )
-    except Exception as exc:  # lxml and trafilatura raise many kinds on malformed pages
-        raise ArticleError(f"the HTML page could not be parsed ({type(exc).__name__})") from exc
-    extracted = getattr(doc, "text", None) if doc is not None else None
-    if not isinstance(extracted, str) or not extracted.strip():
-        raise ArticleError("no article text found in the HTML page")
-    text = "\n\n".join(line.strip() for line in extracted.splitlines() if line.strip()) + "\n"
-    # The same cleaner as for text files: furniture trafilatura kept (appeals, bylines) is still dropped.
-    page = _classify(text, _split_lines(text, 0))
-    if not page.paragraphs:
-        raise ArticleError("no article text found in the HTML page (only headings or page furniture)")
-    title = _as_str(getattr(doc, "title", None)) or page.title
-    publisher = trusted_publisher(
-        _as_str(getattr(doc, "sitename", None))
-        or _infer_publisher(page)
-        or _as_str(getattr(doc, "hostname", None))
-    )
-    stated = _as_str(getattr(doc, "date", None))
-    date = (parse_date(stated) if stated else None) or page.date
-    url = _as_str(getattr(doc, "url", None))
-    return Article(
-        source=source,
-        text=text,
-        title=title,
-        publisher=publisher,
-        date=date,
-        url=url,
-        # Metadata lives outside the text for HTML, so it is hashed too: a retitled page is a changed article.
-        content_hash=content_hash(text, (title, publisher, date, url)),
-        paragraphs=tuple(page.paragraphs),
-        dropped=tuple(page.dropped),
-    )
 
 
 def _as_str(value: object) -> str | None:

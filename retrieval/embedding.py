@@ -8,12 +8,12 @@ import logging
 import os
 import re
 import threading
-from collections import OrderedDict
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 import numpy.typing as npt
+from cachetools import LRUCache
 
 from retrieval.errors import UsruError
 from retrieval.settings import HASHING_MODEL
@@ -40,19 +40,15 @@ class Embedder(Protocol):
 
 
 class _QueryCache:
-    """Remembers recent question vectors: the retriever and the quote picker ask for the same one."""
+    """Remembers recent question vectors: a question asked again (or a button's re-ask) is not re-embedded."""
 
     def __init__(self, size: int = 256) -> None:
-        self._items: OrderedDict[str, Vectors] = OrderedDict()
-        self._size = size
-        self._lock = threading.Lock()
+        self._items: LRUCache[str, Vectors] = LRUCache(maxsize=size)
+        self._lock = threading.Lock()  # cachetools' caches are not thread-safe on their own
 
     def get(self, text: str) -> Vectors | None:
         with self._lock:
-            vec = self._items.get(text)
-            if vec is not None:
-                self._items.move_to_end(text)
-            return vec
+            return self._items.get(text)
 
     def clear(self) -> None:
         with self._lock:
@@ -61,9 +57,6 @@ class _QueryCache:
     def put(self, text: str, vec: Vectors) -> None:
         with self._lock:
             self._items[text] = vec
-            self._items.move_to_end(text)
-            while len(self._items) > self._size:
-                self._items.popitem(last=False)
 
 
 class CachedQueries:
@@ -199,6 +192,9 @@ def load_embedder(model: str, index_dir: Path | None = None, use_onnx: bool = Tr
             return OnnxEmbedder(folder)
         except Exception as exc:  # a damaged or foreign export: rebuild it below
             log.warning("Ignoring the ONNX export in %s (%s); exporting again.", folder, exc)
+    from retrieval.index.ownership import claim_index_dir
+
+    claim_index_dir(index_dir)  # the export is written into the index folder: never into a user's folder
     embedder = SentenceTransformerEmbedder(model)
     try:
         export_onnx(embedder._model, embedder.name, folder)

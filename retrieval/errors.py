@@ -18,7 +18,11 @@ class IndexError_(UsruError):
 
 
 class QuestionError(UsruError):
-    """The question is empty or too long."""
+    """The question is empty, too long or has no words; `reason` says which, for front ends' own wording."""
+
+    def __init__(self, message: str, reason: str = "") -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 class IndexLockedError(UsruError):

@@ -16,19 +16,20 @@ from typing import Any
 from langchain_core.documents import Document
 from langchain_core.runnables import Runnable, RunnableLambda
 
-from retrieval.answer import Answer, Citation, one_line, verify_citation
-from retrieval.embedding import Embedder
+from retrieval.answer import Answer, Citation, answer_timings, one_line, verify_citation
+from retrieval.embedding import Embedder, Vectors
+from retrieval.index import StoredVersion
 from retrieval.lexical import tokenize
 from retrieval.prompts import load_prompt, render_prompt
 from retrieval.search import HybridRetriever
-from retrieval.store import Index
 
 # Weights of a sentence's score: its own cosine to the question, plus these shares of the
 # question's (IDF-weighted) rare words it contains and of its chunk's cosine.
 W_LEXICAL = 0.35
 W_CONTEXT = 0.25
 # A question is answered only when the best sentence scores at least this; calibrated on
-# tests/eval/questions.yaml (see bench/calibrate.py), settable as USRU_MIN_RELEVANCE.
+# tests/eval/questions.yaml (tests/answer/test_eval.py holds the hit and refusal rates it gives),
+# settable as USRU_MIN_RELEVANCE.
 MIN_RELEVANCE = 0.57
 # Further quotes must come this close to the best one.
 MARGIN = 0.20
@@ -67,7 +68,7 @@ _ANAPHORA = re.compile(
 _PROPER = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-z]{2,}(?:[-’'][A-Z]?[a-z]+)*\b")
 
 
-def unknown_names(index: Index, question: str) -> list[str]:
+def unknown_names(index: StoredVersion, question: str) -> list[str]:
     """Capitalised names in the question (not its first word) that no indexed chunk mentions."""
     names = []
     for m in _PROPER.finditer(question.strip()):
@@ -77,11 +78,18 @@ def unknown_names(index: Index, question: str) -> list[str]:
     return names
 
 
-def score_sentences(index: Index, embedder: Embedder, question: str, docs: list[Document]) -> list[Candidate]:
-    """Score every quotable sentence of the retrieved chunks, best first."""
+def score_sentences(
+    index: StoredVersion,
+    embedder: Embedder,
+    question: str,
+    docs: list[Document],
+    qvec: Vectors | None = None,
+) -> list[Candidate]:
+    """Score every quotable sentence of the retrieved chunks, best first (`qvec`: the question's vector)."""
     if not docs:
         return []
-    qvec = embedder.embed_query(question)
+    if qvec is None:
+        qvec = embedder.embed_query(question)
     q_terms = set(tokenize(question))
     weights = {t: index.bm25.idf(t) for t in q_terms}
     total = sum(weights.values()) or 1.0
@@ -89,9 +97,9 @@ def score_sentences(index: Index, embedder: Embedder, question: str, docs: list[
     ids: list[int] = []
     context: list[float] = []
     for doc in docs:
-        _, _, _, lo, hi = (int(x) for x in index.chunks[doc.metadata["chunk_id"]])
-        for sid in range(lo, hi):
-            if index.sentences[sid, 3] and sid not in ids:
+        chunk = index.chunks.row(doc.metadata["chunk_id"])
+        for sid in range(chunk.first_sentence, chunk.end_sentence):
+            if index.sentences.quotable[sid] and sid not in ids:
                 ids.append(sid)
                 context.append(float(doc.metadata["dense"]))
     if not ids:
@@ -100,7 +108,7 @@ def score_sentences(index: Index, embedder: Embedder, question: str, docs: list[
 
     def words(sid: int, aid: int) -> frozenset[str]:
         """The sentence's terms, or none when sid is not a sentence of that article."""
-        in_article = 0 <= sid < len(index.sentences) and int(index.sentences[sid, 0]) == aid
+        in_article = 0 <= sid < len(index.sentences) and int(index.sentences.article[sid]) == aid
         return index.sentence_terms(sid) if in_article else frozenset()
 
     def coverage(terms: frozenset[str]) -> float:
@@ -108,15 +116,15 @@ def score_sentences(index: Index, embedder: Embedder, question: str, docs: list[
 
     out = []
     for sid, d, ctx in zip(ids, dense, context, strict=True):
-        aid, start, end, _ = (int(x) for x in index.sentences[sid])
+        aid, start, end, _ = index.sentences.row(sid)
         own = words(sid, aid)
         window = own | words(sid - 1, aid) | words(sid + 1, aid)
         lexical = max(coverage(own), WINDOW_SHARE * coverage(window))
         text = index.article(aid).text
         gain = coverage(own)
-        if _ANAPHORA.match(text[start:end]) and sid > 0 and int(index.sentences[sid - 1, 0]) == aid:
+        if _ANAPHORA.match(text[start:end]) and sid > 0 and int(index.sentences.article[sid - 1]) == aid:
             # Quote the referent too, and let its words count as this sentence's own.
-            start = int(index.sentences[sid - 1, 1])
+            start = int(index.sentences.start[sid - 1])
             lexical = max(lexical, coverage(own | words(sid - 1, aid)))
             gain = coverage(own - words(sid - 1, aid))
         score = float(d) + W_LEXICAL * lexical + W_CONTEXT * ctx - penalty
@@ -126,7 +134,7 @@ def score_sentences(index: Index, embedder: Embedder, question: str, docs: list[
 
 
 def select_quotes(
-    index: Index, candidates: list[Candidate], max_quotes: int, min_relevance: float
+    index: StoredVersion, candidates: list[Candidate], max_quotes: int, min_relevance: float
 ) -> tuple[list[Candidate], list[Candidate]]:
     """The quotes to show (same points side by side) and the runners-up."""
     if not candidates or candidates[0].score < min_relevance:
@@ -166,7 +174,7 @@ def select_quotes(
     return _group_same_points(index, _merge_adjacent(index, chosen)), more
 
 
-def _merge_adjacent(index: Index, chosen: list[Candidate]) -> list[Candidate]:
+def _merge_adjacent(index: StoredVersion, chosen: list[Candidate]) -> list[Candidate]:
     """Join quotes of one paragraph separated only by spaces: they read as one passage."""
     merged: list[Candidate] = []
     for c in chosen:
@@ -184,7 +192,7 @@ def _merge_adjacent(index: Index, chosen: list[Candidate]) -> list[Candidate]:
     return merged
 
 
-def _group_same_points(index: Index, chosen: list[Candidate]) -> list[Candidate]:
+def _group_same_points(index: StoredVersion, chosen: list[Candidate]) -> list[Candidate]:
     """Order the quotes so that different outlets making one point sit together."""
     ordered: list[Candidate] = []
     placed: set[int] = set()
@@ -206,7 +214,7 @@ def _group_same_points(index: Index, chosen: list[Candidate]) -> list[Candidate]
     return ordered
 
 
-def same_point_groups(index: Index, ordered: list[Candidate]) -> list[tuple[int, ...]]:
+def same_point_groups(index: StoredVersion, ordered: list[Candidate]) -> list[tuple[int, ...]]:
     """Runs of adjacent quotes (by position) from different outlets that make one point."""
     groups: list[tuple[int, ...]] = []
     run = [0] if ordered else []
@@ -224,12 +232,12 @@ def same_point_groups(index: Index, ordered: list[Candidate]) -> list[tuple[int,
     return groups
 
 
-def make_citation(index: Index, n: int, c: Candidate) -> Citation:
+def make_citation(index: StoredVersion, n: int, c: Candidate) -> Citation:
     """A numbered citation for a candidate, checked verbatim against the article text."""
     return cite(index, n, c.article_id, c.start, c.end)
 
 
-def cite(index: Index, n: int, article_id: int, start: int, end: int) -> Citation:
+def cite(index: StoredVersion, n: int, article_id: int, start: int, end: int) -> Citation:
     """Citation [n] of text[start:end] of an article, asserted verbatim: every answer mode cites through here."""
     article = index.intact_article(article_id)
     citation = Citation(
@@ -308,18 +316,20 @@ def extractive_steps(embedder: Embedder, k: int = 8) -> tuple[Step, Step, Callab
 
     def retrieve(x: dict[str, Any]) -> dict[str, Any]:
         t0 = time.perf_counter()
-        index: Index = x["index"]
+        index: StoredVersion = x["index"]
         retriever = HybridRetriever(get_index=lambda: index, embedder=embedder, k=k)
-        docs = retriever.invoke(x["question"])
-        return {**x, "docs": docs, "t_retrieve": time.perf_counter() - t0, "t0": t0}
+        # Embedded once: retrieval and the choice of sentences both score against this vector.
+        qvec = embedder.embed_query(x["question"])
+        docs = retriever.invoke(x["question"], qvec=qvec)
+        return {**x, "docs": docs, "qvec": qvec, "t_retrieve": time.perf_counter() - t0, "t0": t0}
 
     def choose(x: dict[str, Any]) -> dict[str, Any]:
-        candidates = score_sentences(x["index"], embedder, x["question"], x["docs"])
+        candidates = score_sentences(x["index"], embedder, x["question"], x["docs"], qvec=x.get("qvec"))
         chosen, more = select_quotes(x["index"], candidates, x["max_quotes"], x["min_relevance"])
         return {**x, "chosen": chosen, "more": more}
 
     def compose(x: dict[str, Any]) -> Answer:
-        index: Index = x["index"]
+        index: StoredVersion = x["index"]
         chosen: list[Candidate] = x["chosen"]
         if not chosen:
             text = load_prompt("not_found.txt")
@@ -332,9 +342,6 @@ def extractive_steps(embedder: Embedder, k: int = 8) -> tuple[Step, Step, Callab
             groups = same_point_groups(index, chosen)
             lead, text = render_answer(citations, groups)
             more = [make_citation(index, len(citations) + n, c) for n, c in enumerate(x["more"], start=1)]
-        end = time.perf_counter()
-        retrieve_ms = x["t_retrieve"] * 1000
-        total_ms = (end - x["t0"]) * 1000
         return Answer(
             question=x["question"],
             status="answered" if citations else "not_found",
@@ -342,11 +349,7 @@ def extractive_steps(embedder: Embedder, k: int = 8) -> tuple[Step, Step, Callab
             answer=text,
             citations=tuple(citations),
             mode="extractive",
-            timings_ms={
-                "retrieve": round(retrieve_ms, 2),
-                "answer": round(total_ms - retrieve_ms, 2),
-                "total": round(total_ms, 2),
-            },
+            timings_ms=answer_timings(x["t0"], x["t_retrieve"]),
             groups=tuple(tuple(citations[i].n for i in g) for g in groups),
             more=tuple(more),
         )

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import re
 import threading
-from collections import OrderedDict, deque
+from collections import deque
 from collections.abc import Hashable
 from dataclasses import dataclass
+
+from cachetools import LRUCache
 
 from retrieval.lexical import STOPWORDS
 
@@ -89,7 +91,7 @@ class ChatMemory:
     def __init__(self, max_turns: int = 4, max_chats: int = 2000) -> None:
         self.max_turns = max_turns
         self.max_chats = max_chats
-        self._chats: OrderedDict[Hashable, ChatHistory] = OrderedDict()
+        self._chats: LRUCache[Hashable, ChatHistory] = LRUCache(maxsize=max(1, max_chats))
         self._lock = threading.Lock()
 
     def get(self, chat_id: Hashable) -> ChatHistory:
@@ -98,10 +100,6 @@ class ChatMemory:
             history = self._chats.get(chat_id)
             if history is None:
                 history = self._chats[chat_id] = ChatHistory(self.max_turns)
-                while len(self._chats) > self.max_chats:
-                    self._chats.popitem(last=False)
-            else:
-                self._chats.move_to_end(chat_id)
             return history
 
     def __len__(self) -> int:

@@ -27,15 +27,15 @@ from langchain_core.runnables import Runnable, RunnableLambda
 from langchain_core.utils.json import parse_partial_json
 from pydantic import BaseModel, Field, ValidationError
 
-from retrieval.answer import Answer, Citation
+from retrieval.answer import Answer, Citation, answer_timings
 from retrieval.claims import date_words, quoted_spans, unsupported_terms
 from retrieval.embedding import Embedder
 from retrieval.errors import UsruError
 from retrieval.extractive import cite, extractive_steps, render_citations
 from retrieval.followup import ChatHistory, is_follow_up, standalone_by_rule
+from retrieval.index import StoredVersion
 from retrieval.prompts import load_prompt, render_prompt
 from retrieval.settings import Settings
-from retrieval.store import Index
 
 log = logging.getLogger(__name__)
 
@@ -238,7 +238,7 @@ def split_claims(text: str) -> list[str]:
     return out
 
 
-def _support(index: Index, spans: list[tuple[int, int, int]]) -> list[str]:
+def _support(index: StoredVersion, spans: list[tuple[int, int, int]]) -> list[str]:
     """What a sentence may draw names, numbers and dates from: its quotes and their articles' labels."""
     texts = []
     for aid, start, end in spans:
@@ -252,7 +252,7 @@ def _support(index: Index, spans: list[tuple[int, int, int]]) -> list[str]:
     return texts
 
 
-def check_reply(index: Index, reply: LLMReply, passages: dict[int, PassageRef]) -> Checked:
+def check_reply(index: StoredVersion, reply: LLMReply, passages: dict[int, PassageRef]) -> Checked:
     """Verify every quote, drop claims without a verified quote, and renumber what is left."""
     if not reply.answer.strip() and not reply.citations:
         return Checked("", (), (), refused=True)
@@ -364,13 +364,15 @@ def render_llm_answer(lead: str, citations: tuple[Citation, ...]) -> str:
 # ---------------------------------------------------------------------------- the chain
 
 
-def passages_prompt(index: Index, docs: list[Document], fence: str) -> tuple[str, dict[int, PassageRef]]:
+def passages_prompt(
+    index: StoredVersion, docs: list[Document], fence: str
+) -> tuple[str, dict[int, PassageRef]]:
     """The numbered, fenced passages for the prompt and what each id points to."""
     blocks: list[str] = []
     refs: dict[int, PassageRef] = {}
     undated = load_prompt("undated.txt")
     for pid, doc in enumerate(docs, start=1):
-        aid = int(index.chunks[doc.metadata["chunk_id"]][0])
+        aid = index.chunks.row(doc.metadata["chunk_id"]).article
         refs[pid] = PassageRef(pid, aid, int(doc.metadata["start"]), int(doc.metadata["end"]))
         meta = doc.metadata
         blocks.append(
@@ -424,7 +426,7 @@ def build_llm_chain(
         return _content(asked.stream(messages), on_text)
 
     def generate(x: dict[str, Any]) -> Answer:
-        index: Index = x["index"]
+        index: StoredVersion = x["index"]
         if not x["chosen"]:
             # Nothing in the articles is relevant: refuse without asking the model.
             return replace(compose(x), mode="llm")
@@ -469,14 +471,7 @@ def build_llm_chain(
         if checked is None or not (checked.refused or checked.citations):
             log.info("No quote of the model's answer verified after %.0f ms; quoting instead", model_ms)
             return replace(compose(x), mode="llm+fallback")
-        end = time.perf_counter()
-        retrieve_ms = x["t_retrieve"] * 1000
-        total_ms = (end - x["t0"]) * 1000
-        timings = {
-            "retrieve": round(retrieve_ms, 2),
-            "answer": round(total_ms - retrieve_ms, 2),
-            "total": round(total_ms, 2),
-        }
+        timings = answer_timings(x["t0"], x["t_retrieve"])
         if checked.refused:
             text = load_prompt("not_found.txt")
             return Answer(x["question"], "not_found", text, text, (), "llm", timings)

@@ -1,17 +1,21 @@
-"""Prompt and answer templates, read from the `prompts/` folder at run time."""
+"""Prompt and answer templates, read from the `prompts` package's files at run time."""
 
 from __future__ import annotations
 
 import os
 from functools import cache
+from importlib import resources
 from pathlib import Path
-
-PROMPTS_DIR = Path(__file__).resolve().parent.parent / "prompts"
 
 
 def prompts_dir() -> Path:
-    """The folder templates are read from (USRU_PROMPTS_DIR overrides it)."""
-    return Path(os.environ.get("USRU_PROMPTS_DIR") or PROMPTS_DIR)
+    """The folder templates are read from: the installed `prompts` package (USRU_PROMPTS_DIR overrides it)."""
+    override = os.environ.get("USRU_PROMPTS_DIR")
+    if override:
+        return Path(override)
+    # importlib.resources finds the templates wherever the package is installed (a wheel, not just
+    # a checkout); installed as files, as pip does, that is a real folder.
+    return Path(str(resources.files("prompts")))
 
 
 @cache

@@ -14,9 +14,9 @@ from pydantic import ConfigDict
 from retrieval.chunking import Chunk as _Chunk
 from retrieval.chunking import Sentence as _Sentence
 from retrieval.chunking import chunk_text
-from retrieval.embedding import Embedder
+from retrieval.embedding import Embedder, Vectors
+from retrieval.index import StoredVersion
 from retrieval.lexical import tokenize
-from retrieval.store import Index
 
 RRF_K = 60
 CANDIDATES = 30
@@ -32,14 +32,19 @@ class ChunkHit:
     lexical: float
 
 
-def search_chunks(index: Index, embedder: Embedder, question: str, k: int) -> list[ChunkHit]:
-    """The k chunks that best match the question by reciprocal-rank fusion of dense and BM25 ranks."""
+def search_chunks(
+    index: StoredVersion, embedder: Embedder, question: str, k: int, qvec: Vectors | None = None
+) -> list[ChunkHit]:
+    """The k chunks that best match the question by reciprocal-rank fusion of dense and BM25 ranks.
+
+    `qvec` is the question's vector when the caller has it already (it is embedded once per answer).
+    """
     n = len(index.chunks)
-    if n == 0:
+    if n == 0 or k <= 0:
         return []
     depth = min(n, max(CANDIDATES, k))
-    qvec = embedder.embed_query(question).reshape(1, -1)
-    dense_scores, dense_ids = index.faiss.search(qvec, depth)
+    qvec = (embedder.embed_query(question) if qvec is None else qvec).reshape(1, -1)
+    dense_scores, dense_ids = index.search_vectors(qvec, depth)
     dense = {int(i): float(s) for i, s in zip(dense_ids[0], dense_scores[0], strict=True) if i >= 0}
     lexical_all = index.bm25.scores(tokenize(question))
     top_lex = np.argpartition(-lexical_all, depth - 1)[:depth] if depth < n else np.arange(n)
@@ -54,16 +59,16 @@ def search_chunks(index: Index, embedder: Embedder, question: str, k: int) -> li
     for cid, score in best:
         d = dense.get(cid)
         if d is None:
-            d = float(index.faiss.reconstruct(cid) @ qvec[0])
+            d = float(index.chunk_vector(cid) @ qvec[0])
         hits.append(ChunkHit(cid, score, d, float(lexical_all[cid])))
     return hits
 
 
-def chunk_document(index: Index, hit: ChunkHit) -> Document:
+def chunk_document(index: StoredVersion, hit: ChunkHit) -> Document:
     """A retrieved chunk as a LangChain Document carrying its article's metadata and offsets."""
-    aid, start, end, lo, hi = (int(x) for x in index.chunks[hit.chunk_id])
+    aid, start, end, lo, hi = index.chunks.row(hit.chunk_id)
     article = index.article(aid)
-    sentences = tuple(_Sentence(int(s[1]), int(s[2]), bool(s[3])) for s in index.sentences[lo:hi])
+    sentences = tuple(_Sentence(s.start, s.end, s.quotable) for s in map(index.sentences.row, range(lo, hi)))
     return Document(
         page_content=chunk_text(article.text, _Chunk(start, end, sentences)),
         metadata={
@@ -87,12 +92,19 @@ class HybridRetriever(BaseRetriever):
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
-    get_index: Callable[[], Index]
+    get_index: Callable[[], StoredVersion]
     embedder: Embedder
     k: int = 8
 
     def _get_relevant_documents(
-        self, query: str, *, run_manager: CallbackManagerForRetrieverRun
+        self,
+        query: str,
+        *,
+        run_manager: CallbackManagerForRetrieverRun,
+        k: int | None = None,
+        qvec: Vectors | None = None,
     ) -> list[Document]:
+        """The best chunks: `k` of them (the retriever's own k unless given); `qvec` is the query's vector."""
         index = self.get_index()
-        return [chunk_document(index, hit) for hit in search_chunks(index, self.embedder, query, self.k)]
+        hits = search_chunks(index, self.embedder, query, self.k if k is None else k, qvec=qvec)
+        return [chunk_document(index, hit) for hit in hits]

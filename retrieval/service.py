@@ -15,19 +15,18 @@ from retrieval.embedding import Embedder, load_embedder
 from retrieval.errors import IndexError_, QuestionError
 from retrieval.extractive import MIN_RELEVANCE, build_extractive_chain, unknown_names
 from retrieval.followup import ChatHistory, content_words, points_back, standalone_by_rule
+from retrieval.index import (
+    ArticleInfo,
+    FolderStore,
+    IndexStats,
+    IndexStore,
+    IndexSummary,
+    Progress,
+    StoredVersion,
+)
 from retrieval.lexical import tokenize
 from retrieval.russian import Rendering, english_only, in_russian, is_russian, render_in_english, too_partial
 from retrieval.settings import Settings
-from retrieval.store import (
-    ArticleInfo,
-    Index,
-    IndexStats,
-    IndexSummary,
-    Progress,
-    build_index,
-    current_version,
-    load_index,
-)
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
@@ -39,13 +38,15 @@ def clean_question(question: str, max_chars: int) -> str:
     """The question with control characters and extra whitespace removed; raises QuestionError."""
     text = " ".join(_CONTROL.sub(" ", question).split())
     if not text:
-        raise QuestionError("Please ask a question: the text was empty.")
+        raise QuestionError("Please ask a question: the text was empty.", "empty")
     if len(text) > max_chars:
         raise QuestionError(
-            f"The question is too long ({len(text)} characters; the limit is {max_chars}); please shorten it."
+            f"The question is too long ({len(text)} characters); please shorten it to {max_chars} "
+            "characters or fewer.",
+            "too_long",
         )
     if not re.search(r"[^\W_]", text):
-        raise QuestionError("Please ask a question in words: the text had no letters or digits.")
+        raise QuestionError("Please ask a question in words: the text had no letters or digits.", "no_words")
     return text
 
 
@@ -64,11 +65,13 @@ class AnsweringService:
         self,
         settings: Settings,
         embedder: Embedder,
-        index: Index,
+        index: StoredVersion,
         chat_model: BaseChatModel | None = None,
+        store: IndexStore | None = None,
     ) -> None:
         self.settings = settings
         self.embedder = embedder
+        self.store: IndexStore = store if store is not None else FolderStore(settings.index_dir)
         self._index = index
         self._lock = threading.Lock()
         self._chain: Runnable[dict[str, Any], Answer]
@@ -119,26 +122,12 @@ class AnsweringService:
         if history is not None:
             history.add(answer.question, answer.lead if answer.status == "answered" else "")
 
-    def answer_in_chat(
-        self,
-        question: str,
-        history: ChatHistory | None,
-        on_text: Callable[[str], None] | None = None,
-    ) -> Answer:
-        """Answer a chat message: follow-ups made standalone first, the turn remembered afterwards.
-
-        `on_text` receives the model's draft answer text as it is written (LLM mode only).
-        """
-        answer = self.answer(self.standalone_question(question, history), on_text=on_text)
-        self.remember(history, answer)
-        return answer
-
     @property
-    def index(self) -> Index:
+    def index(self) -> StoredVersion:
         """The index version now in use, switching to a newer complete one if it appeared."""
         live = self._index
         try:
-            newest = current_version(self.settings.index_dir)
+            newest = self.store.current_version()
         except IndexError_:
             return live
         if newest is None or newest == live.version:
@@ -146,7 +135,7 @@ class AnsweringService:
         with self._lock:
             if self._index.version != newest:
                 try:
-                    self._index = load_index(self.settings.index_dir)
+                    self._index = self.store.load()
                 except IndexError_:
                     # Keep answering from the version we have rather than fail mid-conversation.
                     return self._index
@@ -200,9 +189,8 @@ class AnsweringService:
         progress: Progress | None = None,
     ) -> IndexSummary:
         """Bring the index up to date with the sources folder (or just these files) and switch to it."""
-        summary = build_index(
+        summary = self.store.update(
             self.settings.sources,
-            self.settings.index_dir,
             self.embedder,
             rebuild=rebuild,
             wait=wait,
@@ -234,12 +222,13 @@ class AnsweringService:
 def build_service(settings: Settings, progress: Progress | None = None) -> AnsweringService:
     """Load the embedder and the index (building it first if there is none)."""
     embedder = load_embedder(settings.embedding_model, settings.index_dir, settings.use_onnx)
-    if current_version(settings.index_dir) is None:
-        build_index(settings.sources, settings.index_dir, embedder, progress=progress)
-    index = load_index(settings.index_dir)
-    if index.manifest.get("embedding_model") != embedder.name:
+    store = FolderStore(settings.index_dir)
+    if store.current_version() is None:
+        store.update(settings.sources, embedder, progress=progress)
+    index = store.load()
+    if index.embedding_model != embedder.name:
         raise IndexError_(
-            f"The index at {settings.index_dir} was built with {index.manifest.get('embedding_model')!r}, "
+            f"The index at {settings.index_dir} was built with {index.embedding_model!r}, "
             f"not {embedder.name!r}; rebuild it with `usru index --rebuild`."
         )
-    return AnsweringService(settings, embedder, index)
+    return AnsweringService(settings, embedder, index, store=store)

@@ -46,7 +46,7 @@ class Settings(BaseSettings):
     min_relevance: float | None = Field(
         default=None, validation_alias=AliasChoices("USRU_MIN_RELEVANCE", "min_relevance")
     )
-    # --- LLM answer mode (README "Answer with an LLM"). Unset USRU_LLM: extractive answers, no model is called.
+    # --- LLM answer mode (README, "Answer with an LLM"). Unset USRU_LLM: extractive answers, no model is called.
     # A LangChain init_chat_model spec such as "openai:gpt-4o-mini" or "ollama:llama3.1".
     llm: str | None = Field(default=None, validation_alias=AliasChoices("USRU_LLM", "llm"))
     # For OpenAI-compatible servers (vLLM, llama.cpp server, LM Studio, Ollama's /v1).

@@ -23,7 +23,7 @@ from watchdog.observers import Observer
 
 from retrieval.article import ARTICLE_SUFFIXES
 from retrieval.errors import SourcesError
-from retrieval.store import IndexSummary
+from retrieval.index import IndexSummary
 
 log = logging.getLogger(__name__)
 
@@ -206,10 +206,16 @@ def start_watcher(
     *,
     on_summary: Callable[[IndexSummary], None],
     on_error: Callable[[Exception], None] | None = None,
+    on_changes: Callable[[list[str]], None] | None = None,
+    on_stopped: Callable[[Exception], None] | None = None,
     initial: bool = True,
     debounce_s: float = DEBOUNCE_S,
 ) -> tuple[threading.Thread, threading.Event]:
-    """Run watch_sources in a daemon thread; set the returned event (then join the thread) to stop it."""
+    """Run watch_sources in a daemon thread; set the returned event (then join the thread) to stop it.
+
+    What stops the watcher itself (the folder is missing) goes to `on_stopped` if given, else it is
+    logged and passed to `on_error`.
+    """
     stop = threading.Event()
 
     def target() -> None:
@@ -221,10 +227,14 @@ def start_watcher(
                 stop=stop,
                 on_summary=on_summary,
                 on_error=on_error,
+                on_changes=on_changes,
                 initial=initial,
                 debounce_s=debounce_s,
             )
         except Exception as exc:
+            if on_stopped is not None:
+                on_stopped(exc)
+                return
             log.error("The sources watcher stopped: %s", exc)
             if on_error is not None:
                 on_error(exc)

@@ -16,7 +16,7 @@ from retrieval.service import AnsweringService, build_service
 from retrieval.settings import HASHING_MODEL, Settings
 
 # The fake Telegram Bot API's fixtures (fake_bot_api); registered here so pytest rewrites its asserts.
-pytest_plugins = ["tests.fakebotapi"]
+pytest_plugins = ["bench.fakebotapi"]
 
 REPO = Path(__file__).resolve().parents[1]
 SEEDS = REPO / "seeds"

@@ -1,0 +1,151 @@
+"""The one facade front ends use: from settings to the answering service, an index, a watcher, a retriever.
+
+The CLI, the REPL and the Telegram bot build `Settings` once and call these; none of them reaches into
+`retrieval.index` or `retrieval.watch` for what is here.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from retrieval.embedding import BUNDLED_MODEL, Embedder, load_embedder
+from retrieval.errors import IndexError_
+from retrieval.index import FolderStore, IndexStore, IndexSummary, Progress, StoredVersion
+from retrieval.settings import Settings
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from langchain_core.retrievers import BaseRetriever
+
+    from retrieval.service import AnsweringService
+
+
+def open_store(settings: Settings) -> IndexStore:
+    """Where the settings keep the index."""
+    return FolderStore(settings.index_dir)
+
+
+def load_settings_embedder(settings: Settings) -> Embedder:
+    """The embedding model the settings name (its local ONNX export when there is one)."""
+    return load_embedder(settings.embedding_model, settings.index_dir, settings.use_onnx)
+
+
+def open_service(settings: Settings, progress: Progress | None = None) -> AnsweringService:
+    """The answering service over the live index, building the index first if there is none."""
+    from retrieval.service import build_service
+
+    return build_service(settings, progress=progress)
+
+
+def index_sources(
+    settings: Settings,
+    *,
+    rebuild: bool = False,
+    wait: bool = False,
+    progress: Progress | None = None,
+    paths: list[Path] | None = None,
+    allow_shrink: bool = False,
+) -> IndexSummary:
+    """Bring the index up to date with the sources folder (`usru index`)."""
+    return open_store(settings).update(
+        settings.sources,
+        load_settings_embedder(settings),
+        rebuild=rebuild,
+        wait=wait,
+        progress=progress,
+        paths=paths,
+        allow_shrink=allow_shrink,
+    )
+
+
+@dataclass
+class Watching:
+    """A running watcher of the sources folder: wait for it, or close it."""
+
+    thread: threading.Thread
+    stop: threading.Event
+    failures: list[Exception] = field(default_factory=list)
+
+    def wait(self) -> None:
+        """Block until the watcher ends (Ctrl-C arrives here as KeyboardInterrupt); raise what ended it."""
+        while self.thread.is_alive():
+            self.thread.join(0.2)
+        if self.failures:
+            raise self.failures[0]
+
+    def close(self, timeout: float = 10.0) -> None:
+        """Stop watching and wait (up to `timeout` seconds) for a re-index under way to finish."""
+        self.stop.set()
+        self.thread.join(timeout)
+
+
+def watch_sources(
+    settings: Settings,
+    *,
+    rebuild: bool = False,
+    on_summary: Callable[[IndexSummary], None],
+    on_error: Callable[[Exception], None] | None = None,
+    on_changes: Callable[[list[str]], None] | None = None,
+) -> Watching:
+    """Index now, then re-index after each burst of changes in a background thread (`usru index --watch`).
+
+    The first run honours `rebuild`; later ones are incremental. Every run waits for another indexer.
+    A failed run goes to `on_error` and watching goes on; what stops the watcher is raised by `wait()`.
+    """
+    from retrieval.watch import start_watcher
+
+    embedder = load_settings_embedder(settings)
+    store = open_store(settings)
+    first = [True]
+
+    def reindex(paths: list[Path] | None) -> IndexSummary:
+        again, first[0] = rebuild and first[0], False
+        return store.update(settings.sources, embedder, rebuild=again, wait=True, paths=paths)
+
+    failures: list[Exception] = []
+    thread, stop = start_watcher(
+        settings.sources,
+        settings.index_dir,
+        reindex,
+        on_summary=on_summary,
+        on_error=on_error,
+        on_changes=on_changes,
+        on_stopped=failures.append,
+    )
+    return Watching(thread, stop, failures)
+
+
+def model_of(embedder_name: str | None) -> str:
+    """The EMBEDDING_MODEL setting that gives the embedder an index was built with."""
+    return "" if not embedder_name or embedder_name == BUNDLED_MODEL else embedder_name
+
+
+def load_retriever(index_dir: str | Path, k: int = 4, *, use_onnx: bool = True) -> BaseRetriever:
+    """A LangChain retriever over an index that `usru index` built: hybrid dense + BM25 search.
+
+    It returns the `k` best passages (a `k` passed to `invoke` wins) as Documents whose metadata name the
+    article (source, title, publisher, date) and the passage's offsets in it. Questions are embedded
+    with the model the index was built with; a newer index version is picked up between questions.
+    """
+    from retrieval.search import HybridRetriever
+
+    store = FolderStore(Path(index_dir))
+    loaded: list[StoredVersion] = [store.load()]
+    embedder = load_embedder(model_of(loaded[0].embedding_model), Path(index_dir), use_onnx)
+    lock = threading.Lock()
+
+    def live() -> StoredVersion:
+        with lock:
+            try:
+                newest = store.current_version()
+                if newest is not None and newest != loaded[0].version:
+                    loaded[0] = store.load()
+            except IndexError_:
+                pass  # keep answering from the version loaded, as the service does
+            return loaded[0]
+
+    return HybridRetriever(get_index=live, embedder=embedder, k=k)

@@ -1,0 +1,63 @@
+"""The index on disk: immutable segments, versions that list them, switched atomically; never pickled.
+
+Layout of `index_dir`:
+  CURRENT                    the name of the live version (replaced with os.replace)
+  versions/v000042/manifest.json
+                             the segments of that version, the articles deleted from each, the
+                             duplicate file names (aliases) and the totals
+  segments/s000007/          segment.json, articles.sqlite, chunks.faiss, chunks.npy, sentences.npy,
+                             sentence_vecs.npy, bm25_*.npy, bm25_vocab.json; never changed once written
+  quantizers/q000003.faiss   IVF cells, once the corpus outgrows exact search (see vector_index.py);
+                             each segment then also holds lists-q000003.npy, its chunks' cells
+  filecache.sqlite           size and mtime of each indexed file, so unchanged files are not re-read
+  .lock                      held by the one indexer allowed at a time
+  .usru-index                marks the folder as usru's: only such a folder is written and cleaned
+
+Modules, one concern each: records (what an index holds and reports), segments (the segment format),
+ivf (IVF cells on disk), view (a loaded version), durability (versions, lock, crash-safe writes),
+changes (which files changed), building (an update), storage (the seam a second backend implements),
+ownership (which folder and which names in it are usru's).
+"""
+
+from retrieval.index.building import MAX_SEGMENTS, build_index
+from retrieval.index.changes import body_hash, list_sources
+from retrieval.index.durability import FORMAT_VERSION, KEEP_VERSIONS, current_version, index_lock, write_faiss
+from retrieval.index.records import (
+    ArticleInfo,
+    ChunkRow,
+    ChunkTable,
+    IndexStats,
+    IndexSummary,
+    Progress,
+    SentenceRow,
+    SentenceTable,
+    StoredArticle,
+)
+from retrieval.index.storage import FolderStore, IndexStore, StoredVersion
+from retrieval.index.view import Index, load_index
+
+__all__ = [
+    "FORMAT_VERSION",
+    "KEEP_VERSIONS",
+    "MAX_SEGMENTS",
+    "ArticleInfo",
+    "ChunkRow",
+    "ChunkTable",
+    "FolderStore",
+    "Index",
+    "IndexStats",
+    "IndexStore",
+    "IndexSummary",
+    "Progress",
+    "SentenceRow",
+    "SentenceTable",
+    "StoredArticle",
+    "StoredVersion",
+    "body_hash",
+    "build_index",
+    "current_version",
+    "index_lock",
+    "list_sources",
+    "load_index",
+    "write_faiss",
+]

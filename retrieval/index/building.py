@@ -1,0 +1,312 @@
+"""Building: bring the index up to date with the sources folder as a new version, then make it live.
+
+Adding an article writes one small segment and a new manifest, so its cost does not grow with the
+corpus; deleting one only lists it in the manifest. When segments pile up, the small ones are merged.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sqlite3
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from retrieval.answer import one_line
+from retrieval.article import Article
+from retrieval.chunking import CHUNKER_VERSION, chunk_article, indexed_text
+from retrieval.embedding import Embedder
+from retrieval.errors import SourcesError
+from retrieval.index import changes, durability
+from retrieval.index.changes import (
+    FileCache,
+    LiveArticles,
+    Plan,
+    body_hash,
+    check_sources,
+    plan_update,
+    source_name,
+)
+from retrieval.index.durability import (
+    FORMAT_VERSION,
+    clean_old,
+    index_lock,
+    next_name,
+    publish_folder,
+    publish_version,
+    remove_partial_files,
+    write_failed,
+)
+from retrieval.index.ivf import update_quantizer
+from retrieval.index.records import ChunkTable, IndexSummary, Progress, SentenceTable, StoredArticle
+from retrieval.index.segments import SegmentData, merge, read_segment, write_segment
+from retrieval.lexical import Bm25, tokenize
+
+MAX_SEGMENTS = 8
+
+
+def build_index(
+    sources: Path,
+    index_dir: Path,
+    embedder: Embedder,
+    *,
+    rebuild: bool = False,
+    wait: bool = False,
+    progress: Progress | None = None,
+    paths: list[Path] | None = None,
+    allow_shrink: bool = False,
+) -> IndexSummary:
+    """Bring the index up to date (see _update_index); a failed write raises IndexError_, old version live."""
+    try:
+        return _update_index(
+            sources,
+            index_dir,
+            embedder,
+            rebuild=rebuild,
+            wait=wait,
+            progress=progress,
+            paths=paths,
+            allow_shrink=allow_shrink,
+        )
+    except (OSError, sqlite3.Error) as exc:  # a full disk, an unwritable folder
+        raise write_failed(index_dir, exc) from exc
+
+
+def _update_index(
+    sources: Path,
+    index_dir: Path,
+    embedder: Embedder,
+    *,
+    rebuild: bool = False,
+    wait: bool = False,
+    progress: Progress | None = None,
+    paths: list[Path] | None = None,
+    allow_shrink: bool = False,
+) -> IndexSummary:
+    """Bring the index up to date with the files under `sources` as a new version and make it live.
+
+    With `paths`, only those files are looked at (a watcher knows what changed); the cost then
+    depends on them alone, not on the size of the corpus. An update that would drop more than half
+    of the live articles because their files cannot be read now is refused unless `allow_shrink`.
+    """
+    started = time.perf_counter()
+    check_sources(sources)
+    with index_lock(index_dir, wait=wait):
+        for sub in ("versions", "segments"):
+            (index_dir / sub).mkdir(parents=True, exist_ok=True)
+        live = LiveArticles(index_dir)
+        cache = FileCache(index_dir / "filecache.sqlite")
+        try:
+            m = live.manifest
+            reusable = (
+                m is not None
+                and not rebuild
+                and m.get("embedding_model") == embedder.name
+                and m.get("chunker") == CHUNKER_VERSION
+            )
+            targeted = paths is not None and reusable
+            if targeted:
+                names = sorted({n for p in paths or [] if (n := source_name(sources, p)) is not None})
+                on_disk = {n: (sources / n, (sources / n).stat()) for n in names if (sources / n).is_file()}
+            else:
+                names, (on_disk, outside) = None, changes.scan(sources)
+            plan = plan_update(sources, on_disk, names, live, reusable, cache, progress)
+            if not targeted:
+                plan.skipped.extend(outside)
+            if m is not None and not allow_shrink:
+                _refuse_shrink(sources, plan, int(m["articles"]), str(m["version"]))
+            durability.checkpoint("read")
+            # A run that changes nothing keeps the live version instead of writing an identical new one
+            # (which would make every running bot and REPL reload it for nothing).
+            if (
+                m is not None
+                and reusable
+                and not (plan.added or plan.deleted or plan.new or plan.changed or plan.removed)
+                and not plan.unaliased
+                and all(live.aliases.get(k) == v for k, v in plan.aliases.items())
+            ):
+                # Still tidy up: a run killed after making its version live left the old ones behind.
+                clean_old(index_dir, str(m["version"]))
+                cache.update(plan.stats, plan.removed)
+                return IndexSummary(
+                    version=str(m["version"]),
+                    articles=int(m["articles"]),
+                    chunks=int(m["chunks"]),
+                    sentences=int(m["sentences"]),
+                    seconds=time.perf_counter() - started,
+                    embedded_articles=0,
+                    reused_articles=int(m["articles"]),
+                    skipped=plan.skipped,
+                )
+            if m is not None and reusable:
+                segments = [dict(s, deleted=list(s["deleted"])) for s in m["segments"]]
+                totals = {k: int(m[k]) for k in ("articles", "chunks", "sentences")}
+            else:
+                segments, totals = [], {"articles": 0, "chunks": 0, "sentences": 0}
+            by_segment: dict[int, list[int]] = {}
+            for pos, aid in plan.deleted:
+                by_segment.setdefault(pos, []).append(aid)
+            for pos, ids in by_segment.items():
+                n_chunks, n_sents = live.counts(pos, ids)
+                totals["articles"] -= len(ids)
+                totals["chunks"] -= n_chunks
+                totals["sentences"] -= n_sents
+                segments[pos]["deleted"] = sorted({*segments[pos]["deleted"], *ids})
+            segments = [s for s in segments if _live_count(index_dir, s) > 0]
+            if plan.added:
+                data = _embed_articles(plan.added, embedder, progress)
+                durability.checkpoint("embedded")
+                segments.append({"name": _write_new_segment(index_dir, embedder, data), "deleted": []})
+                totals["articles"] += len(data.articles)
+                totals["chunks"] += len(data.chunks)
+                totals["sentences"] += len(data.sentences)
+            if totals["articles"] <= 0:
+                detail = f" ({len(plan.skipped)} skipped: {plan.skipped[0][1]}…)" if plan.skipped else ""
+                raise SourcesError(f"No readable .txt or .md articles in {sources}{detail}.")
+            segments = _compact(index_dir, segments, embedder)
+            quantizer = update_quantizer(
+                index_dir,
+                segments,
+                totals["chunks"],
+                m.get("quantizer") if m and reusable else None,
+                embedder.dim,
+            )
+            aliases = dict(live.aliases) if reusable else {}
+            for gone in plan.removed | plan.unaliased:
+                aliases.pop(gone, None)
+            aliases.update(plan.aliases)
+            version = next_name(index_dir / "versions", "v")
+            manifest = {
+                "format": FORMAT_VERSION,
+                "version": version,
+                "built_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+                "embedding_model": embedder.name,
+                "dim": embedder.dim,
+                "chunker": CHUNKER_VERSION,
+                "segments": segments,
+                "aliases": {k: list(v) for k, v in sorted(aliases.items())},
+                **totals,
+            }
+            if quantizer:
+                manifest["quantizer"] = quantizer
+            publish_version(index_dir, manifest)
+            clean_old(index_dir, version)
+            cache.update(plan.stats, plan.removed)
+        except Exception:
+            # Under the lock, so that no other indexer's files are taken for leftovers.
+            remove_partial_files(index_dir)
+            raise
+        finally:
+            cache.close()
+            live.close()
+
+    return IndexSummary(
+        version=version,
+        articles=totals["articles"],
+        chunks=totals["chunks"],
+        sentences=totals["sentences"],
+        seconds=time.perf_counter() - started,
+        embedded_articles=len(plan.added),
+        reused_articles=totals["articles"] - len(plan.added),
+        new=sorted(plan.new),
+        changed=sorted(plan.changed),
+        removed=sorted(plan.removed),
+        skipped=plan.skipped,
+        duplicates=sorted((k, v[0]) for k, v in plan.aliases.items() if k in plan.new or k in plan.changed),
+    )
+
+
+def _refuse_shrink(sources: Path, plan: Plan, live: int, version: str) -> None:
+    """Keep the live version when most of its articles would go only because their files can't be read."""
+    lost = len(plan.unreadable)
+    if lost * 2 <= live:
+        return
+    source, reason = next((s, r) for s, r in plan.skipped if s in plan.unreadable)
+    raise SourcesError(
+        f"Kept version {version}: {lost} of its {live} articles could not be read from {sources} now "
+        f"({one_line(source)}: {one_line(reason)}), so this update would drop them; fix the sources "
+        "folder and run it again, or pass --allow-shrink to drop them."
+    )
+
+
+def _live_count(index_dir: Path, seg: dict[str, Any]) -> int:
+    meta = json.loads((index_dir / "segments" / seg["name"] / "segment.json").read_text("utf-8"))
+    return int(meta["articles"]) - len(seg["deleted"])
+
+
+def _embed_articles(articles: list[Article], embedder: Embedder, progress: Progress | None) -> SegmentData:
+    """Chunk, embed and word-index articles into the parts of one new segment."""
+    chunk_rows: list[tuple[int, int, int, int, int]] = []
+    sentence_rows: list[tuple[int, int, int, int]] = []
+    chunk_texts: list[str] = []
+    for aid, article in enumerate(articles):
+        for chunk in chunk_article(article):
+            lo = len(sentence_rows)
+            for s in chunk.sentences:
+                sentence_rows.append((aid, s.start, s.end, int(s.quotable)))
+            chunk_rows.append((aid, chunk.start, chunk.end, lo, len(sentence_rows)))
+            chunk_texts.append(indexed_text(article, chunk))
+    chunks = ChunkTable(chunk_rows)
+    sentences = SentenceTable(sentence_rows)
+    sentence_texts = [articles[aid].text[start:end] for aid, start, end, _ in sentence_rows]
+    texts = chunk_texts + sentence_texts
+    vecs = np.zeros((len(texts), embedder.dim), dtype=np.float32)
+    # Shortest first, so each batch pads to a similar length: sentences are a third of a chunk's size.
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+    block = 256
+    for k in range(0, len(texts), block):
+        ids = order[k : k + block]
+        vecs[ids] = embedder.embed_documents([texts[i] for i in ids])
+        if progress:
+            progress("embed", min(k + block, len(texts)), len(texts))
+    stored = [
+        StoredArticle(i, a.source, a.title, a.publisher, a.date, a.url, a.content_hash, a.text, body_hash(a))
+        for i, a in enumerate(articles)
+    ]
+    return SegmentData(
+        stored,
+        chunks,
+        sentences,
+        vecs[: len(chunks)],
+        vecs[len(chunks) :],
+        Bm25.build([tokenize(t) for t in chunk_texts]),
+    )
+
+
+def _write_new_segment(index_dir: Path, embedder: Embedder, data: SegmentData) -> str:
+    segments = index_dir / "segments"
+    name = next_name(segments, "s")
+    tmp = segments / f".tmp-{uuid.uuid4().hex}"
+    tmp.mkdir()
+    write_segment(tmp, name, embedder.name, embedder.dim, data)
+    publish_folder(tmp, segments / name)
+    durability.checkpoint("fsynced")
+    return name
+
+
+def _compact(index_dir: Path, segments: list[dict[str, Any]], embedder: Embedder) -> list[dict[str, Any]]:
+    """Merge the small segments once there are too many, leaving a dominant large one alone.
+
+    Each article is merged again only when the small segments together outgrow the large one, so
+    the merging work per added article stays bounded as the corpus grows.
+    """
+    if len(segments) <= MAX_SEGMENTS:
+        return segments
+    sizes = [_live_count(index_dir, s) for s in segments]
+    big = max(range(len(segments)), key=lambda i: sizes[i])
+    rest = [i for i in range(len(segments)) if i != big]
+    chosen = rest if sizes[big] * 2 >= sum(sizes) else list(range(len(segments)))
+    parts = [
+        (
+            read_segment(index_dir / "segments" / segments[i]["name"], embedder.dim),
+            set(segments[i]["deleted"]),
+        )
+        for i in chosen
+    ]
+    merged = _write_new_segment(index_dir, embedder, merge(parts, embedder.dim))
+    kept = [s for i, s in enumerate(segments) if i not in chosen]
+    return [*kept, {"name": merged, "deleted": []}]

@@ -1,0 +1,257 @@
+"""The segment format: one immutable folder of articles, chunks, sentences, vectors and BM25.
+
+A segment holds segment.json (format, counts, file sizes), articles.sqlite, chunks.faiss, chunks.npy,
+sentences.npy, sentence_vecs.npy and the BM25 files. Arrays are read with allow_pickle=False only.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from retrieval.chunking import CHUNKER_VERSION
+from retrieval.embedding import Vectors
+from retrieval.index import durability
+from retrieval.index.durability import FORMAT_VERSION, write_faiss
+from retrieval.index.records import (
+    ChunkCol,
+    ChunkTable,
+    IntArray,
+    SentenceCol,
+    SentenceTable,
+    StoredArticle,
+)
+from retrieval.lexical import Bm25
+
+
+@dataclass
+class SegmentData:
+    """Articles, chunks, sentences, vectors and BM25 of one segment or of several merged."""
+
+    articles: list[StoredArticle]
+    chunks: ChunkTable
+    sentences: SentenceTable
+    chunk_vecs: Vectors
+    sentence_vecs: Vectors
+    bm25: Bm25
+    chunk_lists: IntArray | None = None  # each chunk's IVF cell, once the corpus is big enough for IVF
+
+
+def _load_array(path: Path, dtype: type[np.generic], width: int) -> Any:
+    try:
+        arr = np.load(path, allow_pickle=False)
+    except ValueError as exc:
+        # numpy's own message advises loading the file "unsafely"; a user must only ever rebuild.
+        raise ValueError(f"{path.name} is not an array file usru wrote") from exc
+    if arr.ndim != 2 or (len(arr) and arr.shape[1] != width):
+        raise ValueError(f"{path.name} has the wrong shape")
+    return arr.astype(dtype, copy=False)
+
+
+def _read_articles(path: Path) -> list[StoredArticle]:
+    if not path.is_file():
+        raise FileNotFoundError(path)
+    con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        rows = con.execute(
+            "SELECT id, source, title, publisher, date, url, content_hash, text, body_hash"
+            " FROM articles ORDER BY id"
+        ).fetchall()
+    finally:
+        con.close()
+    articles = [StoredArticle(*row) for row in rows]
+    if any(a.id != i for i, a in enumerate(articles)):
+        raise ValueError("article ids are not contiguous")
+    return articles
+
+
+def check_segment_files(folder: Path) -> dict[str, Any]:
+    """The segment's metadata, once every file it lists is there at its recorded size."""
+    if folder.is_symlink():
+        raise ValueError(f"segments/{folder.name} is a link, not a folder usru wrote")
+    meta: dict[str, Any] = json.loads((folder / "segment.json").read_text(encoding="utf-8"))
+    if meta.get("format") != FORMAT_VERSION:
+        raise ValueError("it was written by another version of usru")
+    for name, size in meta["files"].items():
+        if (folder / name).stat().st_size != size:
+            raise ValueError(f"{name} is truncated or was changed")
+    return meta
+
+
+def read_chunk_vectors(folder: Path, dim: int) -> Vectors:
+    """The chunk vectors of a segment, as stored in its chunks.faiss."""
+    import faiss
+
+    index = faiss.read_index(str(folder / "chunks.faiss"))
+    if index.d != dim:
+        raise ValueError("its parts disagree in size")
+    vecs: Vectors = index.reconstruct_n(0, index.ntotal) if index.ntotal else np.zeros((0, dim), np.float32)
+    return vecs
+
+
+def read_segment(folder: Path, dim: int) -> SegmentData:
+    """One segment, checked: every part agrees with the others and with segment.json."""
+    meta = check_segment_files(folder)
+    articles = _read_articles(folder / "articles.sqlite")
+    chunks = ChunkTable(_load_array(folder / "chunks.npy", np.int64, ChunkTable.WIDTH))
+    sentences = SentenceTable(_load_array(folder / "sentences.npy", np.int64, SentenceTable.WIDTH))
+    sentence_vecs = _load_array(folder / "sentence_vecs.npy", np.float32, dim)
+    try:
+        bm25 = Bm25.load(folder)
+    except ValueError as exc:  # the same numpy advice, or a JSON parser's position
+        raise ValueError("its word statistics (bm25_*) are not files usru wrote") from exc
+    chunk_vecs = read_chunk_vectors(folder, dim)
+    lengths = np.array([len(a.text) for a in articles] + [0], dtype=np.int64)
+    if (
+        len(sentence_vecs) != len(sentences)
+        or bm25.n_docs != len(chunks)
+        or len(chunk_vecs) != len(chunks)
+        or (meta["articles"], meta["chunks"], meta["sentences"])
+        != (len(articles), len(chunks), len(sentences))
+        or (
+            len(chunks)
+            and (
+                chunks.article.max() >= len(articles)
+                or chunks.column(ChunkCol.END_SENTENCE).max() > len(sentences)
+            )
+        )
+        or (len(sentences) and (sentences.article.max() >= len(articles)))
+        or (len(sentences) and bool((sentences.end > lengths[sentences.article]).any()))
+    ):
+        raise ValueError("its parts disagree in size")
+    return SegmentData(articles, chunks, sentences, chunk_vecs, sentence_vecs, bm25)
+
+
+def merge(parts: list[tuple[SegmentData, set[int]]], dim: int) -> SegmentData:
+    """One view of several segments without their deleted articles, renumbered from 0."""
+    if len(parts) == 1 and not parts[0][1]:
+        return parts[0][0]
+    C, S = ChunkCol, SentenceCol
+    articles: list[StoredArticle] = []
+    chunks: list[IntArray] = []
+    sentences: list[IntArray] = []
+    cvecs: list[Vectors] = []
+    svecs: list[Vectors] = []
+    bm25_parts: list[tuple[Bm25, npt.NDArray[np.bool_]]] = []
+    lists: list[IntArray] = []
+    for data, deleted in parts:
+        keep = np.array([a.id not in deleted for a in data.articles], dtype=bool)
+        art_map = np.full(len(data.articles), -1, dtype=np.int64)
+        art_map[keep] = len(articles) + np.arange(int(keep.sum()))
+        for a in data.articles:
+            if a.id not in deleted:
+                articles.append(replace(a, id=int(art_map[a.id])))
+        s_keep = keep[data.sentences.article] if len(data.sentences) else np.zeros(0, bool)
+        s_base = sum(len(s) for s in sentences)
+        s_map = np.full(len(data.sentences) + 1, -1, dtype=np.int64)
+        s_map[:-1][s_keep] = s_base + np.arange(int(s_keep.sum()))
+        c_keep = keep[data.chunks.article] if len(data.chunks) else np.zeros(0, bool)
+        c = data.chunks.rows[c_keep].copy()
+        if len(c):
+            c[:, C.ARTICLE] = art_map[c[:, C.ARTICLE]]
+            # A chunk's sentences are contiguous and kept together.
+            c[:, C.END_SENTENCE] = s_map[c[:, C.END_SENTENCE] - 1] + 1
+            c[:, C.FIRST_SENTENCE] = s_map[c[:, C.FIRST_SENTENCE]]
+        s = data.sentences.rows[s_keep].copy()
+        if len(s):
+            s[:, S.ARTICLE] = art_map[s[:, S.ARTICLE]]
+        chunks.append(c)
+        sentences.append(s)
+        cvecs.append(data.chunk_vecs[c_keep])
+        svecs.append(data.sentence_vecs[s_keep])
+        bm25_parts.append((data.bm25, c_keep))
+        if data.chunk_lists is not None:
+            lists.append(data.chunk_lists[c_keep])
+    return SegmentData(
+        articles,
+        ChunkTable(np.concatenate(chunks) if chunks else None),
+        SentenceTable(np.concatenate(sentences) if sentences else None),
+        np.concatenate(cvecs).reshape(-1, dim).astype(np.float32),
+        np.concatenate(svecs).reshape(-1, dim).astype(np.float32),
+        Bm25.merge(bm25_parts),
+        np.concatenate(lists) if lists and len(lists) == len(parts) else None,
+    )
+
+
+def write_segment(folder: Path, name: str, embedder_name: str, dim: int, data: SegmentData) -> None:
+    """Write every file of a segment into `folder` (a temporary one, renamed once complete)."""
+    import faiss
+
+    for fname, arr in (
+        ("chunks.npy", data.chunks.rows),
+        ("sentences.npy", data.sentences.rows),
+        ("sentence_vecs.npy", data.sentence_vecs),
+    ):
+        with (folder / fname).open("wb") as fh:
+            np.save(fh, arr, allow_pickle=False)
+        durability.checkpoint(f"wrote:{fname}")
+    index = faiss.IndexFlatIP(dim)
+    if len(data.chunk_vecs):
+        index.add(data.chunk_vecs)
+    write_faiss(index, folder / "chunks.faiss")
+    durability.checkpoint("wrote:chunks.faiss")
+    data.bm25.save(folder)
+    durability.checkpoint("wrote:bm25")
+    _write_articles(folder / "articles.sqlite", data)
+    durability.checkpoint("wrote:articles.sqlite")
+    meta = {
+        "format": FORMAT_VERSION,
+        "segment": name,
+        "embedding_model": embedder_name,
+        "dim": dim,
+        "chunker": CHUNKER_VERSION,
+        "articles": len(data.articles),
+        "chunks": len(data.chunks),
+        "sentences": len(data.sentences),
+        # Sizes let a reader notice a missing or truncated file with a stat, before trusting the segment.
+        "files": {f.name: f.stat().st_size for f in sorted(folder.iterdir())},
+    }
+    (folder / "segment.json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
+    durability.checkpoint("wrote:segment.json")
+
+
+def _write_articles(path: Path, data: SegmentData) -> None:
+    con = sqlite3.connect(path)
+    try:
+        con.execute(
+            "CREATE TABLE articles (id INTEGER PRIMARY KEY, source TEXT UNIQUE NOT NULL, title TEXT,"
+            " publisher TEXT, date TEXT, url TEXT, content_hash TEXT NOT NULL, text TEXT NOT NULL,"
+            " body_hash TEXT NOT NULL, n_chunks INTEGER NOT NULL, n_sentences INTEGER NOT NULL)"
+        )
+        # Looked up by an update to find a duplicate without reading every article.
+        con.execute("CREATE INDEX articles_body ON articles (body_hash)")
+        n = len(data.articles)
+        n_chunks = (
+            np.bincount(data.chunks.article, minlength=n) if len(data.chunks) else np.zeros(n, np.int64)
+        )
+        n_sents = (
+            np.bincount(data.sentences.article, minlength=n) if len(data.sentences) else np.zeros(n, np.int64)
+        )
+        con.executemany(
+            "INSERT INTO articles VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (
+                    i,
+                    a.source,
+                    a.title,
+                    a.publisher,
+                    a.date,
+                    a.url,
+                    a.content_hash,
+                    a.text,
+                    a.body_hash,
+                    int(n_chunks[i]),
+                    int(n_sents[i]),
+                )
+                for i, a in enumerate(data.articles)
+            ],
+        )
+        con.commit()
+    finally:
+        con.close()

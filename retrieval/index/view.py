@@ -1,0 +1,167 @@
+"""The loaded index: one immutable version's segments merged into one view that answering reads."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from retrieval.answer import one_line
+from retrieval.article import stored_content_hash
+from retrieval.embedding import Vectors
+from retrieval.errors import IndexError_
+from retrieval.index.durability import current_version, read_manifest
+from retrieval.index.ivf import read_lists, read_quantizer
+from retrieval.index.records import ArticleInfo, IndexStats, StoredArticle
+from retrieval.index.segments import merge, read_segment
+from retrieval.lexical import tokenize
+from retrieval.vector_index import build_vector_index
+
+
+class Index:
+    """One loaded, immutable index version: its segments merged into one view."""
+
+    def __init__(self, index_dir: Path, manifest: dict[str, Any]) -> None:
+        self.folder = index_dir / "versions" / manifest["version"]
+        self.manifest = manifest
+        self.version: str = manifest["version"]
+        dim = int(manifest["dim"])
+        quantizer = read_quantizer(index_dir, manifest.get("quantizer"), dim)
+        parts = []
+        for s in manifest["segments"]:
+            folder = index_dir / "segments" / s["name"]
+            data = read_segment(folder, dim)
+            if quantizer:
+                data.chunk_lists = read_lists(folder, quantizer[0], quantizer[1], data.chunk_vecs)
+            parts.append((data, set(s["deleted"])))
+        data = merge(parts, dim)
+        self.articles = data.articles
+        self.chunks = data.chunks
+        self.sentences = data.sentences
+        self.sentence_vecs: Vectors = data.sentence_vecs
+        self.bm25 = data.bm25
+        self.faiss = build_vector_index(
+            data.chunk_vecs, quantizer[1] if quantizer else None, data.chunk_lists
+        )
+        if (manifest["articles"], manifest["chunks"], manifest["sentences"]) != (
+            len(self.articles),
+            len(self.chunks),
+            len(self.sentences),
+        ):
+            raise ValueError("its parts disagree in size")
+        self._by_source = {a.source: a for a in self.articles}
+        self._terms: dict[int, frozenset[str]] = {}
+        self._intact: set[int] = set()
+        self.aliases: dict[str, list[str]] = {}
+        for alias, (primary, _) in sorted(manifest.get("aliases", {}).items()):
+            self.aliases.setdefault(primary, []).append(alias)
+
+    @property
+    def embedding_model(self) -> str | None:
+        """The name of the model the version's vectors were made with."""
+        name = self.manifest.get("embedding_model")
+        return str(name) if name is not None else None
+
+    def search_vectors(
+        self, qvecs: Vectors, depth: int
+    ) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.int64]]:
+        """The `depth` nearest chunks to each query vector: (scores, chunk ids), -1 where none."""
+        scores, ids = self.faiss.search(qvecs, depth)
+        return scores, ids
+
+    def chunk_vector(self, chunk_id: int) -> Vectors:
+        """The stored vector of one chunk."""
+        vec: Vectors = self.faiss.reconstruct(chunk_id)
+        return vec
+
+    def article(self, article_id: int) -> StoredArticle:
+        """The article with this row id."""
+        return self.articles[article_id]
+
+    def intact_article(self, article_id: int) -> StoredArticle:
+        """The article, once its stored text matches the hash taken when its file was read.
+
+        Quotes come from the stored text, so text edited after indexing would be quoted as if the article
+        said it. The text cannot change within a loaded version, so each article is hashed once.
+        """
+        article = self.articles[article_id]
+        if article_id not in self._intact:
+            a = article
+            if stored_content_hash(a.source, a.text, a.title, a.publisher, a.date, a.url) != a.content_hash:
+                raise IndexError_(
+                    f"The index is damaged (the stored text of {one_line(a.source)} was changed); "
+                    "rebuild it with `usru index --rebuild`."
+                )
+            self._intact.add(article_id)  # a racing thread adds the same id
+        return article
+
+    def sentence_terms(self, sentence_id: int) -> frozenset[str]:
+        """The BM25 terms of one sentence, remembered: every question re-scores the same few."""
+        terms = self._terms.get(sentence_id)
+        if terms is None:
+            s = self.sentences.row(sentence_id)
+            terms = frozenset(tokenize(self.articles[s.article].text[s.start : s.end]))
+            self._terms[sentence_id] = terms  # a racing thread computes the same value
+        return terms
+
+    def article_by_source(self, source: str) -> StoredArticle | None:
+        """The article indexed from this file name (or from a duplicate of it), if any."""
+        found = self._by_source.get(source)
+        if found is None:
+            primary = self.manifest.get("aliases", {}).get(source)
+            found = self._by_source.get(primary[0]) if primary else None
+        return found
+
+    def list_articles(self) -> list[ArticleInfo]:
+        """Every indexed article with its chunk count and the other files holding the same article."""
+        counts: Any = (
+            np.bincount(self.chunks.article, minlength=len(self.articles)) if len(self.chunks) else []
+        )
+        return [
+            ArticleInfo(
+                a.source,
+                a.title,
+                a.publisher,
+                a.date,
+                a.url,
+                int(counts[a.id]) if len(counts) else 0,
+                a.content_hash,
+                tuple(self.aliases.get(a.source, ())),
+            )
+            for a in self.articles
+        ]
+
+    def stats(self) -> IndexStats:
+        """Counts, outlets and the span of dates."""
+        dates = sorted(a.date for a in self.articles if a.date)
+        publishers = sorted({a.publisher for a in self.articles if a.publisher})
+        return IndexStats(
+            version=self.version,
+            articles=len(self.articles),
+            chunks=len(self.chunks),
+            built_at=self.manifest["built_at"],
+            publishers=publishers,
+            date_range=(dates[0], dates[-1]) if dates else (None, None),
+        )
+
+
+def _damaged(index_dir: Path, exc: Exception) -> IndexError_:
+    reason = str(exc) if isinstance(exc, ValueError) and str(exc) else type(exc).__name__
+    if isinstance(exc, FileNotFoundError | OSError):
+        reason = "a file is missing or unreadable"
+    return IndexError_(
+        f"The index at {index_dir} is damaged ({reason}); rebuild it with `usru index --rebuild`."
+    )
+
+
+def load_index(index_dir: Path) -> Index:
+    """Load the live version; a damaged one raises IndexError_ naming the fix."""
+    version = current_version(index_dir)
+    if version is None:
+        raise IndexError_(f"There is no index at {index_dir}; build it with `usru index`.")
+    try:
+        return Index(index_dir, read_manifest(index_dir, version))
+    except Exception as exc:
+        raise _damaged(index_dir, exc) from exc

@@ -1,0 +1,1 @@
+"""Helpers shared by the tests (the fixtures themselves are in tests/conftest.py)."""

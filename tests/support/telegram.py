@@ -1,0 +1,53 @@
+"""Running the real bot against the fake Bot API (bench/fakebotapi.py)."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING, Any
+
+from bench.fakebotapi import started_application
+from bot.bot_settings import BotSettings
+from bot.telegram.state import BotApp
+from retrieval.settings import Settings
+
+if TYPE_CHECKING:
+    from bench.fakebotapi import FakeBotAPI, SentMessage
+
+
+def bot_settings(api: FakeBotAPI, **overrides: Any) -> BotSettings:
+    """Settings pointing at the fake server, with short timeouts so faults are quick to survive."""
+    values: dict[str, Any] = {
+        "bot_token": api.token,
+        "api_base_url": api.base_url,
+        "poll_timeout_s": 1,
+        "read_timeout_s": 3.0,
+        "retry_backoff_s": 0.05,
+        "chat_messages_per_second": 50.0,
+    }
+    values.update(overrides)
+    return BotSettings(_env_file=None, **values)
+
+
+@contextlib.asynccontextmanager
+async def running_bot(
+    api: FakeBotAPI, service: Any, settings: Settings, **overrides: Any
+) -> AsyncIterator[BotApp]:
+    """Start the application the way run_polling does, and stop it the same way."""
+    async with started_application(service, settings, bot_settings(api, **overrides)) as app:
+        yield app
+
+
+def answers_in(api: FakeBotAPI, chat_id: int) -> list[SentMessage]:
+    """Messages in a chat that carry quotes."""
+    return [m for m in api.sent(chat_id) if m.blockquotes()]
+
+
+async def wait_sent(api: FakeBotAPI, chat_id: int, count: int = 1, timeout: float = 5.0) -> list[SentMessage]:
+    """Wait until at least `count` messages reached a chat."""
+    result: list[SentMessage] = await api.wait_for(
+        lambda: len(api.sent(chat_id)) >= count and api.sent(chat_id),
+        timeout,
+        f"{count} messages in {chat_id}",
+    )
+    return result
