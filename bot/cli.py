@@ -14,6 +14,7 @@ from typing import Any
 
 from rich.console import Console
 
+from retrieval.answer import one_line
 from retrieval.errors import UsruError
 from retrieval.settings import Settings, env_files
 
@@ -60,10 +61,43 @@ def build_parser() -> argparse.ArgumentParser:
         "question", nargs="*", help="the question; omit it to read one question per line from stdin"
     )
     p.add_argument("--json", action="store_true", help="print JSON (JSON Lines when reading stdin)")
+    add_filter_arguments(p)
+    p = sub.add_parser(
+        "import",
+        parents=[common],
+        help="import a news dump (JSON Lines or CSV, gzip or not) into the sources folder, then index",
+    )
+    p.add_argument("file", type=Path, help="the dump: .jsonl/.csv, optionally .gz")
+    for name in ("id", "title", "text", "date", "publisher", "url", "leaning"):
+        p.add_argument(
+            f"--{name}", metavar="FIELD", help=f"the dump's field holding the {name} (default: detected)"
+        )
+    p.add_argument(
+        "--match", metavar="REGEX", help="only records whose title or text match (case-insensitive)"
+    )
+    p.add_argument(
+        "--since", metavar="DATE", help="only records dated on or after (YYYY, YYYY-MM or YYYY-MM-DD)"
+    )
+    p.add_argument(
+        "--until", metavar="DATE", help="only records dated on or before (YYYY, YYYY-MM or YYYY-MM-DD)"
+    )
+    p.add_argument("--no-index", action="store_true", help="write the articles but do not index them")
     sub.add_parser("chat", parents=[common], help="ask questions interactively")
     sub.add_parser("sources", parents=[common], help="list the indexed articles")
     sub.add_parser("bot", parents=[common], help="run the Telegram bot")
     return parser
+
+
+def add_filter_arguments(p: argparse.ArgumentParser) -> None:
+    """--since/--until/--outlet: which articles may be quoted."""
+    p.add_argument("--since", metavar="DATE", help="quote only articles dated on or after (YYYY[-MM[-DD]])")
+    p.add_argument("--until", metavar="DATE", help="quote only articles dated on or before (YYYY[-MM[-DD]])")
+    p.add_argument(
+        "--outlet",
+        action="append",
+        metavar="NAME",
+        help="quote only this outlet (repeatable, or comma-separated)",
+    )
 
 
 def make_settings(args: argparse.Namespace) -> Settings:
@@ -96,7 +130,7 @@ def _progress_reporter(console: Console) -> tuple[Callable[[str, int, int], None
         transient=True,
     )
     tasks: dict[str, Any] = {}
-    labels = {"read": "Reading articles", "embed": "Embedding passages"}
+    labels = {"read": "Reading articles", "embed": "Embedding passages", "import": "Importing records"}
 
     def report(stage: str, done: int, total: int) -> None:
         if not tasks:
@@ -183,7 +217,9 @@ def _service(settings: Settings, err: Console) -> Any:
 def run_ask(settings: Settings, args: argparse.Namespace, out: Console, err: Console) -> int:
     """`usru ask`: one question from the arguments, or one per line of stdin."""
     from bot.render import print_answer
+    from retrieval.filters import make_filters
 
+    filters = make_filters(args.since, args.until, args.outlet)
     if args.question:
         questions = [" ".join(args.question)]
     elif not sys.stdin.isatty():
@@ -199,7 +235,7 @@ def run_ask(settings: Settings, args: argparse.Namespace, out: Console, err: Con
     failures = 0
     for question in questions:
         try:
-            answer = service.answer(question)
+            answer = service.answer(question, filters=filters) if filters else service.answer(question)
         except UsruError as exc:
             if not batch:
                 raise
@@ -216,6 +252,45 @@ def run_ask(settings: Settings, args: argparse.Namespace, out: Console, err: Con
             if batch:
                 out.print()
     return 1 if failures else 0
+
+
+def run_import(settings: Settings, args: argparse.Namespace, out: Console, err: Console) -> int:
+    """`usru import FILE`: write a dump's records as articles into the sources folder, then index."""
+    from retrieval.importer import FIELDS, ImportOptions, import_dump
+
+    if "sources" not in settings.model_fields_set:
+        raise UsruError(
+            "Say which sources folder to import into (--sources DIR or USRU_SOURCES); "
+            "the default, seeds/, holds the project's sample articles."
+        )
+    fields = {name: getattr(args, name) for name in FIELDS if getattr(args, name)}
+    options = ImportOptions(fields=fields, match=args.match, since=args.since, until=args.until)
+    report, stop = _progress_reporter(err)
+    try:
+        summary = import_dump(
+            args.file, settings.sources, options, progress=lambda done, total: report("import", done, total)
+        )
+    finally:
+        stop()
+    out.print(
+        f"Imported {one_line(args.file.name)} into {summary.folder}: {summary.records} records, "
+        f"{len(summary.written)} written, {summary.unchanged} unchanged, {summary.filtered} filtered out, "
+        f"{len(summary.skipped)} skipped, in {summary.seconds:.1f} s.",
+        markup=False,
+        highlight=False,
+        soft_wrap=True,
+    )
+    if summary.skipped:
+        out.print(f"Skipped {len(summary.skipped)} records:", markup=False)
+        for where, reason in summary.skipped:
+            out.print(
+                f"  {one_line(where)}: {one_line(reason)}", markup=False, highlight=False, soft_wrap=True
+            )
+    if args.no_index:
+        return 0
+    return run_index(
+        settings, argparse.Namespace(watch=False, rebuild=False, wait=True, allow_shrink=False), out, err
+    )
 
 
 def run_chat(settings: Settings, args: argparse.Namespace, out: Console, err: Console) -> int:
@@ -244,6 +319,7 @@ def run_bot(settings: Settings, args: argparse.Namespace, out: Console, err: Con
 COMMANDS: dict[str, Callable[[Settings, argparse.Namespace, Console, Console], int]] = {
     "index": run_index,
     "ask": run_ask,
+    "import": run_import,
     "chat": run_chat,
     "sources": run_sources,
     "bot": run_bot,

@@ -26,6 +26,7 @@ from retrieval.errors import ArticleError, OutsideLinkError
 ARTICLE_SUFFIXES = (".txt", ".md", ".html", ".htm")
 HTML_SUFFIXES = (".html", ".htm")
 MAX_ARTICLE_BYTES = 5_000_000
+MAX_CAPTION_WORDS = 60
 
 MONTHS = {
     m: i + 1
@@ -87,7 +88,9 @@ _FOOTER_START = re.compile(
     re.IGNORECASE,
 )
 _PHOTO_WORDS = re.compile(
-    r"\b(?:file photo|photo:|pictured|poses for a (?:picture|photo)|photograph(?:ed)? by|getty images|image:)"
+    r"\b(?:file photo|pictured|poses for a (?:picture|photo)|photograph(?:ed)? by|getty images)"
+    # "Photo:" labels a caption only where a caption starts: "…in his own image: blunt-talkers" is prose.
+    r"|(?:^|[(\[|]\s*)(?:photo|image)s?\s*:"
     # A credit ends a caption; a dateline's "(Reuters) -" opens a story instead. \b can't precede "(".
     r"|\((?:AFP|AP|Reuters|EPA|TASS|Sputnik|Getty)(?: Photo)?\)\.?$|/\s*(?:AFP|Reuters|AP|EPA)\.?$",
     re.IGNORECASE,
@@ -99,6 +102,17 @@ _WORD = re.compile(r"[^\W_]+(?:[-'’.][^\W_]+)*")
 _DATELINE = re.compile(
     rf"^(?P<who>[A-Z][\w.&'’ -]{{1,60}}?),\s+(?P<city>[A-Z][\w .'’-]{{1,40}}?),\s+(?P<date>{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?"
     rf"(?:,?\s+(?P<year>\d{{4}}))?)\s*(?:\.|\s[-–—]|:)\s*"
+)
+# "MOSCOW (Reuters) -", "UNITED NATIONS (Reuters) -", "Washington (CNN) -", "(Reuters) -", also after a
+# correction note "(Corrects paragraph 3 …)" or a byline "By Jane Doe": the agency in brackets names the outlet.
+_AGENCY_DATELINE = re.compile(
+    r"^(?:\([^()\n]{1,300}\)\s+)?(?:By\s+[^()\n]{1,80}?\s+(?=[A-Z]{2}))?"
+    r"(?:[A-Z][\w.'’/-]*(?:\s+[A-Z][\w.'’/-]*){0,3}(?:,\s+[A-Z][\w.'’]*(?:\s+[A-Z][\w.'’]*){0,2})?\s+)?"
+    r"\((?P<who>[A-Z][\w.&'’ /-]{0,30}?)\)\s*[-–—]{1,2}\s*"
+)
+# "By Jill Colvin, Associated Press", "By John Doe | Reuters", "By Victor Davis Hanson // City Journal".
+_BYLINE_OUTLET = re.compile(
+    r"^By\s+[\w.'’-]+(?:\s+[\w.'’-]+){0,5}\s*(?:,|\||//|—)\s*(?P<who>(?:The\s+)?[A-Z][\w.&'’]*(?:\s+[A-Z][\w.&'’]*){0,3})$"
 )
 _CITY_DATELINE = re.compile(
     rf"^(?P<city>[A-Z][A-Z .'’-]{{2,40}}),\s+(?P<date>{_MONTH}\s+\d{{1,2}}(?:,?\s+(?P<year>\d{{4}}))?)"
@@ -148,6 +162,8 @@ class Article:
     content_hash: str
     paragraphs: tuple[Span, ...]
     dropped: tuple[tuple[str, str], ...] = field(default=())  # (kind, line) pairs removed as furniture
+    # The outlet's political leaning as front matter states it (e.g. AllSides' left/center/right).
+    leaning: str | None = None
 
 
 def decode_bytes(data: bytes) -> str:
@@ -239,6 +255,7 @@ def parse_article(text: str, source: str) -> Article:
         content_hash=content_hash(text),
         paragraphs=tuple(page.paragraphs),
         dropped=tuple(page.dropped),
+        leaning=_as_str(front.get("leaning")),
     )
 
 
@@ -414,6 +431,7 @@ def _classify(text: str, lines: list[_Line]) -> _Page:
     title: str | None = None
     content = [ln for ln in lines if ln.kind != "blank"]
     seen: Counter[str] = Counter(_norm(ln.raw) for ln in content)
+    dated: list[tuple[_Line, str, str | None]] = []
 
     for ln in content:
         raw = ln.raw
@@ -429,12 +447,17 @@ def _classify(text: str, lines: list[_Line]) -> _Page:
             who = re.sub(
                 r"(?i)copyright|©|\(c\)|all rights reserved\.?|\b\d{4}(?:\s*[-–]\s*\d{4})?\b", " ", raw
             )
-            who = who.strip(" .,-–")
+            # "The Washington Times, LLC. Click here for reprint permission.": the name, not the legal form.
+            who = re.sub(r",?\s+(?:LLC|Inc|Ltd|Co)\.?$", "", re.split(r"\.\s", who.strip())[0]).strip(" .,-–")
+            who = re.sub(r"(?i)^by\s+", "", who)
             if who:
                 votes[who] += 3
         elif _BYLINE.match(raw):
             ln.kind = "byline"
-        elif len(_BREADCRUMB_SEP.findall(raw)) >= 2 or (
+        elif bm := _BYLINE_OUTLET.match(raw):
+            ln.kind = "byline"
+            votes[bm.group("who")] += 2
+        elif (len(_BREADCRUMB_SEP.findall(raw)) >= 2 and len(words) <= 40) or (
             len(_BREADCRUMB_SEP.findall(raw)) == 1 and len(words) <= 6 and not _SENTENCE_END.search(raw)
         ):
             ln.kind = "breadcrumb"
@@ -442,9 +465,7 @@ def _classify(text: str, lines: list[_Line]) -> _Page:
             ln.kind = "appeal"
         elif len(words) <= 12 and (d := _standalone_date(raw)) is not None:
             ln.kind = "dateline"
-            date = date or d[0]
-            if d[1]:
-                votes[d[1]] += 2
+            dated.append((ln, d[0], d[1]))
 
     # The header is everything before the first body paragraph: title, captions, datelines.
     first_body = None
@@ -452,7 +473,8 @@ def _classify(text: str, lines: list[_Line]) -> _Page:
         if ln.kind != "text":
             continue
         caption = _PHOTO_WORDS.search(ln.raw) or seen[_norm(ln.raw)] > 1 or _ENDS_WITH_DATE.search(ln.raw)
-        if caption and title is not None:
+        # A caption is a line or two: a long line is a paragraph, or a whole article on one line.
+        if caption and title is not None and len(_words(ln.raw)) <= MAX_CAPTION_WORDS:
             ln.kind = "caption"
             continue
         if _is_body(ln):
@@ -461,6 +483,16 @@ def _classify(text: str, lines: list[_Line]) -> _Page:
         if title is None and 2 <= len(_words(ln.raw)) <= 30 and not ln.raw.endswith("."):
             ln.kind = "title"
             title = ln.raw
+    # A date line dates the article in its header, or as "Published: …" anywhere; further down,
+    # "April 2016" over a timeline or a tweet's "— Name (@handle) November 10, 2016" is the article's text.
+    body_from = content[first_body].start if first_body is not None else None
+    for ln, stated, named in dated:
+        if body_from is not None and ln.start > body_from and not _PUBLISHED.match(ln.raw):
+            ln.kind = "text"
+            continue
+        date = date or stated
+        if named:
+            votes[named] += 2
     # A breadcrumb that ends in the headline carries the title when no heading line did.
     for ln in content:
         if ln.kind == "breadcrumb":
@@ -526,6 +558,10 @@ def _classify(text: str, lines: list[_Line]) -> _Page:
             if cm.group("year") and date is None:
                 date = parse_date(cm.group("date"))
             start += cm.end()
+        elif near_top and (am := _AGENCY_DATELINE.match(ln.raw)) and len(_words(am.group("who"))) <= 4:
+            # Names the outlet but not the day: no date is taken from it.
+            votes[am.group("who").strip()] += 3
+            start += am.end()
         if start < ln.end and _words(text[start : ln.end]):
             paragraphs.append(Span(start, ln.end))
     # Hard-wrapped paragraphs: consecutive text lines without a blank between them belong together.

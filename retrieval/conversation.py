@@ -9,6 +9,7 @@ from typing import Protocol, runtime_checkable
 from cachetools import LRUCache
 
 from retrieval.answer import Answer
+from retrieval.filters import Filters, parse_filter_words
 from retrieval.followup import ChatHistory
 from retrieval.service import AnsweringService, clean_question
 
@@ -16,7 +17,7 @@ from retrieval.service import AnsweringService, clean_question
 class QuestionAnswerer(Protocol):
     """The least a front end's service must do: answer one standalone question."""
 
-    def answer(self, question: str) -> Answer: ...
+    def answer(self, question: str, *, filters: Filters | None = None) -> Answer: ...
 
 
 @runtime_checkable
@@ -50,6 +51,10 @@ class Conversation:
     def ask(self, question: str, on_text: Callable[[str], None] | None = None) -> Answer:
         """Answer a message, remembering the turn; `on_text` gets a model's draft text as it comes."""
         text = self.check(question)
+        only, text = parse_filter_words(text)
+        if only:
+            # A filtered question (since:/until:/outlet:) stands alone, answered from what the filters admit.
+            return self.service.answer(text, filters=only)
         service = self.service
         if not isinstance(service, ChatService):
             return service.answer(text)

@@ -232,6 +232,31 @@ def same_point_groups(index: StoredVersion, ordered: list[Candidate]) -> list[tu
     return groups
 
 
+def order_by_date(index: StoredVersion, chosen: list[Candidate]) -> list[Candidate]:
+    """Quotes from several dates oldest first, so the answer reads as a timeline; undated ones last.
+
+    Quotes that make the same point stay side by side (oldest first), placed at the earliest date among them.
+    """
+    dates = [index.article(c.article_id).date for c in chosen]
+    if len(set(dates)) < 2:
+        return chosen
+    units = [list(group) for group in same_point_groups(index, chosen)]
+    grouped = {pos for unit in units for pos in unit}
+    units += [[pos] for pos in range(len(chosen)) if pos not in grouped]
+    for unit in units:
+        unit.sort(key=lambda p: (dates[p] or "9999", p))
+    units.sort(key=lambda unit: (dates[unit[0]] or "9999", unit[0]))
+    return [chosen[p] for unit in units for p in unit]
+
+
+def timeline_note(citations: Sequence[Citation]) -> str:
+    """A sentence saying the quotes run in date order and over which dates, when they span several."""
+    dates = sorted({c.date for c in citations if c.date})
+    if len(dates) < 2:
+        return ""
+    return render_prompt("timeline.txt", first=dates[0], last=dates[-1])
+
+
 def make_citation(index: StoredVersion, n: int, c: Candidate) -> Citation:
     """A numbered citation for a candidate, checked verbatim against the article text."""
     return cite(index, n, c.article_id, c.start, c.end)
@@ -284,6 +309,8 @@ def render_answer(citations: list[Citation], groups: list[tuple[int, ...]]) -> t
         lead = render_prompt("lead_one.txt", outlets=join_names(outlets))
     else:
         lead = render_prompt("lead_many.txt", count=len(sources), outlets=join_names(outlets))
+    if note := timeline_note(citations):
+        lead = f"{lead} {note}"
     return lead, "\n".join([lead, "", *render_citations(citations, groups)])
 
 
@@ -317,7 +344,7 @@ def extractive_steps(embedder: Embedder, k: int = 8) -> tuple[Step, Step, Callab
     def retrieve(x: dict[str, Any]) -> dict[str, Any]:
         t0 = time.perf_counter()
         index: StoredVersion = x["index"]
-        retriever = HybridRetriever(get_index=lambda: index, embedder=embedder, k=k)
+        retriever = HybridRetriever(get_index=lambda: index, embedder=embedder, k=k, filters=x.get("filters"))
         # Embedded once: retrieval and the choice of sentences both score against this vector.
         qvec = embedder.embed_query(x["question"])
         docs = retriever.invoke(x["question"], qvec=qvec)
@@ -338,6 +365,7 @@ def extractive_steps(embedder: Embedder, k: int = 8) -> tuple[Step, Step, Callab
             lead = text
             more: list[Citation] = []
         else:
+            chosen = order_by_date(index, chosen)
             citations = [make_citation(index, n, c) for n, c in enumerate(chosen, start=1)]
             groups = same_point_groups(index, chosen)
             lead, text = render_answer(citations, groups)

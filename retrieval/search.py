@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 from langchain_core.callbacks import CallbackManagerForRetrieverRun
 from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
@@ -15,11 +16,14 @@ from retrieval.chunking import Chunk as _Chunk
 from retrieval.chunking import Sentence as _Sentence
 from retrieval.chunking import chunk_text
 from retrieval.embedding import Embedder, Vectors
+from retrieval.filters import Filters
 from retrieval.index import StoredVersion
 from retrieval.lexical import tokenize
 
 RRF_K = 60
 CANDIDATES = 30
+# Up to this many chunks admitted by filters are scored exactly instead of through the vector index.
+IntArray = npt.NDArray[np.int64]
 
 
 @dataclass(frozen=True)
@@ -32,21 +36,43 @@ class ChunkHit:
     lexical: float
 
 
+def allowed_chunks(index: StoredVersion, filters: Filters) -> IntArray:
+    """The ids of the chunks whose article the filters admit."""
+    admitted = [a.id for a in index.articles if filters.admits(a.publisher, a.date)]
+    if not admitted or not len(index.chunks):
+        return np.zeros(0, dtype=np.int64)
+    ids: IntArray = np.flatnonzero(np.isin(index.chunks[:, 0], admitted)).astype(np.int64)
+    return ids
+
+
 def search_chunks(
-    index: StoredVersion, embedder: Embedder, question: str, k: int, qvec: Vectors | None = None
+    index: StoredVersion,
+    embedder: Embedder,
+    question: str,
+    k: int,
+    qvec: Vectors | None = None,
+    filters: Filters | None = None,
 ) -> list[ChunkHit]:
     """The k chunks that best match the question by reciprocal-rank fusion of dense and BM25 ranks.
 
     `qvec` is the question's vector when the caller has it already (it is embedded once per answer).
+    With filters, only chunks of the articles they admit are candidates, in both rankings.
     """
     n = len(index.chunks)
     if n == 0 or k <= 0:
         return []
-    depth = min(n, max(CANDIDATES, k))
+    allowed = allowed_chunks(index, filters) if filters else None
+    if allowed is not None and not len(allowed):
+        return []
+    depth = min(n if allowed is None else len(allowed), max(CANDIDATES, k))
     qvec = (embedder.embed_query(question) if qvec is None else qvec).reshape(1, -1)
-    dense_scores, dense_ids = index.search_vectors(qvec, depth)
+    dense_scores, dense_ids = index.search_vectors(qvec, depth, allowed=allowed)
     dense = {int(i): float(s) for i, s in zip(dense_ids[0], dense_scores[0], strict=True) if i >= 0}
     lexical_all = index.bm25.scores(tokenize(question))
+    if allowed is not None:
+        mask = np.zeros(n, dtype=bool)
+        mask[allowed] = True
+        lexical_all = np.where(mask, lexical_all, 0.0)
     top_lex = np.argpartition(-lexical_all, depth - 1)[:depth] if depth < n else np.arange(n)
     top_lex = top_lex[np.argsort(-lexical_all[top_lex], kind="stable")]
     fused: dict[int, float] = {}
@@ -95,6 +121,7 @@ class HybridRetriever(BaseRetriever):
     get_index: Callable[[], StoredVersion]
     embedder: Embedder
     k: int = 8
+    filters: Filters | None = None
 
     def _get_relevant_documents(
         self,
@@ -106,5 +133,7 @@ class HybridRetriever(BaseRetriever):
     ) -> list[Document]:
         """The best chunks: `k` of them (the retriever's own k unless given); `qvec` is the query's vector."""
         index = self.get_index()
-        hits = search_chunks(index, self.embedder, query, self.k if k is None else k, qvec=qvec)
+        hits = search_chunks(
+            index, self.embedder, query, self.k if k is None else k, qvec=qvec, filters=self.filters
+        )
         return [chunk_document(index, hit) for hit in hits]

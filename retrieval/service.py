@@ -14,6 +14,7 @@ from retrieval.answer import Answer
 from retrieval.embedding import Embedder, load_embedder
 from retrieval.errors import IndexError_, QuestionError
 from retrieval.extractive import MIN_RELEVANCE, build_extractive_chain, unknown_names
+from retrieval.filters import Filters
 from retrieval.followup import ChatHistory, content_words, points_back, standalone_by_rule
 from retrieval.index import (
     ArticleInfo,
@@ -141,33 +142,52 @@ class AnsweringService:
                     return self._index
             return self._index
 
-    def answer(self, question: str, on_text: Callable[[str], None] | None = None) -> Answer:
-        """Answer one question with verified quotes, or say the articles don't cover it."""
+    def answer(
+        self,
+        question: str,
+        on_text: Callable[[str], None] | None = None,
+        filters: Filters | None = None,
+    ) -> Answer:
+        """Answer one question with verified quotes, or say the articles don't cover it.
+
+        With filters, only articles they admit (by date and outlet) are searched and quoted.
+        """
         text = clean_question(question, self.settings.max_question_chars)
+        index = self.index
+        if filters and not any(filters.admits(a.publisher, a.date) for a in index.articles):
+            raise QuestionError(f"No indexed article is {filters.describe()}, so none can be quoted.")
         if is_russian(text):
-            if any(self.index.bm25.doc_freq(t) for t in tokenize(text) if is_russian(t)):
+            if any(index.bm25.doc_freq(t) for t in tokenize(text) if is_russian(t)):
                 # Some articles are in Russian themselves: ask them first, in the question's own words.
-                direct = self._answer_text(text, on_text)
+                direct = self._answer_text(index, text, on_text, filters)
                 if direct.status == "answered":
                     return in_russian(direct, Rendering(text, ()))
             # English articles, an English model: a Russian question is rendered into English key words.
             rendering = render_in_english(text)
             if too_partial(rendering):
                 return english_only(text, rendering)
-            return in_russian(self._answer_text(rendering.english, on_text), rendering)
-        return self._answer_text(text, on_text)
+            return in_russian(self._answer_text(index, rendering.english, on_text, filters), rendering)
+        return self._answer_text(index, text, on_text, filters)
 
-    def _answer_text(self, text: str, on_text: Callable[[str], None] | None) -> Answer:
-        """Run the answering chain on a cleaned question."""
+    def _answer_text(
+        self,
+        index: StoredVersion,
+        text: str,
+        on_text: Callable[[str], None] | None,
+        filters: Filters | None,
+    ) -> Answer:
+        """Run the answering chain on a cleaned question over one index version."""
         min_relevance = (
             self.settings.min_relevance if self.settings.min_relevance is not None else MIN_RELEVANCE
         )
         x: dict[str, Any] = {
             "question": text,
-            "index": self.index,
+            "index": index,
             "max_quotes": self.settings.max_quotes,
             "min_relevance": min_relevance,
         }
+        if filters:
+            x["filters"] = filters
         if on_text is not None:
             x["on_text"] = on_text
         return self._chain.invoke(x)

@@ -20,6 +20,7 @@ from bot.telegram.answers import AnswerCache, open_store
 from bot.telegram_format import ArticleLike, StatsLike
 from retrieval.answer import Answer
 from retrieval.conversation import Conversations
+from retrieval.filters import Filters
 from retrieval.index import IndexSummary
 from retrieval.settings import Settings
 
@@ -32,7 +33,7 @@ STATE_FILE = "telegram-answers.sqlite3"
 class AnswerSource(Protocol):
     """What the bot needs from the answering service."""
 
-    def answer(self, question: str) -> Answer: ...
+    def answer(self, question: str, *, filters: Filters | None = None) -> Answer: ...
     def list_articles(self) -> Sequence[ArticleLike]: ...
     def stats(self) -> StatsLike: ...
     def passage_in_context(

@@ -62,9 +62,9 @@ class StoredVersion(Protocol):
         """Word statistics of the chunks, for lexical search and term weights."""
 
     def search_vectors(
-        self, qvecs: Vectors, depth: int
+        self, qvecs: Vectors, depth: int, allowed: npt.NDArray[np.int64] | None = None
     ) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.int64]]:
-        """The `depth` nearest chunks to each query vector: (scores, chunk ids), -1 where none."""
+        """The `depth` nearest chunks to each query vector (among `allowed` ids if given): scores, ids."""
 
     def chunk_vector(self, chunk_id: int) -> Vectors:
         """The stored vector of one chunk."""

@@ -19,6 +19,9 @@ from retrieval.index.segments import merge, read_segment
 from retrieval.lexical import tokenize
 from retrieval.vector_index import build_vector_index
 
+# Up to this many admitted chunks a filtered search scores each exactly; past it faiss filters by id.
+EXACT_FILTERED = 50_000
+
 
 class Index:
     """One loaded, immutable index version: its segments merged into one view."""
@@ -65,10 +68,31 @@ class Index:
         return str(name) if name is not None else None
 
     def search_vectors(
-        self, qvecs: Vectors, depth: int
+        self, qvecs: Vectors, depth: int, allowed: npt.NDArray[np.int64] | None = None
     ) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.int64]]:
-        """The `depth` nearest chunks to each query vector: (scores, chunk ids), -1 where none."""
-        scores, ids = self.faiss.search(qvecs, depth)
+        """The `depth` nearest chunks to each query vector: (scores, chunk ids), -1 where none.
+
+        With `allowed`, only those chunk ids are candidates (the articles a filter admits).
+        """
+        if allowed is None:
+            scores, ids = self.faiss.search(qvecs, depth)
+            return scores, ids
+        if len(allowed) <= EXACT_FILTERED:
+            # Few chunks pass the filters: scoring each exactly is cheap and misses none.
+            sims = qvecs @ self.faiss.reconstruct_batch(allowed).T
+            top = np.argsort(-sims, axis=1, kind="stable")[:, :depth]
+            return np.take_along_axis(sims, top, axis=1).astype(np.float32), allowed[top]
+        import faiss
+
+        selector = faiss.IDSelectorBatch(allowed)  # kept referenced until the search is done
+        params: Any
+        if isinstance(self.faiss, faiss.IndexIVF):
+            params = faiss.SearchParametersIVF()
+            params.nprobe = self.faiss.nprobe
+        else:
+            params = faiss.SearchParameters()
+        params.sel = selector
+        scores, ids = self.faiss.search(qvecs, depth, params=params)
         return scores, ids
 
     def chunk_vector(self, chunk_id: int) -> Vectors:

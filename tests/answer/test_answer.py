@@ -393,6 +393,7 @@ EXPECTED_PLACEHOLDERS = {
     "not_found.txt": set(),
     "same_point.txt": {"first"},
     "undated.txt": set(),
+    "timeline.txt": {"first", "last"},
     # LLM mode (retrieval/llm.py); llm_answer.txt shows the reply's JSON shape, so it has literal braces.
     "llm_answer.txt": {"fence"},
     "llm_passages.txt": {"fence", "passages", "question"},

@@ -571,3 +571,76 @@ def test_content_hash_follows_the_text() -> None:
     c = parse_article(page(TITLE, B1, B2), "a.txt")
     assert a.content_hash == b.content_hash
     assert a.content_hash != c.content_hash
+
+
+# ---------------------------------------------------------------------------- archives (issue 12)
+
+ONE_LINE = (
+    "WASHINGTON (Reuters) - The president-elect has built a cabinet in his own image: blunt-talkers who "
+    "share his disdain for the establishment, several people close to the transition team said on Friday. "
+    "Some of them have never held public office, and others have spent years criticising the agencies "
+    "they will now lead, which worries career officials in Washington and abroad. " * 3
+).strip()
+
+
+def test_a_one_line_article_mentioning_image_is_not_a_caption() -> None:
+    article, paragraphs = parse(page(TITLE, ONE_LINE))
+    assert len(paragraphs) == 1 and paragraphs[0].startswith("The president-elect has built a cabinet")
+    assert article.publisher == "Reuters"
+
+
+def test_a_long_line_with_slashes_is_not_a_breadcrumb() -> None:
+    line = "Anchor: News tonight / the city is under siege / six attacks. " + B1 * 4
+    _, paragraphs = parse(page(TITLE, line, B2))
+    assert paragraphs == [line, B2]
+
+
+@pytest.mark.parametrize(
+    ("dateline", "publisher"),
+    [
+        ("MOSCOW (Reuters) - ", "Reuters"),
+        ("UNITED NATIONS (Reuters) - ", "Reuters"),
+        ("WASHINGTON (AP) — ", "AP"),
+        ("Washington (CNN) - ", "CNN"),
+        ("SACRAMENTO, Calif. (Reuters) - ", "Reuters"),
+        ("(Reuters) - ", "Reuters"),
+        ("(Corrects paragraph 3 to show the vote was 98-2) MOSCOW (Reuters) - ", "Reuters"),
+        ("By Sharon Bernstein SACRAMENTO, Calif. (Reuters) - ", "Reuters"),
+    ],
+)
+def test_an_agency_dateline_names_the_publisher_but_never_a_date(dateline: str, publisher: str) -> None:
+    article, paragraphs = parse(page(TITLE, dateline + B1, B2, B3))
+    assert paragraphs == BODY, "the dateline is cut off the first paragraph"
+    assert article.publisher == publisher
+    assert article.date is None, "a dateline without a date dates nothing"
+
+
+def test_a_sentence_with_brackets_and_a_dash_is_no_dateline() -> None:
+    line = "Senators (both parties) - and their staff - agreed on the sanctions bill late on Thursday night."
+    article, paragraphs = parse(page(TITLE, line, B2))
+    assert paragraphs == [line, B2] and article.publisher is None
+
+
+@pytest.mark.parametrize(
+    ("byline", "publisher"),
+    [("By Jill Colvin, Associated Press", "Associated Press"), ("By John Doe | Reuters", "Reuters")],
+)
+def test_a_byline_naming_an_outlet_gives_the_publisher(byline: str, publisher: str) -> None:
+    article, paragraphs = parse(page(TITLE, byline, *BODY))
+    assert paragraphs == BODY and article.publisher == publisher
+
+
+def test_dates_in_the_body_do_not_date_the_article_and_stay_text() -> None:
+    tweet = "Ridiculous. — Chris Cillizza (@TheFix) November 10, 2016"
+    timeline = "March 3, 2016: “Omg he’s an idiot.”"
+    article, paragraphs = parse(page(TITLE, *BODY, tweet, timeline, B1))
+    assert article.date is None
+    assert tweet in paragraphs and timeline in paragraphs
+    dated, _ = parse(page(TITLE, *BODY, "Published: 3 March 2022"))
+    assert dated.date == "2022-03-03", "a Published: line still dates the article wherever it is"
+
+
+def test_a_copyright_line_names_the_outlet_without_its_legal_form() -> None:
+    line = "Copyright © 2019 The Washington Times, LLC. Click here for reprint permission."
+    article, _ = parse(page(TITLE, *BODY, line))
+    assert article.publisher == "The Washington Times"

@@ -21,6 +21,7 @@ from bench.fakebotapi import Fault
 from bot.bot_settings import BotSettings
 from bot.telegram.logs import configure_logging
 from bot.telegram.replies import REFUSAL, STALE, UNKNOWN_BUTTON, WENT_WRONG
+from retrieval.index import IndexSummary
 from retrieval.service import AnsweringService, build_service
 from tests.conftest import REPO, copy_seeds, hashing_settings_for
 from tests.hardening.test_hardening_faults import settle

@@ -1,0 +1,418 @@
+"""Importing a news dump (JSON Lines or CSV, gzip or not) as article files in the sources folder.
+
+Each record becomes `imported/<dump>/<id>.md`: YAML front matter with the dump's metadata, then the
+record's text unchanged. The file name comes from the record's id, so importing the same dump again
+writes the same files, and a file whose bytes would not change is not touched (the incremental index
+then re-embeds nothing). Bad records are skipped with a reason; files already imported are never
+removed; every file is written to a temporary name and renamed into place.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import hashlib
+import io
+import json
+import os
+import re
+import tempfile
+import zlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+import yaml
+
+from retrieval.article import MAX_ARTICLE_BYTES, parse_date
+from retrieval.errors import UsruError
+
+IMPORT_FOLDER = "imported"
+FIELDS = ("id", "title", "text", "date", "publisher", "url", "leaning")
+# Field names tried, in order, when the user names none (compared case-insensitively).
+FIELD_NAMES: dict[str, tuple[str, ...]] = {
+    "id": ("id", "_id", "article_id", "doc_id", "uuid", "guid", "ID"),
+    "title": ("title", "headline", "heading", "name"),
+    "text": ("text", "content", "body", "content_original", "article", "story", "full_text"),
+    "date": ("date", "published", "published_at", "publish_date", "pub_date", "publication_date", "datetime"),
+    "publisher": ("publisher", "source", "outlet", "publication", "site_name", "site", "media"),
+    "url": ("url", "link", "href", "source_url"),
+    "leaning": ("leaning", "bias", "bias_text", "political_leaning"),
+}
+MAX_NAME_CHARS = 100
+_SAFE_ID = re.compile(r"[a-z0-9][a-z0-9._-]*")
+_UNSAFE_CHARS = re.compile(r"[^A-Za-z0-9._-]+")
+_SUFFIXES = (".jsonl", ".ndjson", ".json", ".csv", ".tsv")
+
+Progress = Callable[[int, int], None]
+
+
+class ImportError_(UsruError):
+    """The dump cannot be imported at all (missing, unreadable, no text field)."""
+
+
+@dataclass(frozen=True)
+class ImportOptions:
+    """Which fields hold what (None: detected), and which records to take."""
+
+    fields: dict[str, str] = field(default_factory=dict)
+    match: str | None = None
+    since: str | None = None
+    until: str | None = None
+
+
+@dataclass
+class ImportSummary:
+    """What one import did; `skipped` lists (record, reason) like the index's skipped files."""
+
+    folder: str
+    fields: dict[str, str]
+    records: int = 0
+    written: list[str] = field(default_factory=list)
+    unchanged: int = 0
+    filtered: int = 0
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+@dataclass(frozen=True)
+class Record:
+    """One record of the dump, as its fields, with where it sits for messages."""
+
+    where: str
+    values: dict[str, str]
+
+
+def dump_stem(path: Path) -> str:
+    """The dump's name without .gz and its format suffix, safe as a folder name."""
+    name = path.name
+    if name.lower().endswith(".gz"):
+        name = name[:-3]
+    for suffix in _SUFFIXES:
+        if name.lower().endswith(suffix):
+            name = name[: -len(suffix)]
+            break
+    return file_name(name or "dump")
+
+
+def file_name(raw_id: str) -> str:
+    """A file name for an id: the id itself when it is plainly safe, else a cleaned form plus its hash.
+
+    Ids that differ only in case or in unsafe characters ("a/b", "a?b", "A-B") would meet on some file
+    systems once cleaned, so every id that needs cleaning carries a hash of the original.
+    """
+    if _SAFE_ID.fullmatch(raw_id) and len(raw_id) <= MAX_NAME_CHARS and not raw_id.endswith("."):
+        return raw_id
+    cleaned = _UNSAFE_CHARS.sub("_", raw_id).strip("._-")[: MAX_NAME_CHARS - 17] or "record"
+    return f"{cleaned}-{hashlib.sha256(raw_id.encode('utf-8', 'surrogatepass')).hexdigest()[:16]}"
+
+
+def render_record(values: dict[str, str]) -> str:
+    """An article file's text: front matter with the metadata the record has, then its text unchanged."""
+    meta = {k: " ".join(values[k].split()) for k in ("title", "publisher", "date", "url", "leaning", "id")}
+    front = {k: v for k, v in meta.items() if v}
+    head = yaml.safe_dump(front, allow_unicode=True, sort_keys=False, width=1_000_000) if front else ""
+    return f"---\n{head}---\n{values['text']}"
+
+
+def _open_binary(path: Path) -> tuple[Any, IO[bytes]]:
+    """The dump's bytes, un-gzipped when they are gzip (told by content, not name), and the raw file."""
+    try:
+        raw = path.open("rb")
+    except OSError as exc:
+        raise ImportError_(f"Cannot read {path} ({exc.strerror or exc}).") from exc
+    if raw.peek(2)[:2] == b"\x1f\x8b":
+        return gzip.GzipFile(fileobj=raw), raw
+    return raw, raw
+
+
+def _is_csv(path: Path, head: bytes) -> bool:
+    name = path.name.lower().removesuffix(".gz")
+    if name.endswith((".csv", ".tsv")):
+        return True
+    if name.endswith((".jsonl", ".ndjson", ".json")):
+        return False
+    return not head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"{")
+
+
+def read_records(path: Path, progress: Progress | None = None) -> Iterator[Record | tuple[str, str]]:
+    """The dump's records, or (where, reason) for a line that cannot be read; JSON Lines or CSV."""
+    stream, raw = _open_binary(path)
+    total = os.fstat(raw.fileno()).st_size
+    with raw, stream:
+        try:
+            head = bytes(stream.peek(4096)[:4096])
+        except (OSError, EOFError, zlib.error) as exc:
+            raise ImportError_(f"{path} is not a readable gzip file ({exc}).") from exc
+        rows = _csv_rows(path, stream) if _is_csv(path, head) else _json_rows(stream)
+        try:
+            for n, item in enumerate(rows, start=1):
+                if progress is not None and n % 200 == 0:
+                    progress(raw.tell(), total)
+                yield item
+        except (OSError, EOFError, zlib.error) as exc:
+            # A truncated or corrupt gzip: what was read so far stays imported.
+            yield "end of file", f"the file is damaged after this point ({type(exc).__name__}: {exc})"
+        if progress is not None:
+            progress(total, total)
+
+
+def _json_rows(stream: IO[bytes]) -> Iterator[Record | tuple[str, str]]:
+    for n, line in enumerate(stream, start=1):
+        where = f"line {n}"
+        if not line.strip():
+            continue
+        try:
+            text = line.decode("utf-8-sig" if n == 1 else "utf-8")
+        except UnicodeDecodeError:
+            yield where, "not valid UTF-8"
+            continue
+        try:
+            obj = json.loads(text)
+        except json.JSONDecodeError as exc:
+            yield where, f"not valid JSON ({exc.msg})"
+            continue
+        if not isinstance(obj, dict):
+            yield where, "not a JSON object"
+            continue
+        yield Record(where, {str(k): _as_text(v) for k, v in obj.items() if v is not None})
+
+
+def _as_text(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list):
+        return "\n\n".join(_as_text(v) for v in value)
+    return json.dumps(value, ensure_ascii=False) if isinstance(value, dict) else str(value)
+
+
+def _csv_rows(path: Path, stream: IO[bytes]) -> Iterator[Record | tuple[str, str]]:
+    # surrogateescape: a bad byte spoils its record only, found per field below, instead of the file.
+    text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="surrogateescape", newline="")
+    csv.field_size_limit(MAX_ARTICLE_BYTES)
+    delimiter = "\t" if path.name.lower().removesuffix(".gz").endswith(".tsv") else ","
+    reader = csv.reader(text, delimiter=delimiter)
+    try:
+        header = next(reader)
+    except StopIteration:
+        return
+    except csv.Error as exc:
+        raise ImportError_(f"{path} is not a CSV file ({exc}).") from exc
+    header = [h.strip() for h in header]
+    while True:
+        where = f"line {reader.line_num + 1}"
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            yield where, f"not a valid CSV row ({exc})"
+            continue
+        if not any(cell.strip() for cell in row):
+            continue
+        if any(_has_surrogates(cell) for cell in row):
+            yield where, "not valid UTF-8"
+            continue
+        yield Record(where, {h: cell for h, cell in zip(header, row, strict=False) if h})
+
+
+def _has_surrogates(s: str) -> bool:
+    try:
+        s.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def detect_fields(names: list[str], given: dict[str, str]) -> dict[str, str]:
+    """Which of the dump's field names holds each of FIELDS: the given ones, else the first known name."""
+    by_lower = {n.lower(): n for n in names}
+    out: dict[str, str] = {}
+    for key in FIELDS:
+        if given.get(key):
+            out[key] = given[key]
+            continue
+        for candidate in FIELD_NAMES[key]:
+            if candidate.lower() in by_lower:
+                out[key] = by_lower[candidate.lower()]
+                break
+    return out
+
+
+def _date_bounds(value: str | None, flag: str) -> tuple[str, str] | None:
+    """The first and last day a --since/--until value covers (2017 → 2017-01-01..2017-12-31)."""
+    from retrieval.filters import date_range
+
+    if value is None:
+        return None
+    bounds = date_range(value)
+    if bounds is None:
+        raise ImportError_(f"{flag} {value!r} is not a date; use YYYY, YYYY-MM or YYYY-MM-DD.")
+    return bounds
+
+
+class Importer:
+    """Writes a dump's records into a sources folder."""
+
+    def __init__(self, sources: Path, options: ImportOptions) -> None:
+        self.sources = sources
+        self.options = options
+        try:
+            self.match = re.compile(options.match, re.IGNORECASE) if options.match else None
+        except re.error as exc:
+            raise ImportError_(f"--match {options.match!r} is not a regular expression ({exc}).") from exc
+        since = _date_bounds(options.since, "--since")
+        until = _date_bounds(options.until, "--until")
+        self.since = since[0] if since else None
+        self.until = until[1] if until else None
+
+    def run(self, dump: Path, progress: Progress | None = None) -> ImportSummary:
+        """Import every record of the dump; returns what was written, unchanged, filtered and skipped."""
+        import time
+
+        t0 = time.perf_counter()
+        if not dump.is_file():
+            raise ImportError_(f"The dump {dump} does not exist or is not a file.")
+        if not self.sources.is_dir():
+            raise ImportError_(f"The sources folder {self.sources} does not exist.")
+        folder = self.sources / IMPORT_FOLDER / dump_stem(dump)
+        summary = ImportSummary(folder=folder.relative_to(self.sources).as_posix(), fields={})
+        fields: dict[str, str] | None = None
+        keys: set[str] = set()
+        seen: dict[str, str] = {}
+        for item in read_records(dump, progress):
+            if isinstance(item, tuple):
+                summary.records += 1
+                summary.skipped.append(item)
+                continue
+            if fields is not None and not keys.issuperset(item.values):
+                # JSON records may each carry other fields: a field first seen here is detected now.
+                keys.update(item.values)
+                fields = detect_fields(sorted(keys), self.options.fields) | fields
+                summary.fields = fields
+            if fields is None:
+                keys.update(item.values)
+                fields = detect_fields(list(item.values), self.options.fields)
+                summary.fields = fields
+                if "text" not in fields:
+                    raise ImportError_(
+                        f"No text field found in {dump.name} (fields: {', '.join(sorted(item.values)) or 'none'}); "
+                        "name it with --text."
+                    )
+                folder.mkdir(parents=True, exist_ok=True)
+            summary.records += 1
+            self._take(item, fields, folder, seen, summary)
+        if summary.written:
+            _fsync_dir(folder)
+        summary.seconds = time.perf_counter() - t0
+        return summary
+
+    def _take(
+        self,
+        record: Record,
+        fields: dict[str, str],
+        folder: Path,
+        seen: dict[str, str],
+        summary: ImportSummary,
+    ) -> None:
+        values = {k: record.values.get(name, "") for k, name in fields.items()}
+        values = {k: values.get(k, "") for k in FIELDS}
+        text = values["text"]
+        if not text.strip():
+            summary.skipped.append((record.where, "no text"))
+            return
+        if len(text.encode("utf-8")) > MAX_ARTICLE_BYTES:
+            summary.skipped.append((record.where, f"text larger than {MAX_ARTICLE_BYTES // 1_000_000} MB"))
+            return
+        if "id" in fields:
+            raw_id = values["id"].strip()
+            if not raw_id:
+                summary.skipped.append((record.where, "no id"))
+                return
+        else:
+            # No id in the dump: the text names the file, so the same record still lands in the same file.
+            raw_id = hashlib.sha256(text.encode("utf-8")).hexdigest()[:20]
+        where = f"{record.where} (id {raw_id})"
+        stated = values["date"].strip()
+        if stated:
+            date = (
+                parse_date(stated[:10]) if re.match(r"\d{4}-\d{2}-\d{2}[T ]", stated) else parse_date(stated)
+            )
+            if date is None:
+                summary.skipped.append((where, f"the date {stated[:40]!r} is not a date"))
+                return
+            values["date"] = date
+        if self.match is not None and not self.match.search(values["title"] + "\n" + text):
+            summary.filtered += 1
+            return
+        if self.since or self.until:
+            date = values["date"]
+            if not date or (self.since and date[:10] < self.since) or (self.until and date[:10] > self.until):
+                summary.filtered += 1
+                return
+        name = file_name(raw_id) + ".md"
+        if name in seen:
+            summary.skipped.append((where, f"the same id as {seen[name]}; the first one was imported"))
+            return
+        seen[name] = record.where
+        values["id"] = raw_id
+        data = render_record(values).encode("utf-8")
+        path = folder / name
+        try:
+            if path.read_bytes() == data:
+                summary.unchanged += 1
+                return
+        except FileNotFoundError:
+            pass
+        except OSError as exc:
+            summary.skipped.append((where, f"cannot read the existing {name} ({exc.strerror or exc})"))
+            return
+        try:
+            _write_atomically(path, data)
+        except OSError as exc:
+            raise ImportError_(
+                f"Cannot write {path} ({exc.strerror or exc}); the files imported so far are kept."
+            ) from exc
+        summary.written.append(f"{summary.folder}/{name}")
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    """Write to a hidden temporary file beside the target (never indexed), then rename over it."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with _suppress_os_error():
+            os.unlink(tmp)
+        raise
+
+
+def _suppress_os_error() -> Any:
+    import contextlib
+
+    return contextlib.suppress(OSError)
+
+
+def _fsync_dir(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def import_dump(
+    dump: Path, sources: Path, options: ImportOptions | None = None, progress: Progress | None = None
+) -> ImportSummary:
+    """Import a news dump into the sources folder (see the module docstring)."""
+    return Importer(sources, options or ImportOptions()).run(dump, progress)

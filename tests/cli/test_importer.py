@@ -1,0 +1,321 @@
+"""`usru import`: news dumps (JSON Lines, CSV, gzip) become id-named article files, idempotently."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bench.corpora import corpus_path, read_corpus
+from retrieval.article import parse_article, read_article
+from retrieval.embedding import load_embedder
+from retrieval.importer import ImportError_, ImportOptions, file_name, import_dump, render_record
+from retrieval.index import build_index
+from retrieval.settings import HASHING_MODEL
+from tests.cli.test_cli import Folders, assert_one_line_error, usru
+
+TEXT_A = (
+    "MOSCOW (Reuters) - Russia said on Friday it was ready to resume arms control talks with the "
+    "United States. The Kremlin said the talks could start next month."
+)
+TEXT_B = "WASHINGTON (AP) — The Senate voted to keep sanctions on Russia in place.\n\nThe vote was 98 to 2."
+
+
+def jsonl(path: Path, lines: list[Any], *, gz: bool = False) -> Path:
+    """Write records (dicts as JSON, bytes or str as they are) one per line."""
+    data = b"".join(
+        (x if isinstance(x, bytes) else (x if isinstance(x, str) else json.dumps(x)).encode("utf-8")) + b"\n"
+        for x in lines
+    )
+    path.write_bytes(gzip.compress(data) if gz else data)
+    return path
+
+
+def imported(sources: Path, stem: str) -> dict[str, str]:
+    folder = sources / "imported" / stem
+    return {p.name: p.read_text(encoding="utf-8") for p in sorted(folder.iterdir())}
+
+
+GOOD = [
+    {
+        "id": "r1",
+        "title": "Russia ready for talks",
+        "text": TEXT_A,
+        "date": "2017-12-01",
+        "publisher": "Reuters",
+    },
+    {
+        "id": "r2",
+        "title": "Senate keeps sanctions",
+        "text": TEXT_B,
+        "date": "December 5, 2017 ",
+        "url": "http://x/2",
+    },
+]
+
+
+def test_jsonl_records_become_articles_with_front_matter_and_the_text_unchanged(tmp_path: Path) -> None:
+    dump = jsonl(tmp_path / "news.jsonl", GOOD)
+    sources = tmp_path / "src"
+    sources.mkdir()
+    summary = import_dump(dump, sources)
+    assert (summary.records, len(summary.written), summary.skipped) == (2, 2, [])
+    assert summary.folder == "imported/news"
+    files = imported(sources, "news")
+    assert sorted(files) == ["r1.md", "r2.md"]
+    assert files["r1.md"].endswith("---\n" + TEXT_A), "the body is the record's text, byte for byte"
+    a = read_article(sources / "imported/news/r1.md", "imported/news/r1.md")
+    assert (a.title, a.publisher, a.date) == ("Russia ready for talks", "Reuters", "2017-12-01")
+    b = read_article(sources / "imported/news/r2.md", "imported/news/r2.md")
+    assert (b.date, b.url) == ("2017-12-05", "http://x/2"), "a dump's 'December 5, 2017' is stored as ISO"
+    # No publisher in the dump: the dateline "(AP)" gives it, and the dateline is not quoted.
+    assert b.publisher == "AP"
+    assert b.text[b.paragraphs[0].start :].startswith("The Senate voted")
+
+
+def test_bad_records_are_skipped_with_their_reasons_and_the_rest_imported(tmp_path: Path) -> None:
+    lines: list[Any] = [
+        GOOD[0],
+        {"id": "r3", "title": "Empty", "text": "   "},
+        {"id": "r4", "title": "Bad date", "text": TEXT_A, "date": "sometime in spring"},
+        b'{"id": "r5", "title": "bad byte \xff", "text": "x"}',
+        "{not json",
+        {"title": "No id", "text": TEXT_A, "id": ""},
+        [1, 2, 3],
+        {**GOOD[1], "id": "r1"},
+        GOOD[1],
+    ]
+    sources = tmp_path / "src"
+    sources.mkdir()
+    summary = import_dump(jsonl(tmp_path / "d.jsonl", lines), sources)
+    reasons = dict(summary.skipped)
+    assert summary.records == 9
+    assert sorted(imported(sources, "d")) == ["r1.md", "r2.md"]
+    assert reasons["line 2"] == "no text"
+    assert "is not a date" in reasons["line 3 (id r4)"]
+    assert reasons["line 4"] == "not valid UTF-8"
+    assert reasons["line 5"].startswith("not valid JSON")
+    assert reasons["line 6"] == "no id"
+    assert reasons["line 7"] == "not a JSON object"
+    assert "the same id as line 1" in reasons["line 8 (id r1)"]
+    assert len(summary.skipped) == 7
+
+
+def test_reimporting_rewrites_nothing_and_keeps_what_was_imported_before(tmp_path: Path) -> None:
+    sources = tmp_path / "src"
+    sources.mkdir()
+    dump = jsonl(tmp_path / "d.jsonl", GOOD)
+    import_dump(dump, sources)
+    r1, r2 = sources / "imported/d/r1.md", sources / "imported/d/r2.md"
+    before = {p: (p.stat().st_mtime_ns, p.stat().st_ino) for p in (r1, r2)}
+    os.utime(r1, ns=(1, 1))  # a rewrite would reset the time
+    os.utime(r2, ns=(1, 1))
+    again = import_dump(dump, sources)
+    assert (again.written, again.unchanged) == ([], 2)
+    assert r1.stat().st_mtime_ns == 1 and r2.stat().st_ino == before[r2][1]
+    # The next dump changes r2 and lacks r1: r2 is rewritten, r1 stays.
+    changed = jsonl(tmp_path / "d.jsonl", [{**GOOD[1], "title": "Senate keeps sanctions on Russia"}])
+    third = import_dump(changed, sources)
+    assert third.written == ["imported/d/r2.md"]
+    assert r1.exists() and "Senate keeps sanctions on Russia" in r2.read_text(encoding="utf-8")
+    assert not [p for p in (sources / "imported/d").iterdir() if p.name.startswith(".")], "no temp files left"
+
+
+def test_gzip_is_detected_by_content_and_csv_fields_are_detected_or_named(tmp_path: Path) -> None:
+    sources = tmp_path / "src"
+    sources.mkdir()
+    # gzip under a plain .jsonl name
+    import_dump(jsonl(tmp_path / "wire.jsonl", GOOD, gz=True), sources)
+    assert sorted(imported(sources, "wire")) == ["r1.md", "r2.md"]
+    csv_text = (
+        "ID,headline,body,published,outlet,link,bias\n"
+        'a-1,"Talks, at last","' + TEXT_A + '",2018-03-04,The Hill,http://h/1,center\n'
+        'a-2,Two lines,"First paragraph about Russia and sanctions.\n\nSecond one.",2018-03-05,Vox,,left\n'
+        "a-3,No text,,2018-03-05,Vox,,left\n"
+    )
+    (tmp_path / "allsides.csv.gz").write_bytes(gzip.compress(csv_text.encode("utf-8")))
+    summary = import_dump(tmp_path / "allsides.csv.gz", sources)
+    assert summary.fields == {
+        "id": "ID",
+        "title": "headline",
+        "text": "body",
+        "date": "published",
+        "publisher": "outlet",
+        "url": "link",
+        "leaning": "bias",
+    }
+    assert summary.skipped == [("line 6", "no text")], "the line the record starts on, counting the text's"
+    a = read_article(sources / "imported/allsides/a-1.md", "a-1.md")
+    assert (a.title, a.publisher, a.date, a.url, a.leaning) == (
+        "Talks, at last",
+        "The Hill",
+        "2018-03-04",
+        "http://h/1",
+        "center",
+    )
+    b = read_article(sources / "imported/allsides/a-2.md", "a-2.md")
+    assert b.text.endswith("First paragraph about Russia and sanctions.\n\nSecond one.")
+    # Field names given by the user win over detection.
+    named = tmp_path / "named.csv"
+    named.write_text("key,summary,story\nk1,short,The real story is here and it is about Russia.\n")
+    s = import_dump(named, sources, ImportOptions(fields={"id": "key", "text": "story"}))
+    assert s.fields["text"] == "story" and s.written == ["imported/named/k1.md"]
+
+
+def test_match_since_and_until_choose_records(tmp_path: Path) -> None:
+    sources = tmp_path / "src"
+    sources.mkdir()
+    records = [
+        {"id": f"n{i}", "title": t, "text": f"{t}. This is the text of article {i}.", "date": d}
+        for i, (t, d) in enumerate(
+            [
+                ("Kremlin says no", "2016-05-01"),
+                ("Weather", "2017-02-01"),
+                ("PUTIN speaks", "2017-06-30"),
+                ("Russia again", "2018-01-01"),
+                ("Moscow undated", ""),
+            ]
+        )
+    ]
+    dump = jsonl(tmp_path / "m.jsonl", records)
+    s = import_dump(
+        dump,
+        sources,
+        ImportOptions(match=r"\b(russia|putin|kremlin|moscow)\b", since="2017", until="2017-12"),
+    )
+    assert s.written == ["imported/m/n2.md"] and s.filtered == 4
+    with pytest.raises(ImportError_, match="--since"):
+        import_dump(dump, sources, ImportOptions(since="2017-13"))
+    with pytest.raises(ImportError_, match="--match"):
+        import_dump(dump, sources, ImportOptions(match="(unclosed"))
+
+
+def test_a_truncated_gzip_keeps_what_was_read_and_says_where_it_stopped(tmp_path: Path) -> None:
+    many = [{**GOOD[0], "id": f"r{i}", "text": TEXT_A + f" Item {i} " + "x" * 3000} for i in range(40)]
+    data = gzip.compress(b"".join(json.dumps(r).encode() + b"\n" for r in many))
+    (tmp_path / "cut.jsonl.gz").write_bytes(data[: len(data) // 2])
+    sources = tmp_path / "src"
+    sources.mkdir()
+    s = import_dump(tmp_path / "cut.jsonl.gz", sources)
+    assert 0 < len(s.written) < 40
+    assert s.skipped[-1][0] == "end of file" and "damaged" in s.skipped[-1][1]
+
+
+def test_a_dump_without_a_text_field_is_refused(tmp_path: Path) -> None:
+    sources = tmp_path / "src"
+    sources.mkdir()
+    with pytest.raises(ImportError_, match="--text"):
+        import_dump(jsonl(tmp_path / "x.jsonl", [{"id": "1", "headline": "h"}]), sources)
+    assert not (sources / "imported").exists() or not any((sources / "imported").rglob("*.md"))
+
+
+@pytest.mark.parametrize(
+    "ids",
+    [
+        ["a/b", "a?b", "a_b"],
+        ["A1", "a1"],
+        ["..", ".hidden", "x" * 300, "x" * 301],
+        ["ünïcode", "unicode"],
+    ],
+)
+def test_file_names_are_safe_and_never_collide(ids: list[str]) -> None:
+    names = [file_name(i) for i in ids]
+    assert len({n.lower() for n in names}) == len(ids), names
+    for raw, n in zip(ids, names, strict=True):
+        assert n and not n.startswith(".") and "/" not in n and len(n) <= 100
+        assert n == file_name(raw), "the same id always gives the same name"
+
+
+def test_reimporting_then_indexing_embeds_nothing(tmp_path: Path) -> None:
+    sources, index_dir = tmp_path / "src", tmp_path / "idx"
+    sources.mkdir()
+    dump = jsonl(tmp_path / "d.jsonl", GOOD)
+    embedder = load_embedder(HASHING_MODEL, index_dir, False)
+    import_dump(dump, sources)
+    first = build_index(sources, index_dir, embedder)
+    assert first.embedded_articles == 2
+    import_dump(dump, sources)
+    second = build_index(sources, index_dir, embedder)
+    assert (second.embedded_articles, second.reused_articles, second.skipped) == (0, 2, [])
+
+
+# ---------------------------------------------------------------------------- the shared archives
+
+needs_corpora = pytest.mark.skipif(
+    not corpus_path("reuters-2016-2017").exists() or not corpus_path("allsides-2014-2019").exists(),
+    reason=f"the shared archives are not at {corpus_path('reuters-2016-2017').parent} (set USRU_CORPORA)",
+)
+
+
+@needs_corpora
+@pytest.mark.parametrize("name", ["reuters-2016-2017", "allsides-2014-2019"])
+def test_a_slice_of_each_archive_imports_with_its_metadata(tmp_path: Path, name: str) -> None:
+    records = list(read_corpus(name, limit=60))
+    dump = jsonl(tmp_path / f"{name}.jsonl.gz", records, gz=True)
+    sources = tmp_path / "src"
+    sources.mkdir()
+    s = import_dump(dump, sources)
+    assert (len(s.written), s.skipped) == (60, [])
+    for r in records:
+        path = sources / "imported" / name / f"{file_name(r['id'])}.md"
+        a = read_article(path, path.name)
+        assert a.text.endswith(r["text"])
+        assert (a.date, a.url) == (r["date"], r.get("url"))
+        if r["title"].strip():
+            assert a.title == " ".join(r["title"].split())
+        if r["publisher"]:
+            assert a.publisher == r["publisher"]
+        assert a.leaning == r.get("bias")
+
+
+@needs_corpora
+def test_reuters_datelines_give_the_publisher_from_the_text_alone() -> None:
+    records = [r for r in read_corpus("reuters-2016-2017", limit=200) if r["publisher"]]
+    found = 0
+    for r in records:
+        values = {
+            "id": r["id"],
+            "title": r["title"],
+            "text": r["text"],
+            "date": "",
+            "publisher": "",
+            "url": "",
+            "leaning": "",
+        }
+        a = parse_article(render_record(values), "x.md")
+        assert a.date is None, f"{r['id']}: no date is invented from a dateline without one"
+        assert a.publisher in (None, "Reuters"), f"{r['id']}: {a.publisher!r}"
+        found += a.publisher == "Reuters"
+    assert found >= 0.97 * len(records), f"the dateline named Reuters for {found} of {len(records)}"
+
+
+# ---------------------------------------------------------------------------- the command
+
+
+def test_usru_import_prints_a_summary_lists_skips_and_indexes(tmp_path: Path) -> None:
+    root = tmp_path / "cli"
+    (root / "src").mkdir(parents=True)
+    folders = Folders(root, root / "src", root / "idx")
+    dump = jsonl(tmp_path / "d.jsonl", [*GOOD, {"id": "r9", "text": ""}])
+    result = usru(folders, "import", str(dump))
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("Imported d.jsonl into imported/d: 3 records, 2 written, 0 unchanged")
+    assert "Skipped 1 records:" in lines and "  line 3: no text" in lines
+    assert any(ln.startswith("Indexed 2 articles") for ln in lines)
+    again = usru(folders, "import", str(dump), "--no-index")
+    assert "0 written, 2 unchanged" in again.stdout and "Indexed" not in again.stdout
+
+
+def test_usru_import_without_a_chosen_sources_folder_is_refused(tmp_path: Path) -> None:
+    folders = Folders(tmp_path, tmp_path / "src", tmp_path / "idx")
+    folders.sources.mkdir()
+    env = {k: v for k, v in folders.env().items() if k != "USRU_SOURCES"}
+    result = usru(folders, "import", str(jsonl(tmp_path / "d.jsonl", GOOD)), env=env)
+    assert_one_line_error(result, "sources folder")
+    missing = usru(folders, "import", str(tmp_path / "nope.jsonl"))
+    assert_one_line_error(missing, "does not exist")
