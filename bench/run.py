@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bench.archive_eval import render_markdown as render_archive
 from bench.evaluation import (
     ROOT,
     TutorialPipeline,
@@ -188,6 +189,12 @@ def render_markdown(result: dict[str, Any]) -> str:
         "",
         *render_bot_load(result["bot_load"]),
         "",
+        *(
+            render_archive(result["archive"])
+            if result.get("archive")
+            else ["## Archive quality", "", "Not run (--quick, or no ../shared/corpora)."]
+        ),
+        "",
         "Aims: warm p50 ≤ 20 ms and no slower than the peer's search; adding one article ≤ 1.5× indexing it "
         "alone; cold `usru ask` ≤ 2.5 s; indexing ≥ 0.85× a bare encode; at 1M chunks p50 ≤ 5 ms with "
         "recall@10 ≥ 0.97.",
@@ -224,6 +231,18 @@ def render_bot_load(b: dict[str, Any]) -> list[str]:
     ]
 
 
+def archive_quality() -> dict[str, Any] | None:
+    """The archive comparison on the test split, when the shared corpora are beside the repo."""
+    from bench.archive_slice import REUTERS
+    from bench.corpora import corpora_dir
+
+    if not (corpora_dir() / REUTERS).is_file():
+        return None
+    from bench.archive_eval import evaluate
+
+    return evaluate("test")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run every benchmark and write the results."""
     parser = argparse.ArgumentParser(description=__doc__)
@@ -254,6 +273,7 @@ def main(argv: list[str] | None = None) -> int:
 
     scale = measure_scale([50_000] if args.quick else [100_000, 1_000_000])
     bot = bot_load(args.quick)
+    archive = None if args.quick else archive_quality()
     result = {
         "date": time.strftime("%Y-%m-%d %H:%M"),
         "quick": args.quick,
@@ -266,6 +286,7 @@ def main(argv: list[str] | None = None) -> int:
         "indexing": indexing,
         "scale": scale,
         "bot_load": bot,
+        "archive": archive,
     }
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "latest.json").write_text(json.dumps(result, indent=2), encoding="utf-8")

@@ -6,17 +6,19 @@ Settings and the answering service are built once here and passed down.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+from rich.text import Text
 
-from retrieval.answer import one_line
-from retrieval.errors import UsruError
+from retrieval.errors import QuestionError, UsruError
 from retrieval.settings import Settings, env_files
+from retrieval.textsafety import one_line
 
 PROG = "usru"
 
@@ -172,15 +174,17 @@ def run_watch(settings: Settings, args: argparse.Namespace, out: Console, err: C
         runs[0] += 1
         if runs[0] == 1:
             err.print(
-                f"Watching {settings.sources} for changed articles; press Ctrl-C to stop.", markup=False
+                Text(
+                    f"Watching {one_line(str(settings.sources))} for changed articles; press Ctrl-C to stop."
+                )
             )
         if runs[0] == 1 or changed_anything(summary) or summary.skipped:
             print_summary(out, summary)
         else:
-            out.print(f"No article changed; {describe_changes(summary)}.", markup=False, highlight=False)
+            out.print(Text(f"No article changed; {one_line(describe_changes(summary))}."))
 
     def on_error(exc: Exception) -> None:
-        err.print(f"{PROG}: {exc}", markup=False, highlight=False, soft_wrap=True)
+        err.print(Text(f"{PROG}: {one_line(str(exc))}"), soft_wrap=True)
 
     def on_changes(paths: list[str]) -> None:
         err.print(noticed(paths), markup=False, highlight=False)
@@ -215,26 +219,32 @@ def _service(settings: Settings, err: Console) -> Any:
 
 
 def run_ask(settings: Settings, args: argparse.Namespace, out: Console, err: Console) -> int:
-    """`usru ask`: one question from the arguments, or one per line of stdin."""
+    """`usru ask`: one question from the arguments, or one per line of stdin, answered as each arrives."""
     from bot.render import print_answer
+    from bot.terminal import QuestionLine, read_question_lines, require_utf8
     from retrieval.filters import make_filters
 
     filters = make_filters(args.since, args.until, args.outlet)
+    lines: Iterator[QuestionLine] | None = None
     if args.question:
-        questions = [" ".join(args.question)]
+        questions: Iterator[tuple[str, str | None]] = iter([(require_utf8(" ".join(args.question)), None)])
     elif not sys.stdin.isatty():
-        questions = [line for line in sys.stdin.read().splitlines() if line.strip()]
-        if not questions:
+        lines = read_question_lines(sys.stdin.buffer)
+        first = next(lines, None)
+        if first is None:
             raise UsruError("No questions were given: pass one as an argument or one per line on stdin.")
+        questions = ((line.text, line.error) for line in itertools.chain([first], lines))
     else:
         raise UsruError(
             'Please give a question, e.g. usru ask "Is Russia ready to resume arms control talks?"'
         )
     service = _service(settings, err)
-    batch = not args.question
+    batch = lines is not None
     failures = 0
-    for question in questions:
+    for question, problem in questions:
         try:
+            if problem is not None:
+                raise QuestionError(problem)
             answer = service.answer(question, filters=filters) if filters else service.answer(question)
         except UsruError as exc:
             if not batch:
@@ -243,7 +253,7 @@ def run_ask(settings: Settings, args: argparse.Namespace, out: Console, err: Con
             if args.json:
                 print(json.dumps({"question": question, "error": str(exc)}, ensure_ascii=False), flush=True)
             else:
-                err.print(f"{PROG}: {exc}", markup=False, highlight=False)
+                err.print(Text(f"{PROG}: {one_line(str(exc))}"), soft_wrap=True)
             continue
         if args.json:
             print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=None if batch else 2), flush=True)
@@ -251,6 +261,8 @@ def run_ask(settings: Settings, args: argparse.Namespace, out: Console, err: Con
             print_answer(out, answer)
             if batch:
                 out.print()
+            # A co-process reading our answers needs each one as soon as it is written.
+            out.file.flush()
     return 1 if failures else 0
 
 
@@ -295,8 +307,13 @@ def run_import(settings: Settings, args: argparse.Namespace, out: Console, err: 
 
 def run_chat(settings: Settings, args: argparse.Namespace, out: Console, err: Console) -> int:
     """`usru chat`."""
+    import io
+
     from bot.repl import run_chat as chat
 
+    if isinstance(sys.stdin, io.TextIOWrapper):
+        # Undecodable bytes arrive as lone surrogates, which the REPL refuses line by line.
+        sys.stdin.reconfigure(errors="surrogateescape")
     return chat(_service(settings, err), out)
 
 
@@ -328,18 +345,22 @@ COMMANDS: dict[str, Callable[[Settings, argparse.Namespace, Console, Console], i
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `usru` console script."""
+    from bot.terminal import make_console, silence_stdout
+
     args = build_parser().parse_args(argv)
-    out = Console(highlight=False)
-    err = Console(stderr=True, highlight=False)
+    out = make_console()
+    err = make_console(stderr=True)
     try:
         settings = make_settings(args)
         return COMMANDS[args.command](settings, args, out, err)
     except UsruError as exc:
-        err.print(f"{PROG}: {exc}", markup=False, highlight=False, soft_wrap=True)
+        err.print(Text(f"{PROG}: {one_line(str(exc))}"), soft_wrap=True)
         return exc.exit_code
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:
+        # The reader has what it wanted (`usru sources | head`): end quietly, like a finished command.
+        silence_stdout()
         return 0
 
 

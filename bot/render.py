@@ -6,21 +6,31 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from retrieval.answer import Answer, one_line
+from retrieval.answer import Answer
 from retrieval.extractive import display_quote
 from retrieval.index import ArticleInfo, IndexSummary
+from retrieval.textsafety import escape_unsafe, one_line
+
+# Article text is always printed as rich Text, never as a string: a string would be parsed for
+# markup ("[/bold]" raises, "[link=…]" makes a hyperlink) and emoji codes (":thumbs_up:" becomes 👍),
+# so what is printed would not be what the article says. Unsafe characters are shown escaped.
+
+
+def print_text(console: Console, text: str, style: str = "") -> None:
+    """Print text as it is, on as many lines as it has, with unsafe characters escaped."""
+    console.print(Text(escape_unsafe(text, keep="\n"), style=style), soft_wrap=True)
 
 
 def print_answer(console: Console, answer: Answer) -> None:
     """Print an answer: plain text when piped, quotes set off as quotes on a terminal."""
     if not console.is_terminal:
-        console.print(answer.answer, markup=False, highlight=False, soft_wrap=True)
+        print_text(console, answer.answer)
         return
     if answer.status != "answered":
-        console.print(Text(answer.lead, style="yellow"))
+        print_text(console, answer.lead, style="yellow")
         console.print(Text("Type /sources to see which articles are indexed.", style="dim"))
         return
-    console.print(Text(answer.lead, style="bold"))
+    print_text(console, answer.lead, style="bold")
     print_citations(console, answer)
 
 
@@ -30,13 +40,15 @@ def print_citations(console: Console, answer: Answer) -> None:
     for c in answer.citations:
         console.print()
         console.print(
-            _hanging(Text(f"[{c.n}] ", style="bold cyan"), Text(display_quote(c.quote), style="italic"))
+            _hanging(
+                Text(f"[{c.n}] ", style="bold cyan"), Text(one_line(display_quote(c.quote)), style="italic")
+            )
         )
         who = Text()
         source = one_line(c.source)
         who.append(one_line(c.publisher or c.source), style="green")
         who.append(
-            f", {c.date or 'undated'}, “{one_line(c.title or c.source)}”  ({source}:{c.start}-{c.end})",
+            f", {one_line(c.date or 'undated')}, “{one_line(c.title or c.source)}”  ({source}:{c.start}-{c.end})",
             style="dim",
         )
         console.print(_hanging(Text("    — ", style="dim"), who))
@@ -56,20 +68,19 @@ def _hanging(label: Text, body: Text) -> Table:
 def print_sources(console: Console, articles: list[ArticleInfo]) -> None:
     """Print the indexed articles: a table on a terminal, tab-separated lines when piped."""
     if not console.is_terminal:
-        console.print(f"{len(articles)} indexed articles", markup=False)
+        console.print(Text(f"{len(articles)} indexed articles"))
         for a in articles:
-            source = one_line(a.source) + "".join(f" (also {one_line(alias)})" for alias in a.aliases)
+            source = a.source + "".join(f" (also {alias})" for alias in a.aliases)
             row = (source, a.publisher or "-", a.date or "undated", a.title or "-", str(a.chunks))
-            console.print(
-                "\t".join(" ".join(f.split()) for f in row), markup=False, highlight=False, soft_wrap=True
-            )
+            console.print(Text("\t".join(" ".join(one_line(f).split()) for f in row)), soft_wrap=True)
         return
     table = Table(title=f"{len(articles)} indexed articles", title_justify="left")
     for column in ("article", "publisher", "date", "title", "chunks"):
         table.add_column(column, overflow="fold", justify="right" if column == "chunks" else "left")
     for a in articles:
         source = one_line(a.source) + "".join(f"\n(also {one_line(alias)})" for alias in a.aliases)
-        table.add_row(source, a.publisher or "—", a.date or "undated", a.title or "—", str(a.chunks))
+        cells = (a.publisher or "—", a.date or "undated", a.title or "—")
+        table.add_row(Text(source), *(Text(one_line(cell)) for cell in cells), Text(str(a.chunks)))
     console.print(table)
 
 
@@ -87,16 +98,12 @@ def print_summary(console: Console, summary: IndexSummary) -> None:
     # One line per file however long, and names escaped, so the list can be read (and grepped) line by line.
     for duplicate, original in summary.duplicates:
         console.print(
-            f"  {one_line(duplicate)}: the same article as {one_line(original)}; indexed once",
-            markup=False,
-            highlight=False,
+            Text(f"  {one_line(duplicate)}: the same article as {one_line(original)}; indexed once"),
             soft_wrap=True,
         )
     if summary.skipped:
-        console.print(f"Skipped {len(summary.skipped)} files:", markup=False)
+        console.print(Text(f"Skipped {len(summary.skipped)} files:"))
         for source, reason in summary.skipped:
-            console.print(
-                f"  {one_line(source)}: {one_line(reason)}", markup=False, highlight=False, soft_wrap=True
-            )
+            console.print(Text(f"  {one_line(source)}: {one_line(reason)}"), soft_wrap=True)
     else:
         console.print("Skipped 0 files.")

@@ -11,10 +11,12 @@ from rich.console import Console
 from rich.text import Text
 
 from bot.render import print_answer, print_citations, print_sources
+from bot.terminal import require_utf8
 from retrieval.answer import Answer
 from retrieval.conversation import Conversation, conversation_with
 from retrieval.errors import UsruError
 from retrieval.service import AnsweringService
+from retrieval.textsafety import escape_unsafe, one_line
 
 HELP = """Ask any question about US–Russia relations; answers quote the indexed articles word for word.
 Follow-up questions ("and what did Lavrov say?") continue the previous question.
@@ -60,7 +62,7 @@ class DraftPrinter:
             self.console.print(Text("(checking the quotes failed; asking again…)", style="dim"))
             new = text
         if new:
-            self.console.print(new, end="", markup=False, highlight=False, soft_wrap=True)
+            self.console.print(Text(escape_unsafe(new, keep="\n"), end=""), end="", soft_wrap=True)
             self.printed = True
         self.shown = text
 
@@ -85,7 +87,7 @@ def ask(service: AnsweringService, console: Console, question: str, chat: Conver
     draft = DraftPrinter(console) if service.streams and console.is_terminal else None
     answer = chat.ask(question, on_text=draft.update if draft else None)
     if answer.question != chat.check(question):
-        console.print(Text(f"(taken as: {answer.question})", style="dim"))
+        console.print(Text(f"(taken as: {one_line(answer.question)})", style="dim"))
     if draft is not None and draft.printed:
         draft.finish(answer)
     else:
@@ -121,18 +123,18 @@ def run_chat(service: AnsweringService, console: Console, stdin: TextIO | None =
         if command in ("/quit", "/exit", "/q"):
             break
         if command == "/help":
-            console.print(HELP, markup=False, highlight=False)
+            console.print(Text(HELP))
         elif command == "/sources":
             print_sources(console, service.list_articles())
         elif command == "/new":
             chat.forget()
             console.print("Starting a new conversation.", markup=False)
         elif command.startswith("/") and " " not in command:
-            console.print(f"Unknown command {question}; type /help for the commands.", markup=False)
+            console.print(Text(f"Unknown command {one_line(question)}; type /help for the commands."))
         else:
             try:
-                ask(service, console, question, chat)
+                ask(service, console, require_utf8(question), chat)
             except UsruError as exc:
-                console.print(str(exc), markup=False, highlight=False)
+                console.print(Text(one_line(str(exc))), soft_wrap=True)
         console.print()
     return 0

@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Protocol
 
 from retrieval.answer import Answer, Citation
+from retrieval.textsafety import CONTROLS, replace_unsafe
 
 MAX_MESSAGE = 4096
 # Quotes longer than this collapse into an expandable blockquote so one answer stays scannable.
@@ -23,8 +24,6 @@ NOT_FOUND = (
     "Send /sources to see which articles I know."
 )
 
-# C0/C1 controls other than tab and newline; Telegram rejects or mangles them.
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _SENTENCE_END = re.compile(r"[.!?…][\"'”’»)\]]*\s+")
 
 
@@ -68,7 +67,8 @@ def tg_len(text: str) -> int:
 def clean(text: str) -> str:
     """Text safe to send: no lone surrogates, no control characters other than tab and newline."""
     text = text.encode("utf-8", "replace").decode("utf-8")
-    return _CONTROL.sub(" ", text)
+    # Controls other than tab and newline: Telegram rejects or mangles them.
+    return replace_unsafe(text, CONTROLS, keep="\t\n")
 
 
 def escape(text: str) -> str:

@@ -2,20 +2,14 @@
 
 from __future__ import annotations
 
-import re
 import time
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+# Names in citations are printed through the one rule for unsafe characters.
+from retrieval.textsafety import one_line as one_line
+
 Status = Literal["answered", "not_found"]
-# Line breaks, controls and invisible or direction-changing characters: in a name they can fake lines
-# of output or hide what the name really is.
-_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
-
-
-def one_line(text: str) -> str:
-    """A file name or field as it can safely be printed on one line, with unprintable characters escaped."""
-    return _UNPRINTABLE.sub(lambda m: m.group(0).encode("unicode_escape").decode("ascii"), text)
 
 
 class QuoteMismatchError(AssertionError):
@@ -66,6 +60,8 @@ class Answer:
     more: tuple[Citation, ...] = field(default=())
     # The language of the lead and of the question as asked: "ru" for a Russian question's reply.
     language: str = "en"
+    # For a refusal, what the articles lack ("The articles run from 2014-01-01 to 2019-12-31; none … 2022").
+    note: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """Return the JSON form printed by `usru ask --json`."""

@@ -16,40 +16,20 @@ import json
 import os
 import re
 import stat
-import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from retrieval.dates import MONTH, parse_date
 from retrieval.errors import ArticleError, OutsideLinkError
+from retrieval.outlets import trusted_publisher
+from retrieval.textsafety import CONTROLS, REORDERING, replace_unsafe
 
 ARTICLE_SUFFIXES = (".txt", ".md", ".html", ".htm")
 HTML_SUFFIXES = (".html", ".htm")
 MAX_ARTICLE_BYTES = 5_000_000
 MAX_CAPTION_WORDS = 60
 
-MONTHS = {
-    m: i + 1
-    for i, m in enumerate(
-        [
-            "january",
-            "february",
-            "march",
-            "april",
-            "may",
-            "june",
-            "july",
-            "august",
-            "september",
-            "october",
-            "november",
-            "december",
-        ]
-    )
-}
-MONTHS.update({m[:3]: v for m, v in list(MONTHS.items())})
-MONTHS["sept"] = 9
-_MONTH = r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?"
 
 # Whole lines that are site navigation or widgets, in any outlet's markup.
 _UI_LINE = re.compile(
@@ -67,7 +47,10 @@ _UI_LINE = re.compile(
 _PICKER_LINE = re.compile(r"^(?:XXS|XS|S|SM|M|MD|L|LG|XL|XXL|A\+?|A-)$")
 _BULLET = re.compile(r"^[\s•·▪●◦*\-–—]+")
 _HTML_RESIDUE = re.compile(r"^(?:(?:p|div|span|li|br|strong|em)\s*/?>\s*)+", re.IGNORECASE)
-_BREADCRUMB_SEP = re.compile(r"\s+(?:/|»|›|>|\|)\s+")
+# Every pattern over article text runs in linear time: a run of spaces, dots or dashes is only ever
+# matched from its start ((?<!\s) and the like) and never split between two quantifiers (possessive
+# \s*+), so 80 KB of spaces cannot cost 80K² steps (test_hardening_linear.py).
+_BREADCRUMB_SEP = re.compile(r"(?<!\s)\s+(?:/|»|›|>|\|)\s+")
 _BYLINE = re.compile(r"^(?:by|written by|reporting by)\s+[\w.'’-]+(?:\s+[\w.'’-]+){0,5}$", re.IGNORECASE)
 _COPYRIGHT = re.compile(r"^(?:copyright\b|©|\(c\)\s)|all rights reserved", re.IGNORECASE)
 _URL_LINE = re.compile(r"^(?:https?://|www\.)\S+$", re.IGNORECASE)
@@ -95,13 +78,13 @@ _PHOTO_WORDS = re.compile(
     r"|\((?:AFP|AP|Reuters|EPA|TASS|Sputnik|Getty)(?: Photo)?\)\.?$|/\s*(?:AFP|Reuters|AP|EPA)\.?$",
     re.IGNORECASE,
 )
-_ENDS_WITH_DATE = re.compile(rf"(?:,\s*|\s+){_MONTH}\s+\d{{1,2}},\s+\d{{4}}\.?$")
+_ENDS_WITH_DATE = re.compile(rf"(?:,\s*|(?<!\s)\s+){MONTH}\s+\d{{1,2}},\s+\d{{4}}\.?$")
 _SENTENCE_END = re.compile(r"[.!?…][\"'”’»)]*$")
 _WORD = re.compile(r"[^\W_]+(?:[-'’.][^\W_]+)*")
 # "China News Service, Moscow, June 15th." or "MOSCOW, June 15 (Reuters) -" at the start of the body.
 _DATELINE = re.compile(
-    rf"^(?P<who>[A-Z][\w.&'’ -]{{1,60}}?),\s+(?P<city>[A-Z][\w .'’-]{{1,40}}?),\s+(?P<date>{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?"
-    rf"(?:,?\s+(?P<year>\d{{4}}))?)\s*(?:\.|\s[-–—]|:)\s*"
+    rf"^(?P<who>[A-Z][\w.&'’ -]{{1,60}}?),\s+(?P<city>[A-Z][\w .'’-]{{1,40}}?),\s+(?P<date>{MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?"
+    rf"(?:,?\s+(?P<year>\d{{4}}))?)(?:\s*+[.:]|\s++[-–—])\s*"
 )
 # "MOSCOW (Reuters) -", "UNITED NATIONS (Reuters) -", "Washington (CNN) -", "(Reuters) -", also after a
 # correction note "(Corrects paragraph 3 …)" or a byline "By Jane Doe": the agency in brackets names the outlet.
@@ -115,27 +98,9 @@ _BYLINE_OUTLET = re.compile(
     r"^By\s+[\w.'’-]+(?:\s+[\w.'’-]+){0,5}\s*(?:,|\||//|—)\s*(?P<who>(?:The\s+)?[A-Z][\w.&'’]*(?:\s+[A-Z][\w.&'’]*){0,3})$"
 )
 _CITY_DATELINE = re.compile(
-    rf"^(?P<city>[A-Z][A-Z .'’-]{{2,40}}),\s+(?P<date>{_MONTH}\s+\d{{1,2}}(?:,?\s+(?P<year>\d{{4}}))?)"
-    r"\s*(?:\((?P<who>[\w .&]+)\))?\s*[-–—:]\s*"
+    rf"^(?P<city>[A-Z][A-Z .'’-]{{2,40}}),\s+(?P<date>{MONTH}\s+\d{{1,2}}(?:,?\s+(?P<year>\d{{4}}))?)"
+    r"\s*+(?:\((?P<who>[\w .&]+)\)\s*+)?[-–—:]\s*"
 )
-# Controls, line breaks and direction overrides: never part of a title or a name.
-_METADATA_JUNK = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
-# Characters that show as nothing: in an outlet's name they only serve to make it look like another.
-_INVISIBLE = re.compile(
-    r"[\u00ad\u034f\u115f\u1160\u17b4\u17b5\u180e\u200b-\u200f\u2060-\u2064\u3164\ufeff\uffa0]"
-)
-_LETTERS = re.compile(r"[^\W\d_]+")
-# Alphabets with letters that pass for Latin ones (or for each other); Japanese kana beside kanji is fine.
-_LOOKALIKE_SCRIPTS = {
-    "LATIN",
-    "CYRILLIC",
-    "GREEK",
-    "ARMENIAN",
-    "CHEROKEE",
-    "COPTIC",
-    "FULLWIDTH",
-    "MATHEMATICAL",
-}
 _PUBLISHED = re.compile(
     r"^(?:published|posted|updated|date)\s*(?:on|at)?\s*:?\s*(?P<rest>.+)$", re.IGNORECASE
 )
@@ -203,8 +168,13 @@ def read_article(path: Path, source: str | None = None, root: Path | None = None
     if path.suffix.lower() in HTML_SUFFIXES:
         from retrieval.web_page import decode_html_bytes, parse_html  # it builds on this module
 
-        return parse_html(decode_html_bytes(data), source or path.name)
-    return parse_article(decode_bytes(data), source or path.name)
+        article = parse_html(decode_html_bytes(data), source or path.name)
+    else:
+        article = parse_article(decode_bytes(data), source or path.name)
+    from retrieval.chunking import check_article_size  # chunking builds on this module
+
+    check_article_size(article)
+    return article
 
 
 def _read_inside(path: Path, root: Path | None) -> bytes:
@@ -279,30 +249,9 @@ def _as_str(value: object) -> str | None:
     """A metadata value on one line: line breaks, controls and direction overrides can fake output lines."""
     if value is None:
         return None
-    s = " ".join(_METADATA_JUNK.sub(" ", str(value)).split())
+    # Invisible characters are kept: trusted_publisher needs them to see a disguised name.
+    s = " ".join(replace_unsafe(str(value), CONTROLS + REORDERING).split())
     return s or None
-
-
-def trusted_publisher(name: str | None) -> str | None:
-    """The publisher's name, or None when it is dressed up as another outlet's.
-
-    Real outlets' names have no invisible characters and no word that mixes alphabets; a "Reuters"
-    spelt with a Cyrillic "е" or a zero-width space exists only to pass for Reuters. Citations then
-    name the article's file instead.
-    """
-    if name is None:
-        return None
-    if _INVISIBLE.search(name):
-        return None
-    for word in _LETTERS.findall(name):
-        if len({_script(ch) for ch in word} & _LOOKALIKE_SCRIPTS) > 1:
-            return None
-    return name
-
-
-def _script(ch: str) -> str:
-    """The alphabet of a letter as its Unicode name starts ("LATIN", "CYRILLIC", "GREEK", …)."""
-    return unicodedata.name(ch, "UNKNOWN").split(" ")[0]
 
 
 def _read_front_matter(text: str) -> tuple[dict[str, object], int]:
@@ -335,39 +284,6 @@ def _normalise_date(value: object) -> str | None:
     if parsed is None:
         raise ArticleError(f"its front-matter date {str(value)!r} is not a date (use YYYY-MM-DD)")
     return parsed
-
-
-def parse_date(s: str) -> str | None:
-    """Parse a stated date into YYYY-MM-DD or YYYY-MM; None unless day/month and year are all stated."""
-    s = s.strip()
-    m = re.search(r"\b(\d{4})-(\d{2})(?:-(\d{2}))?\b", s)
-    if m:
-        return _iso(int(m.group(1)), int(m.group(2)), int(m.group(3)) if m.group(3) else None)
-    m = re.search(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+({_MONTH})\s*,?\s+(\d{{4}})\b", s, re.IGNORECASE)
-    if m:
-        return _iso(int(m.group(3)), MONTHS[_month_key(m.group(2))], int(m.group(1)))
-    m = re.search(rf"\b({_MONTH})\s+(\d{{1,2}})(?:st|nd|rd|th)?\s*,?\s+(\d{{4}})\b", s, re.IGNORECASE)
-    if m:
-        return _iso(int(m.group(3)), MONTHS[_month_key(m.group(1))], int(m.group(2)))
-    m = re.search(rf"^\s*({_MONTH})\s+(\d{{4}})\s*$", s, re.IGNORECASE)
-    if m:
-        return _iso(int(m.group(2)), MONTHS[_month_key(m.group(1))], None)
-    return None
-
-
-def _month_key(name: str) -> str:
-    key = name.lower().rstrip(".")
-    return key if key in MONTHS else key[:3]
-
-
-def _iso(year: int, month: int, day: int | None) -> str | None:
-    try:
-        if day is None:
-            dt.date(year, month, 1)
-            return f"{year:04d}-{month:02d}"
-        return dt.date(year, month, day).isoformat()
-    except ValueError:
-        return None
 
 
 @dataclass
@@ -589,7 +505,7 @@ def _standalone_date(raw: str) -> tuple[str, str | None] | None:
     if parsed is None:
         return None
     rest = re.sub(
-        rf"(?i)\b\d{{1,2}}(?:st|nd|rd|th)?\s+{_MONTH}\s*,?\s+\d{{4}}|{_MONTH}\s+\d{{1,2}},?\s+\d{{4}}"
+        rf"(?i)\b\d{{1,2}}(?:st|nd|rd|th)?\s+{MONTH}(?:\s*+,)?\s++\d{{4}}|{MONTH}\s+\d{{1,2}},?\s+\d{{4}}"
         r"|\d{4}-\d{2}(?:-\d{2})?|\[?\d{1,2}:\d{2}(?::\d{2})?\]?(?:\s*(?:am|pm|gmt|utc|msk))?",
         " ",
         candidate,

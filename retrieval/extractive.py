@@ -17,6 +17,8 @@ from langchain_core.documents import Document
 from langchain_core.runnables import Runnable, RunnableLambda
 
 from retrieval.answer import Answer, Citation, answer_timings, one_line, verify_citation
+from retrieval.coverage import gap_for_names, unknown_names, years_covered
+from retrieval.details import asked_detail, holds_detail
 from retrieval.embedding import Embedder, Vectors
 from retrieval.index import StoredVersion
 from retrieval.lexical import tokenize
@@ -41,6 +43,10 @@ WINDOW_SHARE = 0.6
 # Taken off every score when the question names something no article mentions.
 UNKNOWN_NAME_PENALTY = 0.15
 MORE_QUOTES = 6
+# Added to a sentence that holds the kind of detail the question asks for (a name, number, date…).
+W_DETAIL = 0.08
+# A sentence holding the asked-for detail is quoted when no chosen quote has one, if it scores this close.
+DETAIL_REACH = 0.25
 
 
 @dataclass(frozen=True)
@@ -57,6 +63,8 @@ class Candidate:
     score: float
     # Question weight of the words this sentence adds beyond the one it refers back to.
     gain: float = 0.0
+    # Whether the span holds the kind of detail the question asks for.
+    detail: bool = False
 
 
 # A sentence opening with one of these leans on the sentence before it for its meaning.
@@ -65,17 +73,6 @@ _ANAPHORA = re.compile(
     r"|The (?:[A-Z]?[\w-]+ ){0,2}(?:leader|president|premier|minister|envoy|ambassador|official|diplomat"
     r"|spokes\w+|invitation|statement|remarks?|move|letter|decision|comments?))\b"
 )
-_PROPER = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-z]{2,}(?:[-’'][A-Z]?[a-z]+)*\b")
-
-
-def unknown_names(index: StoredVersion, question: str) -> list[str]:
-    """Capitalised names in the question (not its first word) that no indexed chunk mentions."""
-    names = []
-    for m in _PROPER.finditer(question.strip()):
-        terms = tokenize(m.group(0))
-        if terms and all(index.bm25.doc_freq(t) == 0 for t in terms):
-            names.append(m.group(0))
-    return names
 
 
 def score_sentences(
@@ -94,6 +91,7 @@ def score_sentences(
     weights = {t: index.bm25.idf(t) for t in q_terms}
     total = sum(weights.values()) or 1.0
     penalty = UNKNOWN_NAME_PENALTY if unknown_names(index, question) else 0.0
+    kind = asked_detail(question)
     ids: list[int] = []
     context: list[float] = []
     for doc in docs:
@@ -127,8 +125,9 @@ def score_sentences(
             start = int(index.sentences.start[sid - 1])
             lexical = max(lexical, coverage(own | words(sid - 1, aid)))
             gain = coverage(own - words(sid - 1, aid))
-        score = float(d) + W_LEXICAL * lexical + W_CONTEXT * ctx - penalty
-        out.append(Candidate(sid, aid, start, end, float(d), lexical, ctx, score, gain))
+        detail = holds_detail(kind, text[start:end], question)
+        score = float(d) + W_LEXICAL * lexical + W_CONTEXT * ctx - penalty + (W_DETAIL if detail else 0.0)
+        out.append(Candidate(sid, aid, start, end, float(d), lexical, ctx, score, gain, detail))
     out.sort(key=lambda c: -c.score)
     return out
 
@@ -171,7 +170,23 @@ def select_quotes(
             per_article[c.article_id] = per_article.get(c.article_id, 0) + 1
         elif len(more) < MORE_QUOTES:
             more.append(c)
+    chosen = _with_detail(candidates, chosen, min_relevance, max_quotes)
     return _group_same_points(index, _merge_adjacent(index, chosen)), more
+
+
+def _with_detail(
+    candidates: list[Candidate], chosen: list[Candidate], min_relevance: float, max_quotes: int
+) -> list[Candidate]:
+    """The chosen quotes, with the best sentence holding the asked-for detail when none of them does."""
+    if not chosen or any(c.detail for c in chosen):
+        return chosen
+    reach = max(min_relevance, candidates[0].score - DETAIL_REACH)
+    best = next((c for c in candidates if c.detail and c.score >= reach), None)
+    if best is None or any(
+        o.article_id == best.article_id and o.start < best.end and best.start < o.end for o in chosen
+    ):
+        return chosen
+    return [*chosen[: max_quotes - 1], best]
 
 
 def _merge_adjacent(index: StoredVersion, chosen: list[Candidate]) -> list[Candidate]:
@@ -351,9 +366,14 @@ def extractive_steps(embedder: Embedder, k: int = 8) -> tuple[Step, Step, Callab
         return {**x, "docs": docs, "qvec": qvec, "t_retrieve": time.perf_counter() - t0, "t0": t0}
 
     def choose(x: dict[str, Any]) -> dict[str, Any]:
-        candidates = score_sentences(x["index"], embedder, x["question"], x["docs"], qvec=x.get("qvec"))
-        chosen, more = select_quotes(x["index"], candidates, x["max_quotes"], x["min_relevance"])
-        return {**x, "chosen": chosen, "more": more}
+        index: StoredVersion = x["index"]
+        candidates = score_sentences(index, embedder, x["question"], x["docs"], qvec=x.get("qvec"))
+        allowed, gap = years_covered(index, x["question"], [c.article_id for c in candidates])
+        candidates = [c for c in candidates if c.article_id in allowed]
+        chosen, more = select_quotes(index, candidates, x["max_quotes"], x["min_relevance"])
+        if not chosen and gap is None and (names := unknown_names(index, x["question"])):
+            gap = gap_for_names(names)
+        return {**x, "chosen": chosen, "more": more, "gap": gap}
 
     def compose(x: dict[str, Any]) -> Answer:
         index: StoredVersion = x["index"]
@@ -380,6 +400,7 @@ def extractive_steps(embedder: Embedder, k: int = 8) -> tuple[Step, Step, Callab
             timings_ms=answer_timings(x["t0"], x["t_retrieve"]),
             groups=tuple(tuple(citations[i].n for i in g) for g in groups),
             more=tuple(more),
+            note=None if citations else x.get("gap"),
         )
 
     return retrieve, choose, compose

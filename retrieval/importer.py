@@ -25,7 +25,8 @@ from typing import IO, Any
 
 import yaml
 
-from retrieval.article import MAX_ARTICLE_BYTES, parse_date
+from retrieval.article import MAX_ARTICLE_BYTES
+from retrieval.dates import parse_date
 from retrieval.errors import UsruError
 
 IMPORT_FOLDER = "imported"

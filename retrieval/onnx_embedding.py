@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import threading
 import uuid
 from pathlib import Path
@@ -50,13 +51,30 @@ def export_onnx(st_model: Any, model_name: str, folder: Path) -> None:
     sample = tokenizer(["an example sentence"], return_tensors="pt")
     tmp = folder.parent / f".tmp-{uuid.uuid4().hex}"
     tmp.mkdir(parents=True)
+    try:
+        _write_export(Wrapper().eval(), sample, tokenizer, model_name, max_len, transformer, tmp)
+        if folder.exists():
+            shutil.rmtree(folder)
+        os.replace(tmp, folder)
+    except BaseException:
+        # A failed export must not leave its half-written folder behind: one per failed run filled disks.
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def _write_export(
+    wrapper: Any, sample: Any, tokenizer: Any, model_name: str, max_len: int, transformer: Any, tmp: Path
+) -> None:
+    """Write model.onnx, tokenizer.json and meta.json into tmp."""
     import warnings
+
+    import torch
 
     # The tracer warns about shape-dependent branches it records; the export is checked against torch in tests.
     with torch.no_grad(), warnings.catch_warnings():
         warnings.simplefilter("ignore")
         torch.onnx.export(
-            Wrapper().eval(),
+            wrapper,
             (sample["input_ids"], sample["attention_mask"], sample["token_type_ids"]),
             str(tmp / "model.onnx"),
             input_names=["input_ids", "attention_mask", "token_type_ids"],
@@ -76,11 +94,6 @@ def export_onnx(st_model: Any, model_name: str, folder: Path) -> None:
         "dim": int(transformer.config.hidden_size),
     }
     (tmp / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
-    if folder.exists():
-        import shutil
-
-        shutil.rmtree(folder)
-    os.replace(tmp, folder)
 
 
 class OnnxEmbedder(CachedQueries):

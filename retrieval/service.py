@@ -11,9 +11,10 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from langchain_core.runnables import Runnable
 
 from retrieval.answer import Answer
+from retrieval.coverage import unknown_names
 from retrieval.embedding import Embedder, load_embedder
 from retrieval.errors import IndexError_, QuestionError
-from retrieval.extractive import MIN_RELEVANCE, build_extractive_chain, unknown_names
+from retrieval.extractive import MIN_RELEVANCE, build_extractive_chain
 from retrieval.filters import Filters
 from retrieval.followup import ChatHistory, content_words, points_back, standalone_by_rule
 from retrieval.index import (
@@ -28,16 +29,15 @@ from retrieval.index import (
 from retrieval.lexical import tokenize
 from retrieval.russian import Rendering, english_only, in_russian, is_russian, render_in_english, too_partial
 from retrieval.settings import Settings
+from retrieval.textsafety import replace_unsafe
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
-
 
 def clean_question(question: str, max_chars: int) -> str:
     """The question with control characters and extra whitespace removed; raises QuestionError."""
-    text = " ".join(_CONTROL.sub(" ", question).split())
+    text = " ".join(replace_unsafe(question).split())
     if not text:
         raise QuestionError("Please ask a question: the text was empty.", "empty")
     if len(text) > max_chars:

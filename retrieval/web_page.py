@@ -12,17 +12,18 @@ from retrieval.article import (
     _split_lines,
     content_hash,
     decode_bytes,
-    parse_date,
-    trusted_publisher,
 )
+from retrieval.dates import parse_date
 from retrieval.errors import ArticleError
+from retrieval.outlets import trusted_publisher
 
 # <meta charset="windows-1251">, <meta http-equiv=... content="text/html; charset=koi8-r">, <?xml encoding?>.
 _DECLARED_CHARSET = re.compile(
     rb"""<meta[^>]*?charset\s*=\s*["']?\s*([A-Za-z0-9._:-]+)|<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._:-]+)""",
     re.IGNORECASE,
 )
-_NOSCRIPT = re.compile(r"<noscript\b.*?</noscript\s*>", re.IGNORECASE | re.DOTALL)
+_NOSCRIPT_OPEN = re.compile(r"<noscript\b", re.IGNORECASE)
+_NOSCRIPT_CLOSE = re.compile(r"</noscript\s*>", re.IGNORECASE)
 
 
 def decode_html_bytes(data: bytes) -> str:
@@ -54,7 +55,7 @@ def parse_html(html: str, source: str) -> Article:
     from trafilatura.settings import set_date_params
 
     # What a page shows without JavaScript ("Enable JavaScript") is never its article text.
-    html = _NOSCRIPT.sub(" ", html)
+    html = _drop_noscript(html)
     try:
         doc = trafilatura.bare_extraction(
             html,
@@ -97,3 +98,14 @@ def parse_html(html: str, source: str) -> Article:
         paragraphs=tuple(page.paragraphs),
         dropped=tuple(page.dropped),
     )
+
+
+def _drop_noscript(html: str) -> str:
+    """html without its <noscript> elements, in one pass (a lazy regex rescans the rest per unclosed tag)."""
+    parts, pos = [], 0
+    while (opening := _NOSCRIPT_OPEN.search(html, pos)) and (
+        closing := _NOSCRIPT_CLOSE.search(html, opening.end())
+    ):
+        parts += [html[pos : opening.start()], " "]
+        pos = closing.end()
+    return "".join(parts) + html[pos:]

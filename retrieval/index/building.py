@@ -18,7 +18,7 @@ import numpy as np
 
 from retrieval.answer import one_line
 from retrieval.article import Article
-from retrieval.chunking import CHUNKER_VERSION, chunk_article, indexed_text
+from retrieval.chunking import CHUNKER_VERSION, chunk_article, embedded_rows, indexed_text
 from retrieval.embedding import Embedder
 from retrieval.errors import SourcesError
 from retrieval.index import changes, durability
@@ -256,13 +256,14 @@ def _embed_articles(articles: list[Article], embedder: Embedder, progress: Progr
     texts = chunk_texts + sentence_texts
     vecs = np.zeros((len(texts), embedder.dim), dtype=np.float32)
     # Shortest first, so each batch pads to a similar length: sentences are a third of a chunk's size.
-    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+    # Sentences too short to quote are not embedded (issue 16.9); their rows stay zero.
+    order = sorted(embedded_rows(len(chunk_texts), sentences.quotable), key=lambda i: len(texts[i]))
     block = 256
-    for k in range(0, len(texts), block):
+    for k in range(0, len(order), block):
         ids = order[k : k + block]
         vecs[ids] = embedder.embed_documents([texts[i] for i in ids])
         if progress:
-            progress("embed", min(k + block, len(texts)), len(texts))
+            progress("embed", min(k + block, len(order)), len(order))
     stored = [
         StoredArticle(i, a.source, a.title, a.publisher, a.date, a.url, a.content_hash, a.text, body_hash(a))
         for i, a in enumerate(articles)

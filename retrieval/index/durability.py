@@ -38,7 +38,7 @@ KEEP_VERSIONS = 3
 
 
 def checkpoint(step: str) -> None:
-    """Test-only crash hook for tests/test_crash_safety.py: SIGKILL here if USRU_TEST_CRASH_AT names this step.
+    """Test-only crash hook for tests/index/test_crash_safety.py: SIGKILL here if USRU_TEST_CRASH_AT names this step.
 
     Called as `durability.checkpoint(...)` everywhere, so that a test can replace it in one place.
     """

@@ -393,6 +393,10 @@ EXPECTED_PLACEHOLDERS = {
     "not_found.txt": set(),
     "same_point.txt": {"first"},
     "undated.txt": set(),
+    # Refusal notes (retrieval/coverage.py).
+    "gap_years.txt": {"first", "last", "years"},
+    "gap_years_undated.txt": {"years"},
+    "gap_names.txt": {"names"},
     "timeline.txt": {"first", "last"},
     # LLM mode (retrieval/llm.py); llm_answer.txt shows the reply's JSON shape, so it has literal braces.
     "llm_answer.txt": {"fence"},

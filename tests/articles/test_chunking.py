@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import pytest
 
 from retrieval.article import Article, Span, parse_article, read_article
-from retrieval.chunking import MAX_CHUNK_CHARS, MIN_QUOTE_WORDS, chunk_article, chunk_text, split_sentences
+from retrieval.chunking import (
+    MAX_CHUNK_CHARS,
+    MAX_QUOTE_CHARS,
+    MIN_QUOTE_WORDS,
+    chunk_article,
+    chunk_text,
+    split_sentences,
+)
 
 
 def sentences_of(text: str, span: Span | None = None) -> list[str]:
@@ -148,7 +156,7 @@ def test_default_chunks_are_at_most_max_chunk_chars(seeds_dir: Path) -> None:
             assert len(body) <= MAX_CHUNK_CHARS or len(chunk.sentences) == 1
 
 
-def test_a_sentence_longer_than_a_chunk_is_a_chunk_of_its_own() -> None:
+def test_a_sentence_longer_than_a_chunk_is_cut_into_quotes_at_its_clauses() -> None:
     long = "The sanctions cover " + ", ".join(f"state bank number {i}" for i in range(80)) + "."
     short = "Officials in Moscow said the new sanctions imposed by Washington would fail."
     text = "\n\n".join(
@@ -156,10 +164,13 @@ def test_a_sentence_longer_than_a_chunk_is_a_chunk_of_its_own() -> None:
     )
     article = parse_article(text, "long.txt")
     assert len(long) > MAX_CHUNK_CHARS
-    chunks = chunk_article(article)
     check_chunks(article, MAX_CHUNK_CHARS)
-    long_chunks = [c for c in chunks if any(text[s.start : s.end] == long for s in c.sentences)]
-    assert len(long_chunks) == 1 and len(long_chunks[0].sentences) == 1
+    start = text.index(long)
+    pieces = [s for c in chunk_article(article) for s in c.sentences if start <= s.start < start + len(long)]
+    # Issue 16.8: no quote is longer than MAX_QUOTE_CHARS; the pieces cover the sentence, cut after commas.
+    assert len(pieces) >= 3 and all(s.end - s.start <= MAX_QUOTE_CHARS for s in pieces)
+    assert pieces[0].start == start and pieces[-1].end == start + len(long)
+    assert all(text[a.end : b.start] == " " and text[a.end - 1] == "," for a, b in itertools.pairwise(pieces))
 
 
 def test_many_paragraphs_fill_several_chunks() -> None:

@@ -19,7 +19,7 @@ from bench.fakebotapi import parse_html
 from bot.render import print_answer
 from bot.telegram_format import format_answer, format_sources
 from retrieval.answer import Answer
-from retrieval.article import trusted_publisher
+from retrieval.outlets import trusted_publisher
 from retrieval.service import AnsweringService, build_service
 from tests.answer.test_llm import llm_service, passages, reply_json, scripted, sentence_with
 from tests.conftest import copy_seeds, hashing_settings_for

@@ -103,6 +103,14 @@ def _pickle_into(path: Path) -> None:
         )
 
 
+def _object_header(path: Path) -> None:
+    """Mark the array as one of Python objects, keeping the file's size (so sizes still agree)."""
+    data = path.read_bytes()
+    end = data.index(b"\n") + 1
+    assert b"'<f4'" in data[:end]
+    path.write_bytes(data[:end].replace(b"'<f4'", b"'|O' ") + data[end:])
+
+
 # Each damage takes the live version folder and its (only) segment folder.
 DAMAGE: dict[str, Callable[[Path, Path], None]] = {
     "chunks.faiss truncated": lambda v, s: _rewrite(s / "chunks.faiss", lambda d: d[: len(d) // 2]),
@@ -133,9 +141,13 @@ DAMAGE: dict[str, Callable[[Path, Path], None]] = {
     ),
     "articles.sqlite missing": lambda v, s: (s / "articles.sqlite").unlink(),
     "sentence_vecs.npy holds a pickle": lambda v, s: _pickle_into(s / "sentence_vecs.npy"),
+    # Issue 16.13b: numpy's message for it advises loading the file with allow_pickle.
+    "sentence_vecs.npy claims objects, same size": lambda v, s: _object_header(s / "sentence_vecs.npy"),
     "bm25_vocab.json edited": lambda v, s: (s / "bm25_vocab.json").write_text('{"russia": "x"}', "utf-8"),
     "segment folder missing": lambda v, s: shutil.rmtree(s),
     "CURRENT names no version": lambda v, s: (v.parent.parent / "CURRENT").write_text("v999999\n", "utf-8"),
+    # Issue 16.10: bytes that are not UTF-8 gave a UnicodeDecodeError traceback.
+    "CURRENT not UTF-8": lambda v, s: (v.parent.parent / "CURRENT").write_bytes(b"v\xff\xfe00001\n"),
     "CURRENT names a path outside": lambda v, s: (v.parent.parent / "CURRENT").write_text(
         "../../..\n", "utf-8"
     ),
@@ -148,6 +160,8 @@ def assert_one_line_naming_the_fix(code: int, out: str, err: str) -> None:
     lines = err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("usru: "), err
     assert REBUILD in lines[0] and "Traceback" not in err
+    # Issue 16.13b: numpy's advice to load a pickle "unsafely" is never passed on.
+    assert "allow_pickle" not in err and "unsafe" not in err, err
 
 
 @pytest.mark.parametrize("damage", sorted(DAMAGE))

@@ -113,7 +113,9 @@ def test_first_build_writes_a_version_manifest_and_current(corpus: Path, tmp_pat
     assert summary.new == SEED_NAMES
     assert (summary.changed, summary.removed, summary.skipped) == ([], [], [])
     assert (summary.embedded_articles, summary.reused_articles) == (5, 0)
-    assert len(embedder.texts) == summary.chunks + summary.sentences
+    # Every chunk and every quotable sentence; sentences too short to quote are not embedded (issue 16.9).
+    quotable = int(load_index(index_dir).sentences[:, 3].sum())
+    assert len(embedder.texts) == summary.chunks + quotable < summary.chunks + summary.sentences
 
     index = load_index(index_dir)
     assert index.version == "v000001"
@@ -310,7 +312,9 @@ def test_rebuild_re_embeds_everything(built: tuple[Path, Path]) -> None:
     embedder = CountingEmbedder()
     summary = build_index(sources, index_dir, embedder, rebuild=True)
     assert (summary.embedded_articles, summary.reused_articles) == (5, 0)
-    assert len(embedder.texts) == summary.chunks + summary.sentences
+    # Every chunk and every quotable sentence; sentences too short to quote are not embedded (issue 16.9).
+    quotable = int(load_index(index_dir).sentences[:, 3].sum())
+    assert len(embedder.texts) == summary.chunks + quotable < summary.chunks + summary.sentences
     # What changed is still measured against the live version: a rebuild of the same files adds nothing.
     assert (summary.new, summary.changed, summary.removed) == ([], [], [])
 

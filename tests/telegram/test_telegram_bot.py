@@ -6,6 +6,7 @@ import asyncio
 import itertools
 import logging
 import os
+import random
 import signal
 import sys
 import threading
@@ -43,14 +44,22 @@ def seeded(hashing_service: AnsweringService) -> tuple[Settings, AnsweringServic
 
 @pytest.fixture(scope="session")
 def long_corpus(tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, AnsweringService]:
-    """Articles with one very long sentence full of HTML, so a real answer needs splitting."""
+    """Articles with very long sentences full of HTML, so a real answer needs splitting.
+
+    A quote is at most 600 characters, so the answer is made of many; each piece of a long sentence
+    names different (made-up) firms, so no two pieces are near-duplicates that the answer would drop.
+    """
     root = tmp_path_factory.mktemp("long")
     (root / "sources").mkdir()
-    items = ["state banks", "oil exporters", "gas pipelines", "defence firms", "shipping lines", "insurers"]
-    for a in range(3):
-        listed = ", ".join(
-            f"{it} in region {r} (<b>&amp;</blockquote> note {a}{r})" for r in range(12) for it in items
-        )
+    rng = random.Random(11)
+    letters = "bcdfghjklmnprstvz"
+    vowels = "aeiou"
+
+    def firm() -> str:
+        return "".join(rng.choice(letters) + rng.choice(vowels) for _ in range(4)).capitalize()
+
+    for a in range(8):
+        listed = ", ".join(f"{firm()} {firm()} (<b>&amp;</blockquote> note {a}{r})" for r in range(60))
         body = (
             "The United States imposed new sanctions on Russia in March, and the sanctions that Washington "
             f"imposed on Moscow cover {listed}. Officials in Moscow said the sanctions would fail.\n"
@@ -64,6 +73,7 @@ def long_corpus(tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, Ans
         index_dir=root / "idx",
         embedding_model="hashing",
         min_relevance=0.0,
+        max_quotes=10,
     )
     return settings, build_service(settings)
 

@@ -1,0 +1,87 @@
+"""What the indexed articles cover: the years and names a question asks about that they never mention.
+
+A question about 2022 put to an archive of 2014–2019 must not be answered with 2015 quotes: when the
+question names a year, only passages from articles dated that year or mentioning it may answer, and when
+none does, the refusal says what is missing ("The articles run from 2014-01-01 to 2019-12-31; none of
+those that match mentions 2022."). Likewise for a name no article mentions.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from retrieval.index import StoredVersion
+from retrieval.lexical import tokenize
+from retrieval.prompts import render_prompt
+
+_YEAR = re.compile(r"\b(19[5-9]\d|20\d\d)\b")
+_PROPER = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-z]{2,}(?:[-’'][A-Z]?[a-z]+)*\b")
+
+
+@dataclass(frozen=True)
+class Span:
+    """The first and last article dates of an index version."""
+
+    first: str | None
+    last: str | None
+
+
+_SPANS: dict[str, Span] = {}
+
+
+def date_span(index: StoredVersion) -> Span:
+    """The span of article dates, remembered per index version."""
+    span = _SPANS.get(index.version)
+    if span is None:
+        dates = sorted(a.date for a in index.articles if a.date)
+        span = Span(dates[0], dates[-1]) if dates else Span(None, None)
+        if len(_SPANS) > 8:
+            _SPANS.clear()
+        _SPANS[index.version] = span
+    return span
+
+
+def asked_years(question: str) -> list[str]:
+    """The years a question names."""
+    return sorted(set(_YEAR.findall(question)))
+
+
+def unknown_names(index: StoredVersion, question: str) -> list[str]:
+    """Capitalised names in the question (not its first word) that no indexed chunk mentions."""
+    names = []
+    for m in _PROPER.finditer(question.strip()):
+        terms = tokenize(m.group(0))
+        if terms and all(index.bm25.doc_freq(t) == 0 for t in terms):
+            names.append(m.group(0))
+    return names
+
+
+def mentions_year(index: StoredVersion, article_id: int, year: str) -> bool:
+    """Whether the article is dated in that year or its text names the year."""
+    article = index.article(article_id)
+    return (article.date or "").startswith(year) or re.search(rf"\b{year}\b", article.text) is not None
+
+
+def years_covered(
+    index: StoredVersion, question: str, article_ids: Sequence[int]
+) -> tuple[set[int], str | None]:
+    """Of these articles, those that cover every year the question names, and a note on the gap if none do."""
+    ids = set(article_ids)
+    years = asked_years(question)
+    if not years or not ids:
+        return ids, None
+    kept = {a for a in ids if all(mentions_year(index, a, y) for y in years)}
+    if kept:
+        return kept, None
+    span = date_span(index)
+    missing = ", ".join(years)
+    if span.first and span.last:
+        return set(), render_prompt("gap_years.txt", first=span.first, last=span.last, years=missing)
+    return set(), render_prompt("gap_years_undated.txt", years=missing)
+
+
+def gap_for_names(names: list[str]) -> str:
+    """The note that says which names of the question no article mentions."""
+    return render_prompt("gap_names.txt", names=", ".join(names))

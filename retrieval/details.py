@@ -1,0 +1,130 @@
+"""The kind of detail a question asks for (a name, number, date, place), and whether a passage holds one.
+
+A question such as "What was the name of the Russian lawyer…" is answered by the sentence that names her,
+not by the lead that calls her "a Russian lawyer": a passage holds the detail when it has a token of the
+asked kind that the question does not already contain. Rules over the question's wording; measured on the
+dev split of tests/eval/archive.yaml (see bench/archive_eval.py).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from retrieval.lexical import tokenize
+
+Detail = Literal["quote", "person", "number", "date", "place", "name"]
+
+_MONTHS = (
+    "January|February|March|April|May|June|July|August|September|October|November|December"
+    "|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept?|Oct|Nov|Dec"
+)
+_WEEKDAYS = "Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday"
+_PERSON_NOUNS = (
+    r"person|man|woman|people|senator|senators|judge|lawyer|attorney|official|officials|ambassador|minister"
+    r"|prosecutor|member|operative|delegate|hacker|adviser|advisor|aide|lawmaker|congressman|journalist"
+    r"|reporter|spy|director|chairman|leader|president|oligarch|businessman|general|founder|candidate"
+    r"|spokesman|spokeswoman|secretary|agent|diplomat|columnist|analyst|envoy|executive|billionaire|manager"
+)
+_PLACE_NOUNS = r"country|countries|state|states|city|cities|nation|nations|region|place|town|capital|island"
+_RULES: list[tuple[Detail, re.Pattern[str]]] = [
+    (
+        "quote",
+        re.compile(
+            r"\bwhat did (?:[\w'’-]+ ){1,4}call\b|\bhow did (?:[\w'’-]+ ){1,4}(?:describe|call)\b", re.I
+        ),
+    ),
+    (
+        "number",
+        re.compile(
+            r"\bhow (?:many|much|long|old|often|far|large|big)\b|\bwhat (?:share|percentage"
+            r"|proportion|number|amount|sum|price|fraction)\b|\bby how\b",
+            re.I,
+        ),
+    ),
+    (
+        "date",
+        re.compile(
+            r"^\W*when\b|\b(?:what|which) (?:date|year|day|month)\b|\bon what\b|\bin what year\b", re.I
+        ),
+    ),
+    ("place", re.compile(rf"^\W*where\b|\b(?:which|what) (?:\w+ )?(?:{_PLACE_NOUNS})\b", re.I)),
+    (
+        "person",
+        re.compile(
+            rf"^\W*(?:who|whom|whose)\b|\bwhat (?:was|is) (?:the|his|her) (?:\w+ )?name\b"
+            rf"|\b(?:which|what) (?!(?:did|does|do|is|was|were|are|has|have|had|will|would|can|could)\b)(?:[\w-]+ ){{0,3}}(?:{_PERSON_NOUNS})\b|\bnamed? whom\b"
+            rf"|\bwith whom\b|\bby whom\b",
+            re.I,
+        ),
+    ),
+    (
+        "name",
+        re.compile(
+            r"^\W*(?:which|what) (?:[\w-]+ ){0,3}(?:type|kind|name|law|bill|treaty|company|firm|group"
+            r"|app|agency|document|report|station|broadcasters?|bank|lender|weapon|warplane"
+            r"|plane|missile|system|committee|panel|party|organi[sz]ation|event|field)\b"
+            r"|\bwhat (?:\w+ ){1,4}called\b|\bwhat did \w+(?: \w+)? call\b|\bcalled\W*$",
+            re.I,
+        ),
+    ),
+]
+
+_NUMBER = re.compile(
+    r"\d[\d,.]*\d|\d|\b(?:two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozens?|hundreds?|thousands?"
+    r"|millions?|billions?|half|third|quarter|percent)\b",
+    re.I,
+)
+_DATE = re.compile(rf"\b(?:{_MONTHS})\b\.?|\b(?:{_WEEKDAYS})\b|\b(?:19|20)\d\d\b|\b(?:yesterday|today)\b")
+_CAPITALISED = re.compile(r"(?<![\w’'])[A-Z][\w’'.-]*[A-Za-z0-9]|(?<![\w’'])[A-Z]\b")
+# Capitalised words that say nothing specific: they do not name the person or thing asked for.
+_GENERIC = frozenset(
+    """the a an this that these those he she it they we i his her their its in on at for of to and but or
+    as by with from after before during when where while if mr mrs ms dr sen rep gov gen president
+    republican republicans democrat democrats democratic senate house congress white federal u.s us usa
+    washington moscow russia russian russians america american americans u.s. trump putin monday tuesday
+    wednesday thursday friday saturday sunday reuters cnn ap""".split()
+)
+
+
+def asked_detail(question: str) -> Detail | None:
+    """The kind of specific detail the question asks for, or None for a why/what-happened question."""
+    q = " ".join(question.split())
+    for kind, rule in _RULES:
+        if rule.search(q):
+            return kind
+    return None
+
+
+def holds_detail(kind: Detail | None, passage: str, question: str) -> bool:
+    """Whether the passage has a detail of this kind that the question does not already contain."""
+    if kind is None:
+        return False
+    asked = set(tokenize(question))
+    if kind == "quote":
+        return any(ch in passage for ch in '"“”')
+    if kind == "number":
+        return any(not _in_question(m.group(0), asked) for m in _NUMBER.finditer(passage))
+    if kind == "date":
+        return any(not _in_question(m.group(0), asked) for m in _DATE.finditer(passage))
+    return any(
+        _new_name(m.group(0), asked) for m in _CAPITALISED.finditer(passage) if not _opens(passage, m.start())
+    )
+
+
+def _in_question(token: str, asked: set[str]) -> bool:
+    terms = tokenize(token)
+    return bool(terms) and all(t in asked for t in terms)
+
+
+def _new_name(word: str, asked: set[str]) -> bool:
+    low = word.lower().rstrip(".")
+    if low in _GENERIC or re.fullmatch(rf"(?:{_MONTHS})", word.rstrip("."), re.I):
+        return False
+    return not _in_question(word, asked)
+
+
+def _opens(text: str, pos: int) -> bool:
+    """Whether pos starts the passage or a sentence in it, where any word is capitalised."""
+    before = text[:pos].rstrip(" \"'“‘(")
+    return not before or before[-1] in ".!?:\n"

@@ -1,0 +1,86 @@
+"""Choosing the detail sentence and refusing years the articles do not cover."""
+
+from __future__ import annotations
+
+import pytest
+
+from retrieval.coverage import asked_years, years_covered
+from retrieval.details import asked_detail, holds_detail
+from retrieval.prompts import load_prompt
+from retrieval.service import AnsweringService
+
+LAWYER = "What was the name of the Russian lawyer who met Donald Trump Jr. during the campaign?"
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        (LAWYER, "person"),
+        ("Who compiled the Steele dossier?", "person"),
+        ("Which senator chairs the Senate Intelligence Committee?", "person"),
+        ("How many counts are in the indictment against Manafort?", "number"),
+        ("What share of U.S. uranium supplies did the firm own?", "number"),
+        ("When did the DNC announce the hack?", "date"),
+        ("Where did Erik Prince meet a Russian in January 2017?", "place"),
+        ("Which Kremlin-backed television station registered under FARA?", "name"),
+        ("What did the Arizona senator call the Russian cyberattacks?", "quote"),
+        ("Why did Trump praise Putin?", None),
+        ("Which outlet reported that Moscow told Washington to shrink its embassy?", None),
+    ],
+)
+def test_the_kind_of_detail_asked_for(question: str, kind: str | None) -> None:
+    assert asked_detail(question) == kind
+
+
+def test_a_name_the_question_already_has_is_not_the_detail() -> None:
+    named = (
+        "Russian lawyer Natalia Veselnitskaya, who met with Donald Trump Jr. during the campaign, said so."
+    )
+    unnamed = "A Russian lawyer who met Donald Trump Jr. during the campaign said so."
+    assert holds_detail("person", named, LAWYER)
+    assert not holds_detail("person", unnamed, LAWYER)
+    assert not holds_detail(None, named, LAWYER)
+
+
+def test_numbers_and_dates_must_be_new() -> None:
+    question = "How many Russians were indicted in February 2018?"
+    assert holds_detail("number", "The grand jury indicted 13 Russian nationals.", question)
+    assert not holds_detail("number", "Russians were indicted in 2018.", question)
+    assert holds_detail("date", "He pleaded guilty on Dec. 1 in Washington.", "When did Flynn plead guilty?")
+    assert not holds_detail("date", "He pleaded guilty in Washington.", "When did Flynn plead guilty?")
+
+
+def test_years_named_in_a_question() -> None:
+    assert asked_years("What did Putin say about the 2022 invasion, and in 2014?") == ["2014", "2022"]
+    assert asked_years("How many of the 300 messages?") == []
+
+
+def test_a_year_no_article_covers_is_refused_with_the_span_of_dates(
+    hashing_service: AnsweringService,
+) -> None:
+    answer = hashing_service.answer("What did Putin say about the 2031 invasion of Ukraine?")
+    assert answer.status == "not_found" and answer.citations == ()
+    assert answer.answer == load_prompt("not_found.txt")
+    span = hashing_service.index.stats()
+    assert answer.note is not None and "2031" in answer.note
+    assert "to_dict" not in answer.note and set(answer.to_dict()) == {
+        "question",
+        "status",
+        "answer",
+        "citations",
+        "mode",
+        "timings_ms",
+    }
+    assert span is not None
+
+
+def test_only_articles_covering_the_year_may_answer(hashing_service: AnsweringService) -> None:
+    index = hashing_service.index
+    ids = [a.id for a in index.articles]
+    dated = {a.id: (a.date or "") for a in index.articles}
+    year = max(d[:4] for d in dated.values() if d)
+    kept, note = years_covered(index, f"What happened in {year}?", ids)
+    assert note is None and kept and kept <= set(ids)
+    assert all(dated[a].startswith(year) or year in index.article(a).text for a in kept)
+    kept, note = years_covered(index, "What happened in 2031?", ids)
+    assert kept == set() and note is not None and "2031" in note
