@@ -19,7 +19,7 @@ from rich.console import Console
 from rich.text import Text
 
 from retrieval.errors import QuestionError, UsruError
-from retrieval.settings import Settings
+from retrieval.settings import Settings, env_files
 from retrieval.textsafety import one_line
 
 PROG = "usru"
@@ -112,7 +112,8 @@ def make_settings(args: argparse.Namespace) -> Settings:
     if args.index_dir is not None:
         overrides["index_dir"] = args.index_dir
     try:
-        return Settings(**overrides)
+        # .env files from the user's config folder, then the current one (pydantic-settings' _env_file).
+        return Settings(**{"_env_file": env_files(), **overrides})
     except Exception as exc:  # pydantic's ValidationError: a bad value in the environment or .env
         first = str(exc).splitlines()
         raise UsruError(f"A setting is invalid: {' '.join(first[1:3]) if len(first) > 2 else exc}.") from exc
@@ -188,7 +189,7 @@ def run_watch(settings: Settings, args: argparse.Namespace, out: Console, err: C
         err.print(Text(f"{PROG}: {one_line(str(exc))}"), soft_wrap=True)
 
     def on_changes(paths: list[str]) -> None:
-        err.print(f"{len(paths)} changed: re-indexing…", markup=False, highlight=False)
+        err.print(noticed(paths), markup=False, highlight=False)
 
     watching = api.watch_sources(
         settings, rebuild=args.rebuild, on_summary=on_summary, on_error=on_error, on_changes=on_changes
@@ -199,6 +200,14 @@ def run_watch(settings: Settings, args: argparse.Namespace, out: Console, err: C
         err.print("Stopping the watcher…", markup=False)
         watching.close()
     return 0
+
+
+def noticed(paths: list[str]) -> str:
+    """What the watcher saw, before it knows which files are new, changed or gone (the summary says)."""
+    # Not "1 changed": the summary that follows may well say "1 new, 0 changed".
+    return (
+        f"Noticed {len(paths)} {'file' if len(paths) == 1 else 'files'} in the sources folder: re-indexing…"
+    )
 
 
 def _service(settings: Settings, err: Console) -> Any:
@@ -323,7 +332,7 @@ def run_bot(settings: Settings, args: argparse.Namespace, out: Console, err: Con
     from bot.bot_settings import BotSettings
     from bot.telegram.app import run_bot as bot_main
 
-    return bot_main(settings, BotSettings())
+    return bot_main(settings, BotSettings(_env_file=env_files()))
 
 
 COMMANDS: dict[str, Callable[[Settings, argparse.Namespace, Console, Console], int]] = {

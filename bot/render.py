@@ -39,19 +39,30 @@ def print_citations(console: Console, answer: Answer) -> None:
     same_as = {n: group[0] for group in answer.groups for n in group[1:]}
     for c in answer.citations:
         console.print()
-        quote = Text(f"[{c.n}] ", style="bold cyan")
-        quote.append(one_line(display_quote(c.quote)), style="italic")
-        console.print(quote)
-        who = Text("    — ", style="dim")
+        console.print(
+            _hanging(
+                Text(f"[{c.n}] ", style="bold cyan"), Text(one_line(display_quote(c.quote)), style="italic")
+            )
+        )
+        who = Text()
         source = one_line(c.source)
         who.append(one_line(c.publisher or c.source), style="green")
         who.append(
             f", {one_line(c.date or 'undated')}, “{one_line(c.title or c.source)}”  ({source}:{c.start}-{c.end})",
             style="dim",
         )
-        console.print(who)
+        console.print(_hanging(Text("    — ", style="dim"), who))
         if c.n in same_as:
             console.print(Text(f"    (the same point as [{same_as[c.n]}], from another outlet)", style="dim"))
+
+
+def _hanging(label: Text, body: Text) -> Table:
+    """The label, then the body wrapped so that its later lines start under its first (a hanging indent)."""
+    grid = Table.grid()
+    grid.add_column(no_wrap=True)
+    grid.add_column(overflow="fold")
+    grid.add_row(label, body)
+    return grid
 
 
 def print_sources(console: Console, articles: list[ArticleInfo]) -> None:

@@ -227,7 +227,8 @@ def format_answer(answer: Answer, limit: int = MAX_MESSAGE, *, echo_question: bo
         wrapped_blocks(answer.question, lambda body, _: f"<i>❓ {body}</i>", limit) if echo_question else []
     )
     if answer.status == "not_found" or not answer.citations:
-        return pack([*blocks, escape(NOT_FOUND)], limit)
+        # A reply in another language (a Russian question) carries its own refusal.
+        return pack([*blocks, escape(NOT_FOUND if answer.language == "en" else answer.lead)], limit)
     if answer.lead.strip():
         blocks.extend(wrapped_blocks(answer.lead, lambda body, _: f"<b>{body}</b>", limit))
     notes = _same_point_notes(answer)

@@ -7,12 +7,17 @@ Public entry points (see README, "Using the index from LangChain"):
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from retrieval.api import load_retriever
 
 __all__ = ["load_retriever"]
+
+# faiss tries its AVX-512 and AVX2 builds first and logs each miss ("Could not load library with AVX2
+# support") at INFO, which reads like an error to anyone running the bot at INFO; the outcome is enough.
+logging.getLogger("faiss.loader").setLevel(logging.WARNING)
 
 
 def __getattr__(name: str) -> Any:

@@ -58,6 +58,8 @@ class Answer:
     groups: tuple[tuple[int, ...], ...] = ()
     # Further supporting quotes that were not shown, for a "more quotes" action.
     more: tuple[Citation, ...] = field(default=())
+    # The language of the lead and of the question as asked: "ru" for a Russian question's reply.
+    language: str = "en"
     # For a refusal, what the articles lack ("The articles run from 2014-01-01 to 2019-12-31; none … 2022").
     note: str | None = None
 

@@ -297,8 +297,10 @@ def cite(index: StoredVersion, n: int, article_id: int, start: int, end: int) ->
 def display_quote(quote: str) -> str:
     """The quote on one line, in quotation marks unless it already opens or closes with one."""
     flat = " ".join(quote.split())
-    opening = "" if flat[:1] in "\"“‘«'" else "“"
-    closing = "" if flat[-1:] in "\"”’»'" else "”"
+    opens = flat[:1] in "\"“‘«'"
+    opening = "" if opens else "“"
+    # A mark at the end closes our opening one only if the quote opened itself: 'He said "no"' needs ”.
+    closing = "" if opens and flat[-1:] in "\"”’»'" else "”"
     return f"{opening}{flat}{closing}"
 
 

@@ -12,17 +12,40 @@ from cachetools import LRUCache
 
 from retrieval.lexical import STOPWORDS
 
-MAX_FOLLOW_UP_WORDS = 6
+# At most this many of the previous question's content words are carried into a follow-up.
+MAX_CARRIED_WORDS = 8
 # A question opening with one of these leans on the one before it.
 _LEANING = re.compile(
-    r"^(?:and|but|also|so|then|what about|how about|and what about|what of|"
-    r"he|she|it|they|them|him|her|his|its|their|this|that|these|those|there|then)\b",
+    r"^(?:and|but|also|so|then|plus|what about|how about|what of|what else|anything else|"
+    r"tell me more|more on|more about|same for|as for|and if|if so|in that case|"
+    r"he|she|it|they|them|him|her|his|its|their|this|that|these|those|there)\b",
     re.IGNORECASE,
+)
+# Pronouns that point back to someone named earlier, unless the question names someone before them.
+_PERSONAL = frozenset("he she they him her them his hers their theirs himself herself themselves".split())
+# Words that point back to something said earlier when the question has nothing else to go on.
+_DEICTIC = frozenset("it its this that these those there then such".split())
+# Words that carry no subject of their own: "why?", "when was that?", "tell me more", "how so?".
+_EMPTY = frozenset(
+    "more else again exactly so really details detail happened happen mean means meant anything "
+    "something explain elaborate go on next after before later earlier".split()
 )
 _WORD = re.compile(r"[^\W_]+(?:['’.-][^\W_]+)*")
 _QUESTION_WORDS = frozenset(
     "what who whom whose when where why how which is are was were did do does".split()
 )
+# "Was it in 2017?", "Why did that happen?": the subject of the question is a word pointing back.
+_POINTING_SUBJECT = re.compile(
+    r"^(?:(?:why|when|where|how|what|who)\s+)?(?:was|is|were|are|did|does|do|will|would|could|can|has|have|had)"
+    r"\s+(?:it|that|this|these|those)\b",
+    re.IGNORECASE,
+)
+# "there" as a place ("killed there", "there and then"), not "is there", "there are".
+_THERE = re.compile(
+    r"(?<!\bis )(?<!\bare )(?<!\bwas )(?<!\bwere )(?<!\bbe )\bthere\b(?!\s+(?:is|are|was|were|be|been|have|has)\b)",
+    re.IGNORECASE,
+)
+_NAME = re.compile(r"^[A-Z][\w’'.-]*$")
 
 
 @dataclass(frozen=True)
@@ -84,9 +107,37 @@ class ChatMemory:
 
 
 def is_follow_up(question: str) -> bool:
-    """Short questions and ones that open with a pronoun, "and" or "what about" lean on the last one."""
-    words = _WORD.findall(question)
-    return len(words) <= MAX_FOLLOW_UP_WORDS or bool(_LEANING.match(question.strip()))
+    """Whether the question leans on the one before: an "and"/"what about" opening, a word pointing
+    back ("he", "that", "there") with nobody named before it, or no subject of its own ("why?")."""
+    text = question.strip()
+    if _LEANING.match(text) or points_back(text):
+        return True
+    own = [w for w in content_words(text) if w.lower() not in _EMPTY and w.lower() not in _DEICTIC]
+    return bool(_WORD.search(text)) and not own
+
+
+def points_back(question: str) -> bool:
+    """Whether a pronoun or "there" in the question can only mean something said before it."""
+    text = question.strip()
+    if _POINTING_SUBJECT.match(text) or _THERE.search(text):
+        return True
+    for i, word in enumerate(_WORD.findall(text)):
+        low = word.lower()
+        if low in _PERSONAL:
+            return True
+        # A capitalised word past the first, or a first word that is not a question word, names someone.
+        if _NAME.match(word) and (i > 0 or low not in _QUESTION_WORDS) and low not in STOPWORDS:
+            return False
+    return False
+
+
+def own_names(question: str) -> list[str]:
+    """The capitalised words of a question past its first word (names of people, places, bodies)."""
+    return [
+        w
+        for i, w in enumerate(_WORD.findall(question))
+        if i > 0 and _NAME.match(w) and w.lower() not in STOPWORDS
+    ]
 
 
 def content_words(question: str) -> list[str]:
@@ -102,7 +153,11 @@ def content_words(question: str) -> list[str]:
 
 def carry_subject(question: str, previous: str, max_chars: int = 1000) -> str:
     """The follow-up with the previous question's content words in front (the extractive rule)."""
-    subject = " ".join(content_words(previous))
+    words = content_words(previous)
+    if own_names(question):
+        # "and what did Nebenzia say?": the follow-up's own name replaces the earlier ones, not joins them.
+        words = [w for w in words if not _NAME.match(w)] or words
+    subject = " ".join(words[:MAX_CARRIED_WORDS])
     if not subject:
         return question
     combined = f"{subject}: {question}"

@@ -3,8 +3,10 @@
 The model gets numbered passages (fenced, marked as untrusted data) and must reply with a JSON object:
 {"answer": "... [1] ...", "citations": [{"n": 1, "passage_id": 3, "quote": "..."}]}. Each quote must be
 in the cited article word for word (only whitespace and quote marks may differ); it is mapped back to
-exact offsets in the article text. Claims whose quotes fail are dropped; if none verifies the model is
-asked once more, then the extractive answer is given instead (mode "llm+fallback").
+exact offsets in the article text. A sentence is dropped when it cites no verified quote, when words it
+puts in quotation marks are not in the article, or when a name, number or date in it is not in what it
+cites (retrieval/claims.py); if nothing verifies the model is asked once more, then the extractive answer
+is given instead (mode "llm+fallback").
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from langchain_core.utils.json import parse_partial_json
 from pydantic import BaseModel, Field, ValidationError
 
 from retrieval.answer import Answer, Citation, answer_timings
+from retrieval.claims import date_words, quoted_spans, unsupported_terms
 from retrieval.embedding import Embedder
 from retrieval.errors import UsruError
 from retrieval.extractive import cite, extractive_steps, render_citations
@@ -126,6 +129,12 @@ def load_chat_model(settings: Settings) -> BaseChatModel:
             f"USRU_LLM={spec!r} needs the {provider} provider package, which is not installed: run `{how}`."
         ) from exc
     except Exception as exc:  # providers raise their own types for bad names and missing keys
+        if settings.llm_api_key is None and re.search(r"api[_ ]key|credential", str(exc), re.IGNORECASE):
+            # The provider names its own variable (OPENAI_API_KEY); ours is the one documented.
+            raise LLMError(
+                f"USRU_LLM={spec!r} needs an API key: set USRU_LLM_API_KEY in the environment or .env "
+                f"(the provider's own variable, such as {provider.upper()}_API_KEY, works too)."
+            ) from exc
         raise LLMError(f"Could not set up the chat model USRU_LLM={spec!r}: {exc}") from exc
     assert isinstance(model, BaseChatModel)
     return model
@@ -207,8 +216,6 @@ class Checked:
 
 
 _MARKER = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")
-# Text in double quotation marks inside the model's own answer, long enough to be a quote.
-_INLINE_QUOTE = re.compile(rf"[“\"«„]([^“”\"«»„]{{{MIN_QUOTE_CHARS},}})[”\"»“]")
 # A line of the answer dressed as one of the program's source lines ("— Reuters, 2024-01-01").
 _ATTRIBUTION_LINE = re.compile(r"^\s*(?:\[\d+\]\s*)?[—–―]")
 _SENTENCE_END = re.compile(r"(?<=[.!?…])(?:\s*(?:\[\d+(?:\s*,\s*\d+)*\]))*\s+|\n+")
@@ -229,6 +236,20 @@ def split_claims(text: str) -> list[str]:
     if tail:
         out.append(tail)
     return out
+
+
+def _support(index: StoredVersion, spans: list[tuple[int, int, int]]) -> list[str]:
+    """What a sentence may draw names, numbers and dates from: its quotes and their articles' labels."""
+    texts = []
+    for aid, start, end in spans:
+        article = index.article(aid)
+        texts += [
+            article.text[start:end],
+            article.title or "",
+            article.publisher or "",
+            date_words(article.date),
+        ]
+    return texts
 
 
 def check_reply(index: StoredVersion, reply: LLMReply, passages: dict[int, PassageRef]) -> Checked:
@@ -254,6 +275,7 @@ def check_reply(index: StoredVersion, reply: LLMReply, passages: dict[int, Passa
     for claim in split_claims(reply.answer):
         cited = [int(x) for m in _MARKER.finditer(claim) for x in m.group(1).split(",")]
         if not any(n in verified for n in cited):
+            failed.append(f'- "{claim[:200]}" cites no verified quote; every sentence must cite one')
             continue
         if _ATTRIBUTION_LINE.match(claim):
             failed.append(f'- "{claim[:200]}" imitates a citation line; sources are added by the program')
@@ -261,13 +283,20 @@ def check_reply(index: StoredVersion, reply: LLMReply, passages: dict[int, Passa
         articles = {verified[n][0] for n in cited if n in verified}
         unquotable = [
             q
-            for q in _INLINE_QUOTE.findall(claim)
+            for q in quoted_spans(claim, MIN_QUOTE_CHARS)
             if not any(locate(q, index.article(aid).text) for aid in articles)
         ]
         if unquotable:
             # Words in quotation marks promise the article's own words: they are checked like citations.
             failed.append(
                 f'- the answer quotes words its cited passages do not have: "{unquotable[0][:200]}"'
+            )
+            continue
+        unsupported = unsupported_terms(claim, _support(index, [verified[n] for n in cited if n in verified]))
+        if unsupported:
+            # Names, numbers and dates must come from what the sentence cites, not from the model.
+            failed.append(
+                f'- "{claim[:200]}" states {", ".join(unsupported[:5])}, which its cited quotes do not say'
             )
             continue
 

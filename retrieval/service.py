@@ -11,11 +11,12 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from langchain_core.runnables import Runnable
 
 from retrieval.answer import Answer
+from retrieval.coverage import unknown_names
 from retrieval.embedding import Embedder, load_embedder
 from retrieval.errors import IndexError_, QuestionError
 from retrieval.extractive import MIN_RELEVANCE, build_extractive_chain
 from retrieval.filters import Filters
-from retrieval.followup import ChatHistory, content_words, standalone_by_rule
+from retrieval.followup import ChatHistory, content_words, points_back, standalone_by_rule
 from retrieval.index import (
     ArticleInfo,
     FolderStore,
@@ -26,6 +27,7 @@ from retrieval.index import (
     StoredVersion,
 )
 from retrieval.lexical import tokenize
+from retrieval.russian import Rendering, english_only, in_russian, is_russian, render_in_english, too_partial
 from retrieval.settings import Settings
 from retrieval.textsafety import replace_unsafe
 
@@ -107,9 +109,11 @@ class AnsweringService:
             rewritten = condense(self.chat_model, text, history, self.settings.max_question_chars)
         else:
             own = [t for word in content_words(text) for t in tokenize(word)]
-            if own and not any(self.index.bm25.doc_freq(t) for t in own):
-                # A short question about something no article mentions ("sourdough bread recipe") is a
-                # new topic, not a follow-up: carrying the old subject would only find the old answer.
+            unknown = own and not points_back(text) and not any(self.index.bm25.doc_freq(t) for t in own)
+            if unknown or unknown_names(self.index, text):
+                # A short question about something no article mentions ("sourdough bread recipe", "and
+                # Macron?") is a new topic, not a follow-up: carrying the old subject would only find the
+                # old answer, where asked first it is refused.
                 return text
             rewritten = standalone_by_rule(text, history, self.settings.max_question_chars)
         return clean_question(rewritten, self.settings.max_question_chars)
@@ -152,6 +156,27 @@ class AnsweringService:
         index = self.index
         if filters and not any(filters.admits(a.publisher, a.date) for a in index.articles):
             raise QuestionError(f"No indexed article is {filters.describe()}, so none can be quoted.")
+        if is_russian(text):
+            if any(index.bm25.doc_freq(t) for t in tokenize(text) if is_russian(t)):
+                # Some articles are in Russian themselves: ask them first, in the question's own words.
+                direct = self._answer_text(index, text, on_text, filters)
+                if direct.status == "answered":
+                    return in_russian(direct, Rendering(text, ()))
+            # English articles, an English model: a Russian question is rendered into English key words.
+            rendering = render_in_english(text)
+            if too_partial(rendering):
+                return english_only(text, rendering)
+            return in_russian(self._answer_text(index, rendering.english, on_text, filters), rendering)
+        return self._answer_text(index, text, on_text, filters)
+
+    def _answer_text(
+        self,
+        index: StoredVersion,
+        text: str,
+        on_text: Callable[[str], None] | None,
+        filters: Filters | None,
+    ) -> Answer:
+        """Run the answering chain on a cleaned question over one index version."""
         min_relevance = (
             self.settings.min_relevance if self.settings.min_relevance is not None else MIN_RELEVANCE
         )

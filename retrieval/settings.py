@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from pydantic import AliasChoices, Field, SecretStr
@@ -9,6 +10,12 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # A fake embedding for tests and benchmarks; not meant for real answers.
 HASHING_MODEL = "hashing"
+
+
+def env_files() -> tuple[Path, ...]:
+    """Where `.env` files are read from, later ones winning: the user's config folder, then ./.env."""
+    config = Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config")
+    return (config / "usru" / ".env", Path(".env"))
 
 
 class Settings(BaseSettings):

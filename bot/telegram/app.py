@@ -21,6 +21,7 @@ from telegram.ext import (
 )
 
 from bot.bot_settings import BotSettings, BotSettingsError
+from bot.outage import install_one_line_network_errors, wait_for_telegram
 from bot.telegram import access, buttons, commands, questions
 from bot.telegram.lifecycle import Lifecycle, on_error
 from bot.telegram.logs import configure_logging
@@ -103,6 +104,7 @@ def polling_options(bot_settings: BotSettings) -> dict[str, Any]:
         "timeout": bot_settings.poll_timeout_s,
         "allowed_updates": ALLOWED_UPDATES,
         "drop_pending_updates": False,
+        "bootstrap_retries": -1,  # an outage while starting is waited out (bot/outage.py)
     }
 
 
@@ -117,6 +119,7 @@ def webhook_options(bot_settings: BotSettings) -> dict[str, Any]:
         "secret_token": secret or secrets.token_urlsafe(32),
         "allowed_updates": ALLOWED_UPDATES,
         "drop_pending_updates": False,
+        "bootstrap_retries": -1,
     }
 
 
@@ -128,6 +131,7 @@ def run_bot(settings: Settings, bot_settings: BotSettings) -> int:
         print(f"usru: {exc}", file=sys.stderr)
         return exc.exit_code
     configure_logging(token)
+    install_one_line_network_errors()
     from retrieval.service import build_service
 
     try:
@@ -137,6 +141,7 @@ def run_bot(settings: Settings, bot_settings: BotSettings) -> int:
         return exc.exit_code
     app = build_application(service, settings, bot_settings)
     try:
+        wait_for_telegram(app, bot_settings.retry_backoff_s)
         if bot_settings.webhook_url:
             log.info("Starting the webhook on %s:%s", bot_settings.webhook_listen, bot_settings.webhook_port)
             app.run_webhook(**webhook_options(bot_settings))

@@ -52,7 +52,13 @@ async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     """/help: how to ask."""
     message = update.message
     assert message is not None
-    await send(context, message.chat_id, format_help(state_of(context).settings.max_question_chars))
+    max_chars = state_of(context).settings.max_question_chars
+    text = format_help(max_chars)
+    if update.effective_user and (update.effective_user.language_code or "").startswith("ru"):
+        from retrieval.prompts import render_prompt  # the Russian sentences live in prompts/ru_*.txt
+
+        text = render_prompt("ru_help.txt", max_question_chars=max_chars)
+    await send(context, message.chat_id, text)
 
 
 async def sources(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

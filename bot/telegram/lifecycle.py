@@ -13,6 +13,7 @@ from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
+from bot.outage import log_polling_error
 from bot.telegram.commands import COMMANDS, reindex_report
 from bot.telegram.replies import WENT_WRONG
 from bot.telegram.state import BotApp, BotState
@@ -28,6 +29,9 @@ CONFIRM_BACKOFF_S = 0.25
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Log the failure (the token is redacted by the log filter) and tell the user."""
+    if update is None and isinstance(context.error, TelegramError):
+        log_polling_error(context.error)  # getUpdates failed: PTB retries; one line (bot/outage.py)
+        return
     log.error("Error while handling an update", exc_info=context.error)
     if not isinstance(update, Update) or update.effective_chat is None:
         return

@@ -120,6 +120,28 @@ def _update_index(
             if m is not None and not allow_shrink:
                 _refuse_shrink(sources, plan, int(m["articles"]), str(m["version"]))
             durability.checkpoint("read")
+            # A run that changes nothing keeps the live version instead of writing an identical new one
+            # (which would make every running bot and REPL reload it for nothing).
+            if (
+                m is not None
+                and reusable
+                and not (plan.added or plan.deleted or plan.new or plan.changed or plan.removed)
+                and not plan.unaliased
+                and all(live.aliases.get(k) == v for k, v in plan.aliases.items())
+            ):
+                # Still tidy up: a run killed after making its version live left the old ones behind.
+                clean_old(index_dir, str(m["version"]))
+                cache.update(plan.stats, plan.removed)
+                return IndexSummary(
+                    version=str(m["version"]),
+                    articles=int(m["articles"]),
+                    chunks=int(m["chunks"]),
+                    sentences=int(m["sentences"]),
+                    seconds=time.perf_counter() - started,
+                    embedded_articles=0,
+                    reused_articles=int(m["articles"]),
+                    skipped=plan.skipped,
+                )
             if m is not None and reusable:
                 segments = [dict(s, deleted=list(s["deleted"])) for s in m["segments"]]
                 totals = {k: int(m[k]) for k in ("articles", "chunks", "sentences")}

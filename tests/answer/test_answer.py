@@ -404,6 +404,12 @@ EXPECTED_PLACEHOLDERS = {
     "llm_passage.txt": {"fence", "passage_id", "publisher", "date", "title", "text"},
     "llm_retry.txt": {"failed"},
     "llm_condense.txt": {"history", "question"},
+    # Replies to Russian questions (retrieval/russian.py) and the bot's Russian /help.
+    "ru_lead_one.txt": {"outlets"},
+    "ru_lead_many.txt": {"count", "outlets"},
+    "ru_not_found.txt": {"english"},
+    "ru_english_only.txt": {"unknown", "keywords"},
+    "ru_help.txt": {"max_question_chars"},
 }
 LITERAL_BRACES = {"llm_answer.txt"}
 

@@ -409,6 +409,15 @@ def test_a_missing_provider_package_names_the_install_command() -> None:
     assert isinstance(info.value, UsruError) and "\n" not in str(info.value)
 
 
+def test_a_missing_openai_key_names_usru_llm_api_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("langchain_openai")
+    for name in ("OPENAI_API_KEY", "OPENAI_ADMIN_KEY", "USRU_LLM_API_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    with pytest.raises(LLMError, match="set USRU_LLM_API_KEY") as info:
+        load_chat_model(Settings(_env_file=None, llm="openai:gpt-4o-mini"))
+    assert "\n" not in str(info.value)
+
+
 def test_an_unknown_provider_is_a_clear_error() -> None:
     with pytest.raises(LLMError, match="USRU_LLM"):
         load_chat_model(Settings(_env_file=None, llm="nosuchprovider:model"))

@@ -246,3 +246,87 @@ def test_a_follow_up_is_condensed_over_http(hashing_service: AnsweringService, s
     assert follow.question == "Is Russia ready to resume arms control talks in 2021?"
     assert "response_format" not in server.requests[1]
     assert follow.mode == "llm"
+
+
+# ---------------------------------------------------------------------------- claims held to their quotes
+
+GOOD = "The articles report on arms control [1]."
+# Kinds of unsupported claim a model makes; each cites the real quote [1] unless the kind is about markers.
+UNSUPPORTED = {
+    "made-up quote in single curly marks": "The talks were called ‘a final offer for everyone’ [1].",
+    "made-up quote in straight single marks": "The talks were called 'a final offer for everyone' [1].",
+    "made-up quote in guillemets": "The talks were called «a final offer for everyone» [1].",
+    "made-up quote in low-high marks": "The talks were called „a final offer for everyone“ [1].",
+    "made-up quote in curly double marks": "The talks were called “a final offer for everyone” [1].",
+    "made-up quote in straight double marks": 'The talks were called "a final offer for everyone" [1].',
+    "a real marker on a made-up claim": "The answer is: Russia and the US signed a peace treaty in 2030 [1].",
+    "a number the quote lacks": "Exactly 455 warheads will be cut [1].",
+    "a percentage the quote lacks": "The support for the talks rose by 40% [1].",
+    "a spelled-out number": "Twelve rounds of talks are planned [1].",
+    "a year the quote lacks": "The talks resume in 2031 [1].",
+    "a month the quote lacks": "The talks resume in March [1].",
+    "a weekday the quote lacks": "The talks resume on Friday [1].",
+    "a person the quote does not name": "Angela Merkel will chair the talks [1].",
+    "a place the quote does not name": "The talks will be held in Reykjavik [1].",
+    "an organisation the quote does not name": "OPEC approved the talks [1].",
+    "no marker at all": "Russia has already signed a new treaty with Japan.",
+    "a marker with no citation": "The treaty was signed [7].",
+    "a marker on a made-up citation": "The treaty was signed [2].",
+}
+
+
+def claims_content(claim: str) -> Callable[[list[dict[str, Any]]], str]:
+    """A reply with one supported sentence and one unsupported claim (and a made-up citation [2])."""
+
+    def content(messages: list[dict[str, Any]]) -> str:
+        real = json.loads(good_content(messages))["citations"][0]
+        made_up = {"n": 2, "passage_id": real["passage_id"], "quote": "The treaty was signed in secret."}
+        return json.dumps({"answer": f"{GOOD} {claim}", "citations": [real, made_up]})
+
+    return content
+
+
+@pytest.mark.parametrize("kind", list(UNSUPPORTED))
+def test_an_unsupported_claim_never_reaches_the_user(
+    hashing_service: AnsweringService, server: FakeOpenAI, kind: str
+) -> None:
+    server.steps = [Step(claims_content(UNSUPPORTED[kind]))]
+    answer = service_for(hashing_service, server).answer(QUESTION)
+    assert answer.mode == "llm" and answer.status == "answered"
+    assert answer.lead == GOOD
+    claim_words = UNSUPPORTED[kind].rstrip(".").split()
+    assert " ".join(claim_words[-4:]) not in answer.answer
+    c = answer.citations[0]
+    assert len(answer.citations) == 1 and c.quote == file_text(hashing_service, c.source)[c.start : c.end]
+
+
+def test_a_made_up_claim_with_a_real_marker_alone_is_retried_then_quotes_are_shown(
+    hashing_service: AnsweringService, server: FakeOpenAI
+) -> None:
+    def content(messages: list[dict[str, Any]]) -> str:
+        real = json.loads(good_content(messages))["citations"][0]
+        claim = UNSUPPORTED["a real marker on a made-up claim"]
+        return json.dumps({"answer": claim, "citations": [real]})
+
+    server.steps = [Step(content), Step(content)]
+    answer = service_for(hashing_service, server).answer(QUESTION)
+    assert "2030" in server.requests[1]["messages"][-1]["content"], "the retry says what was unsupported"
+    assert answer.mode == "llm+fallback" and "2030" not in answer.answer and "treaty" not in answer.answer
+
+
+def test_a_claim_whose_names_numbers_and_dates_are_in_its_quote_is_kept(
+    hashing_service: AnsweringService, server: FakeOpenAI
+) -> None:
+    def content(messages: list[dict[str, Any]]) -> str:
+        pid, sentence = next(
+            (int(m.group(2)), s)
+            for m in FENCED.finditer(messages[1]["content"])
+            for s in re.split(r"(?<=[.!?])\s+", m.group(3))
+            if "United States" in s and "arms" in s
+        )
+        claim = "The United States wants to resume arms control talks, Russia's president said [1]."
+        return json.dumps({"answer": claim, "citations": [{"n": 1, "passage_id": pid, "quote": sentence}]})
+
+    server.steps = [Step(content)]
+    answer = service_for(hashing_service, server).answer(QUESTION)
+    assert answer.mode == "llm" and answer.lead.startswith("The United States wants to resume arms control")

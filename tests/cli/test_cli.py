@@ -56,7 +56,9 @@ def test_index_prints_a_summary_and_reuses_vectors_the_second_time(folders: Fold
 
     second = usru(folders, "index")
     assert second.returncode == 0, second.stderr
-    assert "as version v000002: 0 new, 0 changed, 0 removed, 0 embedded, 5 reused." in second.stdout
+    # Nothing changed: the live version stays, no new one is written.
+    assert "as version v000001: 0 new, 0 changed, 0 removed, 0 embedded, 5 reused." in second.stdout
+    assert (folders.index_dir / "CURRENT").read_text().strip() == "v000001"
 
 
 def test_index_lists_skipped_files_with_their_reasons(folders: Folders) -> None:

@@ -30,6 +30,7 @@ from tests.telegram.test_telegram_bot import GROUP, QUESTION
 
 if TYPE_CHECKING:
     from bench.fakebotapi import FakeBotAPI, SentMessage
+    from retrieval.index import IndexSummary
 
 
 # ----- (a) nothing is ever unpickled ----------------------------------------------------------------

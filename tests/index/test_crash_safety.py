@@ -153,7 +153,10 @@ def prebuilt(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     for i in range(KEEP_VERSIONS):
         # Each build changes something, so each makes a version; the last one is the seeds alone.
         if i < KEEP_VERSIONS - 1:
-            scratch.write_text(f"Scratch article {i}\n\n{EXTRA_PARAGRAPH * (i + 1)}", encoding="utf-8")
+            scratch.write_text(
+                f"Scratch article {i}\n\n{EXTRA_PARAGRAPH}\n\nThe envoys met for round {i} of the talks.\n",
+                encoding="utf-8",
+            )
         else:
             scratch.unlink()
         build_index(sources, index_dir, HashingEmbedder())
@@ -237,10 +240,11 @@ def test_reader_never_sees_a_half_written_index(tmp_path: Path) -> None:
     thread.start()
     try:
         time.sleep(0.05)  # let the reader get going on the old version
-        (sources / NEW_NAME).write_text(NEW_ARTICLE, encoding="utf-8")
         embedder = HashingEmbedder()
-        # Enough versions that cleanup deletes the folder the reader loaded first while it is in use.
-        for _ in range(KEEP_VERSIONS + 1):
+        # Enough versions that cleanup deletes the folder the reader loaded first while it is in use;
+        # each run changes the article, since a run that changes nothing writes no version.
+        for i in range(KEEP_VERSIONS + 1):
+            (sources / NEW_NAME).write_text(f"{NEW_ARTICLE}\n\nUpdate number {i}.\n", encoding="utf-8")
             summary = build_index(sources, settings.index_dir, embedder)
         new_live.set()
         thread.join(timeout=30)

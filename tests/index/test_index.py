@@ -132,11 +132,13 @@ def test_second_run_reuses_every_vector_without_embedding(built: tuple[Path, Pat
     summary = build_index(sources, index_dir, embedder)
 
     assert embedder.calls == 0 and embedder.texts == []
-    assert summary.version == "v000002"
+    # Nothing changed, so no new version is written: the live one stays (issue 15).
+    assert summary.version == "v000001"
+    assert sorted(p.name for p in (index_dir / "versions").iterdir()) == ["v000001"]
     assert (summary.embedded_articles, summary.reused_articles) == (0, 5)
     assert (summary.new, summary.changed, summary.removed) == ([], [], [])
     second = load_index(index_dir)
-    assert second.version == "v000002"
+    assert second.version == "v000001"
     assert np.array_equal(second.sentence_vecs, first.sentence_vecs)
     assert np.array_equal(
         second.faiss.reconstruct_n(0, second.faiss.ntotal), first.faiss.reconstruct_n(0, first.faiss.ntotal)
@@ -293,7 +295,9 @@ def test_missing_or_empty_sources_are_sources_errors(tmp_path: Path) -> None:
 
 def test_only_the_last_versions_are_kept(built: tuple[Path, Path]) -> None:
     sources, index_dir = built
-    for _ in range(4):
+    for n in range(4):
+        # Each run must change something: a run that changes nothing writes no version.
+        (sources / "extra.txt").write_text(f"Putin and Trump met for talks number {n} in Helsinki.\n")
         build_index(sources, index_dir, HashingEmbedder())
     assert versions(index_dir) == ["v000003", "v000004", "v000005"]
     assert len(versions(index_dir)) == KEEP_VERSIONS

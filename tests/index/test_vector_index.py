@@ -181,9 +181,12 @@ def test_the_cells_are_retrained_when_the_corpus_outgrows_them_and_dropped_below
     build_index(sources, idx, HashingEmbedder())
     assert "quantizer" not in manifest(idx)
     assert isinstance(load_index(idx).faiss, faiss.IndexFlatIP)
-    for _ in range(store.KEEP_VERSIONS):
+    for n in range(store.KEEP_VERSIONS):
         write_synthetic(sources, 99)
-        (sources / "synthetic_099.txt").write_text("Talks moved on.\n\nNothing else was said today.\n")
+        # Different each time: a run that changes nothing writes no version (issue 15).
+        (sources / "synthetic_099.txt").write_text(
+            f"Talks moved on, round {n}.\n\nNothing else was said today.\n"
+        )
         build_index(sources, idx, HashingEmbedder())
     assert not list((idx / "quantizers").glob("*.faiss"))  # no kept version uses them any more
 

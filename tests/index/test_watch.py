@@ -264,6 +264,8 @@ def test_usru_index_watch_indexes_arrivals_and_stops_cleanly_on_ctrl_c(corpus: P
             if proc.poll() is None:
                 proc.kill()
     assert "Watching" in err_path.read_text() and "Traceback" not in err_path.read_text()
+    # The notice before a re-index must not contradict its summary ("1 changed" then "1 new, 0 changed").
+    assert "Noticed 1 file" in err_path.read_text() and "changed:" not in err_path.read_text()
 
 
 # ---------------------------------------------------------------------------- the bot (TELEGRAM_WATCH)

@@ -1,0 +1,346 @@
+"""Russian questions over English articles: a word-by-word rendering through a small domain dictionary.
+
+No offline model that reads Russian ships in a package we can install, so a question in Russian is
+rendered into English key words by stem (the first letters of a Russian word carry its meaning, the
+endings its case) and answered like an English question. What the dictionary does not know is left out
+and named, so that the reply can suggest asking in English.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+
+from retrieval.answer import Answer, one_line
+from retrieval.prompts import render_prompt
+
+_CYRILLIC = re.compile(r"[а-яё]", re.IGNORECASE)
+_LETTER = re.compile(r"[^\W\d_]", re.IGNORECASE)
+_WORD = re.compile(r"[^\W_]+(?:-[^\W_]+)*")
+
+# Russian stem → English words. Longest matching stem wins; stems of 2-3 letters must match whole words.
+STEMS: dict[str, str] = {
+    # question words and frames
+    "сколько": "how many",
+    "когда": "when",
+    "почему": "why",
+    "зачем": "why",
+    "где": "where",
+    "кто": "who",
+    "кого": "whom",
+    "кому": "whom",
+    "что": "what",
+    "чем": "what",
+    "какие": "which",
+    "какой": "which",
+    "какая": "which",
+    "каких": "which",
+    "каком": "which",
+    "какую": "which",
+    "как": "how",
+    "ли": "",
+    "сказал": "said",
+    "говорил": "said",
+    "заявил": "stated",
+    "заявлен": "statement",
+    "сообщ": "reported",
+    "написал": "wrote",
+    "пис": "letter",
+    "обвин": "accused",
+    "предлож": "offered proposed",
+    "готов": "ready",
+    "хоч": "wants",
+    "хот": "wants",
+    "счита": "believes",
+    "дума": "thinks",
+    "отрица": "denies",
+    "поддерж": "support",
+    "поруч": "tasked",
+    "обсу": "discuss",
+    "встрет": "meet",
+    "встреч": "meeting",
+    "отмен": "cancel canceled",
+    "выслал": "expelled",
+    "высыл": "expelled",
+    "выслан": "expelled",
+    "изгн": "expelled",
+    "закры": "closure closed",
+    "сокра": "reduce cut",
+    "остаться": "remain",
+    "остал": "remain",
+    "оста": "remain",
+    "мог": "could",
+    "долж": "should",
+    "убит": "killed",
+    "погиб": "killed",
+    "работ": "work",
+    "сотруднич": "cooperate cooperation",
+    "возобнов": "resume",
+    "реш": "solve resolve",
+    "вмеш": "interfered interference",
+    "ответ": "responded",
+    "смягч": "soften",
+    "ухудш": "worsened",
+    "улучш": "improve",
+    "наход": "located",
+    "провод": "held",
+    "проход": "held",
+    "объясн": "explain",
+    "пригласил": "invitation",
+    "приглаш": "invitation",
+    "поздрав": "congratulatory message",
+    # people and places
+    "путин": "Putin",
+    "трамп": "Trump",
+    "обам": "Obama",
+    "байден": "Biden",
+    "лавров": "Lavrov",
+    "керри": "Kerry",
+    "небенз": "Nebenzia",
+    "асад": "Assad",
+    "янукович": "Yanukovych",
+    "рейган": "Reagan",
+    "горбач": "Gorbachev",
+    "росси": "Russia",
+    "русск": "Russian",
+    "российск": "Russian",
+    "москв": "Moscow",
+    "москов": "Moscow",
+    "кремл": "Kremlin",
+    "сша": "US",
+    "америк": "America American",
+    "американ": "American",
+    "соединенн": "United",
+    "штат": "States",
+    "вашингтон": "Washington",
+    "белый": "White",
+    "бел": "White",
+    "дом": "House",
+    "украин": "Ukraine",
+    "крым": "Crimea",
+    "донбас": "Donbass",
+    "донецк": "Donetsk",
+    "сири": "Syria",
+    "дамаск": "Damascus",
+    "китай": "China",
+    "женев": "Geneva",
+    "аргентин": "Argentina",
+    "хельсинк": "Helsinki",
+    "сочи": "Sochi",
+    "минск": "Minsk",
+    "киев": "Kiev",
+    "запад": "West Western",
+    "европ": "Europe",
+    "нато": "NATO",
+    "оон": "UN United Nations",
+    "вто": "WTO",
+    "валда": "Valdai",
+    "тасс": "TASS",
+    # things
+    "президент": "president",
+    "министр": "minister",
+    "мид": "Foreign Ministry",
+    "посол": "ambassador",
+    "посл": "ambassador",
+    "дипломат": "diplomats diplomatic",
+    "посольств": "embassy",
+    "консульств": "consulate",
+    "персонал": "staff personnel",
+    "сотрудник": "staff",
+    "виз": "visas",
+    "отношени": "relations",
+    "связ": "ties",
+    "диалог": "dialogue",
+    "переговор": "talks negotiations",
+    "контрол": "control",
+    "вооружен": "arms",
+    "оруж": "weapons",
+    "ядерн": "nuclear",
+    "ракет": "missile",
+    "договор": "treaty agreement",
+    "соглашен": "agreement deal",
+    "санкци": "sanctions",
+    "санкц": "sanctions",
+    "терроризм": "terrorism",
+    "террор": "terrorism",
+    "террорист": "terrorist",
+    "игил": "Islamic State ISIS",
+    "исламск": "Islamic",
+    "государств": "State",
+    "стабильн": "stability",
+    "стратегическ": "strategic",
+    "безопасн": "security",
+    "кибер": "cyber cyberspace",
+    "космос": "outer space",
+    "космическ": "space",
+    "милитариз": "militarization",
+    "интервью": "interview",
+    "телевид": "television TV",
+    "телеканал": "channel",
+    "канал": "channel",
+    "рождеств": "Christmas",
+    "праздник": "holiday",
+    "письм": "letter",
+    "послани": "message",
+    "день": "day",
+    "независимост": "Independence",
+    "выбор": "election",
+    "президентск": "presidential",
+    "конфликт": "conflict",
+    "кризис": "crisis",
+    "войн": "war",
+    "холодн": "Cold",
+    "мир": "world peace",
+    "экономик": "economy",
+    "повестк": "agenda",
+    "интерес": "interests",
+    "проблем": "problems",
+    "разноглас": "disagreements",
+    "повстанц": "rebels",
+    "сепаратист": "separatists",
+    "ополченц": "rebels",
+    "доброволь": "volunteers",
+    "перемири": "cease-fire",
+    "прекращени": "cease-fire",
+    "огня": "fire",
+    "саммит": "summit",
+    "клуб": "club",
+    "дискуссион": "discussion",
+    "собственност": "properties",
+    "имуществ": "properties",
+    "истери": "hysteria",
+    "кампани": "campaign",
+    "антироссийск": "anti-Russian",
+    "антиамерикан": "anti-American",
+    "риторик": "rhetoric",
+    "критик": "criticism",
+    "критическ": "critical",
+    "тон": "tone",
+    "вассал": "vassals",
+    "союзник": "allies",
+    "люд": "people",
+    "человек": "people",
+    "граждан": "citizens",
+    "глав": "leaders heads",
+    "лидер": "leaders",
+    "уровн": "level",
+    "низш": "lowest",
+    "худш": "worst",
+    "плох": "bad",
+    "важн": "important key",
+    "глобальн": "global",
+    "общ": "common",
+    "совместн": "joint",
+    "вмест": "together",
+    "эксперт": "expert",
+    "переворот": "coup",
+    "аннекси": "annexation",
+    "восточн": "eastern",
+    "восток": "east",
+    "пакт": "pact",
+    "рсмд": "INF",
+    "снв": "New START",
+    "выход": "withdraw",
+    "выйт": "withdraw",
+    "год": "year",
+    "последн": "latest",
+    "нов": "new",
+    "помощ": "aid",
+    "правительств": "government",
+    "сторон": "sides",
+    "двусторон": "bilateral",
+}
+# Words to leave out: they carry no meaning a search can use.
+_SKIP = frozenset(
+    "и в во на с со о об обо по к ко из за не ни а но же бы то это этот эта эти этом его ее её их им ему "
+    "он она они оно был была были было есть ли у от до для при под над про через между также тоже ещё еще "
+    "уже всё все весь вся так такой там тут вы мы я ты".split()
+)
+
+
+@dataclass(frozen=True)
+class Rendering:
+    """A Russian question rendered into English key words, and the words the dictionary lacks."""
+
+    english: str
+    unknown: tuple[str, ...]
+
+
+def is_russian(text: str) -> bool:
+    """Whether most of the question's letters are Cyrillic."""
+    letters = _LETTER.findall(text)
+    return bool(letters) and sum(1 for ch in letters if _CYRILLIC.match(ch)) * 2 > len(letters)
+
+
+def _translate(word: str) -> str | None:
+    low = word.lower().replace("ё", "е")
+    if low in _SKIP:
+        return ""
+    for end in range(len(low), 1, -1):
+        stem = low[:end]
+        english = STEMS.get(stem)
+        if english is not None and (end >= 4 or end == len(low)):
+            return english
+    return None
+
+
+def render_in_english(question: str) -> Rendering:
+    """The question's words in English as far as the dictionary goes (Latin words and numbers kept)."""
+    out: list[str] = []
+    unknown: list[str] = []
+    for word in _WORD.findall(question):
+        if not _CYRILLIC.search(word):
+            out.append(word)
+            continue
+        english = _translate(word)
+        if english is None:
+            unknown.append(word)
+        elif english and english not in out:
+            out.append(english)
+    return Rendering(" ".join(out), tuple(unknown))
+
+
+# A rendering missing more than this share of the question's words is too partial to search with.
+MAX_UNKNOWN_SHARE = 0.4
+
+
+def too_partial(rendering: Rendering) -> bool:
+    """Whether so much of the question is unknown that searching the rest would answer something else."""
+    known = len([w for w in rendering.english.split() if w.lower() not in _ENGLISH_FRAME])
+    unknown = len(rendering.unknown)
+    return known < 2 or unknown > MAX_UNKNOWN_SHARE * (known + unknown)
+
+
+_ENGLISH_FRAME = frozenset("how many when why where who whom what which said could should".split())
+
+
+def english_only(question: str, rendering: Rendering) -> Answer:
+    """The Russian reply for a question the dictionary cannot render: ask in English, with key words."""
+    unknown = ", ".join(f"«{w}»" for w in rendering.unknown) or "—"
+    keywords = rendering.english or "Putin, Trump, sanctions, diplomats"
+    text = render_prompt("ru_english_only.txt", unknown=unknown, keywords=keywords)
+    return Answer(question, "not_found", text, text, (), "extractive", {}, language="ru")
+
+
+def in_russian(answer: Answer, rendering: Rendering) -> Answer:
+    """An answer to the rendered question with its lead (or refusal) in Russian; quotes stay English."""
+    if answer.status != "answered":
+        text = render_prompt("ru_not_found.txt", english=rendering.english)
+        return replace(answer, lead=text, answer=text, language="ru")
+    if answer.mode != "extractive":
+        return replace(answer, language="ru")  # the model's prose is its own; only the frame is ours
+    outlets: list[str] = []
+    for c in answer.citations:
+        name = one_line(c.publisher or c.source)
+        if name not in outlets:
+            outlets.append(name)
+    sources = {c.source for c in answer.citations}
+    names = ", ".join(outlets[:-1]) + " и " + outlets[-1] if len(outlets) > 1 else "".join(outlets)
+    if len(sources) == 1:
+        lead = render_prompt("ru_lead_one.txt", outlets=names)
+    else:
+        lead = render_prompt("ru_lead_many.txt", count=len(sources), outlets=names)
+    rest = (
+        answer.answer[len(answer.lead) :] if answer.answer.startswith(answer.lead) else "\n\n" + answer.answer
+    )
+    return replace(answer, lead=lead, answer=lead + rest, language="ru")
