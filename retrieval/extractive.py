@@ -66,6 +66,11 @@ class Candidate:
     # Whether the span holds the kind of detail the question asks for.
     detail: bool = False
 
+    @property
+    def relevance(self) -> float:
+        """The score without the detail bonus: holding a name or a number makes no sentence relevant."""
+        return self.score - (W_DETAIL if self.detail else 0.0)
+
 
 # A sentence opening with one of these leans on the sentence before it for its meaning.
 _ANAPHORA = re.compile(
@@ -136,7 +141,9 @@ def select_quotes(
     index: StoredVersion, candidates: list[Candidate], max_quotes: int, min_relevance: float
 ) -> tuple[list[Candidate], list[Candidate]]:
     """The quotes to show (same points side by side) and the runners-up."""
-    if not candidates or candidates[0].score < min_relevance:
+    # Refuse on relevance alone: the detail bonus ranks relevant sentences, it must not make an
+    # off-topic one ("Who wrote War and Peace?" → a sentence naming someone) pass the threshold.
+    if not candidates or max(c.relevance for c in candidates) < min_relevance:
         return [], []
     floor = max(min_relevance, candidates[0].score - MARGIN)
     chosen: list[Candidate] = []
