@@ -231,7 +231,7 @@ def run_ask(settings: Settings, args: argparse.Namespace, out: Console, err: Con
     if args.question:
         questions: Iterator[tuple[str, str | None]] = iter([(require_utf8(" ".join(args.question)), None)])
     elif not sys.stdin.isatty():
-        lines = read_question_lines(sys.stdin.buffer, keep_blank=args.json)
+        lines = read_question_lines(sys.stdin.buffer)
         first = next(lines, None)
         if first is None:
             raise UsruError("No questions were given: pass one as an argument or one per line on stdin.")

@@ -69,13 +69,13 @@ def require_utf8(question: str) -> str:
     return question
 
 
-def read_question_lines(stream: BinaryIO, keep_blank: bool = False) -> Iterator[QuestionLine]:
-    """The lines of a byte stream, each as soon as it arrives (so usru can be a co-process).
+def read_question_lines(stream: BinaryIO) -> Iterator[QuestionLine]:
+    """The non-blank lines of a byte stream, each as soon as it arrives (so usru can be a co-process).
 
-    Blank lines are left out unless `keep_blank`: a co-process that writes one line and reads one
-    reply must get a reply (an error object) for a blank line too, or it waits forever.
+    Blank lines are spacing and get no reply: a co-process that waits for one reply per line must not
+    send them.
     """
     for raw in iter(stream.readline, b""):
         line = QuestionLine(raw)
-        if keep_blank or line.error or line.text.strip():
+        if line.error or line.text.strip():
             yield line

@@ -153,18 +153,6 @@ def test_usru_sources_piped_into_head_is_quiet(indexed: Folders) -> None:
     assert len(result.stdout) == 10
 
 
-def test_a_blank_line_in_a_json_batch_gets_its_own_error_object(indexed: Folders) -> None:
-    # A co-process writes a line and reads a line: a blank line without a reply would hang it.
-    stdin = QUESTION.encode() + b"\n\n   \n" + QUESTION.encode() + b"\n"
-    result = run_bytes(indexed, "ask", "--json", stdin=stdin)
-    replies = [json.loads(line) for line in result.stdout.decode("utf-8").splitlines()]
-    assert [("error" in r) for r in replies] == [False, True, True, False]
-    assert "empty" in replies[1]["error"]
-    # Without --json the replies are for people, and blank lines between questions are just spacing.
-    human = run_bytes(indexed, "ask", stdin=stdin)
-    assert human.returncode == 0 and human.stderr == b""
-
-
 @pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
 @pytest.mark.parametrize("args", [("ask", QUESTION), ("ask", "--json", QUESTION), ("sources",)])
 def test_output_to_a_full_disk_is_one_line_and_exit_2(indexed: Folders, args: tuple[str, ...]) -> None:
