@@ -67,42 +67,25 @@ def as_scored(questions: list[dict[str, Any]], answers: list[Any]) -> list[dict[
     return [{**a.to_dict(), "question": q["question"]} for q, a in zip(questions, answers, strict=True)]
 
 
-def evaluate(
-    split: str = "test",
-    english: bool = False,
-    sources: Path | None = None,
-    index_dir: Path | None = None,
-    questions: list[dict[str, Any]] | None = None,
+def score_split(
+    questions: list[dict[str, Any]],
+    answers: list[Any],
+    sources: Path,
+    english: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
-    """Score usru's answers to the Russian questions of one split (and to their English originals)."""
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    from retrieval.service import build_service
-    from retrieval.settings import Settings
-
-    sources = sources or slice_sources()
-    index_dir = index_dir or sources.parent / "index"
-    questions = questions if questions is not None else load_russian_questions(split=split)
-    check_expectations(questions, sources)
-    service = build_service(Settings(sources=sources, index_dir=index_dir))
-    service.reindex()
-    t0 = time.perf_counter()
-    answers = answer_all(service, [q["question"] for q in questions])
-    seconds = time.perf_counter() - t0
+    """The figures for one set of Russian questions and their answers (and their originals' answers)."""
+    pairs = list(zip(questions, answers, strict=True))
     scores = score_usru(questions, as_scored(questions, answers), sources)
-    not_russian = [q["id"] for q, a in zip(questions, answers, strict=True) if not is_russian_reply(a)]
     wrong = set(scores.missed) | {
-        q["id"]
-        for q, a in zip(questions, answers, strict=True)
-        if q["kind"] == "unanswerable" and a.status != "not_found"
+        q["id"] for q, a in pairs if q["kind"] == "unanswerable" and a.status != "not_found"
     }
-    result: dict[str, Any] = {
-        "split": split,
+    not_russian = [q["id"] for q, a in pairs if not is_russian_reply(a)]
+    part: dict[str, Any] = {
         "questions": len(questions),
-        "usru_s": round(seconds, 1),
         "usru": scores.as_dict(),
         "russian_replies": len(questions) - len(not_russian),
         "not_russian": not_russian,
-        "english_only": [q["id"] for q, a in zip(questions, answers, strict=True) if _asks_for_english(a)],
+        "english_only": [q["id"] for q, a in pairs if _asks_for_english(a)],
         "misses": [
             {
                 "id": q["id"],
@@ -112,15 +95,53 @@ def evaluate(
                 "expect": q["expect_phrases"],
                 "quotes": [f"{c.source}: {' '.join(c.quote.split())[:200]}" for c in a.citations],
             }
-            for q, a in zip(questions, answers, strict=True)
+            for q, a in pairs
             if q["id"] in wrong
         ],
     }
+    if english is not None:
+        ids = {q["id"] for q in questions}
+        originals = [(q, a) for q, a in english if q["id"] in ids]
+        part["english"] = score_usru([q for q, _ in originals], [a for _, a in originals], sources).as_dict()
+    return part
+
+
+def evaluate(
+    split: str = "test",
+    english: bool = False,
+    sources: Path | None = None,
+    index_dir: Path | None = None,
+    questions: list[dict[str, Any]] | None = None,
+    reindex: bool = True,
+) -> dict[str, Any]:
+    """Score usru's answers to the Russian questions, split by split (and to their English originals)."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    from retrieval.service import build_service
+    from retrieval.settings import Settings
+
+    sources = sources or slice_sources()
+    index_dir = index_dir or sources.parent / "index"
+    questions = questions if questions is not None else load_russian_questions(split=split)
+    check_expectations(questions, sources)
+    service = build_service(Settings(sources=sources, index_dir=index_dir))
+    if reindex:
+        service.reindex()
+    t0 = time.perf_counter()
+    answers = answer_all(service, [q["question"] for q in questions])
+    seconds = time.perf_counter() - t0
+    originals = None
     if english:
-        originals = [{**q, "question": q["english"]} for q in questions if q["english"]]
-        english_answers = [a.to_dict() for a in answer_all(service, [q["question"] for q in originals])]
-        result["english"] = score_usru(originals, english_answers, sources).as_dict()
-    return result
+        asked = [{**q, "question": q["english"]} for q in questions if q["english"]]
+        said = answer_all(service, [q["question"] for q in asked])
+        originals = [(q, a.to_dict()) for q, a in zip(asked, said, strict=True)]
+    names = sorted({q["split"] for q in questions}) + (["all"] if split == "all" else [])
+    splits = {}
+    for name in names:
+        chosen = [i for i, q in enumerate(questions) if name in ("all", q["split"])]
+        splits[name] = score_split(
+            [questions[i] for i in chosen], [answers[i] for i in chosen], sources, originals
+        )
+    return {"split": split, "questions": len(questions), "usru_s": round(seconds, 1), "splits": splits}
 
 
 def _asks_for_english(answer: Any) -> bool:
@@ -129,35 +150,43 @@ def _asks_for_english(answer: Any) -> bool:
 
 
 def render_markdown(result: dict[str, Any]) -> list[str]:
-    """The table for one split."""
-    s = result["usru"]
-    lines = [
-        f"## Russian questions over the archive ({result['split']} split: {result['questions']} questions, "
-        "tests/eval/archive_ru.yaml)",
-        "",
-        "| | usru, asked in Russian |" + (" usru, the English originals |" if "english" in result else ""),
-        "|---|---|" + ("---|" if "english" in result else ""),
-    ]
+    """One table with a column (or two, with the English originals) per split."""
+    columns = []
+    for name, part in result["splits"].items():
+        columns.append((f"{name}, asked in Russian", part["usru"], part))
+        if "english" in part:
+            columns.append((f"{name}, the English originals", part["english"], None))
 
     def row(label: str, cell: Any) -> str:
-        cells = [cell(s)] + ([cell(result["english"])] if "english" in result else [])
-        return f"| {label} | " + " | ".join(cells) + " |"
+        return f"| {label} | " + " | ".join(cell(s, p) for _, s, p in columns) + " |"
 
-    lines += [
-        row("answerable: fact quoted from the right article", lambda x: f"{x['hits']}/{x['answerable']}"),
-        row("unanswerable refused", lambda x: f"{x['refused_unanswerable']}/{x['unanswerable']}"),
+    return [
+        f"## Russian questions over the archive ({result['questions']} questions, tests/eval/archive_ru.yaml)",
+        "",
+        "| | " + " | ".join(name for name, _, _ in columns) + " |",
+        "|---|" + "---|" * len(columns),
+        row(
+            "answerable: fact quoted from the right article",
+            lambda s, p: f"{s['hits']}/{s['answerable']} ({s['hit_rate']:.0%})",
+        ),
+        row("unanswerable refused", lambda s, p: f"{s['refused_unanswerable']}/{s['unanswerable']}"),
         row(
             "answerable refused (false refusals)",
-            lambda x: f"{len(x['refused_answerable'])}/{x['answerable']}",
+            lambda s, p: f"{len(s['refused_answerable'])}/{s['answerable']}",
         ),
-        row("quotes verbatim at offsets", lambda x: f"{x['verbatim_rate']:.1%} of {x['quotes']}"),
-        f"| reply in Russian (lead or refusal) | {result['russian_replies']}/{result['questions']} |",
-        f"| asked to rephrase in English | {len(result['english_only'])}/{result['questions']} |",
+        row("quotes verbatim at offsets", lambda s, p: f"{s['verbatim_rate']:.1%} of {s['quotes']}"),
+        row(
+            "reply in Russian (lead or refusal)",
+            lambda s, p: f"{p['russian_replies']}/{p['questions']}" if p else "",
+        ),
+        row(
+            "asked to rephrase in English",
+            lambda s, p: f"{len(p['english_only'])}/{p['questions']}" if p else "",
+        ),
         "",
         "Aims: ≥ 80% of answerable Russian questions with the fact quoted, or else every reply in Russian; "
         "never a silent English 'not covered'.",
     ]
-    return lines
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -168,12 +197,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--split", choices=["dev", "test", "all"], default="test")
     parser.add_argument("--english", action="store_true", help="answer the English originals too")
     parser.add_argument("--out", type=Path, help="write the full result as JSON here")
+    parser.add_argument(
+        "--as-indexed", action="store_true", help="answer from the cached index as it is, without updating it"
+    )
     args = parser.parse_args(argv)
-    result = evaluate(args.split, english=args.english)
+    result = evaluate(args.split, english=args.english, reindex=not args.as_indexed)
     if args.out:
         args.out.write_text(json.dumps(result, indent=2, ensure_ascii=False), encoding="utf-8")
     print("\n".join(render_markdown(result)))
-    for m in result["misses"]:
+    for m in result["splits"][args.split]["misses"]:
         print(f"- {m['id']} {m['question']} | as «{m['rendering']}» | expect {m['expect']} | {m['status']}")
         for quote in m["quotes"][:2]:
             print(f"    {quote}")

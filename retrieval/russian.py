@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, replace
 
 from retrieval.answer import Answer, one_line
-from retrieval.lexical import Bm25
+from retrieval.lexical import Bm25, tokenize
 from retrieval.prompts import render_prompt
 from retrieval.russian_vocabulary import NEWS_STEMS
 from retrieval.transliteration import SoundIndex
@@ -55,7 +55,7 @@ STEMS: dict[str, str] = {
     "хоч": "wants",
     "хот": "wants",
     "счита": "believes",
-    "дума": "thinks",
+    "дума": "thinks considering",
     "отрица": "denies",
     "поддерж": "support",
     "поруч": "tasked",
@@ -261,6 +261,17 @@ _SKIP = frozenset(
 )
 # Both dictionaries; the first one's sense wins where a stem is in both.
 _STEMS = {**NEWS_STEMS, **STEMS}
+# Two words that mean more together than apart; the first word's sense alone would mislead.
+_PHRASES = {
+    ("как", "зовут"): "what name",
+    ("как", "звали"): "what name",
+    ("как", "называется"): "what name",
+    ("во", "время"): "during",
+    ("по", "словам"): "according",
+    ("по", "данным"): "according",
+    ("по", "мнению"): "according",
+    ("в", "отставку"): "resign",
+}
 # Case endings after a short stem: "год" finds "года" and "году", "дел" "делу", yet not "делать".
 _CASE_ENDINGS = frozenset(
     "а я у ю е и ы о ь ой ей ом ем ам ям ах ях ов ев ью ья ие ые ых их ым им ую юю ая яя ого его ому ему "
@@ -301,6 +312,16 @@ def _translate(word: str) -> str | None:
     return None
 
 
+def reads_as_indexed(question: str, bm25: Bm25) -> bool:
+    """Whether most of the question's Cyrillic content words occur in the index (articles in Russian).
+
+    A few Cyrillic passages in an English archive (a Ukrainian tweet) share a word or two with any
+    Russian question; they are no reason to search in the question's own words.
+    """
+    words = [w for w in tokenize(question) if is_russian(w) and w not in _SKIP and len(w) > 3]
+    return bool(words) and sum(1 for w in words if bm25.doc_freq(w)) * 2 > len(words)
+
+
 def build_sound_index(bm25: Bm25) -> SoundIndex:
     """The index's words by sound, for finding the names in a Russian question."""
     return SoundIndex.build((term, bm25.doc_freq(term)) for term in bm25.vocab)
@@ -313,9 +334,19 @@ def render_in_english(question: str, names: SoundIndex | None = None) -> Renderi
     """
     out: list[str] = []
     unknown: list[str] = []
-    for word in _WORD.findall(question):
+    words = _WORD.findall(question)
+    skip_next = False
+    for word, following in zip(words, [*words[1:], ""], strict=True):
+        if skip_next:
+            skip_next = False
+            continue
         if not _CYRILLIC.search(word):
             out.append(word)
+            continue
+        phrase = _PHRASES.get((word.lower(), following.lower().replace("ё", "е")))
+        if phrase:
+            out.append(phrase)
+            skip_next = True
             continue
         english = _translate(word)
         if english is None and names is not None:

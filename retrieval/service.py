@@ -33,6 +33,7 @@ from retrieval.russian import (
     english_only,
     in_russian,
     is_russian,
+    reads_as_indexed,
     render_in_english,
     too_partial,
 )
@@ -168,7 +169,7 @@ class AnsweringService:
         if filters and not any(filters.admits(a.publisher, a.date) for a in index.articles):
             raise QuestionError(f"No indexed article is {filters.describe()}, so none can be quoted.")
         if is_russian(text):
-            if any(index.bm25.doc_freq(t) for t in tokenize(text) if is_russian(t)):
+            if reads_as_indexed(text, index.bm25):
                 # Some articles are in Russian themselves: ask them first, in the question's own words.
                 direct = self._answer_text(index, text, on_text, filters)
                 if direct.status == "answered":

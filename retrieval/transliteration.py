@@ -117,11 +117,11 @@ class SoundIndex:
         """The indexed word the Cyrillic word sounds like, if one is close enough in spelling.
 
         Vowels are where the two spellings differ most (Гейтс: Gates), so closeness is measured with each
-        run of vowels as one letter, and may differ by one; among words as close, one spelt nearly alike
-        wins, then the more common. A word not capitalised as a name (proper=False) must be spelt nearly
+        run of vowels as one letter, and may differ by one; among words as close the more common wins
+        (an archive names its Mueller far more often than a Muller). A word not capitalised as a name (proper=False) must be spelt nearly
         alike and have three consonants or more, as a common Russian word often sounds like an English one.
         """
-        best: tuple[int, bool, int, str] | None = None
+        best: tuple[int, int, int, str] | None = None
         for folded in _forms(word):
             key = sound_key(folded)
             if len(key) < (2 if proper else 3):
@@ -133,7 +133,8 @@ class SoundIndex:
                 unlike = _distance(folded, their) > 1
                 if near > 1 or (unlike and not proper):
                     continue
-                rank = (near, unlike, -freq, written)
+                # The more common of two alike words: an archive's Mueller, not its Muller.
+                rank = (near, -freq, int(unlike), written)
                 if best is None or rank < best:
                     best = rank
         return best[3] if best else None

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from retrieval.russian import render_in_english
+from retrieval.lexical import Bm25, tokenize
+from retrieval.russian import reads_as_indexed, render_in_english
 from retrieval.service import build_service
 from retrieval.transliteration import SoundIndex
 from tests.conftest import hashing_settings_for
@@ -15,7 +16,7 @@ from tests.conftest import hashing_settings_for
 VOCABULARY = {
     "flynn": 40, "mueller": 90, "miller": 6, "muller": 1, "manafort": 30, "gate": 12, "page": 25,
     "carter": 8, "contreras": 2, "michael": 20, "kislyak": 15, "veselnitskaya": 9, "prince": 4,
-    "vassal": 2, "deal": 50, "soviet": 30, "sell": 7,
+    "paul": 20, "poll": 5, "vassal": 2, "deal": 50, "soviet": 30, "sell": 7,
 }  # fmt: skip
 
 
@@ -28,8 +29,8 @@ def names() -> SoundIndex:
     ("russian", "english"),
     [
         ("Флинна", "flynn"),  # a declined name
-        ("Мюллера", "mueller"),  # ю for ue; the more common of two alike names
-        ("Миллер", "miller"),  # ...unless the other is spelt exactly so
+        ("Мюллера", "mueller"),  # ю for ue; the more common of two alike names ("muller")
+        ("Пола", "paul"),
         ("Гейтса", "gates"),  # the index keeps "gate": the s is put back
         ("Пейджа", "page"),  # дж is a soft g
         ("Майкла", "michael"),  # ch read as k
@@ -58,6 +59,7 @@ def test_a_common_russian_word_is_not_taken_for_an_english_one(names: SoundIndex
         ("Что Путин сказал в 2017 году?", "Putin 2017 year"),  # год: a short stem with a case ending
         ("Встречался ли Трамп-младший с Весельницкой?", "Trump Jr. Veselnitskaya"),  # each part of a hyphen
         ("Сколько антитрамповских сообщений нашли?", "anti-Trump messages found"),
+        ("Как звали адвоката, с которой встречался Трамп-младший?", "what name lawyer"),  # как звали
     ],
 )
 def test_an_archive_question_is_rendered_with_its_key_words(
@@ -70,6 +72,14 @@ def test_an_archive_question_is_rendered_with_its_key_words(
 
 def test_without_the_index_a_name_stays_unknown() -> None:
     assert "Флинн" in render_in_english("Сколько дней Флинн был советником?").unknown
+
+
+def test_a_few_cyrillic_words_in_an_english_archive_do_not_make_it_a_russian_one() -> None:
+    tweet = "Удари реактивних систем залпового вогню на території України по словам"
+    english = Bm25.build([tokenize(tweet), tokenize("Fusion GPS said Republicans leaked banking data")])
+    assert not reads_as_indexed("Что, по словам фирмы, республиканцы слили в СМИ?", english)
+    russian = Bm25.build([tokenize("По словам фирмы, республиканцы слили данные в СМИ")])
+    assert reads_as_indexed("Что, по словам фирмы, республиканцы слили в СМИ?", russian)
 
 
 ARTICLES = {
