@@ -71,7 +71,7 @@ def score_split(
     questions: list[dict[str, Any]],
     answers: list[Any],
     sources: Path,
-    english: list[dict[str, Any]] | None = None,
+    english: list[tuple[dict[str, Any], dict[str, Any]]] | None = None,
 ) -> dict[str, Any]:
     """The figures for one set of Russian questions and their answers (and their originals' answers)."""
     pairs = list(zip(questions, answers, strict=True))

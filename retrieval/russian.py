@@ -336,7 +336,7 @@ def render_in_english(question: str, names: SoundIndex | None = None) -> Renderi
     unknown: list[str] = []
     words = _WORD.findall(question)
     skip_next = False
-    for word, following in zip(words, [*words[1:], ""], strict=True):
+    for place, (word, following) in enumerate(zip(words, [*words[1:], ""], strict=True)):
         if skip_next:
             skip_next = False
             continue
@@ -350,7 +350,8 @@ def render_in_english(question: str, names: SoundIndex | None = None) -> Renderi
             continue
         english = _translate(word)
         if english is None and names is not None:
-            found = names.find(word, proper=word[:1].isupper())
+            # A capital says "name" only after the first word (Хочет ли... is no name).
+            found = names.find(word, proper=word[:1].isupper() and place > 0)
             english = found.capitalize() if found else None
         if english is None:
             unknown.append(word)

@@ -392,6 +392,7 @@ NEWS_STEMS: dict[str, str] = {
     "тайн": "secret",
     "допинг": "doping",
     "стоявш": "behind",
+    "стол": "table",
     "отошел": "stepped aside",
     "отойт": "step aside",
     "взял": "",  # a light verb: взял самоотвод is "recused", and "took" would only mislead

@@ -118,8 +118,9 @@ class SoundIndex:
 
         Vowels are where the two spellings differ most (Гейтс: Gates), so closeness is measured with each
         run of vowels as one letter, and may differ by one; among words as close the more common wins
-        (an archive names its Mueller far more often than a Muller). A word not capitalised as a name (proper=False) must be spelt nearly
-        alike and have three consonants or more, as a common Russian word often sounds like an English one.
+        (an archive names its Mueller far more often than a Muller). A word not capitalised as a name
+        (proper=False) must be spelt alike and have three consonants or more, as a common Russian word
+        often sounds like an English one (стол: "still").
         """
         best: tuple[int, int, int, str] | None = None
         for folded in _forms(word):
@@ -130,11 +131,11 @@ class SoundIndex:
             for their, written, freq in self.by_key.get(key, ()):
                 # One letter apart at most: Грайнер (Griner) must not become "garner".
                 near = _distance(shape, _VOWELS.sub(_VOWEL_RUN, their))
-                unlike = _distance(folded, their) > 1
-                if near > 1 or (unlike and not proper):
+                spelt = _distance(folded, their)
+                if near > 1 or (spelt > 0 and not proper):
                     continue
                 # The more common of two alike words: an archive's Mueller, not its Muller.
-                rank = (near, -freq, int(unlike), written)
+                rank = (near, -freq, spelt, written)
                 if best is None or rank < best:
                     best = rank
         return best[3] if best else None

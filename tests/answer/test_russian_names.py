@@ -16,7 +16,7 @@ from tests.conftest import hashing_settings_for
 VOCABULARY = {
     "flynn": 40, "mueller": 90, "miller": 6, "muller": 1, "manafort": 30, "gate": 12, "page": 25,
     "carter": 8, "contreras": 2, "michael": 20, "kislyak": 15, "veselnitskaya": 9, "prince": 4,
-    "paul": 20, "poll": 5, "vassal": 2, "deal": 50, "soviet": 30, "sell": 7,
+    "paul": 20, "poll": 5, "vassal": 2, "deal": 50, "soviet": 30, "sell": 7, "still": 80, "hatchet": 1,
 }  # fmt: skip
 
 
@@ -44,10 +44,16 @@ def test_a_name_in_cyrillic_is_found_by_sound(names: SoundIndex, russian: str, e
     assert names.find(russian, proper=russian[0].isupper()) == english
 
 
-@pytest.mark.parametrize("word", ["взял", "долей", "зовут", "продал"])
+@pytest.mark.parametrize("word", ["взял", "долей", "зовут", "продал", "стол"])
 def test_a_common_russian_word_is_not_taken_for_an_english_one(names: SoundIndex, word: str) -> None:
-    # взял sounds like "vassal", долей like "deal", зовут like "soviet": lower case, not names.
+    # взял sounds like "vassal", долей like "deal", зовут like "soviet", стол like "still": not names.
     assert names.find(word, proper=False) is None
+
+
+def test_the_capital_of_a_question_s_first_word_is_no_name(names: SoundIndex) -> None:
+    rendering = render_in_english("Хочет ли Флинн сотрудничать?", names)
+    assert "Hatchet" not in rendering.english.split()
+    assert "Flynn" in rendering.english.split()
 
 
 @pytest.mark.parametrize(
