@@ -119,13 +119,13 @@ class SoundIndex:
         Vowels are where the two spellings differ most (Гейтс: Gates), so closeness is measured with each
         run of vowels as one letter, and may differ by one; among words as close the more common wins
         (an archive names its Mueller far more often than a Muller). A word not capitalised as a name
-        (proper=False) must be spelt alike and have three consonants or more, as a common Russian word
-        often sounds like an English one (стол: "still").
+        (proper=False) must be spelt alike and have four consonants or more: a long word spelt alike is a
+        loan (стратегия: "strategy"), a short one a common word that happens to sound English (стал: "stall").
         """
         best: tuple[int, int, int, str] | None = None
         for folded in _forms(word):
             key = sound_key(folded)
-            if len(key) < (2 if proper else 3):
+            if len(key) < (2 if proper else 4):
                 continue
             shape = _VOWELS.sub(_VOWEL_RUN, folded)
             for their, written, freq in self.by_key.get(key, ()):

@@ -16,7 +16,8 @@ from tests.conftest import hashing_settings_for
 VOCABULARY = {
     "flynn": 40, "mueller": 90, "miller": 6, "muller": 1, "manafort": 30, "gate": 12, "page": 25,
     "carter": 8, "contreras": 2, "michael": 20, "kislyak": 15, "veselnitskaya": 9, "prince": 4,
-    "paul": 20, "poll": 5, "vassal": 2, "deal": 50, "soviet": 30, "sell": 7, "still": 80, "hatchet": 1,
+    "paul": 20, "poll": 5, "vassal": 2, "deal": 50, "soviet": 30, "sell": 7, "still": 80, "hatchet": 1, "stall": 3,
+    "shred": 1, "strategy": 12,
 }  # fmt: skip
 
 
@@ -37,17 +38,21 @@ def names() -> SoundIndex:
         ("Кисляк", "kislyak"),
         ("Весельницкой", "veselnitskaya"),
         ("Принс", "prince"),  # c read as s
-        ("флинн", "flynn"),  # a name typed in lower case
+        ("манафорта", "manafort"),  # a long name typed in lower case
     ],
 )
 def test_a_name_in_cyrillic_is_found_by_sound(names: SoundIndex, russian: str, english: str) -> None:
     assert names.find(russian, proper=russian[0].isupper()) == english
 
 
-@pytest.mark.parametrize("word", ["взял", "долей", "зовут", "продал", "стол"])
+@pytest.mark.parametrize("word", ["взял", "долей", "зовут", "продал", "стол", "стал", "среди"])
 def test_a_common_russian_word_is_not_taken_for_an_english_one(names: SoundIndex, word: str) -> None:
-    # взял sounds like "vassal", долей like "deal", зовут like "soviet", стол like "still": not names.
+    # взял sounds like "vassal", стол like "still", стал like "stall", среди like "shred": not names.
     assert names.find(word, proper=False) is None
+
+
+def test_a_long_loan_word_in_lower_case_is_found(names: SoundIndex) -> None:
+    assert names.find("стратегию", proper=False) == "strategy"
 
 
 def test_the_capital_of_a_question_s_first_word_is_no_name(names: SoundIndex) -> None:
