@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.archive_eval import render_markdown as render_archive
+from bench.archive_ru_eval import render_markdown as render_archive_ru
 from bench.evaluation import (
     ROOT,
     TutorialPipeline,
@@ -195,6 +196,12 @@ def render_markdown(result: dict[str, Any]) -> str:
             else ["## Archive quality", "", "Not run (--quick, or no ../shared/corpora)."]
         ),
         "",
+        *(
+            render_archive_ru(result["archive_ru"])
+            if result.get("archive_ru")
+            else ["## Russian questions over the archive", "", "Not run (--quick, or no ../shared/corpora)."]
+        ),
+        "",
         "Aims: warm p50 ≤ 20 ms and no slower than the peer's search; adding one article ≤ 1.5× indexing it "
         "alone; cold `usru ask` ≤ 2.5 s; indexing ≥ 0.85× a bare encode; at 1M chunks p50 ≤ 5 ms with "
         "recall@10 ≥ 0.97.",
@@ -243,6 +250,18 @@ def archive_quality() -> dict[str, Any] | None:
     return evaluate("test")
 
 
+def archive_ru_quality() -> dict[str, Any] | None:
+    """Russian questions over the archive, dev and test, beside their English originals."""
+    from bench.archive_slice import REUTERS
+    from bench.corpora import corpora_dir
+
+    if not (corpora_dir() / REUTERS).is_file():
+        return None
+    from bench.archive_ru_eval import evaluate
+
+    return evaluate("all", english=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run every benchmark and write the results."""
     parser = argparse.ArgumentParser(description=__doc__)
@@ -274,6 +293,7 @@ def main(argv: list[str] | None = None) -> int:
     scale = measure_scale([50_000] if args.quick else [100_000, 1_000_000])
     bot = bot_load(args.quick)
     archive = None if args.quick else archive_quality()
+    archive_ru = None if args.quick else archive_ru_quality()
     result = {
         "date": time.strftime("%Y-%m-%d %H:%M"),
         "quick": args.quick,
@@ -287,6 +307,7 @@ def main(argv: list[str] | None = None) -> int:
         "scale": scale,
         "bot_load": bot,
         "archive": archive,
+        "archive_ru": archive_ru,
     }
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "latest.json").write_text(json.dumps(result, indent=2), encoding="utf-8")

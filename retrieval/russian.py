@@ -12,7 +12,10 @@ import re
 from dataclasses import dataclass, replace
 
 from retrieval.answer import Answer, one_line
+from retrieval.lexical import Bm25, tokenize
 from retrieval.prompts import render_prompt
+from retrieval.russian_vocabulary import NEWS_STEMS
+from retrieval.transliteration import SoundIndex
 
 _CYRILLIC = re.compile(r"[а-яё]", re.IGNORECASE)
 _LETTER = re.compile(r"[^\W\d_]", re.IGNORECASE)
@@ -52,7 +55,7 @@ STEMS: dict[str, str] = {
     "хоч": "wants",
     "хот": "wants",
     "счита": "believes",
-    "дума": "thinks",
+    "дума": "thinks considering",
     "отрица": "denies",
     "поддерж": "support",
     "поруч": "tasked",
@@ -256,6 +259,24 @@ _SKIP = frozenset(
     "он она они оно был была были было есть ли у от до для при под над про через между также тоже ещё еще "
     "уже всё все весь вся так такой там тут вы мы я ты".split()
 )
+# Both dictionaries; the first one's sense wins where a stem is in both.
+_STEMS = {**NEWS_STEMS, **STEMS}
+# Two words that mean more together than apart; the first word's sense alone would mislead.
+_PHRASES = {
+    ("как", "зовут"): "what name",
+    ("как", "звали"): "what name",
+    ("как", "называется"): "what name",
+    ("во", "время"): "during",
+    ("по", "словам"): "according",
+    ("по", "данным"): "according",
+    ("по", "мнению"): "according",
+    ("в", "отставку"): "resign",
+}
+# Case endings after a short stem: "год" finds "года" and "году", "дел" "делу", yet not "делать".
+_CASE_ENDINGS = frozenset(
+    "а я у ю е и ы о ь ой ей ом ем ам ям ах ях ов ев ью ья ие ые ых их ым им ую юю ая яя ого его ому ему "
+    "ами ями ыми ими".split()
+)
 
 
 @dataclass(frozen=True)
@@ -276,23 +297,62 @@ def _translate(word: str) -> str | None:
     low = word.lower().replace("ё", "е")
     if low in _SKIP:
         return ""
+    if "-" in low and low not in _STEMS:
+        # Трамп-младший, интернет-исследований, вице-премьер: each part on its own.
+        parts = [_translate(part) for part in low.split("-")]
+        return None if None in parts else " ".join(p for p in parts if p)
     for end in range(len(low), 1, -1):
         stem = low[:end]
-        english = STEMS.get(stem)
-        if english is not None and (end >= 4 or end == len(low)):
+        english = _STEMS.get(stem)
+        if english is not None and (end >= 4 or end == len(low) or low[end:] in _CASE_ENDINGS):
             return english
+    if low.startswith("анти") and len(low) > 7:
+        rest = _translate(low[4:])
+        return f"anti-{rest}" if rest else None
     return None
 
 
-def render_in_english(question: str) -> Rendering:
-    """The question's words in English as far as the dictionary goes (Latin words and numbers kept)."""
+def reads_as_indexed(question: str, bm25: Bm25) -> bool:
+    """Whether most of the question's Cyrillic content words occur in the index (articles in Russian).
+
+    A few Cyrillic passages in an English archive (a Ukrainian tweet) share a word or two with any
+    Russian question; they are no reason to search in the question's own words.
+    """
+    words = [w for w in tokenize(question) if is_russian(w) and w not in _SKIP and len(w) > 3]
+    return bool(words) and sum(1 for w in words if bm25.doc_freq(w)) * 2 > len(words)
+
+
+def build_sound_index(bm25: Bm25) -> SoundIndex:
+    """The index's words by sound, for finding the names in a Russian question."""
+    return SoundIndex.build((term, bm25.doc_freq(term)) for term in bm25.vocab)
+
+
+def render_in_english(question: str, names: SoundIndex | None = None) -> Rendering:
+    """The question's words in English as far as the dictionary goes (Latin words and numbers kept).
+
+    A word the dictionary lacks is looked up by sound among the articles' words (names) when given.
+    """
     out: list[str] = []
     unknown: list[str] = []
-    for word in _WORD.findall(question):
+    words = _WORD.findall(question)
+    skip_next = False
+    for place, (word, following) in enumerate(zip(words, [*words[1:], ""], strict=True)):
+        if skip_next:
+            skip_next = False
+            continue
         if not _CYRILLIC.search(word):
             out.append(word)
             continue
+        phrase = _PHRASES.get((word.lower(), following.lower().replace("ё", "е")))
+        if phrase:
+            out.append(phrase)
+            skip_next = True
+            continue
         english = _translate(word)
+        if english is None and names is not None:
+            # A capital says "name" only after the first word (Хочет ли... is no name).
+            found = names.find(word, proper=word[:1].isupper() and place > 0)
+            english = found.capitalize() if found else None
         if english is None:
             unknown.append(word)
         elif english and english not in out:

@@ -27,9 +27,19 @@ from retrieval.index import (
     StoredVersion,
 )
 from retrieval.lexical import tokenize
-from retrieval.russian import Rendering, english_only, in_russian, is_russian, render_in_english, too_partial
+from retrieval.russian import (
+    Rendering,
+    build_sound_index,
+    english_only,
+    in_russian,
+    is_russian,
+    reads_as_indexed,
+    render_in_english,
+    too_partial,
+)
 from retrieval.settings import Settings
 from retrieval.textsafety import replace_unsafe
+from retrieval.transliteration import SoundIndex
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
@@ -75,6 +85,8 @@ class AnsweringService:
         self.store: IndexStore = store if store is not None else FolderStore(settings.index_dir)
         self._index = index
         self._lock = threading.Lock()
+        # The index version's words by sound, for names in Russian questions; built on first need.
+        self._sounds: tuple[str, SoundIndex] | None = None
         self._chain: Runnable[dict[str, Any], Answer]
         # With USRU_LLM (or a model passed in) a chat model writes the answer; otherwise quotes only.
         self.chat_model = chat_model
@@ -157,17 +169,25 @@ class AnsweringService:
         if filters and not any(filters.admits(a.publisher, a.date) for a in index.articles):
             raise QuestionError(f"No indexed article is {filters.describe()}, so none can be quoted.")
         if is_russian(text):
-            if any(index.bm25.doc_freq(t) for t in tokenize(text) if is_russian(t)):
+            if reads_as_indexed(text, index.bm25):
                 # Some articles are in Russian themselves: ask them first, in the question's own words.
                 direct = self._answer_text(index, text, on_text, filters)
                 if direct.status == "answered":
                     return in_russian(direct, Rendering(text, ()))
             # English articles, an English model: a Russian question is rendered into English key words.
-            rendering = render_in_english(text)
+            rendering = render_in_english(text, self._sound_index(index))
             if too_partial(rendering):
                 return english_only(text, rendering)
             return in_russian(self._answer_text(index, rendering.english, on_text, filters), rendering)
         return self._answer_text(index, text, on_text, filters)
+
+    def _sound_index(self, index: StoredVersion) -> SoundIndex:
+        """The words of this index version by sound (two threads may build it at once; both agree)."""
+        sounds = self._sounds
+        if sounds is None or sounds[0] != index.version:
+            sounds = (index.version, build_sound_index(index.bm25))
+            self._sounds = sounds
+        return sounds[1]
 
     def _answer_text(
         self,

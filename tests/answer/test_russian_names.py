@@ -1,0 +1,113 @@
+"""Russian questions about an archive: news vocabulary, declined words, and names found by sound."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from retrieval.lexical import Bm25, tokenize
+from retrieval.russian import reads_as_indexed, render_in_english
+from retrieval.service import build_service
+from retrieval.transliteration import SoundIndex
+from tests.conftest import hashing_settings_for
+
+# Indexed words as the index keeps them: lower case, a plural or possessive s taken off (Gates: "gate").
+VOCABULARY = {
+    "flynn": 40, "mueller": 90, "miller": 6, "muller": 1, "manafort": 30, "gate": 12, "page": 25,
+    "carter": 8, "contreras": 2, "michael": 20, "kislyak": 15, "veselnitskaya": 9, "prince": 4,
+    "paul": 20, "poll": 5, "vassal": 2, "deal": 50, "soviet": 30, "sell": 7, "still": 80, "hatchet": 1, "stall": 3,
+    "shred": 1, "strategy": 12,
+}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def names() -> SoundIndex:
+    return SoundIndex.build(VOCABULARY.items())
+
+
+@pytest.mark.parametrize(
+    ("russian", "english"),
+    [
+        ("Флинна", "flynn"),  # a declined name
+        ("Мюллера", "mueller"),  # ю for ue; the more common of two alike names ("muller")
+        ("Пола", "paul"),
+        ("Гейтса", "gates"),  # the index keeps "gate": the s is put back
+        ("Пейджа", "page"),  # дж is a soft g
+        ("Майкла", "michael"),  # ch read as k
+        ("Кисляк", "kislyak"),
+        ("Весельницкой", "veselnitskaya"),
+        ("Принс", "prince"),  # c read as s
+        ("манафорта", "manafort"),  # a long name typed in lower case
+    ],
+)
+def test_a_name_in_cyrillic_is_found_by_sound(names: SoundIndex, russian: str, english: str) -> None:
+    assert names.find(russian, proper=russian[0].isupper()) == english
+
+
+@pytest.mark.parametrize("word", ["взял", "долей", "зовут", "продал", "стол", "стал", "среди"])
+def test_a_common_russian_word_is_not_taken_for_an_english_one(names: SoundIndex, word: str) -> None:
+    # взял sounds like "vassal", стол like "still", стал like "stall", среди like "shred": not names.
+    assert names.find(word, proper=False) is None
+
+
+def test_a_long_loan_word_in_lower_case_is_found(names: SoundIndex) -> None:
+    assert names.find("стратегию", proper=False) == "strategy"
+
+
+def test_the_capital_of_a_question_s_first_word_is_no_name(names: SoundIndex) -> None:
+    rendering = render_in_english("Хочет ли Флинн сотрудничать?", names)
+    assert "Hatchet" not in rendering.english.split()
+    assert "Flynn" in rendering.english.split()
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("Сколько дней Флинн пробыл советником по национальной безопасности?", "days Flynn served adviser"),
+        ("Какой судья взял самоотвод по уголовному делу Майкла Флинна?", "judge recused criminal case Flynn"),
+        ("Когда впервые приняли закон о регистрации иностранных агентов?", "first law registration foreign"),
+        ("Что Путин сказал в 2017 году?", "Putin 2017 year"),  # год: a short stem with a case ending
+        ("Встречался ли Трамп-младший с Весельницкой?", "Trump Jr. Veselnitskaya"),  # each part of a hyphen
+        ("Сколько антитрамповских сообщений нашли?", "anti-Trump messages found"),
+        ("Как звали адвоката, с которой встречался Трамп-младший?", "what name lawyer"),  # как звали
+    ],
+)
+def test_an_archive_question_is_rendered_with_its_key_words(
+    names: SoundIndex, question: str, expected: str
+) -> None:
+    rendering = render_in_english(question, names)
+    assert set(expected.split()) <= set(rendering.english.split()), rendering
+    assert not rendering.unknown
+
+
+def test_without_the_index_a_name_stays_unknown() -> None:
+    assert "Флинн" in render_in_english("Сколько дней Флинн был советником?").unknown
+
+
+def test_a_few_cyrillic_words_in_an_english_archive_do_not_make_it_a_russian_one() -> None:
+    tweet = "Удари реактивних систем залпового вогню на території України по словам"
+    english = Bm25.build([tokenize(tweet), tokenize("Fusion GPS said Republicans leaked banking data")])
+    assert not reads_as_indexed("Что, по словам фирмы, республиканцы слили в СМИ?", english)
+    russian = Bm25.build([tokenize("По словам фирмы, республиканцы слили данные в СМИ")])
+    assert reads_as_indexed("Что, по словам фирмы, республиканцы слили в СМИ?", russian)
+
+
+ARTICLES = {
+    "judge.txt": "Judge steps aside\n\nU.S. District Judge Rudolph Contreras recused himself from the criminal "
+    "case of Michael Flynn, the former national security adviser, a court filing showed on Friday.\n",
+    "grain.txt": "Harvest news\n\nWheat exports from the Black Sea region rose in the autumn as prices fell.\n",
+    "summit.txt": "Leaders meet\n\nThe presidents met in Helsinki and spoke about arms control and Syria.\n",
+}
+
+
+def test_a_russian_question_naming_someone_the_dictionary_lacks_is_answered(tmp_path: Path) -> None:
+    sources = tmp_path / "src"
+    sources.mkdir()
+    for name, text in ARTICLES.items():
+        (sources / name).write_text(text, encoding="utf-8")
+    service = build_service(hashing_settings_for(sources, tmp_path / "idx"))
+    answer = service.answer("Какой судья взял самоотвод по делу Флинна?")
+    assert answer.language == "ru" and answer.status == "answered", answer.answer
+    assert any(c.source == "judge.txt" and "Rudolph Contreras" in c.quote for c in answer.citations)
+    assert "Flynn" in answer.question  # the rendering searched with the name the index knows
