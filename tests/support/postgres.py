@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pydantic import SecretStr
 
 _numbers = itertools.count(1)
 
@@ -68,3 +69,29 @@ def postgres_url(postgres_server: Any) -> Iterator[str]:
         yield url
     finally:
         drop_database(postgres_server, url)
+
+
+# The two index backends, for answering tests parametrized over both; PostgreSQL ones carry its marker.
+BACKENDS = ["folder", pytest.param("postgres", marks=pytest.mark.postgres)]
+
+
+def hashing_service_on(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """An answering service over a copy of the seeds with the hashing embedder, on `request.param`'s backend.
+
+    For a module-scoped fixture parametrized with BACKENDS; the PostgreSQL server is started only when a
+    test asks for that backend, and the module's database is dropped after it.
+    """
+    from retrieval.service import build_service
+    from tests.conftest import copy_seeds, hashing_settings_for
+
+    root = tmp_path_factory.mktemp(f"hashing_{request.param}")
+    settings = hashing_settings_for(copy_seeds(root / "sources"), root / "idx")
+    if request.param == "postgres":
+        server = request.getfixturevalue("postgres_server")
+        url = create_database(server)
+        request.addfinalizer(lambda: drop_database(server, url))
+        settings = settings.model_copy(update={"database_url": SecretStr(url)})
+    service = build_service(settings)
+    if request.param == "postgres":
+        request.addfinalizer(service.store.close)
+    return service
