@@ -127,17 +127,26 @@ class PostgresStore:
         """Close the store's connection."""
         self._conn.close()
 
+    def connection(self) -> Any:
+        """The store's connection (call with the lock held), opened again if the server dropped it."""
+        if self._conn.closed:
+            self._conn = connect(self.url)
+        return self._conn
+
     def current_version(self) -> str | None:
         """The name of the live version (one indexed row), or None if there is none."""
         vid = self._live_id()
         return None if vid is None else f"v{vid:06d}"
 
     def _live_id(self) -> int | None:
+        import psycopg
+
         try:
             with self._lock:
-                row = self._conn.execute("SELECT version FROM live_version").fetchone()
-        except Exception as exc:  # psycopg.Error: the server went away between answers
-            raise IndexError_(f"Cannot read the index from {redact(self.url)} ({exc}).") from exc
+                row = self.connection().execute("SELECT version FROM live_version").fetchone()
+        except psycopg.Error as exc:  # the server went away between answers
+            reason = " ".join(str(exc).split()) or type(exc).__name__
+            raise IndexError_(f"Cannot read the index from {redact(self.url)} ({reason}).") from exc
         return None if row is None else int(row[0])
 
     def load(self) -> PostgresVersion:
@@ -147,7 +156,7 @@ class PostgresStore:
             raise IndexError_(
                 f"There is no index in the database at {redact(self.url)}; build it with `usru index`."
             )
-        return PostgresVersion(self._conn, self._lock, vid)
+        return PostgresVersion(self.connection, self._lock, vid)
 
     @contextlib.contextmanager
     def _indexer_lock(self, conn: Any, wait: bool) -> Iterator[None]:
@@ -158,10 +167,14 @@ class PostgresStore:
             raise IndexLockedError(
                 f"Another `usru index` is updating the database at {redact(self.url)}; wait for it (or pass --wait)."
             )
+        import psycopg
+
         try:
             yield
         finally:
-            conn.execute("SELECT pg_advisory_unlock(%s)", (INDEX_LOCK,))
+            # A connection the server dropped has lost its lock with it.
+            with contextlib.suppress(psycopg.Error):
+                conn.execute("SELECT pg_advisory_unlock(%s)", (INDEX_LOCK,))
 
     def update(
         self,
@@ -176,11 +189,19 @@ class PostgresStore:
     ) -> IndexSummary:
         """Bring the database up to date with the sources folder (or just these files) as a new live version."""
         started = time.perf_counter()
+        import psycopg
+
         check_sources(sources)
         conn = connect(self.url)  # its own connection: readers of this store go on answering meanwhile
         try:
             with self._indexer_lock(conn, wait):
                 return self._update(conn, sources, embedder, rebuild, progress, paths, allow_shrink, started)
+        except psycopg.Error as exc:  # the server went away or refused a write: nothing was committed
+            reason = " ".join(str(exc).split()) or type(exc).__name__
+            raise IndexError_(
+                f"Could not update the index in the database at {redact(self.url)} ({reason}); "
+                "the version live before is still the one in use."
+            ) from exc
         finally:
             conn.close()
 
@@ -216,7 +237,7 @@ class PostgresStore:
             and meta["embedding_model"] == embedder.name
             and meta["chunker"] == CHUNKER_VERSION
         )
-        live = _DatabaseLive(conn, meta if reusable else None)
+        live = _DatabaseLive(conn, meta)
         cache = _DatabaseFileCache(conn)
         targeted = paths is not None and reusable
         if targeted:

@@ -8,8 +8,9 @@ candidates and scores them here with the same float32 arithmetic as the local st
 
 from __future__ import annotations
 
+import contextlib
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import fields
 from typing import Any
 
@@ -38,47 +39,71 @@ ALIVE = alive()
 EXACT_FILTERED = 50_000
 
 
+@contextlib.contextmanager
+def database_errors() -> Iterator[None]:
+    """A query that fails (the server went away mid-answer) as one sentence for the user."""
+    import psycopg
+
+    try:
+        yield
+    except psycopg.Error as exc:
+        reason = " ".join(str(exc).split()) or type(exc).__name__
+        raise IndexError_(f"The index database did not answer ({reason}); try again shortly.") from exc
+
+
 class PostgresVersion:
     """One immutable version of the index kept in PostgreSQL."""
 
-    def __init__(self, conn: Any, lock: threading.Lock, version_id: int) -> None:
-        self._conn = conn
+    def __init__(self, connection: Callable[[], Any], lock: threading.Lock, version_id: int) -> None:
+        self._connection = connection  # the store's connection, opened again if the server dropped it
         self._lock = lock
         self.version_id = version_id
         self.version = f"v{version_id:06d}"
-        v = {"v": version_id}
         # One snapshot: rows of old versions are dropped by later updates, never while we read.
-        with lock, conn.transaction():
-            conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
-            meta = conn.execute(
-                "SELECT embedding_model, dim, built_at, articles, chunks, sentences FROM index_versions"
-                " WHERE id = %s",
-                (version_id,),
-            ).fetchone()
-            if meta is None:
-                raise IndexError_(f"The database has no index version {self.version}; run `usru index`.")
-            self.embedding_model: str | None = meta[0]
-            self.dim = int(meta[1])
-            self.built_at = meta[2].isoformat(timespec="seconds")
-            rows = conn.execute(
-                f"SELECT id, {', '.join(ARTICLE_FIELDS)} FROM articles WHERE {ALIVE} ORDER BY id", v
-            ).fetchall()
-            article_ids = np.array([r[0] for r in rows], dtype=np.int64)
-            self.articles: Sequence[StoredArticle] = [StoredArticle(i, *r[1:]) for i, r in enumerate(rows)]
-            sent = conn.execute(
-                "SELECT s.article_id, s.start_at, s.end_at, s.quotable, s.embedding FROM sentences s"
-                f" JOIN articles a ON a.id = s.article_id WHERE {alive('a')}"
-                " ORDER BY s.article_id, s.ord",
-                v,
-            ).fetchall()
-            chunk_rows = conn.execute(
-                "SELECT id, article_id, start_at, end_at, first_sentence, end_sentence, terms FROM chunks"
-                f" WHERE {ALIVE} ORDER BY article_id, id",
-                v,
-            ).fetchall()
-            aliases = conn.execute(
-                "SELECT source, primary_source FROM aliases WHERE version = %s ORDER BY source", (version_id,)
-            ).fetchall()
+        with lock, database_errors():
+            conn = connection()
+            with conn.transaction():
+                conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+                meta, rows, sent, chunk_rows, aliases = self._read(conn, version_id)
+        article_ids = np.array([r[0] for r in rows], dtype=np.int64)
+        if meta is None:
+            raise IndexError_(f"The database has no index version {self.version}; run `usru index`.")
+        self.embedding_model: str | None = meta[0]
+        self.dim = int(meta[1])
+        self.built_at = meta[2].isoformat(timespec="seconds")
+        self.articles: Sequence[StoredArticle] = [StoredArticle(i, *r[1:]) for i, r in enumerate(rows)]
+        self._build(article_ids, sent, chunk_rows, aliases)
+
+    @staticmethod
+    def _read(conn: Any, version_id: int) -> tuple[Any, list[Any], list[Any], list[Any], list[Any]]:
+        """The version's metadata and rows: articles, sentences, chunks, aliases."""
+        v = {"v": version_id}
+        meta = conn.execute(
+            "SELECT embedding_model, dim, built_at, articles, chunks, sentences FROM index_versions"
+            " WHERE id = %s",
+            (version_id,),
+        ).fetchone()
+        rows = conn.execute(
+            f"SELECT id, {', '.join(ARTICLE_FIELDS)} FROM articles WHERE {ALIVE} ORDER BY id", v
+        ).fetchall()
+        sent = conn.execute(
+            "SELECT s.article_id, s.start_at, s.end_at, s.quotable, s.embedding FROM sentences s"
+            f" JOIN articles a ON a.id = s.article_id WHERE {alive('a')}"
+            " ORDER BY s.article_id, s.ord",
+            v,
+        ).fetchall()
+        chunk_rows = conn.execute(
+            "SELECT id, article_id, start_at, end_at, first_sentence, end_sentence, terms FROM chunks"
+            f" WHERE {ALIVE} ORDER BY article_id, id",
+            v,
+        ).fetchall()
+        aliases = conn.execute(
+            "SELECT source, primary_source FROM aliases WHERE version = %s ORDER BY source", (version_id,)
+        ).fetchall()
+        return meta, rows, sent, chunk_rows, aliases
+
+    def _build(self, article_ids: Any, sent: list[Any], chunk_rows: list[Any], aliases: list[Any]) -> None:
+        """The in-memory tables from the rows read."""
         s_article = np.searchsorted(article_ids, np.array([r[0] for r in sent], dtype=np.int64))
         self.sentences = SentenceTable(
             np.column_stack(
@@ -136,10 +161,12 @@ class PostgresVersion:
     def _vectors(self, local: npt.NDArray[np.int64]) -> Vectors:
         """The stored vectors of these chunks, row for row."""
         gids = self._chunk_ids[local].tolist()
-        with self._lock:
-            rows = self._conn.execute(
-                "SELECT id, embedding FROM chunks WHERE id = ANY(%s)", (gids,)
-            ).fetchall()
+        with self._lock, database_errors():
+            rows = (
+                self._connection()
+                .execute("SELECT id, embedding FROM chunks WHERE id = ANY(%s)", (gids,))
+                .fetchall()
+            )
         by_id = {r[0]: r[1].to_numpy() for r in rows}
         if len(by_id) != len(set(gids)):
             raise IndexError_("The index in the database lost chunks of a live version; run `usru index`.")
@@ -180,14 +207,16 @@ class PostgresVersion:
 
         where = f"dim = {self.dim} AND {ALIVE}" + ("" if admitted is None else " AND id = ANY(%(ids)s)")
         params: dict[str, Any] = {"v": self.version_id, "q": Vector(q), "k": depth, "ids": admitted}
-        with self._lock, self._conn.transaction():
-            # ef_search bounds how many HNSW candidates are kept: at least `depth`, or fewer rows come back.
-            self._conn.execute(f"SET LOCAL hnsw.ef_search = {max(40, min(depth, 1000))}")
-            rows = self._conn.execute(
-                f"SELECT id, embedding FROM chunks WHERE {where}"
-                f" ORDER BY embedding::vector({self.dim}) <#> %(q)s LIMIT %(k)s",
-                params,
-            ).fetchall()
+        with self._lock, database_errors():
+            conn = self._connection()
+            with conn.transaction():
+                # ef_search bounds how many HNSW candidates are kept: at least `depth`, or fewer come back.
+                conn.execute(f"SET LOCAL hnsw.ef_search = {max(40, min(depth, 1000))}")
+                rows = conn.execute(
+                    f"SELECT id, embedding FROM chunks WHERE {where}"
+                    f" ORDER BY embedding::vector({self.dim}) <#> %(q)s LIMIT %(k)s",
+                    params,
+                ).fetchall()
         if not rows:
             return np.zeros(0, np.int64), np.zeros((0, self.dim), np.float32)
         local = self._local(np.array([r[0] for r in rows], dtype=np.int64))

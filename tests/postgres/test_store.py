@@ -269,3 +269,20 @@ def test_two_indexers_at_once_take_turns_and_both_succeed(postgres_url: str, tmp
     # Every chunk of the live version belongs to a live article exactly once: no mix of the two runs.
     sources = [a.source for a in live.articles]
     assert len(sources) == len(set(sources))
+
+
+def test_a_connection_the_server_dropped_is_opened_again(postgres_url: str, tmp_path: Path) -> None:
+    sources = copy_seeds(tmp_path / "sources")
+    settings = settings_for(sources, tmp_path / "idx", postgres_url)
+    store = PostgresStore(postgres_url)
+    store.update(sources, load_embedder(HASHING_MODEL, tmp_path / "idx", True))
+    service = service_over(settings, store)
+    assert service.answer(QUESTION).status == "answered"
+    with psycopg.connect(postgres_url, autocommit=True) as admin:  # a server restart, a failover, a pooler
+        admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+    answer = service.answer(QUESTION)
+    assert answer.status == "answered" and any(c.quote == QUOTE for c in answer.citations)
+    assert store.current_version() == "v000001"
