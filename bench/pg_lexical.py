@@ -82,7 +82,10 @@ def main() -> None:
                         name: {f"@{k}": round(v / n, 3) for k, v in h.items()} for name, h in hits.items()
                     },
                     "top10_overlap": round(float(np.mean(overlap)), 3),
-                    "ms_per_question": {"bm25": round(1000 * t_bm25 / n, 3), "fts": round(1000 * t_fts / n, 3)},
+                    "ms_per_question": {
+                        "bm25": round(1000 * t_bm25 / n, 3),
+                        "fts": round(1000 * t_fts / n, 3),
+                    },
                 },
                 indent=1,
             )

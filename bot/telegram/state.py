@@ -113,10 +113,18 @@ class BotState:
 
 
 def new_state(service: AnswerSource, settings: Settings, bot_settings: BotSettings) -> BotState:
-    """The state for one application; answers behind buttons are kept in TELEGRAM_STATE_FILE."""
+    """The state for one application; answers behind buttons are kept in TELEGRAM_STATE_FILE or the database."""
     path = bot_settings.state_file or settings.index_dir / STATE_FILE
     cache = AnswerCache()
-    cache.store = open_store(path, cache.per_chat, cache.max_chats)
+    if settings.database_url is not None:
+        # In the index database: every worker behind one webhook finds the answer behind any button.
+        from bot.telegram.shared_answers import open_shared_store
+
+        cache.store = open_shared_store(
+            settings.database_url.get_secret_value(), cache.per_chat, cache.max_chats
+        )
+    else:
+        cache.store = open_store(path, cache.per_chat, cache.max_chats)
     return BotState(
         service=service,
         settings=settings,

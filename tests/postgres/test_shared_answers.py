@@ -1,0 +1,80 @@
+"""The answers behind buttons in PostgreSQL: any worker, and a restarted one, finds them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import psycopg
+import pytest
+from pydantic import SecretStr
+
+from bot.telegram.answers import CachedAnswer, by_article
+from bot.telegram.replies import STALE
+from bot.telegram.shared_answers import PostgresAnswerStore
+from retrieval.service import AnsweringService, build_service
+from tests.conftest import copy_seeds, hashing_settings_for
+from tests.support.telegram import running_bot, wait_sent
+from tests.telegram.test_telegram_bot import QUESTION
+
+if TYPE_CHECKING:
+    from bench.fakebotapi import FakeBotAPI
+
+pytestmark = pytest.mark.postgres
+
+
+@pytest.fixture
+def pg_service(postgres_url: str, tmp_path: Path) -> AnsweringService:
+    settings = hashing_settings_for(copy_seeds(tmp_path / "sources"), tmp_path / "idx")
+    return build_service(settings.model_copy(update={"database_url": SecretStr(postgres_url)}))
+
+
+def entry_for(service: AnsweringService) -> CachedAnswer:
+    answer = service.answer(QUESTION)
+    return CachedAnswer(answer, by_article(answer.citations), by_article(answer.more), 42)
+
+
+def test_one_workers_answer_is_read_by_another_and_bounded(
+    pg_service: AnsweringService, postgres_url: str
+) -> None:
+    entry = entry_for(pg_service)
+    one, two = (PostgresAnswerStore(postgres_url, per_chat=2, max_chats=2) for _ in range(2))
+    one.put(1, "aaaaaaaa", entry)
+    assert two.get(1, "aaaaaaaa") == entry
+    for key in ("bbbbbbbb", "cccccccc"):
+        two.put(1, key, entry)
+    assert one.get(1, "aaaaaaaa") is None and one.get(1, "cccccccc") == entry
+    one.put(2, "dddddddd", entry)
+    two.put(3, "eeeeeeee", entry)
+    assert one.get(1, "cccccccc") is None and one.get(3, "eeeeeeee") == entry
+    with psycopg.connect(postgres_url) as conn:
+        conn.execute("UPDATE bot_answers SET entry = %s", ('{"answer": {"question": 1}}',))
+    assert two.get(3, "eeeeeeee") is None  # an unreadable row is forgotten, not trusted
+    one.close()
+    two.close()
+
+
+async def test_buttons_answer_on_another_worker_after_a_restart(
+    fake_bot_api: FakeBotAPI, pg_service: AnsweringService, tmp_path: Path
+) -> None:
+    api, service = fake_bot_api, pg_service
+    expected = service.answer(QUESTION)
+    # Two workers with different local state files: only the database is shared between them.
+    async with running_bot(api, service, service.settings, state_file=tmp_path / "worker1.sqlite3"):
+        api.send_text(QUESTION)
+        (reply,) = await wait_sent(api, 111)
+        await api.wait_for(lambda: reply.buttons(), what="the answer's buttons")
+    async with running_bot(api, service, service.settings, state_file=tmp_path / "worker2.sqlite3"):
+        ctx = next(b for b in reply.buttons() if b["callback_data"].startswith("ctx:"))
+        q1 = api.press(reply, ctx["callback_data"])
+        (_, context_msg) = await wait_sent(api, 111, 2)
+        more = next(b for b in reply.buttons() if b["callback_data"].startswith("more:"))
+        q2 = api.press(reply, more["callback_data"])
+        (_, _, more_msg) = await wait_sent(api, 111, 3)
+    assert api.callback_answers(q1)[0].params.get("text") != STALE
+    c1 = expected.citations[0]
+    _, quote, _ = service.passage_in_context(c1.source, c1.start, c1.end)
+    assert quote in context_msg.text
+    assert api.callback_answers(q2) and more_msg.blockquotes() == [c.quote for c in expected.more]
+    assert api.rejected == []
+    assert not (tmp_path / "worker1.sqlite3").exists()
