@@ -53,6 +53,8 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--chunks", type=int, default=100_000)
     parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument("--m", type=int, default=HNSW_M)
+    parser.add_argument("--ef-construction", type=int, default=HNSW_EF_CONSTRUCTION)
     args = parser.parse_args()
     rng = np.random.default_rng(0)
     centers = rng.standard_normal((max(50, args.chunks // 200), DIM)).astype(np.float32)
@@ -85,7 +87,7 @@ def main() -> None:
                 copy.write_row((i + 1, aid, 0, 0, 0, 0, [], DIM, v, 1))
         load_s = time.perf_counter() - t0
         t0 = time.perf_counter()
-        _ensure_hnsw(conn, DIM)
+        _ensure_hnsw(conn, DIM, args.m, args.ef_construction)
         build_s = time.perf_counter() - t0
         conn.execute("ANALYZE chunks")
         size = conn.execute(
@@ -94,7 +96,7 @@ def main() -> None:
         from pgvector import Vector
 
         pg: dict[str, object] = {
-            "index": f"HNSW m={HNSW_M} ef_construction={HNSW_EF_CONSTRUCTION}",
+            "index": f"HNSW m={args.m} ef_construction={args.ef_construction}",
             "load_s": round(load_s, 1),
             "build_s": round(build_s, 1),
             "table_and_indexes_mb": round(size[0] / 2**20, 1),

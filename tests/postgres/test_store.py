@@ -140,6 +140,35 @@ def test_vector_search_returns_the_folder_stores_neighbours(postgres_url: str, t
     assert np.array_equal(a.chunk_vector(3), b.chunk_vector(3))
 
 
+def test_past_the_threshold_search_goes_through_hnsw_with_the_same_neighbours(
+    postgres_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(pg_store, "HNSW_MIN", 10)  # the seeds' 24 chunks count as a large table
+    sources = copy_seeds(tmp_path / "sources")
+    embedder = load_embedder(HASHING_MODEL, tmp_path / "idx", True)
+    folder, pg = FolderStore(tmp_path / "idx"), PostgresStore(postgres_url)
+    folder.update(sources, embedder)
+    pg.update(sources, embedder)
+    a, b = folder.load(), pg.load()
+    q = embedder.embed_query("sanctions against Moscow and the European Union")
+    with psycopg.connect(postgres_url) as conn:
+        indexes = [r[0] for r in conn.execute("SELECT indexdef FROM pg_indexes WHERE tablename = 'chunks'")]
+        conn.execute("SET enable_seqscan = off")  # what the planner picks on a large table
+        plan = "\n".join(
+            r[0]
+            for r in conn.execute(
+                f"EXPLAIN SELECT id FROM chunks WHERE dim = {embedder.dim} AND added_in <= 1"
+                f" ORDER BY embedding::vector({embedder.dim}) <#> %s::vector LIMIT 10",
+                (str(q.tolist()),),
+            )
+        )
+    assert any("USING hnsw" in d and "vector_ip_ops" in d for d in indexes), indexes
+    assert f"chunks_hnsw_{embedder.dim}" in plan
+    # HNSW is approximate, but with ef_search above the table's size it must find the exact neighbours.
+    pg.connection().execute("SET enable_seqscan = off")
+    assert a.search_vectors(q[None, :], 10)[1].tolist() == b.search_vectors(q[None, :], 10)[1].tolist()
+
+
 def test_an_update_adds_changes_and_removes_and_a_reader_switches_without_restart(
     postgres_url: str, tmp_path: Path
 ) -> None:
