@@ -99,6 +99,8 @@ class BotState:
     watcher: tuple[threading.Thread, threading.Event] | None = None
     # The newest update fetched, so that stopping can confirm it to Telegram (see lifecycle.post_stop).
     last_update_id: int | None = None
+    # With USRU_DATABASE_URL: update ids claimed by any worker (bot/telegram/shared_updates.py).
+    claims: Any = None
 
     async def run(self, fn: Callable[..., T], *args: Any) -> T:
         """Run a blocking call on the answering threads."""
@@ -125,7 +127,13 @@ def new_state(service: AnswerSource, settings: Settings, bot_settings: BotSettin
         )
     else:
         cache.store = open_store(path, cache.per_chat, cache.max_chats)
+    claims = None
+    if settings.database_url is not None:
+        from bot.telegram.shared_updates import open_claims
+
+        claims = open_claims(settings.database_url.get_secret_value())
     return BotState(
+        claims=claims,
         service=service,
         settings=settings,
         bs=bot_settings,

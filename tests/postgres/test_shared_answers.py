@@ -1,17 +1,20 @@
-"""The answers behind buttons in PostgreSQL: any worker, and a restarted one, finds them."""
+"""Bot state in PostgreSQL: the answers behind buttons reach any worker, and an update is handled once."""
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import psycopg
 import pytest
 from pydantic import SecretStr
+from telegram import Update
 
 from bot.telegram.answers import CachedAnswer, by_article
 from bot.telegram.replies import STALE
 from bot.telegram.shared_answers import PostgresAnswerStore
+from bot.telegram.shared_updates import UpdateClaims
 from retrieval.service import AnsweringService, build_service
 from tests.conftest import copy_seeds, hashing_settings_for
 from tests.support.telegram import running_bot, wait_sent
@@ -78,3 +81,27 @@ async def test_buttons_answer_on_another_worker_after_a_restart(
     assert api.callback_answers(q2) and more_msg.blockquotes() == [c.quote for c in expected.more]
     assert api.rejected == []
     assert not (tmp_path / "worker1.sqlite3").exists()
+
+
+def test_an_update_is_claimed_by_one_worker_only(postgres_url: str) -> None:
+    one, two = UpdateClaims(postgres_url), UpdateClaims(postgres_url)
+    assert one.claim(7) and not two.claim(7) and not one.claim(7)
+    assert two.claim(8)
+    one.close()
+    two.close()
+
+
+async def test_an_update_delivered_twice_is_answered_once(
+    fake_bot_api: FakeBotAPI, pg_service: AnsweringService, tmp_path: Path
+) -> None:
+    api, service = fake_bot_api, pg_service
+    async with running_bot(api, service, service.settings, state_file=tmp_path / "w.sqlite3") as app:
+        update = copy.deepcopy(api.send_text(QUESTION))
+        await wait_sent(api, 111)
+        # The same update again, as a webhook retry or a second worker would receive it: dropped.
+        await app.process_update(Update.de_json(copy.deepcopy(update), app.bot))
+        # The same message under a new update id is a new update: answered, so the drop above was real.
+        await app.process_update(Update.de_json(dict(copy.deepcopy(update), update_id=90_000), app.bot))
+        await wait_sent(api, 111, 2)
+    assert len(api.sent(111)) == 2
+    assert all(m.blockquotes() for m in api.sent(111))
