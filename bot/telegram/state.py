@@ -128,17 +128,21 @@ def new_state(service: AnswerSource, settings: Settings, bot_settings: BotSettin
     else:
         cache.store = open_store(path, cache.per_chat, cache.max_chats)
     claims = None
+    limiter = QuestionRateLimiter(bot_settings.rate_limit_per_minute)
     if settings.database_url is not None:
+        from bot.telegram.shared_rate import open_rate_limiter
         from bot.telegram.shared_updates import open_claims
 
-        claims = open_claims(settings.database_url.get_secret_value())
+        url = settings.database_url.get_secret_value()
+        claims = open_claims(url)
+        limiter = open_rate_limiter(url, bot_settings.rate_limit_per_minute)
     return BotState(
         claims=claims,
         service=service,
         settings=settings,
         bs=bot_settings,
         cache=cache,
-        limiter=QuestionRateLimiter(bot_settings.rate_limit_per_minute),
+        limiter=limiter,
         conversations=Conversations(service, settings.max_question_chars, settings.history_turns),
         executor=ThreadPoolExecutor(
             max_workers=bot_settings.answer_workers, thread_name_prefix="usru-answer"

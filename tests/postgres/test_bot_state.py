@@ -14,6 +14,7 @@ from telegram import Update
 from bot.telegram.answers import CachedAnswer, by_article
 from bot.telegram.replies import STALE
 from bot.telegram.shared_answers import PostgresAnswerStore
+from bot.telegram.shared_rate import PostgresRateLimiter
 from bot.telegram.shared_updates import UpdateClaims
 from retrieval.service import AnsweringService, build_service
 from tests.conftest import copy_seeds, hashing_settings_for
@@ -105,3 +106,18 @@ async def test_an_update_delivered_twice_is_answered_once(
         await wait_sent(api, 111, 2)
     assert len(api.sent(111)) == 2
     assert all(m.blockquotes() for m in api.sent(111))
+
+
+def test_the_rate_limit_counts_a_users_questions_on_every_worker(postgres_url: str) -> None:
+    one, two = PostgresRateLimiter(postgres_url, 3), PostgresRateLimiter(postgres_url, 3)
+    assert [one.check(5), two.check(5), one.check(5)] == [0.0, 0.0, 0.0]
+    wait = two.check(5)  # the fourth question in a minute, on either worker
+    assert 55.0 < wait <= 60.0
+    assert one.check(6) == 0.0  # another user is not held back
+    assert two.first_warning(5) and not one.first_warning(5)  # one notice per burst, from all workers
+    with psycopg.connect(postgres_url) as conn:  # a minute later
+        conn.execute("UPDATE bot_rate SET asked_at = asked_at - interval '61 seconds'")
+    assert one.check(5) == 0.0
+    assert two.first_warning(5)  # a new burst may be warned again
+    one.close()
+    two.close()
