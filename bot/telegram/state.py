@@ -129,13 +129,16 @@ def new_state(service: AnswerSource, settings: Settings, bot_settings: BotSettin
         cache.store = open_store(path, cache.per_chat, cache.max_chats)
     claims = None
     limiter = QuestionRateLimiter(bot_settings.rate_limit_per_minute)
+    conversations = Conversations(service, settings.max_question_chars, settings.history_turns)
     if settings.database_url is not None:
+        from bot.telegram.shared_history import open_conversations
         from bot.telegram.shared_rate import open_rate_limiter
         from bot.telegram.shared_updates import open_claims
 
         url = settings.database_url.get_secret_value()
         claims = open_claims(url)
         limiter = open_rate_limiter(url, bot_settings.rate_limit_per_minute)
+        conversations = open_conversations(url, service, settings.max_question_chars, settings.history_turns)
     return BotState(
         claims=claims,
         service=service,
@@ -143,7 +146,7 @@ def new_state(service: AnswerSource, settings: Settings, bot_settings: BotSettin
         bs=bot_settings,
         cache=cache,
         limiter=limiter,
-        conversations=Conversations(service, settings.max_question_chars, settings.history_turns),
+        conversations=conversations,
         executor=ThreadPoolExecutor(
             max_workers=bot_settings.answer_workers, thread_name_prefix="usru-answer"
         ),

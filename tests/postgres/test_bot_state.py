@@ -14,6 +14,7 @@ from telegram import Update
 from bot.telegram.answers import CachedAnswer, by_article
 from bot.telegram.replies import STALE
 from bot.telegram.shared_answers import PostgresAnswerStore
+from bot.telegram.shared_history import SharedConversations
 from bot.telegram.shared_rate import PostgresRateLimiter
 from bot.telegram.shared_updates import UpdateClaims
 from retrieval.service import AnsweringService, build_service
@@ -119,5 +120,25 @@ def test_the_rate_limit_counts_a_users_questions_on_every_worker(postgres_url: s
         conn.execute("UPDATE bot_rate SET asked_at = asked_at - interval '61 seconds'")
     assert one.check(5) == 0.0
     assert two.first_warning(5)  # a new burst may be warned again
+    one.close()
+    two.close()
+
+
+def test_a_follow_up_on_another_worker_reads_the_chats_history(
+    pg_service: AnsweringService, postgres_url: str
+) -> None:
+    one, two = (SharedConversations(postgres_url, pg_service, 1000, 2) for _ in range(2))
+    first = one.get(111).ask(QUESTION)
+    assert first.status == "answered"
+    assert [t.question for t in two.get(111).history.turns()] == [first.question]
+    assert two.get(222).history.turns() == []  # another chat's history is its own
+    follow_up = "What did he say about it?"
+    alone = pg_service.standalone_question(follow_up, None)
+    assert pg_service.standalone_question(follow_up, two.get(111).history) != alone
+    for q in ("What did Putin say about relations with the United States?", QUESTION):
+        two.get(111).ask(q)
+    assert len(one.get(111).history) == 2  # bounded by the turns kept, on every worker
+    one.get(111).forget()
+    assert two.get(111).history.turns() == []
     one.close()
     two.close()
