@@ -25,7 +25,14 @@ if TYPE_CHECKING:
 
 
 def open_store(settings: Settings) -> IndexStore:
-    """Where the settings keep the index."""
+    """Where the settings keep the index: PostgreSQL when USRU_DATABASE_URL is set, else the index folder.
+
+    The one place a backend is chosen; every command reaches its store through here.
+    """
+    if settings.database_url is not None:
+        from retrieval.postgres import PostgresStore
+
+        return PostgresStore(settings.database_url.get_secret_value())
     return FolderStore(settings.index_dir)
 
 

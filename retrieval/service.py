@@ -261,14 +261,17 @@ class AnsweringService:
 
 def build_service(settings: Settings, progress: Progress | None = None) -> AnsweringService:
     """Load the embedder and the index (building it first if there is none)."""
+    from retrieval.api import open_store
+
     embedder = load_embedder(settings.embedding_model, settings.index_dir, settings.use_onnx)
-    store = FolderStore(settings.index_dir)
+    store = open_store(settings)
     if store.current_version() is None:
         store.update(settings.sources, embedder, progress=progress)
     index = store.load()
     if index.embedding_model != embedder.name:
+        where = "in the database" if settings.database_url else f"at {settings.index_dir}"
         raise IndexError_(
-            f"The index at {settings.index_dir} was built with {index.embedding_model!r}, "
+            f"The index {where} was built with {index.embedding_model!r}, "
             f"not {embedder.name!r}; rebuild it with `usru index --rebuild`."
         )
     return AnsweringService(settings, embedder, index, store=store)

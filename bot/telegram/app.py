@@ -22,7 +22,7 @@ from telegram.ext import (
 
 from bot.bot_settings import BotSettings, BotSettingsError
 from bot.outage import install_one_line_network_errors, wait_for_telegram
-from bot.telegram import access, buttons, commands, questions
+from bot.telegram import access, buttons, commands, questions, shared_updates
 from bot.telegram.lifecycle import Lifecycle, on_error
 from bot.telegram.logs import configure_logging
 from bot.telegram.state import AnswerSource, BotApp, new_state
@@ -37,6 +37,8 @@ ALLOWED_UPDATES = ["message", "edited_message", "callback_query"]
 
 def register(app: BotApp, bot_settings: BotSettings) -> None:
     """Attach every handler: access first (groups -2, -1), then the first matching handler answers."""
+    # Before everything: an update another delivery already took (USRU_DATABASE_URL) goes no further.
+    app.add_handler(TypeHandler(Update, shared_updates.claim_update), group=-3)
     app.add_handler(TypeHandler(Update, access.note_update), group=-2)
     # In one group only the first matching handler runs, so each rule is checked in turn.
     app.add_handler(access.Unless(access.FromPerson(), access.drop), group=-1)

@@ -86,6 +86,13 @@ class Lifecycle:
         if state.cache.store is not None:
             state.cache.store.close()
             state.cache.store = None
+        if state.claims is not None:
+            state.claims.close()
+            state.claims = None
+        for shared in (state.limiter, state.conversations):
+            close = getattr(shared, "close", None)
+            if close is not None:  # the shared limiter's and histories' connections
+                close()
 
     def start_watching(self, app: BotApp) -> None:
         """Re-index in a thread when articles change; answers use the new version once it is complete."""

@@ -99,6 +99,8 @@ class BotState:
     watcher: tuple[threading.Thread, threading.Event] | None = None
     # The newest update fetched, so that stopping can confirm it to Telegram (see lifecycle.post_stop).
     last_update_id: int | None = None
+    # With USRU_DATABASE_URL: update ids claimed by any worker (bot/telegram/shared_updates.py).
+    claims: Any = None
 
     async def run(self, fn: Callable[..., T], *args: Any) -> T:
         """Run a blocking call on the answering threads."""
@@ -113,17 +115,38 @@ class BotState:
 
 
 def new_state(service: AnswerSource, settings: Settings, bot_settings: BotSettings) -> BotState:
-    """The state for one application; answers behind buttons are kept in TELEGRAM_STATE_FILE."""
+    """The state for one application; answers behind buttons are kept in TELEGRAM_STATE_FILE or the database."""
     path = bot_settings.state_file or settings.index_dir / STATE_FILE
     cache = AnswerCache()
-    cache.store = open_store(path, cache.per_chat, cache.max_chats)
+    if settings.database_url is not None:
+        # In the index database: every worker behind one webhook finds the answer behind any button.
+        from bot.telegram.shared_answers import open_shared_store
+
+        cache.store = open_shared_store(
+            settings.database_url.get_secret_value(), cache.per_chat, cache.max_chats
+        )
+    else:
+        cache.store = open_store(path, cache.per_chat, cache.max_chats)
+    claims = None
+    limiter = QuestionRateLimiter(bot_settings.rate_limit_per_minute)
+    conversations = Conversations(service, settings.max_question_chars, settings.history_turns)
+    if settings.database_url is not None:
+        from bot.telegram.shared_history import open_conversations
+        from bot.telegram.shared_rate import open_rate_limiter
+        from bot.telegram.shared_updates import open_claims
+
+        url = settings.database_url.get_secret_value()
+        claims = open_claims(url)
+        limiter = open_rate_limiter(url, bot_settings.rate_limit_per_minute)
+        conversations = open_conversations(url, service, settings.max_question_chars, settings.history_turns)
     return BotState(
+        claims=claims,
         service=service,
         settings=settings,
         bs=bot_settings,
         cache=cache,
-        limiter=QuestionRateLimiter(bot_settings.rate_limit_per_minute),
-        conversations=Conversations(service, settings.max_question_chars, settings.history_turns),
+        limiter=limiter,
+        conversations=conversations,
         executor=ThreadPoolExecutor(
             max_workers=bot_settings.answer_workers, thread_name_prefix="usru-answer"
         ),

@@ -19,6 +19,7 @@ from retrieval.search import HybridRetriever
 from retrieval.service import AnsweringService, build_service, clean_question
 from retrieval.settings import Settings
 from tests.support.corpus import assert_verbatim, file_text
+from tests.support.postgres import BACKENDS, hashing_service_on
 
 # Questions the seed articles answer, worded closely enough for the bag-of-words hashing embedder.
 ANSWERED = [
@@ -47,11 +48,22 @@ JSON_KEYS = {"question", "status", "answer", "citations", "mode", "timings_ms"}
 CITATION_KEYS = {"n", "source", "title", "publisher", "date", "quote", "start", "end"}
 
 
+@pytest.fixture(scope="module", params=BACKENDS)
+def hashing_service(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> AnsweringService:
+    """The session's hashing service, here once per index backend: these tests must pass on both."""
+    service: AnsweringService = hashing_service_on(request, tmp_path_factory)
+    return service
+
+
 @pytest.fixture(scope="module")
 def lenient_service(hashing_service: AnsweringService) -> AnsweringService:
     """The same index and embedder, but quoting the best sentences however weakly they match."""
     settings = hashing_service.settings.model_copy(update={"min_relevance": 0.0})
-    return AnsweringService(settings, hashing_service.embedder, hashing_service.index)
+    return AnsweringService(
+        settings, hashing_service.embedder, hashing_service.index, store=hashing_service.store
+    )
 
 
 # ---------------------------------------------------------------------------- answers and citations

@@ -1,0 +1,102 @@
+"""Connecting to PostgreSQL: one clear sentence when it fails, and the schema migrated by usru on connect.
+
+Migrations are the numbered .sql files in retrieval/postgres/migrations (package data); each is applied
+once, in order, in its own transaction, and recorded in schema_migrations. An advisory lock keeps two
+processes starting at once from applying the same one twice.
+"""
+
+from __future__ import annotations
+
+import re
+from importlib import resources
+from typing import Any
+from urllib.parse import urlsplit
+
+from retrieval.errors import UsruError
+
+# Advisory lock keys (pg_advisory_lock takes any bigint): one for migrating, one for indexing.
+MIGRATION_LOCK = 0x75737275_0001
+INDEX_LOCK = 0x75737275_0002
+MIGRATION_FILE = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
+
+
+class DatabaseError(UsruError):
+    """The database is unreachable, refused us, or psycopg is not installed."""
+
+
+def redact(url: str) -> str:
+    """The URL without its password, for messages."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "the database URL"
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
+    return parts._replace(netloc=netloc).geturl()
+
+
+def migrations() -> list[tuple[int, str, str]]:
+    """Every migration shipped with usru: (number, file name, SQL), in order."""
+    found = []
+    for entry in resources.files("retrieval.postgres").joinpath("migrations").iterdir():
+        m = MIGRATION_FILE.match(entry.name)
+        if m:
+            found.append((int(m.group(1)), entry.name, entry.read_text(encoding="utf-8")))
+    return sorted(found)
+
+
+def migrate(conn: Any) -> list[str]:
+    """Apply the migrations this database lacks; return the names applied now."""
+    applied: list[str] = []
+    with conn.transaction():
+        conn.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK,))
+        conn.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, name text NOT NULL,"
+            " applied_at timestamptz NOT NULL DEFAULT now())"
+        )
+        done = {row[0] for row in conn.execute("SELECT version FROM schema_migrations")}
+        known = migrations()
+        newest = max((n for n, _, _ in known), default=0)
+        if done and max(done) > newest:
+            raise DatabaseError(
+                f"The database's schema is newer (migration {max(done)}) than this usru knows "
+                f"({newest}); upgrade usru."
+            )
+        for number, name, sql in known:
+            if number not in done:
+                conn.execute(sql)
+                conn.execute("INSERT INTO schema_migrations (version, name) VALUES (%s, %s)", (number, name))
+                applied.append(name)
+    return applied
+
+
+def connect(url: str, *, autocommit: bool = True) -> Any:
+    """A migrated connection with pgvector's types registered; DatabaseError in one sentence if not."""
+    try:
+        import psycopg
+        from pgvector.psycopg import register_vector
+    except ImportError as exc:
+        raise DatabaseError(
+            "USRU_DATABASE_URL is set but the PostgreSQL support is not installed; "
+            "run `pip install 'usru[postgres]'`."
+        ) from exc
+    try:
+        conn = psycopg.connect(url, autocommit=autocommit, connect_timeout=10)
+    except (psycopg.Error, ValueError) as exc:
+        reason = " ".join(str(exc).split()) or type(exc).__name__
+        raise DatabaseError(f"Cannot connect to the database at {redact(url)} ({reason}).") from exc
+    try:
+        migrate(conn)
+        register_vector(conn)
+        # Approximate (HNSW) search returns at least this many rows and keeps looking when a filter
+        # (an older version's rows) drops some, instead of returning fewer than asked.
+        conn.execute("SET hnsw.iterative_scan = relaxed_order")
+    except psycopg.Error as exc:
+        conn.close()
+        reason = " ".join(str(exc).split())
+        raise DatabaseError(f"Cannot prepare the database at {redact(url)} ({reason}).") from exc
+    except BaseException:
+        conn.close()
+        raise
+    return conn
