@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.archive_eval import render_markdown as render_archive
+from bench.compare_eval import render_markdown as render_coverage
 from bench.evaluation import (
     ROOT,
     TutorialPipeline,
@@ -195,9 +196,16 @@ def render_markdown(result: dict[str, Any]) -> str:
             else ["## Archive quality", "", "Not run (--quick, or no ../shared/corpora)."]
         ),
         "",
+        *(
+            render_coverage(result["coverage"])
+            if result.get("coverage")
+            else ["## Compare and timeline (AllSides)", "", "Not run (--quick, or no ../shared/corpora)."]
+        ),
+        "",
         "Aims: warm p50 ≤ 20 ms and no slower than the peer's search; adding one article ≤ 1.5× indexing it "
         "alone; cold `usru ask` ≤ 2.5 s; indexing ≥ 0.85× a bare encode; at 1M chunks p50 ≤ 5 ms with "
-        "recall@10 ≥ 0.97.",
+        "recall@10 ≥ 0.97; each leaning's best compare quote on topic ≥ 90%; timeline over 4,000 articles "
+        "≤ 2 s warm.",
         f"Reproduce: `make bench` ({'--quick' if result['quick'] else 'full'} run).",
     ]
     return "\n".join(lines) + "\n"
@@ -243,6 +251,14 @@ def archive_quality() -> dict[str, Any] | None:
     return evaluate("test")
 
 
+def compare_and_timeline() -> dict[str, Any] | None:
+    """`usru compare` topicality and `usru timeline` speed on AllSides (bench/compare_eval.py)."""
+    from bench.compare_eval import ALLSIDES, run
+    from bench.corpora import corpus_path
+
+    return run() if corpus_path(ALLSIDES).is_file() else None
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run every benchmark and write the results."""
     parser = argparse.ArgumentParser(description=__doc__)
@@ -274,6 +290,7 @@ def main(argv: list[str] | None = None) -> int:
     scale = measure_scale([50_000] if args.quick else [100_000, 1_000_000])
     bot = bot_load(args.quick)
     archive = None if args.quick else archive_quality()
+    coverage = None if args.quick else compare_and_timeline()
     result = {
         "date": time.strftime("%Y-%m-%d %H:%M"),
         "quick": args.quick,
@@ -287,6 +304,7 @@ def main(argv: list[str] | None = None) -> int:
         "scale": scale,
         "bot_load": bot,
         "archive": archive,
+        "coverage": coverage,
     }
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "latest.json").write_text(json.dumps(result, indent=2), encoding="utf-8")
