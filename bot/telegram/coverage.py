@@ -8,7 +8,7 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from telegram import Message, Update
+from telegram import Message, ReplyParameters, Update
 from telegram.constants import ParseMode
 from telegram.ext import ContextTypes
 
@@ -102,7 +102,9 @@ async def timeline(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         photo=png,
         caption=format_caption(result),
         parse_mode=ParseMode.HTML,
-        reply_to_message_id=reply_to.message_id if reply_to else None,
+        reply_parameters=(
+            ReplyParameters(reply_to.message_id, allow_sending_without_reply=True) if reply_to else None
+        ),
     )
     peaks = format_peaks(result)
     if peaks:

@@ -148,3 +148,29 @@ def test_a_bad_mapping_file_is_one_sentence(tmp_path: Path, content: str) -> Non
         load_leanings(path)
     with pytest.raises(UsruError, match="Cannot read"):
         load_leanings(tmp_path / "missing.yaml")
+
+
+def test_a_segment_written_before_leanings_were_stored_still_loads(tmp_path: Path, corpus: Path) -> None:
+    import json
+    import sqlite3
+
+    from retrieval.index import load_index
+
+    (corpus / "rated.md").write_text(
+        "---\ntitle: Talks\npublisher: Daily Example\nleaning: right\n---\n\n"
+        "Officials from both countries met in Geneva to discuss arms control on Tuesday afternoon.\n",
+        encoding="utf-8",
+    )
+    settings = hashing_settings_for(corpus, tmp_path / "idx")
+    assert {a.leaning for a in build_service(settings).index.articles} == {None, "right"}
+    (segment,) = (tmp_path / "idx" / "segments").iterdir()
+    con = sqlite3.connect(segment / "articles.sqlite")
+    con.execute("ALTER TABLE articles DROP COLUMN leaning")
+    con.commit()
+    con.execute("VACUUM")
+    con.close()
+    meta = json.loads((segment / "segment.json").read_text(encoding="utf-8"))
+    meta["files"]["articles.sqlite"] = (segment / "articles.sqlite").stat().st_size
+    (segment / "segment.json").write_text(json.dumps(meta), encoding="utf-8")
+    index = load_index(tmp_path / "idx")
+    assert len(index.articles) == 6 and all(a.leaning is None for a in index.articles)
