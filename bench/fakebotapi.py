@@ -29,6 +29,8 @@ BOT_USERNAME = "usru_test_bot"
 TOKEN = "7000001:AAFakeTokenForTestsOnly_abcdefghijklmnop"
 
 MAX_TEXT_UTF16 = 4096
+MAX_CAPTION_UTF16 = 1024
+MAX_PHOTO_BYTES = 10_000_000
 MAX_CALLBACK_DATA_BYTES = 64
 MAX_CALLBACK_ANSWER_CHARS = 200
 # Long polls return [] after at most this long, so PTB neither spins nor makes tests wait.
@@ -60,7 +62,7 @@ CHAT_ACTIONS = {
     "upload_video_note",
 }
 # Sends that put something in a chat, which Telegram throttles per chat and in all.
-MESSAGE_METHODS = frozenset({"sendMessage", "editMessageText", "editMessageReplyMarkup"})
+MESSAGE_METHODS = frozenset({"sendMessage", "sendPhoto", "editMessageText", "editMessageReplyMarkup"})
 # Sends counted against the global limit (PTB's limiter counts every request that names a chat).
 FLOOD_METHODS = MESSAGE_METHODS | {"sendChatAction"}
 JSON_PARAMS = {
@@ -280,6 +282,20 @@ class SentMessage:
         ]
 
 
+@dataclass
+class SentPhoto:
+    """A photo the bot uploaded (sendPhoto), with its caption as the fake server parsed it."""
+
+    message_id: int
+    chat_id: int
+    data: bytes
+    caption: str
+    caption_html: str
+    caption_entities: list[dict[str, Any]]
+    reply_to_message_id: int | None
+    at: float
+
+
 def _moved(message: SentMessage, chat_id: int) -> SentMessage:
     """The same message as if it were in another chat."""
     return SentMessage(
@@ -304,6 +320,7 @@ class FakeBotAPI:
     rejected: list[Recorded] = field(default_factory=list)
     unknown_methods: list[str] = field(default_factory=list)
     messages: list[SentMessage] = field(default_factory=list)
+    photos: list[SentPhoto] = field(default_factory=list)
     commands: list[dict[str, Any]] = field(default_factory=list)
     webhook: dict[str, Any] = field(default_factory=dict)
     _updates: list[dict[str, Any]] = field(default_factory=list)
@@ -796,6 +813,49 @@ class FakeBotAPI:
         self.messages.append(msg)
         return self.bot_message_json(msg)
 
+    async def _api_sendPhoto(self, params: dict[str, Any]) -> Any:
+        chat_id = _require_chat(params)
+        photo = params.get("photo")
+        if not isinstance(photo, bytes):
+            # A file id or URL would name a photo Telegram already has; the bot always uploads its charts.
+            raise _BadRequest("wrong file identifier/HTTP URL specified")
+        if not photo or len(photo) > MAX_PHOTO_BYTES:
+            raise _BadRequest("PHOTO_INVALID_DIMENSIONS" if photo else "file must be non-empty")
+        caption_html = str(params.get("caption", ""))
+        caption, entities = caption_html, []
+        if params.get("parse_mode") == "HTML":
+            try:
+                caption, entities = parse_html(caption_html)
+            except TelegramHTMLError as exc:
+                raise _BadRequest(str(exc)) from exc
+        if utf16_len(caption) > MAX_CAPTION_UTF16:
+            raise _BadRequest("message caption is too long")
+        rp = params.get("reply_parameters")
+        reply_to = int(rp["message_id"]) if isinstance(rp, dict) else None
+        if reply_to is None and params.get("reply_to_message_id") is not None:
+            reply_to = int(params["reply_to_message_id"])
+        counter = self._msg_ids.setdefault(chat_id, itertools.count(1))
+        sent = SentPhoto(
+            next(counter), chat_id, photo, caption, caption_html, entities, reply_to, time.monotonic()
+        )
+        self.photos.append(sent)
+        ctype = "private" if chat_id > 0 else "supergroup"
+        return {
+            "message_id": sent.message_id,
+            "date": int(sent.at),
+            "chat": self.chat(chat_id, ctype),
+            "from": self.me(),
+            "photo": [
+                {
+                    "file_id": f"photo-{sent.message_id}",
+                    "file_unique_id": f"u{sent.message_id}",
+                    "width": 600,
+                    "height": 400,
+                }
+            ],
+            "caption": caption,
+        }
+
     def _find(self, params: dict[str, Any]) -> SentMessage:
         chat_id = _require_chat(params)
         mid = int(params.get("message_id", 0))
@@ -891,6 +951,8 @@ async def _read_params(request: web.Request) -> dict[str, Any]:
     else:
         form = await request.post()
         raw = {k: v for k, v in form.items() if isinstance(v, str)}
+        # Uploads (sendPhoto's picture) arrive as file parts: keep their bytes.
+        raw.update({k: v.file.read() for k, v in form.items() if isinstance(v, web.FileField)})
         raw.update(request.query)
     params: dict[str, Any] = {}
     for key, value in raw.items():

@@ -20,6 +20,7 @@ from typing import Any
 
 from bench.archive_eval import render_markdown as render_archive
 from bench.archive_ru_eval import render_markdown as render_archive_ru
+from bench.compare_eval import render_markdown as render_coverage
 from bench.evaluation import (
     ROOT,
     TutorialPipeline,
@@ -202,9 +203,16 @@ def render_markdown(result: dict[str, Any]) -> str:
             else ["## Russian questions over the archive", "", "Not run (--quick, or no ../shared/corpora)."]
         ),
         "",
+        *(
+            render_coverage(result["coverage"])
+            if result.get("coverage")
+            else ["## Compare and timeline (AllSides)", "", "Not run (--quick, or no ../shared/corpora)."]
+        ),
+        "",
         "Aims: warm p50 ≤ 20 ms and no slower than the peer's search; adding one article ≤ 1.5× indexing it "
         "alone; cold `usru ask` ≤ 2.5 s; indexing ≥ 0.85× a bare encode; at 1M chunks p50 ≤ 5 ms with "
-        "recall@10 ≥ 0.97.",
+        "recall@10 ≥ 0.97; each leaning's best compare quote on topic ≥ 90%; timeline over 4,000 articles "
+        "≤ 2 s warm.",
         f"Reproduce: `make bench` ({'--quick' if result['quick'] else 'full'} run).",
     ]
     return "\n".join(lines) + "\n"
@@ -262,6 +270,14 @@ def archive_ru_quality() -> dict[str, Any] | None:
     return evaluate("all", english=True)
 
 
+def compare_and_timeline() -> dict[str, Any] | None:
+    """`usru compare` topicality and `usru timeline` speed on AllSides (bench/compare_eval.py)."""
+    from bench.compare_eval import ALLSIDES, run
+    from bench.corpora import corpus_path
+
+    return run() if corpus_path(ALLSIDES).is_file() else None
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run every benchmark and write the results."""
     parser = argparse.ArgumentParser(description=__doc__)
@@ -294,6 +310,7 @@ def main(argv: list[str] | None = None) -> int:
     bot = bot_load(args.quick)
     archive = None if args.quick else archive_quality()
     archive_ru = None if args.quick else archive_ru_quality()
+    coverage = None if args.quick else compare_and_timeline()
     result = {
         "date": time.strftime("%Y-%m-%d %H:%M"),
         "quick": args.quick,
@@ -308,6 +325,7 @@ def main(argv: list[str] | None = None) -> int:
         "bot_load": bot,
         "archive": archive,
         "archive_ru": archive_ru,
+        "coverage": coverage,
     }
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "latest.json").write_text(json.dumps(result, indent=2), encoding="utf-8")

@@ -1,4 +1,4 @@
-"""The `usru` command: index, ask, chat, sources and bot.
+"""The `usru` command: index, ask, import, compare, timeline, chat, sources and bot.
 
 Settings and the answering service are built once here and passed down.
 """
@@ -86,6 +86,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--until", metavar="DATE", help="only records dated on or before (YYYY, YYYY-MM or YYYY-MM-DD)"
     )
     p.add_argument("--no-index", action="store_true", help="write the articles but do not index them")
+    from bot.coverage_cli import add_coverage_parsers
+
+    add_coverage_parsers(sub, common, add_filter_arguments)
     sub.add_parser("chat", parents=[common], help="ask questions interactively")
     sub.add_parser("sources", parents=[common], help="list the indexed articles")
     sub.add_parser("bot", parents=[common], help="run the Telegram bot")
@@ -327,6 +330,20 @@ def run_sources(settings: Settings, args: argparse.Namespace, out: Console, err:
     return 0
 
 
+def run_compare(settings: Settings, args: argparse.Namespace, out: Console, err: Console) -> int:
+    """`usru compare`."""
+    from bot import coverage_cli
+
+    return coverage_cli.run_compare(settings, args, out, err, _service(settings, err))
+
+
+def run_timeline(settings: Settings, args: argparse.Namespace, out: Console, err: Console) -> int:
+    """`usru timeline`."""
+    from bot import coverage_cli
+
+    return coverage_cli.run_timeline(settings, args, out, err, _service(settings, err))
+
+
 def run_bot(settings: Settings, args: argparse.Namespace, out: Console, err: Console) -> int:
     """`usru bot`."""
     from bot.bot_settings import BotSettings
@@ -339,6 +356,8 @@ COMMANDS: dict[str, Callable[[Settings, argparse.Namespace, Console, Console], i
     "index": run_index,
     "ask": run_ask,
     "import": run_import,
+    "compare": run_compare,
+    "timeline": run_timeline,
     "chat": run_chat,
     "sources": run_sources,
     "bot": run_bot,

@@ -21,7 +21,10 @@ if TYPE_CHECKING:
 
     from langchain_core.retrievers import BaseRetriever
 
+    from retrieval.compare import Comparison
+    from retrieval.filters import Filters
     from retrieval.service import AnsweringService
+    from retrieval.timeline import Granularity, Timeline
 
 
 def open_store(settings: Settings) -> IndexStore:
@@ -46,6 +49,24 @@ def open_service(settings: Settings, progress: Progress | None = None) -> Answer
     from retrieval.service import build_service
 
     return build_service(settings, progress=progress)
+
+
+def compare_leanings(
+    service: AnsweringService, question: str, filters: Filters | None = None, per_leaning: int = 2
+) -> Comparison:
+    """The question answered from each leaning's outlets alone, side by side (`usru compare`)."""
+    from retrieval.compare import compare_leanings as compare
+
+    return compare(service, question, filters, per_leaning)
+
+
+def topic_timeline(
+    service: AnsweringService, topic: str, by: Granularity = "month", filters: Filters | None = None
+) -> Timeline:
+    """Articles mentioning the topic per month or week and leaning, quoted at the peaks (`usru timeline`)."""
+    from retrieval.timeline import build_timeline
+
+    return build_timeline(service, topic, by, filters)
 
 
 def index_sources(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import calendar
 import re
 from dataclasses import dataclass
+from typing import Protocol
 
 from retrieval.errors import QuestionError
 
@@ -39,6 +40,15 @@ def _outlet_key(name: str) -> str:
     return _SAME_OUTLET.get(key, key)
 
 
+class Dated(Protocol):
+    """An article row as filters see it."""
+
+    @property
+    def publisher(self) -> str | None: ...
+    @property
+    def date(self) -> str | None: ...
+
+
 @dataclass(frozen=True)
 class Filters:
     """Articles dated within [since, until] (whole days, inclusive) from one of `outlets`; empty: all."""
@@ -69,6 +79,10 @@ class Filters:
             if not any(f" {_outlet_key(o)} " in have for o in self.outlets):
                 return False
         return True
+
+    def admits_article(self, article: Dated) -> bool:
+        """Whether this article may be quoted (a subclass may look at more than outlet and date)."""
+        return self.admits(article.publisher, article.date)
 
     def describe(self) -> str:
         """The filters in words, for messages: "from Reuters, 2017-01-01 to 2018-12-31"."""

@@ -38,7 +38,7 @@ class ChunkHit:
 
 def allowed_chunks(index: StoredVersion, filters: Filters) -> IntArray:
     """The ids of the chunks whose article the filters admit."""
-    admitted = [a.id for a in index.articles if filters.admits(a.publisher, a.date)]
+    admitted = [a.id for a in index.articles if filters.admits_article(a)]
     if not admitted or not len(index.chunks):
         return np.zeros(0, dtype=np.int64)
     ids: IntArray = np.flatnonzero(np.isin(index.chunks[:, 0], admitted)).astype(np.int64)

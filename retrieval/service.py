@@ -159,27 +159,31 @@ class AnsweringService:
         question: str,
         on_text: Callable[[str], None] | None = None,
         filters: Filters | None = None,
+        max_quotes: int | None = None,
     ) -> Answer:
         """Answer one question with verified quotes, or say the articles don't cover it.
 
-        With filters, only articles they admit (by date and outlet) are searched and quoted.
+        With filters, only articles they admit (by date and outlet) are searched and quoted; `max_quotes`
+        overrides USRU_MAX_QUOTES (`usru compare` shows fewer per leaning).
         """
         text = clean_question(question, self.settings.max_question_chars)
         index = self.index
-        if filters and not any(filters.admits(a.publisher, a.date) for a in index.articles):
+        if filters and not any(filters.admits_article(a) for a in index.articles):
             raise QuestionError(f"No indexed article is {filters.describe()}, so none can be quoted.")
         if is_russian(text):
             if reads_as_indexed(text, index.bm25):
                 # Some articles are in Russian themselves: ask them first, in the question's own words.
-                direct = self._answer_text(index, text, on_text, filters)
+                direct = self._answer_text(index, text, on_text, filters, max_quotes)
                 if direct.status == "answered":
                     return in_russian(direct, Rendering(text, ()))
             # English articles, an English model: a Russian question is rendered into English key words.
             rendering = render_in_english(text, self._sound_index(index))
             if too_partial(rendering):
                 return english_only(text, rendering)
-            return in_russian(self._answer_text(index, rendering.english, on_text, filters), rendering)
-        return self._answer_text(index, text, on_text, filters)
+            return in_russian(
+                self._answer_text(index, rendering.english, on_text, filters, max_quotes), rendering
+            )
+        return self._answer_text(index, text, on_text, filters, max_quotes)
 
     def _sound_index(self, index: StoredVersion) -> SoundIndex:
         """The words of this index version by sound (two threads may build it at once; both agree)."""
@@ -195,6 +199,7 @@ class AnsweringService:
         text: str,
         on_text: Callable[[str], None] | None,
         filters: Filters | None,
+        max_quotes: int | None = None,
     ) -> Answer:
         """Run the answering chain on a cleaned question over one index version."""
         min_relevance = (
@@ -203,7 +208,7 @@ class AnsweringService:
         x: dict[str, Any] = {
             "question": text,
             "index": index,
-            "max_quotes": self.settings.max_quotes,
+            "max_quotes": max_quotes or self.settings.max_quotes,
             "min_relevance": min_relevance,
         }
         if filters:

@@ -73,3 +73,8 @@ class Settings(BaseSettings):
     history_turns: int = Field(
         default=4, ge=0, le=20, validation_alias=AliasChoices("USRU_HISTORY_TURNS", "history_turns")
     )
+    # A YAML file mapping outlets to leanings ("Reuters: center"), for articles whose front matter
+    # states none; outlets in neither are "unrated". Read at each compare/timeline, so edits apply at once.
+    leanings_file: Path | None = Field(
+        default=None, validation_alias=AliasChoices("USRU_LEANINGS", "leanings_file")
+    )

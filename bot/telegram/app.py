@@ -22,7 +22,7 @@ from telegram.ext import (
 
 from bot.bot_settings import BotSettings, BotSettingsError
 from bot.outage import install_one_line_network_errors, wait_for_telegram
-from bot.telegram import access, buttons, commands, questions, shared_updates
+from bot.telegram import access, buttons, commands, coverage, questions, shared_updates
 from bot.telegram.lifecycle import Lifecycle, on_error
 from bot.telegram.logs import configure_logging
 from bot.telegram.state import AnswerSource, BotApp, new_state
@@ -50,6 +50,8 @@ def register(app: BotApp, bot_settings: BotSettings) -> None:
     app.add_handler(CommandHandler("sources", commands.sources))
     app.add_handler(CommandHandler("about", commands.about))
     app.add_handler(CommandHandler("ask", questions.ask))
+    app.add_handler(CommandHandler("compare", coverage.compare))
+    app.add_handler(CommandHandler("timeline", coverage.timeline))
     admins = filters.UpdateType.MESSAGE & access.Admins(bot_settings)
     app.add_handler(CommandHandler("reindex", commands.reindex, filters=admins))
     app.add_handler(CommandHandler("reindex", commands.reindex_refused))

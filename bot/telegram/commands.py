@@ -28,6 +28,8 @@ COMMANDS = [
     ("sources", "The articles I answer from"),
     ("about", "Version and index details"),
     ("ask", "Ask a question (in group chats)"),
+    ("compare", "Quotes on a question from left, center and right outlets"),
+    ("timeline", "How often a topic comes up, month by month, as a chart"),
 ]
 
 

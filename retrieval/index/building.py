@@ -265,7 +265,9 @@ def _embed_articles(articles: list[Article], embedder: Embedder, progress: Progr
         if progress:
             progress("embed", min(k + block, len(order)), len(order))
     stored = [
-        StoredArticle(i, a.source, a.title, a.publisher, a.date, a.url, a.content_hash, a.text, body_hash(a))
+        StoredArticle(
+            i, a.source, a.title, a.publisher, a.date, a.url, a.content_hash, a.text, body_hash(a), a.leaning
+        )
         for i, a in enumerate(articles)
     ]
     return SegmentData(

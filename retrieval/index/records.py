@@ -26,6 +26,7 @@ class ArticleInfo:
     chunks: int
     content_hash: str
     aliases: tuple[str, ...] = ()
+    leaning: str | None = None  # as the article's front matter states it; None: not stated
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,7 @@ class StoredArticle:
     content_hash: str
     text: str
     body_hash: str = ""
+    leaning: str | None = None  # as the article's front matter states it; None: not stated
 
 
 class ChunkCol(IntEnum):

@@ -59,9 +59,12 @@ def _read_articles(path: Path) -> list[StoredArticle]:
         raise FileNotFoundError(path)
     con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     try:
+        columns = {row[1] for row in con.execute("PRAGMA table_info(articles)")}
+        # Segments written before leanings were stored have no such column: their leanings are unknown.
+        leaning = "leaning" if "leaning" in columns else "NULL"
         rows = con.execute(
-            "SELECT id, source, title, publisher, date, url, content_hash, text, body_hash"
-            " FROM articles ORDER BY id"
+            "SELECT id, source, title, publisher, date, url, content_hash, text, body_hash,"
+            f" {leaning} FROM articles ORDER BY id"
         ).fetchall()
     finally:
         con.close()
@@ -222,7 +225,7 @@ def _write_articles(path: Path, data: SegmentData) -> None:
         con.execute(
             "CREATE TABLE articles (id INTEGER PRIMARY KEY, source TEXT UNIQUE NOT NULL, title TEXT,"
             " publisher TEXT, date TEXT, url TEXT, content_hash TEXT NOT NULL, text TEXT NOT NULL,"
-            " body_hash TEXT NOT NULL, n_chunks INTEGER NOT NULL, n_sentences INTEGER NOT NULL)"
+            " body_hash TEXT NOT NULL, n_chunks INTEGER NOT NULL, n_sentences INTEGER NOT NULL, leaning TEXT)"
         )
         # Looked up by an update to find a duplicate without reading every article.
         con.execute("CREATE INDEX articles_body ON articles (body_hash)")
@@ -234,7 +237,7 @@ def _write_articles(path: Path, data: SegmentData) -> None:
             np.bincount(data.sentences.article, minlength=n) if len(data.sentences) else np.zeros(n, np.int64)
         )
         con.executemany(
-            "INSERT INTO articles VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO articles VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 (
                     i,
@@ -248,6 +251,7 @@ def _write_articles(path: Path, data: SegmentData) -> None:
                     a.body_hash,
                     int(n_chunks[i]),
                     int(n_sents[i]),
+                    a.leaning,
                 )
                 for i, a in enumerate(data.articles)
             ],

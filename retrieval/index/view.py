@@ -153,6 +153,7 @@ class Index:
                 int(counts[a.id]) if len(counts) else 0,
                 a.content_hash,
                 tuple(self.aliases.get(a.source, ())),
+                a.leaning,
             )
             for a in self.articles
         ]

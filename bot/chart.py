@@ -1,0 +1,83 @@
+"""A topic's timeline as a picture: stacked bars per period, one colour per leaning (matplotlib, headless).
+
+The figure is built with matplotlib's object API and the Agg canvas, not pyplot: no display is needed and
+no global figure state is shared between the bot's answering threads.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import TYPE_CHECKING
+
+from retrieval.leanings import UNRATED
+from retrieval.textsafety import one_line
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+    from retrieval.timeline import Timeline
+
+COLOURS = {
+    "left": "#1f5fbf",
+    "lean left": "#7fa8e6",
+    "center": "#8c6bb1",
+    "lean right": "#ee8d8d",
+    "right": "#c0282d",
+    UNRATED: "#a0a0a0",
+}
+OTHER_COLOURS = ("#2ca02c", "#ff7f0e", "#17becf", "#bcbd22", "#e377c2", "#8c564b")
+MAX_TICKS = 24
+
+
+def colour_of(label: str, others: list[str]) -> str:
+    """A leaning's colour: AllSides' blue to red, other labels from a fixed palette, unrated grey."""
+    if label in COLOURS:
+        return COLOURS[label]
+    if label not in others:
+        others.append(label)
+    return OTHER_COLOURS[others.index(label) % len(OTHER_COLOURS)]
+
+
+def plain(text: str) -> str:
+    """Text for a matplotlib label: one line, and no `$` that would start its math mode."""
+    return one_line(text).replace("$", r"\$")
+
+
+def timeline_figure(timeline: Timeline) -> Figure:
+    """Stacked bars: one bar segment per period and leaning (zero-height ones included), peaks numbered."""
+    from matplotlib.figure import Figure
+
+    n = len(timeline.periods)
+    fig = Figure(figsize=(min(16.0, max(6.0, 0.3 * n + 2.5)), 4.0), dpi=100)
+    ax = fig.add_subplot()
+    xs = list(range(n))
+    bottom = [0] * n
+    others: list[str] = []
+    for label in timeline.leanings:
+        heights = list(timeline.counts[label])
+        ax.bar(xs, heights, bottom=bottom, color=colour_of(label, others), label=plain(label), width=0.8)
+        bottom = [b + h for b, h in zip(bottom, heights, strict=True)]
+    step = max(1, -(-n // MAX_TICKS))
+    ax.set_xticks(xs[::step], [timeline.periods[i] for i in xs[::step]], rotation=60, ha="right", fontsize=8)
+    where = {p: i for i, p in enumerate(timeline.periods)}
+    for number, peak in enumerate(timeline.peaks, start=1):
+        i = where[peak.period]
+        ax.annotate(str(number), (i, bottom[i]), ha="center", va="bottom", fontsize=9, fontweight="bold")
+    ax.set_ylabel("articles")
+    ax.set_title(f"Articles mentioning “{plain(timeline.topic)[:80]}”, per {timeline.by}", fontsize=10)
+    if timeline.leanings:
+        ax.legend(fontsize=8, frameon=False)
+    ax.margins(y=0.15)
+    fig.tight_layout()
+    return fig
+
+
+def timeline_png(timeline: Timeline) -> bytes:
+    """The timeline chart as PNG bytes."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    fig = timeline_figure(timeline)
+    FigureCanvasAgg(fig)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    return buf.getvalue()
