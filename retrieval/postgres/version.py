@@ -274,6 +274,7 @@ class PostgresVersion:
                 int(counts[a.id]) if counts is not None else 0,
                 a.content_hash,
                 tuple(self._alias_lists.get(a.source, ())),
+                a.leaning,
             )
             for a in self.articles
         ]

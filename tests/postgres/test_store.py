@@ -120,6 +120,25 @@ def test_both_stores_hold_the_same_index_and_give_identical_answers_on_the_eval(
     assert answered >= 10  # the comparison covers real answers, not only refusals
 
 
+def test_the_leaning_of_the_front_matter_is_kept_as_in_the_folder_store(
+    postgres_url: str, tmp_path: Path
+) -> None:
+    sources = copy_seeds(tmp_path / "sources")
+    (sources / "rated.md").write_text(
+        "---\ntitle: Summit\npublisher: Daily Example\ndate: 2018-07-16\nleaning: left\n---\n\n"
+        "Putin and Trump met in Helsinki for a summit on arms control and sanctions.\n",
+        encoding="utf-8",
+    )
+    embedder = load_embedder(HASHING_MODEL, tmp_path / "idx", True)
+    folder, pg = FolderStore(tmp_path / "idx"), PostgresStore(postgres_url)
+    folder.update(sources, embedder)
+    pg.update(sources, embedder)
+    _same_tables(folder.load(), pg.load())
+    leanings = {a.source: a.leaning for a in pg.load().articles}
+    assert leanings["rated.md"] == "left"
+    assert {v for k, v in leanings.items() if k != "rated.md"} == {None}
+
+
 def test_vector_search_returns_the_folder_stores_neighbours(postgres_url: str, tmp_path: Path) -> None:
     sources = copy_seeds(tmp_path / "sources")
     embedder = load_embedder(HASHING_MODEL, tmp_path / "idx", True)
