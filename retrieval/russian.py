@@ -9,6 +9,7 @@ and named, so that the reply can suggest asking in English.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, replace
 
 from retrieval.answer import Answer, one_line
@@ -20,6 +21,10 @@ from retrieval.transliteration import SoundIndex
 _CYRILLIC = re.compile(r"[а-яё]", re.IGNORECASE)
 _LETTER = re.compile(r"[^\W\d_]", re.IGNORECASE)
 _WORD = re.compile(r"[^\W_]+(?:-[^\W_]+)*")
+# Stress marks (отве́тил, as dictionaries and textbooks print them) are no letters and would split a word.
+_STRESS = re.compile("[\u0300\u0301]")
+# No Russian word or name is longer; a longer one is noise, and looking it up costs time for nothing.
+_LONGEST_WORD = 40
 
 # Russian stem → English words. Longest matching stem wins; stems of 2-3 letters must match whole words.
 STEMS: dict[str, str] = {
@@ -301,6 +306,8 @@ def _translate(word: str) -> str | None:
         # Трамп-младший, интернет-исследований, вице-премьер: each part on its own.
         parts = [_translate(part) for part in low.split("-")]
         return None if None in parts else " ".join(p for p in parts if p)
+    if len(low) > _LONGEST_WORD:
+        return None
     for end in range(len(low), 1, -1):
         stem = low[:end]
         english = _STEMS.get(stem)
@@ -334,7 +341,8 @@ def render_in_english(question: str, names: SoundIndex | None = None) -> Renderi
     """
     out: list[str] = []
     unknown: list[str] = []
-    words = _WORD.findall(question)
+    # й and ё typed as two code points (и + breve) are one letter; stress marks are left out.
+    words = _WORD.findall(_STRESS.sub("", unicodedata.normalize("NFC", question)))
     skip_next = False
     for place, (word, following) in enumerate(zip(words, [*words[1:], ""], strict=True)):
         if skip_next:
@@ -349,7 +357,7 @@ def render_in_english(question: str, names: SoundIndex | None = None) -> Renderi
             skip_next = True
             continue
         english = _translate(word)
-        if english is None and names is not None:
+        if english is None and names is not None and len(word) <= _LONGEST_WORD:
             # A capital says "name" only after the first word (Хочет ли... is no name).
             found = names.find(word, proper=word[:1].isupper() and place > 0)
             english = found.capitalize() if found else None
@@ -376,9 +384,13 @@ _ENGLISH_FRAME = frozenset("how many when why where who whom what which said cou
 
 def english_only(question: str, rendering: Rendering) -> Answer:
     """The Russian reply for a question the dictionary cannot render: ask in English, with key words."""
-    unknown = ", ".join(f"«{w}»" for w in rendering.unknown) or "—"
     keywords = rendering.english or "Putin, Trump, sanctions, diplomats"
-    text = render_prompt("ru_english_only.txt", unknown=unknown, keywords=keywords)
+    if rendering.unknown:
+        unknown = ", ".join(f"«{w}»" for w in rendering.unknown)
+        text = render_prompt("ru_english_only.txt", unknown=unknown, keywords=keywords)
+    else:
+        # Every word understood, yet too few to search with ("Кто такой Лавров?"): none to name as unknown.
+        text = render_prompt("ru_too_short.txt", keywords=keywords)
     return Answer(question, "not_found", text, text, (), "extractive", {}, language="ru")
 
 
