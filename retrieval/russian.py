@@ -16,7 +16,7 @@ from retrieval.answer import Answer, one_line
 from retrieval.lexical import Bm25, tokenize
 from retrieval.prompts import render_prompt
 from retrieval.russian_vocabulary import NEWS_STEMS
-from retrieval.transliteration import SoundIndex
+from retrieval.transliteration import SoundIndex, transliterate
 
 _CYRILLIC = re.compile(r"[а-яё]", re.IGNORECASE)
 _LETTER = re.compile(r"[^\W\d_]", re.IGNORECASE)
@@ -357,10 +357,17 @@ def render_in_english(question: str, names: SoundIndex | None = None) -> Renderi
             skip_next = True
             continue
         english = _translate(word)
+        # A capital says "name" only after the first word (Хочет ли... is no name).
+        proper = word[:1].isupper() and place > 0
         if english is None and names is not None and len(word) <= _LONGEST_WORD:
-            # A capital says "name" only after the first word (Хочет ли... is no name).
-            found = names.find(word, proper=word[:1].isupper() and place > 0)
+            found = names.find(word, proper=proper)
             english = found.capitalize() if found else None
+            if english is None and proper:
+                # A name no article uses (Гомер Симпсон) stays in the search, in Latin letters, so that
+                # the question is refused as an English one naming him is, not answered about a Simpson.
+                unknown.append(word)
+                out.append(transliterate(word).capitalize())
+                continue
         if english is None:
             unknown.append(word)
         elif english and english not in out:

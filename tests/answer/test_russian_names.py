@@ -143,3 +143,22 @@ def test_a_question_understood_but_too_short_names_no_unknown_words(tmp_path: Pa
     assert answer.language == "ru" and answer.status == "not_found"
     assert "«" not in answer.answer and "—" not in answer.answer, answer.answer  # no empty list of words
     assert "Flynn" in answer.answer
+
+
+def test_a_name_no_article_uses_gets_a_refusal_not_a_namesake_s_quote(tmp_path: Path) -> None:
+    sources = tmp_path / "src"
+    sources.mkdir()
+    articles = {
+        **ARTICLES,
+        "simpson.txt": "Fusion GPS testimony\n\nGlenn Simpson said the election research was paid for by "
+        "Democrats, and Simpson told senators he stood by the dossier.\n",
+    }
+    for name, text in articles.items():
+        (sources / name).write_text(text, encoding="utf-8")
+    service = build_service(hashing_settings_for(sources, tmp_path / "idx"))
+    # Homer is in no article: the English question is refused, and so must the Russian one be.
+    assert service.answer("What did Homer Simpson say about the election?").status == "not_found"
+    answer = service.answer("Что Гомер Симпсон сказал о выборах?")
+    assert answer.language == "ru" and answer.status == "not_found", answer.answer
+    assert not answer.citations
+    assert service.answer("Что Симпсон сказал о выборах?").status == "answered"  # the name alone is found
