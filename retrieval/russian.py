@@ -9,17 +9,22 @@ and named, so that the reply can suggest asking in English.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, replace
 
 from retrieval.answer import Answer, one_line
 from retrieval.lexical import Bm25, tokenize
 from retrieval.prompts import render_prompt
 from retrieval.russian_vocabulary import NEWS_STEMS
-from retrieval.transliteration import SoundIndex
+from retrieval.transliteration import SoundIndex, transliterate
 
 _CYRILLIC = re.compile(r"[а-яё]", re.IGNORECASE)
 _LETTER = re.compile(r"[^\W\d_]", re.IGNORECASE)
 _WORD = re.compile(r"[^\W_]+(?:-[^\W_]+)*")
+# Stress marks (отве́тил, as dictionaries and textbooks print them) are no letters and would split a word.
+_STRESS = re.compile("[\u0300\u0301]")
+# No Russian word or name is longer; a longer one is noise, and looking it up costs time for nothing.
+_LONGEST_WORD = 40
 
 # Russian stem → English words. Longest matching stem wins; stems of 2-3 letters must match whole words.
 STEMS: dict[str, str] = {
@@ -301,6 +306,8 @@ def _translate(word: str) -> str | None:
         # Трамп-младший, интернет-исследований, вице-премьер: each part on its own.
         parts = [_translate(part) for part in low.split("-")]
         return None if None in parts else " ".join(p for p in parts if p)
+    if len(low) > _LONGEST_WORD:
+        return None
     for end in range(len(low), 1, -1):
         stem = low[:end]
         english = _STEMS.get(stem)
@@ -334,7 +341,8 @@ def render_in_english(question: str, names: SoundIndex | None = None) -> Renderi
     """
     out: list[str] = []
     unknown: list[str] = []
-    words = _WORD.findall(question)
+    # й and ё typed as two code points (и + breve) are one letter; stress marks are left out.
+    words = _WORD.findall(_STRESS.sub("", unicodedata.normalize("NFC", question)))
     skip_next = False
     for place, (word, following) in enumerate(zip(words, [*words[1:], ""], strict=True)):
         if skip_next:
@@ -349,10 +357,17 @@ def render_in_english(question: str, names: SoundIndex | None = None) -> Renderi
             skip_next = True
             continue
         english = _translate(word)
-        if english is None and names is not None:
-            # A capital says "name" only after the first word (Хочет ли... is no name).
-            found = names.find(word, proper=word[:1].isupper() and place > 0)
+        # A capital says "name" only after the first word (Хочет ли... is no name).
+        proper = word[:1].isupper() and place > 0
+        if english is None and names is not None and len(word) <= _LONGEST_WORD:
+            found = names.find(word, proper=proper)
             english = found.capitalize() if found else None
+            if english is None and proper:
+                # A name no article uses (Гомер Симпсон) stays in the search, in Latin letters, so that
+                # the question is refused as an English one naming him is, not answered about a Simpson.
+                unknown.append(word)
+                out.append(transliterate(word).capitalize())
+                continue
         if english is None:
             unknown.append(word)
         elif english and english not in out:
@@ -376,9 +391,13 @@ _ENGLISH_FRAME = frozenset("how many when why where who whom what which said cou
 
 def english_only(question: str, rendering: Rendering) -> Answer:
     """The Russian reply for a question the dictionary cannot render: ask in English, with key words."""
-    unknown = ", ".join(f"«{w}»" for w in rendering.unknown) or "—"
     keywords = rendering.english or "Putin, Trump, sanctions, diplomats"
-    text = render_prompt("ru_english_only.txt", unknown=unknown, keywords=keywords)
+    if rendering.unknown:
+        unknown = ", ".join(f"«{w}»" for w in rendering.unknown)
+        text = render_prompt("ru_english_only.txt", unknown=unknown, keywords=keywords)
+    else:
+        # Every word understood, yet too few to search with ("Кто такой Лавров?"): none to name as unknown.
+        text = render_prompt("ru_too_short.txt", keywords=keywords)
     return Answer(question, "not_found", text, text, (), "extractive", {}, language="ru")
 
 

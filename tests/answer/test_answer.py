@@ -421,6 +421,7 @@ EXPECTED_PLACEHOLDERS = {
     "ru_lead_many.txt": {"count", "outlets"},
     "ru_not_found.txt": {"english"},
     "ru_english_only.txt": {"unknown", "keywords"},
+    "ru_too_short.txt": {"keywords"},
     "ru_help.txt": {"max_question_chars"},
 }
 LITERAL_BRACES = {"llm_answer.txt"}

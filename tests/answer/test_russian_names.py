@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -111,3 +112,53 @@ def test_a_russian_question_naming_someone_the_dictionary_lacks_is_answered(tmp_
     assert answer.language == "ru" and answer.status == "answered", answer.answer
     assert any(c.source == "judge.txt" and "Rudolph Contreras" in c.quote for c in answer.citations)
     assert "Flynn" in answer.question  # the rendering searched with the name the index knows
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        unicodedata.normalize("NFD", "Какой судья взял самоотвод по делу Флинна?"),  # й as и + breve
+        "Како́й су́дья взял самоотво́д по де́лу Фли́нна?",  # stress marks, as textbooks print them
+    ],
+)
+def test_stress_marks_and_decomposed_letters_do_not_split_words(names: SoundIndex, question: str) -> None:
+    rendering = render_in_english(question, names)
+    assert rendering == render_in_english("Какой судья взял самоотвод по делу Флинна?", names)
+    assert not rendering.unknown
+
+
+def test_a_word_longer_than_any_russian_word_is_unknown_without_a_crash(names: SoundIndex) -> None:
+    # "анти" strips itself off a word again and again: a long run of it once ran out of stack.
+    for word in ("анти" * 3000, "Флинн" * 2000, "щ" * 100_000):
+        assert render_in_english(f"Что сказал {word}?", names).unknown == (word,)
+
+
+def test_a_question_understood_but_too_short_names_no_unknown_words(tmp_path: Path) -> None:
+    sources = tmp_path / "src"
+    sources.mkdir()
+    for name, text in ARTICLES.items():
+        (sources / name).write_text(text, encoding="utf-8")
+    service = build_service(hashing_settings_for(sources, tmp_path / "idx"))
+    answer = service.answer("Кто такой Флинн?")
+    assert answer.language == "ru" and answer.status == "not_found"
+    assert "«" not in answer.answer and "—" not in answer.answer, answer.answer  # no empty list of words
+    assert "Flynn" in answer.answer
+
+
+def test_a_name_no_article_uses_gets_a_refusal_not_a_namesake_s_quote(tmp_path: Path) -> None:
+    sources = tmp_path / "src"
+    sources.mkdir()
+    articles = {
+        **ARTICLES,
+        "simpson.txt": "Fusion GPS testimony\n\nGlenn Simpson said the election research was paid for by "
+        "Democrats, and Simpson told senators he stood by the dossier.\n",
+    }
+    for name, text in articles.items():
+        (sources / name).write_text(text, encoding="utf-8")
+    service = build_service(hashing_settings_for(sources, tmp_path / "idx"))
+    # Homer is in no article: the English question is refused, and so must the Russian one be.
+    assert service.answer("What did Homer Simpson say about the election?").status == "not_found"
+    answer = service.answer("Что Гомер Симпсон сказал о выборах?")
+    assert answer.language == "ru" and answer.status == "not_found", answer.answer
+    assert not answer.citations
+    assert service.answer("Что Симпсон сказал о выборах?").status == "answered"  # the name alone is found
