@@ -405,7 +405,8 @@ def extractive_steps(
         allowed, gap = years_covered(index, x["question"], [c.article_id for c in candidates])
         candidates = [c for c in candidates if c.article_id in allowed]
         chosen, more = select_quotes(index, candidates, x["max_quotes"], x["min_relevance"])
-        if not chosen and gap is None and (names := unknown_names(index, x["question"])):
+        if gap is None and (names := unknown_names(index, x["question"])):
+            # Said with a refusal, and as a caveat with an answer: the quotes cannot be about that name.
             gap = gap_for_names(names)
         return {**x, "chosen": chosen, "more": more, "gap": gap}
 
@@ -434,7 +435,7 @@ def extractive_steps(
             timings_ms=answer_timings(x["t0"], x["t_retrieve"]),
             groups=tuple(tuple(citations[i].n for i in g) for g in groups),
             more=tuple(more),
-            note=None if citations else x.get("gap"),
+            note=x.get("gap"),
         )
 
     return retrieve, choose, compose
