@@ -25,13 +25,23 @@ def print_answer(console: Console, answer: Answer) -> None:
     """Print an answer: plain text when piped, quotes set off as quotes on a terminal."""
     if not console.is_terminal:
         print_text(console, answer.answer)
+        if answer.note:
+            print_text(console, f"Note: {answer.note}")
         return
     if answer.status != "answered":
         print_text(console, answer.lead, style="yellow")
+        print_note(console, answer)
         console.print(Text("Type /sources to see which articles are indexed.", style="dim"))
         return
     print_text(console, answer.lead, style="bold")
+    print_note(console, answer)
     print_citations(console, answer)
+
+
+def print_note(console: Console, answer: Answer) -> None:
+    """Print what the articles lack for this question (a year or a name none mentions), if anything."""
+    if answer.note:
+        print_text(console, f"Note: {answer.note}", style="yellow")
 
 
 def print_citations(console: Console, answer: Answer) -> None:

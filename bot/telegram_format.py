@@ -226,11 +226,14 @@ def format_answer(answer: Answer, limit: int = MAX_MESSAGE, *, echo_question: bo
     blocks = (
         wrapped_blocks(answer.question, lambda body, _: f"<i>❓ {body}</i>", limit) if echo_question else []
     )
+    # What the articles lack (a year or a name none mentions): the reader learns why, or what to discount.
+    note = wrapped_blocks(answer.note, lambda body, _: f"<i>{body}</i>", limit) if answer.note else []
     if answer.status == "not_found" or not answer.citations:
         # A reply in another language (a Russian question) carries its own refusal.
-        return pack([*blocks, escape(NOT_FOUND if answer.language == "en" else answer.lead)], limit)
+        return pack([*blocks, escape(NOT_FOUND if answer.language == "en" else answer.lead), *note], limit)
     if answer.lead.strip():
         blocks.extend(wrapped_blocks(answer.lead, lambda body, _: f"<b>{body}</b>", limit))
+    blocks.extend(note)
     notes = _same_point_notes(answer)
     for c in answer.citations:
         blocks.extend(quote_blocks(c, limit, notes.get(c.n, "")))

@@ -60,7 +60,8 @@ class Answer:
     more: tuple[Citation, ...] = field(default=())
     # The language of the lead and of the question as asked: "ru" for a Russian question's reply.
     language: str = "en"
-    # For a refusal, what the articles lack ("The articles run from 2014-01-01 to 2019-12-31; none … 2022").
+    # What the articles lack ("The articles run from 2014-01-01 to 2019-12-31; none … 2022"): said with a
+    # refusal so the reader learns why, and printed by every front end (JSON: "note", null when none).
     note: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
@@ -72,6 +73,7 @@ class Answer:
             "citations": [c.to_dict() for c in self.citations],
             "mode": self.mode,
             "timings_ms": dict(self.timings_ms),
+            "note": self.note,
         }
 
 

@@ -23,7 +23,7 @@ from retrieval.embedding import Embedder, Vectors
 from retrieval.index import StoredVersion
 from retrieval.lexical import tokenize
 from retrieval.prompts import load_prompt, render_prompt
-from retrieval.search import HybridRetriever
+from retrieval.search import HybridRetriever, chunk_document, search_chunks
 
 # Weights of a sentence's score: its own cosine to the question, plus these shares of the
 # question's (IDF-weighted) rare words it contains and of its chunk's cosine.
@@ -47,6 +47,12 @@ MORE_QUOTES = 6
 W_DETAIL = 0.08
 # A sentence holding the asked-for detail is quoted when no chosen quote has one, if it scores this close.
 DETAIL_REACH = 0.25
+# Taken off a sentence that asks a question ("So, what kind of player is Putin?") or that is a headline
+# (no closing punctuation): it echoes the question's words without answering it.
+W_NO_ANSWER = 0.2
+W_HEADLINE = 0.2
+# Chunks whose sentences are scored for an answer.
+CHUNKS = 16
 
 
 @dataclass(frozen=True)
@@ -132,9 +138,28 @@ def score_sentences(
             gain = coverage(own - words(sid - 1, aid))
         detail = holds_detail(kind, text[start:end], question)
         score = float(d) + W_LEXICAL * lexical + W_CONTEXT * ctx - penalty + (W_DETAIL if detail else 0.0)
+        score -= _non_answer(text[start:end])
         out.append(Candidate(sid, aid, start, end, float(d), lexical, ctx, score, gain, detail))
     out.sort(key=lambda c: -c.score)
     return out
+
+
+_CLOSING = re.compile(r"[.!…:;][\"'”’»)\]]*\s*$|[\"”»]\s*$")
+
+
+def _non_answer(span: str) -> float:
+    """What a span loses for being a question or a headline rather than a statement."""
+    last = span.rstrip().rstrip("\"'”’»)]").rstrip()
+    if last.endswith("?"):
+        return W_NO_ANSWER
+    return 0.0 if _CLOSING.search(span) else W_HEADLINE
+
+
+def best_relevance(index: StoredVersion, embedder: Embedder, question: str) -> float | None:
+    """The best relevance any sentence reaches for the question, as an answer would score it (no filters)."""
+    qvec = embedder.embed_query(question)
+    docs = [chunk_document(index, h) for h in search_chunks(index, embedder, question, CHUNKS, qvec=qvec)]
+    return max((c.relevance for c in score_sentences(index, embedder, question, docs, qvec)), default=None)
 
 
 def select_quotes(
@@ -360,7 +385,9 @@ def render_citations(citations: Sequence[Citation], groups: Sequence[tuple[int, 
 Step = Callable[[dict[str, Any]], dict[str, Any]]
 
 
-def extractive_steps(embedder: Embedder, k: int = 8) -> tuple[Step, Step, Callable[[dict[str, Any]], Answer]]:
+def extractive_steps(
+    embedder: Embedder, k: int = CHUNKS
+) -> tuple[Step, Step, Callable[[dict[str, Any]], Answer]]:
     """The retrieve, choose and compose steps of the extractive chain, for chains that reuse them."""
 
     def retrieve(x: dict[str, Any]) -> dict[str, Any]:
@@ -378,7 +405,8 @@ def extractive_steps(embedder: Embedder, k: int = 8) -> tuple[Step, Step, Callab
         allowed, gap = years_covered(index, x["question"], [c.article_id for c in candidates])
         candidates = [c for c in candidates if c.article_id in allowed]
         chosen, more = select_quotes(index, candidates, x["max_quotes"], x["min_relevance"])
-        if not chosen and gap is None and (names := unknown_names(index, x["question"])):
+        if gap is None and (names := unknown_names(index, x["question"])):
+            # Said with a refusal, and as a caveat with an answer: the quotes cannot be about that name.
             gap = gap_for_names(names)
         return {**x, "chosen": chosen, "more": more, "gap": gap}
 
@@ -407,13 +435,13 @@ def extractive_steps(embedder: Embedder, k: int = 8) -> tuple[Step, Step, Callab
             timings_ms=answer_timings(x["t0"], x["t_retrieve"]),
             groups=tuple(tuple(citations[i].n for i in g) for g in groups),
             more=tuple(more),
-            note=None if citations else x.get("gap"),
+            note=x.get("gap"),
         )
 
     return retrieve, choose, compose
 
 
-def build_extractive_chain(embedder: Embedder, k: int = 8) -> Runnable[dict[str, Any], Answer]:
+def build_extractive_chain(embedder: Embedder, k: int = CHUNKS) -> Runnable[dict[str, Any], Answer]:
     """question → retrieve → choose sentences → answer, as a LangChain Runnable.
 
     The input is {"question", "index", "max_quotes", "min_relevance"}; the index is passed in so

@@ -11,10 +11,11 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from langchain_core.runnables import Runnable
 
 from retrieval.answer import Answer
+from retrieval.calibration import calibrated_floor
 from retrieval.coverage import unknown_names
 from retrieval.embedding import Embedder, load_embedder
 from retrieval.errors import IndexError_, QuestionError
-from retrieval.extractive import MIN_RELEVANCE, build_extractive_chain
+from retrieval.extractive import MIN_RELEVANCE, best_relevance, build_extractive_chain
 from retrieval.filters import Filters
 from retrieval.followup import ChatHistory, content_words, points_back, standalone_by_rule
 from retrieval.index import (
@@ -203,7 +204,9 @@ class AnsweringService:
     ) -> Answer:
         """Run the answering chain on a cleaned question over one index version."""
         min_relevance = (
-            self.settings.min_relevance if self.settings.min_relevance is not None else MIN_RELEVANCE
+            self.settings.min_relevance
+            if self.settings.min_relevance is not None
+            else calibrated_floor(index, self.embedder, MIN_RELEVANCE, best_relevance)
         )
         x: dict[str, Any] = {
             "question": text,

@@ -44,7 +44,7 @@ MIXED = [
     "When will the leaders meet in Geneva?",
     "What happened to US visas in Russia?",
 ]
-JSON_KEYS = {"question", "status", "answer", "citations", "mode", "timings_ms"}
+JSON_KEYS = {"question", "status", "answer", "citations", "mode", "timings_ms", "note"}
 CITATION_KEYS = {"n", "source", "title", "publisher", "date", "quote", "start", "end"}
 
 

@@ -88,7 +88,7 @@ def test_ask_json_prints_one_json_object(indexed: Folders) -> None:
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""
     data = json.loads(result.stdout)  # the whole output is one object
-    assert set(data) == {"question", "status", "answer", "citations", "mode", "timings_ms"}
+    assert set(data) == {"question", "status", "answer", "citations", "mode", "timings_ms", "note"}
     assert data["question"] == QUESTION
     assert data["status"] == "answered"
     assert data["citations"]
@@ -120,6 +120,22 @@ def test_ask_json_batch_reports_a_bad_line_and_goes_on(indexed: Folders) -> None
     assert len(answers) == 3
     assert answers[0]["status"] == "answered" and answers[2]["status"] == "not_found"
     assert set(answers[1]) == {"question", "error"} and answers[1]["question"] == "?!?"
+
+
+def test_ask_and_chat_say_what_the_articles_lack(indexed: Folders) -> None:
+    question = "What did Putin say about the 2031 invasion of Ukraine?"
+    result = usru(indexed, "ask", "--json", stdin=f"{question}\n{QUESTION}\n")
+    assert result.returncode == 0, result.stderr
+    refused, answered = (json.loads(line) for line in result.stdout.splitlines())
+    assert refused["status"] == "not_found" and "2031" in refused["note"]
+    assert answered["status"] == "answered" and answered["note"] is None
+    text = usru(indexed, "ask", question)
+    assert text.returncode == 0, text.stderr
+    notes = [line for line in text.stdout.splitlines() if line.startswith("Note: ")]
+    assert len(notes) == 1 and "2031" in notes[0], text.stdout
+    chat = usru(indexed, "chat", stdin=f"{question}\n{QUESTION}\n")
+    assert chat.returncode == 0, chat.stderr
+    assert [line for line in chat.stdout.splitlines() if line.startswith("Note: ")] == notes, chat.stdout
 
 
 def test_ask_prints_the_answer_as_text(indexed: Folders) -> None:

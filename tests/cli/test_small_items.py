@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import subprocess
 import sys
@@ -39,6 +40,25 @@ def test_wrapped_quote_and_source_lines_hang_under_their_first_line() -> None:
     assert len(lines) > source_at + 1, "the source line wrapped"
     for line in lines[source_at + 1 :]:
         assert line.startswith("      "), line
+
+
+def test_a_terminal_shows_the_note_under_the_lead_escaped() -> None:
+    note = "The articles run from 2014-01-01 to 2019-12-31; none mentions 2031 [bold]x[/bold]."
+    refusal = Answer(
+        "q", "not_found", "Nothing to quote.", "Nothing to quote.", (), "extractive", {}, note=note
+    )
+    c = Citation(1, "a.txt", "T", "P", None, "Quoted.", 0, 7)
+    answered = Answer("q", "answered", "One article.", "…", (c,), "extractive", {}, note=note)
+    for answer, after in ((refusal, "Type /sources"), (answered, "[1] ")):
+        out = io.StringIO()
+        print_answer(Console(file=out, width=200, force_terminal=True, color_system=None), answer)
+        lines = out.getvalue().splitlines()
+        at = lines.index(f"Note: {note}")
+        assert lines[at - 1] == answer.lead
+        assert any(line.startswith(after) for line in lines[at + 1 :]), lines
+    out = io.StringIO()
+    print_answer(Console(file=out, width=200, force_terminal=True), dataclasses.replace(answered, note=None))
+    assert "Note:" not in out.getvalue()
 
 
 def test_faiss_does_not_log_its_loader_misses_at_info() -> None:

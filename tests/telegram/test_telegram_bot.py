@@ -199,6 +199,19 @@ async def test_not_found_points_to_sources(
     assert reply.text == NOT_FOUND and not reply.buttons()
 
 
+async def test_a_refusal_says_what_the_articles_lack(
+    fake_bot_api: FakeBotAPI, seeded: tuple[Settings, AnsweringService]
+) -> None:
+    api, (settings, service) = fake_bot_api, seeded
+    question = "What did Putin say about the 2031 invasion of Ukraine?"
+    note = service.answer(question).note
+    assert note is not None and "2031" in note
+    async with running_bot(api, service, settings):
+        api.send_text(question)
+        (reply,) = await wait_sent(api, 111)
+    assert reply.text == f"{NOT_FOUND}\n\n{note}" and not reply.buttons()
+
+
 async def test_allowlist_refuses_others_once(
     fake_bot_api: FakeBotAPI, seeded: tuple[Settings, AnsweringService]
 ) -> None:

@@ -174,6 +174,17 @@ def test_not_found_says_so_plainly_and_points_to_sources() -> None:
     assert "1966 World Cup" in parsed(echoed)[0][0]
 
 
+def test_what_the_articles_lack_is_said_after_the_refusal_or_the_lead() -> None:
+    note = "No indexed article mentions <Zyx> & Co."
+    refusal = Answer("Who is Zyx?", "not_found", "Nothing.", "Nothing.", (), "extractive", {}, note=note)
+    text = "\n".join(t for t, _ in parsed(format_answer(refusal)))
+    assert text.index("don't cover") < text.index(note)
+    answered = dataclasses.replace(answer_of(cite(1, "A.")), note=note)
+    text = "\n".join(t for t, _ in parsed(format_answer(answered)))
+    assert text.index("Two say so.") < text.index(note) < text.index("A.")
+    assert note not in "".join(format_answer(answer_of(cite(1, "A."))))
+
+
 def test_same_point_groups_are_noted() -> None:
     answer = answer_of(cite(1, "A."), cite(2, "B."))
     grouped = dataclasses.replace(answer, groups=((1, 2),))
