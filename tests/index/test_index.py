@@ -113,9 +113,16 @@ def test_first_build_writes_a_version_manifest_and_current(corpus: Path, tmp_pat
     assert summary.new == SEED_NAMES
     assert (summary.changed, summary.removed, summary.skipped) == ([], [], [])
     assert (summary.embedded_articles, summary.reused_articles) == (5, 0)
-    # Every chunk and every quotable sentence; sentences too short to quote are not embedded (issue 16.9).
-    quotable = int(load_index(index_dir).sentences[:, 3].sum())
-    assert len(embedder.texts) == summary.chunks + quotable < summary.chunks + summary.sentences
+    # The words are read once (issue 13): every sentence and each article's title, no chunk's text;
+    # a chunk's vector is made from its sentences'.
+    index = load_index(index_dir)
+    sentence_texts = [index.articles[a].text[s:e] for a, s, e, _ in index.sentences.rows.tolist()]
+    titles = [a.title for a in index.articles if a.title]
+    assert sorted(embedder.texts) == sorted(sentence_texts + titles)
+    assert len(embedder.texts) == summary.sentences + len(titles)
+    # Sentences too short to quote are embedded for their chunk only; their own vector row stays zero.
+    short = index.sentences[:, 3] == 0
+    assert short.any() and not index.sentence_vecs[short].any() and index.sentence_vecs[~short].any()
 
     index = load_index(index_dir)
     assert index.version == "v000001"
@@ -312,9 +319,16 @@ def test_rebuild_re_embeds_everything(built: tuple[Path, Path]) -> None:
     embedder = CountingEmbedder()
     summary = build_index(sources, index_dir, embedder, rebuild=True)
     assert (summary.embedded_articles, summary.reused_articles) == (5, 0)
-    # Every chunk and every quotable sentence; sentences too short to quote are not embedded (issue 16.9).
-    quotable = int(load_index(index_dir).sentences[:, 3].sum())
-    assert len(embedder.texts) == summary.chunks + quotable < summary.chunks + summary.sentences
+    # The words are read once (issue 13): every sentence and each article's title, no chunk's text;
+    # a chunk's vector is made from its sentences'.
+    index = load_index(index_dir)
+    sentence_texts = [index.articles[a].text[s:e] for a, s, e, _ in index.sentences.rows.tolist()]
+    titles = [a.title for a in index.articles if a.title]
+    assert sorted(embedder.texts) == sorted(sentence_texts + titles)
+    assert len(embedder.texts) == summary.sentences + len(titles)
+    # Sentences too short to quote are embedded for their chunk only; their own vector row stays zero.
+    short = index.sentences[:, 3] == 0
+    assert short.any() and not index.sentence_vecs[short].any() and index.sentence_vecs[~short].any()
     # What changed is still measured against the live version: a rebuild of the same files adds nothing.
     assert (summary.new, summary.changed, summary.removed) == ([], [], [])
 
