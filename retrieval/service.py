@@ -242,6 +242,7 @@ class AnsweringService:
 def build_service(settings: Settings, progress: Progress | None = None) -> AnsweringService:
     """Load the embedder and the index (building it first if there is none)."""
     embedder = load_embedder(settings.embedding_model, settings.index_dir, settings.use_onnx)
+    setattr(embedder, "vector_scheme", settings.vectors)  # noqa: B010 -- read by retrieval/index/vectors.py
     store = FolderStore(settings.index_dir)
     if store.current_version() is None:
         store.update(settings.sources, embedder, progress=progress)

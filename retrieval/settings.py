@@ -34,6 +34,13 @@ class Settings(BaseSettings):
         default="",
         validation_alias=AliasChoices("EMBEDDING_MODEL", "USRU_EMBEDDING_MODEL", "embedding_model"),
     )
+    # How index vectors are made (issue 13): "sentence-mean-1" reads each sentence once and makes chunk
+    # vectors from them; "two-passes" also embeds every chunk's text (the earlier, slower way).
+    vectors: str = Field(
+        default="sentence-mean-1",
+        pattern="^(sentence-mean-1|two-passes)$",
+        validation_alias=AliasChoices("USRU_VECTORS", "vectors"),
+    )
     max_question_chars: int = Field(
         default=1000, ge=10, validation_alias=AliasChoices("USRU_MAX_QUESTION_CHARS", "max_question_chars")
     )
