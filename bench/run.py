@@ -31,6 +31,7 @@ from bench.evaluation import (
     score_usru,
 )
 from bench.indexing import render_markdown as render_indexing
+from bench.indexing_files import render_markdown as render_files
 from bench.scale import render_markdown as render_scale
 
 RESULTS = ROOT / "bench" / "results"
@@ -187,6 +188,10 @@ def render_markdown(result: dict[str, Any]) -> str:
         "",
         *render_indexing(result["indexing"]),
         "",
+        *(render_files(result["indexing_files"]) if result.get("indexing_files") else []),
+        "",
+        *(render_files(result["indexing_allsides"]) if result.get("indexing_allsides") else []),
+        "",
         *render_scale(result["scale"]),
         "",
         *render_bot_load(result["bot_load"]),
@@ -278,6 +283,26 @@ def compare_and_timeline() -> dict[str, Any] | None:
     return run() if corpus_path(ALLSIDES).is_file() else None
 
 
+def indexing_real_files(quick: bool) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    """usru index beside the tutorial's indexing on the same Reuters files; AllSides when asked for.
+
+    USRU_BENCH_ALLSIDES=N (or "all", 22,835 articles: hours on two cores) indexes that many AllSides
+    articles and times answers on the index made.
+    """
+    from bench.archive_slice import ALLSIDES, REUTERS
+    from bench.corpora import corpora_dir
+    from bench.indexing_files import measure_files
+
+    if not (corpora_dir() / REUTERS).is_file():
+        return None, None
+    files = measure_files(REUTERS, 50 if quick else 300)
+    wanted = os.environ.get("USRU_BENCH_ALLSIDES", "").strip()
+    allsides = None
+    if wanted:
+        allsides = measure_files(ALLSIDES, None if wanted == "all" else int(wanted), latency=True, peer=False)
+    return files, allsides
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run every benchmark and write the results."""
     parser = argparse.ArgumentParser(description=__doc__)
@@ -304,6 +329,7 @@ def main(argv: list[str] | None = None) -> int:
     from bench.indexing import measure_indexing
 
     indexing = measure_indexing(100 if args.quick else 2000)
+    files, allsides = indexing_real_files(args.quick)
     from bench.scale import measure_scale
 
     scale = measure_scale([50_000] if args.quick else [100_000, 1_000_000])
@@ -321,6 +347,8 @@ def main(argv: list[str] | None = None) -> int:
         "cold_repeats": repeats,
         "incremental": incremental,
         "indexing": indexing,
+        "indexing_files": files,
+        "indexing_allsides": allsides,
         "scale": scale,
         "bot_load": bot,
         "archive": archive,

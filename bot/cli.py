@@ -122,31 +122,82 @@ def make_settings(args: argparse.Namespace) -> Settings:
         raise UsruError(f"A setting is invalid: {' '.join(first[1:3]) if len(first) > 2 else exc}.") from exc
 
 
-def _progress_reporter(console: Console) -> tuple[Callable[[str, int, int], None], Callable[[], None]]:
-    """A progress bar on a terminal, nothing when output is piped."""
+def _progress_reporter(
+    console: Console, piped_summary: bool = True
+) -> tuple[Callable[[str, int, int], None], Callable[[], None]]:
+    """A progress bar with rate and time left on a terminal; when piped, one line per stage once done.
+
+    Questions answered into a pipe print no summary: their stderr stays for errors only.
+    """
+    labels = {"read": "Reading articles", "embed": "Embedding articles", "import": "Importing records"}
     if not console.is_terminal:
-        return (lambda stage, done, total: None), (lambda: None)
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+        if not piped_summary:
+            return (lambda stage, done, total: None), (lambda: None)
+        return _piped_reporter(console, labels)
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TaskProgressColumn,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
 
     bar = Progress(
         TextColumn("{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
+        TaskProgressColumn(),
+        TextColumn("[progress.data.speed]{task.fields[rate]}"),
         TimeElapsedColumn(),
+        TextColumn("ETA"),
+        TimeRemainingColumn(),
         console=console,
         transient=True,
     )
     tasks: dict[str, Any] = {}
-    labels = {"read": "Reading articles", "embed": "Embedding passages", "import": "Importing records"}
 
     def report(stage: str, done: int, total: int) -> None:
         if not tasks:
             bar.start()
         if stage not in tasks:
-            tasks[stage] = bar.add_task(labels.get(stage, stage), total=total)
-        bar.update(tasks[stage], completed=done, total=total)
+            tasks[stage] = bar.add_task(labels.get(stage, stage), total=total, rate="")
+        task = tasks[stage]
+        bar.update(task, completed=done, total=total)
+        speed = bar.tasks[task].speed
+        bar.update(task, rate=f"{speed:,.1f}/s" if speed else "")
 
     return report, bar.stop
+
+
+def _piped_reporter(
+    console: Console, labels: dict[str, str]
+) -> tuple[Callable[[str, int, int], None], Callable[[], None]]:
+    """No bar into a pipe or a log: one summary line per stage (count, seconds, rate) when it ends."""
+    import time
+
+    seen: dict[str, list[float]] = {}  # stage -> [started, done, total]
+
+    def report(stage: str, done: int, total: int) -> None:
+        entry = seen.setdefault(stage, [time.perf_counter(), 0, 0])
+        entry[1], entry[2] = done, total
+
+    def stop() -> None:
+        for stage, (started, done, _total) in seen.items():
+            if stage == "read":
+                continue  # reading is quick and its count is in the summary
+            seconds = time.perf_counter() - started
+            rate = f", {done / seconds:,.1f}/s" if seconds > 0 and done else ""
+            console.print(
+                f"{labels.get(stage, stage)}: {int(done):,} in {seconds:,.1f} s{rate}.",
+                markup=False,
+                highlight=False,
+                soft_wrap=True,
+            )
+        seen.clear()
+
+    return report, stop
 
 
 def run_index(settings: Settings, args: argparse.Namespace, out: Console, err: Console) -> int:
@@ -216,7 +267,7 @@ def noticed(paths: list[str]) -> str:
 def _service(settings: Settings, err: Console) -> Any:
     from retrieval import api
 
-    report, stop = _progress_reporter(err)
+    report, stop = _progress_reporter(err, piped_summary=False)
     try:
         return api.open_service(settings, progress=report)
     finally:

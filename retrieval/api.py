@@ -41,7 +41,9 @@ def open_store(settings: Settings) -> IndexStore:
 
 def load_settings_embedder(settings: Settings) -> Embedder:
     """The embedding model the settings name (its local ONNX export when there is one)."""
-    return load_embedder(settings.embedding_model, settings.index_dir, settings.use_onnx)
+    embedder = load_embedder(settings.embedding_model, settings.index_dir, settings.use_onnx)
+    setattr(embedder, "vector_scheme", settings.vectors)  # noqa: B010 -- read by retrieval/index/vectors.py
+    return embedder
 
 
 def open_service(settings: Settings, progress: Progress | None = None) -> AnsweringService:

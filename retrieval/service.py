@@ -269,9 +269,9 @@ class AnsweringService:
 
 def build_service(settings: Settings, progress: Progress | None = None) -> AnsweringService:
     """Load the embedder and the index (building it first if there is none)."""
-    from retrieval.api import open_store
+    from retrieval.api import load_settings_embedder, open_store
 
-    embedder = load_embedder(settings.embedding_model, settings.index_dir, settings.use_onnx)
+    embedder = load_settings_embedder(settings)
     store = open_store(settings)
     if store.current_version() is None:
         store.update(settings.sources, embedder, progress=progress)

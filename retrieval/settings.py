@@ -39,6 +39,14 @@ class Settings(BaseSettings):
         default="",
         validation_alias=AliasChoices("EMBEDDING_MODEL", "USRU_EMBEDDING_MODEL", "embedding_model"),
     )
+    # How index vectors are made (issue 13): "two-passes" embeds every chunk's text and every sentence;
+    # "sentence-mean-1" reads each sentence once and makes chunk vectors from them (faster, same seeds
+    # answers, but not yet measured like for like on the archive, so it is opt-in).
+    vectors: str = Field(
+        default="two-passes",
+        pattern="^(sentence-mean-1|two-passes)$",
+        validation_alias=AliasChoices("USRU_VECTORS", "vectors"),
+    )
     max_question_chars: int = Field(
         default=1000, ge=10, validation_alias=AliasChoices("USRU_MAX_QUESTION_CHARS", "max_question_chars")
     )

@@ -14,11 +14,9 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from retrieval.answer import one_line
 from retrieval.article import Article
-from retrieval.chunking import CHUNKER_VERSION, chunk_article, embedded_rows, indexed_text
+from retrieval.chunking import CHUNKER_VERSION, chunk_article, indexed_text
 from retrieval.embedding import Embedder
 from retrieval.errors import SourcesError
 from retrieval.index import changes, durability
@@ -43,10 +41,14 @@ from retrieval.index.durability import (
 )
 from retrieval.index.ivf import update_quantizer
 from retrieval.index.records import ChunkTable, IndexSummary, Progress, SentenceTable, StoredArticle
+from retrieval.index.resume import BATCH_ARTICLES, clear_pending, take_finished, write_pending
 from retrieval.index.segments import SegmentData, merge, read_segment, write_segment
+from retrieval.index.vectors import TWO_PASSES, embed_segment, vector_scheme
 from retrieval.lexical import Bm25, tokenize
 
 MAX_SEGMENTS = 8
+# The most live articles one merge reads: the corpus may then stay in more than MAX_SEGMENTS segments.
+MERGE_LIMIT_ARTICLES = 4 * BATCH_ARTICLES
 
 
 def build_index(
@@ -107,6 +109,8 @@ def _update_index(
                 and not rebuild
                 and m.get("embedding_model") == embedder.name
                 and m.get("chunker") == CHUNKER_VERSION
+                # Vectors made another way would not compare with the new ones.
+                and m.get("vectors", TWO_PASSES) == vector_scheme(embedder)
             )
             targeted = paths is not None and reusable
             if targeted:
@@ -129,7 +133,9 @@ def _update_index(
                 and not plan.unaliased
                 and all(live.aliases.get(k) == v for k, v in plan.aliases.items())
             ):
-                # Still tidy up: a run killed after making its version live left the old ones behind.
+                # Still tidy up: a run killed after making its version live left the old ones behind,
+                # and with nothing to add, nothing can be taken from a stopped run's segments.
+                clear_pending(index_dir)
                 clean_old(index_dir, str(m["version"]))
                 cache.update(plan.stats, plan.removed)
                 return IndexSummary(
@@ -158,12 +164,7 @@ def _update_index(
                 segments[pos]["deleted"] = sorted({*segments[pos]["deleted"], *ids})
             segments = [s for s in segments if _live_count(index_dir, s) > 0]
             if plan.added:
-                data = _embed_articles(plan.added, embedder, progress)
-                durability.checkpoint("embedded")
-                segments.append({"name": _write_new_segment(index_dir, embedder, data), "deleted": []})
-                totals["articles"] += len(data.articles)
-                totals["chunks"] += len(data.chunks)
-                totals["sentences"] += len(data.sentences)
+                segments += _add_articles(index_dir, plan.added, embedder, totals, progress)
             if totals["articles"] <= 0:
                 detail = f" ({len(plan.skipped)} skipped: {plan.skipped[0][1]}…)" if plan.skipped else ""
                 raise SourcesError(f"No readable .txt or .md articles in {sources}{detail}.")
@@ -187,6 +188,7 @@ def _update_index(
                 "embedding_model": embedder.name,
                 "dim": embedder.dim,
                 "chunker": CHUNKER_VERSION,
+                "vectors": vector_scheme(embedder),
                 "segments": segments,
                 "aliases": {k: list(v) for k, v in sorted(aliases.items())},
                 **totals,
@@ -194,6 +196,7 @@ def _update_index(
             if quantizer:
                 manifest["quantizer"] = quantizer
             publish_version(index_dir, manifest)
+            clear_pending(index_dir)
             clean_old(index_dir, version)
             cache.update(plan.stats, plan.removed)
         except Exception:
@@ -238,6 +241,53 @@ def _live_count(index_dir: Path, seg: dict[str, Any]) -> int:
     return int(meta["articles"]) - len(seg["deleted"])
 
 
+def _add_articles(
+    index_dir: Path,
+    articles: list[Article],
+    embedder: Embedder,
+    totals: dict[str, int],
+    progress: Progress | None,
+) -> list[dict[str, Any]]:
+    """Segments holding these articles: those a stopped run finished, then new ones a batch at a time.
+
+    Each batch is written as a complete segment and recorded in the journal before the next starts,
+    so a run killed part-way loses at most one batch; memory holds one batch's vectors, not the corpus's.
+    """
+    key = {
+        "embedding_model": embedder.name,
+        "dim": embedder.dim,
+        "chunker": CHUNKER_VERSION,
+        "vectors": vector_scheme(embedder),
+    }
+    segments, todo, taken = take_finished(index_dir, key, articles)
+    for k, v in taken.items():
+        totals[k] += v
+    finished = [s["name"] for s in segments]
+    total = len(articles)
+    done = total - len(todo)
+    for lo in range(0, len(todo), BATCH_ARTICLES):
+        batch = todo[lo : lo + BATCH_ARTICLES]
+
+        def report(stage: str, n: int, of: int, base: int = done, size: int = len(batch)) -> None:
+            if progress:
+                progress("embed", base + (size * n) // max(of, 1), total)
+
+        data = _embed_articles(batch, embedder, report if progress else None)
+        durability.checkpoint("embedded")
+        name = _write_new_segment(index_dir, embedder, data)
+        segments.append({"name": name, "deleted": []})
+        finished.append(name)
+        if len(todo) > BATCH_ARTICLES:  # a run of one batch has nothing to resume
+            write_pending(index_dir, key, finished)
+        totals["articles"] += len(data.articles)
+        totals["chunks"] += len(data.chunks)
+        totals["sentences"] += len(data.sentences)
+        done += len(batch)
+        durability.checkpoint(f"batch:{len(finished)}")
+        del data
+    return segments
+
+
 def _embed_articles(articles: list[Article], embedder: Embedder, progress: Progress | None) -> SegmentData:
     """Chunk, embed and word-index articles into the parts of one new segment."""
     chunk_rows: list[tuple[int, int, int, int, int]] = []
@@ -252,18 +302,7 @@ def _embed_articles(articles: list[Article], embedder: Embedder, progress: Progr
             chunk_texts.append(indexed_text(article, chunk))
     chunks = ChunkTable(chunk_rows)
     sentences = SentenceTable(sentence_rows)
-    sentence_texts = [articles[aid].text[start:end] for aid, start, end, _ in sentence_rows]
-    texts = chunk_texts + sentence_texts
-    vecs = np.zeros((len(texts), embedder.dim), dtype=np.float32)
-    # Shortest first, so each batch pads to a similar length: sentences are a third of a chunk's size.
-    # Sentences too short to quote are not embedded (issue 16.9); their rows stay zero.
-    order = sorted(embedded_rows(len(chunk_texts), sentences.quotable), key=lambda i: len(texts[i]))
-    block = 256
-    for k in range(0, len(order), block):
-        ids = order[k : k + block]
-        vecs[ids] = embedder.embed_documents([texts[i] for i in ids])
-        if progress:
-            progress("embed", min(k + block, len(order)), len(order))
+    chunk_vecs, sentence_vecs = embed_segment(articles, chunk_texts, chunks, sentences, embedder, progress)
     stored = [
         StoredArticle(
             i, a.source, a.title, a.publisher, a.date, a.url, a.content_hash, a.text, body_hash(a), a.leaning
@@ -274,8 +313,8 @@ def _embed_articles(articles: list[Article], embedder: Embedder, progress: Progr
         stored,
         chunks,
         sentences,
-        vecs[: len(chunks)],
-        vecs[len(chunks) :],
+        chunk_vecs,
+        sentence_vecs,
         Bm25.build([tokenize(t) for t in chunk_texts]),
     )
 
@@ -303,6 +342,17 @@ def _compact(index_dir: Path, segments: list[dict[str, Any]], embedder: Embedder
     big = max(range(len(segments)), key=lambda i: sizes[i])
     rest = [i for i in range(len(segments)) if i != big]
     chosen = rest if sizes[big] * 2 >= sum(sizes) else list(range(len(segments)))
+    if sum(sizes[i] for i in chosen) > MERGE_LIMIT_ARTICLES:
+        # Merging reads every chosen segment into memory: past the limit, merge the smallest only, so
+        # a long update's memory is bounded by its batches, not by the corpus (issue 13).
+        chosen, size = [], 0
+        for i in sorted(range(len(segments)), key=lambda i: sizes[i]):
+            if size + sizes[i] > MERGE_LIMIT_ARTICLES:
+                break
+            chosen.append(i)
+            size += sizes[i]
+        if len(chosen) < 2:
+            return segments
     parts = [
         (
             read_segment(index_dir / "segments" / segments[i]["name"], embedder.dim),

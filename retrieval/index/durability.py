@@ -35,6 +35,8 @@ from retrieval.index.ownership import (
 
 FORMAT_VERSION = 2
 KEEP_VERSIONS = 3
+# The journal of a long update's finished segments (see resume.py); they are kept until it is gone.
+PENDING = "pending.json"
 
 
 def checkpoint(step: str) -> None:
@@ -121,8 +123,8 @@ def remove_partial_files(index_dir: Path) -> None:
         for p in index_dir.glob(pattern):
             if is_name(TEMP, p.name):
                 _remove(p)
-    for p in index_dir.glob(".CURRENT.*"):
-        if is_name(POINTER_TEMP, p.name):
+    for p in [*index_dir.glob(".CURRENT.*"), *index_dir.glob(".tmp-*")]:
+        if is_name(POINTER_TEMP, p.name) or is_name(TEMP, p.name):
             _remove(p)
 
 
@@ -213,6 +215,7 @@ def clean_old(index_dir: Path, live: str) -> None:
                 cells.add(manifest["quantizer"]["name"])
         except (OSError, ValueError, KeyError, TypeError):  # an edited manifest: its version is gone anyway
             continue
+    used.update(pending_segments(index_dir))
     for p in (index_dir / "segments").iterdir():
         if is_name(TEMP, p.name) or (is_name(SEGMENT, p.name) and p.name not in used):
             _remove(p)
@@ -230,8 +233,18 @@ def clean_old(index_dir: Path, live: str) -> None:
         if is_name(TEMP, p.name):
             _remove(p)
     for p in index_dir.iterdir():
-        if is_name(POINTER_TEMP, p.name):
+        if is_name(POINTER_TEMP, p.name) or is_name(TEMP, p.name):
             _remove(p)
+
+
+def pending_segments(index_dir: Path) -> list[str]:
+    """The segments a stopped update finished (resume.py), as its journal names them; [] if none."""
+    try:
+        names = json.loads((index_dir / PENDING).read_text("utf-8")).get("segments")
+    except (OSError, ValueError, AttributeError):
+        return []
+    # Names become paths: only the exact names usru writes.
+    return [n for n in names if is_name(SEGMENT, n)] if isinstance(names, list) else []
 
 
 def next_name(folder: Path, prefix: str) -> str:

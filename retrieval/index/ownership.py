@@ -29,7 +29,17 @@ POINTER_TEMP = re.compile(r"\.CURRENT\.[0-9a-f]{32}")
 
 # Every name usru creates at the top of an index folder.
 TOP_NAMES = frozenset(
-    {MARKER, "CURRENT", ".lock", "versions", "segments", "quantizers", "onnx", "filecache.sqlite"}
+    {
+        MARKER,
+        "CURRENT",
+        ".lock",
+        "versions",
+        "segments",
+        "quantizers",
+        "onnx",
+        "filecache.sqlite",
+        "pending.json",
+    }
 )
 
 
