@@ -13,7 +13,7 @@ from langchain_core.runnables import Runnable
 from retrieval.answer import Answer
 from retrieval.calibration import calibrated_floor
 from retrieval.coverage import unknown_names
-from retrieval.embedding import Embedder, load_embedder
+from retrieval.embedding import Embedder
 from retrieval.errors import IndexError_, QuestionError
 from retrieval.extractive import MIN_RELEVANCE, best_relevance, build_extractive_chain
 from retrieval.filters import Filters
