@@ -112,17 +112,8 @@ def _update_index(
                 # Vectors made another way would not compare with the new ones.
                 and m.get("vectors", TWO_PASSES) == vector_scheme(embedder)
             )
-            targeted = paths is not None and reusable
-            if targeted:
-                names = sorted({n for p in paths or [] if (n := source_name(sources, p)) is not None})
-                on_disk = {n: (sources / n, (sources / n).stat()) for n in names if (sources / n).is_file()}
-            else:
-                names, (on_disk, outside) = None, changes.scan(sources)
-            plan = plan_update(sources, on_disk, names, live, reusable, cache, progress)
-            if not targeted:
-                plan.skipped.extend(outside)
-            if m is not None and not allow_shrink:
-                _refuse_shrink(sources, plan, int(m["articles"]), str(m["version"]))
+            previous = None if m is None else (int(m["articles"]), str(m["version"]))
+            plan = plan_sources(sources, paths, live, reusable, cache, progress, previous, allow_shrink)
             durability.checkpoint("read")
             # A run that changes nothing keeps the live version instead of writing an identical new one
             # (which would make every running bot and REPL reload it for nothing).
@@ -221,6 +212,31 @@ def _update_index(
         skipped=plan.skipped,
         duplicates=sorted((k, v[0]) for k, v in plan.aliases.items() if k in plan.new or k in plan.changed),
     )
+
+
+def plan_sources(
+    sources: Path,
+    paths: list[Path] | None,
+    live: LiveArticles,
+    reusable: bool,
+    cache: FileCache,
+    progress: Progress | None,
+    previous: tuple[int, str] | None,
+    allow_shrink: bool,
+) -> Plan:
+    """The plan for the named paths (or the whole folder), refused if it would drop most of `previous`."""
+    targeted = paths is not None and reusable
+    if targeted:
+        names = sorted({n for p in paths or [] if (n := source_name(sources, p)) is not None})
+        on_disk = {n: (sources / n, (sources / n).stat()) for n in names if (sources / n).is_file()}
+    else:
+        names, (on_disk, outside) = None, changes.scan(sources)
+    plan = plan_update(sources, on_disk, names, live, reusable, cache, progress)
+    if not targeted:
+        plan.skipped.extend(outside)
+    if previous is not None and not allow_shrink:
+        _refuse_shrink(sources, plan, *previous)
+    return plan
 
 
 def _refuse_shrink(sources: Path, plan: Plan, live: int, version: str) -> None:

@@ -21,9 +21,8 @@ import numpy as np
 from retrieval.chunking import CHUNKER_VERSION
 from retrieval.embedding import Embedder
 from retrieval.errors import IndexError_, IndexLockedError, SourcesError
-from retrieval.index import changes
-from retrieval.index.building import _embed_articles, _refuse_shrink
-from retrieval.index.changes import Entry, FileCache, LiveArticles, check_sources, plan_update, source_name
+from retrieval.index.building import _embed_articles, plan_sources
+from retrieval.index.changes import Entry, FileCache, LiveArticles, check_sources
 from retrieval.index.durability import KEEP_VERSIONS
 from retrieval.index.records import IndexSummary, Progress
 from retrieval.index.segments import SegmentData
@@ -241,17 +240,8 @@ class PostgresStore:
         )
         live = _DatabaseLive(conn, meta)
         cache = _DatabaseFileCache(conn)
-        targeted = paths is not None and reusable
-        if targeted:
-            names = sorted({n for p in paths or [] if (n := source_name(sources, p)) is not None})
-            on_disk = {n: (sources / n, (sources / n).stat()) for n in names if (sources / n).is_file()}
-        else:
-            names, (on_disk, outside) = None, changes.scan(sources)
-        plan = plan_update(sources, on_disk, names, live, reusable, cache, progress)
-        if not targeted:
-            plan.skipped.extend(outside)
-        if meta is not None and not allow_shrink:
-            _refuse_shrink(sources, plan, int(meta["articles"]), f"v{meta['id']:06d}")
+        previous = None if meta is None else (int(meta["articles"]), f"v{meta['id']:06d}")
+        plan = plan_sources(sources, paths, live, reusable, cache, progress, previous, allow_shrink)
         if (
             meta is not None
             and reusable

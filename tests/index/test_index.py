@@ -113,16 +113,9 @@ def test_first_build_writes_a_version_manifest_and_current(corpus: Path, tmp_pat
     assert summary.new == SEED_NAMES
     assert (summary.changed, summary.removed, summary.skipped) == ([], [], [])
     assert (summary.embedded_articles, summary.reused_articles) == (5, 0)
-    # The words are read once (issue 13): every sentence and each article's title, no chunk's text;
-    # a chunk's vector is made from its sentences'.
-    index = load_index(index_dir)
-    sentence_texts = [index.articles[a].text[s:e] for a, s, e, _ in index.sentences.rows.tolist()]
-    titles = [a.title for a in index.articles if a.title]
-    assert sorted(embedder.texts) == sorted(sentence_texts + titles)
-    assert len(embedder.texts) == summary.sentences + len(titles)
-    # Sentences too short to quote are embedded for their chunk only; their own vector row stays zero.
-    short = index.sentences[:, 3] == 0
-    assert short.any() and not index.sentence_vecs[short].any() and index.sentence_vecs[~short].any()
+    # Every chunk and every quotable sentence; sentences too short to quote are not embedded (issue 16.9).
+    quotable = int(load_index(index_dir).sentences[:, 3].sum())
+    assert len(embedder.texts) == summary.chunks + quotable < summary.chunks + summary.sentences
 
     index = load_index(index_dir)
     assert index.version == "v000001"
@@ -174,11 +167,14 @@ def test_changing_one_article_re_embeds_only_it(built: tuple[Path, Path]) -> Non
     index = load_index(index_dir)
     aid = index.article_by_source(SEED_NAMES[2])
     assert aid is not None
+    own_chunks = int((index.chunks[:, 0] == aid.id).sum())
     own_sentences = int((index.sentences[:, 0] == aid.id).sum())
-    # Its sentences and its title, once each (issue 13: chunk vectors are made from them).
-    assert len(embedder.texts) == own_sentences + 1
-    assert added in embedder.texts and aid.title in embedder.texts
-    assert all(t in aid.text for t in embedder.texts)
+    assert len(embedder.texts) == own_chunks + own_sentences
+    assert added in embedder.texts
+    # Every embedded text is one of the changed article's sentences or one of its chunks (title first).
+    inside = [t for t in embedder.texts if t in aid.text]
+    assert len(inside) >= own_sentences
+    assert all(t in aid.text or t.startswith(f"{aid.title}\n") for t in embedder.texts)
     starts = [int(s[1]) for s in index.sentences if int(s[0]) == aid.id]
     assert aid.text.index(added) in starts
 
@@ -316,16 +312,9 @@ def test_rebuild_re_embeds_everything(built: tuple[Path, Path]) -> None:
     embedder = CountingEmbedder()
     summary = build_index(sources, index_dir, embedder, rebuild=True)
     assert (summary.embedded_articles, summary.reused_articles) == (5, 0)
-    # The words are read once (issue 13): every sentence and each article's title, no chunk's text;
-    # a chunk's vector is made from its sentences'.
-    index = load_index(index_dir)
-    sentence_texts = [index.articles[a].text[s:e] for a, s, e, _ in index.sentences.rows.tolist()]
-    titles = [a.title for a in index.articles if a.title]
-    assert sorted(embedder.texts) == sorted(sentence_texts + titles)
-    assert len(embedder.texts) == summary.sentences + len(titles)
-    # Sentences too short to quote are embedded for their chunk only; their own vector row stays zero.
-    short = index.sentences[:, 3] == 0
-    assert short.any() and not index.sentence_vecs[short].any() and index.sentence_vecs[~short].any()
+    # Every chunk and every quotable sentence; sentences too short to quote are not embedded (issue 16.9).
+    quotable = int(load_index(index_dir).sentences[:, 3].sum())
+    assert len(embedder.texts) == summary.chunks + quotable < summary.chunks + summary.sentences
     # What changed is still measured against the live version: a rebuild of the same files adds nothing.
     assert (summary.new, summary.changed, summary.removed) == ([], [], [])
 
@@ -497,3 +486,22 @@ def test_every_npy_in_the_index_loads_without_pickle(built: tuple[Path, Path]) -
     for path in live_segment(index_dir).glob("*.npy"):
         arr = np.load(path, allow_pickle=False)
         assert arr.dtype != object
+
+
+def test_sentence_mean_vectors_read_each_sentence_and_title_once(corpus: Path, tmp_path: Path) -> None:
+    # USRU_VECTORS=sentence-mean-1 (issue 13): no chunk's text is embedded; chunk vectors are means.
+    embedder = CountingEmbedder()
+    embedder.vector_scheme = "sentence-mean-1"  # type: ignore[attr-defined]
+    summary = build_index(corpus, tmp_path / "idx", embedder)
+    index = load_index(tmp_path / "idx")
+    sentence_texts = [index.articles[a].text[s:e] for a, s, e, _ in index.sentences.rows.tolist()]
+    titles = [a.title for a in index.articles if a.title]
+    assert sorted(embedder.texts) == sorted(sentence_texts + titles)
+    assert len(embedder.texts) == summary.sentences + len(titles)
+    # Sentences too short to quote are embedded for their chunk only; their own vector row stays zero.
+    short = index.sentences[:, 3] == 0
+    assert short.any() and not index.sentence_vecs[short].any() and index.sentence_vecs[~short].any()
+    # An index made the other way is embedded again, never mixed.
+    again = CountingEmbedder()
+    build_index(corpus, tmp_path / "idx", again)
+    assert (load_index(tmp_path / "idx").stats().articles, len(again.texts) > summary.chunks) == (5, True)
