@@ -189,7 +189,7 @@ class AnsweringService:
         """The words of this index version by sound (two threads may build it at once; both agree)."""
         sounds = self._sounds
         if sounds is None or sounds[0] != index.version:
-            sounds = (index.version, build_sound_index(index.bm25))
+            sounds = (index.version, build_sound_index(index))
             self._sounds = sounds
         return sounds[1]
 

@@ -162,3 +162,46 @@ def test_a_name_no_article_uses_gets_a_refusal_not_a_namesake_s_quote(tmp_path: 
     assert answer.language == "ru" and answer.status == "not_found", answer.answer
     assert not answer.citations
     assert service.answer("Что Симпсон сказал о выборах?").status == "answered"  # the name alone is found
+
+
+def test_a_name_no_article_uses_is_not_taken_for_a_namesake(tmp_path: Path) -> None:
+    sources = tmp_path / "src"
+    sources.mkdir()
+    articles = {**ARTICLES, "peters.txt": "Senator speaks\n\nSenator Gary Peters said Russia had tried to "
+                "interfere in the election and must face sanctions.\n"}  # fmt: skip
+    for name, text in articles.items():
+        (sources / name).write_text(text, encoding="utf-8")
+    service = build_service(hashing_settings_for(sources, tmp_path / "idx"))
+    assert service.answer("What did Harry Potter say about Russia?").status == "not_found"
+    # Поттер (Potter) sounds like "peter", Гарри like "gary": the senator must not answer for him.
+    answer = service.answer("Что Гарри Поттер сказал о России?")
+    assert answer.language == "ru" and answer.status == "not_found", answer.answer
+
+
+# Words an archive uses that sound a little like names it does not: each once won over a refusal.
+NAMESAKES = {"miller": 500, "mueller": 20, "madden": 9, "bitumen": 2, "sent": 300, "clash": 40, "britain": 400,
+             "peter": 30, "gary": 10, "still": 800, "steele": 5}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("russian", "english"),
+    [
+        ("Поттер", None),  # o is no e: not "peter"
+        ("Мюллер", "mueller"),  # ю is no i, however much more common "miller" is
+        ("Мадонна", None),  # Russian adds no vowel English lacks: not "madden"
+        ("Бэтмен", None),  # э is no i: not "bitumen"
+        ("Санта", None),
+        ("Клаус", None),  # a diphthong is no single a: not "clash"
+        ("Бритни", None),  # и is no ai: not "britain"
+        ("Стил", "steele"),  # "still" is never written as a name
+    ],
+)
+def test_a_word_that_only_resembles_a_name_is_no_match(russian: str, english: str | None) -> None:
+    names = SoundIndex.build(NAMESAKES.items(), is_name=lambda word: word not in {"still", "sent", "clash"})
+    assert names.find(russian) == english
+
+
+def test_a_dictionary_stem_does_not_swallow_a_longer_word() -> None:
+    # завтрак ("breakfast") starts with завтра ("tomorrow"); the lone consonant after it makes another word.
+    assert "tomorrow" not in render_in_english("Что Путин ел на завтрак?").english
+    assert "tomorrow" in render_in_english("Что Путин скажет завтра?").english
