@@ -332,6 +332,34 @@ def _ending_like(rest: str) -> bool:
     return not rest or bool(_RU_VOWEL.search(rest)) or set(rest) <= {"ь", "й", "ъ"}
 
 
+# Openings that lean on the question before (А когда? И почему? А как насчёт Пенса?), and pronouns that
+# point back to someone named in it; "а" and "и" are otherwise left out as words without meaning.
+_LEANING = re.compile(
+    r"^(?:а|и|но|также|ещё|еще|тоже|а если|как насчёт|как насчет|что насчёт|что насчет|тогда|там)\b",
+    re.IGNORECASE,
+)
+_POINTING = frozenset("он она они его её ее их ему ей им него неё нее них нему ней ним нём нем ними".split())
+
+
+def asks_in_russian(question: str) -> bool:
+    """Whether the question, or a follow-up's own words after the subject carried into it, is Russian."""
+    return is_russian(question) or is_russian(question.rpartition(": ")[2])
+
+
+def follow_up_in_english(question: str, names: SoundIndex | None = None) -> str:
+    """A Russian question rendered as the English follow-up rules read one: "А когда?" as "and when".
+
+    A pronoun pointing back (Что он сказал?) reads as "he" when the question names nobody itself.
+    """
+    english = render_in_english(question, names).english
+    words = [w.lower().replace("ё", "е") for w in _WORD.findall(question)]
+    if any(w.replace("е", "ё") in _POINTING or w in _POINTING for w in words[1:]) and not any(
+        w[:1].isupper() for w in english.split()[1:]
+    ):
+        english = f"{english} he"
+    return f"and {english}" if _LEANING.match(question.strip()) else english
+
+
 def reads_as_indexed(question: str, bm25: Bm25) -> bool:
     """Whether most of the question's Cyrillic content words occur in the index (articles in Russian).
 

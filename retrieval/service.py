@@ -16,7 +16,14 @@ from retrieval.embedding import Embedder, load_embedder
 from retrieval.errors import IndexError_, QuestionError
 from retrieval.extractive import MIN_RELEVANCE, build_extractive_chain
 from retrieval.filters import Filters
-from retrieval.followup import ChatHistory, content_words, points_back, standalone_by_rule
+from retrieval.followup import (
+    ChatHistory,
+    carried_subject,
+    content_words,
+    is_follow_up,
+    points_back,
+    standalone_by_rule,
+)
 from retrieval.index import (
     ArticleInfo,
     FolderStore,
@@ -29,8 +36,10 @@ from retrieval.index import (
 from retrieval.lexical import tokenize
 from retrieval.russian import (
     Rendering,
+    asks_in_russian,
     build_sound_index,
     english_only,
+    follow_up_in_english,
     in_russian,
     is_russian,
     reads_as_indexed,
@@ -120,13 +129,25 @@ class AnsweringService:
 
             rewritten = condense(self.chat_model, text, history, self.settings.max_question_chars)
         else:
-            own = [t for word in content_words(text) for t in tokenize(word)]
-            unknown = own and not points_back(text) and not any(self.index.bm25.doc_freq(t) for t in own)
-            if unknown or unknown_names(self.index, text):
+            # A Russian question is read by the English rules in its English rendering (what the history
+            # keeps of a Russian turn too); it keeps its own words, behind the subject carried into it.
+            russian = is_russian(text)
+            english = follow_up_in_english(text, self._sound_index(self.index)) if russian else text
+            own = [t for word in content_words(english) for t in tokenize(word)]
+            unknown = own and not points_back(english) and not any(self.index.bm25.doc_freq(t) for t in own)
+            if unknown or unknown_names(self.index, english):
                 # A short question about something no article mentions ("sourdough bread recipe", "and
                 # Macron?") is a new topic, not a follow-up: carrying the old subject would only find the
                 # old answer, where asked first it is refused.
                 return text
+            if russian:
+                turns = history.turns()
+                subject = carried_subject(english, turns[-1].question) if is_follow_up(english) else ""
+                return (
+                    clean_question(f"{subject}: {text}", self.settings.max_question_chars)
+                    if subject
+                    else text
+                )
             rewritten = standalone_by_rule(text, history, self.settings.max_question_chars)
         return clean_question(rewritten, self.settings.max_question_chars)
 
@@ -170,7 +191,7 @@ class AnsweringService:
         index = self.index
         if filters and not any(filters.admits_article(a) for a in index.articles):
             raise QuestionError(f"No indexed article is {filters.describe()}, so none can be quoted.")
-        if is_russian(text):
+        if asks_in_russian(text):
             if reads_as_indexed(text, index.bm25):
                 # Some articles are in Russian themselves: ask them first, in the question's own words.
                 direct = self._answer_text(index, text, on_text, filters, max_quotes)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from retrieval.lexical import Bm25, tokenize
-from retrieval.russian import reads_as_indexed, render_in_english
+from retrieval.russian import follow_up_in_english, reads_as_indexed, render_in_english
 from retrieval.service import build_service
 from retrieval.transliteration import SoundIndex
 from tests.conftest import hashing_settings_for
@@ -164,6 +164,24 @@ def test_a_name_no_article_uses_gets_a_refusal_not_a_namesake_s_quote(tmp_path: 
     assert service.answer("Что Симпсон сказал о выборах?").status == "answered"  # the name alone is found
 
 
+def test_a_russian_follow_up_carries_the_subject_like_an_english_one(tmp_path: Path) -> None:
+    sources = tmp_path / "src"
+    sources.mkdir()
+    for name, text in ARTICLES.items():
+        (sources / name).write_text(text, encoding="utf-8")
+    service = build_service(hashing_settings_for(sources, tmp_path / "idx"))
+    history = service.new_history()
+    first = service.answer(service.standalone_question("Какой судья взял самоотвод по делу Флинна?", history))
+    assert first.status == "answered"
+    service.remember(history, first)
+    english = service.new_history()
+    service.remember(english, service.answer("Which judge recused himself from the Flynn case?"))
+    assert service.answer(service.standalone_question("And when?", english)).status == "answered"
+    # "А когда?" ("and when?") leans on the question before, as "And when?" does.
+    follow = service.answer(service.standalone_question("А когда?", history))
+    assert follow.language == "ru" and follow.status == "answered", follow.answer
+
+
 def test_a_name_no_article_uses_is_not_taken_for_a_namesake(tmp_path: Path) -> None:
     sources = tmp_path / "src"
     sources.mkdir()
@@ -205,3 +223,33 @@ def test_a_dictionary_stem_does_not_swallow_a_longer_word() -> None:
     # завтрак ("breakfast") starts with завтра ("tomorrow"); the lone consonant after it makes another word.
     assert "tomorrow" not in render_in_english("Что Путин ел на завтрак?").english
     assert "tomorrow" in render_in_english("Что Путин скажет завтра?").english
+
+
+@pytest.mark.parametrize(
+    ("russian", "english"),
+    [
+        ("А когда?", "and when"),
+        ("И почему?", "and why"),
+        ("А что сказал Флинн?", "and what said Flynn"),
+        ("Что он сказал?", "what said he"),  # a pronoun points back to the name before
+        ("Что сказал Флинн о его суде?", "what said Flynn court"),  # ...unless the question names someone
+    ],
+)
+def test_a_russian_follow_up_reads_as_an_english_one(names: SoundIndex, russian: str, english: str) -> None:
+    assert follow_up_in_english(russian, names) == english
+
+
+def test_a_russian_follow_up_naming_someone_new_drops_the_old_name(tmp_path: Path) -> None:
+    sources = tmp_path / "src"
+    sources.mkdir()
+    for name, text in ARTICLES.items():
+        (sources / name).write_text(text, encoding="utf-8")
+    service = build_service(hashing_settings_for(sources, tmp_path / "idx"))
+    history = service.new_history()
+    service.remember(history, service.answer("Какой судья взял самоотвод по делу Флинна?"))
+    standalone = service.standalone_question("А что сказал Контрерас?", history)
+    assert standalone.endswith(": А что сказал Контрерас?") and "judge" in standalone, standalone
+    assert "Flynn" not in standalone
+    assert (
+        service.standalone_question("Что растёт в Сибири?", history) == "Что растёт в Сибири?"
+    )  # no follow-up
