@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Callable
+from concurrent.futures import Future
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -94,8 +95,10 @@ class AnsweringService:
         self.store: IndexStore = store if store is not None else FolderStore(settings.index_dir)
         self._index = index
         self._lock = threading.Lock()
-        # The index version's words by sound, for names in Russian questions; built on first need.
-        self._sounds: tuple[str, SoundIndex] | None = None
+        # The index version's words by sound, for names in Russian questions: built in the background as
+        # each version is loaded, so that the first Russian question does not wait for it.
+        self._sounds: tuple[str, Future[SoundIndex]] | None = None
+        self._prepare_sounds(index)
         self._chain: Runnable[dict[str, Any], Answer]
         # With USRU_LLM (or a model passed in) a chat model writes the answer; otherwise quotes only.
         self.chat_model = chat_model
@@ -173,7 +176,9 @@ class AnsweringService:
                 except IndexError_:
                     # Keep answering from the version we have rather than fail mid-conversation.
                     return self._index
-            return self._index
+            live = self._index
+        self._prepare_sounds(live)
+        return live
 
     def answer(
         self,
@@ -207,12 +212,21 @@ class AnsweringService:
         return self._answer_text(index, text, on_text, filters, max_quotes)
 
     def _sound_index(self, index: StoredVersion) -> SoundIndex:
-        """The words of this index version by sound (two threads may build it at once; both agree)."""
-        sounds = self._sounds
-        if sounds is None or sounds[0] != index.version:
-            sounds = (index.version, build_sound_index(index))
-            self._sounds = sounds
-        return sounds[1]
+        """The words of this index version by sound (waiting for the background build if still running)."""
+        return self._prepare_sounds(index).result()
+
+    def _prepare_sounds(self, index: StoredVersion) -> Future[SoundIndex]:
+        """Start building this version's sound index in the background, unless it is built or building."""
+        with self._lock:
+            sounds = self._sounds
+            if sounds is not None and sounds[0] == index.version:
+                return sounds[1]
+            future: Future[SoundIndex] = Future()
+            self._sounds = (index.version, future)
+        threading.Thread(
+            target=_build_sounds, args=(index, future), name="usru-sound-index", daemon=True
+        ).start()
+        return future
 
     def _answer_text(
         self,
@@ -283,6 +297,14 @@ class AnsweringService:
             cut = max(after.rfind(". ") + 1, after.rfind("\n"))
             after = after[:cut] if cut > 0 else after[: after.rfind(" ")]
         return Passage(before, text[start:end], after)
+
+
+def _build_sounds(index: StoredVersion, future: Future[SoundIndex]) -> None:
+    """Build a sound index into the future (an error is raised to whoever waits for it)."""
+    try:
+        future.set_result(build_sound_index(index))
+    except BaseException as error:
+        future.set_exception(error)
 
 
 def build_service(settings: Settings, progress: Progress | None = None) -> AnsweringService:
