@@ -389,7 +389,7 @@ _SENTENCE_END = frozenset(".!?:;\"“”‘’'«»()[]-—\n")
 
 
 def written_as_name(index: StoredVersion, word: str) -> bool:
-    """Whether the articles mostly capitalise the word inside sentences, as a name is written."""
+    """Whether the articles often capitalise the word inside sentences, as a name is written."""
     bm25 = index.bm25
     term = word if word in bm25.vocab else word[:-1]
     t = bm25.vocab.get(term)
@@ -408,7 +408,8 @@ def written_as_name(index: StoredVersion, word: str) -> bool:
                 capital += 1
             else:
                 lower += 1
-    return capital > lower
+    # A quarter at least: a title is written both ways (Erik Prince, the crown prince), a word never.
+    return capital > 0 and capital * 3 >= lower
 
 
 def render_in_english(question: str, names: SoundIndex | None = None) -> Rendering:

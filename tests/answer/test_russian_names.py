@@ -253,3 +253,17 @@ def test_a_russian_follow_up_naming_someone_new_drops_the_old_name(tmp_path: Pat
     assert (
         service.standalone_question("Что растёт в Сибири?", history) == "Что растёт в Сибири?"
     )  # no follow-up
+
+
+def test_a_common_word_that_sounds_like_a_name_is_not_taken_for_it(tmp_path: Path) -> None:
+    sources = tmp_path / "src"
+    sources.mkdir()
+    articles = {**ARTICLES, "talks.txt": "Talks stall\n\nThe envoys said Russia still wanted a deal, and talks "
+                "would still go on in Geneva.\n"}  # fmt: skip
+    for name, text in articles.items():
+        (sources / name).write_text(text, encoding="utf-8")
+    service = build_service(hashing_settings_for(sources, tmp_path / "idx"))
+    # Стил (Steele) sounds exactly like "still", which no article writes as a name.
+    answer = service.answer("Что Стил сказал о России?")
+    assert answer.language == "ru" and answer.status == "not_found", answer.answer
+    assert "Still" not in answer.answer
