@@ -267,3 +267,19 @@ def test_a_common_word_that_sounds_like_a_name_is_not_taken_for_it(tmp_path: Pat
     answer = service.answer("Что Стил сказал о России?")
     assert answer.language == "ru" and answer.status == "not_found", answer.answer
     assert "Still" not in answer.answer
+
+
+def test_a_name_from_a_newly_indexed_article_is_found_by_sound(tmp_path: Path) -> None:
+    sources = tmp_path / "src"
+    sources.mkdir()
+    for name, text in ARTICLES.items():
+        (sources / name).write_text(text, encoding="utf-8")
+    service = build_service(hashing_settings_for(sources, tmp_path / "idx"))
+    assert service.answer("Что Галеотти сказал о Путине?").status == "not_found"
+    (sources / "galeotti.txt").write_text(
+        "Analyst speaks\n\nMark Galeotti said Putin had ruled Russia for 17 years.\n", encoding="utf-8"
+    )
+    service.reindex()
+    # The sound index is built afresh for the new version (in the background), so the new name is heard.
+    answer = service.answer("Что Галеотти сказал о Путине?")
+    assert answer.status == "answered" and "Galeotti" in answer.question, answer.answer
