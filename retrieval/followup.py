@@ -151,13 +151,18 @@ def content_words(question: str) -> list[str]:
     return out
 
 
-def carry_subject(question: str, previous: str, max_chars: int = 1000) -> str:
-    """The follow-up with the previous question's content words in front (the extractive rule)."""
+def carried_subject(question: str, previous: str) -> str:
+    """The previous question's content words a follow-up carries over (its own names replace the old)."""
     words = content_words(previous)
     if own_names(question):
         # "and what did Nebenzia say?": the follow-up's own name replaces the earlier ones, not joins them.
         words = [w for w in words if not _NAME.match(w)] or words
-    subject = " ".join(words[:MAX_CARRIED_WORDS])
+    return " ".join(words[:MAX_CARRIED_WORDS])
+
+
+def carry_subject(question: str, previous: str, max_chars: int = 1000) -> str:
+    """The follow-up with the previous question's content words in front (the extractive rule)."""
+    subject = carried_subject(question, previous)
     if not subject:
         return question
     combined = f"{subject}: {question}"

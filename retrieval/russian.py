@@ -13,12 +13,14 @@ import unicodedata
 from dataclasses import dataclass, replace
 
 from retrieval.answer import Answer, one_line
+from retrieval.index import StoredVersion
 from retrieval.lexical import Bm25, tokenize
 from retrieval.prompts import render_prompt
 from retrieval.russian_vocabulary import NEWS_STEMS
 from retrieval.transliteration import SoundIndex, transliterate
 
 _CYRILLIC = re.compile(r"[а-яё]", re.IGNORECASE)
+_RU_VOWEL = re.compile(r"[аеёиоуыэюя]")
 _LETTER = re.compile(r"[^\W\d_]", re.IGNORECASE)
 _WORD = re.compile(r"[^\W_]+(?:-[^\W_]+)*")
 # Stress marks (отве́тил, as dictionaries and textbooks print them) are no letters and would split a word.
@@ -311,12 +313,51 @@ def _translate(word: str) -> str | None:
     for end in range(len(low), 1, -1):
         stem = low[:end]
         english = _STEMS.get(stem)
-        if english is not None and (end >= 4 or end == len(low) or low[end:] in _CASE_ENDINGS):
+        after = low[end:]
+        if english is not None and (
+            (end >= 4 and _ending_like(after)) or end == len(low) or after in _CASE_ENDINGS
+        ):
             return english
     if low.startswith("анти") and len(low) > 7:
         rest = _translate(low[4:])
         return f"anti-{rest}" if rest else None
     return None
+
+
+def _ending_like(rest: str) -> bool:
+    """Whether what follows a stem can be an ending or suffix: it has a vowel, or is a soft sign or й.
+
+    A lone consonant makes another word (завтра+к is завтрак, "breakfast", not "tomorrow").
+    """
+    return not rest or bool(_RU_VOWEL.search(rest)) or set(rest) <= {"ь", "й", "ъ"}
+
+
+# Openings that lean on the question before (А когда? И почему? А как насчёт Пенса?), and pronouns that
+# point back to someone named in it; "а" and "и" are otherwise left out as words without meaning.
+_LEANING = re.compile(
+    r"^(?:а|и|но|также|ещё|еще|тоже|а если|как насчёт|как насчет|что насчёт|что насчет|тогда|там)\b",
+    re.IGNORECASE,
+)
+_POINTING = frozenset("он она они его её ее их ему ей им него неё нее них нему ней ним нём нем ними".split())
+
+
+def asks_in_russian(question: str) -> bool:
+    """Whether the question, or a follow-up's own words after the subject carried into it, is Russian."""
+    return is_russian(question) or is_russian(question.rpartition(": ")[2])
+
+
+def follow_up_in_english(question: str, names: SoundIndex | None = None) -> str:
+    """A Russian question rendered as the English follow-up rules read one: "А когда?" as "and when".
+
+    A pronoun pointing back (Что он сказал?) reads as "he" when the question names nobody itself.
+    """
+    english = render_in_english(question, names).english
+    words = [w.lower().replace("ё", "е") for w in _WORD.findall(question)]
+    if any(w.replace("е", "ё") in _POINTING or w in _POINTING for w in words[1:]) and not any(
+        w[:1].isupper() for w in english.split()[1:]
+    ):
+        english = f"{english} he"
+    return f"and {english}" if _LEANING.match(question.strip()) else english
 
 
 def reads_as_indexed(question: str, bm25: Bm25) -> bool:
@@ -329,9 +370,46 @@ def reads_as_indexed(question: str, bm25: Bm25) -> bool:
     return bool(words) and sum(1 for w in words if bm25.doc_freq(w)) * 2 > len(words)
 
 
-def build_sound_index(bm25: Bm25) -> SoundIndex:
+def build_sound_index(index: StoredVersion) -> SoundIndex:
     """The index's words by sound, for finding the names in a Russian question."""
-    return SoundIndex.build((term, bm25.doc_freq(term)) for term in bm25.vocab)
+    bm25 = index.bm25
+    verdicts: dict[str, bool] = {}
+
+    def is_name(word: str) -> bool:
+        if word not in verdicts:
+            verdicts[word] = written_as_name(index, word)
+        return verdicts[word]
+
+    return SoundIndex.build(((term, bm25.doc_freq(term)) for term in bm25.vocab), is_name)
+
+
+# Chunks read to see how the articles write a word: enough to tell "Steele" from "still".
+_NAME_SAMPLE = 24
+_SENTENCE_END = frozenset(".!?:;\"“”‘’'«»()[]-—\n")
+
+
+def written_as_name(index: StoredVersion, word: str) -> bool:
+    """Whether the articles often capitalise the word inside sentences, as a name is written."""
+    bm25 = index.bm25
+    term = word if word in bm25.vocab else word[:-1]
+    t = bm25.vocab.get(term)
+    if t is None:
+        return False
+    pattern = re.compile(rf"\b{re.escape(term)}(?:s|es|'s|’s)?\b", re.IGNORECASE)
+    capital = lower = 0
+    for chunk_id in bm25.doc_ids[bm25.offsets[t] : bm25.offsets[t + 1]][:_NAME_SAMPLE]:
+        row = index.chunks.row(int(chunk_id))
+        text = index.article(row.article).text[row.start : row.end]
+        for m in pattern.finditer(text):
+            before = text[: m.start()].rstrip()
+            if not before or before[-1] in _SENTENCE_END:
+                continue  # a sentence's first word is capitalised whatever it is
+            if m.group(0)[0].isupper():
+                capital += 1
+            else:
+                lower += 1
+    # A quarter at least: a title is written both ways (Erik Prince, the crown prince), a word never.
+    return capital > 0 and capital * 3 >= lower
 
 
 def render_in_english(question: str, names: SoundIndex | None = None) -> Rendering:

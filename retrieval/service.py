@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Callable
+from concurrent.futures import Future
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -17,7 +18,14 @@ from retrieval.embedding import Embedder
 from retrieval.errors import IndexError_, QuestionError
 from retrieval.extractive import MIN_RELEVANCE, best_relevance, build_extractive_chain
 from retrieval.filters import Filters
-from retrieval.followup import ChatHistory, content_words, points_back, standalone_by_rule
+from retrieval.followup import (
+    ChatHistory,
+    carried_subject,
+    content_words,
+    is_follow_up,
+    points_back,
+    standalone_by_rule,
+)
 from retrieval.index import (
     ArticleInfo,
     FolderStore,
@@ -30,8 +38,10 @@ from retrieval.index import (
 from retrieval.lexical import tokenize
 from retrieval.russian import (
     Rendering,
+    asks_in_russian,
     build_sound_index,
     english_only,
+    follow_up_in_english,
     in_russian,
     is_russian,
     reads_as_indexed,
@@ -86,8 +96,10 @@ class AnsweringService:
         self.store: IndexStore = store if store is not None else FolderStore(settings.index_dir)
         self._index = index
         self._lock = threading.Lock()
-        # The index version's words by sound, for names in Russian questions; built on first need.
-        self._sounds: tuple[str, SoundIndex] | None = None
+        # The index version's words by sound, for names in Russian questions: built in the background as
+        # each version is loaded, so that the first Russian question does not wait for it.
+        self._sounds: tuple[str, Future[SoundIndex]] | None = None
+        self._prepare_sounds(index)
         self._chain: Runnable[dict[str, Any], Answer]
         # With USRU_LLM (or a model passed in) a chat model writes the answer; otherwise quotes only.
         self.chat_model = chat_model
@@ -121,13 +133,25 @@ class AnsweringService:
 
             rewritten = condense(self.chat_model, text, history, self.settings.max_question_chars)
         else:
-            own = [t for word in content_words(text) for t in tokenize(word)]
-            unknown = own and not points_back(text) and not any(self.index.bm25.doc_freq(t) for t in own)
-            if unknown or unknown_names(self.index, text):
+            # A Russian question is read by the English rules in its English rendering (what the history
+            # keeps of a Russian turn too); it keeps its own words, behind the subject carried into it.
+            russian = is_russian(text)
+            english = follow_up_in_english(text, self._sound_index(self.index)) if russian else text
+            own = [t for word in content_words(english) for t in tokenize(word)]
+            unknown = own and not points_back(english) and not any(self.index.bm25.doc_freq(t) for t in own)
+            if unknown or unknown_names(self.index, english):
                 # A short question about something no article mentions ("sourdough bread recipe", "and
                 # Macron?") is a new topic, not a follow-up: carrying the old subject would only find the
                 # old answer, where asked first it is refused.
                 return text
+            if russian:
+                turns = history.turns()
+                subject = carried_subject(english, turns[-1].question) if is_follow_up(english) else ""
+                return (
+                    clean_question(f"{subject}: {text}", self.settings.max_question_chars)
+                    if subject
+                    else text
+                )
             rewritten = standalone_by_rule(text, history, self.settings.max_question_chars)
         return clean_question(rewritten, self.settings.max_question_chars)
 
@@ -153,7 +177,9 @@ class AnsweringService:
                 except IndexError_:
                     # Keep answering from the version we have rather than fail mid-conversation.
                     return self._index
-            return self._index
+            live = self._index
+        self._prepare_sounds(live)
+        return live
 
     def answer(
         self,
@@ -171,7 +197,7 @@ class AnsweringService:
         index = self.index
         if filters and not any(filters.admits_article(a) for a in index.articles):
             raise QuestionError(f"No indexed article is {filters.describe()}, so none can be quoted.")
-        if is_russian(text):
+        if asks_in_russian(text):
             if reads_as_indexed(text, index.bm25):
                 # Some articles are in Russian themselves: ask them first, in the question's own words.
                 direct = self._answer_text(index, text, on_text, filters, max_quotes)
@@ -187,12 +213,21 @@ class AnsweringService:
         return self._answer_text(index, text, on_text, filters, max_quotes)
 
     def _sound_index(self, index: StoredVersion) -> SoundIndex:
-        """The words of this index version by sound (two threads may build it at once; both agree)."""
-        sounds = self._sounds
-        if sounds is None or sounds[0] != index.version:
-            sounds = (index.version, build_sound_index(index.bm25))
-            self._sounds = sounds
-        return sounds[1]
+        """The words of this index version by sound (waiting for the background build if still running)."""
+        return self._prepare_sounds(index).result()
+
+    def _prepare_sounds(self, index: StoredVersion) -> Future[SoundIndex]:
+        """Start building this version's sound index in the background, unless it is built or building."""
+        with self._lock:
+            sounds = self._sounds
+            if sounds is not None and sounds[0] == index.version:
+                return sounds[1]
+            future: Future[SoundIndex] = Future()
+            self._sounds = (index.version, future)
+        threading.Thread(
+            target=_build_sounds, args=(index, future), name="usru-sound-index", daemon=True
+        ).start()
+        return future
 
     def _answer_text(
         self,
@@ -265,6 +300,14 @@ class AnsweringService:
             cut = max(after.rfind(". ") + 1, after.rfind("\n"))
             after = after[:cut] if cut > 0 else after[: after.rfind(" ")]
         return Passage(before, text[start:end], after)
+
+
+def _build_sounds(index: StoredVersion, future: Future[SoundIndex]) -> None:
+    """Build a sound index into the future (an error is raised to whoever waits for it)."""
+    try:
+        future.set_result(build_sound_index(index))
+    except BaseException as error:
+        future.set_exception(error)
 
 
 def build_service(settings: Settings, progress: Progress | None = None) -> AnsweringService:
