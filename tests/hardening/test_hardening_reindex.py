@@ -10,6 +10,7 @@ from __future__ import annotations
 import errno
 import io
 import os
+import re
 import resource
 import signal
 import stat
@@ -58,6 +59,17 @@ def disk_full_at(step: str) -> Callable[[str], None]:
 def leftovers(index_dir: Path) -> list[Path]:
     """Temporary folders and pointer files a failed run left behind."""
     return [p for p in index_dir.rglob("*") if p.name.startswith((".tmp", ".CURRENT"))]
+
+
+# What a piped `usru index` prints as each stage ends (issue 13), before any error.
+STAGE_SUMMARY = re.compile(r"[A-Z][a-z ]+: \d+ in [\d.]+ s, [\d.]+/s\.")
+
+
+def error_of(stderr: str) -> str:
+    """The error line of a failed run's stderr; every line before it must be a stage summary."""
+    *stages, last = stderr.strip().splitlines() or [""]
+    assert all(STAGE_SUMMARY.fullmatch(line) for line in stages), stderr
+    return last + "\n"
 
 
 def assert_one_sentence(text: str) -> None:
@@ -139,6 +151,7 @@ def test_usru_index_on_a_full_disk_says_so_in_one_sentence(
     monkeypatch.setattr(durability, "checkpoint", disk_full_at("wrote:articles.sqlite"))
     code, out, err = run_cli(cli_args, capsys)
     assert code == 2 and out == ""
+    err = error_of(err)
     assert err.startswith("usru: ") and "No space left on device" in err
     assert_one_sentence(err)
     assert_old_version_served(settings, service, version)
@@ -180,9 +193,10 @@ def test_usru_index_survives_real_failing_writes(
     )
     assert done.returncode == 2, (done.stdout, done.stderr)
     # numpy reports a short write without its errno: the message says what failed and what is live.
-    assert done.stderr.startswith("usru: Could not update the index"), done.stderr
-    assert f"version {version} is still the one in use" in done.stderr
-    assert_one_sentence(done.stderr)
+    error = error_of(done.stderr)
+    assert error.startswith("usru: Could not update the index"), done.stderr
+    assert f"version {version} is still the one in use" in error
+    assert_one_sentence(error)
     assert_old_version_served(settings, service, version)
     assert leftovers(settings.index_dir) == []
 
