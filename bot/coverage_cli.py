@@ -106,12 +106,12 @@ def write_png(timeline: Timeline, path: Path) -> None:
 
     data = timeline_png(timeline)
     try:
-        target = path.resolve()  # through a symlink: the link stays, its target gets the chart
-        if target.exists() and not target.is_file() and not target.is_dir():
+        if path.exists() and not path.is_file() and not path.is_dir():
             # A device or a pipe (/dev/stdout, /dev/full) is written to; renaming over it would replace it.
-            with target.open("wb") as stream:
+            with path.open("wb") as stream:
                 stream.write(data)
             return
+        target = path.resolve()  # through a symlink: the link stays, its target gets the chart
         if not target.name or target.is_dir():
             raise IsADirectoryError(errno.EISDIR, "Is a directory")
         tmp = target.with_name(f".{target.name}.tmp")
