@@ -27,6 +27,8 @@ COLOURS = {
 }
 OTHER_COLOURS = ("#2ca02c", "#ff7f0e", "#17becf", "#bcbd22", "#e377c2", "#8c564b")
 MAX_TICKS = 24
+INSIDE_LEGEND = 8  # more leanings than this: the legend beside the plot
+LEGEND_ROWS = 18
 
 
 def colour_of(label: str, others: list[str]) -> str:
@@ -43,19 +45,29 @@ def plain(text: str) -> str:
     return one_line(text).replace("$", r"\$")
 
 
+def legend_label(text: str) -> str:
+    """A leaning as a legend entry: matplotlib leaves out any label starting with "_", so it gets a space."""
+    label = plain(text)
+    return f" {label}" if label.startswith("_") else label
+
+
 def timeline_figure(timeline: Timeline) -> Figure:
     """Stacked bars: one bar segment per period and leaning (zero-height ones included), peaks numbered."""
     from matplotlib.figure import Figure
 
     n = len(timeline.periods)
-    fig = Figure(figsize=(min(16.0, max(6.0, 0.3 * n + 2.5)), 4.0), dpi=100)
+    # Many leanings: the legend goes beside the bars, in columns, instead of over them.
+    columns = -(-len(timeline.leanings) // LEGEND_ROWS) if len(timeline.leanings) > INSIDE_LEGEND else 0
+    fig = Figure(figsize=(min(16.0, max(6.0, 0.3 * n + 2.5)) + 2.2 * columns, 4.0), dpi=100)
     ax = fig.add_subplot()
     xs = list(range(n))
     bottom = [0] * n
     others: list[str] = []
     for label in timeline.leanings:
         heights = list(timeline.counts[label])
-        ax.bar(xs, heights, bottom=bottom, color=colour_of(label, others), label=plain(label), width=0.8)
+        ax.bar(
+            xs, heights, bottom=bottom, color=colour_of(label, others), label=legend_label(label), width=0.8
+        )
         bottom = [b + h for b, h in zip(bottom, heights, strict=True)]
     step = max(1, -(-n // MAX_TICKS))
     ax.set_xticks(xs[::step], [timeline.periods[i] for i in xs[::step]], rotation=60, ha="right", fontsize=8)
@@ -65,7 +77,9 @@ def timeline_figure(timeline: Timeline) -> Figure:
         ax.annotate(str(number), (i, bottom[i]), ha="center", va="bottom", fontsize=9, fontweight="bold")
     ax.set_ylabel("articles")
     ax.set_title(f"Articles mentioning “{plain(timeline.topic)[:80]}”, per {timeline.by}", fontsize=10)
-    if timeline.leanings:
+    if columns:
+        ax.legend(fontsize=7, frameon=False, loc="upper left", bbox_to_anchor=(1.01, 1.0), ncol=columns)
+    elif timeline.leanings:
         ax.legend(fontsize=8, frameon=False)
     ax.margins(y=0.15)
     fig.tight_layout()

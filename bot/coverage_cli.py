@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import errno
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -100,18 +101,30 @@ def run_timeline(
 
 
 def write_png(timeline: Timeline, path: Path) -> None:
-    """Write the chart, replacing the file only once the image is complete."""
+    """Write the chart: a regular file (or a link's target) is replaced only once the image is complete."""
     from bot.chart import timeline_png
 
     data = timeline_png(timeline)
-    tmp = path.with_name(f".{path.name}.tmp")
     try:
-        tmp.write_bytes(data)
-        tmp.replace(path)
+        if path.exists() and not path.is_file() and not path.is_dir():
+            # A device or a pipe (/dev/stdout, /dev/full) is written to; renaming over it would replace it.
+            with path.open("wb") as stream:
+                stream.write(data)
+            return
+        target = path.resolve()  # through a symlink: the link stays, its target gets the chart
+        if not target.name or target.is_dir():
+            raise IsADirectoryError(errno.EISDIR, "Is a directory")
+        tmp = target.with_name(f".{target.name}.tmp")
+        try:
+            tmp.write_bytes(data)
+            tmp.replace(target)
+        finally:
+            with contextlib.suppress(OSError):
+                tmp.unlink(missing_ok=True)
     except OSError as exc:
-        with contextlib.suppress(OSError):
-            tmp.unlink(missing_ok=True)
         raise UsruError(f"Could not write the chart to {path} ({exc.strerror or exc}).") from exc
+    except RuntimeError as exc:  # Python 3.11's Path.resolve() on a symlink loop
+        raise UsruError(f"Could not write the chart to {path} ({exc}).") from exc
 
 
 def _quote_text(c: Citation) -> Text:

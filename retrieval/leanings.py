@@ -11,12 +11,16 @@ from typing import Protocol
 import yaml
 
 from retrieval.errors import UsruError
-from retrieval.textsafety import replace_unsafe
+from retrieval.textsafety import one_line, replace_unsafe
 
 UNRATED = "unrated"
 # AllSides' scale, left to right; other labels follow in alphabetical order, unrated last.
 KNOWN_ORDER = ("left", "lean left", "center", "lean right", "right")
 MAX_LABEL_CHARS = 40
+# Re-read by every compare and timeline: a mapping of thousands of outlets is well under this.
+MAX_FILE_BYTES = 1_000_000
+# libyaml's parser when PyYAML was built with it: the pure-Python one takes seconds per megabyte.
+SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 class HasOutlet(Protocol):
@@ -64,7 +68,14 @@ def load_leanings(path: Path | None) -> Leanings:
     if path is None:
         return Leanings()
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        with path.open("rb") as stream:
+            raw = stream.read(MAX_FILE_BYTES + 1)
+        if len(raw) > MAX_FILE_BYTES:
+            raise UsruError(
+                f"The leanings file {path} is larger than {MAX_FILE_BYTES // 1_000_000} MB; "
+                "it should hold one 'Outlet: label' line per outlet."
+            )
+        data = yaml.load(raw.decode("utf-8"), Loader=SAFE_LOADER)  # SafeLoader or its C twin
     except OSError as exc:
         raise UsruError(f"Cannot read the leanings file {path} ({exc.strerror or exc}).") from exc
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
@@ -77,6 +88,12 @@ def load_leanings(path: Path | None) -> Leanings:
         raise UsruError(f"The leanings file {path} must map outlets to labels ('Reuters: center').")
     mapping: dict[str, str] = {}
     for outlet, label in data.items():
+        if isinstance(label, list | dict) or isinstance(outlet, list | dict | tuple):
+            # Never str() a list: an alias bomb's few lines expand to millions of items.
+            raise UsruError(
+                f"In the leanings file {path}, {one_line(str(outlet))[:80]!r} must map to one label, "
+                "not a list or a mapping."
+            )
         key, value = outlet_key(str(outlet)), normalise_label(None if label is None else str(label))
         if key and value:
             mapping[key] = value

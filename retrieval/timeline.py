@@ -7,6 +7,7 @@ no vectors. Only the quote at each peak is chosen by the answering chain, from t
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 from collections import Counter
 from dataclasses import dataclass, field
@@ -26,6 +27,8 @@ if TYPE_CHECKING:
 
 Granularity = Literal["month", "week"]
 PEAKS = 3
+# A chart of more bars is unreadable, and one bogus date (year 1) would make it hundreds of thousands.
+MAX_PERIODS = 1000
 
 
 @dataclass(frozen=True)
@@ -117,27 +120,31 @@ def period_of(date: str | None, by: Granularity) -> str | None:
 
 
 def period_span(period: str) -> tuple[str, str]:
-    """The first and last day of a period, as Filters take them."""
+    """The first and last day of a period, as Filters take them (year 9999's last week ends on Dec 31)."""
     if "-W" in period:
         first = dt.date.fromisocalendar(int(period[:4]), int(period[6:]), 1)
-        return first.isoformat(), (first + dt.timedelta(days=6)).isoformat()
+        last = dt.date.max if dt.date.max - first < dt.timedelta(days=6) else first + dt.timedelta(days=6)
+        return first.isoformat(), last.isoformat()
     year, month = int(period[:4]), int(period[5:7])
-    nxt = dt.date(year + month // 12, month % 12 + 1, 1)
-    return f"{period}-01", (nxt - dt.timedelta(days=1)).isoformat()
+    return f"{period}-01", f"{period}-{calendar.monthrange(year, month)[1]:02d}"
+
+
+def count_periods(first: str, last: str, by: Granularity) -> int:
+    """How many periods run from first to last, both included."""
+    if by == "week":
+        start, end = (dt.date.fromisoformat(period_span(p)[0]) for p in (first, last))
+        return (end - start).days // 7 + 1
+    return int(last[:4]) * 12 + int(last[5:7]) - int(first[:4]) * 12 - int(first[5:7]) + 1
 
 
 def _all_periods(first: str, last: str, by: Granularity) -> list[str]:
-    out = []
-    day = dt.date.fromisoformat(period_span(first)[0])
-    end = dt.date.fromisoformat(period_span(last)[0])
-    while day <= end:
-        out.append(period_of(day.isoformat(), by) or "")
-        day = (
-            day + dt.timedelta(days=7)
-            if by == "week"
-            else dt.date(day.year + day.month // 12, day.month % 12 + 1, 1)
-        )
-    return out
+    # Stepped by index, never past the last period, so year 9999 cannot overflow a date.
+    n = count_periods(first, last, by)
+    if by == "week":
+        start = dt.date.fromisoformat(period_span(first)[0])
+        return [period_of((start + dt.timedelta(days=7 * i)).isoformat(), by) or "" for i in range(n)]
+    base = int(first[:4]) * 12 + int(first[5:7]) - 1
+    return [f"{(base + i) // 12:04d}-{(base + i) % 12 + 1:02d}" for i in range(n)]
 
 
 def articles_mentioning(index: StoredVersion, terms: list[str]) -> list[int]:
@@ -192,7 +199,14 @@ def build_timeline(
         sources_by_period.setdefault(period, []).append(article.source)
     if not counted:
         return Timeline(text, tuple(terms), by, (), (), {}, undated)
-    periods = _all_periods(min(p for p, _ in counted), max(p for p, _ in counted), by)
+    first, last = min(p for p, _ in counted), max(p for p, _ in counted)
+    if (n := count_periods(first, last, by)) > MAX_PERIODS:
+        raise QuestionError(
+            f"The articles mentioning {text} run from {first} to {last}, {n} {by}s, more than a chart "
+            f"can show ({MAX_PERIODS}); narrow the dates with --since and --until.",
+            "too_many_periods",
+        )
+    periods = _all_periods(first, last, by)
     labels = order_labels(label for _, label in counted)
     counts = {label: tuple(counted[(p, label)] for p in periods) for label in labels}
     timeline = Timeline(text, tuple(terms), by, tuple(periods), tuple(labels), counts, undated)

@@ -17,7 +17,7 @@ from bot.telegram.questions import _within_rate
 from bot.telegram.replies import TOO_SLOW
 from bot.telegram.state import BotState, state_of
 from bot.telegram.transport import keep_typing, send, send_all
-from bot.telegram_format import MAX_MESSAGE, escape, pack, quote_blocks
+from bot.telegram_format import MAX_MESSAGE, escape, pack, quote_blocks, tg_len
 from retrieval.errors import UsruError
 
 if TYPE_CHECKING:
@@ -150,14 +150,24 @@ def format_comparison(comparison: Comparison, limit: int = MAX_MESSAGE) -> list[
 
 def format_caption(timeline: Timeline) -> str:
     """The photo's caption: what is counted, how many, and the peak periods (within Telegram's 1024)."""
-    by_leaning = ", ".join(f"{escape(k)} {sum(v)}" for k, v in timeline.counts.items())
     peaks = ", ".join(f"[{n}] {p.period} ({p.count})" for n, p in enumerate(timeline.peaks, start=1))
-    caption = (
+    head = f"Articles mentioning {timeline.topic[:100]} per {timeline.by}: {timeline.total} ("
+    tail = ")." + (f" Peaks: {peaks}." if peaks else "")
+    # Telegram counts the caption as shown (tags do not count): fifty long labels would pass 1024, so the
+    # leanings that do not fit are summed up as "N more"; the chart's legend has them all.
+    room = MAX_CAPTION - tg_len(head + tail) - len(", 999 more")
+    shown: list[str] = []
+    for k, v in timeline.counts.items():
+        part = f"{k} {sum(v)}"
+        if tg_len(", ".join([*shown, part])) > room:
+            break
+        shown.append(part)
+    rest = len(timeline.counts) - len(shown)
+    by_leaning = escape(", ".join(shown + ([f"{rest} more"] if rest else [])))
+    return (
         f"Articles mentioning <b>{escape(timeline.topic[:100])}</b> per {timeline.by}: "
-        f"{timeline.total} ({by_leaning})." + (f" Peaks: {peaks}." if peaks else "")
+        f"{timeline.total} ({by_leaning}{escape(tail)}"
     )
-    # The topic is cut to 100 characters, so even escaped the caption stays within Telegram's 1024.
-    return caption
 
 
 def format_peaks(timeline: Timeline, limit: int = MAX_MESSAGE) -> list[str]:
