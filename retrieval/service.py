@@ -212,6 +212,13 @@ class AnsweringService:
             )
         return self._answer_text(index, text, on_text, filters, max_quotes)
 
+    def search_words(self, text: str) -> str:
+        """The words to look for: a Russian topic rendered into English as a question is, else the text."""
+        index = self.index
+        if asks_in_russian(text) and not reads_as_indexed(text, index.bm25):
+            return render_in_english(text, self._sound_index(index)).english
+        return text
+
     def _sound_index(self, index: StoredVersion) -> SoundIndex:
         """The words of this index version by sound (waiting for the background build if still running)."""
         return self._prepare_sounds(index).result()

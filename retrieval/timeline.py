@@ -177,7 +177,7 @@ def build_timeline(
     from retrieval.service import clean_question
 
     text = clean_question(topic, service.settings.max_question_chars)
-    terms = tokenize(text)
+    terms = tokenize(service.search_words(text))  # a Russian topic counts what its English would
     if not terms:
         raise QuestionError(
             f"{text!r} has only common words; name the topic with words an article would use.", "no_words"

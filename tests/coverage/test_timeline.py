@@ -83,6 +83,14 @@ def test_peaks_are_the_busiest_periods_quoted_verbatim(slice_service: AnsweringS
         assert {"helsinki", "summit"} <= set(tokenize(article.title + "\n" + article.text))  # type: ignore[operator]
 
 
+def test_a_russian_topic_counts_what_its_english_counts(slice_service: AnsweringService) -> None:
+    russian = api.topic_timeline(slice_service, "санкции")
+    english = api.topic_timeline(slice_service, "sanctions")
+    assert russian.terms == english.terms and russian.topic == "санкции"
+    assert (russian.periods, russian.counts) == (english.periods, english.counts)
+    assert russian.total == english.total > 0
+
+
 def test_a_topic_no_article_mentions_is_empty_and_stopwords_are_refused(
     slice_service: AnsweringService,
 ) -> None:
