@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from bot.render import plural
 from retrieval.errors import UsruError
 from retrieval.extractive import display_quote
 from retrieval.textsafety import one_line
@@ -148,7 +149,9 @@ def print_comparison(console: Console, comparison: Comparison) -> None:
     if console.is_terminal:
         table = Table(show_lines=True, expand=True)
         for g in comparison.groups:
-            table.add_column(Text(f"{g.leaning} ({g.articles} articles)", style="bold"), overflow="fold")
+            table.add_column(
+                Text(f"{g.leaning} ({plural(g.articles, 'article')})", style="bold"), overflow="fold"
+            )
         cells = []
         for g in comparison.groups:
             cell = Text()
@@ -160,7 +163,7 @@ def print_comparison(console: Console, comparison: Comparison) -> None:
         console.print(table)
         return
     for g in comparison.groups:
-        console.print(Text(f"{g.leaning} ({g.articles} articles)"), soft_wrap=True)
+        console.print(Text(f"{g.leaning} ({plural(g.articles, 'article')})"), soft_wrap=True)
         if not g.citations:
             console.print(Text(f"  {NOTHING}"))
         for c in g.citations:
@@ -206,7 +209,7 @@ def print_timeline(console: Console, timeline: Timeline) -> None:
     if timeline.undated:
         console.print(Text(f"{timeline.undated} more articles mention it but carry no usable date."))
     for n, peak in enumerate(timeline.peaks, start=1):
-        head = f"[{n}] {peak.period}: {peak.count} articles"
+        head = f"[{n}] {peak.period}: {plural(peak.count, 'article')}"
         if peak.citation is None:
             console.print(Text(f"{head}; no passage is close enough to the topic to quote."), soft_wrap=True)
             continue

@@ -16,6 +16,11 @@ from retrieval.textsafety import escape_unsafe, one_line
 # so what is printed would not be what the article says. Unsafe characters are shown escaped.
 
 
+def plural(n: int, word: str) -> str:
+    """'1 article', '2 articles'."""
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
 def print_text(console: Console, text: str, style: str = "") -> None:
     """Print text as it is, on as many lines as it has, with unsafe characters escaped."""
     console.print(Text(escape_unsafe(text, keep="\n"), style=style), soft_wrap=True)

@@ -9,6 +9,7 @@ import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from typing import Protocol
 
+from bot.render import plural
 from retrieval.answer import Answer, Citation
 from retrieval.textsafety import CONTROLS, replace_unsafe
 
@@ -298,16 +299,12 @@ def _date_range(stats: StatsLike) -> str:
     return "unknown dates"
 
 
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
-
-
 def format_start(stats: StatsLike) -> str:
     """The greeting: what the bot does and which articles it knows."""
     return (
         "<b>Hello! I answer questions about US–Russia relations, "
         "using only the news articles I was given.</b>\n\n"
-        f"I know {_plural(stats.articles, 'article')} from {_outlets(stats.publishers)} "
+        f"I know {plural(stats.articles, 'article')} from {_outlets(stats.publishers)} "
         f"(dated {_date_range(stats)}). Every answer quotes the articles word for word, with the outlet, "
         "date and title, so you can check it. If the articles don't cover something, I say so.\n\n"
         "Type a question, or tap one of these:"
@@ -333,7 +330,7 @@ def format_sources(articles: Sequence[ArticleLike], limit: int = MAX_MESSAGE) ->
     """The indexed articles, one line each, in as many messages as needed."""
     if not articles:
         return ["No articles are indexed yet."]
-    lines = [f"<b>{_plural(len(articles), 'indexed article')}</b>"]
+    lines = [f"<b>{plural(len(articles), 'indexed article')}</b>"]
     for i, a in enumerate(articles, start=1):
         title = escape(_clip(clean(a.title or a.source), 300))
         who = " · ".join(
@@ -364,7 +361,7 @@ def format_about(stats: StatsLike, app_version: str) -> str:
     return (
         f"<b>usru {escape(app_version)}</b> – answers from news articles, with verbatim quotes.\n\n"
         f"Index version: {escape(stats.version)}\n"
-        f"Articles: {stats.articles} from {_plural(len(stats.publishers), 'outlet')}\n"
+        f"Articles: {stats.articles} from {plural(len(stats.publishers), 'outlet')}\n"
         f"Passages: {stats.chunks}\n"
         f"Dates covered: {_date_range(stats)}\n"
         f"Last re-indexed: {_when(stats.built_at)}"

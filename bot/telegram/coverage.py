@@ -12,6 +12,7 @@ from telegram import Message, ReplyParameters, Update
 from telegram.constants import ParseMode
 from telegram.ext import ContextTypes
 
+from bot.render import plural
 from bot.telegram.access import is_group
 from bot.telegram.questions import _within_rate
 from bot.telegram.replies import TOO_SLOW
@@ -138,7 +139,7 @@ def format_comparison(comparison: Comparison, limit: int = MAX_MESSAGE) -> list[
         return [escape(lead + (f" {comparison.note}" if comparison.note else ""))]
     blocks = []
     for g in comparison.groups:
-        head = f"<b>{escape(g.leaning.capitalize())}</b> ({g.articles} articles)"
+        head = f"<b>{escape(g.leaning.capitalize())}</b> ({plural(g.articles, 'article')})"
         if not g.citations:
             blocks.append(f"{head}\n<i>{escape(NOTHING)}</i>")
             continue
@@ -174,7 +175,7 @@ def format_peaks(timeline: Timeline, limit: int = MAX_MESSAGE) -> list[str]:
     """The quote at each peak, numbered as on the chart."""
     blocks = []
     for n, p in enumerate(timeline.peaks, start=1):
-        head = f"<b>Peak [{n}]</b> {escape(p.period)}, {p.count} articles"
+        head = f"<b>Peak [{n}]</b> {escape(p.period)}, {plural(p.count, 'article')}"
         if p.citation is None:
             blocks.append(f"{head}: <i>no passage is close enough to the topic to quote.</i>")
             continue

@@ -158,3 +158,20 @@ def test_usru_compare_json_and_text(
             assert c["publisher"] in out
     assert main(["compare", "\x1b[2J sanctions \x07", *base]) == 0
     assert "\x1b" not in capsys.readouterr().out
+
+
+def test_one_article_is_counted_in_the_singular(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sources = tmp_path / "sources"
+    sources.mkdir()
+    (sources / "one.md").write_text(
+        "---\ntitle: Talks\npublisher: Daily Example\ndate: 2018-07-16\nleaning: left\n---\n\n"
+        "Diplomats met in Vienna to discuss the zeppelin treaty and its verification.\n",
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("EMBEDDING_MODEL", "hashing")
+    base = ["--sources", str(sources), "--index-dir", str(tmp_path / "idx")]
+    assert main(["timeline", "zeppelin treaty", *base]) == 0
+    out = capsys.readouterr().out
+    assert "1 article" in out and "1 articles" not in out
