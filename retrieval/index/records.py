@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import Any, ClassVar, NamedTuple
@@ -191,3 +191,28 @@ class SentenceTable(_Table):
         """One sentence with its columns named."""
         aid, start, end, quotable = (int(x) for x in self.rows[sentence_id])
         return SentenceRow(aid, start, end, bool(quotable))
+
+
+def list_article_infos(
+    articles: Sequence[StoredArticle], chunks: ChunkTable, aliases: Mapping[str, Sequence[str]]
+) -> list[ArticleInfo]:
+    """Every article with its chunk count and the other files holding the same article (both stores)."""
+    counts = (
+        np.bincount(chunks.article, minlength=len(articles))
+        if len(chunks)
+        else np.zeros(len(articles), np.int64)
+    )
+    return [
+        ArticleInfo(
+            a.source,
+            a.title,
+            a.publisher,
+            a.date,
+            a.url,
+            int(counts[a.id]),
+            a.content_hash,
+            tuple(aliases.get(a.source, ())),
+            a.leaning,
+        )
+        for a in articles
+    ]

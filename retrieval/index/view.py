@@ -14,7 +14,7 @@ from retrieval.embedding import Vectors
 from retrieval.errors import IndexError_
 from retrieval.index.durability import current_version, read_manifest
 from retrieval.index.ivf import read_lists, read_quantizer
-from retrieval.index.records import ArticleInfo, IndexStats, StoredArticle
+from retrieval.index.records import ArticleInfo, IndexStats, StoredArticle, list_article_infos
 from retrieval.index.segments import merge, read_segment
 from retrieval.lexical import tokenize
 from retrieval.vector_index import build_vector_index
@@ -140,23 +140,7 @@ class Index:
 
     def list_articles(self) -> list[ArticleInfo]:
         """Every indexed article with its chunk count and the other files holding the same article."""
-        counts: Any = (
-            np.bincount(self.chunks.article, minlength=len(self.articles)) if len(self.chunks) else []
-        )
-        return [
-            ArticleInfo(
-                a.source,
-                a.title,
-                a.publisher,
-                a.date,
-                a.url,
-                int(counts[a.id]) if len(counts) else 0,
-                a.content_hash,
-                tuple(self.aliases.get(a.source, ())),
-                a.leaning,
-            )
-            for a in self.articles
-        ]
+        return list_article_infos(self.articles, self.chunks, self.aliases)
 
     def stats(self) -> IndexStats:
         """Counts, outlets and the span of dates."""

@@ -21,7 +21,14 @@ from retrieval.answer import one_line
 from retrieval.article import stored_content_hash
 from retrieval.embedding import Vectors
 from retrieval.errors import IndexError_
-from retrieval.index.records import ArticleInfo, ChunkTable, IndexStats, SentenceTable, StoredArticle
+from retrieval.index.records import (
+    ArticleInfo,
+    ChunkTable,
+    IndexStats,
+    SentenceTable,
+    StoredArticle,
+    list_article_infos,
+)
 from retrieval.lexical import Bm25, tokenize
 
 # The article columns, from StoredArticle itself: a field added there needs only a migration adding it.
@@ -263,21 +270,7 @@ class PostgresVersion:
 
     def list_articles(self) -> list[ArticleInfo]:
         """Every indexed article with its chunk count and the other files holding the same article."""
-        counts = np.bincount(self.chunks.article, minlength=len(self.articles)) if len(self.chunks) else None
-        return [
-            ArticleInfo(
-                a.source,
-                a.title,
-                a.publisher,
-                a.date,
-                a.url,
-                int(counts[a.id]) if counts is not None else 0,
-                a.content_hash,
-                tuple(self._alias_lists.get(a.source, ())),
-                a.leaning,
-            )
-            for a in self.articles
-        ]
+        return list_article_infos(self.articles, self.chunks, self._alias_lists)
 
     def stats(self) -> IndexStats:
         """Counts, outlets and the span of dates."""
