@@ -129,7 +129,8 @@ def _progress_reporter(
 
     Questions answered into a pipe print no summary: their stderr stays for errors only.
     """
-    labels = {"read": "Reading articles", "embed": "Embedding articles", "import": "Importing records"}
+    # The import is counted in bytes of the dump read: records are only known once read.
+    labels = {"read": "Reading articles", "embed": "Embedding articles", "import": "Importing (bytes read)"}
     if not console.is_terminal:
         if not piped_summary:
             return (lambda stage, done, total: None), (lambda: None)
@@ -185,8 +186,8 @@ def _piped_reporter(
 
     def stop() -> None:
         for stage, (started, done, _total) in seen.items():
-            if stage == "read":
-                continue  # reading is quick and its count is in the summary
+            if stage in ("read", "import"):
+                continue  # their counts and times are in the command's own summary line
             seconds = time.perf_counter() - started
             rate = f", {done / seconds:,.1f}/s" if seconds > 0 and done else ""
             console.print(
@@ -324,6 +325,7 @@ def run_ask(settings: Settings, args: argparse.Namespace, out: Console, err: Con
 
 def run_import(settings: Settings, args: argparse.Namespace, out: Console, err: Console) -> int:
     """`usru import FILE`: write a dump's records as articles into the sources folder, then index."""
+    from bot.render import plural
     from retrieval.importer import FIELDS, ImportOptions, import_dump
 
     if "sources" not in settings.model_fields_set:
@@ -340,6 +342,16 @@ def run_import(settings: Settings, args: argparse.Namespace, out: Console, err: 
         )
     finally:
         stop()
+    if not summary.records:
+        raise UsruError(
+            f"No records found in {one_line(args.file.name)}; is it a JSON Lines or CSV news dump?"
+        )
+    if summary.skipped and not (summary.written or summary.unchanged or summary.filtered):
+        where, reason = summary.skipped[0]
+        raise UsruError(
+            f"Nothing in {one_line(args.file.name)} could be imported ({plural(len(summary.skipped), 'record')} "
+            f"skipped, first {one_line(where)}: {one_line(reason)}); is it a JSON Lines or CSV news dump?"
+        )
     out.print(
         f"Imported {one_line(args.file.name)} into {summary.folder}: {summary.records} records, "
         f"{len(summary.written)} written, {summary.unchanged} unchanged, {summary.filtered} filtered out, "
@@ -349,7 +361,7 @@ def run_import(settings: Settings, args: argparse.Namespace, out: Console, err: 
         soft_wrap=True,
     )
     if summary.skipped:
-        out.print(f"Skipped {len(summary.skipped)} records:", markup=False)
+        out.print(f"Skipped {plural(len(summary.skipped), 'record')}:", markup=False)
         for where, reason in summary.skipped:
             out.print(
                 f"  {one_line(where)}: {one_line(reason)}", markup=False, highlight=False, soft_wrap=True

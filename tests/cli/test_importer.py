@@ -305,7 +305,7 @@ def test_usru_import_prints_a_summary_lists_skips_and_indexes(tmp_path: Path) ->
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert lines[0].startswith("Imported d.jsonl into imported/d: 3 records, 2 written, 0 unchanged")
-    assert "Skipped 1 records:" in lines and "  line 3: no text" in lines
+    assert "Skipped 1 record:" in lines and "  line 3: no text" in lines
     assert any(ln.startswith("Indexed 2 articles") for ln in lines)
     again = usru(folders, "import", str(dump), "--no-index")
     assert "0 written, 2 unchanged" in again.stdout and "Indexed" not in again.stdout
@@ -319,3 +319,26 @@ def test_usru_import_without_a_chosen_sources_folder_is_refused(tmp_path: Path) 
     assert_one_line_error(result, "sources folder")
     missing = usru(folders, "import", str(tmp_path / "nope.jsonl"))
     assert_one_line_error(missing, "does not exist")
+
+
+def test_a_file_with_no_importable_record_is_refused_and_nothing_is_indexed(tmp_path: Path) -> None:
+    root = tmp_path / "cli"
+    (root / "src").mkdir(parents=True)
+    folders = Folders(root, root / "src", root / "idx")
+    assert usru(folders, "import", str(jsonl(tmp_path / "good.jsonl", GOOD))).returncode == 0
+    noise = bytes(range(128, 256)) * 40
+    cases = [
+        ("noise.csv.gz", gzip.compress(noise)),
+        ("noise.jsonl", noise + b"\n" + noise),
+        ("rows.csv", b"a,b\n" + noise + b"," + noise + b"\n"),
+    ]
+    for name, data in cases:
+        (tmp_path / name).write_bytes(data)
+        result = usru(folders, "import", str(tmp_path / name))
+        assert result.returncode == 2, result.stderr
+        assert "Traceback" not in result.stderr
+        last = result.stderr.strip().splitlines()[-1]
+        assert name in last and last.startswith(("usru: Nothing in ", "usru: No records found")), last
+        assert "Indexed" not in result.stdout
+    listed = usru(folders, "sources")
+    assert listed.returncode == 0 and "Russia ready for talks" in listed.stdout
