@@ -117,7 +117,7 @@ def print_summary(console: Console, summary: IndexSummary) -> None:
             soft_wrap=True,
         )
     if summary.skipped:
-        console.print(Text(f"Skipped {len(summary.skipped)} files:"))
+        console.print(Text(f"Skipped {plural(len(summary.skipped), 'file')}:"))
         for source, reason in summary.skipped:
             console.print(Text(f"  {one_line(source)}: {one_line(reason)}"), soft_wrap=True)
     else:

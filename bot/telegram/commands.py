@@ -10,6 +10,7 @@ from importlib.metadata import version as package_version
 from telegram import Update
 from telegram.ext import ContextTypes
 
+from bot.render import plural
 from bot.telegram.access import command_target, is_group
 from bot.telegram.keyboards import examples_keyboard
 from bot.telegram.replies import EDITED, NOT_ADMIN, NOT_TEXT
@@ -129,7 +130,7 @@ def reindex_report(summary: IndexSummary) -> str:
         shown = summary.skipped[:10]
         more = f" (and {len(summary.skipped) - len(shown)} more)" if len(summary.skipped) > len(shown) else ""
         listed = "; ".join(f"{source}: {reason}" for source, reason in shown)
-        lines.append(escape(f"Skipped {len(summary.skipped)} files{more}: {listed}"))
+        lines.append(escape(f"Skipped {plural(len(summary.skipped), 'file')}{more}: {listed}"))
     return "\n".join(lines)
 
 

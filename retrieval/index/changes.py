@@ -185,6 +185,10 @@ def scan(sources: Path) -> tuple[dict[str, tuple[Path, os.stat_result]], list[tu
                 if is_article and entry.is_file():
                     found[name] = (Path(entry.path), entry.stat())
                     continue
+                if is_article and not entry.is_symlink():
+                    # Opening a pipe would wait for a writer forever; a device may never end.
+                    outside.append((name, "it is not a regular file (a pipe, socket or device)"))
+                    continue
             except OSError:
                 pass  # a looping link, or a file or folder that vanished or can't be read
             with contextlib.suppress(OSError):

@@ -66,7 +66,7 @@ def test_index_lists_skipped_files_with_their_reasons(folders: Folders) -> None:
     result = usru(folders, "index")
     assert result.returncode == 0, result.stderr
     assert "Indexed 5 articles" in result.stdout
-    assert "Skipped 1 files:" in result.stdout
+    assert "Skipped 1 file:" in result.stdout
     assert re.search(r"broken\.txt: binary file", result.stdout)
 
 

@@ -74,3 +74,13 @@ def test_a_fifo_is_refused_without_hanging(corpus: Path, tmp_path: Path) -> None
     os.symlink(tmp_path / "pipe", corpus / "pipe.txt")
     summary = build_index(corpus, tmp_path / "idx", HashingEmbedder())
     assert [name for name, _ in summary.skipped] == ["pipe.txt"]
+
+
+def test_a_pipe_named_like_an_article_is_listed_as_skipped_and_never_opened(
+    corpus: Path, tmp_path: Path
+) -> None:
+    # Opening a FIFO for reading blocks until a writer comes: the run would hang, not fail.
+    os.mkfifo(corpus / "pipe.md")
+    summary = build_index(corpus, tmp_path / "idx", HashingEmbedder())
+    assert summary.skipped == [("pipe.md", "it is not a regular file (a pipe, socket or device)")]
+    assert sorted(a.source for a in load_index(tmp_path / "idx").articles) == sorted(SEED_NAMES)
