@@ -88,7 +88,7 @@ class Lifecycle:
             state.cache.store = None
         if state.claims is not None:
             state.claims.close()
-            state.claims = None
+            state.claims = state.gate = None
         for shared in (state.limiter, state.conversations):
             close = getattr(shared, "close", None)
             if close is not None:  # the shared limiter's and histories' connections

@@ -28,6 +28,7 @@ BotApp = Application[Any, Any, Any, Any, Any, Any]
 T = TypeVar("T")
 MAX_EXAMPLES = 3
 STATE_FILE = "telegram-answers.sqlite3"
+BUSY_MARGIN_S = 10.0
 
 
 class AnswerSource(Protocol):
@@ -99,8 +100,10 @@ class BotState:
     watcher: tuple[threading.Thread, threading.Event] | None = None
     # The newest update fetched, so that stopping can confirm it to Telegram (see lifecycle.post_stop).
     last_update_id: int | None = None
-    # With USRU_DATABASE_URL: update ids claimed by any worker (bot/telegram/shared_updates.py).
+    # With USRU_DATABASE_URL: update ids claimed by any worker (bot/telegram/shared_updates.py), and the
+    # gate every update passes through (bot/telegram/update_gate.py).
     claims: Any = None
+    gate: Any = None
 
     async def run(self, fn: Callable[..., T], *args: Any) -> T:
         """Run a blocking call on the answering threads."""
@@ -139,8 +142,15 @@ def new_state(service: AnswerSource, settings: Settings, bot_settings: BotSettin
         claims = open_claims(url)
         limiter = open_rate_limiter(url, bot_settings.rate_limit_per_minute)
         conversations = open_conversations(url, service, settings.max_question_chars, settings.history_turns)
+    gate = None
+    if claims is not None:
+        from bot.telegram.update_gate import UpdateGate
+
+        # A redelivery waits this long for a live worker that has the update; then Telegram retries it.
+        gate = UpdateGate(claims, busy_wait_s=bot_settings.answer_timeout_s + BUSY_MARGIN_S)
     return BotState(
         claims=claims,
+        gate=gate,
         service=service,
         settings=settings,
         bs=bot_settings,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -16,7 +17,7 @@ from bot.telegram.replies import STALE
 from bot.telegram.shared_answers import PostgresAnswerStore
 from bot.telegram.shared_history import SharedConversations
 from bot.telegram.shared_rate import PostgresRateLimiter
-from bot.telegram.shared_updates import UpdateClaims
+from bot.telegram.shared_updates import Claim, UpdateClaims
 from retrieval.service import AnsweringService, build_service
 from tests.conftest import copy_seeds, hashing_settings_for
 from tests.support.telegram import running_bot, wait_sent
@@ -85,11 +86,22 @@ async def test_buttons_answer_on_another_worker_after_a_restart(
     assert not (tmp_path / "worker1.sqlite3").exists()
 
 
-def test_an_update_is_claimed_by_one_worker_only(postgres_url: str) -> None:
+def test_an_update_is_taken_by_one_live_worker_and_done_once(postgres_url: str) -> None:
     one, two = UpdateClaims(postgres_url), UpdateClaims(postgres_url)
-    assert one.claim(7) and not two.claim(7) and not one.claim(7)
-    assert two.claim(8)
-    one.close()
+    assert one.take(7) is Claim.MINE
+    assert two.take(7) is Claim.BUSY  # the other worker is alive and handling it
+    one.finish(7)
+    assert two.take(7) is Claim.DONE and one.take(7) is Claim.DONE
+    assert two.take(2**32 + 9) is Claim.MINE  # ids past 32 bits still get a lock key
+    two.release(2**32 + 9)
+    assert one.take(8) is Claim.MINE
+    one.close()  # as a killed worker's connection closes: its claim goes with it
+    deadline = time.monotonic() + 10
+    while (claim := two.take(8)) is Claim.BUSY and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert claim is Claim.MINE  # taken over, not lost
+    two.release(8)
+    assert two.take(8) is Claim.MINE  # released without a done mark: still to be answered
     two.close()
 
 

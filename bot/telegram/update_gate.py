@@ -1,0 +1,126 @@
+"""Each update handled once: the claims in PostgreSQL between workers, a future per update within one.
+
+The Application subclass here runs every update through the gate, whether it came by long polling or by
+the webhook (bot/telegram/webhook.py, which also needs the outcome to choose its HTTP status).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from telegram import Update
+from telegram.ext import Application
+
+from bot.telegram.shared_updates import Claim, UpdateClaims
+
+log = logging.getLogger(__name__)
+
+POLL_S = 0.1
+
+
+class Outcome(enum.Enum):
+    """What became of one delivery of an update."""
+
+    HANDLED = "handled"  # handled here, now
+    DUPLICATE = "duplicate"  # handled before (here or by another worker): nothing done
+    BUSY = "busy"  # another live worker still had it after the wait: Telegram should send it again
+
+
+class UpdateGate:
+    """Lets one delivery of each update through, and holds the others until it is done."""
+
+    def __init__(self, claims: UpdateClaims, busy_wait_s: float) -> None:
+        self.claims = claims
+        self.busy_wait_s = busy_wait_s
+        # Advisory locks are re-entrant within a session, so this worker's own deliveries of one update
+        # must be told apart here: the later ones wait for the first.
+        self._running: dict[int, asyncio.Future[None]] = {}
+
+    async def _take(self, update_id: int) -> Claim:
+        import psycopg
+
+        from retrieval.errors import UsruError
+
+        try:
+            return await asyncio.to_thread(self.claims.take, update_id)
+        except (psycopg.Error, UsruError) as exc:
+            # A lost answer is worse than a rare duplicate: handle it unclaimed.
+            log.warning("Could not claim update %s, handling it anyway: %s", update_id, exc)
+            return Claim.MINE
+
+    async def _settle(self, update_id: int, done: bool) -> None:
+        import psycopg
+
+        from retrieval.errors import UsruError
+
+        step = self.claims.finish if done else self.claims.release
+        try:
+            await asyncio.to_thread(step, update_id)
+        except (psycopg.Error, UsruError) as exc:
+            log.warning("Could not mark update %s %s: %s", update_id, "done" if done else "free", exc)
+
+    async def handle_once(self, update_id: int, handle: Callable[[], Awaitable[None]]) -> Outcome:
+        """Run `handle` if no worker handled this update yet; wait while another is handling it."""
+        deadline = time.monotonic() + self.busy_wait_s
+        while True:
+            running = self._running.get(update_id)
+            if running is not None:
+                await asyncio.wait([running], timeout=max(0.0, deadline - time.monotonic()))
+                if not running.done():
+                    return Outcome.BUSY
+                continue
+            claim = await self._take(update_id)
+            if claim is Claim.DONE:
+                return Outcome.DUPLICATE
+            if claim is Claim.MINE:
+                break
+            if time.monotonic() >= deadline:
+                return Outcome.BUSY
+            await asyncio.sleep(POLL_S)
+        future = asyncio.get_running_loop().create_future()
+        self._running[update_id] = future
+        done = False
+        try:
+            await handle()
+            done = True
+        finally:
+            # Shielded: a cancelled delivery must still let go of the update, or no worker could take it.
+            await asyncio.shield(self._settle(update_id, done))
+            del self._running[update_id]
+            future.set_result(None)
+        return Outcome.HANDLED
+
+
+class OnceApplication(Application[Any, Any, Any, Any, Any, Any]):
+    """PTB's Application, with each update going through the gate in bot_data["usru"].gate."""
+
+    async def process_update(self, update: object) -> None:
+        """Handle an update unless another delivery of it was (or is being) handled."""
+        outcome = await self.process_once(update)
+        if outcome is Outcome.BUSY:  # long polling cannot ask for a redelivery; the other worker answers
+            log.warning("Update %s is still being handled by another worker; left to it", _id(update))
+
+    async def process_once(self, update: object) -> Outcome:
+        """process_update, telling what became of this delivery."""
+        state = self.bot_data.get("usru")
+        gate: UpdateGate | None = getattr(state, "gate", None)
+        if gate is None or not isinstance(update, Update):
+            await super().process_update(update)
+            return Outcome.HANDLED
+        outcome = await gate.handle_once(
+            update.update_id, lambda: super(OnceApplication, self).process_update(update)
+        )
+        if outcome is Outcome.DUPLICATE:
+            if state is not None and (state.last_update_id or -1) < update.update_id:
+                state.last_update_id = update.update_id  # still confirmed to Telegram on stop
+            log.info("Update %s was already handled; dropped", update.update_id)
+        return outcome
+
+
+def _id(update: object) -> Any:
+    return getattr(update, "update_id", "?")
