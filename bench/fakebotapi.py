@@ -200,6 +200,8 @@ class Recorded:
     # None while the request is still being handled; 0 when the client went away first.
     status: int | None = None
     error: str | None = None
+    # The first path segment when the bot's base URL is http://…/<via>/bot: which worker sent it.
+    via: str = ""
 
 
 @dataclass
@@ -343,6 +345,8 @@ class FakeBotAPI:
     _changed: asyncio.Condition | None = None
     _wakers: set[asyncio.Task[None]] = field(default_factory=set)
     _closing: bool = False
+    # Called with each injected update (bench/fakewebhook.py pushes it to the webhook).
+    on_push: Callable[[dict[str, Any]], None] | None = None
 
     bot_username: str = BOT_USERNAME
     utf16_len = staticmethod(utf16_len)
@@ -397,6 +401,8 @@ class FakeBotAPI:
         self._next_update_id += 1
         self._updates.append(update)
         self._notify()
+        if self.on_push is not None:
+            self.on_push(update)
         return update
 
     def _notify(self) -> None:
@@ -661,7 +667,7 @@ class FakeBotAPI:
             params = await _read_params(request)
         except ConnectionResetError:  # the client gave up while sending (PTB cancels its long poll on stop)
             return web.Response(status=499)
-        rec = Recorded(method=method, params=params, at=time.monotonic())
+        rec = Recorded(method=method, params=params, at=time.monotonic(), via=request.match_info.get("via", ""))
         self.requests.append(rec)
         if token != self.token:
             return _error(rec, 401, "Unauthorized")
@@ -1040,6 +1046,7 @@ async def serve_fake_bot_api(token: str = TOKEN) -> AsyncIterator[FakeBotAPI]:
     api._changed = asyncio.Condition()
     app = web.Application()
     app.router.add_route("*", "/bot{token}/{method}", api._handle)
+    app.router.add_route("*", "/{via}/bot{token}/{method}", api._handle)
     runner = web.AppRunner(app, access_log=None, handler_cancellation=False)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)

@@ -104,6 +104,8 @@ async def answer(
     last = await _reply(
         context, chat.id, messages, reply_to, draft, answer_keyboard(key, entry, with_more=True)
     )
+    if state.gate is not None:  # the answer is out: marked done now, not after the buttons are stored
+        await state.gate.mark_answered(update.update_id)
     if last is not None:
         state.cache.replace(
             chat.id, key, CachedAnswer(entry.answer, entry.shown, entry.more, last.message_id)

@@ -11,6 +11,7 @@ import enum
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from telegram import Update
@@ -40,6 +41,10 @@ class UpdateGate:
         # Advisory locks are re-entrant within a session, so this worker's own deliveries of one update
         # must be told apart here: the later ones wait for the first.
         self._running: dict[int, asyncio.Future[None]] = {}
+        self._marked: set[int] = set()
+        # A thread of its own: the done mark must not queue behind other blocking work (the window
+        # between a reply sent and its mark is what a kill can turn into a duplicate).
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="usru-claims")
 
     async def _take(self, update_id: int) -> Claim:
         import psycopg
@@ -47,7 +52,7 @@ class UpdateGate:
         from retrieval.errors import UsruError
 
         try:
-            return await asyncio.to_thread(self.claims.take, update_id)
+            return await asyncio.get_running_loop().run_in_executor(self._thread, self.claims.take, update_id)
         except (psycopg.Error, UsruError) as exc:
             # A lost answer is worse than a rare duplicate: handle it unclaimed.
             log.warning("Could not claim update %s, handling it anyway: %s", update_id, exc)
@@ -60,13 +65,14 @@ class UpdateGate:
 
         step = self.claims.finish if done else self.claims.release
         try:
-            await asyncio.to_thread(step, update_id)
+            await asyncio.get_running_loop().run_in_executor(self._thread, step, update_id)
         except (psycopg.Error, UsruError) as exc:
             log.warning("Could not mark update %s %s: %s", update_id, "done" if done else "free", exc)
 
     async def handle_once(self, update_id: int, handle: Callable[[], Awaitable[None]]) -> Outcome:
         """Run `handle` if no worker handled this update yet; wait while another is handling it."""
         deadline = time.monotonic() + self.busy_wait_s
+        loop = asyncio.get_running_loop()
         while True:
             running = self._running.get(update_id)
             if running is not None:
@@ -74,26 +80,54 @@ class UpdateGate:
                 if not running.done():
                     return Outcome.BUSY
                 continue
-            claim = await self._take(update_id)
-            if claim is Claim.DONE:
-                return Outcome.DUPLICATE
+            # Reserved before the claim is asked for, so that a second delivery arriving meanwhile waits.
+            future = self._running[update_id] = loop.create_future()
+            try:
+                claim = await self._take(update_id)
+            except BaseException:
+                del self._running[update_id]
+                future.set_result(None)
+                raise
             if claim is Claim.MINE:
                 break
+            del self._running[update_id]
+            future.set_result(None)
+            if claim is Claim.DONE:
+                return Outcome.DUPLICATE
             if time.monotonic() >= deadline:
                 return Outcome.BUSY
             await asyncio.sleep(POLL_S)
-        future = asyncio.get_running_loop().create_future()
-        self._running[update_id] = future
         done = False
         try:
             await handle()
             done = True
         finally:
             # Shielded: a cancelled delivery must still let go of the update, or no worker could take it.
-            await asyncio.shield(self._settle(update_id, done))
+            if update_id not in self._marked:
+                await asyncio.shield(self._settle(update_id, done))
+            self._marked.discard(update_id)
             del self._running[update_id]
             future.set_result(None)
         return Outcome.HANDLED
+
+    async def mark_answered(self, update_id: int) -> None:
+        """Mark an update done as soon as its answer is out, before the handler's remaining work.
+
+        The handler's later steps (storing the answer behind the buttons) would otherwise widen the
+        window in which a killed worker leaves an answered update unmarked.
+        """
+        if update_id in self._running and update_id not in self._marked:
+            self._marked.add(update_id)
+            import psycopg
+
+            from retrieval.errors import UsruError
+
+            # On the event loop, not the claims thread: a hop to a thread (and the GIL) measured hundreds
+            # of milliseconds under load, each one a chance for a kill to leave the answer unmarked.
+            try:
+                self.claims.finish(update_id)
+            except (psycopg.Error, UsruError) as exc:
+                log.warning("Could not mark update %s done: %s", update_id, exc)
 
 
 class OnceApplication(Application[Any, Any, Any, Any, Any, Any]):
