@@ -356,6 +356,23 @@ def count_errors(root: Path, workers: int) -> tuple[int, list[str]]:
     return len(found), found[:5]
 
 
+def render_markdown(b: dict[str, Any]) -> list[str]:
+    """The multi-worker table for bench/results/latest.md."""
+    a, lat, win = b["answers"], b["latency_s"], b["done_window_ms"]
+    kill = f"worker 1 SIGKILLed after {b['kill_after_s']} s" if b.get("killed_worker") else "no kill"
+    return [
+        f"## Telegram webhook, {b['workers']} workers on one port ({b['users']} users × "
+        f"{b['questions_per_user']} questions, {kill}, PostgreSQL state, Telegram's flood limits)",
+        "",
+        "| updates | lost | once | twice | deliveries cut by the kill | update → reply p50 / p95 s | all in s "
+        "| done-mark window mean / p95 ms | expected duplicates per kill |",
+        "|---|---|---|---|---|---|---|---|---|",
+        f"| {b['updates']} | {a['lost']} | {a['once']} | {a['twice_or_more']} | {b['deliveries_cut_by_the_kill']} "
+        f"| {lat['p50']} / {lat['p95']} | {b['total_s']} | {win['mean']} / {win['p95']} "
+        f"| {b['expected_duplicates_per_kill']} |",
+    ]
+
+
 def main(argv: list[str] | None = None) -> int:
     """`python -m bench.bot_workers`: start an embedded PostgreSQL, run, print and save the figures."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
