@@ -667,7 +667,9 @@ class FakeBotAPI:
             params = await _read_params(request)
         except ConnectionResetError:  # the client gave up while sending (PTB cancels its long poll on stop)
             return web.Response(status=499)
-        rec = Recorded(method=method, params=params, at=time.monotonic(), via=request.match_info.get("via", ""))
+        rec = Recorded(
+            method=method, params=params, at=time.monotonic(), via=request.match_info.get("via", "")
+        )
         self.requests.append(rec)
         if token != self.token:
             return _error(rec, 401, "Unauthorized")
