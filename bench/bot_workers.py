@@ -244,6 +244,8 @@ def summarise(obs: dict[str, Any], plan: Plan, database_url: str, wall_offset: f
     killed = "w1" if obs["kill_time"] is not None else None
     counts = {"lost": 0, "once": 0, "twice_or_more": 0}
     latencies, windows, window_hits, by_worker = [], [], [], {}
+    in_worker: list[float] = []  # from the fake server's response to the done mark
+    slowest: list[tuple[float, int]] = []
     marks = done_marks(database_url)
     for update in updates:
         msg = update["message"]
@@ -265,8 +267,12 @@ def summarise(obs: dict[str, Any], plan: Plan, database_url: str, wall_offset: f
             )
         if replies:
             latencies.append(replies[0].at - api.delivered_at[uid])
+            slowest.append((latencies[-1], uid))
             if uid in marks:
                 windows.append(marks[uid] - (replies[-1].at + wall_offset))
+                answered_at = recs[-1].answered_at if recs else None
+                if answered_at is not None:
+                    in_worker.append(marks[uid] - (answered_at + wall_offset))
     elapsed = obs["finished"] - obs["started"]
     failed = [d for d in pusher.deliveries if not 200 <= d.status < 300]
     kill = obs["kill_time"]
@@ -305,6 +311,21 @@ def summarise(obs: dict[str, Any], plan: Plan, database_url: str, wall_offset: f
             "p95": round(percentile(windows, 95) * 1000, 2),
             "max": round(max(windows, default=float("nan")) * 1000, 2),
         },
+        "done_window_after_response_ms": {
+            "mean": round(sum(in_worker) / len(in_worker) * 1000, 2) if in_worker else None,
+            "p95": round(percentile(in_worker, 95) * 1000, 2) if in_worker else None,
+        },
+        "slowest_updates": [
+            {
+                "update_id": uid,
+                "latency_s": round(lat, 2),
+                "deliveries": [
+                    {"status": d.status, "s": round(d.ended - d.started, 2), "error": d.error[:80]}
+                    for d in pusher.attempts(uid)
+                ],
+            }
+            for lat, uid in sorted(slowest, reverse=True)[:3]
+        ],
         # A SIGKILL at a random moment finds this many of the worker's updates answered but not yet marked.
         "expected_duplicates_per_kill": round(per_worker_rate * mean_window, 4),
         "window_hits": window_hits,

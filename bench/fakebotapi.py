@@ -202,6 +202,8 @@ class Recorded:
     error: str | None = None
     # The first path segment when the bot's base URL is http://…/<via>/bot: which worker sent it.
     via: str = ""
+    # When the successful response left the handler (time.monotonic()).
+    answered_at: float | None = None
 
 
 @dataclass
@@ -718,7 +720,7 @@ class FakeBotAPI:
         except _BadRequest as exc:
             self.rejected.append(rec)
             return _error(rec, 400, f"Bad Request: {exc}")
-        rec.status = 200
+        rec.status, rec.answered_at = 200, time.monotonic()
         try:
             return web.json_response({"ok": True, "result": result})
         except (ConnectionResetError, asyncio.CancelledError):  # pragma: no cover - client went away

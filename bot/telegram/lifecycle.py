@@ -83,6 +83,7 @@ class Lifecycle:
             await asyncio.to_thread(thread.join, 10)
             state.watcher = None
         state.executor.shutdown(wait=False, cancel_futures=True)
+        state.state_thread.shutdown(wait=True)  # a pending store of an answer finishes first
         if state.cache.store is not None:
             state.cache.store.close()
             state.cache.store = None

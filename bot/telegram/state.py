@@ -105,9 +105,20 @@ class BotState:
     claims: Any = None
     gate: Any = None
 
+    # One thread for the answers behind buttons and the rate limit: with USRU_DATABASE_URL each call is a
+    # few database round trips, which on the event loop held up every update's next step (the done mark
+    # after an answer among them, measured at ~1 s under load); one thread keeps their caches single-threaded.
+    state_thread: ThreadPoolExecutor = field(
+        default_factory=lambda: ThreadPoolExecutor(max_workers=1, thread_name_prefix="usru-state")
+    )
+
     async def run(self, fn: Callable[..., T], *args: Any) -> T:
         """Run a blocking call on the answering threads."""
         return await asyncio.get_running_loop().run_in_executor(self.executor, fn, *args)
+
+    async def on_state_thread(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run a call on the answers cache or the rate limiter off the event loop, one at a time."""
+        return await asyncio.get_running_loop().run_in_executor(self.state_thread, fn, *args)
 
     def first_refusal(self, user_id: int) -> bool:
         """True the first time a user outside the allowlist is refused."""
