@@ -122,8 +122,8 @@ class UpdateGate:
 
             from retrieval.errors import UsruError
 
-            # On the event loop, not the claims thread: a hop to a thread (and the GIL) measured hundreds
-            # of milliseconds under load, each one a chance for a kill to leave the answer unmarked.
+            # Right here on the event loop (one insert and one unlock), not queued for the claims thread:
+            # every step between the answer and its mark is a chance for a kill to leave it unmarked.
             try:
                 self.claims.finish(update_id)
             except (psycopg.Error, UsruError) as exc:
