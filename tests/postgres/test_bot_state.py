@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import time
 from pathlib import Path
@@ -18,6 +19,7 @@ from bot.telegram.shared_answers import PostgresAnswerStore
 from bot.telegram.shared_history import SharedConversations
 from bot.telegram.shared_rate import PostgresRateLimiter
 from bot.telegram.shared_updates import Claim, UpdateClaims
+from bot.telegram.update_gate import Outcome, UpdateGate
 from retrieval.service import AnsweringService, build_service
 from tests.conftest import copy_seeds, hashing_settings_for
 from tests.support.telegram import running_bot, wait_sent
@@ -154,3 +156,34 @@ def test_a_follow_up_on_another_worker_reads_the_chats_history(
     assert two.get(111).history.turns() == []
     one.close()
     two.close()
+
+
+async def test_the_gate_lets_one_delivery_through_on_this_worker_and_the_next(postgres_url: str) -> None:
+    here, there = UpdateClaims(postgres_url), UpdateClaims(postgres_url)
+    gate, other = UpdateGate(here, busy_wait_s=10), UpdateGate(there, busy_wait_s=0.3)
+    runs: list[int] = []
+    started, release = asyncio.Event(), asyncio.Event()
+
+    async def handle() -> None:
+        runs.append(1)
+        started.set()
+        await release.wait()
+
+    first = asyncio.create_task(gate.handle_once(1, handle))
+    second = asyncio.create_task(gate.handle_once(1, handle))  # the same update again, same worker
+    await started.wait()
+    assert await other.handle_once(1, handle) is Outcome.BUSY  # another worker, while the first is alive
+    release.set()
+    assert await first is Outcome.HANDLED and await second is Outcome.DUPLICATE
+    assert await other.handle_once(1, handle) is Outcome.DUPLICATE
+    assert runs == [1]
+
+    async def fail() -> None:
+        raise RuntimeError("cut short")
+
+    with pytest.raises(RuntimeError):
+        await gate.handle_once(2, fail)
+    assert await other.handle_once(2, handle) is Outcome.HANDLED  # let go unmarked: answered next time
+    assert runs == [1, 1]
+    here.close()
+    there.close()
