@@ -23,6 +23,7 @@ import argparse
 import asyncio
 import json
 import os
+import random
 import shutil
 import signal
 import socket
@@ -58,6 +59,10 @@ class Plan:
     users: int = 200
     questions: int = 5
     kill_at: float | None = 0.35  # kill worker 1 once this share of the questions is answered (None: no kill)
+    # ... and then after a random pause up to this long: a kill right after a reply arrived would land in
+    # that reply's done-mark window far more often than a crash at a random moment.
+    kill_jitter_s: float = 1.0
+    seed: int = 14
     duplicates_every: int = 10  # every tenth update is delivered twice at once
     again_after: int = 10  # this many answered updates are delivered once more after the run
     flood_limits: bool = True
@@ -177,11 +182,13 @@ async def drive(plan: Plan, database_url: str, root: Path) -> dict[str, Any]:
                     await asyncio.sleep(0.1)
                 started = time.monotonic()
                 updates = ask_all(api, pusher, plan)
-                kill_time = None
+                kill_time = kill_due = None
                 target = int(plan.kill_at * len(updates)) if plan.kill_at is not None else None
                 deadline = started + plan.timeout_s
                 while time.monotonic() < deadline:
-                    if kill_time is None and target is not None and answered(api, updates) >= target:
+                    if kill_due is None and target is not None and answered(api, updates) >= target:
+                        kill_due = time.monotonic() + random.Random(plan.seed).uniform(0, plan.kill_jitter_s)
+                    if kill_time is None and kill_due is not None and time.monotonic() >= kill_due:
                         procs[0].send_signal(signal.SIGKILL)
                         kill_time = time.monotonic()
                     if (target is None or kill_time is not None) and pusher.idle():
