@@ -166,4 +166,7 @@ def run_bot(settings: Settings, bot_settings: BotSettings) -> int:
     except InvalidToken:
         print("usru: Telegram rejected TELEGRAM_BOT_TOKEN; check it with @BotFather.", file=sys.stderr)
         return 2
+    except BotSettingsError as exc:  # the webhook port cannot be opened
+        print(f"usru: {exc}", file=sys.stderr)
+        return exc.exit_code
     return 0

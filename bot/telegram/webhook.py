@@ -27,7 +27,7 @@ from telegram.error import InvalidToken, TelegramError
 from tornado.httpserver import HTTPServer
 from tornado.netutil import bind_sockets
 
-from bot.bot_settings import BotSettings
+from bot.bot_settings import BotSettings, BotSettingsError
 from bot.outage import describe
 from bot.telegram.update_gate import OnceApplication, Outcome
 
@@ -147,11 +147,20 @@ async def serving_webhook(
         await app.post_init(app)
     await app.start()
     try:
-        sockets = bind_sockets(
-            bot_settings.webhook_port,
-            address=bot_settings.webhook_listen,
-            reuse_port=bot_settings.webhook_reuse_port,
-        )
+        try:
+            sockets = bind_sockets(
+                bot_settings.webhook_port,
+                address=bot_settings.webhook_listen,
+                reuse_port=bot_settings.webhook_reuse_port,
+            )
+        except OSError as exc:
+            share = (
+                "" if bot_settings.webhook_reuse_port else ", or TELEGRAM_WEBHOOK_REUSE_PORT=true to share it"
+            )
+            raise BotSettingsError(
+                f"cannot listen on {bot_settings.webhook_listen}:{bot_settings.webhook_port} for the webhook "
+                f"({exc.strerror or exc}): set TELEGRAM_WEBHOOK_LISTEN / TELEGRAM_WEBHOOK_PORT{share}."
+            ) from exc
         server.add_sockets(sockets)
         log.info(
             "Webhook listening on %s:%s%s",

@@ -8,6 +8,7 @@ import logging
 import os
 import random
 import signal
+import socket
 import sys
 import threading
 from pathlib import Path
@@ -16,7 +17,7 @@ from typing import TYPE_CHECKING, Any, cast
 import aiohttp
 import pytest
 
-from bot.bot_settings import BotSettings
+from bot.bot_settings import BotSettings, BotSettingsError
 from bot.telegram.app import build_application, run_bot, webhook_options
 from bot.telegram.commands import COMMANDS
 from bot.telegram.replies import EDITED, EMPTY, NOT_TEXT, REFUSAL, STALE, TOO_SLOW, WENT_WRONG
@@ -633,3 +634,22 @@ async def test_usru_bot_with_a_token_telegram_rejects_exits_2(
     assert proc.returncode == 2
     text = err.decode()
     assert "rejected TELEGRAM_BOT_TOKEN" in text and wrong.split(":")[1] not in text
+
+
+async def test_a_webhook_port_in_use_is_reported_in_one_sentence(
+    fake_bot_api: FakeBotAPI, seeded: tuple[Settings, AnsweringService], unused_tcp_port: int
+) -> None:
+    api, (settings, service) = fake_bot_api, seeded
+    port = unused_tcp_port
+    bs = bot_settings(
+        api, webhook_url=f"http://127.0.0.1:{port}/hook", webhook_listen="127.0.0.1", webhook_port=port
+    )
+    app = build_application(service, settings, bs)
+    await app.initialize()
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", port))
+        taken.listen()
+        with pytest.raises(BotSettingsError, match=r"cannot listen on 127\.0\.0\.1:\d+ .*REUSE_PORT=true"):
+            async with serving_webhook(cast(OnceApplication, app), bs, "s" * 32, asyncio.Event()):
+                pass
+    assert api.webhook == {}  # nothing registered with Telegram for a server that never listened
