@@ -200,6 +200,10 @@ class Recorded:
     # None while the request is still being handled; 0 when the client went away first.
     status: int | None = None
     error: str | None = None
+    # The first path segment when the bot's base URL is http://…/<via>/bot: which worker sent it.
+    via: str = ""
+    # When the successful response left the handler (time.monotonic()).
+    answered_at: float | None = None
 
 
 @dataclass
@@ -343,6 +347,8 @@ class FakeBotAPI:
     _changed: asyncio.Condition | None = None
     _wakers: set[asyncio.Task[None]] = field(default_factory=set)
     _closing: bool = False
+    # Called with each injected update (bench/fakewebhook.py pushes it to the webhook).
+    on_push: Callable[[dict[str, Any]], None] | None = None
 
     bot_username: str = BOT_USERNAME
     utf16_len = staticmethod(utf16_len)
@@ -397,6 +403,8 @@ class FakeBotAPI:
         self._next_update_id += 1
         self._updates.append(update)
         self._notify()
+        if self.on_push is not None:
+            self.on_push(update)
         return update
 
     def _notify(self) -> None:
@@ -661,7 +669,9 @@ class FakeBotAPI:
             params = await _read_params(request)
         except ConnectionResetError:  # the client gave up while sending (PTB cancels its long poll on stop)
             return web.Response(status=499)
-        rec = Recorded(method=method, params=params, at=time.monotonic())
+        rec = Recorded(
+            method=method, params=params, at=time.monotonic(), via=request.match_info.get("via", "")
+        )
         self.requests.append(rec)
         if token != self.token:
             return _error(rec, 401, "Unauthorized")
@@ -710,7 +720,7 @@ class FakeBotAPI:
         except _BadRequest as exc:
             self.rejected.append(rec)
             return _error(rec, 400, f"Bad Request: {exc}")
-        rec.status = 200
+        rec.status, rec.answered_at = 200, time.monotonic()
         try:
             return web.json_response({"ok": True, "result": result})
         except (ConnectionResetError, asyncio.CancelledError):  # pragma: no cover - client went away
@@ -1040,6 +1050,7 @@ async def serve_fake_bot_api(token: str = TOKEN) -> AsyncIterator[FakeBotAPI]:
     api._changed = asyncio.Condition()
     app = web.Application()
     app.router.add_route("*", "/bot{token}/{method}", api._handle)
+    app.router.add_route("*", "/{via}/bot{token}/{method}", api._handle)
     runner = web.AppRunner(app, access_log=None, handler_cancellation=False)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)

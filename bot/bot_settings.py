@@ -58,8 +58,13 @@ class BotSettings(BaseSettings):
     webhook_port: int = Field(default=8443, ge=1, le=65535)
     # Defaults to the path of webhook_url, which suits a reverse proxy passing paths through.
     webhook_path: str | None = None
+    # Several `usru bot` workers on one port: the kernel spreads Telegram's connections over them
+    # (SO_REUSEPORT, Linux). Off by default, so a forgotten second bot cannot silently share the port.
+    webhook_reuse_port: bool = False
     # Telegram drops bots that send more than about one message a second to one chat.
     chat_messages_per_second: float = Field(default=1.0, gt=0)
+    # Telegram allows a bot about 30 messages a second in all: with N workers, give each 30/N.
+    messages_per_second: float = Field(default=30.0, gt=0)
     max_retries: int = Field(default=3, ge=0, le=10)
     retry_backoff_s: float = Field(default=1.0, ge=0)
     read_timeout_s: float = Field(default=10.0, gt=0)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import secrets
 import sys
-from typing import Any
+from typing import Any, cast
 
 from telegram import LinkPreviewOptions, Update
 from telegram.constants import ParseMode
@@ -22,11 +23,12 @@ from telegram.ext import (
 
 from bot.bot_settings import BotSettings, BotSettingsError
 from bot.outage import install_one_line_network_errors, wait_for_telegram
-from bot.telegram import access, buttons, commands, coverage, questions, shared_updates
+from bot.telegram import access, buttons, commands, coverage, questions
 from bot.telegram.lifecycle import Lifecycle, on_error
 from bot.telegram.logs import configure_logging
 from bot.telegram.state import AnswerSource, BotApp, new_state
 from bot.telegram.transport import FloodControl
+from bot.telegram.update_gate import OnceApplication
 from retrieval.errors import UsruError
 from retrieval.settings import Settings
 
@@ -37,8 +39,6 @@ ALLOWED_UPDATES = ["message", "edited_message", "callback_query"]
 
 def register(app: BotApp, bot_settings: BotSettings) -> None:
     """Attach every handler: access first (groups -2, -1), then the first matching handler answers."""
-    # Before everything: an update another delivery already took (USRU_DATABASE_URL) goes no further.
-    app.add_handler(TypeHandler(Update, shared_updates.claim_update), group=-3)
     app.add_handler(TypeHandler(Update, access.note_update), group=-2)
     # In one group only the first matching handler runs, so each rule is checked in turn.
     app.add_handler(access.Unless(access.FromPerson(), access.drop), group=-1)
@@ -73,6 +73,8 @@ def build_application(service: AnswerSource, settings: Settings, bot_settings: B
     timeout = bot_settings.read_timeout_s
     app = (
         ApplicationBuilder()
+        # Every update, polled or pushed, passes the gate that lets one delivery of it through (USRU_DATABASE_URL).
+        .application_class(OnceApplication)
         .token(bot_settings.token())
         .base_url(bot_settings.api_base_url)
         .base_file_url(bot_settings.file_url())
@@ -81,7 +83,10 @@ def build_application(service: AnswerSource, settings: Settings, bot_settings: B
         )
         .rate_limiter(
             FloodControl(
-                bot_settings.chat_messages_per_second, bot_settings.max_retries, bot_settings.retry_backoff_s
+                bot_settings.chat_messages_per_second,
+                bot_settings.max_retries,
+                bot_settings.retry_backoff_s,
+                bot_settings.messages_per_second,
             )
         )
         .concurrent_updates(64)
@@ -113,7 +118,8 @@ def polling_options(bot_settings: BotSettings) -> dict[str, Any]:
 
 
 def webhook_options(bot_settings: BotSettings) -> dict[str, Any]:
-    """Arguments for Application.run_webhook / Updater.start_webhook."""
+    """Arguments for PTB's own Updater.start_webhook (which confirms an update before handling it; run_bot
+    uses bot/telegram/webhook.py instead)."""
     secret = bot_settings.webhook_secret.get_secret_value() if bot_settings.webhook_secret else None
     return {
         "listen": bot_settings.webhook_listen,
@@ -147,12 +153,20 @@ def run_bot(settings: Settings, bot_settings: BotSettings) -> int:
     try:
         wait_for_telegram(app, bot_settings.retry_backoff_s)
         if bot_settings.webhook_url:
+            from bot.telegram.webhook import serve_webhook
+
             log.info("Starting the webhook on %s:%s", bot_settings.webhook_listen, bot_settings.webhook_port)
-            app.run_webhook(**webhook_options(bot_settings))
+            # On the loop wait_for_telegram initialised the application on; 200 only once handled.
+            asyncio.get_event_loop().run_until_complete(
+                serve_webhook(cast(OnceApplication, app), bot_settings)
+            )
         else:
             log.info("Starting long polling at %s", bot_settings.api_base_url)
             app.run_polling(**polling_options(bot_settings))
     except InvalidToken:
         print("usru: Telegram rejected TELEGRAM_BOT_TOKEN; check it with @BotFather.", file=sys.stderr)
         return 2
+    except BotSettingsError as exc:  # the webhook port cannot be opened
+        print(f"usru: {exc}", file=sys.stderr)
+        return exc.exit_code
     return 0

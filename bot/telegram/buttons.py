@@ -42,7 +42,7 @@ async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await answer(update, context, state.examples[k], reply_to=None, echo=True)
         return
     # Answers are kept per chat, so data copied from another chat finds nothing here.
-    entry = state.cache.get(chat_id, key)
+    entry = await state.on_state_thread(state.cache.get, chat_id, key)
     if entry is None:
         await query.answer(STALE, show_alert=True)
         return

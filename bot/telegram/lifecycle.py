@@ -83,12 +83,13 @@ class Lifecycle:
             await asyncio.to_thread(thread.join, 10)
             state.watcher = None
         state.executor.shutdown(wait=False, cancel_futures=True)
+        state.state_thread.shutdown(wait=True)  # a pending store of an answer finishes first
         if state.cache.store is not None:
             state.cache.store.close()
             state.cache.store = None
         if state.claims is not None:
             state.claims.close()
-            state.claims = None
+            state.claims = state.gate = None
         for shared in (state.limiter, state.conversations):
             close = getattr(shared, "close", None)
             if close is not None:  # the shared limiter's and histories' connections

@@ -100,13 +100,18 @@ async def answer(
         await _reply(context, chat.id, messages, reply_to, draft)
         return
     entry = CachedAnswer(reply, by_article(reply.citations), by_article(reply.more))
-    key = state.cache.put(chat.id, entry)
+    key = await state.on_state_thread(state.cache.put, chat.id, entry)
     last = await _reply(
         context, chat.id, messages, reply_to, draft, answer_keyboard(key, entry, with_more=True)
     )
+    if state.gate is not None:  # the answer is out: marked done now, not after the buttons are stored
+        await state.gate.mark_answered(update.update_id)
     if last is not None:
-        state.cache.replace(
-            chat.id, key, CachedAnswer(entry.answer, entry.shown, entry.more, last.message_id)
+        await state.on_state_thread(
+            state.cache.replace,
+            chat.id,
+            key,
+            CachedAnswer(entry.answer, entry.shown, entry.more, last.message_id),
         )
 
 
@@ -114,10 +119,10 @@ async def _within_rate(
     state: BotState, context: ContextTypes.DEFAULT_TYPE, user_id: int, chat_id: int, reply_to: Message | None
 ) -> bool:
     """Whether the user may ask now; the first question over the limit gets one notice."""
-    wait = state.limiter.check(user_id)
+    wait = await state.on_state_thread(state.limiter.check, user_id)
     if wait <= 0:
         return True
-    if state.limiter.first_warning(user_id):
+    if await state.on_state_thread(state.limiter.first_warning, user_id):
         await send(
             context,
             chat_id,

@@ -28,6 +28,7 @@ BotApp = Application[Any, Any, Any, Any, Any, Any]
 T = TypeVar("T")
 MAX_EXAMPLES = 3
 STATE_FILE = "telegram-answers.sqlite3"
+BUSY_MARGIN_S = 10.0
 
 
 class AnswerSource(Protocol):
@@ -99,12 +100,25 @@ class BotState:
     watcher: tuple[threading.Thread, threading.Event] | None = None
     # The newest update fetched, so that stopping can confirm it to Telegram (see lifecycle.post_stop).
     last_update_id: int | None = None
-    # With USRU_DATABASE_URL: update ids claimed by any worker (bot/telegram/shared_updates.py).
+    # With USRU_DATABASE_URL: update ids claimed by any worker (bot/telegram/shared_updates.py), and the
+    # gate every update passes through (bot/telegram/update_gate.py).
     claims: Any = None
+    gate: Any = None
+
+    # One thread for the answers behind buttons and the rate limit: with USRU_DATABASE_URL each call is a
+    # few database round trips, which on the event loop held up every update's next step (the done mark
+    # after an answer among them, measured at ~1 s under load); one thread keeps their caches single-threaded.
+    state_thread: ThreadPoolExecutor = field(
+        default_factory=lambda: ThreadPoolExecutor(max_workers=1, thread_name_prefix="usru-state")
+    )
 
     async def run(self, fn: Callable[..., T], *args: Any) -> T:
         """Run a blocking call on the answering threads."""
         return await asyncio.get_running_loop().run_in_executor(self.executor, fn, *args)
+
+    async def on_state_thread(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run a call on the answers cache or the rate limiter off the event loop, one at a time."""
+        return await asyncio.get_running_loop().run_in_executor(self.state_thread, fn, *args)
 
     def first_refusal(self, user_id: int) -> bool:
         """True the first time a user outside the allowlist is refused."""
@@ -139,8 +153,15 @@ def new_state(service: AnswerSource, settings: Settings, bot_settings: BotSettin
         claims = open_claims(url)
         limiter = open_rate_limiter(url, bot_settings.rate_limit_per_minute)
         conversations = open_conversations(url, service, settings.max_question_chars, settings.history_turns)
+    gate = None
+    if claims is not None:
+        from bot.telegram.update_gate import UpdateGate
+
+        # A redelivery waits this long for a live worker that has the update; then Telegram retries it.
+        gate = UpdateGate(claims, busy_wait_s=bot_settings.answer_timeout_s + BUSY_MARGIN_S)
     return BotState(
         claims=claims,
+        gate=gate,
         service=service,
         settings=settings,
         bs=bot_settings,

@@ -47,8 +47,14 @@ def is_transient(exc: TelegramError) -> bool:
 class FloodControl(AIORateLimiter):
     """PTB's flood control plus a per-chat message rate and retries of transient network failures."""
 
-    def __init__(self, chat_messages_per_second: float, max_retries: int, backoff_s: float) -> None:
-        super().__init__(max_retries=max_retries)
+    def __init__(
+        self,
+        chat_messages_per_second: float,
+        max_retries: int,
+        backoff_s: float,
+        messages_per_second: float = 30.0,
+    ) -> None:
+        super().__init__(overall_max_rate=messages_per_second, max_retries=max_retries)
         self._chat_period = 1.0 / chat_messages_per_second
         # The least recently used chats are forgotten; a forgotten chat just starts with a fresh bucket.
         self._chat_limiters: LRUCache[str, AsyncLimiter] = LRUCache(maxsize=MAX_CHAT_LIMITERS)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import copy
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -16,7 +18,8 @@ from bot.telegram.replies import STALE
 from bot.telegram.shared_answers import PostgresAnswerStore
 from bot.telegram.shared_history import SharedConversations
 from bot.telegram.shared_rate import PostgresRateLimiter
-from bot.telegram.shared_updates import UpdateClaims
+from bot.telegram.shared_updates import Claim, UpdateClaims
+from bot.telegram.update_gate import Outcome, UpdateGate
 from retrieval.service import AnsweringService, build_service
 from tests.conftest import copy_seeds, hashing_settings_for
 from tests.support.telegram import running_bot, wait_sent
@@ -85,11 +88,22 @@ async def test_buttons_answer_on_another_worker_after_a_restart(
     assert not (tmp_path / "worker1.sqlite3").exists()
 
 
-def test_an_update_is_claimed_by_one_worker_only(postgres_url: str) -> None:
+def test_an_update_is_taken_by_one_live_worker_and_done_once(postgres_url: str) -> None:
     one, two = UpdateClaims(postgres_url), UpdateClaims(postgres_url)
-    assert one.claim(7) and not two.claim(7) and not one.claim(7)
-    assert two.claim(8)
-    one.close()
+    assert one.take(7) is Claim.MINE
+    assert two.take(7) is Claim.BUSY  # the other worker is alive and handling it
+    one.finish(7)
+    assert two.take(7) is Claim.DONE and one.take(7) is Claim.DONE
+    assert two.take(2**32 + 9) is Claim.MINE  # ids past 32 bits still get a lock key
+    two.release(2**32 + 9)
+    assert one.take(8) is Claim.MINE
+    one.close()  # as a killed worker's connection closes: its claim goes with it
+    deadline = time.monotonic() + 10
+    while (claim := two.take(8)) is Claim.BUSY and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert claim is Claim.MINE  # taken over, not lost
+    two.release(8)
+    assert two.take(8) is Claim.MINE  # released without a done mark: still to be answered
     two.close()
 
 
@@ -142,3 +156,34 @@ def test_a_follow_up_on_another_worker_reads_the_chats_history(
     assert two.get(111).history.turns() == []
     one.close()
     two.close()
+
+
+async def test_the_gate_lets_one_delivery_through_on_this_worker_and_the_next(postgres_url: str) -> None:
+    here, there = UpdateClaims(postgres_url), UpdateClaims(postgres_url)
+    gate, other = UpdateGate(here, busy_wait_s=10), UpdateGate(there, busy_wait_s=0.3)
+    runs: list[int] = []
+    started, release = asyncio.Event(), asyncio.Event()
+
+    async def handle() -> None:
+        runs.append(1)
+        started.set()
+        await release.wait()
+
+    first = asyncio.create_task(gate.handle_once(1, handle))
+    second = asyncio.create_task(gate.handle_once(1, handle))  # the same update again, same worker
+    await started.wait()
+    assert await other.handle_once(1, handle) is Outcome.BUSY  # another worker, while the first is alive
+    release.set()
+    assert await first is Outcome.HANDLED and await second is Outcome.DUPLICATE
+    assert await other.handle_once(1, handle) is Outcome.DUPLICATE
+    assert runs == [1]
+
+    async def fail() -> None:
+        raise RuntimeError("cut short")
+
+    with pytest.raises(RuntimeError):
+        await gate.handle_once(2, fail)
+    assert await other.handle_once(2, handle) is Outcome.HANDLED  # let go unmarked: answered next time
+    assert runs == [1, 1]
+    here.close()
+    there.close()

@@ -8,18 +8,21 @@ import logging
 import os
 import random
 import signal
+import socket
 import sys
 import threading
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import aiohttp
 import pytest
 
-from bot.bot_settings import BotSettings
+from bot.bot_settings import BotSettings, BotSettingsError
 from bot.telegram.app import build_application, run_bot, webhook_options
 from bot.telegram.commands import COMMANDS
 from bot.telegram.replies import EDITED, EMPTY, NOT_TEXT, REFUSAL, STALE, TOO_SLOW, WENT_WRONG
+from bot.telegram.update_gate import OnceApplication
+from bot.telegram.webhook import serving_webhook, webhook_secret
 from bot.telegram_format import NOT_FOUND
 from retrieval.answer import Answer
 from retrieval.service import AnsweringService, build_service
@@ -501,7 +504,7 @@ async def test_restart_does_not_answer_an_update_twice(
     assert len(api.sent(111)) == 2 and api.confirmed_offset == second["update_id"] + 1
 
 
-async def test_webhook_mode_checks_the_secret_token(
+async def test_webhook_mode_checks_the_secret_token_and_answers_once_handled(
     fake_bot_api: FakeBotAPI, seeded: tuple[Settings, AnsweringService], unused_tcp_port: int
 ) -> None:
     api, (settings, service) = fake_bot_api, seeded
@@ -511,6 +514,8 @@ async def test_webhook_mode_checks_the_secret_token(
     )
     options = webhook_options(bs)
     assert options["url_path"] == "hooks/usru" and len(options["secret_token"]) >= 32
+    secret = webhook_secret(bs)
+    assert len(secret) >= 32 and webhook_secret(bs) != secret  # random per start when unset
     app = build_application(service, settings, bs)
     update = {
         "update_id": 1,
@@ -522,27 +527,19 @@ async def test_webhook_mode_checks_the_secret_token(
             "text": QUESTION,
         },
     }
-    async with app:
-        assert app.updater is not None
-        await app.updater.start_webhook(**options)
-        await app.start()
-        try:
-            assert api.webhook["url"] == bs.webhook_url
-            assert api.webhook["secret_token"] == options["secret_token"]
-            async with aiohttp.ClientSession() as http:
-                url = f"http://127.0.0.1:{port}/hooks/usru"
-                bad = await http.post(url, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": "wrong"})
-                assert bad.status == 403
-                good = await http.post(
-                    url, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": options["secret_token"]}
-                )
-                assert good.status == 200
-            await wait_sent(api, 111)
-        finally:
-            await app.updater.stop()
-            await app.stop()
-    assert app.post_shutdown is not None
-    await app.post_shutdown(app)
+    await app.initialize()
+    async with serving_webhook(cast(OnceApplication, app), bs, secret, asyncio.Event()) as registered:
+        assert registered
+        assert api.webhook["url"] == bs.webhook_url
+        assert api.webhook["secret_token"] == secret
+        async with aiohttp.ClientSession() as http:
+            url = f"http://127.0.0.1:{port}/hooks/usru"
+            bad = await http.post(url, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": "wrong"})
+            assert bad.status == 403
+            good = await http.post(url, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": secret})
+            assert good.status == 200
+            # The 200 came only once the update was handled: its answer is already there.
+            assert len(answers_in(api, 111)) == 1
     assert len(answers_in(api, 111)) == 1
 
 
@@ -637,3 +634,22 @@ async def test_usru_bot_with_a_token_telegram_rejects_exits_2(
     assert proc.returncode == 2
     text = err.decode()
     assert "rejected TELEGRAM_BOT_TOKEN" in text and wrong.split(":")[1] not in text
+
+
+async def test_a_webhook_port_in_use_is_reported_in_one_sentence(
+    fake_bot_api: FakeBotAPI, seeded: tuple[Settings, AnsweringService], unused_tcp_port: int
+) -> None:
+    api, (settings, service) = fake_bot_api, seeded
+    port = unused_tcp_port
+    bs = bot_settings(
+        api, webhook_url=f"http://127.0.0.1:{port}/hook", webhook_listen="127.0.0.1", webhook_port=port
+    )
+    app = build_application(service, settings, bs)
+    await app.initialize()
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", port))
+        taken.listen()
+        with pytest.raises(BotSettingsError, match=r"cannot listen on 127\.0\.0\.1:\d+ .*REUSE_PORT=true"):
+            async with serving_webhook(cast(OnceApplication, app), bs, "s" * 32, asyncio.Event()):
+                pass
+    assert api.webhook == {}  # nothing registered with Telegram for a server that never listened
