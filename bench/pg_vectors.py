@@ -271,6 +271,37 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
     return result
 
 
+def render_markdown(r: dict[str, Any]) -> list[str]:
+    """The pgvector table for bench/results/latest.md."""
+    pg, local = r.get("pgvector", {}), r.get("local_ivf", {})
+    lines = [
+        f"## pgvector beside the local IVF ({r['chunks']:,} clustered unit vectors, {r['dim']} dims, "
+        f"{r['queries']} queries; the PostgreSQL store's query, recall@10 against exact search)",
+        "",
+        "| index | search setting | build s | MB (table + indexes) | p50 / p95 ms | CPU p50 / p95 ms | recall@10 |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for setting, v in pg.items():
+        if isinstance(v, dict):
+            lines.append(
+                f"| pgvector {pg['index']} | {setting} | {pg['build_s']} (+{pg['load_s']} load) "
+                f"| {pg['table_and_indexes_mb']} | {v['p50_ms']} / {v['p95_ms']} "
+                f"| {v.get('cpu_p50_ms', '–')} / {v.get('cpu_p95_ms', '–')} | {v['recall@10']} |"
+            )
+    if local:
+        lines.append(
+            f"| local {local['index']} | | {local['build_s']} | {local['vectors_mb']} (vectors) "
+            f"| {local['p50_ms']} / {local['p95_ms']} | {local.get('cpu_p50_ms', '–')} / {local.get('cpu_p95_ms', '–')} "
+            f"| {local['recall@10']} |"
+        )
+    lines += [
+        "",
+        "CPU ms: the query's time on a CPU (the PostgreSQL backend's plus the client's), which the other jobs "
+        "on a shared machine do not inflate as they do wall time. Aim: at 1M p50 ≤ 20 ms, recall@10 ≥ 0.95.",
+    ]
+    return lines
+
+
 def parse(argv: list[str] | None = None) -> argparse.Namespace:
     """The command line."""
     parser = argparse.ArgumentParser()
