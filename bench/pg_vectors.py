@@ -175,7 +175,14 @@ def search_pg(conn: Any, queries: np.ndarray, truth: np.ndarray, setting: str) -
         ms.append(1000 * (time.perf_counter() - t0))
         cpu.append(1000 * (time.process_time() - c0) + (cpu_ns(backend) - b0) / 1e6)
         found.append([r[0] - 1 for r in rows])
-    return {**percentiles(ms), **cpu_percentiles(cpu), "recall@10": round(recall(found, truth), 3)}
+    return {
+        **percentiles(ms),
+        **cpu_percentiles(cpu),
+        "recall@10": round(recall(found, truth), 3),
+        # Queries that found none of their true 10: the search never reached their cluster (a graph
+        # region it cannot get to), as opposed to finding it and missing a few near-equal neighbours.
+        "queries_with_none": sum(not set(f) & set(t.tolist()) for f, t in zip(found, truth, strict=True)),
+    }
 
 
 def measure_pg(
