@@ -42,6 +42,24 @@ def test_a_name_the_question_already_has_is_not_the_detail() -> None:
     assert not holds_detail(None, named, LAWYER)
 
 
+def test_who_is_answered_by_a_person_s_full_name_not_any_capitalised_word() -> None:
+    judge = "Which judge stepped aside from Michael Flynn's criminal case?"
+    court = (
+        "The U.S. District Court for the District of Columbia judge presiding over the criminal case "
+        "for Michael Flynn has been recused from handling the case, a court spokesman said."
+    )
+    named = "According to a court filing, U.S. District Court Judge Rudolph Contreras will no longer hear it."
+    assert not holds_detail("person", court, judge)
+    assert holds_detail("person", named, judge)
+    since = (
+        "Who has led the House intelligence committee's Russia investigation since Devin Nunes stepped aside?"
+    )
+    assert not holds_detail(
+        "person", "House Intelligence Committee Chairman Devin Nunes stepped aside.", since
+    )
+    assert holds_detail("person", "Rep. Mike Conaway, R-Texas, is leading this Russia investigation.", since)
+
+
 def test_numbers_and_dates_must_be_new() -> None:
     question = "How many Russians were indicted in February 2018?"
     assert holds_detail("number", "The grand jury indicted 13 Russian nationals.", question)
