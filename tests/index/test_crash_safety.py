@@ -40,6 +40,7 @@ STEPS = [
     "wrote:articles.sqlite",
     "wrote:segment.json",
     "fsynced",
+    "prepared",
     "wrote:manifest.json",
     "renamed",
     "pointer-written",

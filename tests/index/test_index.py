@@ -491,8 +491,7 @@ def test_every_npy_in_the_index_loads_without_pickle(built: tuple[Path, Path]) -
 def test_sentence_mean_vectors_read_each_sentence_and_title_once(corpus: Path, tmp_path: Path) -> None:
     # USRU_VECTORS=sentence-mean-1 (issue 13): no chunk's text is embedded; chunk vectors are means.
     embedder = CountingEmbedder()
-    embedder.vector_scheme = "sentence-mean-1"  # type: ignore[attr-defined]
-    summary = build_index(corpus, tmp_path / "idx", embedder)
+    summary = build_index(corpus, tmp_path / "idx", embedder, vectors="sentence-mean-1")
     index = load_index(tmp_path / "idx")
     sentence_texts = [index.articles[a].text[s:e] for a, s, e, _ in index.sentences.rows.tolist()]
     titles = [a.title for a in index.articles if a.title]
