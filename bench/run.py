@@ -32,6 +32,7 @@ from bench.evaluation import (
 )
 from bench.indexing import render_markdown as render_indexing
 from bench.indexing_files import render_markdown as render_files
+from bench.large_index import render_markdown as render_large
 from bench.scale import render_markdown as render_scale
 
 RESULTS = ROOT / "bench" / "results"
@@ -194,6 +195,8 @@ def render_markdown(result: dict[str, Any]) -> str:
         "",
         *render_scale(result["scale"]),
         "",
+        *render_large(result.get("large_index")),
+        "",
         *render_bot_load(result["bot_load"]),
         "",
         *(
@@ -333,6 +336,9 @@ def main(argv: list[str] | None = None) -> int:
     from bench.scale import measure_scale
 
     scale = measure_scale([50_000] if args.quick else [100_000, 1_000_000])
+    from bench.large_index import measure_large_index
+
+    large = None if args.quick else measure_large_index()
     bot = bot_load(args.quick)
     archive = None if args.quick else archive_quality()
     archive_ru = None if args.quick else archive_ru_quality()
@@ -350,6 +356,7 @@ def main(argv: list[str] | None = None) -> int:
         "indexing_files": files,
         "indexing_allsides": allsides,
         "scale": scale,
+        "large_index": large,
         "bot_load": bot,
         "archive": archive,
         "archive_ru": archive_ru,

@@ -26,6 +26,7 @@ from retrieval.index.records import (
     SentenceTable,
     StoredArticle,
 )
+from retrieval.index.rows import RowStack
 from retrieval.index.vectors import DEFAULT_VECTORS
 from retrieval.index.view import Index, load_index
 from retrieval.lexical import Bm25
@@ -55,8 +56,8 @@ class StoredVersion(Protocol):
         """Every sentence (what is quoted), by sentence id."""
 
     @property
-    def sentence_vecs(self) -> Vectors:
-        """The sentences' vectors, row for row."""
+    def sentence_vecs(self) -> Vectors | RowStack:
+        """The sentences' vectors, row for row (read by row ids: a folder version maps them from disk)."""
 
     @property
     def bm25(self) -> Bm25:
