@@ -33,6 +33,7 @@ from bench.evaluation import (
 )
 from bench.indexing import render_markdown as render_indexing
 from bench.indexing_files import render_markdown as render_files
+from bench.large_index import render_markdown as render_large
 from bench.pg_vectors import render_markdown as render_pg_vectors
 from bench.scale import render_markdown as render_scale
 
@@ -195,6 +196,8 @@ def render_markdown(result: dict[str, Any]) -> str:
         *(render_files(result["indexing_allsides"]) if result.get("indexing_allsides") else []),
         "",
         *render_scale(result["scale"]),
+        "",
+        *render_large(result.get("large_index")),
         "",
         *render_bot_load(result["bot_load"]),
         "",
@@ -367,6 +370,9 @@ def main(argv: list[str] | None = None) -> int:
     from bench.scale import measure_scale
 
     scale = measure_scale([50_000] if args.quick else [100_000, 1_000_000])
+    from bench.large_index import measure_large_index
+
+    large = None if args.quick else measure_large_index()
     bot = bot_load(args.quick)
     workers = bot_workers(args.quick)
     vectors_pg = pg_vectors(args.quick)
@@ -386,6 +392,7 @@ def main(argv: list[str] | None = None) -> int:
         "indexing_files": files,
         "indexing_allsides": allsides,
         "scale": scale,
+        "large_index": large,
         "bot_load": bot,
         "bot_workers": workers,
         "pg_vectors": vectors_pg,

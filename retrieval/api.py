@@ -36,14 +36,14 @@ def open_store(settings: Settings) -> IndexStore:
         from retrieval.postgres import PostgresStore
 
         return PostgresStore(settings.database_url.get_secret_value())
-    return FolderStore(settings.index_dir)
+    from retrieval.precomputed import prepare_version
+
+    return FolderStore(settings.index_dir, prepare=prepare_version)
 
 
 def load_settings_embedder(settings: Settings) -> Embedder:
     """The embedding model the settings name (its local ONNX export when there is one)."""
-    embedder = load_embedder(settings.embedding_model, settings.index_dir, settings.use_onnx)
-    setattr(embedder, "vector_scheme", settings.vectors)  # noqa: B010 -- read by retrieval/index/vectors.py
-    return embedder
+    return load_embedder(settings.embedding_model, settings.index_dir, settings.use_onnx)
 
 
 def open_service(settings: Settings, progress: Progress | None = None) -> AnsweringService:
@@ -84,6 +84,7 @@ def index_sources(
     return open_store(settings).update(
         settings.sources,
         load_settings_embedder(settings),
+        vectors=settings.vectors,
         rebuild=rebuild,
         wait=wait,
         progress=progress,
@@ -134,7 +135,9 @@ def watch_sources(
 
     def reindex(paths: list[Path] | None) -> IndexSummary:
         again, first[0] = rebuild and first[0], False
-        return store.update(settings.sources, embedder, rebuild=again, wait=True, paths=paths)
+        return store.update(
+            settings.sources, embedder, vectors=settings.vectors, rebuild=again, wait=True, paths=paths
+        )
 
     failures: list[Exception] = []
     thread, stop = start_watcher(

@@ -57,9 +57,16 @@ def chance_level(index: StoredVersion, embedder: Embedder, best_relevance: BestR
 
 
 def calibrated_floor(
-    index: StoredVersion, embedder: Embedder, base: float, best_relevance: BestRelevance
+    index: StoredVersion,
+    embedder: Embedder,
+    base: float,
+    best_relevance: BestRelevance,
+    measure: Callable[[], float | None] | None = None,
 ) -> float:
-    """The refusal threshold for this index version: max(base, chance level + margin), measured once."""
+    """The refusal threshold for this index version: max(base, chance level + margin), measured once.
+
+    `measure` gives the chance level another way (precomputed.py: as stored when the version was written).
+    """
     margin = MARGINS.get(embedder.name)
     if margin is None:
         return base
@@ -68,7 +75,7 @@ def calibrated_floor(
         floor = _FLOORS.get(key)
     if floor is not None:
         return floor
-    chance = chance_level(index, embedder, best_relevance)
+    chance = measure() if measure is not None else chance_level(index, embedder, best_relevance)
     floor = base if chance is None else max(base, chance + margin)
     with _LOCK:
         if len(_FLOORS) > 8:

@@ -106,38 +106,57 @@ class Bm25:
 
     @classmethod
     def merge(cls, parts: list[tuple[Bm25, npt.NDArray[np.bool_]]]) -> Bm25:
-        """One index over several, keeping only the documents each mask keeps, numbered in order."""
+        """One index over several, keeping only the documents each mask keeps, numbered in order.
+
+        A term's postings are its postings in each part, in part order (documents are numbered in that
+        order too), so each part's postings are placed straight into the merged arrays: loading a large
+        index merges tens of millions of postings, and concatenating and sorting them all held several
+        copies at once (issue 13).
+        """
         vocab: dict[str, int] = {}
-        terms: list[npt.NDArray[np.int64]] = []
-        docs: list[npt.NDArray[np.int64]] = []
-        tfs: list[npt.NDArray[np.float32]] = []
-        lens: list[npt.NDArray[np.float32]] = []
-        base = 0
-        for bm, keep in parts:
-            new_id = np.full(bm.n_docs, -1, dtype=np.int64)
-            new_id[keep] = base + np.arange(int(keep.sum()))
+        to_globals: list[npt.NDArray[np.int64]] = []
+        for bm, _ in parts:
             to_global = np.empty(len(bm.vocab), dtype=np.int64)
             for term, local in bm.vocab.items():
                 to_global[local] = vocab.setdefault(term, len(vocab))
-            term_of = np.repeat(to_global, np.diff(bm.offsets))
-            doc = new_id[bm.doc_ids]
-            alive = doc >= 0
-            terms.append(term_of[alive])
-            docs.append(doc[alive])
-            tfs.append(bm.tfs[alive])
+            to_globals.append(to_global)
+        counts = np.zeros(len(vocab), dtype=np.int64)
+        alive_of: list[npt.NDArray[np.bool_]] = []
+        for (bm, keep), to_global in zip(parts, to_globals, strict=True):
+            alive = keep[bm.doc_ids] if len(bm.doc_ids) else np.zeros(0, bool)
+            term_of = np.repeat(np.arange(len(bm.vocab), dtype=np.int64), np.diff(bm.offsets))
+            counts += np.bincount(to_global[term_of[alive]], minlength=len(vocab))
+            alive_of.append(alive)
+        offsets = np.zeros(len(vocab) + 1, dtype=np.int64)
+        offsets[1:] = np.cumsum(counts)
+        doc_ids = np.empty(int(offsets[-1]), dtype=np.int32)
+        tfs = np.empty(int(offsets[-1]), dtype=np.float32)
+        filled = offsets[:-1].copy()  # where each term's next postings go
+        lens: list[npt.NDArray[np.float32]] = []
+        base = 0
+        for (bm, keep), to_global, alive in zip(parts, to_globals, alive_of, strict=True):
+            new_id = np.full(bm.n_docs, -1, dtype=np.int64)
+            new_id[keep] = base + np.arange(int(keep.sum()))
+            local_counts = np.bincount(
+                np.repeat(np.arange(len(bm.vocab), dtype=np.int64), np.diff(bm.offsets))[alive],
+                minlength=len(bm.vocab),
+            )
+            # Each kept posting's rank within its term's kept postings of this part.
+            firsts = np.cumsum(local_counts) - local_counts
+            term_of = np.repeat(np.arange(len(bm.vocab), dtype=np.int64), local_counts)
+            rank = np.arange(len(term_of), dtype=np.int64) - firsts[term_of]
+            at = filled[to_global[term_of]] + rank
+            doc_ids[at] = new_id[bm.doc_ids[alive]]
+            tfs[at] = bm.tfs[alive]
+            filled[to_global] += local_counts
             lens.append(bm.doc_lens[keep])
             base += int(keep.sum())
-        t = np.concatenate(terms) if terms else np.zeros(0, np.int64)
-        d = np.concatenate(docs) if docs else np.zeros(0, np.int64)
-        f = np.concatenate(tfs) if tfs else np.zeros(0, np.float32)
-        order = np.lexsort((d, t))
-        offsets = np.zeros(len(vocab) + 1, dtype=np.int64)
-        offsets[1:] = np.cumsum(np.bincount(t, minlength=len(vocab)))
+            del term_of, rank, at
         return cls(
             vocab,
             offsets,
-            d[order].astype(np.int32),
-            f[order].astype(np.float32),
+            doc_ids,
+            tfs,
             np.concatenate(lens).astype(np.float32) if lens else np.zeros(0, np.float32),
         )
 

@@ -370,8 +370,10 @@ def reads_as_indexed(question: str, bm25: Bm25) -> bool:
     return bool(words) and sum(1 for w in words if bm25.doc_freq(w)) * 2 > len(words)
 
 
-def build_sound_index(index: StoredVersion) -> SoundIndex:
-    """The index's words by sound, for finding the names in a Russian question."""
+def build_sound_index(
+    index: StoredVersion, by_key: dict[str, tuple[tuple[str, str, int], ...]] | None = None
+) -> SoundIndex:
+    """The index's words by sound, for finding the names in a Russian question (`by_key`: as stored)."""
     bm25 = index.bm25
     verdicts: dict[str, bool] = {}
 
@@ -380,6 +382,8 @@ def build_sound_index(index: StoredVersion) -> SoundIndex:
             verdicts[word] = written_as_name(index, word)
         return verdicts[word]
 
+    if by_key is not None:
+        return SoundIndex(by_key, is_name)
     return SoundIndex.build(((term, bm25.doc_freq(term)) for term in bm25.vocab), is_name)
 
 

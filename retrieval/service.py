@@ -36,10 +36,10 @@ from retrieval.index import (
     StoredVersion,
 )
 from retrieval.lexical import tokenize
+from retrieval.precomputed import load_sound_index, measure_chance_level
 from retrieval.russian import (
     Rendering,
     asks_in_russian,
-    build_sound_index,
     english_only,
     follow_up_in_english,
     in_russian,
@@ -96,8 +96,9 @@ class AnsweringService:
         self.store: IndexStore = store if store is not None else FolderStore(settings.index_dir)
         self._index = index
         self._lock = threading.Lock()
-        # The index version's words by sound, for names in Russian questions: built in the background as
-        # each version is loaded, so that the first Russian question does not wait for it.
+        # The index version's words by sound, for names in Russian questions: read from the version (or
+        # built, for one written before they were stored) in the background as each version is loaded, so
+        # that the first Russian question does not wait for it.
         self._sounds: tuple[str, Future[SoundIndex]] | None = None
         self._prepare_sounds(index)
         self._chain: Runnable[dict[str, Any], Answer]
@@ -248,7 +249,14 @@ class AnsweringService:
         min_relevance = (
             self.settings.min_relevance
             if self.settings.min_relevance is not None
-            else calibrated_floor(index, self.embedder, MIN_RELEVANCE, best_relevance)
+            else calibrated_floor(
+                index,
+                self.embedder,
+                MIN_RELEVANCE,
+                best_relevance,
+                # As stored when the version was written, so the first answer does not ask 16 probes.
+                lambda: measure_chance_level(index, self.embedder),
+            )
         )
         x: dict[str, Any] = {
             "question": text,
@@ -282,6 +290,7 @@ class AnsweringService:
         summary = self.store.update(
             self.settings.sources,
             self.embedder,
+            vectors=self.settings.vectors,
             rebuild=rebuild,
             wait=wait,
             progress=progress,
@@ -312,7 +321,7 @@ class AnsweringService:
 def _build_sounds(index: StoredVersion, future: Future[SoundIndex]) -> None:
     """Build a sound index into the future (an error is raised to whoever waits for it)."""
     try:
-        future.set_result(build_sound_index(index))
+        future.set_result(load_sound_index(index))
     except BaseException as error:
         future.set_exception(error)
 
@@ -324,7 +333,7 @@ def build_service(settings: Settings, progress: Progress | None = None) -> Answe
     embedder = load_settings_embedder(settings)
     store = open_store(settings)
     if store.current_version() is None:
-        store.update(settings.sources, embedder, progress=progress)
+        store.update(settings.sources, embedder, vectors=settings.vectors, progress=progress)
     index = store.load()
     if index.embedding_model != embedder.name:
         where = "in the database" if settings.database_url else f"at {settings.index_dir}"

@@ -63,42 +63,69 @@ def build_vector_index(vectors: Vectors, quantizer: Any = None, lists: Lists | N
     With a quantizer, `lists` gives each vector's cell (computed when the vector was written), so
     loading a version only copies vectors into cells instead of comparing each to every centroid.
     """
-    import faiss
+    builder = VectorIndexBuilder(vectors.shape[1], quantizer)
+    builder.add(vectors, lists)
+    return builder.finish()
 
-    dim = vectors.shape[1]
-    if quantizer is None:
-        flat = faiss.IndexFlatIP(dim)
-        if len(vectors):
-            flat.add(np.ascontiguousarray(vectors, dtype=np.float32))
-        return flat
-    if quantizer.d != dim:
-        raise ValueError("the IVF cells have another dimension than the vectors")
-    if lists is None or len(lists) != len(vectors):
-        lists = assign_lists(quantizer, vectors)
-    if len(lists) and (lists.min() < 0 or lists.max() >= quantizer.ntotal):
-        raise ValueError("a vector is filed under an IVF cell that does not exist")
-    ivf = faiss.IndexIVFFlat(quantizer, dim, int(quantizer.ntotal), faiss.METRIC_INNER_PRODUCT)
-    ivf.is_trained = True
-    ivf.nprobe = min(NPROBE, int(quantizer.ntotal))
-    if len(vectors):
+
+class VectorIndexBuilder:
+    """A flat or IVF index filled a part at a time, so that a version's vectors are never all copied twice.
+
+    Loading a large version adds each segment's vectors as it is read (view.py): memory holds the
+    index and one segment's vectors, not the index and a concatenation of every segment (issue 13).
+    """
+
+    def __init__(self, dim: int, quantizer: Any = None) -> None:
+        import faiss
+
+        self.dim = dim
+        self.quantizer = quantizer
+        self.index: Any
+        if quantizer is None:
+            self.index = faiss.IndexFlatIP(dim)
+            return
+        if quantizer.d != dim:
+            raise ValueError("the IVF cells have another dimension than the vectors")
+        ivf = faiss.IndexIVFFlat(quantizer, dim, int(quantizer.ntotal), faiss.METRIC_INNER_PRODUCT)
+        ivf.is_trained = True
+        ivf.nprobe = min(NPROBE, int(quantizer.ntotal))
+        self.index = ivf
+
+    def add(self, vectors: Vectors, lists: Lists | None = None) -> None:
+        """Add vectors (ids following those added before), filed under `lists` when the index is IVF."""
+        import faiss
+
+        if not len(vectors):
+            return
+        if self.quantizer is None:
+            self.index.add(np.ascontiguousarray(vectors, dtype=np.float32))
+            return
+        if lists is None or len(lists) != len(vectors):
+            lists = assign_lists(self.quantizer, vectors)
+        if lists.min() < 0 or lists.max() >= self.quantizer.ntotal:
+            raise ValueError("a vector is filed under an IVF cell that does not exist")
+        base = int(self.index.ntotal)
         # Grouped by cell, one bulk copy per cell: several times faster than adding vector by vector.
         order = np.argsort(lists, kind="stable")
         sorted_vecs = np.ascontiguousarray(vectors[order], dtype=np.float32)
-        ids = order.astype(np.int64)
-        bounds = np.searchsorted(lists[order], np.arange(int(quantizer.ntotal) + 1))
-        invlists: Any = ivf.invlists
-        for cell in range(int(quantizer.ntotal)):
-            lo, hi = int(bounds[cell]), int(bounds[cell + 1])
-            if hi > lo:
-                invlists.add_entries(
-                    cell,
-                    hi - lo,
-                    faiss.swig_ptr(ids[lo:hi]),
-                    faiss.swig_ptr(sorted_vecs[lo:hi].view(np.uint8).reshape(-1)),
-                )
-        ivf.ntotal = len(vectors)
-    ivf.make_direct_map()  # hits found by BM25 alone still need their vector for a dense score
-    return ivf
+        ids = (order + base).astype(np.int64)
+        cells, starts = np.unique(lists[order], return_index=True)
+        ends = [*starts[1:].tolist(), len(order)]
+        invlists: Any = self.index.invlists
+        for cell, lo, hi in zip(cells.tolist(), starts.tolist(), ends, strict=True):
+            invlists.add_entries(
+                cell,
+                hi - lo,
+                faiss.swig_ptr(ids[lo:hi]),
+                faiss.swig_ptr(sorted_vecs[lo:hi].view(np.uint8).reshape(-1)),
+            )
+        self.index.ntotal = base + len(vectors)
+
+    def finish(self) -> Any:
+        """The filled index, ready to search."""
+        if self.quantizer is not None:
+            self.index.make_direct_map()  # hits found by BM25 alone still need their vector for a dense score
+        return self.index
 
 
 def describe(index: Any) -> str:

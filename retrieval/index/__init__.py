@@ -14,7 +14,7 @@ Layout of `index_dir`:
   .usru-index                marks the folder as usru's: only such a folder is written and cleaned
 
 Modules, one concern each: records (what an index holds and reports), segments (the segment format),
-ivf (IVF cells on disk), view (a loaded version), durability (versions, lock, crash-safe writes),
+ivf (IVF cells on disk), view (a loaded version), rows (its sentence vectors, mapped from the segments), durability (versions, lock, crash-safe writes),
 changes (which files changed), building (an update), storage (the seam a second backend implements),
 ownership (which folder and which names in it are usru's).
 """

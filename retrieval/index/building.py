@@ -11,6 +11,7 @@ import json
 import sqlite3
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -43,8 +44,12 @@ from retrieval.index.ivf import update_quantizer
 from retrieval.index.records import ChunkTable, IndexSummary, Progress, SentenceTable, StoredArticle
 from retrieval.index.resume import BATCH_ARTICLES, clear_pending, take_finished, write_pending
 from retrieval.index.segments import SegmentData, merge, read_segment, write_segment
-from retrieval.index.vectors import TWO_PASSES, embed_segment, vector_scheme
+from retrieval.index.vectors import DEFAULT_VECTORS, TWO_PASSES, check_scheme, embed_segment
+from retrieval.index.view import Index
 from retrieval.lexical import Bm25, tokenize
+
+# Work a new version stores beside its manifest (retrieval/precomputed.py): {file stem: JSON value}.
+Prepare = Callable[[Index, Embedder], dict[str, Any]]
 
 MAX_SEGMENTS = 8
 # The most live articles one merge reads: the corpus may then stay in more than MAX_SEGMENTS segments.
@@ -56,11 +61,13 @@ def build_index(
     index_dir: Path,
     embedder: Embedder,
     *,
+    vectors: str = DEFAULT_VECTORS,
     rebuild: bool = False,
     wait: bool = False,
     progress: Progress | None = None,
     paths: list[Path] | None = None,
     allow_shrink: bool = False,
+    prepare: Prepare | None = None,
 ) -> IndexSummary:
     """Bring the index up to date (see _update_index); a failed write raises IndexError_, old version live."""
     try:
@@ -68,11 +75,13 @@ def build_index(
             sources,
             index_dir,
             embedder,
+            vectors=vectors,
             rebuild=rebuild,
             wait=wait,
             progress=progress,
             paths=paths,
             allow_shrink=allow_shrink,
+            prepare=prepare,
         )
     except (OSError, sqlite3.Error) as exc:  # a full disk, an unwritable folder
         raise write_failed(index_dir, exc) from exc
@@ -83,11 +92,13 @@ def _update_index(
     index_dir: Path,
     embedder: Embedder,
     *,
+    vectors: str = DEFAULT_VECTORS,
     rebuild: bool = False,
     wait: bool = False,
     progress: Progress | None = None,
     paths: list[Path] | None = None,
     allow_shrink: bool = False,
+    prepare: Prepare | None = None,
 ) -> IndexSummary:
     """Bring the index up to date with the files under `sources` as a new version and make it live.
 
@@ -96,6 +107,7 @@ def _update_index(
     of the live articles because their files cannot be read now is refused unless `allow_shrink`.
     """
     started = time.perf_counter()
+    check_scheme(vectors)
     check_sources(sources)
     with index_lock(index_dir, wait=wait):
         for sub in ("versions", "segments"):
@@ -110,7 +122,7 @@ def _update_index(
                 and m.get("embedding_model") == embedder.name
                 and m.get("chunker") == CHUNKER_VERSION
                 # Vectors made another way would not compare with the new ones.
-                and m.get("vectors", TWO_PASSES) == vector_scheme(embedder)
+                and m.get("vectors", TWO_PASSES) == vectors
             )
             previous = None if m is None else (int(m["articles"]), str(m["version"]))
             plan = plan_sources(sources, paths, live, reusable, cache, progress, previous, allow_shrink)
@@ -155,7 +167,7 @@ def _update_index(
                 segments[pos]["deleted"] = sorted({*segments[pos]["deleted"], *ids})
             segments = [s for s in segments if _live_count(index_dir, s) > 0]
             if plan.added:
-                segments += _add_articles(index_dir, plan.added, embedder, totals, progress)
+                segments += _add_articles(index_dir, plan.added, embedder, vectors, totals, progress)
             if totals["articles"] <= 0:
                 detail = f" ({len(plan.skipped)} skipped: {plan.skipped[0][1]}…)" if plan.skipped else ""
                 raise SourcesError(f"No readable .txt or .md articles in {sources}{detail}.")
@@ -179,14 +191,18 @@ def _update_index(
                 "embedding_model": embedder.name,
                 "dim": embedder.dim,
                 "chunker": CHUNKER_VERSION,
-                "vectors": vector_scheme(embedder),
+                "vectors": vectors,
                 "segments": segments,
                 "aliases": {k: list(v) for k, v in sorted(aliases.items())},
                 **totals,
             }
             if quantizer:
                 manifest["quantizer"] = quantizer
-            publish_version(index_dir, manifest)
+            # Per-version work (the refusal floor's chance level, the sound index) done once, here, so
+            # that no process loading the version repeats it before its first answer (issue 13).
+            prepared = prepare(Index(index_dir, manifest), embedder) if prepare else None
+            durability.checkpoint("prepared")
+            publish_version(index_dir, manifest, prepared)
             clear_pending(index_dir)
             clean_old(index_dir, version)
             cache.update(plan.stats, plan.removed)
@@ -261,6 +277,7 @@ def _add_articles(
     index_dir: Path,
     articles: list[Article],
     embedder: Embedder,
+    vectors: str,
     totals: dict[str, int],
     progress: Progress | None,
 ) -> list[dict[str, Any]]:
@@ -273,7 +290,7 @@ def _add_articles(
         "embedding_model": embedder.name,
         "dim": embedder.dim,
         "chunker": CHUNKER_VERSION,
-        "vectors": vector_scheme(embedder),
+        "vectors": vectors,
     }
     segments, todo, taken = take_finished(index_dir, key, articles)
     for k, v in taken.items():
@@ -288,7 +305,7 @@ def _add_articles(
             if progress:
                 progress("embed", base + (size * n) // max(of, 1), total)
 
-        data = _embed_articles(batch, embedder, report if progress else None)
+        data = _embed_articles(batch, embedder, vectors, report if progress else None)
         durability.checkpoint("embedded")
         name = _write_new_segment(index_dir, embedder, data)
         segments.append({"name": name, "deleted": []})
@@ -304,8 +321,10 @@ def _add_articles(
     return segments
 
 
-def _embed_articles(articles: list[Article], embedder: Embedder, progress: Progress | None) -> SegmentData:
-    """Chunk, embed and word-index articles into the parts of one new segment."""
+def _embed_articles(
+    articles: list[Article], embedder: Embedder, vectors: str, progress: Progress | None
+) -> SegmentData:
+    """Chunk, embed (by the `vectors` scheme) and word-index articles into the parts of one new segment."""
     chunk_rows: list[tuple[int, int, int, int, int]] = []
     sentence_rows: list[tuple[int, int, int, int]] = []
     chunk_texts: list[str] = []
@@ -318,7 +337,9 @@ def _embed_articles(articles: list[Article], embedder: Embedder, progress: Progr
             chunk_texts.append(indexed_text(article, chunk))
     chunks = ChunkTable(chunk_rows)
     sentences = SentenceTable(sentence_rows)
-    chunk_vecs, sentence_vecs = embed_segment(articles, chunk_texts, chunks, sentences, embedder, progress)
+    chunk_vecs, sentence_vecs = embed_segment(
+        articles, chunk_texts, chunks, sentences, embedder, vectors, progress
+    )
     stored = [
         StoredArticle(
             i, a.source, a.title, a.publisher, a.date, a.url, a.content_hash, a.text, body_hash(a), a.leaning

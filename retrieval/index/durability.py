@@ -10,6 +10,7 @@ import contextlib
 import fcntl
 import json
 import os
+import re
 import shutil
 import signal
 import sqlite3
@@ -173,11 +174,20 @@ def replace_durably(tmp: Path, final: Path) -> None:
     _fsync_path(final.parent)
 
 
-def publish_version(index_dir: Path, manifest: dict[str, Any]) -> None:
-    """Write a version's manifest and make it the live one with an atomic swap of CURRENT."""
+def publish_version(
+    index_dir: Path, manifest: dict[str, Any], prepared: dict[str, Any] | None = None
+) -> None:
+    """Write a version's manifest (and what was `prepared` for it, NAME.json each) and make it live.
+
+    The version becomes live with an atomic swap of CURRENT, its prepared files already in place.
+    """
     version = manifest["version"]
     tmp = index_dir / "versions" / f".tmp-{uuid.uuid4().hex}"
     tmp.mkdir()
+    for name, value in (prepared or {}).items():
+        if not re.fullmatch(r"[a-z]+", name) or name == "manifest":
+            raise ValueError(f"not a name for a prepared file: {name!r}")
+        (tmp / f"{name}.json").write_text(json.dumps(value, separators=(",", ":")), encoding="utf-8")
     (tmp / "manifest.json").write_text(json.dumps(manifest, indent=1), encoding="utf-8")
     checkpoint("wrote:manifest.json")
     publish_folder(tmp, index_dir / "versions" / version)

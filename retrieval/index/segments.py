@@ -43,9 +43,9 @@ class SegmentData:
     chunk_lists: IntArray | None = None  # each chunk's IVF cell, once the corpus is big enough for IVF
 
 
-def _load_array(path: Path, dtype: type[np.generic], width: int) -> Any:
+def _load_array(path: Path, dtype: type[np.generic], width: int, mmap: bool = False) -> Any:
     try:
-        arr = np.load(path, allow_pickle=False)
+        arr = np.load(path, mmap_mode="r" if mmap else None, allow_pickle=False)
     except ValueError as exc:
         # numpy's own message advises loading the file "unsafely"; a user must only ever rebuild.
         raise ValueError(f"{path.name} is not an array file usru wrote") from exc
@@ -98,13 +98,16 @@ def read_chunk_vectors(folder: Path, dim: int) -> Vectors:
     return vecs
 
 
-def read_segment(folder: Path, dim: int) -> SegmentData:
-    """One segment, checked: every part agrees with the others and with segment.json."""
+def read_segment(folder: Path, dim: int, mmap: bool = False) -> SegmentData:
+    """One segment, checked: every part agrees with the others and with segment.json.
+
+    With `mmap`, the sentence vectors are mapped from their file (read-only), not read into memory.
+    """
     meta = check_segment_files(folder)
     articles = _read_articles(folder / "articles.sqlite")
     chunks = ChunkTable(_load_array(folder / "chunks.npy", np.int64, ChunkTable.WIDTH))
     sentences = SentenceTable(_load_array(folder / "sentences.npy", np.int64, SentenceTable.WIDTH))
-    sentence_vecs = _load_array(folder / "sentence_vecs.npy", np.float32, dim)
+    sentence_vecs = _load_array(folder / "sentence_vecs.npy", np.float32, dim, mmap)
     try:
         bm25 = Bm25.load(folder)
     except ValueError as exc:  # the same numpy advice, or a JSON parser's position
@@ -131,10 +134,16 @@ def read_segment(folder: Path, dim: int) -> SegmentData:
     return SegmentData(articles, chunks, sentences, chunk_vecs, sentence_vecs, bm25)
 
 
-def merge(parts: list[tuple[SegmentData, set[int]]], dim: int) -> SegmentData:
-    """One view of several segments without their deleted articles, renumbered from 0."""
+def merge(parts: list[tuple[SegmentData, set[int]]], dim: int, vectors: bool = True) -> SegmentData:
+    """One view of several segments without their deleted articles, renumbered from 0.
+
+    Without `vectors`, the vectors are left out (empty): a loaded version reads them in place (view.py).
+    """
     if len(parts) == 1 and not parts[0][1]:
-        return parts[0][0]
+        if vectors:
+            return parts[0][0]
+        empty = np.zeros((0, dim), np.float32)
+        return replace(parts[0][0], chunk_vecs=empty, sentence_vecs=empty, chunk_lists=None)
     C, S = ChunkCol, SentenceCol
     articles: list[StoredArticle] = []
     chunks: list[IntArray] = []
@@ -166,17 +175,22 @@ def merge(parts: list[tuple[SegmentData, set[int]]], dim: int) -> SegmentData:
             s[:, S.ARTICLE] = art_map[s[:, S.ARTICLE]]
         chunks.append(c)
         sentences.append(s)
-        cvecs.append(data.chunk_vecs[c_keep])
-        svecs.append(data.sentence_vecs[s_keep])
+        if vectors:
+            cvecs.append(data.chunk_vecs[c_keep])
+            svecs.append(data.sentence_vecs[s_keep])
+            if data.chunk_lists is not None:
+                lists.append(data.chunk_lists[c_keep])
         bm25_parts.append((data.bm25, c_keep))
-        if data.chunk_lists is not None:
-            lists.append(data.chunk_lists[c_keep])
     return SegmentData(
         articles,
         ChunkTable(np.concatenate(chunks) if chunks else None),
         SentenceTable(np.concatenate(sentences) if sentences else None),
-        np.concatenate(cvecs).reshape(-1, dim).astype(np.float32),
-        np.concatenate(svecs).reshape(-1, dim).astype(np.float32),
+        np.concatenate(cvecs).reshape(-1, dim).astype(np.float32)
+        if vectors
+        else np.zeros((0, dim), np.float32),
+        np.concatenate(svecs).reshape(-1, dim).astype(np.float32)
+        if vectors
+        else np.zeros((0, dim), np.float32),
         Bm25.merge(bm25_parts),
         np.concatenate(lists) if lists and len(lists) == len(parts) else None,
     )

@@ -15,7 +15,7 @@ import numpy as np
 import numpy.typing as npt
 
 from retrieval.embedding import Embedder, Vectors
-from retrieval.index.building import build_index
+from retrieval.index.building import Prepare, build_index
 from retrieval.index.durability import current_version
 from retrieval.index.records import (
     ArticleInfo,
@@ -26,6 +26,8 @@ from retrieval.index.records import (
     SentenceTable,
     StoredArticle,
 )
+from retrieval.index.rows import RowStack
+from retrieval.index.vectors import DEFAULT_VECTORS
 from retrieval.index.view import Index, load_index
 from retrieval.lexical import Bm25
 
@@ -54,8 +56,8 @@ class StoredVersion(Protocol):
         """Every sentence (what is quoted), by sentence id."""
 
     @property
-    def sentence_vecs(self) -> Vectors:
-        """The sentences' vectors, row for row."""
+    def sentence_vecs(self) -> Vectors | RowStack:
+        """The sentences' vectors, row for row (read by row ids: a folder version maps them from disk)."""
 
     @property
     def bm25(self) -> Bm25:
@@ -102,20 +104,27 @@ class IndexStore(Protocol):
         sources: Path,
         embedder: Embedder,
         *,
+        vectors: str = DEFAULT_VECTORS,
         rebuild: bool = False,
         wait: bool = False,
         progress: Progress | None = None,
         paths: list[Path] | None = None,
         allow_shrink: bool = False,
     ) -> IndexSummary:
-        """Bring the store up to date with the sources folder (or just these files) as a new live version."""
+        """Bring the store up to date with the sources folder (or just these files) as a new live version.
+
+        `vectors` names how new vectors are made (retrieval/index/vectors.py); a version made another way
+        is embedded again rather than mixed.
+        """
 
 
 class FolderStore:
     """The index kept in a folder of immutable segments and versions (see retrieval/index/__init__.py)."""
 
-    def __init__(self, index_dir: Path) -> None:
+    def __init__(self, index_dir: Path, prepare: Prepare | None = None) -> None:
         self.index_dir = index_dir
+        # Run on each new version before it goes live; what it returns is stored with the version.
+        self.prepare = prepare
 
     def current_version(self) -> str | None:
         """The name of the live version, or None if there is no index."""
@@ -130,6 +139,7 @@ class FolderStore:
         sources: Path,
         embedder: Embedder,
         *,
+        vectors: str = DEFAULT_VECTORS,
         rebuild: bool = False,
         wait: bool = False,
         progress: Progress | None = None,
@@ -141,9 +151,11 @@ class FolderStore:
             sources,
             self.index_dir,
             embedder,
+            vectors=vectors,
             rebuild=rebuild,
             wait=wait,
             progress=progress,
             paths=paths,
             allow_shrink=allow_shrink,
+            prepare=self.prepare,
         )

@@ -19,14 +19,19 @@ from retrieval.index.records import ChunkCol, ChunkTable, Progress, SentenceTabl
 # Recorded in each manifest: an index whose vectors were made another way is embedded again.
 SENTENCE_MEAN = "sentence-mean-1"
 TWO_PASSES = "two-passes"
+SCHEMES = (SENTENCE_MEAN, TWO_PASSES)
+# What an update uses when its caller names no scheme (Settings.vectors, USRU_VECTORS, names one).
+DEFAULT_VECTORS = TWO_PASSES
 # A chunk's title counts this many times its words: it leads every chunk of the article.
 TITLE_WEIGHT = 2.0
 BLOCK = 256
 
 
-def vector_scheme(embedder: Embedder) -> str:
-    """How vectors are made with this embedder: TWO_PASSES unless it asks for SENTENCE_MEAN."""
-    return SENTENCE_MEAN if getattr(embedder, "vector_scheme", TWO_PASSES) == SENTENCE_MEAN else TWO_PASSES
+def check_scheme(scheme: str) -> str:
+    """The scheme, once it is one this version of usru knows how to make."""
+    if scheme not in SCHEMES:
+        raise ValueError(f"unknown vector scheme {scheme!r} (known: {', '.join(SCHEMES)})")
+    return scheme
 
 
 def _weight(text: str) -> float:
@@ -40,10 +45,11 @@ def embed_segment(
     chunks: ChunkTable,
     sentences: SentenceTable,
     embedder: Embedder,
+    scheme: str,
     progress: Progress | None = None,
 ) -> tuple[Vectors, Vectors]:
-    """Chunk vectors and sentence vectors (zero rows for sentences too short to quote)."""
-    if vector_scheme(embedder) == TWO_PASSES:
+    """Chunk vectors and sentence vectors made by `scheme` (zero rows for sentences too short to quote)."""
+    if check_scheme(scheme) == TWO_PASSES:
         return _embed_two_passes(articles, chunk_texts, sentences, embedder, progress)
     return _embed_sentence_mean(articles, chunks, sentences, embedder, progress)
 

@@ -14,10 +14,11 @@ from retrieval.embedding import Vectors
 from retrieval.errors import IndexError_
 from retrieval.index.durability import current_version, read_manifest
 from retrieval.index.ivf import read_lists, read_quantizer
-from retrieval.index.records import ArticleInfo, IndexStats, StoredArticle, list_article_infos
+from retrieval.index.records import ArticleInfo, IndexStats, IntArray, StoredArticle, list_article_infos
+from retrieval.index.rows import RowStack
 from retrieval.index.segments import merge, read_segment
 from retrieval.lexical import tokenize
-from retrieval.vector_index import build_vector_index
+from retrieval.vector_index import VectorIndexBuilder
 
 # Up to this many admitted chunks a filtered search scores each exactly; past it faiss filters by id.
 EXACT_FILTERED = 50_000
@@ -32,22 +33,37 @@ class Index:
         self.version: str = manifest["version"]
         dim = int(manifest["dim"])
         quantizer = read_quantizer(index_dir, manifest.get("quantizer"), dim)
+        # Vectors are not merged like the rest: the sentence vectors stay in their files (rows.py) and
+        # the chunk vectors go into the search index one segment at a time, so loading a large version
+        # never holds two copies of either (issue 13).
+        builder = VectorIndexBuilder(dim, quantizer[1] if quantizer else None)
         parts = []
+        sentence_parts: list[tuple[Vectors, IntArray | None]] = []
         for s in manifest["segments"]:
             folder = index_dir / "segments" / s["name"]
-            data = read_segment(folder, dim)
-            if quantizer:
-                data.chunk_lists = read_lists(folder, quantizer[0], quantizer[1], data.chunk_vecs)
-            parts.append((data, set(s["deleted"])))
-        data = merge(parts, dim)
+            data = read_segment(folder, dim, mmap=True)
+            deleted = set(s["deleted"])
+            keep = np.array([a.id not in deleted for a in data.articles], dtype=bool)
+            c_keep = keep[data.chunks.article] if len(data.chunks) else np.zeros(0, bool)
+            lists = read_lists(folder, quantizer[0], quantizer[1], data.chunk_vecs) if quantizer else None
+            whole = bool(c_keep.all())
+            builder.add(
+                data.chunk_vecs if whole else data.chunk_vecs[c_keep],
+                None if lists is None else lists if whole else lists[c_keep],
+            )
+            s_keep = None if keep.all() else np.flatnonzero(keep[data.sentences.article])
+            sentence_parts.append((data.sentence_vecs, s_keep))
+            data.chunk_vecs = data.sentence_vecs = np.zeros((0, dim), np.float32)
+            parts.append((data, deleted))
+        data = merge(parts, dim, vectors=False)
         self.articles = data.articles
         self.chunks = data.chunks
         self.sentences = data.sentences
-        self.sentence_vecs: Vectors = data.sentence_vecs
+        self.sentence_vecs = RowStack(sentence_parts, dim)
         self.bm25 = data.bm25
-        self.faiss = build_vector_index(
-            data.chunk_vecs, quantizer[1] if quantizer else None, data.chunk_lists
-        )
+        self.faiss = builder.finish()
+        if len(self.sentence_vecs) != len(self.sentences) or self.faiss.ntotal != len(self.chunks):
+            raise ValueError("its parts disagree in size")
         if (manifest["articles"], manifest["chunks"], manifest["sentences"]) != (
             len(self.articles),
             len(self.chunks),

@@ -26,7 +26,7 @@ from retrieval.index.changes import Entry, FileCache, LiveArticles, check_source
 from retrieval.index.durability import KEEP_VERSIONS
 from retrieval.index.records import IndexSummary, Progress
 from retrieval.index.segments import SegmentData
-from retrieval.index.vectors import TWO_PASSES, vector_scheme
+from retrieval.index.vectors import DEFAULT_VECTORS, TWO_PASSES, check_scheme
 from retrieval.lexical import Bm25
 from retrieval.postgres.database import INDEX_LOCK, connect, redact
 from retrieval.postgres.version import ARTICLE_FIELDS, PostgresVersion
@@ -184,6 +184,7 @@ class PostgresStore:
         sources: Path,
         embedder: Embedder,
         *,
+        vectors: str = DEFAULT_VECTORS,
         rebuild: bool = False,
         wait: bool = False,
         progress: Progress | None = None,
@@ -198,7 +199,9 @@ class PostgresStore:
         conn = connect(self.url)  # its own connection: readers of this store go on answering meanwhile
         try:
             with self._indexer_lock(conn, wait):
-                return self._update(conn, sources, embedder, rebuild, progress, paths, allow_shrink, started)
+                return self._update(
+                    conn, sources, embedder, vectors, rebuild, progress, paths, allow_shrink, started
+                )
         except psycopg.Error as exc:  # the server went away or refused a write: nothing was committed
             reason = " ".join(str(exc).split()) or type(exc).__name__
             raise IndexError_(
@@ -213,6 +216,7 @@ class PostgresStore:
         conn: Any,
         sources: Path,
         embedder: Embedder,
+        vectors: str,
         rebuild: bool,
         progress: Progress | None,
         paths: list[Path] | None,
@@ -234,7 +238,7 @@ class PostgresStore:
                 )
             )
         )
-        scheme = vector_scheme(embedder)
+        scheme = check_scheme(vectors)
         reusable = (
             meta is not None
             and not rebuild
@@ -267,7 +271,7 @@ class PostgresStore:
                 skipped=plan.skipped,
             )
         # Embedding (the slow part) happens outside the transaction; the lock keeps other indexers out.
-        data = _embed_articles(plan.added, embedder, progress) if plan.added else None
+        data = _embed_articles(plan.added, embedder, vectors, progress) if plan.added else None
         aliases = dict(live.aliases) if reusable else {}
         for gone in plan.removed | plan.unaliased:
             aliases.pop(gone, None)

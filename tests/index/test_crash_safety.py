@@ -25,6 +25,7 @@ from retrieval.answer import Answer
 from retrieval.article import read_article
 from retrieval.embedding import HashingEmbedder
 from retrieval.index import KEEP_VERSIONS, Index, build_index, current_version, index_lock, load_index
+from retrieval.index.vectors import TITLE_WEIGHT, TWO_PASSES
 from retrieval.service import build_service
 from tests.conftest import SEED_NAMES, copy_seeds, hashing_settings_for
 
@@ -40,6 +41,7 @@ STEPS = [
     "wrote:articles.sqlite",
     "wrote:segment.json",
     "fsynced",
+    "prepared",
     "wrote:manifest.json",
     "renamed",
     "pointer-written",
@@ -113,13 +115,27 @@ def check_consistent(index: Index) -> None:
     quotable = index.sentences[:, 3].astype(bool)
     expected = embedder.embed_documents(sentence_texts) * quotable[:, None]
     np.testing.assert_allclose(index.sentence_vecs, expected, atol=1e-5)
-    chunk_texts = []
-    for aid, _start, _end, lo, hi in index.chunks.tolist():
-        article = index.articles[aid]
-        body = " ".join(article.text[s:e] for _, s, e, _ in index.sentences[lo:hi].tolist())
-        chunk_texts.append(f"{article.title}\n{body}" if article.title else body)
     stored = index.faiss.reconstruct_n(0, n_chunks)
-    np.testing.assert_allclose(stored, embedder.embed_documents(chunk_texts), atol=1e-5)
+    if index.manifest.get("vectors", TWO_PASSES) == TWO_PASSES:
+        # Each chunk's own text embedded (title first).
+        chunk_texts = []
+        for aid, _start, _end, lo, hi in index.chunks.tolist():
+            article = index.articles[aid]
+            body = " ".join(article.text[s:e] for _, s, e, _ in index.sentences[lo:hi].tolist())
+            chunk_texts.append(f"{article.title}\n{body}" if article.title else body)
+        np.testing.assert_allclose(stored, embedder.embed_documents(chunk_texts), atol=1e-5)
+        return
+    # sentence-mean-1: a chunk's vector is its sentences' and its title's, weighted by length.
+    all_vecs = embedder.embed_documents(sentence_texts)
+    weights = np.array([len(t.split()) + 2 for t in sentence_texts], dtype=np.float32)
+    expected_chunks = []
+    for aid, _start, _end, lo, hi in index.chunks.tolist():
+        title = index.articles[aid].title
+        vec = weights[lo:hi] @ all_vecs[lo:hi]
+        if title:
+            vec = vec + TITLE_WEIGHT * (len(title.split()) + 2) * embedder.embed_documents([title])[0]
+        expected_chunks.append(vec / np.linalg.norm(vec))
+    np.testing.assert_allclose(stored, np.array(expected_chunks), atol=1e-5)
 
 
 def index_hashes(index: Index) -> dict[str, str]:

@@ -20,6 +20,7 @@ from retrieval.index import (
     index_lock,
     load_index,
 )
+from retrieval.index.vectors import SENTENCE_MEAN, TWO_PASSES
 from tests.conftest import SEED_NAMES
 
 REPO = Path(__file__).resolve().parents[2]
@@ -92,7 +93,7 @@ def built(corpus: Path, tmp_path: Path) -> tuple[Path, Path]:
 def test_first_build_writes_a_version_manifest_and_current(corpus: Path, tmp_path: Path) -> None:
     index_dir = tmp_path / "idx"
     embedder = CountingEmbedder()
-    summary = build_index(corpus, index_dir, embedder)
+    summary = build_index(corpus, index_dir, embedder, vectors=TWO_PASSES)
 
     assert summary.version == "v000001"
     assert (index_dir / "CURRENT").read_text(encoding="utf-8").strip() == summary.version
@@ -150,6 +151,7 @@ def test_second_run_reuses_every_vector_without_embedding(built: tuple[Path, Pat
 
 def test_changing_one_article_re_embeds_only_it(built: tuple[Path, Path]) -> None:
     sources, index_dir = built
+    build_index(sources, index_dir, HashingEmbedder(), vectors=TWO_PASSES)  # the scheme counted below
     changed = sources / SEED_NAMES[2]
     added = "Diplomats in Moscow said a new round of talks on strategic stability could start in the autumn."
     changed.write_text(
@@ -159,7 +161,7 @@ def test_changing_one_article_re_embeds_only_it(built: tuple[Path, Path]) -> Non
         encoding="utf-8",
     )
     embedder = CountingEmbedder()
-    summary = build_index(sources, index_dir, embedder)
+    summary = build_index(sources, index_dir, embedder, vectors=TWO_PASSES)
 
     assert summary.changed == [SEED_NAMES[2]]
     assert (summary.new, summary.removed) == ([], [])
@@ -310,7 +312,7 @@ def test_only_the_last_versions_are_kept(built: tuple[Path, Path]) -> None:
 def test_rebuild_re_embeds_everything(built: tuple[Path, Path]) -> None:
     sources, index_dir = built
     embedder = CountingEmbedder()
-    summary = build_index(sources, index_dir, embedder, rebuild=True)
+    summary = build_index(sources, index_dir, embedder, vectors=TWO_PASSES, rebuild=True)
     assert (summary.embedded_articles, summary.reused_articles) == (5, 0)
     # Every chunk and every quotable sentence; sentences too short to quote are not embedded (issue 16.9).
     quotable = int(load_index(index_dir).sentences[:, 3].sum())
@@ -491,8 +493,7 @@ def test_every_npy_in_the_index_loads_without_pickle(built: tuple[Path, Path]) -
 def test_sentence_mean_vectors_read_each_sentence_and_title_once(corpus: Path, tmp_path: Path) -> None:
     # USRU_VECTORS=sentence-mean-1 (issue 13): no chunk's text is embedded; chunk vectors are means.
     embedder = CountingEmbedder()
-    embedder.vector_scheme = "sentence-mean-1"  # type: ignore[attr-defined]
-    summary = build_index(corpus, tmp_path / "idx", embedder)
+    summary = build_index(corpus, tmp_path / "idx", embedder, vectors=SENTENCE_MEAN)
     index = load_index(tmp_path / "idx")
     sentence_texts = [index.articles[a].text[s:e] for a, s, e, _ in index.sentences.rows.tolist()]
     titles = [a.title for a in index.articles if a.title]
@@ -503,5 +504,5 @@ def test_sentence_mean_vectors_read_each_sentence_and_title_once(corpus: Path, t
     assert short.any() and not index.sentence_vecs[short].any() and index.sentence_vecs[~short].any()
     # An index made the other way is embedded again, never mixed.
     again = CountingEmbedder()
-    build_index(corpus, tmp_path / "idx", again)
+    build_index(corpus, tmp_path / "idx", again, vectors=TWO_PASSES)
     assert (load_index(tmp_path / "idx").stats().articles, len(again.texts) > summary.chunks) == (5, True)

@@ -1,0 +1,146 @@
+"""Memory and time to load and answer from an index the size of the whole AllSides corpus (issue 13).
+
+Embedding 22,835 articles takes hours here, so the large index is made from one already built: the
+hashing-embedder index of the AllSides Russia slice (4,358 articles, bench/indexing_files.py with
+USRU_BENCH_ALLSIDES and the hashing model, cached as allsides-russia-hashing/index) has its segment
+listed several times over in a new version (hard links, nothing copied), the last copy's surplus
+articles deleted, so that it holds exactly the corpus's 22,835 articles.
+Its vectors are the fake embedder's, but they have the real model's width (384 floats), and the
+articles, chunks, sentences and word statistics are real, so the memory is what such an index needs.
+A fresh process loads it and answers questions; its peak and steady resident memory are reported.
+
+    .venv/bin/python -m bench.large_index            # prints JSON
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from bench.archive_slice import cache_dir
+from bench.evaluation import ROOT
+
+CORPUS_ARTICLES = 22_835
+QUESTIONS = (
+    "What did Lavrov say about sanctions?",
+    "Did Russia interfere in the 2016 election?",
+    "What is Putin's view of NATO expansion?",
+)
+
+PROBE = """
+import json, sys, time
+from pathlib import Path
+def kb(field):
+    return next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith(field + ":"))
+t = time.perf_counter()
+from retrieval.embedding import HashingEmbedder
+from retrieval.index import load_index
+from retrieval.service import AnsweringService
+from retrieval.settings import Settings
+index = load_index(Path(sys.argv[1]))
+loaded_s, loaded_hwm, loaded_rss = time.perf_counter() - t, kb("VmHWM"), kb("VmRSS")
+service = AnsweringService(
+    Settings(_env_file=None, sources=Path(sys.argv[1]), index_dir=Path(sys.argv[1]), embedding_model="hashing"),
+    HashingEmbedder(), index,
+)
+t = time.perf_counter()
+statuses = [service.answer(q).status for q in json.loads(sys.argv[2])]
+print(json.dumps({
+    "load_s": round(loaded_s, 2), "answers_s": round(time.perf_counter() - t, 2), "statuses": statuses,
+    "peak_loading_mib": round(loaded_hwm / 1024), "rss_loaded_mib": round(loaded_rss / 1024),
+    "peak_mib": round(kb("VmHWM") / 1024), "rss_answered_mib": round(kb("VmRSS") / 1024),
+}))
+"""
+
+
+def source_index() -> Path | None:
+    """The built index the large one is made from, if it is there."""
+    found = Path(os.environ.get("USRU_BENCH_LARGE_FROM") or cache_dir() / "allsides-russia-hashing" / "index")
+    return found if (found / "CURRENT").is_file() else None
+
+
+def make_large(source: Path, target: Path, articles: int = CORPUS_ARTICLES) -> dict[str, int]:
+    """A version listing the source's segments enough times to hold about `articles` articles."""
+    manifest = json.loads(
+        (source / "versions" / (source / "CURRENT").read_text().strip() / "manifest.json").read_text()
+    )
+    copies = max(1, math.ceil(articles / int(manifest["articles"])))
+    (target / "segments").mkdir(parents=True)
+    (target / "versions" / "v000001").mkdir(parents=True)
+    if (source / "quantizers").is_dir():
+        shutil.copytree(source / "quantizers", target / "quantizers")
+    shutil.copy(source / ".usru-index", target / ".usru-index")
+    segments = []
+    for _ in range(copies):
+        for seg in manifest["segments"]:
+            name = f"s{len(segments) + 1:06d}"
+            shutil.copytree(
+                source / "segments" / seg["name"], target / "segments" / name, copy_function=os.link
+            )
+            segments.append({"name": name, "deleted": list(seg["deleted"])})
+    totals = {key: int(manifest[key]) * copies for key in ("articles", "chunks", "sentences")}
+    extra = totals["articles"] - articles
+    last = segments[-1]
+    if extra > 0 and not last["deleted"]:
+        # The last copy's trailing articles are deleted, as an update deletes them: exactly `articles` stay.
+        folder = target / "segments" / last["name"]
+        n = int(json.loads((folder / "segment.json").read_text())["articles"])
+        gone = list(range(max(0, n - extra), n))
+        last["deleted"] = gone
+        for key, file in (("chunks", "chunks.npy"), ("sentences", "sentences.npy")):
+            rows = np.load(folder / file, allow_pickle=False)
+            totals[key] -= int(np.isin(rows[:, 0], gone).sum())
+        totals["articles"] -= len(gone)
+    large = {**manifest, "version": "v000001", "segments": segments, "aliases": {}, **totals}
+    (target / "versions" / "v000001" / "manifest.json").write_text(json.dumps(large))
+    (target / "CURRENT").write_text("v000001\n")
+    return totals
+
+
+def measure_large_index() -> dict[str, Any] | None:
+    """Load and answer from a corpus-sized index in a fresh process: peak and steady memory, seconds."""
+    source = source_index()
+    if source is None:
+        return None
+    with tempfile.TemporaryDirectory(dir=cache_dir()) as tmp:  # the same disk, for hard links
+        totals = make_large(source, Path(tmp) / "index")
+        done = subprocess.run(
+            [sys.executable, "-c", PROBE, str(Path(tmp) / "index"), json.dumps(QUESTIONS)],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+    return {**totals, **json.loads(done.stdout.strip().splitlines()[-1])}
+
+
+def render_markdown(r: dict[str, Any] | None) -> list[str]:
+    """The README's lines for this measurement."""
+    if r is None:
+        return ["## Large index memory", "", "Not run (no allsides-russia-hashing index in the bench cache)."]
+    return [
+        f"## Large index memory ({r['articles']:,} articles, {r['chunks']:,} chunks, "
+        f"{r['sentences']:,} sentences; fake vectors, real text)",
+        "",
+        "| | MiB | s |",
+        "|---|---|---|",
+        f"| load: peak resident | {r['peak_loading_mib']} | {r['load_s']} |",
+        f"| loaded: resident | {r['rss_loaded_mib']} | |",
+        f"| after {len(r['statuses'])} answers: peak / resident | {r['peak_mib']} / {r['rss_answered_mib']} "
+        f"| {r['answers_s']} |",
+        "",
+        "Aim: loading and answering ≤ 1.5 GiB (1,536 MiB) on the whole corpus.",
+    ]
+
+
+if __name__ == "__main__":
+    print(json.dumps(measure_large_index(), indent=2))
