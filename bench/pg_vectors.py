@@ -266,11 +266,25 @@ def measure_local(
 def measure(args: argparse.Namespace) -> dict[str, Any]:
     """Every figure for one size, as one JSON-ready dict."""
     rng = np.random.default_rng(0)
-    centers = rng.standard_normal((max(50, args.chunks // 200), DIM)).astype(np.float32)
-    vecs = clustered(args.chunks, rng, centers)
-    queries = clustered(args.queries, rng, centers)
+    if args.sample == "real":
+        # The corpus bench/scale.py gives the local IVF: blends of real embeddings of news-like
+        # sentences, searched with real embeddings of held-out ones.
+        from bench.scale import real_embeddings, sample_corpus
+
+        base = real_embeddings(4000 + args.queries)
+        vecs = sample_corpus(base[:4000], args.chunks, rng)
+        queries = base[4000:]
+    else:
+        centers = rng.standard_normal((max(50, args.chunks // 200), DIM)).astype(np.float32)
+        vecs = clustered(args.chunks, rng, centers)
+        queries = clustered(args.queries, rng, centers)
     truth = exact_top10(queries, vecs)
-    result: dict[str, Any] = {"chunks": args.chunks, "dim": DIM, "queries": args.queries}
+    result: dict[str, Any] = {
+        "chunks": args.chunks,
+        "dim": DIM,
+        "queries": args.queries,
+        "sample": args.sample,
+    }
     if not args.skip_pg:
         result["pgvector"] = measure_pg(vecs, queries, truth, args)
     if not args.skip_local:
@@ -282,7 +296,8 @@ def render_markdown(r: dict[str, Any]) -> list[str]:
     """The pgvector table for bench/results/latest.md."""
     pg, local = r.get("pgvector", {}), r.get("local_ivf", {})
     lines = [
-        f"## pgvector beside the local IVF ({r['chunks']:,} clustered unit vectors, {r['dim']} dims, "
+        f"## pgvector beside the local IVF ({r['chunks']:,} "
+        f"{'blends of real embeddings' if r.get('sample') == 'real' else 'clustered unit vectors'}, {r['dim']} dims, "
         f"{r['queries']} queries; the PostgreSQL store's query, recall@10 against exact search)",
         "",
         "| index | search setting | build s | MB (table + indexes) | p50 / p95 ms | CPU p50 / p95 ms | recall@10 |",
@@ -315,6 +330,12 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--chunks", type=int, default=100_000)
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--index", choices=("hnsw", "ivfflat"), default="hnsw")
+    parser.add_argument(
+        "--sample",
+        choices=("clustered", "real"),
+        default="clustered",
+        help="tight synthetic clusters, or blends of real sentence embeddings (as bench/scale.py)",
+    )
     parser.add_argument("--m", type=int, default=HNSW_M)
     parser.add_argument("--ef-construction", type=int, default=HNSW_EF_CONSTRUCTION)
     parser.add_argument("--ef-search", type=int, nargs="+", default=[40, 100, 200, 400])
