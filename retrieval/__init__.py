@@ -2,6 +2,7 @@
 
 Public entry points (see README, "Using the index from LangChain"):
   retrieval.load_retriever(index_dir, k=4)   a LangChain BaseRetriever over an index `usru index` built
+                                             (a folder, or a postgresql:// URL)
   retrieval.api                              the facade the CLI and the bot use
 """
 

@@ -149,6 +149,10 @@ def watch_sources(
     return Watching(thread, stop, failures)
 
 
+# What libpq accepts as a connection URI; anything else given to load_retriever is an index folder.
+DATABASE_SCHEMES = ("postgresql://", "postgres://")
+
+
 def model_of(embedder_name: str | None) -> str:
     """The EMBEDDING_MODEL setting that gives the embedder an index was built with."""
     return "" if not embedder_name or embedder_name == BUNDLED_MODEL else embedder_name
@@ -157,15 +161,24 @@ def model_of(embedder_name: str | None) -> str:
 def load_retriever(index_dir: str | Path, k: int = 4, *, use_onnx: bool = True) -> BaseRetriever:
     """A LangChain retriever over an index that `usru index` built: hybrid dense + BM25 search.
 
-    It returns the `k` best passages (a `k` passed to `invoke` wins) as Documents whose metadata name the
-    article (source, title, publisher, date) and the passage's offsets in it. Questions are embedded
-    with the model the index was built with; a newer index version is picked up between questions.
+    `index_dir` is the index folder, or the `postgresql://` URL of a database `usru index` wrote
+    (USRU_DATABASE_URL). It returns the `k` best passages (a `k` passed to `invoke` wins) as Documents
+    whose metadata name the article (source, title, publisher, date) and the passage's offsets in it.
+    Questions are embedded with the model the index was built with; a newer index version is picked up
+    between questions.
     """
     from retrieval.search import HybridRetriever
 
-    store = FolderStore(Path(index_dir))
+    store: IndexStore
+    if isinstance(index_dir, str) and index_dir.startswith(DATABASE_SCHEMES):
+        from retrieval.postgres import PostgresStore
+
+        # No index folder to keep the model's ONNX export in: questions are embedded with torch.
+        store, export_dir = PostgresStore(index_dir), None
+    else:
+        store, export_dir = FolderStore(Path(index_dir)), Path(index_dir)
     loaded: list[StoredVersion] = [store.load()]
-    embedder = load_embedder(model_of(loaded[0].embedding_model), Path(index_dir), use_onnx)
+    embedder = load_embedder(model_of(loaded[0].embedding_model), export_dir, use_onnx)
     lock = threading.Lock()
 
     def live() -> StoredVersion:

@@ -26,6 +26,7 @@ from retrieval.index.changes import Entry, FileCache, LiveArticles, check_source
 from retrieval.index.durability import KEEP_VERSIONS
 from retrieval.index.records import IndexSummary, Progress
 from retrieval.index.segments import SegmentData
+from retrieval.index.vectors import TWO_PASSES, vector_scheme
 from retrieval.lexical import Bm25
 from retrieval.postgres.database import INDEX_LOCK, connect, redact
 from retrieval.postgres.version import ARTICLE_FIELDS, PostgresVersion
@@ -218,7 +219,7 @@ class PostgresStore:
         started: float,
     ) -> IndexSummary:
         meta_row = conn.execute(
-            "SELECT v.id, v.embedding_model, v.chunker, v.articles, v.chunks, v.sentences"
+            "SELECT v.id, v.embedding_model, v.chunker, v.articles, v.chunks, v.sentences, v.vectors"
             " FROM live_version l JOIN index_versions v ON v.id = l.version"
         ).fetchone()
         meta = (
@@ -226,17 +227,20 @@ class PostgresStore:
             if meta_row is None
             else dict(
                 zip(
-                    ("id", "embedding_model", "chunker", "articles", "chunks", "sentences"),
+                    ("id", "embedding_model", "chunker", "articles", "chunks", "sentences", "vectors"),
                     meta_row,
                     strict=True,
                 )
             )
         )
+        scheme = vector_scheme(embedder)
         reusable = (
             meta is not None
             and not rebuild
             and meta["embedding_model"] == embedder.name
             and meta["chunker"] == CHUNKER_VERSION
+            # Vectors made another way would not compare with the new ones: embed every article again.
+            and (meta["vectors"] or TWO_PASSES) == scheme
         )
         live = _DatabaseLive(conn, meta)
         cache = _DatabaseFileCache(conn)
@@ -295,7 +299,8 @@ class PostgresStore:
                 detail = f" ({len(plan.skipped)} skipped: {plan.skipped[0][1]}…)" if plan.skipped else ""
                 raise SourcesError(f"No readable .txt or .md articles in {sources}{detail}.")
             conn.execute(
-                "INSERT INTO index_versions VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+                "INSERT INTO index_versions (id, built_at, embedding_model, dim, chunker, articles, chunks,"
+                " sentences, vectors) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
                 (
                     vid,
                     dt.datetime.now(dt.UTC),
@@ -305,6 +310,7 @@ class PostgresStore:
                     n_articles,
                     n_chunks,
                     n_sentences,
+                    scheme,
                 ),
             )
             conn.execute(
