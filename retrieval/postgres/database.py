@@ -18,6 +18,8 @@ from retrieval.errors import UsruError
 MIGRATION_LOCK = 0x75737275_0001
 INDEX_LOCK = 0x75737275_0002
 MIGRATION_FILE = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
+KEYWORD_PASSWORD = re.compile(r"(\bpassword\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)")
+QUERY_PASSWORD = re.compile(r"((?:^|&)password=)[^&]*")
 
 
 class DatabaseError(UsruError):
@@ -25,15 +27,20 @@ class DatabaseError(UsruError):
 
 
 def redact(url: str) -> str:
-    """The URL without its password, for messages."""
+    """The URL (or key=value connection string) without its password, for messages."""
+    if not url.startswith(("postgresql://", "postgres://")):
+        # libpq's key=value form: password=secret or password='a secret' may sit anywhere in it.
+        return KEYWORD_PASSWORD.sub(r"\1***", url)
     try:
         parts = urlsplit(url)
     except ValueError:
         return "the database URL"
-    if parts.password is None:
-        return url
-    netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
-    return parts._replace(netloc=netloc).geturl()
+    netloc = parts.netloc
+    if parts.password is not None:
+        netloc = netloc.replace(f":{parts.password}@", ":***@")
+    # libpq also reads the password from the query string (?password=...).
+    query = QUERY_PASSWORD.sub(r"\1***", parts.query)
+    return parts._replace(netloc=netloc, query=query).geturl()
 
 
 def migrations() -> list[tuple[int, str, str]]:
