@@ -62,6 +62,7 @@ def migrate(conn: Any) -> list[str]:
             "CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, name text NOT NULL,"
             " applied_at timestamptz NOT NULL DEFAULT now())"
         )
+        _check_migrations_table(conn)
         done = {row[0] for row in conn.execute("SELECT version FROM schema_migrations")}
         known = migrations()
         newest = max((n for n, _, _ in known), default=0)
@@ -76,6 +77,24 @@ def migrate(conn: Any) -> list[str]:
                 conn.execute("INSERT INTO schema_migrations (version, name) VALUES (%s, %s)", (number, name))
                 applied.append(name)
     return applied
+
+
+def _check_migrations_table(conn: Any) -> None:
+    """Refuse a schema_migrations table that another tool made (Rails, golang-migrate… use the same name).
+
+    Its versions are not usru's: read as usru's they crashed the comparison or skipped usru's migrations.
+    """
+    columns = dict(
+        conn.execute(
+            "SELECT column_name, data_type FROM information_schema.columns"
+            " WHERE table_schema = current_schema() AND table_name = 'schema_migrations'"
+        ).fetchall()
+    )
+    if columns != {"version": "integer", "name": "text", "applied_at": "timestamp with time zone"}:
+        raise DatabaseError(
+            "The database has a schema_migrations table that is not usru's (another application's "
+            "migrations?); give usru a database or schema of its own."
+        )
 
 
 def connect(url: str, *, autocommit: bool = True) -> Any:
