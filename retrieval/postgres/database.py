@@ -43,6 +43,13 @@ def redact(url: str) -> str:
     return parts._replace(netloc=netloc, query=query).geturl()
 
 
+def describe_error(exc: BaseException) -> str:
+    """A database error in one line: the server's own sentence, without its CONTEXT (SQL, row data)."""
+    diag = getattr(exc, "diag", None)
+    primary = getattr(diag, "message_primary", None)
+    return " ".join(str(primary or exc).split()) or type(exc).__name__
+
+
 def migrations() -> list[tuple[int, str, str]]:
     """Every migration shipped with usru: (number, file name, SQL), in order."""
     found = []
@@ -110,7 +117,7 @@ def connect(url: str, *, autocommit: bool = True) -> Any:
     try:
         conn = psycopg.connect(url, autocommit=autocommit, connect_timeout=10)
     except (psycopg.Error, ValueError) as exc:
-        reason = " ".join(str(exc).split()) or type(exc).__name__
+        reason = describe_error(exc)
         raise DatabaseError(f"Cannot connect to the database at {redact(url)} ({reason}).") from exc
     try:
         migrate(conn)
@@ -120,7 +127,7 @@ def connect(url: str, *, autocommit: bool = True) -> Any:
         conn.execute("SET hnsw.iterative_scan = relaxed_order")
     except psycopg.Error as exc:
         conn.close()
-        reason = " ".join(str(exc).split())
+        reason = describe_error(exc)
         raise DatabaseError(f"Cannot prepare the database at {redact(url)} ({reason}).") from exc
     except BaseException:
         conn.close()

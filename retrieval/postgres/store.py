@@ -28,7 +28,7 @@ from retrieval.index.records import IndexSummary, Progress
 from retrieval.index.segments import SegmentData
 from retrieval.index.vectors import TWO_PASSES, vector_scheme
 from retrieval.lexical import Bm25
-from retrieval.postgres.database import INDEX_LOCK, connect, redact
+from retrieval.postgres.database import INDEX_LOCK, connect, describe_error, redact
 from retrieval.postgres.version import ARTICLE_FIELDS, PostgresVersion
 
 # Past this many live chunks an HNSW index serves vector search; below it an exact scan is as fast
@@ -147,7 +147,7 @@ class PostgresStore:
             with self._lock:
                 row = self.connection().execute("SELECT version FROM live_version").fetchone()
         except psycopg.Error as exc:  # the server went away between answers
-            reason = " ".join(str(exc).split()) or type(exc).__name__
+            reason = describe_error(exc)
             raise IndexError_(f"Cannot read the index from {redact(self.url)} ({reason}).") from exc
         return None if row is None else int(row[0])
 
@@ -199,7 +199,7 @@ class PostgresStore:
             with self._indexer_lock(conn, wait):
                 return self._update(conn, sources, embedder, rebuild, progress, paths, allow_shrink, started)
         except psycopg.Error as exc:  # the server went away or refused a write: nothing was committed
-            reason = " ".join(str(exc).split()) or type(exc).__name__
+            reason = describe_error(exc)
             raise IndexError_(
                 f"Could not update the index in the database at {redact(self.url)} ({reason}); "
                 "the version live before is still the one in use."
