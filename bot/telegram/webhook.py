@@ -57,7 +57,12 @@ class UpdateHandler(tornado.web.RequestHandler):
         if not hmac.compare_digest(token.encode(), self.secret.encode()):
             raise tornado.web.HTTPError(HTTPStatus.FORBIDDEN)
         try:
-            update = Update.de_json(json.loads(self.request.body), self.app.bot)
+            data = json.loads(self.request.body)
+            # PTB takes any JSON: null or a list crashed it (500, a traceback per request), and a
+            # non-integer update_id crashed the claims (its advisory lock key is computed from it).
+            if not isinstance(data, dict) or type(data.get("update_id")) is not int:
+                raise ValueError("not an object with an integer update_id")
+            update = Update.de_json(data, self.app.bot)
         except (ValueError, TypeError, KeyError) as exc:
             log.warning("Ignoring a webhook request that is not an update: %s", exc)
             raise tornado.web.HTTPError(HTTPStatus.BAD_REQUEST) from exc
