@@ -28,7 +28,7 @@ from retrieval.index.records import IndexSummary, Progress
 from retrieval.index.segments import SegmentData
 from retrieval.index.vectors import TWO_PASSES, vector_scheme
 from retrieval.lexical import Bm25
-from retrieval.postgres.database import INDEX_LOCK, connect, describe_error, redact
+from retrieval.postgres.database import INDEX_LOCK, DatabaseError, connect, describe_error, redact
 from retrieval.postgres.version import ARTICLE_FIELDS, PostgresVersion
 
 # Past this many live chunks an HNSW index serves vector search; below it an exact scan is as fast
@@ -149,6 +149,8 @@ class PostgresStore:
         except psycopg.Error as exc:  # the server went away between answers
             reason = describe_error(exc)
             raise IndexError_(f"Cannot read the index from {redact(self.url)} ({reason}).") from exc
+        except DatabaseError as exc:  # and is not back yet: an IndexError_, so readers keep their version
+            raise IndexError_(str(exc)) from exc
         return None if row is None else int(row[0])
 
     def load(self) -> PostgresVersion:
