@@ -28,7 +28,7 @@ class DatabaseError(UsruError):
 
 def redact(url: str) -> str:
     """The URL (or key=value connection string) without its password, for messages."""
-    if not url.startswith(("postgresql://", "postgres://")):
+    if "://" not in url:
         # libpq's key=value form: password=secret or password='a secret' may sit anywhere in it.
         return KEYWORD_PASSWORD.sub(r"\1***", url)
     try:
@@ -117,7 +117,8 @@ def connect(url: str, *, autocommit: bool = True) -> Any:
     try:
         conn = psycopg.connect(url, autocommit=autocommit, connect_timeout=10)
     except (psycopg.Error, ValueError) as exc:
-        reason = describe_error(exc)
+        # libpq quotes back a string it cannot parse (a mysql:// URL): with the password in it.
+        reason = describe_error(exc).replace(url, redact(url))
         raise DatabaseError(f"Cannot connect to the database at {redact(url)} ({reason}).") from exc
     try:
         migrate(conn)

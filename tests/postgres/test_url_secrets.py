@@ -20,6 +20,9 @@ pytestmark = pytest.mark.postgres
         "postgres:///usru?password=hunter2&host={socket}&user=usru",
         # and psycopg takes a key=value connection string as well as a URL.
         "host={socket} dbname=usru user=usru password=hunter2",
+        # A URL of another scheme is no URL to libpq: its error message quotes the whole string back.
+        "mysql://usru:hunter2@localhost/usru",
+        "postgresql+psycopg://usru:hunter2@localhost/usru",
         "host={socket} dbname=usru user=usru password='hunter2 \\' x' connect_timeout=3",
     ],
 )
