@@ -60,8 +60,22 @@ def migrations() -> list[tuple[int, str, str]]:
     return sorted(found)
 
 
+def _up_to_date(conn: Any) -> bool:
+    """Whether every migration is applied already, found without writing (nor locking) anything."""
+    with conn.transaction():  # also ended when the connection is not in autocommit mode
+        if conn.execute("SELECT to_regclass('schema_migrations')").fetchone()[0] is None:
+            return False
+        _check_migrations_table(conn)
+        done = {row[0] for row in conn.execute("SELECT version FROM schema_migrations")}
+    return {n for n, _, _ in migrations()} <= done and max(done) == max(n for n, _, _ in migrations())
+
+
 def migrate(conn: Any) -> list[str]:
     """Apply the migrations this database lacks; return the names applied now."""
+    # Checked first without DDL: a read-only connection (a read replica, a reading role) can then
+    # use a migrated database; CREATE TABLE IF NOT EXISTS is refused there even when the table exists.
+    if _up_to_date(conn):
+        return []
     applied: list[str] = []
     with conn.transaction():
         conn.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK,))
