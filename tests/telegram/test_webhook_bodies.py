@@ -58,3 +58,42 @@ async def test_a_body_that_is_not_an_update_is_refused_with_400(
         assert good.status == 200
         assert len(answers_in(api, 111)) == 1
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR], caplog.text
+
+
+async def test_a_body_far_larger_than_any_update_is_not_read(
+    fake_bot_api: FakeBotAPI, hashing_service: AnsweringService, unused_tcp_port: int
+) -> None:
+    api, port = fake_bot_api, unused_tcp_port
+    bs = bot_settings(
+        api, webhook_url=f"http://127.0.0.1:{port}/hook", webhook_listen="127.0.0.1", webhook_port=port
+    )
+    app = build_application(hashing_service, hashing_service.settings, bs)
+    secret = webhook_secret(bs)
+    url = f"http://127.0.0.1:{port}/hook"
+    await app.initialize()
+    async with (
+        serving_webhook(cast(OnceApplication, app), bs, secret, asyncio.Event()),
+        aiohttp.ClientSession() as http,
+    ):
+        # Anyone can send this (the secret is checked only once the body is read): 20 MB, where an update
+        # is a few KB, was buffered whole in the worker's memory, 100 MB per request by tornado's default.
+        try:
+            async with http.post(
+                url, data=b" " * (20 * 1024 * 1024), headers={"Content-Type": "application/json"}
+            ) as r:
+                status = r.status
+        except aiohttp.ClientError:
+            status = None  # the server closed the connection without reading the body: refused too
+        assert status is None or status in (400, 413), status
+        update = {
+            "update_id": 8,
+            "message": {
+                "message_id": 5,
+                "date": 0,
+                "chat": api.chat(111),
+                "from": api.user(111),
+                "text": QUESTION,
+            },
+        }
+        good = await http.post(url, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": secret})
+        assert good.status == 200
