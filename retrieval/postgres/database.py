@@ -18,8 +18,8 @@ from retrieval.errors import UsruError
 MIGRATION_LOCK = 0x75737275_0001
 INDEX_LOCK = 0x75737275_0002
 MIGRATION_FILE = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
-KEYWORD_PASSWORD = re.compile(r"(\bpassword\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)")
-QUERY_PASSWORD = re.compile(r"((?:^|&)password=)[^&]*")
+KEYWORD_PASSWORD = re.compile(r"(\b(?:ssl)?password\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)")
+QUERY_PASSWORD = re.compile(r"((?:^|&)(?:ssl)?password=)[^&]*")
 
 
 class DatabaseError(UsruError):
@@ -38,7 +38,7 @@ def redact(url: str) -> str:
     netloc = parts.netloc
     if parts.password is not None:
         netloc = netloc.replace(f":{parts.password}@", ":***@")
-    # libpq also reads the password from the query string (?password=...).
+    # libpq also reads the password from the query string (?password=..., ?sslpassword=...).
     query = QUERY_PASSWORD.sub(r"\1***", parts.query)
     return parts._replace(netloc=netloc, query=query).geturl()
 

@@ -18,6 +18,9 @@ pytestmark = pytest.mark.postgres
         # libpq takes the password as a query parameter too,
         "postgresql://usru@/usru?host={socket}&password=hunter2",
         "postgres:///usru?password=hunter2&host={socket}&user=usru",
+        # The client key's password is a secret as well.
+        "postgresql://usru@/usru?host={socket}&sslpassword=hunter2",
+        "host={socket} dbname=usru sslpassword=hunter2",
         # and psycopg takes a key=value connection string as well as a URL.
         "host={socket} dbname=usru user=usru password=hunter2",
         # A URL of another scheme is no URL to libpq: its error message quotes the whole string back.
