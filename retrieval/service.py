@@ -333,7 +333,9 @@ def build_service(settings: Settings, progress: Progress | None = None) -> Answe
     embedder = load_settings_embedder(settings)
     store = open_store(settings)
     if store.current_version() is None:
-        store.update(settings.sources, embedder, vectors=settings.vectors, progress=progress)
+        # Waits for another process building the first index (workers started together): it then
+        # finds that index up to date instead of exiting with "Another `usru index` is updating".
+        store.update(settings.sources, embedder, vectors=settings.vectors, progress=progress, wait=True)
     index = store.load()
     if index.embedding_model != embedder.name:
         where = "in the database" if settings.database_url else f"at {settings.index_dir}"

@@ -38,6 +38,8 @@ SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 RETRY_AFTER_S = 5
 # On SIGTERM: requests being handled get this long (plus the answer timeout) to finish.
 DRAIN_MARGIN_S = 5.0
+# Far above any update Telegram sends (a message is at most 4096 characters, plus its entities).
+MAX_BODY_BYTES = 1024 * 1024
 
 
 class UpdateHandler(tornado.web.RequestHandler):
@@ -57,7 +59,12 @@ class UpdateHandler(tornado.web.RequestHandler):
         if not hmac.compare_digest(token.encode(), self.secret.encode()):
             raise tornado.web.HTTPError(HTTPStatus.FORBIDDEN)
         try:
-            update = Update.de_json(json.loads(self.request.body), self.app.bot)
+            data = json.loads(self.request.body)
+            # PTB takes any JSON: null or a list crashed it (500, a traceback per request), and a
+            # non-integer update_id crashed the claims (its advisory lock key is computed from it).
+            if not isinstance(data, dict) or type(data.get("update_id")) is not int:
+                raise ValueError("not an object with an integer update_id")
+            update = Update.de_json(data, self.app.bot)
         except (ValueError, TypeError, KeyError) as exc:
             log.warning("Ignoring a webhook request that is not an update: %s", exc)
             raise tornado.web.HTTPError(HTTPStatus.BAD_REQUEST) from exc
@@ -142,7 +149,9 @@ async def serving_webhook(
 ) -> AsyncIterator[bool]:
     """Start an initialised application, listen, register the webhook (yields whether it is); then drain and stop."""
     inflight: set[int] = set()
-    server = HTTPServer(webhook_app(app, bot_settings, secret, inflight))
+    # The body is read before the secret is checked: without a bound, anyone could make a worker buffer
+    # 100 MB (tornado's default) per request. An update is a few KB.
+    server = HTTPServer(webhook_app(app, bot_settings, secret, inflight), max_body_size=MAX_BODY_BYTES)
     if app.post_init is not None:
         await app.post_init(app)
     await app.start()

@@ -18,6 +18,8 @@ from retrieval.errors import UsruError
 MIGRATION_LOCK = 0x75737275_0001
 INDEX_LOCK = 0x75737275_0002
 MIGRATION_FILE = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
+KEYWORD_PASSWORD = re.compile(r"(\b(?:ssl)?password\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)")
+QUERY_PASSWORD = re.compile(r"((?:^|&)(?:ssl)?password=)[^&]*")
 
 
 class DatabaseError(UsruError):
@@ -25,15 +27,27 @@ class DatabaseError(UsruError):
 
 
 def redact(url: str) -> str:
-    """The URL without its password, for messages."""
+    """The URL (or key=value connection string) without its password, for messages."""
+    if "://" not in url:
+        # libpq's key=value form: password=secret or password='a secret' may sit anywhere in it.
+        return KEYWORD_PASSWORD.sub(r"\1***", url)
     try:
         parts = urlsplit(url)
     except ValueError:
         return "the database URL"
-    if parts.password is None:
-        return url
-    netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
-    return parts._replace(netloc=netloc).geturl()
+    netloc = parts.netloc
+    if parts.password is not None:
+        netloc = netloc.replace(f":{parts.password}@", ":***@")
+    # libpq also reads the password from the query string (?password=..., ?sslpassword=...).
+    query = QUERY_PASSWORD.sub(r"\1***", parts.query)
+    return parts._replace(netloc=netloc, query=query).geturl()
+
+
+def describe_error(exc: BaseException) -> str:
+    """A database error in one line: the server's own sentence, without its CONTEXT (SQL, row data)."""
+    diag = getattr(exc, "diag", None)
+    primary = getattr(diag, "message_primary", None)
+    return " ".join(str(primary or exc).split()) or type(exc).__name__
 
 
 def migrations() -> list[tuple[int, str, str]]:
@@ -46,8 +60,22 @@ def migrations() -> list[tuple[int, str, str]]:
     return sorted(found)
 
 
+def _up_to_date(conn: Any) -> bool:
+    """Whether every migration is applied already, found without writing (nor locking) anything."""
+    with conn.transaction():  # also ended when the connection is not in autocommit mode
+        if conn.execute("SELECT to_regclass('schema_migrations')").fetchone()[0] is None:
+            return False
+        _check_migrations_table(conn)
+        done = {row[0] for row in conn.execute("SELECT version FROM schema_migrations")}
+    return {n for n, _, _ in migrations()} <= done and max(done) == max(n for n, _, _ in migrations())
+
+
 def migrate(conn: Any) -> list[str]:
     """Apply the migrations this database lacks; return the names applied now."""
+    # Checked first without DDL: a read-only connection (a read replica, a reading role) can then
+    # use a migrated database; CREATE TABLE IF NOT EXISTS is refused there even when the table exists.
+    if _up_to_date(conn):
+        return []
     applied: list[str] = []
     with conn.transaction():
         conn.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK,))
@@ -55,6 +83,7 @@ def migrate(conn: Any) -> list[str]:
             "CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, name text NOT NULL,"
             " applied_at timestamptz NOT NULL DEFAULT now())"
         )
+        _check_migrations_table(conn)
         done = {row[0] for row in conn.execute("SELECT version FROM schema_migrations")}
         known = migrations()
         newest = max((n for n, _, _ in known), default=0)
@@ -71,6 +100,24 @@ def migrate(conn: Any) -> list[str]:
     return applied
 
 
+def _check_migrations_table(conn: Any) -> None:
+    """Refuse a schema_migrations table that another tool made (Rails, golang-migrate… use the same name).
+
+    Its versions are not usru's: read as usru's they crashed the comparison or skipped usru's migrations.
+    """
+    columns = dict(
+        conn.execute(
+            "SELECT column_name, data_type FROM information_schema.columns"
+            " WHERE table_schema = current_schema() AND table_name = 'schema_migrations'"
+        ).fetchall()
+    )
+    if columns != {"version": "integer", "name": "text", "applied_at": "timestamp with time zone"}:
+        raise DatabaseError(
+            "The database has a schema_migrations table that is not usru's (another application's "
+            "migrations?); give usru a database or schema of its own."
+        )
+
+
 def connect(url: str, *, autocommit: bool = True) -> Any:
     """A migrated connection with pgvector's types registered; DatabaseError in one sentence if not."""
     try:
@@ -84,7 +131,8 @@ def connect(url: str, *, autocommit: bool = True) -> Any:
     try:
         conn = psycopg.connect(url, autocommit=autocommit, connect_timeout=10)
     except (psycopg.Error, ValueError) as exc:
-        reason = " ".join(str(exc).split()) or type(exc).__name__
+        # libpq quotes back a string it cannot parse (a mysql:// URL): with the password in it.
+        reason = describe_error(exc).replace(url, redact(url))
         raise DatabaseError(f"Cannot connect to the database at {redact(url)} ({reason}).") from exc
     try:
         migrate(conn)
@@ -94,7 +142,7 @@ def connect(url: str, *, autocommit: bool = True) -> Any:
         conn.execute("SET hnsw.iterative_scan = relaxed_order")
     except psycopg.Error as exc:
         conn.close()
-        reason = " ".join(str(exc).split())
+        reason = describe_error(exc)
         raise DatabaseError(f"Cannot prepare the database at {redact(url)} ({reason}).") from exc
     except BaseException:
         conn.close()

@@ -28,7 +28,7 @@ from retrieval.index.records import IndexSummary, Progress
 from retrieval.index.segments import SegmentData
 from retrieval.index.vectors import DEFAULT_VECTORS, TWO_PASSES, check_scheme
 from retrieval.lexical import Bm25
-from retrieval.postgres.database import INDEX_LOCK, connect, redact
+from retrieval.postgres.database import INDEX_LOCK, DatabaseError, connect, describe_error, redact
 from retrieval.postgres.version import ARTICLE_FIELDS, PostgresVersion
 
 # Past this many live chunks an HNSW index serves vector search; below it an exact scan is as fast
@@ -148,8 +148,10 @@ class PostgresStore:
             with self._lock:
                 row = self.connection().execute("SELECT version FROM live_version").fetchone()
         except psycopg.Error as exc:  # the server went away between answers
-            reason = " ".join(str(exc).split()) or type(exc).__name__
+            reason = describe_error(exc)
             raise IndexError_(f"Cannot read the index from {redact(self.url)} ({reason}).") from exc
+        except DatabaseError as exc:  # and is not back yet: an IndexError_, so readers keep their version
+            raise IndexError_(str(exc)) from exc
         return None if row is None else int(row[0])
 
     def load(self) -> PostgresVersion:
@@ -203,7 +205,7 @@ class PostgresStore:
                     conn, sources, embedder, vectors, rebuild, progress, paths, allow_shrink, started
                 )
         except psycopg.Error as exc:  # the server went away or refused a write: nothing was committed
-            reason = " ".join(str(exc).split()) or type(exc).__name__
+            reason = describe_error(exc)
             raise IndexError_(
                 f"Could not update the index in the database at {redact(self.url)} ({reason}); "
                 "the version live before is still the one in use."

@@ -9,6 +9,7 @@ candidates and scores them here with the same float32 arithmetic as the local st
 from __future__ import annotations
 
 import contextlib
+import logging
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import fields
@@ -31,6 +32,8 @@ from retrieval.index.records import (
 )
 from retrieval.lexical import Bm25, tokenize
 
+log = logging.getLogger(__name__)
+
 # The article columns, from StoredArticle itself: a field added there needs only a migration adding it.
 ARTICLE_FIELDS = tuple(f.name for f in fields(StoredArticle) if f.name != "id")
 
@@ -51,11 +54,18 @@ def database_errors() -> Iterator[None]:
     """A query that fails (the server went away mid-answer) as one sentence for the user."""
     import psycopg
 
+    from retrieval.postgres.database import DatabaseError
+
     try:
         yield
     except psycopg.Error as exc:
         reason = " ".join(str(exc).split()) or type(exc).__name__
         raise IndexError_(f"The index database did not answer ({reason}); try again shortly.") from exc
+    except DatabaseError as exc:
+        # Reconnecting failed. Its sentence names the server (address, user, database), which a bot
+        # user must not read: the operator finds it in the log.
+        log.warning("%s", exc)
+        raise IndexError_("The index database is not reachable; try again shortly.") from exc
 
 
 class PostgresVersion:

@@ -1,0 +1,39 @@
+"""A database password never reaches the terminal, however the connection string carries it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.support.cli import make_folders, usru
+
+pytestmark = pytest.mark.postgres
+
+
+@pytest.mark.parametrize(
+    "template",
+    [
+        "postgresql://usru:hunter2@/usru?host={socket}",
+        # libpq takes the password as a query parameter too,
+        "postgresql://usru@/usru?host={socket}&password=hunter2",
+        "postgres:///usru?password=hunter2&host={socket}&user=usru",
+        # The client key's password is a secret as well.
+        "postgresql://usru@/usru?host={socket}&sslpassword=hunter2",
+        "host={socket} dbname=usru sslpassword=hunter2",
+        # and psycopg takes a key=value connection string as well as a URL.
+        "host={socket} dbname=usru user=usru password=hunter2",
+        # A URL of another scheme is no URL to libpq: its error message quotes the whole string back.
+        "mysql://usru:hunter2@localhost/usru",
+        "postgresql+psycopg://usru:hunter2@localhost/usru",
+        "host={socket} dbname=usru user=usru password='hunter2 \\' x' connect_timeout=3",
+    ],
+)
+def test_an_unreachable_database_never_prints_its_password(tmp_path: Path, template: str) -> None:
+    folders = make_folders(tmp_path)
+    env = folders.env() | {"USRU_DATABASE_URL": template.format(socket=tmp_path)}
+    result = usru(folders, "sources", env=env)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("usru: Cannot connect to the database at "), result.stderr
+    assert "hunter2" not in result.stderr, result.stderr
