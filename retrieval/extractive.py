@@ -180,7 +180,11 @@ def best_relevance(index: StoredVersion, embedder: Embedder, question: str) -> f
 
 
 def select_quotes(
-    index: StoredVersion, candidates: list[Candidate], max_quotes: int, min_relevance: float
+    index: StoredVersion,
+    candidates: list[Candidate],
+    max_quotes: int,
+    min_relevance: float,
+    max_chars: int = MAX_CHARS,
 ) -> tuple[list[Candidate], list[Candidate]]:
     """The quotes to show (same points side by side) and the runners-up."""
     # Refuse on relevance alone: the detail bonus ranks relevant sentences, it must not make an
@@ -220,7 +224,7 @@ def select_quotes(
         elif len(more) < MORE_QUOTES:
             more.append(c)
     chosen = _with_detail(candidates, chosen, min_relevance, max_quotes)
-    return _group_same_points(index, _within_budget(_merge_adjacent(index, chosen))), more
+    return _group_same_points(index, _within_budget(_merge_adjacent(index, chosen), max_chars)), more
 
 
 def _with_detail(
@@ -238,13 +242,13 @@ def _with_detail(
     return [*chosen[: max_quotes - 1], best]
 
 
-def _within_budget(chosen: list[Candidate]) -> list[Candidate]:
-    """The quotes, best first, that fit in MAX_CHARS (the best always does); their order is kept."""
+def _within_budget(chosen: list[Candidate], max_chars: int = MAX_CHARS) -> list[Candidate]:
+    """The quotes, best first, that fit in max_chars (the best always does; 0: all); their order is kept."""
     kept: set[int] = set()
     total = 0
     for i in sorted(range(len(chosen)), key=lambda i: -chosen[i].score):
         length = chosen[i].end - chosen[i].start
-        if kept and total + length > MAX_CHARS:
+        if kept and max_chars and total + length > max_chars:
             continue
         kept.add(i)
         total += length
@@ -434,7 +438,9 @@ def extractive_steps(
         candidates = score_sentences(index, embedder, x["question"], x["docs"], qvec=x.get("qvec"))
         allowed, gap = years_covered(index, x["question"], [c.article_id for c in candidates])
         candidates = [c for c in candidates if c.article_id in allowed]
-        chosen, more = select_quotes(index, candidates, x["max_quotes"], x["min_relevance"])
+        chosen, more = select_quotes(
+            index, candidates, x["max_quotes"], x["min_relevance"], x.get("max_chars", MAX_CHARS)
+        )
         if gap is None and (names := unknown_names(index, x["question"])):
             # Said with a refusal, and as a caveat with an answer: the quotes cannot be about that name.
             gap = gap_for_names(names)

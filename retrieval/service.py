@@ -263,6 +263,7 @@ class AnsweringService:
             "index": index,
             "max_quotes": max_quotes or self.settings.max_quotes,
             "min_relevance": min_relevance,
+            "max_chars": self.settings.max_answer_chars,
         }
         if filters:
             x["filters"] = filters

@@ -55,6 +55,10 @@ class Settings(BaseSettings):
     max_quotes: int = Field(
         default=4, ge=1, le=10, validation_alias=AliasChoices("USRU_MAX_QUOTES", "max_quotes")
     )
+    # Quotes in one answer stop at this many characters (the best quote is always shown); 0: no limit.
+    max_answer_chars: int = Field(
+        default=900, ge=0, validation_alias=AliasChoices("USRU_MAX_ANSWER_CHARS", "max_answer_chars")
+    )
     # Refuse when the best passage is less similar to the question than this (cosine, 0..1).
     min_relevance: float | None = Field(
         default=None, validation_alias=AliasChoices("USRU_MIN_RELEVANCE", "min_relevance")

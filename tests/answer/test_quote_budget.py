@@ -1,8 +1,12 @@
-"""An answer's quotes stop at MAX_CHARS characters, the best quote always shown."""
+"""An answer's quotes stop at MAX_CHARS characters (USRU_MAX_ANSWER_CHARS), the best quote always shown."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from retrieval.extractive import MAX_CHARS, Candidate, _within_budget
+from retrieval.service import build_service
+from tests.conftest import copy_seeds, hashing_settings_for
 
 
 def _quote(n: int, length: int, score: float) -> Candidate:
@@ -21,3 +25,17 @@ def test_quotes_past_the_budget_are_left_out_best_first_in_their_order() -> None
 def test_the_best_quote_is_shown_even_when_longer_than_the_budget() -> None:
     chosen = [_quote(0, MAX_CHARS + 50, 1.0), _quote(1, 40, 0.9)]
     assert [c.sentence_id for c in _within_budget(chosen)] == [0]
+
+
+def test_no_budget_keeps_every_quote_and_the_setting_reaches_the_answer(tmp_path: Path) -> None:
+    chosen = [_quote(0, MAX_CHARS, 1.0), _quote(1, MAX_CHARS, 0.9)]
+    assert [c.sentence_id for c in _within_budget(chosen, 0)] == [0, 1]
+    # A question whose answer quotes more than 120 characters in all, capped at 120, then not capped.
+    question = "What did Russia say about arms control talks?"
+    base = hashing_settings_for(copy_seeds(tmp_path / "src"), tmp_path / "idx")
+    capped = build_service(base.model_copy(update={"min_relevance": 0.0, "max_answer_chars": 120}))
+    free = build_service(base.model_copy(update={"min_relevance": 0.0, "max_answer_chars": 0}))
+    a, b = capped.answer(question), free.answer(question)
+    assert a.status == b.status == "answered"
+    assert len(b.citations) > len(a.citations) == 1
+    assert sum(len(c.quote) for c in b.citations) > 120

@@ -77,6 +77,7 @@ def long_corpus(tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, Ans
         embedding_model="hashing",
         min_relevance=0.0,
         max_quotes=10,
+        max_answer_chars=0,
     )
     return settings, build_service(settings)
 
