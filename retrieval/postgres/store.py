@@ -35,8 +35,9 @@ from retrieval.postgres.version import ARTICLE_FIELDS, PostgresVersion
 # and gives exactly the local store's neighbours (the local store switches to IVF at the same size).
 HNSW_MIN = 20_000
 # m=16, ef_construction=64 (pgvector's defaults) reached recall@10 0.918 at 100k clustered vectors;
-# 32/128 reached 0.994 for 2.6x the build time (python -m bench.pg_vectors, README). At 1M it reached
-# only 0.76-0.82 where IVFFlat (lists=1000) reached 0.995: bench/results/pg_vectors.md says what is left.
+# 32/128 reached 0.994 for 2.6x the build time (python -m bench.pg_vectors, README). At 1M chunks
+# sampled around real embeddings it reaches 0.982 at ef_search 200 (version.py HNSW_EF_SEARCH), p50
+# 10 ms; on tight synthetic clusters only 0.76-0.82, where IVFFlat reached 0.995 (bench/results/pg_vectors.md).
 HNSW_M = 32
 HNSW_EF_CONSTRUCTION = 128
 NOTIFY_CHANNEL = "usru_index"
