@@ -134,8 +134,10 @@ async def test_a_restart_mid_stream_answers_every_pending_update_exactly_once(
     fake_bot_api: FakeBotAPI, hashing_service: AnsweringService
 ) -> None:
     api, service = fake_bot_api, hashing_service
-    # Two updates per poll: when the first bot stops, most updates have not even been delivered.
+    # Two updates per poll, each poll slowed: when the first bot stops, most updates have not even been
+    # delivered. Without the delay a fast machine fetched all of them before the third answer was out.
     api.batch_limit = 2
+    api.delay_next("getUpdates", 0.3, times=USERS)
     questions = [QUESTION, "Is Russia ready for dialogue with Washington?"]
     updates = [
         api.send_text(questions[u % len(questions)], user_id=300 + u, chat_id=300 + u) for u in range(USERS)
