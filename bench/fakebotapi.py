@@ -1024,6 +1024,7 @@ def _check_markup(markup: Any) -> dict[str, Any] | None:
 async def started_application(service: Any, settings: Any, bot_settings: Any) -> AsyncIterator[Any]:
     """Start the bot's real Application the way run_polling does, and stop it the same way."""
     from bot.telegram.app import build_application, polling_options
+    from bot.telegram.lifecycle import stop_application
 
     app = build_application(service, settings, bot_settings)
     await app.initialize()
@@ -1035,12 +1036,7 @@ async def started_application(service: Any, settings: Any, bot_settings: Any) ->
         yield app
     finally:
         await app.updater.stop()
-        await app.stop()
-        if app.post_stop is not None:
-            await app.post_stop(app)
-        await app.shutdown()
-        if app.post_shutdown is not None:
-            await app.post_shutdown(app)
+        await stop_application(app)
 
 
 @contextlib.asynccontextmanager

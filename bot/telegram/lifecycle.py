@@ -134,3 +134,13 @@ def _from_thread(loop: asyncio.AbstractEventLoop, coro: Coroutine[Any, Any, None
         asyncio.run_coroutine_threadsafe(coro, loop)
     except RuntimeError:  # the bot is shutting down and its loop is closed
         coro.close()
+
+
+async def stop_application(app: BotApp) -> None:
+    """Stop a started application as PTB's run_polling and run_webhook do, its post_ hooks included."""
+    await app.stop()
+    if app.post_stop is not None:
+        await app.post_stop(app)
+    await app.shutdown()
+    if app.post_shutdown is not None:
+        await app.post_shutdown(app)

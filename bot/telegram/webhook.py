@@ -29,6 +29,7 @@ from tornado.netutil import bind_sockets
 
 from bot.bot_settings import BotSettings, BotSettingsError
 from bot.outage import describe
+from bot.telegram.lifecycle import stop_application
 from bot.telegram.update_gate import OnceApplication, Outcome
 
 log = logging.getLogger(__name__)
@@ -188,12 +189,7 @@ async def serving_webhook(
                 await asyncio.sleep(0.05)
             await server.close_all_connections()
     finally:
-        await app.stop()
-        if app.post_stop is not None:
-            await app.post_stop(app)
-        await app.shutdown()
-        if app.post_shutdown is not None:
-            await app.post_shutdown(app)
+        await stop_application(app)
 
 
 async def serve_webhook(app: OnceApplication, bot_settings: BotSettings) -> None:
