@@ -122,11 +122,14 @@ class Bm25:
             to_globals.append(to_global)
         counts = np.zeros(len(vocab), dtype=np.int64)
         alive_of: list[npt.NDArray[np.bool_]] = []
+        counts_of: list[npt.NDArray[np.int64]] = []  # each part's kept postings per local term
         for (bm, keep), to_global in zip(parts, to_globals, strict=True):
             alive = keep[bm.doc_ids] if len(bm.doc_ids) else np.zeros(0, bool)
             term_of = np.repeat(np.arange(len(bm.vocab), dtype=np.int64), np.diff(bm.offsets))
-            counts += np.bincount(to_global[term_of[alive]], minlength=len(vocab))
+            local_counts = np.bincount(term_of[alive], minlength=len(bm.vocab))
+            counts[to_global] += local_counts  # a part's terms map to distinct global terms
             alive_of.append(alive)
+            counts_of.append(local_counts)
         offsets = np.zeros(len(vocab) + 1, dtype=np.int64)
         offsets[1:] = np.cumsum(counts)
         doc_ids = np.empty(int(offsets[-1]), dtype=np.int32)
@@ -134,13 +137,11 @@ class Bm25:
         filled = offsets[:-1].copy()  # where each term's next postings go
         lens: list[npt.NDArray[np.float32]] = []
         base = 0
-        for (bm, keep), to_global, alive in zip(parts, to_globals, alive_of, strict=True):
+        for (bm, keep), to_global, alive, local_counts in zip(
+            parts, to_globals, alive_of, counts_of, strict=True
+        ):
             new_id = np.full(bm.n_docs, -1, dtype=np.int64)
             new_id[keep] = base + np.arange(int(keep.sum()))
-            local_counts = np.bincount(
-                np.repeat(np.arange(len(bm.vocab), dtype=np.int64), np.diff(bm.offsets))[alive],
-                minlength=len(bm.vocab),
-            )
             # Each kept posting's rank within its term's kept postings of this part.
             firsts = np.cumsum(local_counts) - local_counts
             term_of = np.repeat(np.arange(len(bm.vocab), dtype=np.int64), local_counts)
