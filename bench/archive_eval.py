@@ -1,6 +1,6 @@
 """Archive evaluation: usru beside the LangChain tutorial pipeline (k=4 and k=1) on the Russia slice.
 
-    python -m bench.archive_eval [--split test|dev|all] [--out FILE.json]
+    python -m bench.archive_eval [--split test|dev|holdout|all] [--out FILE.json]
 
 The slice's sources folder and usru's index are built once into the cache ($USRU_BENCH_CACHE, else
 ~/.cache/usru-bench) and reused; so are the tutorial pipeline's chunk vectors. Before scoring, every
@@ -30,7 +30,7 @@ TUTORIAL_OVERLAP = 200
 
 
 def load_archive_questions(path: Path = ARCHIVE_QUESTIONS, split: str = "all") -> list[dict[str, Any]]:
-    """The archive questions of one split (dev, test) or all of them."""
+    """The archive questions of one split (dev, test, holdout) or all of them."""
     questions: list[dict[str, Any]] = yaml.safe_load(path.read_text(encoding="utf-8"))
     return [q for q in questions if split == "all" or q["split"] == split]
 
@@ -228,7 +228,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--split", choices=["dev", "test", "all"], default="test")
+    parser.add_argument("--split", choices=["dev", "test", "holdout", "all"], default="test")
     parser.add_argument("--out", type=Path, help="write the full result, misses included, as JSON here")
     parser.add_argument("--no-peers", action="store_true", help="score usru only")
     args = parser.parse_args(argv)
