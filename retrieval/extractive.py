@@ -191,7 +191,9 @@ def select_quotes(
     # off-topic one ("Who wrote War and Peace?" → a sentence naming someone) pass the threshold.
     if not candidates or max(c.relevance for c in candidates) < min_relevance:
         return [], []
-    floor = max(min_relevance, candidates[0].score - MARGIN)
+    # The margin is measured from the best relevance, not the best score: a detail bonus on the top quote
+    # must not push out a quote that holds the fact in words the detail rules miss (archive test misses).
+    floor = max(min_relevance, max(c.relevance for c in candidates) - MARGIN)
     chosen: list[Candidate] = []
     more: list[Candidate] = []
     per_article: dict[int, int] = {}
