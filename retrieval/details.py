@@ -19,7 +19,6 @@ _MONTHS = (
     "January|February|March|April|May|June|July|August|September|October|November|December"
     "|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept?|Oct|Nov|Dec"
 )
-_WEEKDAYS = "Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday"
 _PERSON_NOUNS = (
     r"person|man|woman|people|senator|senators|judge|lawyer|attorney|official|officials|ambassador|minister"
     r"|prosecutor|member|operative|delegate|hacker|adviser|advisor|aide|lawmaker|congressman|journalist"
@@ -75,7 +74,10 @@ _NUMBER = re.compile(
     r"|millions?|billions?|half|third|quarter|percent)\b",
     re.I,
 )
-_DATE = re.compile(rf"\b(?:{_MONTHS})\b\.?|\b(?:{_WEEKDAYS})\b|\b(?:19|20)\d\d\b|\b(?:yesterday|today)\b")
+# A month or a year. Not a weekday, "yesterday" or "today": a news sentence names the day it reports on
+# ("said on Wednesday"), which is rarely the date asked for ("When was FARA first passed?" → 1938); counting
+# them let sentences from that week outrank the one with the year (archive dev split: 54 → 55 of 65 quoted).
+_DATE = re.compile(rf"\b(?:{_MONTHS})\b\.?|\b(?:19|20)\d\d\b")
 _CAPITALISED = re.compile(r"(?<![\w’'])[A-Z][\w’'.-]*[A-Za-z0-9]|(?<![\w’'])[A-Z]\b")
 # Capitalised words that say nothing specific: they do not name the person or thing asked for.
 _GENERIC = frozenset(

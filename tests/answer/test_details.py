@@ -68,6 +68,13 @@ def test_numbers_and_dates_must_be_new() -> None:
     assert not holds_detail("date", "He pleaded guilty in Washington.", "When did Flynn plead guilty?")
 
 
+def test_the_day_a_story_reports_on_is_not_the_date_asked_for() -> None:
+    question = "When was the Foreign Agents Registration Act first passed?"
+    assert not holds_detail("date", "Grassley said on Wednesday the act is rarely enforced.", question)
+    assert not holds_detail("date", "The Justice Department said today it would register RT.", question)
+    assert holds_detail("date", "FARA, first passed in 1938, requires foreign agents to register.", question)
+
+
 def test_years_named_in_a_question() -> None:
     assert asked_years("What did Putin say about the 2022 invasion, and in 2014?") == ["2014", "2022"]
     assert asked_years("How many of the 300 messages?") == []
