@@ -1,10 +1,11 @@
-"""An answer's quotes stop at MAX_CHARS characters (USRU_MAX_ANSWER_CHARS), the best quote always shown."""
+"""An answer's quotes stop at MAX_CHARS characters (USRU_MAX_ANSWER_CHARS), the best quote always shown;
+past SOFT_CHARS only quotes scoring close to the best are added."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from retrieval.extractive import MAX_CHARS, Candidate, _within_budget
+from retrieval.extractive import CLOSE, MAX_CHARS, SOFT_CHARS, Candidate, _within_budget
 from retrieval.service import build_service
 from tests.conftest import copy_seeds, hashing_settings_for
 
@@ -15,11 +16,25 @@ def _quote(n: int, length: int, score: float) -> Candidate:
 
 def test_quotes_past_the_budget_are_left_out_best_first_in_their_order() -> None:
     third = MAX_CHARS // 3
-    chosen = [_quote(0, third, 0.9), _quote(1, third + 10, 1.0), _quote(2, third, 0.95), _quote(3, 10, 0.8)]
+    chosen = [_quote(0, third, 0.9), _quote(1, third + 10, 1.0), _quote(2, third, 0.95), _quote(3, 10, 0.88)]
     kept = _within_budget(chosen)
-    # The two best fit; the third best would overflow; the short last one still fits.
+    # The two best fit; the third best would overflow; the short last one (close to the best) still fits.
     assert [c.sentence_id for c in kept] == [1, 2, 3]
     assert sum(c.end - c.start for c in kept) <= MAX_CHARS
+
+
+def test_past_the_soft_budget_only_quotes_close_to_the_best_are_added() -> None:
+    close, far = 1.0 - CLOSE / 2, 1.0 - 2 * CLOSE
+    first, fits, overflows = SOFT_CHARS - 200, 150, 250
+    # A far quote that keeps the total within SOFT_CHARS is added; one that would pass it is not.
+    chosen = [_quote(0, first, 1.0), _quote(1, fits, far), _quote(2, overflows, far)]
+    assert [c.sentence_id for c in _within_budget(chosen)] == [0, 1]
+    # A close quote is added past SOFT_CHARS (up to MAX_CHARS); no budget (0) keeps them all.
+    chosen = [_quote(0, first, 1.0), _quote(1, overflows, close)]
+    assert [c.sentence_id for c in _within_budget(chosen)] == [0, 1]
+    assert first + overflows > SOFT_CHARS
+    far_ones = [_quote(0, first, 1.0), _quote(1, fits, far), _quote(2, overflows, far)]
+    assert [c.sentence_id for c in _within_budget(far_ones, 0)] == [0, 1, 2]
 
 
 def test_the_best_quote_is_shown_even_when_longer_than_the_budget() -> None:
