@@ -65,6 +65,11 @@ SOFT_CHARS = 600
 CLOSE = 0.15
 # Chunks whose sentences are scored for an answer.
 CHUNKS = 16
+# Taken off the score of a span longer than LONG characters, per 100 characters more: of two quotes that
+# score alike the shorter one reads faster and leaves room for another. It ranks; it never counts towards
+# refusing (archive dev split: median 652 → 622 characters, 55 of 65 quoted either way).
+W_LENGTH = 0.02
+LONG = 250
 
 
 @dataclass(frozen=True)
@@ -86,11 +91,13 @@ class Candidate:
     # The rank of the chunk it was found in, and whether it is quoted with the sentence it leans on.
     chunk: int = -1
     joined: bool = False
+    # What the score lost for the span's length.
+    length_penalty: float = 0.0
 
     @property
     def relevance(self) -> float:
-        """The score without the detail bonus: holding a name or a number makes no sentence relevant."""
-        return self.score - (W_DETAIL if self.detail else 0.0)
+        """The score without the detail bonus and length penalty: neither makes a sentence more or less relevant."""
+        return self.score - (W_DETAIL if self.detail else 0.0) + self.length_penalty
 
 
 # A sentence opening with one of these leans on the sentence before it for its meaning.
@@ -161,7 +168,24 @@ def score_sentences(
         detail = holds_detail(kind, text[start:end], question)
         score = float(d) + W_LEXICAL * lexical + W_CONTEXT * ctx - penalty + (W_DETAIL if detail else 0.0)
         score -= _non_answer(text[start:end])
-        out.append(Candidate(sid, aid, start, end, float(d), lexical, ctx, score, gain, detail, rank, joined))
+        length_penalty = W_LENGTH * max(0.0, (end - start - LONG) / 100)
+        out.append(
+            Candidate(
+                sid,
+                aid,
+                start,
+                end,
+                float(d),
+                lexical,
+                ctx,
+                score - length_penalty,
+                gain,
+                detail,
+                rank,
+                joined,
+                length_penalty,
+            )
+        )
     out.sort(key=lambda c: -c.score)
     return out
 

@@ -5,8 +5,21 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from retrieval.extractive import CLOSE, MAX_CHARS, SOFT_CHARS, Candidate, _within_budget
-from retrieval.service import build_service
+import pytest
+
+from retrieval import extractive
+from retrieval.extractive import (
+    CHUNKS,
+    CLOSE,
+    LONG,
+    MAX_CHARS,
+    SOFT_CHARS,
+    Candidate,
+    _within_budget,
+    score_sentences,
+)
+from retrieval.search import chunk_document, search_chunks
+from retrieval.service import AnsweringService, build_service
 from tests.conftest import copy_seeds, hashing_settings_for
 
 
@@ -54,3 +67,20 @@ def test_no_budget_keeps_every_quote_and_the_setting_reaches_the_answer(tmp_path
     assert a.status == b.status == "answered"
     assert len(b.citations) > len(a.citations) == 1
     assert sum(len(c.quote) for c in b.citations) > 120
+
+
+def test_long_quotes_rank_lower_but_their_length_never_counts_towards_refusing(
+    hashing_service: AnsweringService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    index, embedder = hashing_service.index, hashing_service.embedder
+    question = "What did Russia say about arms control talks?"
+    docs = [chunk_document(index, h) for h in search_chunks(index, embedder, question, CHUNKS)]
+    scored = score_sentences(index, embedder, question, docs)
+    assert any(c.end - c.start > LONG for c in scored)
+    assert all((c.length_penalty > 0) == (c.end - c.start > LONG) for c in scored)
+    monkeypatch.setattr(extractive, "W_LENGTH", 0.0)
+    plain = {(c.article_id, c.start, c.end): c for c in score_sentences(index, embedder, question, docs)}
+    for c in scored:
+        same = plain[(c.article_id, c.start, c.end)]
+        assert c.score == pytest.approx(same.score - c.length_penalty)
+        assert c.relevance == pytest.approx(same.relevance)
