@@ -15,7 +15,12 @@ learned ranker's top 4 held 53-55, but its quotes held only 46-49 at any margin,
 on top of the hand score 46-49 too. With the person-name rule and a 0.25 detail bonus (retrieval/details.py,
 retrieval/extractive.py) the hand order holds one in its top 4 for 55 and quotes 54 (median 700
 characters); the learned ranker, refitted on those features, still quotes at most 47. So the shipped choice
-stays the hand score. Rerun this when the scoring or the index changes.
+stays the hand score. After the margin from relevance, weekdays no longer dates, the soft 600-character budget,
+the length penalty and DUPLICATE 0.85 (2026-12-01): hand order top-1/2/3/4 36/47/52/55, quoted 55 at a median
+of 600 characters; the learned ranker top-4 55 but quoted at most 49 (median 582). Deeper retrieval does not
+help the hand order (`collect(..., k)`; scored on the same features cut at each chunk rank): 16 chunks 55
+quoted, 10/18 refused; 20 chunks 55 but 9/18 refused; 24 and 28 chunks 54; 32 chunks 52. Rerun this when the
+scoring or the index changes.
 """
 
 from __future__ import annotations
