@@ -1,0 +1,125 @@
+"""What a question asks about that a large archive cannot report: later years, names and words it never uses.
+
+Near a covered event the relevance score cannot tell an answer from a neighbour: "Who won the 2024
+Russian presidential election?" finds the 2018 one, "How did the SolarWinds hack affect U.S. agencies?"
+finds other hacks. Three checks that need no threshold on scores:
+- a year after the last article's date: the archive can speak of it only ahead of time, and sentences
+  that name it are mostly asides ("a potential 2020 presidential candidate"), so none is quoted;
+- a capitalised name no indexed chunk mentions (coverage.unknown_names);
+- a content word that no chunk holds in any form (no word of the vocabulary shares its stem).
+Absence says something only about a large archive: in five articles most words of a paraphrased question
+are absent, so the last two checks wait for MIN_ARTICLES articles; they refuse with a note naming the gap.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+import threading
+from collections.abc import Sequence
+from typing import Protocol, TypeVar
+
+from retrieval.coverage import asked_years, date_span, unknown_names
+from retrieval.index import StoredVersion
+from retrieval.lexical import STOPWORDS, tokenize
+from retrieval.prompts import render_prompt
+
+# Below this many articles a missing name or word is no evidence that the archive misses the event.
+MIN_ARTICLES = 200
+# Shorter words (and numbers) are left alone: "ex", "v", "16" say nothing about an event.
+MIN_WORD = 4
+# The last date bounds what an archive reports only when nearly all its articles are dated.
+MAX_UNDATED = 0.1
+_WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*")
+
+_VOCABS: dict[str, list[str]] = {}
+_LOCK = threading.Lock()
+
+
+class Quotable(Protocol):
+    """A span of an article that may be quoted."""
+
+    @property
+    def article_id(self) -> int: ...
+
+    @property
+    def start(self) -> int: ...
+
+    @property
+    def end(self) -> int: ...
+
+
+Q = TypeVar("Q", bound=Quotable)
+
+
+def later_years(index: StoredVersion, question: str) -> list[str]:
+    """The years the question names that come after the last article's date (in a dated archive)."""
+    last = date_span(index).last
+    articles = index.articles
+    undated = sum(1 for a in articles if not a.date)
+    if not last or undated > MAX_UNDATED * len(articles):
+        return []
+    return [y for y in asked_years(question) if y > last[:4]]
+
+
+def sorted_vocabulary(index: StoredVersion) -> list[str]:
+    """The index's BM25 terms in order, kept per index version (prefix look-ups bisect it)."""
+    with _LOCK:
+        vocab = _VOCABS.get(index.version)
+    if vocab is None:
+        vocab = sorted(index.bm25.vocab)
+        with _LOCK:
+            if len(_VOCABS) > 4:
+                _VOCABS.clear()
+            _VOCABS[index.version] = vocab
+    return vocab
+
+
+def stem_root(term: str) -> str:
+    """The part of a term its other forms share ("vaccine" → "vacc", "campaigning" → "campaign")."""
+    return term[: max(MIN_WORD, len(term) - 3)]
+
+
+def has_form(vocab: list[str], term: str) -> bool:
+    """Whether some vocabulary word shares the term's root (or is the term)."""
+    root = stem_root(term)
+    at = bisect.bisect_left(vocab, root)
+    return at < len(vocab) and vocab[at].startswith(root)
+
+
+def unused_words(index: StoredVersion, question: str) -> list[str]:
+    """The question's content words that no chunk holds in any form, as the question spells them."""
+    vocab: list[str] | None = None
+    words: list[str] = []
+    for raw in _WORD.findall(question):
+        if len(raw) < MIN_WORD or raw.lower() in STOPWORDS:
+            continue
+        terms = tokenize(raw)
+        if not terms or any(index.bm25.doc_freq(t) for t in terms):
+            continue
+        vocab = vocab if vocab is not None else sorted_vocabulary(index)
+        if not any(has_form(vocab, t) for t in terms) and raw not in words:
+            words.append(raw)
+    return words
+
+
+def missing_words(index: StoredVersion, question: str) -> list[str]:
+    """The names and words of the question that a large archive never uses (none in a small one)."""
+    if len(index.articles) < MIN_ARTICLES:
+        return []
+    missing = unknown_names(index, question)
+    return missing + [w for w in unused_words(index, question) if w not in missing]
+
+
+def screen_events(index: StoredVersion, question: str, candidates: Sequence[Q]) -> tuple[list[Q], str | None]:
+    """The candidates that may answer, and a note on what the archive cannot report (None: no gap).
+
+    A question about a later year, or naming what a large archive never uses, keeps no candidate.
+    """
+    if years := later_years(index, question):
+        span = date_span(index)
+        note = render_prompt("gap_later_years.txt", first=span.first, last=span.last, years=", ".join(years))
+        return [], note
+    if missing := missing_words(index, question):
+        return [], render_prompt("gap_names.txt", names=", ".join(missing))
+    return list(candidates), None

@@ -1,0 +1,112 @@
+"""Events an archive cannot report: later years, and names or words a large archive never uses."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from retrieval import event_check
+from retrieval.event_check import has_form, later_years, missing_words, screen_events, unused_words
+from retrieval.index.records import StoredArticle
+from retrieval.lexical import Bm25, tokenize
+from retrieval.service import build_service
+from tests.conftest import hashing_settings_for
+
+TEXTS = (
+    "The Nord Stream 2 pipeline would carry Russian gas to Germany, and vaccination rates rose.",
+    "Putin won another six-year term in the 2018 presidential election; his term ends in 2024.",
+    "Alexei Navalny was sentenced to 30 days in jail for calling a protest in Moscow.",
+)
+
+
+@dataclass
+class FakeVersion:
+    """Just what the checks read of an index version: articles, their dates and the chunks' words."""
+
+    texts: tuple[str, ...]
+    dates: tuple[str | None, ...]
+    copies: int = 1  # each text indexed this many times, to make the archive large
+    version: str = field(default="v1")
+
+    def __post_init__(self) -> None:
+        rows = [(t, d) for _ in range(self.copies) for t, d in zip(self.texts, self.dates, strict=True)]
+        self.articles = [
+            StoredArticle(i, f"a{i}.md", None, None, d, None, "", t) for i, (t, d) in enumerate(rows)
+        ]
+        self.bm25 = Bm25.build([tokenize(a.text) for a in self.articles])
+        self.version = f"{self.version}-{len(rows)}-{hash(rows[0])}"
+
+    def article(self, article_id: int) -> StoredArticle:
+        return self.articles[article_id]
+
+
+@dataclass(frozen=True)
+class Span:
+    article_id: int
+    start: int
+    end: int
+
+
+def large(dates: tuple[str | None, ...] = ("2017-05-01", "2018-03-19", "2019-07-29")) -> FakeVersion:
+    return FakeVersion(TEXTS, dates, copies=event_check.MIN_ARTICLES // len(TEXTS) + 1)
+
+
+def test_a_year_after_the_last_article_is_later_only_in_a_dated_archive() -> None:
+    archive = large()
+    assert later_years(archive, "Who won the 2024 Russian presidential election?") == ["2024"]
+    assert later_years(archive, "Who won the 2018 Russian presidential election?") == []
+    assert later_years(archive, "What happened in 2014?") == []  # before the first article: history
+    # Mostly undated articles (the seeds) have no last date to go by.
+    assert later_years(large(("2017-05-01", None, None)), "Who won the 2024 election?") == []
+
+
+def test_a_word_no_chunk_holds_in_any_form_is_unused() -> None:
+    archive = large()
+    vocab = sorted(archive.bm25.vocab)
+    assert has_form(vocab, "vaccine")  # "vaccination" shares its root
+    assert not has_form(vocab, "coronavirus")
+    assert unused_words(archive, "What did Putin say about the Sputnik V coronavirus vaccine?") == [
+        "Sputnik",
+        "coronavirus",
+    ]
+    # Known words, short ones and numbers are never reported.
+    assert unused_words(archive, "Did the ex-KGB man win 16 elections in Moscow?") == []
+
+
+def test_missing_words_need_a_large_archive() -> None:
+    question = "How did the SolarWinds hack affect U.S. government agencies?"
+    assert "SolarWinds" in missing_words(large(), question)
+    assert missing_words(FakeVersion(TEXTS, ("2017-05-01",) * 3), question) == []
+
+
+def test_screen_events_keeps_candidates_unless_the_event_is_out_of_reach() -> None:
+    archive = large()
+    spans = [Span(0, 0, 20), Span(1, 0, 30)]
+    kept, note = screen_events(archive, "Who won the 2018 presidential election?", spans)
+    assert (kept, note) == (spans, None)
+    kept, note = screen_events(archive, "Who won the 2024 presidential election?", spans)
+    assert kept == [] and note is not None and "2024" in note and "2019-07-29" in note
+    kept, note = screen_events(archive, "Who blew up the Nord Stream pipelines with SolarWinds?", spans)
+    assert kept == [] and note is not None and "SolarWinds" in note
+
+
+def test_an_answer_refuses_what_the_archive_cannot_report(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Through the extractive chain: a later year and an unknown word are refused with the gap named."""
+    monkeypatch.setattr(event_check, "MIN_ARTICLES", 2)
+    sources = tmp_path / "src"
+    sources.mkdir()
+    for n, (text, date) in enumerate(zip(TEXTS, ("2017-05-01", "2018-03-19", "2019-07-29"), strict=True)):
+        (sources / f"a{n}.md").write_text(f"---\ndate: {json.dumps(date)}\n---\n\n{text}\n", encoding="utf-8")
+    service = build_service(hashing_settings_for(sources, tmp_path / "idx"))
+    service.reindex()
+    answered = service.answer("Who won the 2018 presidential election?")
+    assert answered.status == "answered" and answered.note is None
+    later = service.answer("Who won the 2024 presidential election?")
+    assert later.status == "not_found" and later.note is not None and "2024" in later.note
+    unused = service.answer("How did the coronavirus affect the Nord Stream pipeline?")
+    assert unused.status == "not_found" and unused.note is not None and "coronavirus" in unused.note
