@@ -17,7 +17,7 @@ from retrieval.lexical import tokenize
 from retrieval.prompts import render_prompt
 
 _YEAR = re.compile(r"\b(19[5-9]\d|20\d\d)\b")
-_PROPER = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-z]{2,}(?:[-’'][A-Z]?[a-z]+)*\b")
+PROPER = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-z]{2,}(?:[-’'][A-Z]?[a-z]+)*\b")
 
 
 @dataclass(frozen=True)
@@ -51,7 +51,7 @@ def asked_years(question: str) -> list[str]:
 def unknown_names(index: StoredVersion, question: str) -> list[str]:
     """Capitalised names in the question (not its first word) that no indexed chunk mentions."""
     names = []
-    for m in _PROPER.finditer(question.strip()):
+    for m in PROPER.finditer(question.strip()):
         terms = tokenize(m.group(0))
         if terms and all(index.bm25.doc_freq(t) == 0 for t in terms):
             names.append(m.group(0))

@@ -5,21 +5,34 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import SimpleNamespace
 
+import numpy as np
 import pytest
 
 from retrieval import event_check
-from retrieval.event_check import has_form, later_years, missing_words, screen_events, unused_words
+from retrieval.event_check import (
+    full_names,
+    has_form,
+    later_years,
+    missing_words,
+    screen_events,
+    unmet_events,
+    unused_words,
+    word_forms,
+)
 from retrieval.index.records import StoredArticle
 from retrieval.lexical import Bm25, tokenize
 from retrieval.service import build_service
 from tests.conftest import hashing_settings_for
 
 TEXTS = (
-    "The Nord Stream 2 pipeline would carry Russian gas to Germany, and vaccination rates rose.",
+    "Gazprom built the Nord Stream 2 pipeline to carry Russian gas to Germany; vaccination rates rose.",
     "Putin won another six-year term in the 2018 presidential election; his term ends in 2024.",
     "Alexei Navalny was sentenced to 30 days in jail for calling a protest in Moscow.",
+    "A storm blew the roof off a barn in Texas, and a plane crashed.",
 )
+DATES = ("2017-05-01", "2018-03-19", "2019-07-29", "2019-01-02")
 
 
 @dataclass
@@ -36,7 +49,9 @@ class FakeVersion:
         self.articles = [
             StoredArticle(i, f"a{i}.md", None, None, d, None, "", t) for i, (t, d) in enumerate(rows)
         ]
+        # One chunk per article.
         self.bm25 = Bm25.build([tokenize(a.text) for a in self.articles])
+        self.chunks = SimpleNamespace(article=np.arange(len(self.articles)))
         self.version = f"{self.version}-{len(rows)}-{hash(rows[0])}"
 
     def article(self, article_id: int) -> StoredArticle:
@@ -50,7 +65,7 @@ class Span:
     end: int
 
 
-def large(dates: tuple[str | None, ...] = ("2017-05-01", "2018-03-19", "2019-07-29")) -> FakeVersion:
+def large(dates: tuple[str | None, ...] = DATES) -> FakeVersion:
     return FakeVersion(TEXTS, dates, copies=event_check.MIN_ARTICLES // len(TEXTS) + 1)
 
 
@@ -60,7 +75,7 @@ def test_a_year_after_the_last_article_is_later_only_in_a_dated_archive() -> Non
     assert later_years(archive, "Who won the 2018 Russian presidential election?") == []
     assert later_years(archive, "What happened in 2014?") == []  # before the first article: history
     # Mostly undated articles (the seeds) have no last date to go by.
-    assert later_years(large(("2017-05-01", None, None)), "Who won the 2024 election?") == []
+    assert later_years(large(("2017-05-01", None, None, None)), "Who won the 2024 election?") == []
 
 
 def test_a_word_no_chunk_holds_in_any_form_is_unused() -> None:
@@ -79,7 +94,24 @@ def test_a_word_no_chunk_holds_in_any_form_is_unused() -> None:
 def test_missing_words_need_a_large_archive() -> None:
     question = "How did the SolarWinds hack affect U.S. government agencies?"
     assert "SolarWinds" in missing_words(large(), question)
-    assert missing_words(FakeVersion(TEXTS, ("2017-05-01",) * 3), question) == []
+    assert missing_words(FakeVersion(TEXTS, DATES), question) == []
+
+
+def test_a_rare_name_and_word_no_article_holds_together_are_unmet(monkeypatch: pytest.MonkeyPatch) -> None:
+    # In the fake every word is in a quarter of the chunks: count them all as rare.
+    monkeypatch.setattr(event_check, "NAME_SHARE", 1.0)
+    monkeypatch.setattr(event_check, "EVENT_SHARE", 1.0)
+    archive = large()
+    assert full_names("Who blew up the Nord Stream pipelines in Texas?") == ["Nord Stream", "Texas"]
+    assert unmet_events(archive, "Who blew up the Nord Stream pipelines?") == [("Nord Stream", "blew")]
+    assert unmet_events(archive, "Who built the Nord Stream pipelines?") == []
+    # A form of the word counts: "crashes" meets "crashed" in the Texas article.
+    assert word_forms(sorted(archive.bm25.vocab), "crashes") == ["crashed"]
+    assert unmet_events(archive, "What crashes happened in Texas?") == []
+    assert unmet_events(archive, "Did Alexei Navalny see a plane crash?") == [("Alexei Navalny", "plane")]
+    # Common names and words (the real shares) pin nothing.
+    monkeypatch.setattr(event_check, "NAME_SHARE", 0.1)
+    assert unmet_events(archive, "Who blew up the Nord Stream pipelines?") == []
 
 
 def test_screen_events_keeps_candidates_unless_the_event_is_out_of_reach() -> None:
@@ -100,7 +132,7 @@ def test_an_answer_refuses_what_the_archive_cannot_report(
     monkeypatch.setattr(event_check, "MIN_ARTICLES", 2)
     sources = tmp_path / "src"
     sources.mkdir()
-    for n, (text, date) in enumerate(zip(TEXTS, ("2017-05-01", "2018-03-19", "2019-07-29"), strict=True)):
+    for n, (text, date) in enumerate(zip(TEXTS, DATES, strict=True)):
         (sources / f"a{n}.md").write_text(f"---\ndate: {json.dumps(date)}\n---\n\n{text}\n", encoding="utf-8")
     service = build_service(hashing_settings_for(sources, tmp_path / "idx"))
     service.reindex()
