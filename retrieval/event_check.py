@@ -8,7 +8,9 @@ finds other hacks. Three checks that need no threshold on scores:
 - a capitalised name no indexed chunk mentions (coverage.unknown_names);
 - a content word that no chunk holds in any form (no word of the vocabulary shares its stem);
 - a rare name and a rare word of the question that no article holds together, in any form: the archive
-  knows Nord Stream and Prigozhin, but no article about them says "blew" or "crashed".
+  knows Nord Stream and Prigozhin, but no article about them says "blew" or "crashed";
+- once quotes are chosen, a question with a rare name whose rare word none of the quoted articles holds in
+  any form ("How did Alexei Navalny die in prison?" quoted his brother's sentencing).
 Absence says something only about a large archive: in five articles most words of a paraphrased question
 are absent, so the last three checks wait for MIN_ARTICLES articles; they refuse with a note naming the gap.
 """
@@ -30,15 +32,23 @@ from retrieval.prompts import render_prompt
 MIN_ARTICLES = 200
 # Shorter words (and numbers) are left alone: "ex", "v", "16" say nothing about an event.
 MIN_WORD = 4
+# Event words may be as short as "die" or "won".
+MIN_EVENT_WORD = 3
 # The last date bounds what an archive reports only when nearly all its articles are dated.
 MAX_UNDATED = 0.1
 # A name pins an event when at most this share of chunks mentions it (Prigozhin, Nord Stream; not Putin),
 # and a word names one when at most this share holds it. Chosen on the archive's dev split (10,591 chunks):
-# 0.5% refused 3 more unanswerable questions ("blew" in 11 chunks, "grain" in 1, "crashed" in 33) and no
-# answerable one; 1% also refused "What share of Moldova's treasury assets was stolen?" ("stolen": 68; its
-# article says "theft"). Names: 1% to 10% refused the same questions.
+# 0.4% refused 5 more unanswerable questions ("die" in 11 chunks, "blew" 11, "grain" 1, "crashed" 33,
+# "replaced" 19) and no answerable one; 0.5% also refused "...since Devin Nunes stepped aside?" (its quotes
+# say "recused"; "aside": 52), 1% "What share of Moldova's treasury assets was stolen?" ("stolen": 68, its
+# article says "theft"). Names: 1% to 10% made no difference.
 NAME_SHARE = 0.03
-EVENT_SHARE = 0.005
+EVENT_SHARE = 0.004
+# Capitalised, but dates rather than names.
+_NOT_NAMES = frozenset(
+    "january february march april may june july august september october november december monday tuesday"
+    " wednesday thursday friday saturday sunday".split()
+)
 _WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*")
 
 _VOCABS: dict[str, list[str]] = {}
@@ -149,32 +159,73 @@ def full_names(question: str) -> list[str]:
     return names
 
 
-def unmet_events(index: StoredVersion, question: str) -> list[tuple[str, str]]:
-    """(name, word) pairs of the question, both rare, that no article holds together in any form."""
+def rare_names(index: StoredVersion, question: str) -> dict[str, list[str]]:
+    """The question's names that few chunks mention, each with its rare terms."""
     bm25 = index.bm25
     names: dict[str, list[str]] = {}
     for name in full_names(question.strip()):
-        terms = [t for t in tokenize(name) if 0 < bm25.doc_freq(t) <= NAME_SHARE * bm25.n_docs]
+        terms = [
+            t
+            for t in tokenize(name)
+            if t not in _NOT_NAMES and 0 < bm25.doc_freq(t) <= NAME_SHARE * bm25.n_docs
+        ]
         if terms:
             names[name] = terms
-    if not names:
-        return []
-    in_names = {t for terms in names.values() for t in terms}
-    vocab = sorted_vocabulary(index)
-    unmet = []
+    return names
+
+
+def event_words(index: StoredVersion, question: str, names: dict[str, list[str]]) -> list[tuple[str, str]]:
+    """The question's rare words outside its names, as (spelling, term)."""
+    bm25 = index.bm25
+    in_names = {t for name in full_names(question.strip()) for t in tokenize(name)}
+    words = []
     for raw in _WORD.findall(question):
         terms = tokenize(raw)
-        if len(raw) < MIN_WORD or len(terms) != 1 or terms[0] in in_names:
+        if len(raw) < MIN_EVENT_WORD or len(terms) != 1 or terms[0] in in_names:
             continue
-        if not 0 < bm25.doc_freq(terms[0]) <= EVENT_SHARE * bm25.n_docs:
-            continue
-        with_word = articles_with(index, word_forms(vocab, terms[0]))
+        if 0 < bm25.doc_freq(terms[0]) <= EVENT_SHARE * bm25.n_docs and (raw, terms[0]) not in words:
+            words.append((raw, terms[0]))
+    return words
+
+
+def unmet_events(index: StoredVersion, question: str) -> list[tuple[str, str]]:
+    """(name, word) pairs of the question, both rare, that no article holds together in any form."""
+    names = rare_names(index, question)
+    if not names:
+        return []
+    vocab = sorted_vocabulary(index)
+    unmet = []
+    for raw, term in event_words(index, question, names):
+        with_word = articles_with(index, word_forms(vocab, term) or [term])
         unmet += [
             (name, raw)
             for name, ts in names.items()
             if any(not with_word & articles_with(index, [t]) for t in ts)
         ]
     return unmet
+
+
+def unquoted_events(index: StoredVersion, question: str, article_ids: Sequence[int]) -> list[tuple[str, str]]:
+    """(name, word) pairs of a question with a rare name whose rare word no quoted article holds in any form."""
+    names = rare_names(index, question)
+    if not names or not article_ids:
+        return []
+    vocab = sorted_vocabulary(index)
+    quoted = set(article_ids)
+    name = next(iter(names))
+    return [
+        (name, raw)
+        for raw, term in event_words(index, question, names)
+        if not quoted & articles_with(index, word_forms(vocab, term) or [term])
+    ]
+
+
+def quoted_gap(index: StoredVersion, question: str, article_ids: Sequence[int]) -> str | None:
+    """The refusal note when the quoted articles never say the event the question asks about, else None."""
+    if len(index.articles) < MIN_ARTICLES or not (unquoted := unquoted_events(index, question, article_ids)):
+        return None
+    name, word = unquoted[0]
+    return render_prompt("gap_quoted.txt", subject=name, word=word)
 
 
 def missing_words(index: StoredVersion, question: str) -> list[str]:

@@ -20,7 +20,7 @@ from retrieval.answer import Answer, Citation, answer_timings, one_line, verify_
 from retrieval.coverage import gap_for_names, unknown_names, years_covered
 from retrieval.details import asked_detail, holds_detail
 from retrieval.embedding import Embedder, Vectors
-from retrieval.event_check import screen_events
+from retrieval.event_check import quoted_gap, screen_events
 from retrieval.index import StoredVersion
 from retrieval.lexical import tokenize
 from retrieval.prompts import load_prompt, render_prompt
@@ -445,6 +445,8 @@ def extractive_steps(
         chosen, more = select_quotes(
             index, candidates, x["max_quotes"], x["min_relevance"], x.get("max_chars", MAX_CHARS)
         )
+        if chosen and (unsaid := quoted_gap(index, x["question"], [c.article_id for c in chosen])):
+            chosen, more, gap = [], [], unsaid
         if gap is None and (names := unknown_names(index, x["question"])):
             # Said with a refusal, and as a caveat with an answer: the quotes cannot be about that name.
             gap = gap_for_names(names)

@@ -16,8 +16,10 @@ from retrieval.event_check import (
     has_form,
     later_years,
     missing_words,
+    quoted_gap,
     screen_events,
     unmet_events,
+    unquoted_events,
     unused_words,
     word_forms,
 )
@@ -112,6 +114,25 @@ def test_a_rare_name_and_word_no_article_holds_together_are_unmet(monkeypatch: p
     # Common names and words (the real shares) pin nothing.
     monkeypatch.setattr(event_check, "NAME_SHARE", 0.1)
     assert unmet_events(archive, "Who blew up the Nord Stream pipelines?") == []
+
+
+def test_a_rare_word_the_quoted_articles_never_say_is_unquoted(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(event_check, "NAME_SHARE", 1.0)
+    monkeypatch.setattr(event_check, "EVENT_SHARE", 1.0)
+    archive = large()
+    question = "Did Alexei Navalny fly in a plane that crashed in Moscow?"
+    # Quoting the Navalny article (id 2) misses "plane" and "crashed"; the Texas one (3) has both.
+    assert unquoted_events(archive, question, [2]) == [
+        ("Alexei Navalny", "plane"),
+        ("Alexei Navalny", "crashed"),
+    ]
+    assert unquoted_events(archive, question, [2, 3]) == []
+    note = quoted_gap(archive, question, [2])
+    assert note is not None and "“plane”" in note and "Alexei Navalny" in note
+    # Without a rare name the question is not pinned to an event; "May" is a month, not a name.
+    assert unquoted_events(archive, "Did a plane crash in May?", [2]) == []
+    monkeypatch.setattr(event_check, "MIN_ARTICLES", 10**6)
+    assert quoted_gap(archive, question, [2]) is None
 
 
 def test_screen_events_keeps_candidates_unless_the_event_is_out_of_reach() -> None:
