@@ -28,18 +28,21 @@ class Span:
     last: str | None
 
 
-_SPANS: dict[str, Span] = {}
+# Per version name, with the articles it was measured on: two indexes (two folders, tests) reuse "v000001".
+_SPANS: dict[str, tuple[object, Span]] = {}
 
 
 def date_span(index: StoredVersion) -> Span:
     """The span of article dates, remembered per index version."""
-    span = _SPANS.get(index.version)
-    if span is None:
-        dates = sorted(a.date for a in index.articles if a.date)
-        span = Span(dates[0], dates[-1]) if dates else Span(None, None)
-        if len(_SPANS) > 8:
-            _SPANS.clear()
-        _SPANS[index.version] = span
+    articles = index.articles
+    cached = _SPANS.get(index.version)
+    if cached is not None and cached[0] is articles:
+        return cached[1]
+    dates = sorted(a.date for a in articles if a.date)
+    span = Span(dates[0], dates[-1]) if dates else Span(None, None)
+    if len(_SPANS) > 8:
+        _SPANS.clear()
+    _SPANS[index.version] = (articles, span)
     return span
 
 

@@ -51,7 +51,7 @@ _NOT_NAMES = frozenset(
 )
 _WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*")
 
-_VOCABS: dict[str, list[str]] = {}
+_VOCABS: dict[str, tuple[object, list[str]]] = {}
 _LOCK = threading.Lock()
 
 
@@ -83,14 +83,17 @@ def later_years(index: StoredVersion, question: str) -> list[str]:
 
 def sorted_vocabulary(index: StoredVersion) -> list[str]:
     """The index's BM25 terms in order, kept per index version (prefix look-ups bisect it)."""
+    bm25 = index.bm25
     with _LOCK:
-        vocab = _VOCABS.get(index.version)
-    if vocab is None:
-        vocab = sorted(index.bm25.vocab)
-        with _LOCK:
-            if len(_VOCABS) > 4:
-                _VOCABS.clear()
-            _VOCABS[index.version] = vocab
+        cached = _VOCABS.get(index.version)
+    # Checked against the BM25 object too: two indexes (two folders, tests) reuse version names.
+    if cached is not None and cached[0] is bm25:
+        return cached[1]
+    vocab = sorted(bm25.vocab)
+    with _LOCK:
+        if len(_VOCABS) > 4:
+            _VOCABS.clear()
+        _VOCABS[index.version] = (bm25, vocab)
     return vocab
 
 
