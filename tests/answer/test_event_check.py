@@ -18,8 +18,7 @@ from retrieval.event_check import (
     missing_words,
     quoted_gap,
     screen_events,
-    unmet_events,
-    unquoted_events,
+    unsaid_events,
     unused_words,
     word_forms,
 )
@@ -33,8 +32,9 @@ TEXTS = (
     "Putin won another six-year term in the 2018 presidential election; his term ends in 2024.",
     "Alexei Navalny was sentenced to 30 days in jail for calling a protest in Moscow.",
     "A storm blew the roof off a barn in Texas, and a plane crashed.",
+    "Alexei Navalny saw the plane that crashed near Moscow.",
 )
-DATES = ("2017-05-01", "2018-03-19", "2019-07-29", "2019-01-02")
+DATES = ("2017-05-01", "2018-03-19", "2019-07-29", "2019-01-02", "2019-02-03")
 
 
 @dataclass
@@ -77,7 +77,7 @@ def test_a_year_after_the_last_article_is_later_only_in_a_dated_archive() -> Non
     assert later_years(archive, "Who won the 2018 Russian presidential election?") == []
     assert later_years(archive, "What happened in 2014?") == []  # before the first article: history
     # Mostly undated articles (the seeds) have no last date to go by.
-    assert later_years(large(("2017-05-01", None, None, None)), "Who won the 2024 election?") == []
+    assert later_years(large(("2017-05-01", None, None, None, None)), "Who won the 2024 election?") == []
 
 
 def test_a_word_no_chunk_holds_in_any_form_is_unused() -> None:
@@ -99,40 +99,42 @@ def test_missing_words_need_a_large_archive() -> None:
     assert missing_words(FakeVersion(TEXTS, DATES), question) == []
 
 
-def test_a_rare_name_and_word_no_article_holds_together_are_unmet(monkeypatch: pytest.MonkeyPatch) -> None:
-    # In the fake every word is in a quarter of the chunks: count them all as rare.
+def test_quotes_about_a_rare_name_that_never_say_its_rare_word_leave_a_gap(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # In the fake every word is in a fifth of the chunks or more: count them all as rare, none as pinning.
     monkeypatch.setattr(event_check, "NAME_SHARE", 1.0)
     monkeypatch.setattr(event_check, "EVENT_SHARE", 1.0)
     archive = large()
+    nord, putin, navalny, texas = 0, 1, 2, 3
     assert full_names("Who blew up the Nord Stream pipelines in Texas?") == ["Nord Stream", "Texas"]
-    assert unmet_events(archive, "Who blew up the Nord Stream pipelines?") == [("Nord Stream", "blew")]
-    assert unmet_events(archive, "Who built the Nord Stream pipelines?") == []
-    # A form of the word counts: "crashes" meets "crashed" in the Texas article.
+    blew = "Who blew up the Nord Stream pipelines?"
+    # No article about Nord Stream says "blew": the quotes about it leave the gap, whatever they are.
+    assert unsaid_events(archive, blew, [nord]) == [("Nord Stream", "blew", False)]
+    note = quoted_gap(archive, blew, [nord])
+    assert note is not None and "Nord Stream" in note and "“blew”" in note
+    assert unsaid_events(archive, "Who built the Nord Stream pipelines?", [nord]) == []
+    # Quotes that do not mention the name may say it another way: no gap.
+    assert unsaid_events(archive, blew, [putin]) == []
+    # A form of the word counts: "crashes" meets "crashed".
     assert word_forms(sorted(archive.bm25.vocab), "crashes") == ["crashed"]
-    assert unmet_events(archive, "What crashes happened in Texas?") == []
-    assert unmet_events(archive, "Did Alexei Navalny see a plane crash?") == [("Alexei Navalny", "plane")]
-    # Common names and words (the real shares) pin nothing.
-    monkeypatch.setattr(event_check, "NAME_SHARE", 0.1)
-    assert unmet_events(archive, "Who blew up the Nord Stream pipelines?") == []
-
-
-def test_a_rare_word_the_quoted_articles_never_say_is_unquoted(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(event_check, "NAME_SHARE", 1.0)
-    monkeypatch.setattr(event_check, "EVENT_SHARE", 1.0)
-    archive = large()
-    question = "Did Alexei Navalny fly in a plane that crashed in Moscow?"
-    # Quoting the Navalny article (id 2) misses "plane" and "crashed"; the Texas one (3) has both.
-    assert unquoted_events(archive, question, [2]) == [
-        ("Alexei Navalny", "plane"),
-        ("Alexei Navalny", "crashed"),
+    assert unsaid_events(archive, "What crashes happened in Texas?", [texas]) == []
+    # "May" is a month, not a name.
+    assert unsaid_events(archive, "Did a plane crash in May?", [navalny]) == []
+    # Another Navalny article says "plane" and "crashed": quotes without them leave a gap only if he is rare
+    # enough to pin one story.
+    crash = "Did Alexei Navalny see the plane that crashed?"
+    assert unsaid_events(archive, crash, [navalny]) == [
+        ("Alexei Navalny", "plane", True),
+        ("Alexei Navalny", "crashed", True),
     ]
-    assert unquoted_events(archive, question, [2, 3]) == []
-    note = quoted_gap(archive, question, [2])
+    assert quoted_gap(archive, crash, [navalny]) is None
+    monkeypatch.setattr(event_check, "PIN_SHARE", 1.0)
+    note = quoted_gap(archive, crash, [navalny])
     assert note is not None and "“plane”" in note and "Alexei Navalny" in note
-    # Without a rare name the question is not pinned to an event; "May" is a month, not a name.
-    assert unquoted_events(archive, "Did a plane crash in May?", [2]) == []
+    assert quoted_gap(archive, crash, [navalny, 4]) is None
     monkeypatch.setattr(event_check, "MIN_ARTICLES", 10**6)
-    assert quoted_gap(archive, question, [2]) is None
+    assert quoted_gap(archive, blew, [nord]) is None
 
 
 def test_screen_events_keeps_candidates_unless_the_event_is_out_of_reach() -> None:
@@ -142,7 +144,7 @@ def test_screen_events_keeps_candidates_unless_the_event_is_out_of_reach() -> No
     assert (kept, note) == (spans, None)
     kept, note = screen_events(archive, "Who won the 2024 presidential election?", spans)
     assert kept == [] and note is not None and "2024" in note and "2019-07-29" in note
-    kept, note = screen_events(archive, "Who blew up the Nord Stream pipelines with SolarWinds?", spans)
+    kept, note = screen_events(archive, "Who hacked the Nord Stream pipelines with SolarWinds?", spans)
     assert kept == [] and note is not None and "SolarWinds" in note
 
 
