@@ -246,15 +246,19 @@ def missing_words(index: StoredVersion, question: str) -> list[str]:
     return missing + [w for w in unused_words(index, question) if w not in missing]
 
 
-def screen_events(index: StoredVersion, question: str, candidates: Sequence[Q]) -> tuple[list[Q], str | None]:
+def screen_events(
+    index: StoredVersion, question: str, candidates: Sequence[Q], rendered: bool = False
+) -> tuple[list[Q], str | None]:
     """The candidates that may answer, and a note on what the archive cannot report (None: no gap).
 
-    A question about a later year, or naming what a large archive never uses, keeps no candidate.
+    A question about a later year, or naming what a large archive never uses, keeps no candidate. A
+    Russian question's English rendering (`rendered`) spells names by sound ("Guchchifera" for Guccifer),
+    so an unknown one is no evidence: it keeps the caveat and the score penalty it always had.
     """
     if years := later_years(index, question):
         span = date_span(index)
         note = render_prompt("gap_later_years.txt", first=span.first, last=span.last, years=", ".join(years))
         return [], note
-    if missing := missing_words(index, question):
+    if not rendered and (missing := missing_words(index, question)):
         return [], render_prompt("gap_names.txt", names=", ".join(missing))
     return list(candidates), None

@@ -440,7 +440,7 @@ def extractive_steps(
         allowed, gap = years_covered(index, x["question"], [c.article_id for c in candidates])
         candidates = [c for c in candidates if c.article_id in allowed]
         # Events the archive cannot report (a later year, a name or word it never uses) quote nothing near them.
-        candidates, event_gap = screen_events(index, x["question"], candidates)
+        candidates, event_gap = screen_events(index, x["question"], candidates, x.get("rendered", False))
         gap = gap or event_gap
         chosen, more = select_quotes(
             index, candidates, x["max_quotes"], x["min_relevance"], x.get("max_chars", MAX_CHARS)
