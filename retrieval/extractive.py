@@ -445,8 +445,9 @@ def extractive_steps(
         chosen, more = select_quotes(
             index, candidates, x["max_quotes"], x["min_relevance"], x.get("max_chars", MAX_CHARS)
         )
-        if chosen and (unsaid := quoted_gap(index, x["question"], [c.article_id for c in chosen])):
-            chosen, more, gap = [], [], unsaid
+        if chosen and gap is None:
+            # A caveat, not a refusal: the question may put the event in other words than the articles.
+            gap = quoted_gap(index, x["question"], [c.article_id for c in chosen])
         if gap is None and (names := unknown_names(index, x["question"])):
             # Said with a refusal, and as a caveat with an answer: the quotes cannot be about that name.
             gap = gap_for_names(names)

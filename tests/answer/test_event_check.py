@@ -168,3 +168,10 @@ def test_an_answer_refuses_what_the_archive_cannot_report(
     assert later.status == "not_found" and later.note is not None and "2024" in later.note
     unused = service.answer("How did the coronavirus affect the Nord Stream pipeline?")
     assert unused.status == "not_found" and unused.note is not None and "coronavirus" in unused.note
+    # Quotes about a rare name that never say the question's rare word are kept, with the gap as a caveat.
+    monkeypatch.setattr(event_check, "NAME_SHARE", 1.0)
+    monkeypatch.setattr(event_check, "EVENT_SHARE", 1.0)
+    flagged = service.answer("Did Gazprom build the Nord Stream pipeline to Germany after the storm?")
+    assert flagged.status == "answered"
+    assert [c.source for c in flagged.citations] == ["a0.md"]
+    assert flagged.note is not None and "Gazprom" in flagged.note and "“storm”" in flagged.note
