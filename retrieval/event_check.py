@@ -61,7 +61,10 @@ _NOT_NAMES = frozenset(
 )
 _WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*")
 
+# Per version name, checked against the version's own objects: two indexes (two folders, tests) both
+# start at the same version name.
 _VOCABS: dict[str, tuple[object, list[str]]] = {}
+_DATED: dict[str, tuple[object, bool]] = {}
 _LOCK = threading.Lock()
 
 
@@ -81,14 +84,28 @@ class Quotable(Protocol):
 Q = TypeVar("Q", bound=Quotable)
 
 
+def is_dated(index: StoredVersion) -> bool:
+    """Whether nearly all of the version's articles have a date (counted once per version)."""
+    articles = index.articles
+    with _LOCK:
+        cached = _DATED.get(index.version)
+    if cached is not None and cached[0] is articles:
+        return cached[1]
+    dated = sum(1 for a in articles if not a.date) <= MAX_UNDATED * len(articles)
+    with _LOCK:
+        if len(_DATED) > 8:
+            _DATED.clear()
+        _DATED[index.version] = (articles, dated)
+    return dated
+
+
 def later_years(index: StoredVersion, question: str) -> list[str]:
     """The years the question names that come after the last article's date (in a dated archive)."""
-    last = date_span(index).last
-    articles = index.articles
-    undated = sum(1 for a in articles if not a.date)
-    if not last or undated > MAX_UNDATED * len(articles):
+    years = asked_years(question)
+    last = date_span(index).last if years else None
+    if not last or not is_dated(index):
         return []
-    return [y for y in asked_years(question) if y > last[:4]]
+    return [y for y in years if y > last[:4]]
 
 
 def sorted_vocabulary(index: StoredVersion) -> list[str]:
@@ -96,7 +113,6 @@ def sorted_vocabulary(index: StoredVersion) -> list[str]:
     bm25 = index.bm25
     with _LOCK:
         cached = _VOCABS.get(index.version)
-    # Checked against the BM25 object too: two indexes (two folders, tests) reuse version names.
     if cached is not None and cached[0] is bm25:
         return cached[1]
     vocab = sorted(bm25.vocab)
