@@ -17,7 +17,7 @@ from retrieval.lexical import tokenize
 from retrieval.prompts import render_prompt
 
 _YEAR = re.compile(r"\b(19[5-9]\d|20\d\d)\b")
-_PROPER = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-z]{2,}(?:[-’'][A-Z]?[a-z]+)*\b")
+PROPER = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-z]{2,}(?:[-’'][A-Z]?[a-z]+)*\b")
 
 
 @dataclass(frozen=True)
@@ -28,18 +28,21 @@ class Span:
     last: str | None
 
 
-_SPANS: dict[str, Span] = {}
+# Per version name, with the articles it was measured on: two indexes (two folders, tests) reuse "v000001".
+_SPANS: dict[str, tuple[object, Span]] = {}
 
 
 def date_span(index: StoredVersion) -> Span:
     """The span of article dates, remembered per index version."""
-    span = _SPANS.get(index.version)
-    if span is None:
-        dates = sorted(a.date for a in index.articles if a.date)
-        span = Span(dates[0], dates[-1]) if dates else Span(None, None)
-        if len(_SPANS) > 8:
-            _SPANS.clear()
-        _SPANS[index.version] = span
+    articles = index.articles
+    cached = _SPANS.get(index.version)
+    if cached is not None and cached[0] is articles:
+        return cached[1]
+    dates = sorted(a.date for a in articles if a.date)
+    span = Span(dates[0], dates[-1]) if dates else Span(None, None)
+    if len(_SPANS) > 8:
+        _SPANS.clear()
+    _SPANS[index.version] = (articles, span)
     return span
 
 
@@ -51,7 +54,7 @@ def asked_years(question: str) -> list[str]:
 def unknown_names(index: StoredVersion, question: str) -> list[str]:
     """Capitalised names in the question (not its first word) that no indexed chunk mentions."""
     names = []
-    for m in _PROPER.finditer(question.strip()):
+    for m in PROPER.finditer(question.strip()):
         terms = tokenize(m.group(0))
         if terms and all(index.bm25.doc_freq(t) == 0 for t in terms):
             names.append(m.group(0))

@@ -20,6 +20,7 @@ from retrieval.answer import Answer, Citation, answer_timings, one_line, verify_
 from retrieval.coverage import gap_for_names, unknown_names, years_covered
 from retrieval.details import asked_detail, holds_detail
 from retrieval.embedding import Embedder, Vectors
+from retrieval.event_check import quoted_gap, screen_events
 from retrieval.index import StoredVersion
 from retrieval.lexical import tokenize
 from retrieval.prompts import load_prompt, render_prompt
@@ -479,9 +480,15 @@ def extractive_steps(
         candidates = score_sentences(index, embedder, x["question"], x["docs"], qvec=x.get("qvec"))
         allowed, gap = years_covered(index, x["question"], [c.article_id for c in candidates])
         candidates = [c for c in candidates if c.article_id in allowed]
+        # Events the archive cannot report (a later year, a name or word it never uses) quote nothing near them.
+        candidates, event_gap = screen_events(index, x["question"], candidates, x.get("rendered", False))
+        gap = gap or event_gap
         chosen, more = select_quotes(
             index, candidates, x["max_quotes"], x["min_relevance"], x.get("max_chars", MAX_CHARS)
         )
+        if chosen and gap is None:
+            # A caveat, not a refusal: the question may put the event in other words than the articles.
+            gap = quoted_gap(index, x["question"], [c.article_id for c in chosen])
         if gap is None and (names := unknown_names(index, x["question"])):
             # Said with a refusal, and as a caveat with an answer: the quotes cannot be about that name.
             gap = gap_for_names(names)

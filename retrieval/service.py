@@ -209,7 +209,8 @@ class AnsweringService:
             if too_partial(rendering):
                 return english_only(text, rendering)
             return in_russian(
-                self._answer_text(index, rendering.english, on_text, filters, max_quotes), rendering
+                self._answer_text(index, rendering.english, on_text, filters, max_quotes, rendered=True),
+                rendering,
             )
         return self._answer_text(index, text, on_text, filters, max_quotes)
 
@@ -244,8 +245,12 @@ class AnsweringService:
         on_text: Callable[[str], None] | None,
         filters: Filters | None,
         max_quotes: int | None = None,
+        rendered: bool = False,
     ) -> Answer:
-        """Run the answering chain on a cleaned question over one index version."""
+        """Run the answering chain on a cleaned question over one index version.
+
+        `rendered`: the text is a Russian question's English key words, whose names are transliterated.
+        """
         min_relevance = (
             self.settings.min_relevance
             if self.settings.min_relevance is not None
@@ -267,6 +272,8 @@ class AnsweringService:
         }
         if filters:
             x["filters"] = filters
+        if rendered:
+            x["rendered"] = True
         if on_text is not None:
             x["on_text"] = on_text
         return self._chain.invoke(x)

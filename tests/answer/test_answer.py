@@ -409,6 +409,9 @@ EXPECTED_PLACEHOLDERS = {
     "gap_years.txt": {"first", "last", "years"},
     "gap_years_undated.txt": {"years"},
     "gap_names.txt": {"names"},
+    "gap_later_years.txt": {"first", "last", "years"},
+    "gap_together.txt": {"subject", "word"},
+    "gap_quoted.txt": {"subject", "word"},
     "timeline.txt": {"first", "last"},
     # LLM mode (retrieval/llm.py); llm_answer.txt shows the reply's JSON shape, so it has literal braces.
     "llm_answer.txt": {"fence"},

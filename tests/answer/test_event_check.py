@@ -1,0 +1,177 @@
+"""Events an archive cannot report: later years, and names or words a large archive never uses."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from retrieval import event_check
+from retrieval.event_check import (
+    full_names,
+    has_form,
+    later_years,
+    missing_words,
+    quoted_gap,
+    screen_events,
+    unsaid_events,
+    unused_words,
+    word_forms,
+)
+from retrieval.index.records import StoredArticle
+from retrieval.lexical import Bm25, tokenize
+from retrieval.service import build_service
+from tests.conftest import hashing_settings_for
+
+TEXTS = (
+    "Gazprom built the Nord Stream 2 pipeline to carry Russian gas to Germany; vaccination rates rose.",
+    "Putin won another six-year term in the 2018 presidential election; his term ends in 2024.",
+    "Alexei Navalny was sentenced to 30 days in jail for calling a protest in Moscow.",
+    "A storm blew the roof off a barn in Texas, and a plane crashed.",
+    "Alexei Navalny saw the plane that crashed near Moscow.",
+)
+DATES = ("2017-05-01", "2018-03-19", "2019-07-29", "2019-01-02", "2019-02-03")
+
+
+@dataclass
+class FakeVersion:
+    """Just what the checks read of an index version: articles, their dates and the chunks' words."""
+
+    texts: tuple[str, ...]
+    dates: tuple[str | None, ...]
+    copies: int = 1  # each text indexed this many times, to make the archive large
+    version: str = field(default="v1")
+
+    def __post_init__(self) -> None:
+        rows = [(t, d) for _ in range(self.copies) for t, d in zip(self.texts, self.dates, strict=True)]
+        self.articles = [
+            StoredArticle(i, f"a{i}.md", None, None, d, None, "", t) for i, (t, d) in enumerate(rows)
+        ]
+        # One chunk per article.
+        self.bm25 = Bm25.build([tokenize(a.text) for a in self.articles])
+        self.chunks = SimpleNamespace(article=np.arange(len(self.articles)))
+        self.version = f"{self.version}-{len(rows)}-{hash(rows[0])}"
+
+    def article(self, article_id: int) -> StoredArticle:
+        return self.articles[article_id]
+
+
+@dataclass(frozen=True)
+class Span:
+    article_id: int
+    start: int
+    end: int
+
+
+def large(dates: tuple[str | None, ...] = DATES) -> FakeVersion:
+    return FakeVersion(TEXTS, dates, copies=event_check.MIN_ARTICLES // len(TEXTS) + 1)
+
+
+def test_a_year_after_the_last_article_is_later_only_in_a_dated_archive() -> None:
+    archive = large()
+    assert later_years(archive, "Who won the 2024 Russian presidential election?") == ["2024"]
+    assert later_years(archive, "Who won the 2018 Russian presidential election?") == []
+    assert later_years(archive, "What happened in 2014?") == []  # before the first article: history
+    # Mostly undated articles (the seeds) have no last date to go by.
+    assert later_years(large(("2017-05-01", None, None, None, None)), "Who won the 2024 election?") == []
+
+
+def test_a_word_no_chunk_holds_in_any_form_is_unused() -> None:
+    archive = large()
+    vocab = sorted(archive.bm25.vocab)
+    assert has_form(vocab, "vaccine")  # "vaccination" shares its root
+    assert not has_form(vocab, "coronavirus")
+    assert unused_words(archive, "What did Putin say about the Sputnik V coronavirus vaccine?") == [
+        "Sputnik",
+        "coronavirus",
+    ]
+    # Known words, short ones and numbers are never reported.
+    assert unused_words(archive, "Did the ex-KGB man win 16 elections in Moscow?") == []
+
+
+def test_missing_words_need_a_large_archive() -> None:
+    question = "How did the SolarWinds hack affect U.S. government agencies?"
+    assert "SolarWinds" in missing_words(large(), question)
+    assert missing_words(FakeVersion(TEXTS, DATES), question) == []
+
+
+def test_quotes_about_a_rare_name_that_never_say_its_rare_word_leave_a_gap(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # In the fake every word is in a fifth of the chunks or more: count them all as rare, none as pinning.
+    monkeypatch.setattr(event_check, "NAME_SHARE", 1.0)
+    monkeypatch.setattr(event_check, "EVENT_SHARE", 1.0)
+    archive = large()
+    nord, putin, navalny, texas = 0, 1, 2, 3
+    assert full_names("Who blew up the Nord Stream pipelines in Texas?") == ["Nord Stream", "Texas"]
+    blew = "Who blew up the Nord Stream pipelines?"
+    # No article about Nord Stream says "blew": the quotes about it leave the gap, whatever they are.
+    assert unsaid_events(archive, blew, [nord]) == [("Nord Stream", "blew", False)]
+    note = quoted_gap(archive, blew, [nord])
+    assert note is not None and "Nord Stream" in note and "“blew”" in note
+    assert unsaid_events(archive, "Who built the Nord Stream pipelines?", [nord]) == []
+    # Quotes that do not mention the name may say it another way: no gap.
+    assert unsaid_events(archive, blew, [putin]) == []
+    # A form of the word counts: "crashes" meets "crashed".
+    assert word_forms(sorted(archive.bm25.vocab), "crashes") == ["crashed"]
+    assert unsaid_events(archive, "What crashes happened in Texas?", [texas]) == []
+    # "May" is a month, not a name.
+    assert unsaid_events(archive, "Did a plane crash in May?", [navalny]) == []
+    # Another Navalny article says "plane" and "crashed": quotes without them leave a gap only if he is rare
+    # enough to pin one story.
+    crash = "Did Alexei Navalny see the plane that crashed?"
+    assert unsaid_events(archive, crash, [navalny]) == [
+        ("Alexei Navalny", "plane", True),
+        ("Alexei Navalny", "crashed", True),
+    ]
+    assert quoted_gap(archive, crash, [navalny]) is None
+    monkeypatch.setattr(event_check, "PIN_SHARE", 1.0)
+    note = quoted_gap(archive, crash, [navalny])
+    assert note is not None and "“plane”" in note and "Alexei Navalny" in note
+    assert quoted_gap(archive, crash, [navalny, 4]) is None
+    monkeypatch.setattr(event_check, "MIN_ARTICLES", 10**6)
+    assert quoted_gap(archive, blew, [nord]) is None
+
+
+def test_screen_events_keeps_candidates_unless_the_event_is_out_of_reach() -> None:
+    archive = large()
+    spans = [Span(0, 0, 20), Span(1, 0, 30)]
+    kept, note = screen_events(archive, "Who won the 2018 presidential election?", spans)
+    assert (kept, note) == (spans, None)
+    kept, note = screen_events(archive, "Who won the 2024 presidential election?", spans)
+    assert kept == [] and note is not None and "2024" in note and "2019-07-29" in note
+    kept, note = screen_events(archive, "Who hacked the Nord Stream pipelines with SolarWinds?", spans)
+    assert kept == [] and note is not None and "SolarWinds" in note
+    # A Russian question's rendering spells names by sound: an unknown one is no gap there, a later year is.
+    assert screen_events(archive, "who hacked pipelines Solarvinds", spans, rendered=True) == (spans, None)
+    assert screen_events(archive, "who won election 2024", spans, rendered=True)[0] == []
+
+
+def test_an_answer_refuses_what_the_archive_cannot_report(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Through the extractive chain: a later year and an unknown word are refused with the gap named."""
+    monkeypatch.setattr(event_check, "MIN_ARTICLES", 2)
+    sources = tmp_path / "src"
+    sources.mkdir()
+    for n, (text, date) in enumerate(zip(TEXTS, DATES, strict=True)):
+        (sources / f"a{n}.md").write_text(f"---\ndate: {json.dumps(date)}\n---\n\n{text}\n", encoding="utf-8")
+    service = build_service(hashing_settings_for(sources, tmp_path / "idx"))
+    service.reindex()
+    answered = service.answer("Who won the 2018 presidential election?")
+    assert answered.status == "answered" and answered.note is None
+    later = service.answer("Who won the 2024 presidential election?")
+    assert later.status == "not_found" and later.note is not None and "2024" in later.note
+    unused = service.answer("How did the coronavirus affect the Nord Stream pipeline?")
+    assert unused.status == "not_found" and unused.note is not None and "coronavirus" in unused.note
+    # Quotes about a rare name that never say the question's rare word are kept, with the gap as a caveat.
+    monkeypatch.setattr(event_check, "NAME_SHARE", 1.0)
+    monkeypatch.setattr(event_check, "EVENT_SHARE", 1.0)
+    flagged = service.answer("Did Gazprom build the Nord Stream pipeline to Germany after the storm?")
+    assert flagged.status == "answered"
+    assert [c.source for c in flagged.citations] == ["a0.md"]
+    assert flagged.note is not None and "Gazprom" in flagged.note and "“storm”" in flagged.note
