@@ -24,7 +24,6 @@ IntArray = npt.NDArray[np.int64]
 # Sentence vectors are scanned, not searched through an index: past this many sentences the scan costs
 # more than the rest of an answer, and the channel is left out (the chunk channels still rank alone).
 MAX_SCANNED = 400_000
-BLOCK = 32_768
 _OWNERS: weakref.WeakKeyDictionary[Any, IntArray] = weakref.WeakKeyDictionary()
 
 
@@ -48,14 +47,10 @@ def sentence_chunks(index: Any) -> IntArray:
 
 
 def sentence_scores(index: Any, qvec: Vectors) -> npt.NDArray[np.float32]:
-    """The question's cosine with every sentence, read block by block (a memory-mapped store is never copied whole)."""
-    vecs = index.sentence_vecs
-    n = len(index.sentences)
-    out = np.empty(n, dtype=np.float32)
-    for lo in range(0, n, BLOCK):
-        hi = min(n, lo + BLOCK)
-        out[lo:hi] = np.asarray(vecs[lo:hi], dtype=np.float32) @ qvec
-    return out
+    """The question's cosine with every sentence, computed where the vectors lie (a mapped file is not copied)."""
+    # Both stores' sentence vectors have dot(): a numpy array's, or the file store's rows over its
+    # memory-mapped segments (retrieval/index/rows.py), which reading rows would copy.
+    return np.asarray(index.sentence_vecs.dot(qvec), dtype=np.float32)
 
 
 def search_sentence_chunks(
