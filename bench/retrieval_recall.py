@@ -15,6 +15,14 @@ chunks both channels rank middling; p29, p31 are paraphrases neither chunk chann
 d45, d47 hold the detail in one sentence of a long chunk (dense 622 and 26, BM25 179 and 317: the question's
 name or date sits in another chunk or only in the article's metadata) while that sentence's own vector ranks
 2nd and 6th among all 36,391 sentences.
+
+With the sentence channel at half weight (retrieval/sentence_search.py, 2026-12-01): dev recall@16 60 of 65,
+MRR 0.682 (d47 found; for d45 the sentence channel's vote alone is too weak at half weight: full weight finds
+it too, but then the answers lose d03 and p09 to close sentences that do not answer). Test 53 -> 56 of 64, MRR 0.532 -> 0.566; holdout 31 -> 31 of 32, MRR 0.668 -> 0.641
+(both measured once after the choice, never tuned on). Left: p07, p21 (the chunk vector ranks them 14th and
+47th, BM25 does not, so fusion drops them), p29, p31 (paraphrases neither chunk channel nor the sentences find).
+Query reformulation (question scaffolding words dropped before embedding), query-side stop words, a cap per
+article, near-duplicate chunks collapsed, RRF_K 10/30 and a deeper pool did not raise dev recall@16.
 """
 
 from __future__ import annotations
