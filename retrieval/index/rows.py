@@ -59,6 +59,14 @@ class RowStack:
             out[mine] = self._arrays[p][local[mine]]
         return out
 
+    def dot(self, vector: Vectors) -> npt.NDArray[np.float32]:
+        """Every row's dot product with one vector, computed where each part lies (no rows copied)."""
+        out = []
+        for array, kept in zip(self._arrays, self._kept, strict=True):
+            scores = np.asarray(array @ vector, dtype=np.float32)
+            out.append(scores if kept is None else scores[kept])
+        return np.concatenate(out) if out else np.zeros(0, dtype=np.float32)
+
     def __getitem__(self, key: Any) -> Any:
         if isinstance(key, int | np.integer):
             row = int(key) + len(self) if int(key) < 0 else int(key)

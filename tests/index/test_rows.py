@@ -37,6 +37,16 @@ def test_rows_are_those_of_the_kept_concatenation(stack_and_rows: tuple[RowStack
     assert stack[np.array([], dtype=np.int64)].shape == (0, 4)
 
 
+def test_dot_products_are_those_of_the_kept_concatenation(
+    stack_and_rows: tuple[RowStack, np.ndarray],
+) -> None:
+    stack, rows = stack_and_rows
+    vector = np.array([0.5, -1.0, 2.0, 0.25], dtype=np.float32)
+    assert stack.dot(vector).dtype == np.float32
+    np.testing.assert_allclose(stack.dot(vector), rows @ vector, rtol=1e-6)
+    assert RowStack([], 4).dot(vector).shape == (0,)
+
+
 def test_a_row_out_of_range_is_refused(stack_and_rows: tuple[RowStack, np.ndarray]) -> None:
     stack, _ = stack_and_rows
     with pytest.raises(IndexError):
