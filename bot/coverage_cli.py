@@ -58,7 +58,12 @@ def add_coverage_parsers(
     )
     p.add_argument("topic", nargs="+", help="the topic, in the words articles use")
     p.add_argument("--by", choices=("month", "week"), default="month", help="period of each bar")
-    p.add_argument("--png", type=Path, metavar="FILE", help="also write the chart as a PNG image")
+    p.add_argument(
+        "--png",
+        type=Path,
+        metavar="FILE",
+        help="also write the chart as a PNG image (none, and exit status 1, when no dated article matches)",
+    )
     p.add_argument("--json", action="store_true", help="print JSON: periods, counts per leaning, peaks")
     add_filters(p)
 
@@ -92,14 +97,27 @@ def run_timeline(
 
     filters = make_filters(args.since, args.until, args.outlet)
     timeline = api.topic_timeline(service, require_utf8(" ".join(args.topic)), args.by, filters or None)
-    if args.png is not None:
+    # No dated article: no chart to draw. An empty picture (or an older chart left as if new) would pass
+    # for a result, so the file is left alone and the exit status says it was not written.
+    chart = args.png is not None and bool(timeline.periods)
+    if chart:
         write_png(timeline, args.png)
     if args.json:
         print(json.dumps(timeline.to_dict(), ensure_ascii=False, indent=2), flush=True)
     else:
         print_timeline(out, timeline)
-    if args.png is not None:
-        err.print(Text(f"Wrote the chart to {one_line(str(args.png))}."), soft_wrap=True)
+    if args.png is None:
+        return 0
+    if not chart:
+        err.print(
+            Text(
+                f"usru: No chart written to {one_line(str(args.png))}: "
+                f"no dated article mentions {one_line(timeline.topic)}."
+            ),
+            soft_wrap=True,
+        )
+        return 1
+    err.print(Text(f"Wrote the chart to {one_line(str(args.png))}."), soft_wrap=True)
     return 0
 
 

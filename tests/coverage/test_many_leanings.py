@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from matplotlib.patches import Rectangle
 from rich.console import Console
@@ -71,3 +73,25 @@ def test_the_terminal_bars_give_each_of_twelve_leanings_its_own_look(many: Answe
         (span,) = [s for s in bar.spans if s.end > s.start and bar.plain[s.start] != " "]
         looks.add((str(span.style), bar.plain[span.start]))
     assert len(looks) == len(LABELS), looks
+
+
+def test_a_png_of_a_topic_no_dated_article_mentions_is_not_written(
+    many: AnsweringService,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from bot.cli import main
+
+    monkeypatch.setenv("EMBEDDING_MODEL", "hashing")
+    settings = many.settings
+    base = ["--sources", str(settings.sources), "--index-dir", str(settings.index_dir)]
+    png = tmp_path / "chart.png"
+    png.write_bytes(b"an older chart")
+    assert main(["timeline", "xqzv blorft", *base, "--png", str(png)]) == 1
+    captured = capsys.readouterr()
+    assert png.read_bytes() == b"an older chart"  # neither a blank chart nor a stale one passed off as new
+    assert captured.out.strip() == "No dated article mentions xqzv blorft."
+    assert captured.err.strip().splitlines() == [
+        f"usru: No chart written to {png}: no dated article mentions xqzv blorft."
+    ]
