@@ -35,6 +35,10 @@ QUERY_PASSWORD = re.compile(
 )
 
 
+# Pieces of a password this long are hidden wherever they stand in a driver's message, not only quoted.
+MIN_PIECE = 4
+
+
 class DatabaseError(UsruError):
     """The database is unreachable, refused us, or psycopg is not installed."""
 
@@ -50,9 +54,12 @@ def redact_message(text: str, url: str) -> str:
     text = text.replace(url, clean)
     for secret in secrets:
         text = text.replace(secret, "***")
-        # libpq quotes back the word it stumbled on: a piece of a password with an unquoted space.
+        # libpq quotes back the word it stumbled on: a piece of a password with an unquoted space. A
+        # short piece is hidden only where quoted, or a "1" of the password would take "port 1" with it.
         for piece in re.split(r"[\s'\"\\/?#&@:=]+", secret):
             if piece:
+                text = re.sub(rf"([\"']){re.escape(piece)}\1", r"\1***\1", text)
+            if len(piece) >= MIN_PIECE:
                 text = re.sub(rf"(?<![A-Za-z0-9]){re.escape(piece)}(?![A-Za-z0-9])", "***", text)
     return text
 

@@ -65,3 +65,13 @@ def test_no_piece_of_a_password_reaches_the_message(tmp_path: Path, template: st
     message = str(caught.value)
     assert message.startswith("Cannot connect to the database at ") and "\n" not in message
     assert "hunter2" not in message and "s3cr3t" not in message, message
+
+
+def test_the_redaction_leaves_the_rest_of_the_message_alone() -> None:
+    from retrieval.postgres.database import DatabaseError, connect
+
+    # An @ in the query is read as the end of a password (over-redacting the URL is the safe side), but
+    # the server's own words must stay readable: short pieces are hidden only where libpq quotes them.
+    with pytest.raises(DatabaseError) as caught:
+        connect("postgresql://127.0.0.1:1/usru?application_name=a@b")
+    assert 'server at "127.0.0.1", port 1 failed' in str(caught.value), caught.value
