@@ -6,7 +6,6 @@ sentences.npy, sentence_vecs.npy and the BM25 files. Arrays are read with allow_
 
 from __future__ import annotations
 
-import hashlib
 import json
 import sqlite3
 from dataclasses import dataclass, replace
@@ -19,6 +18,7 @@ import numpy.typing as npt
 from retrieval.chunking import CHUNKER_VERSION
 from retrieval.embedding import Vectors
 from retrieval.index import durability
+from retrieval.index.digest import sampled_digest
 from retrieval.index.durability import FORMAT_VERSION, write_faiss
 from retrieval.index.records import (
     ChunkCol,
@@ -78,9 +78,9 @@ def _read_articles(path: Path) -> list[StoredArticle]:
 def check_segment_files(folder: Path, contents: bool = False) -> dict[str, Any]:
     """The segment's metadata, once every file it lists is there at its recorded size.
 
-    With `contents`, each file's SHA-256 is checked too (segments written before they were recorded
-    have none): a same-size garbage file passes the size check. `usru index` asks for it before it
-    reuses a segment; loading for answers does not, so as not to read every file in full each time.
+    With `contents`, each file's sampled digest is checked too (digest.py; segments written before they
+    were recorded have none): a same-size garbage file passes the size check. `usru index` asks for it
+    before it reuses a segment.
     """
     if folder.is_symlink():
         raise ValueError(f"segments/{folder.name} is a link, not a folder usru wrote")
@@ -91,15 +91,10 @@ def check_segment_files(folder: Path, contents: bool = False) -> dict[str, Any]:
         if (folder / name).stat().st_size != size:
             raise ValueError(f"{name} is truncated or was changed")
     if contents:
-        for name, digest in meta.get("sha256", {}).items():
-            if _sha256(folder / name) != digest:
+        for name, digest in meta.get("sampled_sha256", {}).items():
+            if sampled_digest(folder / name) != digest:
                 raise ValueError(f"{name} was changed")
     return meta
-
-
-def _sha256(path: Path) -> str:
-    with path.open("rb") as fh:
-        return hashlib.file_digest(fh, "sha256").hexdigest()
 
 
 def read_chunk_vectors(folder: Path, dim: int) -> Vectors:
@@ -244,7 +239,7 @@ def write_segment(folder: Path, name: str, embedder_name: str, dim: int, data: S
         # Sizes let a reader notice a missing or truncated file with a stat, before trusting the segment.
         "files": {f.name: f.stat().st_size for f in sorted(folder.iterdir())},
         # Contents, for an update to notice a file changed at the same size before reusing it.
-        "sha256": {f.name: _sha256(f) for f in sorted(folder.iterdir())},
+        "sampled_sha256": {f.name: sampled_digest(f) for f in sorted(folder.iterdir())},
     }
     (folder / "segment.json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
     durability.checkpoint("wrote:segment.json")
