@@ -1,6 +1,6 @@
 """Bot throughput: simulated users all ask at once through the fake Bot API while a re-index runs.
 
-The real PTB Application and answering service run against bench/fakebotapi.py, which enforces
+The real PTB Application and answering service run against bench/fakebotapi/, which enforces
 Telegram's flood limits (about one message a second per chat, 30 a second in all) by answering 429
 with retry_after, as Telegram does. An admin's /reindex, sent first, indexes extra articles while the
 questions are answered. Measured: time from an update being handed to the bot to its reply arriving,

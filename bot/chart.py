@@ -7,7 +7,7 @@ no global figure state is shared between the bot's answering threads.
 from __future__ import annotations
 
 import io
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from retrieval.leanings import UNRATED
 from retrieval.textsafety import one_line
@@ -26,6 +26,10 @@ COLOURS = {
     UNRATED: "#a0a0a0",
 }
 OTHER_COLOURS = ("#2ca02c", "#ff7f0e", "#17becf", "#bcbd22", "#e377c2", "#8c564b")
+# Past six other labels the colours come round again: each round gets its own hatch (bars) and block
+# character (terminal), so 36 labels look different before any two look alike.
+HATCHES = ("", "//", "..", "xx", "\\\\", "oo")
+BLOCKS = ("█", "▓", "▒", "░", "▚", "▞")
 MAX_TICKS = 24
 INSIDE_LEGEND = 8  # more leanings than this: the legend beside the plot
 LEGEND_ROWS = 18
@@ -38,6 +42,24 @@ def colour_of(label: str, others: list[str]) -> str:
     if label not in others:
         others.append(label)
     return OTHER_COLOURS[others.index(label) % len(OTHER_COLOURS)]
+
+
+def round_of(label: str, others: list[str]) -> int:
+    """How many times the palette came round before this label's colour (0 for AllSides' and unrated)."""
+    if label in COLOURS:
+        return 0
+    colour_of(label, others)
+    return others.index(label) // len(OTHER_COLOURS)
+
+
+def hatch_of(label: str, others: list[str]) -> str:
+    """The bar hatch telling apart labels that share a colour."""
+    return HATCHES[round_of(label, others) % len(HATCHES)]
+
+
+def block_of(label: str, others: list[str]) -> str:
+    """The terminal bar character telling apart labels that share a colour."""
+    return BLOCKS[round_of(label, others) % len(BLOCKS)]
 
 
 def plain(text: str) -> str:
@@ -65,8 +87,17 @@ def timeline_figure(timeline: Timeline) -> Figure:
     others: list[str] = []
     for label in timeline.leanings:
         heights = list(timeline.counts[label])
+        hatch = hatch_of(label, others)
+        # A hatch is drawn in the edge colour: white lines over the shared colour, and no outline.
+        hatched: dict[str, Any] = {"hatch": hatch, "edgecolor": "white", "linewidth": 0} if hatch else {}
         ax.bar(
-            xs, heights, bottom=bottom, color=colour_of(label, others), label=legend_label(label), width=0.8
+            xs,
+            heights,
+            bottom=bottom,
+            color=colour_of(label, others),
+            label=legend_label(label),
+            width=0.8,
+            **hatched,
         )
         bottom = [b + h for b, h in zip(bottom, heights, strict=True)]
     step = max(1, -(-n // MAX_TICKS))

@@ -6,7 +6,7 @@ import argparse
 import contextlib
 import errno
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,7 +21,7 @@ from retrieval.textsafety import one_line
 
 if TYPE_CHECKING:
     from retrieval.answer import Citation
-    from retrieval.compare import Comparison
+    from retrieval.compare import Comparison, LeaningGroup
     from retrieval.settings import Settings
     from retrieval.timeline import Timeline
 
@@ -30,6 +30,8 @@ NO_LEANINGS = (
     "or name an outlet mapping file with USRU_LEANINGS."
 )
 BAR_WIDTH = 30
+# The narrowest column a leaning gets in compare's side-by-side table.
+MIN_COLUMN = 24
 Run = Callable[["Settings", argparse.Namespace, Console, Console], int]
 
 
@@ -56,7 +58,12 @@ def add_coverage_parsers(
     )
     p.add_argument("topic", nargs="+", help="the topic, in the words articles use")
     p.add_argument("--by", choices=("month", "week"), default="month", help="period of each bar")
-    p.add_argument("--png", type=Path, metavar="FILE", help="also write the chart as a PNG image")
+    p.add_argument(
+        "--png",
+        type=Path,
+        metavar="FILE",
+        help="also write the chart as a PNG image (none, and exit status 1, when no dated article matches)",
+    )
     p.add_argument("--json", action="store_true", help="print JSON: periods, counts per leaning, peaks")
     add_filters(p)
 
@@ -90,14 +97,27 @@ def run_timeline(
 
     filters = make_filters(args.since, args.until, args.outlet)
     timeline = api.topic_timeline(service, require_utf8(" ".join(args.topic)), args.by, filters or None)
-    if args.png is not None:
+    # No dated article: no chart to draw. An empty picture (or an older chart left as if new) would pass
+    # for a result, so the file is left alone and the exit status says it was not written.
+    chart = args.png is not None and bool(timeline.periods)
+    if chart:
         write_png(timeline, args.png)
     if args.json:
         print(json.dumps(timeline.to_dict(), ensure_ascii=False, indent=2), flush=True)
     else:
         print_timeline(out, timeline)
-    if args.png is not None:
-        err.print(Text(f"Wrote the chart to {one_line(str(args.png))}."), soft_wrap=True)
+    if args.png is None:
+        return 0
+    if not chart:
+        err.print(
+            Text(
+                f"usru: No chart written to {one_line(str(args.png))}: "
+                f"no dated article mentions {one_line(timeline.topic)}."
+            ),
+            soft_wrap=True,
+        )
+        return 1
+    err.print(Text(f"Wrote the chart to {one_line(str(args.png))}."), soft_wrap=True)
     return 0
 
 
@@ -137,6 +157,24 @@ def _quote_text(c: Citation) -> Text:
     return text
 
 
+def _comparison_table(groups: Sequence[LeaningGroup]) -> Table:
+    """Some leanings' quotes side by side, one column each."""
+    table = Table(show_lines=True, expand=True)
+    for g in groups:
+        table.add_column(
+            Text(f"{g.leaning} ({plural(g.articles, 'article')})", style="bold"), overflow="fold"
+        )
+    cells = []
+    for g in groups:
+        cell = Text()
+        for i, c in enumerate(g.citations):
+            cell.append_text(Text("\n\n") if i else Text())
+            cell.append_text(_quote_text(c))
+        cells.append(cell if g.citations else Text(NOTHING, style="dim"))
+    table.add_row(*cells)
+    return table
+
+
 def print_comparison(console: Console, comparison: Comparison) -> None:
     """Each leaning's quotes: side by side in columns on a terminal, one section after another when piped."""
     if comparison.status != "answered":
@@ -147,20 +185,13 @@ def print_comparison(console: Console, comparison: Comparison) -> None:
     if comparison.all_unrated:
         console.print(Text(NO_LEANINGS, style="dim"), soft_wrap=True)
     if console.is_terminal:
-        table = Table(show_lines=True, expand=True)
-        for g in comparison.groups:
-            table.add_column(
-                Text(f"{g.leaning} ({plural(g.articles, 'article')})", style="bold"), overflow="fold"
-            )
-        cells = []
-        for g in comparison.groups:
-            cell = Text()
-            for i, c in enumerate(g.citations):
-                cell.append_text(Text("\n\n") if i else Text())
-                cell.append_text(_quote_text(c))
-            cells.append(cell if g.citations else Text(NOTHING, style="dim"))
-        table.add_row(*cells)
-        console.print(table)
+        # Side by side only as many leanings as get MIN_COLUMN characters each; more go in further tables
+        # (twelve columns in 100 characters folded every header and source over several lines).
+        groups = comparison.groups
+        fit = max(1, console.width // MIN_COLUMN)
+        per_table = -(-len(groups) // -(-len(groups) // fit))
+        for start in range(0, len(groups), per_table):
+            console.print(_comparison_table(groups[start : start + per_table]))
         return
     for g in comparison.groups:
         console.print(Text(f"{g.leaning} ({plural(g.articles, 'article')})"), soft_wrap=True)
@@ -175,9 +206,24 @@ def print_comparison(console: Console, comparison: Comparison) -> None:
 NOTHING = "Nothing relevant from these outlets."
 
 
+def timeline_bar(timeline: Timeline, i: int, others: list[str], top: int = 0) -> Text:
+    """Period i's stacked bar: each leaning's colour and block character, then its peak number if any."""
+    from bot.chart import block_of, colour_of
+
+    top = top or max(timeline.totals) or 1
+    bar = Text()
+    for label in timeline.leanings:
+        cells = round(timeline.counts[label][i] * BAR_WIDTH / top)
+        bar.append(block_of(label, others) * cells, style=colour_of(label, others))
+    peaks = {p.period: n for n, p in enumerate(timeline.peaks, start=1)}
+    if timeline.periods[i] in peaks:
+        bar.append(f" [{peaks[timeline.periods[i]]}]", style="bold")
+    return bar
+
+
 def print_timeline(console: Console, timeline: Timeline) -> None:
     """A compact stacked-bar chart and the counts in one table, then the quote at each peak."""
-    from bot.chart import COLOURS
+    from bot.chart import block_of, colour_of
 
     if not timeline.periods:
         undated = f" ({timeline.undated} undated)" if timeline.undated else ""
@@ -192,17 +238,14 @@ def print_timeline(console: Console, timeline: Timeline) -> None:
     )
     table.add_column(timeline.by, no_wrap=True)
     table.add_column("", no_wrap=True, min_width=BAR_WIDTH)
+    others: list[str] = []
     for label in timeline.leanings:
-        table.add_column(one_line(label), justify="right")
+        # The header shows the leaning's bar piece: its key in the bars.
+        key = Text(block_of(label, others), style=colour_of(label, others))
+        table.add_column(Text.assemble(key, " ", one_line(label)), justify="right")
     table.add_column("total", justify="right")
-    peaks = {p.period: n for n, p in enumerate(timeline.peaks, start=1)}
     for i, period in enumerate(timeline.periods):
-        bar = Text()
-        for label in timeline.leanings:
-            cells = round(timeline.counts[label][i] * BAR_WIDTH / top)
-            bar.append("█" * cells, style=COLOURS.get(label, "green"))
-        if period in peaks:
-            bar.append(f" [{peaks[period]}]", style="bold")
+        bar = timeline_bar(timeline, i, others, top)
         counts = [Text(str(timeline.counts[label][i])) for label in timeline.leanings]
         table.add_row(Text(period), bar, *counts, Text(str(timeline.totals[i])))
     console.print(table)

@@ -33,6 +33,9 @@ KEEP = "2 days"
 PRUNE_EVERY = 1000
 # The first key of pg_advisory_lock(int, int) for update claims ("usrU"); the rate limiter uses "usru".
 UPDATE_LOCK_CLASS = 0x75737255
+# bot_updates.update_id is a bigint. Telegram's ids are positive and far below this, but a webhook body is
+# untrusted: a larger id failed the done mark after its lock was taken, leaving the lock held for good.
+MIN_UPDATE_ID, MAX_UPDATE_ID = -(2**63), 2**63 - 1
 
 
 class Claim(enum.Enum):
@@ -75,7 +78,7 @@ class UpdateClaims:
 
         Raises psycopg.Error or UsruError when the database is away (the caller decides).
         """
-        key = lock_key(update_id)
+        key = lock_key(_storable(update_id))
         with self._lock:
             conn = self._connection()
             got = conn.execute("SELECT pg_try_advisory_lock(%s, %s)", key).fetchone()[0]
@@ -91,6 +94,7 @@ class UpdateClaims:
 
     def finish(self, update_id: int) -> None:
         """Mark a taken update done and let go of it."""
+        _storable(update_id)
         with self._lock:
             conn = self._connection()
             conn.execute(
@@ -105,6 +109,7 @@ class UpdateClaims:
 
     def release(self, update_id: int) -> None:
         """Let go of a taken update without marking it done (its handling was cut short)."""
+        _storable(update_id)
         with self._lock:
             self._connection().execute("SELECT pg_advisory_unlock(%s, %s)", lock_key(update_id))
 
@@ -112,6 +117,15 @@ class UpdateClaims:
         """Close the connection (which releases whatever it still holds)."""
         with self._lock:
             self._conn.close()
+
+
+def _storable(update_id: int) -> int:
+    """The id, if PostgreSQL can store it; UsruError (the caller handles the update unclaimed) if not."""
+    if not MIN_UPDATE_ID <= update_id <= MAX_UPDATE_ID:
+        raise UsruError(
+            f"Update id {update_id} does not fit in PostgreSQL's bigint, so it cannot be claimed."
+        )
+    return update_id
 
 
 def open_claims(url: str) -> UpdateClaims | None:

@@ -30,6 +30,7 @@ from tornado.netutil import bind_sockets
 from bot.bot_settings import BotSettings, BotSettingsError
 from bot.outage import describe
 from bot.telegram.lifecycle import stop_application
+from bot.telegram.shared_updates import MAX_UPDATE_ID
 from bot.telegram.update_gate import OnceApplication, Outcome
 
 log = logging.getLogger(__name__)
@@ -65,6 +66,9 @@ class UpdateHandler(tornado.web.RequestHandler):
             # non-integer update_id crashed the claims (its advisory lock key is computed from it).
             if not isinstance(data, dict) or type(data.get("update_id")) is not int:
                 raise ValueError("not an object with an integer update_id")
+            # Telegram's ids are positive and far below 2**63 (the claims' bigint); others are forged.
+            if not 0 <= data["update_id"] <= MAX_UPDATE_ID:
+                raise ValueError("an update_id Telegram would never send")
             update = Update.de_json(data, self.app.bot)
         except (ValueError, TypeError, KeyError) as exc:
             log.warning("Ignoring a webhook request that is not an update: %s", exc)

@@ -88,7 +88,7 @@ class LiveArticles:
             manifest = read_manifest(index_dir, version)
             for seg in manifest["segments"]:
                 folder = index_dir / "segments" / seg["name"]
-                check_segment_files(folder)
+                check_segment_files(folder, contents=True)
                 self._cons.append(sqlite3.connect(f"file:{folder / 'articles.sqlite'}?mode=ro", uri=True))
                 # sqlite only notices a file that is no database at the first query: make that now.
                 self._cons[-1].execute("SELECT id, source, content_hash, body_hash FROM articles LIMIT 1")

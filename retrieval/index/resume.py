@@ -58,7 +58,7 @@ def take_finished(
     for name in pending_segments(index_dir):
         folder = index_dir / "segments" / name
         try:
-            check_segment_files(folder)
+            check_segment_files(folder, contents=True)
             con = sqlite3.connect(f"file:{folder / 'articles.sqlite'}?mode=ro", uri=True)
             try:
                 rows = con.execute(

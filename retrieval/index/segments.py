@@ -18,6 +18,7 @@ import numpy.typing as npt
 from retrieval.chunking import CHUNKER_VERSION
 from retrieval.embedding import Vectors
 from retrieval.index import durability
+from retrieval.index.digest import sampled_digest
 from retrieval.index.durability import FORMAT_VERSION, write_faiss
 from retrieval.index.records import (
     ChunkCol,
@@ -74,8 +75,13 @@ def _read_articles(path: Path) -> list[StoredArticle]:
     return articles
 
 
-def check_segment_files(folder: Path) -> dict[str, Any]:
-    """The segment's metadata, once every file it lists is there at its recorded size."""
+def check_segment_files(folder: Path, contents: bool = False) -> dict[str, Any]:
+    """The segment's metadata, once every file it lists is there at its recorded size.
+
+    With `contents`, each file's sampled digest is checked too (digest.py; segments written before they
+    were recorded have none): a same-size garbage file passes the size check. `usru index` asks for it
+    before it reuses a segment.
+    """
     if folder.is_symlink():
         raise ValueError(f"segments/{folder.name} is a link, not a folder usru wrote")
     meta: dict[str, Any] = json.loads((folder / "segment.json").read_text(encoding="utf-8"))
@@ -84,6 +90,10 @@ def check_segment_files(folder: Path) -> dict[str, Any]:
     for name, size in meta["files"].items():
         if (folder / name).stat().st_size != size:
             raise ValueError(f"{name} is truncated or was changed")
+    if contents:
+        for name, digest in meta.get("sampled_sha256", {}).items():
+            if sampled_digest(folder / name) != digest:
+                raise ValueError(f"{name} was changed")
     return meta
 
 
@@ -228,6 +238,8 @@ def write_segment(folder: Path, name: str, embedder_name: str, dim: int, data: S
         "sentences": len(data.sentences),
         # Sizes let a reader notice a missing or truncated file with a stat, before trusting the segment.
         "files": {f.name: f.stat().st_size for f in sorted(folder.iterdir())},
+        # Contents, for an update to notice a file changed at the same size before reusing it.
+        "sampled_sha256": {f.name: sampled_digest(f) for f in sorted(folder.iterdir())},
     }
     (folder / "segment.json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
     durability.checkpoint("wrote:segment.json")

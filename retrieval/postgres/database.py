@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 from importlib import resources
 from typing import Any
-from urllib.parse import urlsplit
 
 from retrieval.errors import UsruError
 
@@ -18,8 +17,26 @@ from retrieval.errors import UsruError
 MIGRATION_LOCK = 0x75737275_0001
 INDEX_LOCK = 0x75737275_0002
 MIGRATION_FILE = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
-KEYWORD_PASSWORD = re.compile(r"(\b(?:ssl)?password\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)")
-QUERY_PASSWORD = re.compile(r"((?:^|&)(?:ssl)?password=)[^&]*")
+# libpq's connection keywords: an unquoted password runs on (spaces and all) up to the next one of these.
+_KEYWORDS = (
+    "host|hostaddr|port|dbname|user|password|passfile|require_auth|channel_binding|connect_timeout|"
+    "client_encoding|options|application_name|fallback_application_name|keepalives|keepalives_idle|"
+    "keepalives_interval|keepalives_count|tcp_user_timeout|replication|gssencmode|sslmode|sslnegotiation|"
+    "requiressl|sslcompression|sslcert|sslkey|sslpassword|sslcertmode|sslrootcert|sslcrl|sslcrldir|sslsni|"
+    "requirepeer|ssl_min_protocol_version|ssl_max_protocol_version|krbsrvname|gsslib|gssdelegation|"
+    "service|target_session_attrs|load_balance_hosts"
+)
+KEYWORD_PASSWORD = re.compile(
+    rf"(\b(?:ssl)?password\s*=\s*)('(?:[^'\\]|\\.)*'|.*?)(?=\s+(?:{_KEYWORDS})\s*=|$)",
+    re.IGNORECASE | re.DOTALL,
+)
+QUERY_PASSWORD = re.compile(
+    rf"((?:^|&)(?:ssl)?password=)(.*?)(?=&(?:{_KEYWORDS})=|#|$)", re.IGNORECASE | re.DOTALL
+)
+
+
+# Pieces of a password this long are hidden wherever they stand in a driver's message, not only quoted.
+MIN_PIECE = 4
 
 
 class DatabaseError(UsruError):
@@ -28,19 +45,48 @@ class DatabaseError(UsruError):
 
 def redact(url: str) -> str:
     """The URL (or key=value connection string) without its password, for messages."""
+    return _redacted(url)[0]
+
+
+def redact_message(text: str, url: str) -> str:
+    """A driver's message about `url` without the URL's password, nor any piece of it that libpq quoted."""
+    clean, secrets = _redacted(url)
+    text = text.replace(url, clean)
+    for secret in secrets:
+        text = text.replace(secret, "***")
+        # libpq quotes back the word it stumbled on: a piece of a password with an unquoted space. A
+        # short piece is hidden only where quoted, or a "1" of the password would take "port 1" with it.
+        for piece in re.split(r"[\s'\"\\/?#&@:=]+", secret):
+            if piece:
+                text = re.sub(rf"([\"']){re.escape(piece)}\1", r"\1***\1", text)
+            if len(piece) >= MIN_PIECE:
+                text = re.sub(rf"(?<![A-Za-z0-9]){re.escape(piece)}(?![A-Za-z0-9])", "***", text)
+    return text
+
+
+def _redacted(url: str) -> tuple[str, list[str]]:
+    """The connection string with each password replaced by ***, and the passwords it held."""
+    secrets: list[str] = []
+
+    def hide(m: re.Match[str]) -> str:
+        if m.group(2):
+            secrets.append(m.group(2))
+        return m.group(1) + "***"
+
     if "://" not in url:
         # libpq's key=value form: password=secret or password='a secret' may sit anywhere in it.
-        return KEYWORD_PASSWORD.sub(r"\1***", url)
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return "the database URL"
-    netloc = parts.netloc
-    if parts.password is not None:
-        netloc = netloc.replace(f":{parts.password}@", ":***@")
+        return KEYWORD_PASSWORD.sub(hide, url), secrets
+    scheme, rest = url.split("://", 1)
+    # Up to the last @ is the user and password, even when the password holds a / ? # or @ that should
+    # have been percent-encoded (urlsplit would end the host part there and show the rest).
+    at, colon = rest.rfind("@"), rest.find(":")
+    if 0 <= colon < at:
+        secrets.append(rest[colon + 1 : at])
+        rest = rest[: colon + 1] + "***" + rest[at:]
     # libpq also reads the password from the query string (?password=..., ?sslpassword=...).
-    query = QUERY_PASSWORD.sub(r"\1***", parts.query)
-    return parts._replace(netloc=netloc, query=query).geturl()
+    head, sep, query = rest.partition("?")
+    query = QUERY_PASSWORD.sub(hide, query)
+    return f"{scheme}://{head}{sep}{query}", secrets
 
 
 def describe_error(exc: BaseException) -> str:
@@ -132,7 +178,7 @@ def connect(url: str, *, autocommit: bool = True) -> Any:
         conn = psycopg.connect(url, autocommit=autocommit, connect_timeout=10)
     except (psycopg.Error, ValueError) as exc:
         # libpq quotes back a string it cannot parse (a mysql:// URL): with the password in it.
-        reason = describe_error(exc).replace(url, redact(url))
+        reason = redact_message(describe_error(exc), url)
         raise DatabaseError(f"Cannot connect to the database at {redact(url)} ({reason}).") from exc
     try:
         migrate(conn)

@@ -1,6 +1,6 @@
 """Hardening (issue 7): the Bot API misbehaving in every way the fake server can script.
 
-Each fault hits one call of one method (bench/fakebotapi.py `plan`); the bot must recover and answer
+Each fault hits one call of one method (bench/fakebotapi/ `plan`); the bot must recover and answer
 every question exactly once, and a restart with updates still pending must lose none and repeat none.
 """
 
@@ -13,8 +13,7 @@ import pytest
 
 from bench.fakebotapi import Fault
 from retrieval.service import AnsweringService
-from tests.support.telegram import answers_in, running_bot, wait_sent
-from tests.telegram.test_telegram_bot import QUESTION
+from tests.support.telegram import QUESTION, answers_in, running_bot, wait_sent
 
 if TYPE_CHECKING:
     from bench.fakebotapi import FakeBotAPI

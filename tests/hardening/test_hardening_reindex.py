@@ -35,8 +35,7 @@ from tests.index.test_crash_safety import (
     OLD_QUESTION,
     STEPS,
 )
-from tests.support.telegram import answers_in, running_bot, wait_sent
-from tests.telegram.test_telegram_bot import QUESTION
+from tests.support.telegram import QUESTION, answers_in, running_bot, wait_sent
 
 if TYPE_CHECKING:
     from bench.fakebotapi import FakeBotAPI

@@ -25,8 +25,7 @@ from retrieval.index import IndexSummary
 from retrieval.service import AnsweringService, build_service
 from tests.conftest import REPO, copy_seeds, hashing_settings_for
 from tests.hardening.test_hardening_faults import settle
-from tests.support.telegram import answers_in, running_bot, wait_sent
-from tests.telegram.test_telegram_bot import GROUP, QUESTION
+from tests.support.telegram import GROUP, QUESTION, answers_in, running_bot, wait_sent
 
 if TYPE_CHECKING:
     from bench.fakebotapi import FakeBotAPI, SentMessage

@@ -422,8 +422,24 @@ def missing(name: str) -> Callable[[Path], None]:
     return damage
 
 
+def same_size_garbage(name: str, tail: int | None = None) -> Callable[[Path], None]:
+    """Every byte of the file (or only its last `tail`, leaving its header readable) changed, its size kept."""
+
+    def damage(folder: Path) -> None:
+        path = folder / name
+        data = path.read_bytes()
+        start = 0 if tail is None else len(data) - tail
+        path.write_bytes(data[:start] + bytes(b ^ 0x5A for b in data[start:]))
+
+    return damage
+
+
 REBUILD_AFTER = {
     "truncated chunks.faiss": truncate_faiss,
+    # A size check alone let these through: the next `usru index` reused them as they were.
+    "same-size garbage chunks.faiss": same_size_garbage("chunks.faiss"),
+    "same-size garbage vectors in chunks.faiss": same_size_garbage("chunks.faiss", tail=256),
+    "same-size garbage vectors in sentence_vecs.npy": same_size_garbage("sentence_vecs.npy", tail=256),
     "corrupted manifest": corrupt_manifest,
     "missing sentences.npy": missing("sentences.npy"),
     "missing sentence_vecs.npy": missing("sentence_vecs.npy"),

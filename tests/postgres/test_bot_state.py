@@ -22,8 +22,7 @@ from bot.telegram.shared_updates import Claim, UpdateClaims
 from bot.telegram.update_gate import Outcome, UpdateGate
 from retrieval.service import AnsweringService, build_service
 from tests.conftest import copy_seeds, hashing_settings_for
-from tests.support.telegram import running_bot, wait_sent
-from tests.telegram.test_telegram_bot import QUESTION
+from tests.support.telegram import QUESTION, running_bot, wait_sent
 
 if TYPE_CHECKING:
     from bench.fakebotapi import FakeBotAPI

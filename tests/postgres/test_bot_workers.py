@@ -15,7 +15,18 @@ pytestmark = pytest.mark.postgres
 
 
 def test_three_workers_with_one_killed_answer_every_update(postgres_url: str) -> None:
-    plan = Plan(workers=3, users=30, questions=3, kill_at=0.35, flood_limits=False, timeout_s=180)
+    plan = Plan(
+        workers=3,
+        users=30,
+        questions=3,
+        kill_at=0.35,
+        flood_limits=False,
+        # Time limits only, for a loaded machine: none of them is what the test asserts. A sendMessage
+        # that times out is sent again by design (a rare duplicate beats silence), which would be a
+        # duplicate the kill did not cause; and a slow run must still reach the kill.
+        timeout_s=300,
+        extra_env={"TELEGRAM_READ_TIMEOUT_S": "60"},
+    )
     result = run_workers_load(plan, postgres_url)
     summary = {k: v for k, v in result.items() if k not in ("machine",)}
     assert result["updates"] == 90, summary
@@ -25,11 +36,14 @@ def test_three_workers_with_one_killed_answer_every_update(postgres_url: str) ->
     assert result["deliveries_cut_by_the_kill"] >= 1, summary
     assert result["updates_cut_by_the_kill_answered_once"] >= 1, summary
     assert result["worker_exit_codes"][0] == -9 and result["worker_exit_codes"][1:] == [0, 0], summary
-    # Every duplicate is the window that cannot be closed: answered by the killed worker before the
-    # kill, then once more by a live one. Deliveries twice at once, or again after the answer, never are.
+    # Every duplicate is the window that cannot be closed: answered by the killed worker (a dead process
+    # sends nothing, so before the kill) without its done mark, then once more by a live one. Deliveries
+    # twice at once, or again after the answer, never are. Not asserted: the order in which the fake
+    # server read the two replies, nor that it read the killed worker's before the kill; on a loaded
+    # machine a reply written just before the kill can still be in the socket buffer then.
     for hit in result["window_hits"]:
-        assert hit["first_before_kill"] and len(hit["answered_by"]) == 2, summary
-        assert hit["answered_by"][0] == "w1" and hit["answered_by"][1] != "w1", summary
+        assert len(hit["answered_by"]) == 2 and hit["answered_by"].count("w1") == 1, summary
+        assert not hit["marked_before_kill"], summary
     assert result["answers"]["once"] + len(result["window_hits"]) == 90, summary
     assert result["delivered_again_after_answer"] == 10 and result["answered_again_after_answer"] == 0, (
         summary

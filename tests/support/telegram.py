@@ -1,4 +1,4 @@
-"""Running the real bot against the fake Bot API (bench/fakebotapi.py)."""
+"""Running the real bot against the fake Bot API (bench/fakebotapi/)."""
 
 from __future__ import annotations
 
@@ -13,6 +13,10 @@ from retrieval.settings import Settings
 
 if TYPE_CHECKING:
     from bench.fakebotapi import FakeBotAPI, SentMessage
+
+QUESTION = "What did Putin say about relations with the United States?"
+OFF_TOPIC = "What is the recipe for borscht soup?"
+GROUP = -100500
 
 
 def bot_settings(api: FakeBotAPI, **overrides: Any) -> BotSettings:

@@ -9,8 +9,7 @@ from typing import TYPE_CHECKING
 from bot.telegram.answers import AnswerStore, CachedAnswer, by_article, from_json, to_json
 from bot.telegram.replies import STALE
 from retrieval.service import AnsweringService
-from tests.support.telegram import running_bot, wait_sent
-from tests.telegram.test_telegram_bot import QUESTION
+from tests.support.telegram import QUESTION, running_bot, wait_sent
 
 if TYPE_CHECKING:
     from bench.fakebotapi import FakeBotAPI
