@@ -26,7 +26,9 @@ from retrieval.index.records import (
     SentenceCol,
     SentenceTable,
     StoredArticle,
+    renumbered,
 )
+from retrieval.index.texts import SegmentTexts
 from retrieval.lexical import Bm25
 
 
@@ -101,10 +103,18 @@ def read_chunk_vectors(folder: Path, dim: int) -> Vectors:
 def read_segment(folder: Path, dim: int, mmap: bool = False) -> SegmentData:
     """One segment, checked: every part agrees with the others and with segment.json.
 
-    With `mmap`, the sentence vectors are mapped from their file (read-only), not read into memory.
+    With `mmap`, nothing large is read into memory: the sentence vectors are mapped from their file
+    (read-only), the texts are read from articles.sqlite when asked for (texts.py), and the chunk
+    vectors are left out (empty), for the caller to read from chunks.faiss (view.py, chunk_vectors.py).
     """
     meta = check_segment_files(folder)
-    articles = _read_articles(folder / "articles.sqlite")
+    if mmap:
+        articles, text_lengths = SegmentTexts(folder / "articles.sqlite").articles()
+        if any(a.id != i for i, a in enumerate(articles)):
+            raise ValueError("article ids are not contiguous")
+    else:
+        articles = _read_articles(folder / "articles.sqlite")
+        text_lengths = [len(a.text) for a in articles]
     chunks = ChunkTable(_load_array(folder / "chunks.npy", np.int64, ChunkTable.WIDTH))
     sentences = SentenceTable(_load_array(folder / "sentences.npy", np.int64, SentenceTable.WIDTH))
     sentence_vecs = _load_array(folder / "sentence_vecs.npy", np.float32, dim, mmap)
@@ -112,12 +122,12 @@ def read_segment(folder: Path, dim: int, mmap: bool = False) -> SegmentData:
         bm25 = Bm25.load(folder)
     except ValueError as exc:  # the same numpy advice, or a JSON parser's position
         raise ValueError("its word statistics (bm25_*) are not files usru wrote") from exc
-    chunk_vecs = read_chunk_vectors(folder, dim)
-    lengths = np.array([len(a.text) for a in articles] + [0], dtype=np.int64)
+    chunk_vecs = np.zeros((0, dim), np.float32) if mmap else read_chunk_vectors(folder, dim)
+    lengths = np.array([*text_lengths, 0], dtype=np.int64)
     if (
         len(sentence_vecs) != len(sentences)
         or bm25.n_docs != len(chunks)
-        or len(chunk_vecs) != len(chunks)
+        or (not mmap and len(chunk_vecs) != len(chunks))
         or (meta["articles"], meta["chunks"], meta["sentences"])
         != (len(articles), len(chunks), len(sentences))
         or (
@@ -158,7 +168,7 @@ def merge(parts: list[tuple[SegmentData, set[int]]], dim: int, vectors: bool = T
         art_map[keep] = len(articles) + np.arange(int(keep.sum()))
         for a in data.articles:
             if a.id not in deleted:
-                articles.append(replace(a, id=int(art_map[a.id])))
+                articles.append(renumbered(a, int(art_map[a.id])))
         s_keep = keep[data.sentences.article] if len(data.sentences) else np.zeros(0, bool)
         s_base = sum(len(s) for s in sentences)
         s_map = np.full(len(data.sentences) + 1, -1, dtype=np.int64)
