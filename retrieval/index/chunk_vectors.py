@@ -3,8 +3,8 @@
 `faiss.read_index` reads the file into memory and `reconstruct_n` copies it again: two copies of each
 segment while a version loads, and a third as the search index fills. chunks.faiss is a flat
 inner-product index whose float32 rows are the file's tail, so a loaded version reads them a block at
-a time while it fills the search index and maps them (numpy's memmap) for the few rows an answer
-scores exactly (issue 13). A file laid out otherwise is read through FAISS as before.
+a time while it fills the search index and reads back by row the few an answer scores exactly
+(issue 13). A file laid out otherwise is read through FAISS as before.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from retrieval.embedding import Vectors
+from retrieval.index.rows import FileRows
 
 # faiss's write_index for IndexFlatIP: fourcc, d, ntotal, two unused int64, is_trained, metric type,
 # then the rows as a vector of floats (its length, then the data).
@@ -77,12 +78,8 @@ class ChunkVectorFile:
         for lo in range(0, self.rows, rows):
             yield lo, self.block(lo, lo + rows)
 
-    def mapped(self) -> Any:
-        """Every row, mapped read-only from the file (or as read, when the layout is not the one above)."""
+    def by_row(self) -> Any:
+        """Every row, read by row number when asked for (rows.py); in memory when not laid out as above."""
         if self._loaded is not None:
             return self._loaded
-        if not self.rows:
-            return np.zeros((0, self.dim), np.float32)
-        return np.memmap(
-            self.path, dtype="<f4", mode="r", offset=self._offset or 0, shape=(self.rows, self.dim)
-        )
+        return FileRows(self.path, self._offset or 0, self.rows, self.dim)

@@ -1,15 +1,20 @@
-"""Sentence vectors read where they lie: the segments' files mapped into memory, never copied whole.
+"""Vectors read where they lie: the segments' files read row by row, never copied whole or mapped.
 
 A large index holds far more sentence vectors than chunk vectors (the whole AllSides corpus: about 1.2
 million, 1.9 GB as float32), and an answer reads only the few hundred of its candidate sentences. So a
-loaded version maps each segment's sentence_vecs.npy (numpy's memmap) and reads rows by id across the
-segments, skipping deleted articles' rows: resident memory then grows with the rows answers read, which
-the kernel can drop again, not with the corpus (issue 13).
+loaded version reads rows by id across the segments' sentence_vecs.npy (and, for exact chunk scores,
+chunks.faiss), skipping deleted articles' rows. The rows are read with pread, not through a memory
+map: on this kernel each row touched through a map brought about 200 KB of the file into the process's
+resident memory (the page cache's large folios are mapped whole), so three answers on the whole AllSides
+corpus added about 100 MiB; read, they add nothing that stays (issue 13).
 """
 
 from __future__ import annotations
 
+import os
+import weakref
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -18,13 +23,67 @@ import numpy.typing as npt
 from retrieval.embedding import Vectors
 
 IntArray = npt.NDArray[np.int64]
+_FLOAT32 = np.dtype("<f4")
+
+
+class FileRows:
+    """A float32 matrix stored contiguously in a file from `offset`, read by row with pread."""
+
+    def __init__(self, path: Path, offset: int, rows: int, dim: int) -> None:
+        self.dim = dim
+        self._rows = rows
+        self._offset = offset
+        # Kept open: the rows stay readable for this version even if a later update deletes the file.
+        self._fd = os.open(path, os.O_RDONLY)
+        weakref.finalize(self, os.close, self._fd)
+
+    def __len__(self) -> int:
+        return self._rows
+
+    def __getitem__(self, rows: IntArray) -> Vectors:
+        """The given rows (an array of row numbers), in the order asked; adjacent rows are read at once."""
+        rows = np.asarray(rows, dtype=np.int64).reshape(-1)
+        out: Vectors = np.empty((len(rows), self.dim), dtype=np.float32)
+        if not len(rows):
+            return out
+        if rows.min() < 0 or rows.max() >= self._rows:
+            raise IndexError("row out of range")
+        order = np.argsort(rows, kind="stable")
+        wanted = rows[order]
+        starts = np.flatnonzero(np.diff(wanted, prepend=wanted[0] - 2) != 1)
+        ends = [*starts[1:].tolist(), len(wanted)]
+        width = 4 * self.dim
+        for lo, hi in zip(starts.tolist(), ends, strict=True):
+            size = (hi - lo) * width
+            data = os.pread(self._fd, size, self._offset + int(wanted[lo]) * width)
+            if len(data) != size:
+                raise ValueError("a vector file is truncated")
+            out[order[lo:hi]] = np.frombuffer(data, dtype=_FLOAT32).reshape(hi - lo, self.dim)
+        return out
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> Vectors:
+        whole = self[np.arange(self._rows, dtype=np.int64)]
+        return whole if dtype is None else whole.astype(dtype)
+
+
+def file_rows(arr: Any) -> Any:
+    """A memory-mapped float32 .npy as FileRows (its map is never touched); anything else as it is."""
+    if (
+        isinstance(arr, np.memmap)
+        and arr.filename is not None
+        and arr.dtype == _FLOAT32
+        and arr.ndim == 2
+        and arr.flags.c_contiguous
+    ):
+        return FileRows(Path(arr.filename), int(arr.offset), len(arr), int(arr.shape[1]))
+    return arr
 
 
 class RowStack:
     """Rows of several arrays as one, each array seen through the rows it keeps; read-only."""
 
-    def __init__(self, parts: Sequence[tuple[Vectors, IntArray | None]], dim: int) -> None:
-        """`parts`: (array, kept row numbers or None for all), in order."""
+    def __init__(self, parts: Sequence[tuple[Vectors | FileRows, IntArray | None]], dim: int) -> None:
+        """`parts`: (array or FileRows, kept row numbers or None for all), in order."""
         self.dim = dim
         self._arrays = [a for a, _ in parts]
         self._kept = [k for _, k in parts]
