@@ -63,7 +63,9 @@ class ChunkSearch:
                 keep = ids[0] >= 0
                 cand, rough = ids[0][keep], found[0][keep]
                 exact = self.exact.take(cand) @ q
-                # Best first; equal scores larger id first, as FAISS orders them.
+                # Best first; equal scores (duplicate chunks) larger id first, as FAISS mostly orders
+                # them. Which of several duplicates FAISS keeps at the cut depends on its scan, so
+                # there the two may keep different copies of the same vector (bench/half_vectors.py).
                 order = np.lexsort((-cand, -exact))[:depth]
                 complete = len(cand) < want or want >= n
                 if complete or (len(order) == depth and exact[order[-1]] > rough[-1] + slack):
