@@ -3,7 +3,7 @@
 `faiss.read_index` reads the file into memory and `reconstruct_n` copies it again: two copies of each
 segment while a version loads, and a third as the search index fills. chunks.faiss is a flat
 inner-product index whose float32 rows are the file's tail, so a loaded version reads them a block at
-a time while it fills the search index and reads back by row the few an answer scores exactly
+a time while it fills the search index and maps them for the few rows an answer scores exactly
 (issue 13). A file laid out otherwise is read through FAISS as before.
 """
 
@@ -17,7 +17,6 @@ from typing import Any
 import numpy as np
 
 from retrieval.embedding import Vectors
-from retrieval.index.rows import FileRows
 
 # faiss's write_index for IndexFlatIP: fourcc, d, ntotal, two unused int64, is_trained, metric type,
 # then the rows as a vector of floats (its length, then the data).
@@ -79,7 +78,11 @@ class ChunkVectorFile:
             yield lo, self.block(lo, lo + rows)
 
     def by_row(self) -> Any:
-        """Every row, read by row number when asked for (rows.py); in memory when not laid out as above."""
+        """Every row, mapped read-only from the file (rows.py reads them by id and lets the pages go)."""
         if self._loaded is not None:
             return self._loaded
-        return FileRows(self.path, self._offset or 0, self.rows, self.dim)
+        if not self.rows:
+            return np.zeros((0, self.dim), np.float32)
+        return np.memmap(
+            self.path, dtype="<f4", mode="r", offset=self._offset or 0, shape=(self.rows, self.dim)
+        )

@@ -28,7 +28,7 @@ from retrieval.index.records import (
     StoredArticle,
     renumbered,
 )
-from retrieval.index.texts import SegmentTexts
+from retrieval.index.texts import RecentTexts, SegmentTexts
 from retrieval.lexical import Bm25
 
 
@@ -100,16 +100,19 @@ def read_chunk_vectors(folder: Path, dim: int) -> Vectors:
     return vecs
 
 
-def read_segment(folder: Path, dim: int, mmap: bool = False) -> SegmentData:
+def read_segment(
+    folder: Path, dim: int, mmap: bool = False, recent: RecentTexts | None = None
+) -> SegmentData:
     """One segment, checked: every part agrees with the others and with segment.json.
 
     With `mmap`, nothing large is read into memory: the sentence vectors are mapped from their file
     (read-only), the texts are read from articles.sqlite when asked for (texts.py), and the chunk
     vectors are left out (empty), for the caller to read from chunks.faiss (view.py, chunk_vectors.py).
+    `recent` keeps the texts last read (shared by a version's segments).
     """
     meta = check_segment_files(folder)
     if mmap:
-        articles, text_lengths = SegmentTexts(folder / "articles.sqlite").articles()
+        articles, text_lengths = SegmentTexts(folder / "articles.sqlite", recent).articles()
         if any(a.id != i for i, a in enumerate(articles)):
             raise ValueError("article ids are not contiguous")
     else:

@@ -16,36 +16,63 @@ from pathlib import Path
 
 from retrieval.index.records import StoredArticle
 
-RECENT = 256  # texts kept per segment (about 14 KB each on AllSides)
+RECENT_CHARS = 8_000_000  # characters of recently read texts a version keeps: ~1,100 AllSides articles
 
 _COLUMNS = "id, source, title, publisher, date, url, content_hash, body_hash"
+
+
+class RecentTexts:
+    """The texts read last across a version's segments, up to a number of characters; thread-safe."""
+
+    def __init__(self, max_chars: int = RECENT_CHARS) -> None:
+        self.max_chars = max_chars
+        self._texts: OrderedDict[tuple[int, int], str] = OrderedDict()
+        self._chars = 0
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[int, int]) -> str | None:
+        """The text under this key, if kept (and now the most recent)."""
+        with self._lock:
+            text = self._texts.get(key)
+            if text is not None:
+                self._texts.move_to_end(key)
+            return text
+
+    def put(self, key: tuple[int, int], text: str) -> None:
+        """Keep a text, forgetting the least recent ones past the budget."""
+        with self._lock:
+            if key in self._texts:
+                return
+            self._texts[key] = text
+            self._chars += len(text)
+            while self._chars > self.max_chars and len(self._texts) > 1:
+                _, gone = self._texts.popitem(last=False)
+                self._chars -= len(gone)
 
 
 class SegmentTexts:
     """One segment's article texts, read by row id from its SQLite file; safe across threads."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, recent: RecentTexts | None = None) -> None:
         if not path.is_file():
             raise FileNotFoundError(path)
         self._con = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
         self._lock = threading.Lock()
-        self._recent: OrderedDict[int, str] = OrderedDict()
+        self._recent = recent if recent is not None else RecentTexts()
 
     def read(self, article_id: int) -> str:
         """The text of the segment's article with this row id."""
-        with self._lock:
-            text = self._recent.get(article_id)
-            if text is not None:
-                self._recent.move_to_end(article_id)
-                return text
-            row = self._con.execute("SELECT text FROM articles WHERE id = ?", (article_id,)).fetchone()
-            if row is None or not isinstance(row[0], str):
-                raise ValueError("an article's text is missing")
-            text = row[0]
-            self._recent[article_id] = text
-            if len(self._recent) > RECENT:
-                self._recent.popitem(last=False)
+        key = (id(self), article_id)
+        text = self._recent.get(key)
+        if text is not None:
             return text
+        with self._lock:
+            row = self._con.execute("SELECT text FROM articles WHERE id = ?", (article_id,)).fetchone()
+        if row is None or not isinstance(row[0], str):
+            raise ValueError("an article's text is missing")
+        text = row[0]
+        self._recent.put(key, text)
+        return text
 
     def articles(self) -> tuple[list[StoredArticle], list[int]]:
         """Every article with its text left in the file, and each text's length in characters."""

@@ -17,8 +17,9 @@ from retrieval.index.chunk_vectors import ChunkVectorFile
 from retrieval.index.durability import current_version, read_manifest
 from retrieval.index.ivf import read_lists, read_quantizer
 from retrieval.index.records import ArticleInfo, IndexStats, IntArray, StoredArticle, list_article_infos
-from retrieval.index.rows import FileRows, RowStack, file_rows
+from retrieval.index.rows import RowStack
 from retrieval.index.segments import merge, read_segment
+from retrieval.index.texts import RecentTexts
 from retrieval.lexical import tokenize
 from retrieval.vector_index import VectorIndexBuilder
 
@@ -40,12 +41,13 @@ class Index:
         # chunk_search.py) and stay in their files for exact scores; the texts stay in their SQLite
         # files (texts.py). So loading a large version never holds two copies of anything big (issue 13).
         parts = []
-        sentence_parts: list[tuple[Vectors | FileRows, IntArray | None]] = []
-        chunk_parts: list[tuple[Vectors | FileRows, IntArray | None]] = []
+        sentence_parts: list[tuple[Vectors, IntArray | None]] = []
+        chunk_parts: list[tuple[Vectors, IntArray | None]] = []
         filling: list[tuple[ChunkVectorFile, npt.NDArray[np.bool_], IntArray | None]] = []
+        recent = RecentTexts()
         for s in manifest["segments"]:
             folder = index_dir / "segments" / s["name"]
-            data = read_segment(folder, dim, mmap=True)
+            data = read_segment(folder, dim, mmap=True, recent=recent)
             vecs = ChunkVectorFile(folder / "chunks.faiss", dim)
             if vecs.rows != len(data.chunks):
                 raise ValueError("its parts disagree in size")
@@ -56,7 +58,7 @@ class Index:
             filling.append((vecs, c_keep, None if lists is None else lists[c_keep]))
             chunk_parts.append((vecs.by_row(), None if c_keep.all() else np.flatnonzero(c_keep)))
             s_keep = None if keep.all() else np.flatnonzero(keep[data.sentences.article])
-            sentence_parts.append((file_rows(data.sentence_vecs), s_keep))
+            sentence_parts.append((data.sentence_vecs, s_keep))
             data.chunk_vecs = data.sentence_vecs = np.zeros((0, dim), np.float32)
             parts.append((data, deleted))
         data = merge(parts, dim, vectors=False)

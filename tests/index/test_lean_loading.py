@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import faiss
@@ -11,15 +10,16 @@ import pytest
 
 import retrieval.index.chunk_search as chunk_search
 import retrieval.index.ivf as ivf
+import retrieval.index.rows as rows_module
 import retrieval.vector_index as vector_index
 from retrieval.embedding import HashingEmbedder
 from retrieval.index import build_index, load_index
 from retrieval.index.chunk_search import ChunkSearch
 from retrieval.index.chunk_vectors import ChunkVectorFile
 from retrieval.index.records import StoredArticle
-from retrieval.index.rows import FileRows, RowStack
+from retrieval.index.rows import RowStack
 from retrieval.index.segments import _read_articles, read_chunk_vectors
-from retrieval.index.texts import ArticleText
+from retrieval.index.texts import ArticleText, RecentTexts
 from retrieval.search import search_chunks
 from retrieval.vector_index import VectorIndexBuilder, assign_lists, train_quantizer
 from tests.conftest import copy_seeds
@@ -98,20 +98,36 @@ def test_chunk_vectors_are_read_from_chunks_faiss_as_faiss_stores_them(tmp_path:
     assert np.array_equal(other.by_row()[np.array([1])], whole[[1]])
 
 
-def test_rows_read_from_a_file_equal_the_array(tmp_path: Path) -> None:
-    x = unit_vectors(50, dim=8)
+def resident_file_kib() -> int:
+    return next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("RssFile:"))
+
+
+def grown_by_reading(path: Path, monkeypatch: pytest.MonkeyPatch, release_rows: int) -> int:
+    monkeypatch.setattr(rows_module, "RELEASE_ROWS", release_rows)
+    stack = RowStack([(np.load(path, mmap_mode="r"), None)], 384)
+    rng = np.random.default_rng(1)
+    before = resident_file_kib()
+    for _ in range(20):
+        stack[rng.integers(0, len(stack), 40)]
+        for row in rng.integers(0, len(stack), 10).tolist():
+            stack[row]
+    grown = resident_file_kib() - before
+    del stack
+    return grown
+
+
+def test_rows_read_through_the_map_do_not_stay_resident(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    x = unit_vectors(40_000, dim=384)  # 61 MB
     path = tmp_path / "v.npy"
     np.save(path, x)
-    mapped = np.load(path, mmap_mode="r")
-    rows = FileRows(path, int(mapped.offset), len(x), 8)
-    ids = np.array([49, 0, 1, 2, 7, 7, 30, 3], dtype=np.int64)
-    assert np.array_equal(rows[ids], x[ids])
-    assert np.array_equal(np.asarray(rows), x)
-    with pytest.raises(IndexError):
-        rows[np.array([50])]
-    os.truncate(path, int(mapped.offset) + 10 * 8 * 4)
-    with pytest.raises(ValueError, match="truncated"):
-        rows[np.array([20])]
+    stack = RowStack([(np.load(path, mmap_mode="r"), np.arange(0, 40_000, 2))], 384)
+    assert np.array_equal(stack[np.array([5, 0, 5])], x[[10, 0, 10]]) and np.array_equal(stack[7], x[14])
+    kept = grown_by_reading(path, monkeypatch, 10**9)
+    released = grown_by_reading(path, monkeypatch, 64)
+    assert kept > 16_384  # KiB: 1,000 rows read map much of the file
+    assert released < min(kept / 2, 32_768)
 
 
 def test_reserved_cells_hold_the_same_vectors_as_grown_ones() -> None:
@@ -227,3 +243,14 @@ def test_filtered_and_unfiltered_search_of_an_ivf_version_equal_exact_search(
             (flat[h.chunk_id], round(h.dense, 5)) for h in search_chunks(b, HashingEmbedder(), question, 5)
         ]
         assert got == want
+
+
+def test_recent_texts_keep_the_last_read_within_their_budget() -> None:
+    recent = RecentTexts(max_chars=10)
+    recent.put((1, 1), "abcd")
+    recent.put((1, 2), "efgh")
+    assert recent.get((1, 1)) == "abcd"  # now the most recent
+    recent.put((2, 1), "ijkl")
+    assert recent.get((1, 2)) is None and recent.get((1, 1)) == "abcd" and recent.get((2, 1)) == "ijkl"
+    recent.put((3, 3), "a text longer than the whole budget")
+    assert recent.get((3, 3)) is not None and recent.get((1, 1)) is None

@@ -9,7 +9,7 @@ import pytest
 
 from retrieval.embedding import HashingEmbedder
 from retrieval.index import build_index, load_index
-from retrieval.index.rows import FileRows, RowStack
+from retrieval.index.rows import RowStack
 from tests.conftest import copy_seeds
 
 
@@ -45,7 +45,7 @@ def test_a_row_out_of_range_is_refused(stack_and_rows: tuple[RowStack, np.ndarra
         stack[np.ones(3, dtype=bool)]
 
 
-def test_a_loaded_version_reads_its_sentence_vectors_from_disk(tmp_path: Path) -> None:
+def test_a_loaded_version_maps_its_sentence_vectors_from_disk(tmp_path: Path) -> None:
     sources = copy_seeds(tmp_path / "src")
     build_index(sources, tmp_path / "idx", HashingEmbedder())
     # Two more segments, one article deleted from the first: rows still follow the sentence table.
@@ -56,8 +56,7 @@ def test_a_loaded_version_reads_its_sentence_vectors_from_disk(tmp_path: Path) -
     build_index(sources, tmp_path / "idx", HashingEmbedder())
     index = load_index(tmp_path / "idx")
     assert isinstance(index.sentence_vecs, RowStack)
-    # Read from the files by row (pread), never copied whole or mapped.
-    assert all(isinstance(a, FileRows) for a in index.sentence_vecs._arrays)
+    assert all(isinstance(a, np.memmap) for a in index.sentence_vecs._arrays)
     fresh_dir = tmp_path / "fresh"
     build_index(sources, fresh_dir, HashingEmbedder())
     fresh = load_index(fresh_dir)
