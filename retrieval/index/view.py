@@ -54,9 +54,10 @@ class Index:
             deleted = set(s["deleted"])
             keep = np.array([a.id not in deleted for a in data.articles], dtype=bool)
             c_keep = keep[data.chunks.article] if len(data.chunks) else np.zeros(0, bool)
-            lists = read_lists(folder, quantizer[0], quantizer[1], vecs.by_row()) if quantizer else None
+            rows = vecs.by_row()
+            lists = read_lists(folder, quantizer[0], quantizer[1], rows) if quantizer else None
             filling.append((vecs, c_keep, None if lists is None else lists[c_keep]))
-            chunk_parts.append((vecs.by_row(), None if c_keep.all() else np.flatnonzero(c_keep)))
+            chunk_parts.append((rows, None if c_keep.all() else np.flatnonzero(c_keep)))
             s_keep = None if keep.all() else np.flatnonzero(keep[data.sentences.article])
             sentence_parts.append((data.sentence_vecs, s_keep))
             data.chunk_vecs = data.sentence_vecs = np.zeros((0, dim), np.float32)
@@ -121,8 +122,7 @@ class Index:
 
     def chunk_vector(self, chunk_id: int) -> Vectors:
         """The stored vector of one chunk."""
-        vec: Vectors = self._search.vectors(np.array([chunk_id], dtype=np.int64))[0]
-        return vec
+        return self.chunk_vecs.row(chunk_id)
 
     def article(self, article_id: int) -> StoredArticle:
         """The article with this row id."""
