@@ -400,7 +400,7 @@ def _compact(index_dir: Path, segments: list[dict[str, Any]], embedder: Embedder
             return segments
     parts = [
         (
-            read_segment(index_dir / "segments" / segments[i]["name"], embedder.dim),
+            read_segment(index_dir / "segments" / segments[i]["name"], embedder.dim, mmap=True),
             set(segments[i]["deleted"]),
         )
         for i in chosen

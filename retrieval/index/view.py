@@ -47,7 +47,7 @@ class Index:
         recent = RecentTexts()
         for s in manifest["segments"]:
             folder = index_dir / "segments" / s["name"]
-            data = read_segment(folder, dim, mmap=True, recent=recent)
+            data = read_segment(folder, dim, mmap=True, lazy=True, recent=recent)
             vecs = ChunkVectorFile(folder / "chunks.faiss", dim)
             if vecs.rows != len(data.chunks):
                 raise ValueError("its parts disagree in size")

@@ -11,6 +11,7 @@ import pytest
 import retrieval.index.chunk_search as chunk_search
 import retrieval.index.ivf as ivf
 import retrieval.index.rows as rows_module
+import retrieval.index.segments as segments_module
 import retrieval.vector_index as vector_index
 from retrieval.embedding import HashingEmbedder
 from retrieval.index import build_index, load_index
@@ -254,3 +255,20 @@ def test_recent_texts_keep_the_last_read_within_their_budget() -> None:
     assert recent.get((1, 2)) is None and recent.get((1, 1)) == "abcd" and recent.get((2, 1)) == "ijkl"
     recent.put((3, 3), "a text longer than the whole budget")
     assert recent.get((3, 3)) is not None and recent.get((1, 1)) is None
+
+
+def test_merging_copies_the_kept_sentence_vectors_of_mapped_parts_in_order(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(segments_module, "GATHER_ROWS", 7)  # several blocks
+    a, b = unit_vectors(20, dim=8, seed=1), unit_vectors(15, dim=8, seed=2)
+    np.save(tmp_path / "a.npy", a)
+    np.save(tmp_path / "b.npy", b)
+    kept = np.array([0, 3, 4, 14], dtype=np.int64)
+    parts = [
+        (np.load(tmp_path / "a.npy", mmap_mode="r"), None),
+        (np.load(tmp_path / "b.npy", mmap_mode="r"), kept),
+    ]
+    merged = segments_module._gather(parts, 8)
+    assert not isinstance(merged, np.memmap)
+    assert np.array_equal(merged, np.concatenate([a, b[kept]]))
