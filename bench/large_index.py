@@ -15,7 +15,7 @@ an update is bounded by its batches either way), and its peak resident memory, w
 disk are reported; `make bench` does so unless USRU_BENCH_LARGE_BUILD=0 (about 5 CPU-minutes; 20 minutes
 of wall time on 2 cores shared with other work).
 
-    .venv/bin/python -m bench.large_index [--build [--articles N]]   # prints JSON
+    .venv/bin/python -m bench.large_index [--build [--articles N]]   # also bench/results/large_index.json
 """
 
 from __future__ import annotations
@@ -201,10 +201,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--build", action="store_true", help="also build the whole corpus (fake vectors)")
     parser.add_argument("--articles", type=int, help="how many to build (default: the whole corpus)")
+    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "large_index.json")
     args = parser.parse_args(argv)
     result = measure_large_index()
     if args.build:
         result = {**(result or {}), "build": measure_large_build(args.articles)}
+    args.out.write_text(json.dumps(result, indent=2), encoding="utf-8")
     print(json.dumps(result, indent=2))
     return 0
 
