@@ -18,7 +18,8 @@ import numpy.typing as npt
 from retrieval.chunking import CHUNKER_VERSION
 from retrieval.embedding import Vectors
 from retrieval.index import durability
-from retrieval.index.durability import FORMAT_VERSION, write_faiss
+from retrieval.index.chunk_vectors import ChunkVectorFile, write_chunk_vectors
+from retrieval.index.durability import FORMAT_VERSION
 from retrieval.index.records import (
     ChunkCol,
     ChunkTable,
@@ -108,7 +109,8 @@ def read_segment(
 ) -> SegmentData:
     """One segment, checked: every part agrees with the others and with segment.json.
 
-    With `mmap`, the sentence vectors are mapped from their file (read-only), not read into memory.
+    With `mmap`, the sentence and chunk vectors are mapped from their files (read-only), not read into
+    memory.
     With `lazy`, the texts are read from articles.sqlite when asked for (texts.py; `recent` keeps
     those last read, shared by a version's segments) and the chunk vectors are left out (empty), for
     the caller to read from chunks.faiss (view.py, chunk_vectors.py).
@@ -128,7 +130,12 @@ def read_segment(
         bm25 = Bm25.load(folder)
     except ValueError as exc:  # the same numpy advice, or a JSON parser's position
         raise ValueError("its word statistics (bm25_*) are not files usru wrote") from exc
-    chunk_vecs = np.zeros((0, dim), np.float32) if lazy else read_chunk_vectors(folder, dim)
+    if lazy:
+        chunk_vecs: Any = np.zeros((0, dim), np.float32)
+    elif mmap:
+        chunk_vecs = ChunkVectorFile(folder / "chunks.faiss", dim).by_row()
+    else:
+        chunk_vecs = read_chunk_vectors(folder, dim)
     lengths = np.array([*text_lengths, 0], dtype=np.int64)
     if (
         len(sentence_vecs) != len(sentences)
@@ -164,7 +171,7 @@ def merge(parts: list[tuple[SegmentData, set[int]]], dim: int, vectors: bool = T
     articles: list[StoredArticle] = []
     chunks: list[IntArray] = []
     sentences: list[IntArray] = []
-    cvecs: list[Vectors] = []
+    cvecs: list[tuple[Vectors, IntArray | None]] = []
     svecs: list[tuple[Vectors, IntArray | None]] = []
     bm25_parts: list[tuple[Bm25, npt.NDArray[np.bool_]]] = []
     lists: list[IntArray] = []
@@ -192,7 +199,7 @@ def merge(parts: list[tuple[SegmentData, set[int]]], dim: int, vectors: bool = T
         chunks.append(c)
         sentences.append(s)
         if vectors:
-            cvecs.append(data.chunk_vecs[c_keep])
+            cvecs.append((data.chunk_vecs, None if c_keep.all() else np.flatnonzero(c_keep)))
             svecs.append((data.sentence_vecs, None if s_keep.all() else np.flatnonzero(s_keep)))
             if data.chunk_lists is not None:
                 lists.append(data.chunk_lists[c_keep])
@@ -201,9 +208,7 @@ def merge(parts: list[tuple[SegmentData, set[int]]], dim: int, vectors: bool = T
         articles,
         ChunkTable(np.concatenate(chunks) if chunks else None),
         SentenceTable(np.concatenate(sentences) if sentences else None),
-        np.concatenate(cvecs).reshape(-1, dim).astype(np.float32)
-        if vectors
-        else np.zeros((0, dim), np.float32),
+        _gather(cvecs, dim) if vectors else np.zeros((0, dim), np.float32),
         _gather(svecs, dim) if vectors else np.zeros((0, dim), np.float32),
         Bm25.merge(bm25_parts),
         np.concatenate(lists) if lists and len(lists) == len(parts) else None,
@@ -213,8 +218,8 @@ def merge(parts: list[tuple[SegmentData, set[int]]], dim: int, vectors: bool = T
 def _gather(parts: list[tuple[Vectors, IntArray | None]], dim: int) -> Vectors:
     """The kept rows of each part, in order, in one new array filled a block at a time.
 
-    Compaction reads its segments' sentence vectors mapped (about 280 MiB for 4,000 AllSides
-    articles): the rows are copied once into the result and each block's pages let go (rows.py),
+    Compaction reads its segments' vectors mapped (the sentence vectors of 4,000 AllSides articles:
+    about 280 MiB): the rows are copied once into the result and each block's pages let go (rows.py),
     instead of a copy of each part and then their concatenation (issue 13).
     """
     stack = RowStack(parts, dim)
@@ -227,8 +232,6 @@ def _gather(parts: list[tuple[Vectors, IntArray | None]], dim: int) -> Vectors:
 
 def write_segment(folder: Path, name: str, embedder_name: str, dim: int, data: SegmentData) -> None:
     """Write every file of a segment into `folder` (a temporary one, renamed once complete)."""
-    import faiss
-
     for fname, arr in (
         ("chunks.npy", data.chunks.rows),
         ("sentences.npy", data.sentences.rows),
@@ -237,10 +240,7 @@ def write_segment(folder: Path, name: str, embedder_name: str, dim: int, data: S
         with (folder / fname).open("wb") as fh:
             np.save(fh, arr, allow_pickle=False)
         durability.checkpoint(f"wrote:{fname}")
-    index = faiss.IndexFlatIP(dim)
-    if len(data.chunk_vecs):
-        index.add(data.chunk_vecs)
-    write_faiss(index, folder / "chunks.faiss")
+    write_chunk_vectors(folder / "chunks.faiss", data.chunk_vecs, dim)
     durability.checkpoint("wrote:chunks.faiss")
     data.bm25.save(folder)
     durability.checkpoint("wrote:bm25")

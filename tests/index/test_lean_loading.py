@@ -16,7 +16,7 @@ import retrieval.vector_index as vector_index
 from retrieval.embedding import HashingEmbedder
 from retrieval.index import build_index, load_index
 from retrieval.index.chunk_search import ChunkSearch
-from retrieval.index.chunk_vectors import ChunkVectorFile
+from retrieval.index.chunk_vectors import ChunkVectorFile, write_chunk_vectors
 from retrieval.index.records import StoredArticle
 from retrieval.index.rows import RowStack
 from retrieval.index.segments import _read_articles, read_chunk_vectors
@@ -272,3 +272,17 @@ def test_merging_copies_the_kept_sentence_vectors_of_mapped_parts_in_order(
     merged = segments_module._gather(parts, 8)
     assert not isinstance(merged, np.memmap)
     assert np.array_equal(merged, np.concatenate([a, b[kept]]))
+
+
+@pytest.mark.parametrize("n", [0, 1, 37])
+def test_chunks_faiss_is_written_byte_for_byte_as_faiss_writes_it(tmp_path: Path, n: int) -> None:
+    x = unit_vectors(n, dim=16, seed=n) if n else np.zeros((0, 16), np.float32)
+    index = faiss.IndexFlatIP(16)
+    if n:
+        index.add(x)
+    write_chunk_vectors(tmp_path / "chunks.faiss", x, 16)
+    assert (tmp_path / "chunks.faiss").read_bytes() == faiss.serialize_index(index).tobytes()
+    back = faiss.read_index(str(tmp_path / "chunks.faiss"))
+    assert back.ntotal == n and (not n or np.array_equal(back.reconstruct_n(0, n), x))
+    with pytest.raises(ValueError, match="wide"):
+        write_chunk_vectors(tmp_path / "wrong.faiss", unit_vectors(3, dim=8), 16)
