@@ -286,3 +286,24 @@ def test_chunks_faiss_is_written_byte_for_byte_as_faiss_writes_it(tmp_path: Path
     assert back.ntotal == n and (not n or np.array_equal(back.reconstruct_n(0, n), x))
     with pytest.raises(ValueError, match="wide"):
         write_chunk_vectors(tmp_path / "wrong.faiss", unit_vectors(3, dim=8), 16)
+
+
+def test_texts_read_from_many_threads_at_once_are_each_article_s_own(tmp_path: Path) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    import retrieval.index.texts as texts
+
+    build_index(copy_seeds(tmp_path / "src"), tmp_path / "idx", HashingEmbedder())
+    want = {
+        a.source: a.text for a in _read_articles(segment_folders(tmp_path / "idx")[0] / "articles.sqlite")
+    }
+    index = load_index(tmp_path / "idx")
+    small = texts.RecentTexts(max_chars=max(len(t) for t in want.values()))  # forgets all but about one
+    for a in index.articles:
+        a.__dict__["text"]._segment._recent = small
+
+    def read_all(_: int) -> bool:
+        return all(a.text == want[a.source] for _ in range(20) for a in index.articles)
+
+    with ThreadPoolExecutor(8) as pool:
+        assert all(pool.map(read_all, range(16)))
