@@ -371,9 +371,12 @@ def main(argv: list[str] | None = None) -> int:
     from bench.scale import measure_scale
 
     scale = measure_scale([50_000] if args.quick else [100_000, 1_000_000])
-    from bench.large_index import measure_large_index
+    from bench.large_index import measure_large_build, measure_large_index
 
     large = None if args.quick else measure_large_index()
+    if not args.quick and os.environ.get("USRU_BENCH_LARGE_BUILD", "1") != "0":
+        # The whole AllSides corpus built with fake vectors: peak memory while indexing (issue 13).
+        large = {**(large or {}), "build": measure_large_build()}
     bot = bot_load(args.quick)
     workers = bot_workers(args.quick)
     vectors_pg = pg_vectors(args.quick)

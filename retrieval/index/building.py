@@ -166,8 +166,11 @@ def _update_index(
                 totals["sentences"] -= n_sents
                 segments[pos]["deleted"] = sorted({*segments[pos]["deleted"], *ids})
             segments = [s for s in segments if _live_count(index_dir, s) > 0]
+            embedded = len(plan.added)
             if plan.added:
-                segments += _add_articles(index_dir, plan.added, embedder, vectors, totals, progress)
+                # Handed over, not shared: _add_articles lets each batch's texts go once it is written.
+                added, plan.added = plan.added, []
+                segments += _add_articles(index_dir, added, embedder, vectors, totals, progress)
             if totals["articles"] <= 0:
                 detail = f" ({len(plan.skipped)} skipped: {plan.skipped[0][1]}…)" if plan.skipped else ""
                 raise SourcesError(f"No readable .txt or .md articles in {sources}{detail}.")
@@ -220,8 +223,8 @@ def _update_index(
         chunks=totals["chunks"],
         sentences=totals["sentences"],
         seconds=time.perf_counter() - started,
-        embedded_articles=len(plan.added),
-        reused_articles=totals["articles"] - len(plan.added),
+        embedded_articles=embedded,
+        reused_articles=totals["articles"] - embedded,
         new=sorted(plan.new),
         changed=sorted(plan.changed),
         removed=sorted(plan.removed),
@@ -285,6 +288,8 @@ def _add_articles(
 
     Each batch is written as a complete segment and recorded in the journal before the next starts,
     so a run killed part-way loses at most one batch; memory holds one batch's vectors, not the corpus's.
+    `articles` is emptied: each article is let go once its batch is written (the whole AllSides
+    corpus's decoded articles took about 400 MiB, held until the update ended).
     """
     key = {
         "embedding_model": embedder.name,
@@ -298,8 +303,11 @@ def _add_articles(
     finished = [s["name"] for s in segments]
     total = len(articles)
     done = total - len(todo)
-    for lo in range(0, len(todo), BATCH_ARTICLES):
-        batch = todo[lo : lo + BATCH_ARTICLES]
+    many = len(todo) > BATCH_ARTICLES
+    todo = todo[::-1]  # taken from the end, in order, so that a written batch holds nothing
+    articles.clear()
+    while todo:
+        batch = [todo.pop() for _ in range(min(BATCH_ARTICLES, len(todo)))]
 
         def report(stage: str, n: int, of: int, base: int = done, size: int = len(batch)) -> None:
             if progress:
@@ -310,14 +318,14 @@ def _add_articles(
         name = _write_new_segment(index_dir, embedder, data)
         segments.append({"name": name, "deleted": []})
         finished.append(name)
-        if len(todo) > BATCH_ARTICLES:  # a run of one batch has nothing to resume
+        if many:  # a run of one batch has nothing to resume
             write_pending(index_dir, key, finished)
         totals["articles"] += len(data.articles)
         totals["chunks"] += len(data.chunks)
         totals["sentences"] += len(data.sentences)
         done += len(batch)
         durability.checkpoint(f"batch:{len(finished)}")
-        del data
+        del data, batch
     return segments
 
 
@@ -392,7 +400,7 @@ def _compact(index_dir: Path, segments: list[dict[str, Any]], embedder: Embedder
             return segments
     parts = [
         (
-            read_segment(index_dir / "segments" / segments[i]["name"], embedder.dim),
+            read_segment(index_dir / "segments" / segments[i]["name"], embedder.dim, mmap=True),
             set(segments[i]["deleted"]),
         )
         for i in chosen

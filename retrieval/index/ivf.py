@@ -34,8 +34,8 @@ def _lists_file(folder: Path, quantizer_name: str) -> Path:
     return folder / f"lists-{quantizer_name}.npy"
 
 
-def read_lists(folder: Path, quantizer_name: str, quantizer: Any, chunk_vecs: Vectors) -> IntArray:
-    """The IVF cells of a segment's chunks, as written beside it, or worked out again if missing."""
+def read_lists(folder: Path, quantizer_name: str, quantizer: Any, chunk_vecs: Any) -> IntArray:
+    """The IVF cells of a segment's chunks, as written beside it, or worked out again from its vectors."""
     try:
         lists: IntArray = np.load(_lists_file(folder, quantizer_name), allow_pickle=False).astype(np.int64)
         if lists.shape == (len(chunk_vecs),) and (

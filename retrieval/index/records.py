@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import IntEnum
-from typing import Any, ClassVar, NamedTuple
+from typing import Any, ClassVar, NamedTuple, Protocol, overload
 
 import numpy as np
 import numpy.typing as npt
@@ -59,6 +59,34 @@ class IndexSummary:
     duplicates: list[tuple[str, str]] = field(default_factory=list)  # (file, the file it duplicates)
 
 
+class TextRef(Protocol):
+    """Where an article's text lies, read when asked for (a loaded folder version: its segment's file)."""
+
+    def read(self) -> str:
+        """The text."""
+
+
+class _Text:
+    """The `text` field of a stored article: a str, or a TextRef read on each access.
+
+    The whole AllSides corpus's texts take about 310 MiB as Python strings, while an answer quotes
+    from a few dozen articles; a loaded version keeps only where each text lies (issue 13).
+    """
+
+    @overload
+    def __get__(self, obj: None, owner: Any) -> _Text: ...
+    @overload
+    def __get__(self, obj: object, owner: Any) -> str: ...
+    def __get__(self, obj: object | None, owner: Any = None) -> str | _Text:
+        if obj is None:
+            raise AttributeError("text")  # tells dataclass the field has no default
+        value: str | TextRef = obj.__dict__["text"]
+        return value if isinstance(value, str) else value.read()
+
+    def __set__(self, obj: object, value: str | TextRef) -> None:
+        obj.__dict__["text"] = value
+
+
 @dataclass(frozen=True)
 class StoredArticle:
     """An article row: metadata and the full text that offsets point into."""
@@ -70,9 +98,15 @@ class StoredArticle:
     date: str | None
     url: str | None
     content_hash: str
-    text: str
+    text: _Text = _Text()  # a str; given a TextRef, read only when asked for
     body_hash: str = ""
     leaning: str | None = None  # as the article's front matter states it; None: not stated
+
+
+def renumbered(article: StoredArticle, article_id: int) -> StoredArticle:
+    """The article under another row id, its text left unread if it is read lazily."""
+    raw: str | TextRef = article.__dict__["text"]
+    return replace(article, id=article_id, text=raw)
 
 
 class ChunkCol(IntEnum):

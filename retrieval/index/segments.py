@@ -18,8 +18,9 @@ import numpy.typing as npt
 from retrieval.chunking import CHUNKER_VERSION
 from retrieval.embedding import Vectors
 from retrieval.index import durability
+from retrieval.index.chunk_vectors import ChunkVectorFile, write_chunk_vectors
 from retrieval.index.digest import sampled_digest
-from retrieval.index.durability import FORMAT_VERSION, write_faiss
+from retrieval.index.durability import FORMAT_VERSION
 from retrieval.index.records import (
     ChunkCol,
     ChunkTable,
@@ -27,8 +28,13 @@ from retrieval.index.records import (
     SentenceCol,
     SentenceTable,
     StoredArticle,
+    renumbered,
 )
+from retrieval.index.rows import RowStack
+from retrieval.index.texts import RecentTexts, SegmentTexts
 from retrieval.lexical import Bm25
+
+GATHER_ROWS = 16_384  # vectors copied at a time while merging segments (24 MiB at 384 floats)
 
 
 @dataclass
@@ -108,13 +114,25 @@ def read_chunk_vectors(folder: Path, dim: int) -> Vectors:
     return vecs
 
 
-def read_segment(folder: Path, dim: int, mmap: bool = False) -> SegmentData:
+def read_segment(
+    folder: Path, dim: int, mmap: bool = False, lazy: bool = False, recent: RecentTexts | None = None
+) -> SegmentData:
     """One segment, checked: every part agrees with the others and with segment.json.
 
-    With `mmap`, the sentence vectors are mapped from their file (read-only), not read into memory.
+    With `mmap`, the sentence and chunk vectors are mapped from their files (read-only), not read into
+    memory.
+    With `lazy`, the texts are read from articles.sqlite when asked for (texts.py; `recent` keeps
+    those last read, shared by a version's segments) and the chunk vectors are left out (empty), for
+    the caller to read from chunks.faiss (view.py, chunk_vectors.py).
     """
     meta = check_segment_files(folder)
-    articles = _read_articles(folder / "articles.sqlite")
+    if lazy:
+        articles, text_lengths = SegmentTexts(folder / "articles.sqlite", recent).articles()
+        if any(a.id != i for i, a in enumerate(articles)):
+            raise ValueError("article ids are not contiguous")
+    else:
+        articles = _read_articles(folder / "articles.sqlite")
+        text_lengths = [len(a.text) for a in articles]
     chunks = ChunkTable(_load_array(folder / "chunks.npy", np.int64, ChunkTable.WIDTH))
     sentences = SentenceTable(_load_array(folder / "sentences.npy", np.int64, SentenceTable.WIDTH))
     sentence_vecs = _load_array(folder / "sentence_vecs.npy", np.float32, dim, mmap)
@@ -122,12 +140,17 @@ def read_segment(folder: Path, dim: int, mmap: bool = False) -> SegmentData:
         bm25 = Bm25.load(folder)
     except ValueError as exc:  # the same numpy advice, or a JSON parser's position
         raise ValueError("its word statistics (bm25_*) are not files usru wrote") from exc
-    chunk_vecs = read_chunk_vectors(folder, dim)
-    lengths = np.array([len(a.text) for a in articles] + [0], dtype=np.int64)
+    if lazy:
+        chunk_vecs: Any = np.zeros((0, dim), np.float32)
+    elif mmap:
+        chunk_vecs = ChunkVectorFile(folder / "chunks.faiss", dim).by_row()
+    else:
+        chunk_vecs = read_chunk_vectors(folder, dim)
+    lengths = np.array([*text_lengths, 0], dtype=np.int64)
     if (
         len(sentence_vecs) != len(sentences)
         or bm25.n_docs != len(chunks)
-        or len(chunk_vecs) != len(chunks)
+        or (not lazy and len(chunk_vecs) != len(chunks))
         or (meta["articles"], meta["chunks"], meta["sentences"])
         != (len(articles), len(chunks), len(sentences))
         or (
@@ -158,8 +181,8 @@ def merge(parts: list[tuple[SegmentData, set[int]]], dim: int, vectors: bool = T
     articles: list[StoredArticle] = []
     chunks: list[IntArray] = []
     sentences: list[IntArray] = []
-    cvecs: list[Vectors] = []
-    svecs: list[Vectors] = []
+    cvecs: list[tuple[Vectors, IntArray | None]] = []
+    svecs: list[tuple[Vectors, IntArray | None]] = []
     bm25_parts: list[tuple[Bm25, npt.NDArray[np.bool_]]] = []
     lists: list[IntArray] = []
     for data, deleted in parts:
@@ -168,7 +191,7 @@ def merge(parts: list[tuple[SegmentData, set[int]]], dim: int, vectors: bool = T
         art_map[keep] = len(articles) + np.arange(int(keep.sum()))
         for a in data.articles:
             if a.id not in deleted:
-                articles.append(replace(a, id=int(art_map[a.id])))
+                articles.append(renumbered(a, int(art_map[a.id])))
         s_keep = keep[data.sentences.article] if len(data.sentences) else np.zeros(0, bool)
         s_base = sum(len(s) for s in sentences)
         s_map = np.full(len(data.sentences) + 1, -1, dtype=np.int64)
@@ -186,8 +209,8 @@ def merge(parts: list[tuple[SegmentData, set[int]]], dim: int, vectors: bool = T
         chunks.append(c)
         sentences.append(s)
         if vectors:
-            cvecs.append(data.chunk_vecs[c_keep])
-            svecs.append(data.sentence_vecs[s_keep])
+            cvecs.append((data.chunk_vecs, None if c_keep.all() else np.flatnonzero(c_keep)))
+            svecs.append((data.sentence_vecs, None if s_keep.all() else np.flatnonzero(s_keep)))
             if data.chunk_lists is not None:
                 lists.append(data.chunk_lists[c_keep])
         bm25_parts.append((data.bm25, c_keep))
@@ -195,21 +218,30 @@ def merge(parts: list[tuple[SegmentData, set[int]]], dim: int, vectors: bool = T
         articles,
         ChunkTable(np.concatenate(chunks) if chunks else None),
         SentenceTable(np.concatenate(sentences) if sentences else None),
-        np.concatenate(cvecs).reshape(-1, dim).astype(np.float32)
-        if vectors
-        else np.zeros((0, dim), np.float32),
-        np.concatenate(svecs).reshape(-1, dim).astype(np.float32)
-        if vectors
-        else np.zeros((0, dim), np.float32),
+        _gather(cvecs, dim) if vectors else np.zeros((0, dim), np.float32),
+        _gather(svecs, dim) if vectors else np.zeros((0, dim), np.float32),
         Bm25.merge(bm25_parts),
         np.concatenate(lists) if lists and len(lists) == len(parts) else None,
     )
 
 
+def _gather(parts: list[tuple[Vectors, IntArray | None]], dim: int) -> Vectors:
+    """The kept rows of each part, in order, in one new array filled a block at a time.
+
+    Compaction reads its segments' vectors mapped (the sentence vectors of 4,000 AllSides articles:
+    about 280 MiB): the rows are copied once into the result and each block's pages let go (rows.py),
+    instead of a copy of each part and then their concatenation (issue 13).
+    """
+    stack = RowStack(parts, dim)
+    out: Vectors = np.empty((len(stack), dim), dtype=np.float32)
+    for lo in range(0, len(stack), GATHER_ROWS):
+        hi = min(lo + GATHER_ROWS, len(stack))
+        out[lo:hi] = stack.take(np.arange(lo, hi, dtype=np.int64))
+    return out
+
+
 def write_segment(folder: Path, name: str, embedder_name: str, dim: int, data: SegmentData) -> None:
     """Write every file of a segment into `folder` (a temporary one, renamed once complete)."""
-    import faiss
-
     for fname, arr in (
         ("chunks.npy", data.chunks.rows),
         ("sentences.npy", data.sentences.rows),
@@ -218,10 +250,7 @@ def write_segment(folder: Path, name: str, embedder_name: str, dim: int, data: S
         with (folder / fname).open("wb") as fh:
             np.save(fh, arr, allow_pickle=False)
         durability.checkpoint(f"wrote:{fname}")
-    index = faiss.IndexFlatIP(dim)
-    if len(data.chunk_vecs):
-        index.add(data.chunk_vecs)
-    write_faiss(index, folder / "chunks.faiss")
+    write_chunk_vectors(folder / "chunks.faiss", data.chunk_vecs, dim)
     durability.checkpoint("wrote:chunks.faiss")
     data.bm25.save(folder)
     durability.checkpoint("wrote:bm25")

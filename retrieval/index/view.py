@@ -12,11 +12,14 @@ from retrieval.answer import one_line
 from retrieval.article import stored_content_hash
 from retrieval.embedding import Vectors
 from retrieval.errors import IndexError_
+from retrieval.index.chunk_search import ChunkSearch
+from retrieval.index.chunk_vectors import ChunkVectorFile
 from retrieval.index.durability import current_version, read_manifest
 from retrieval.index.ivf import read_lists, read_quantizer
 from retrieval.index.records import ArticleInfo, IndexStats, IntArray, StoredArticle, list_article_infos
 from retrieval.index.rows import RowStack
 from retrieval.index.segments import merge, read_segment
+from retrieval.index.texts import RecentTexts
 from retrieval.lexical import tokenize
 from retrieval.vector_index import VectorIndexBuilder
 
@@ -33,35 +36,43 @@ class Index:
         self.version: str = manifest["version"]
         dim = int(manifest["dim"])
         quantizer = read_quantizer(index_dir, manifest.get("quantizer"), dim)
-        # Vectors are not merged like the rest: the sentence vectors stay in their files (rows.py) and
-        # the chunk vectors go into the search index one segment at a time, so loading a large version
-        # never holds two copies of either (issue 13).
-        builder = VectorIndexBuilder(dim, quantizer[1] if quantizer else None)
+        # Vectors are not merged like the rest: the sentence vectors stay in their files (rows.py), the
+        # chunk vectors are read a block at a time into the search index (float16 once it is IVF,
+        # chunk_search.py) and stay in their files for exact scores; the texts stay in their SQLite
+        # files (texts.py). So loading a large version never holds two copies of anything big (issue 13).
         parts = []
         sentence_parts: list[tuple[Vectors, IntArray | None]] = []
+        chunk_parts: list[tuple[Vectors, IntArray | None]] = []
+        filling: list[tuple[ChunkVectorFile, npt.NDArray[np.bool_], IntArray | None]] = []
+        recent = RecentTexts()
         for s in manifest["segments"]:
             folder = index_dir / "segments" / s["name"]
-            data = read_segment(folder, dim, mmap=True)
+            data = read_segment(folder, dim, mmap=True, lazy=True, recent=recent)
+            vecs = ChunkVectorFile(folder / "chunks.faiss", dim)
+            if vecs.rows != len(data.chunks):
+                raise ValueError("its parts disagree in size")
             deleted = set(s["deleted"])
             keep = np.array([a.id not in deleted for a in data.articles], dtype=bool)
             c_keep = keep[data.chunks.article] if len(data.chunks) else np.zeros(0, bool)
-            lists = read_lists(folder, quantizer[0], quantizer[1], data.chunk_vecs) if quantizer else None
-            whole = bool(c_keep.all())
-            builder.add(
-                data.chunk_vecs if whole else data.chunk_vecs[c_keep],
-                None if lists is None else lists if whole else lists[c_keep],
-            )
+            rows = vecs.by_row()
+            lists = read_lists(folder, quantizer[0], quantizer[1], rows) if quantizer else None
+            filling.append((vecs, c_keep, None if lists is None else lists[c_keep]))
+            chunk_parts.append((rows, None if c_keep.all() else np.flatnonzero(c_keep)))
             s_keep = None if keep.all() else np.flatnonzero(keep[data.sentences.article])
             sentence_parts.append((data.sentence_vecs, s_keep))
             data.chunk_vecs = data.sentence_vecs = np.zeros((0, dim), np.float32)
             parts.append((data, deleted))
         data = merge(parts, dim, vectors=False)
+        del parts
         self.articles = data.articles
         self.chunks = data.chunks
         self.sentences = data.sentences
         self.sentence_vecs = RowStack(sentence_parts, dim)
         self.bm25 = data.bm25
-        self.faiss = builder.finish()
+        del data
+        self.faiss, max_norm = _fill(dim, quantizer[1] if quantizer else None, filling)
+        self.chunk_vecs = RowStack(chunk_parts, dim)
+        self._search = ChunkSearch(self.faiss, self.chunk_vecs, quantizer is not None, max_norm)
         if len(self.sentence_vecs) != len(self.sentences) or self.faiss.ntotal != len(self.chunks):
             raise ValueError("its parts disagree in size")
         if (manifest["articles"], manifest["chunks"], manifest["sentences"]) != (
@@ -91,11 +102,10 @@ class Index:
         With `allowed`, only those chunk ids are candidates (the articles a filter admits).
         """
         if allowed is None:
-            scores, ids = self.faiss.search(qvecs, depth)
-            return scores, ids
+            return self._search.search(qvecs, depth)
         if len(allowed) <= EXACT_FILTERED:
             # Few chunks pass the filters: scoring each exactly is cheap and misses none.
-            sims = qvecs @ self.faiss.reconstruct_batch(allowed).T
+            sims = qvecs @ self._search.vectors(allowed).T
             top = np.argsort(-sims, axis=1, kind="stable")[:, :depth]
             return np.take_along_axis(sims, top, axis=1).astype(np.float32), allowed[top]
         import faiss
@@ -108,13 +118,11 @@ class Index:
         else:
             params = faiss.SearchParameters()
         params.sel = selector
-        scores, ids = self.faiss.search(qvecs, depth, params=params)
-        return scores, ids
+        return self._search.search(qvecs, depth, params=params)
 
     def chunk_vector(self, chunk_id: int) -> Vectors:
         """The stored vector of one chunk."""
-        vec: Vectors = self.faiss.reconstruct(chunk_id)
-        return vec
+        return self.chunk_vecs.row(chunk_id)
 
     def article(self, article_id: int) -> StoredArticle:
         """The article with this row id."""
@@ -170,6 +178,32 @@ class Index:
             publishers=publishers,
             date_range=(dates[0], dates[-1]) if dates else (None, None),
         )
+
+
+def _fill(
+    dim: int, quantizer: Any, parts: list[tuple[ChunkVectorFile, npt.NDArray[np.bool_], IntArray | None]]
+) -> tuple[Any, float]:
+    """The search index over the kept chunk vectors of each segment, read a block at a time.
+
+    Returns it with the largest vector norm (what bounds a float16 score's error).
+    """
+    builder = VectorIndexBuilder(dim, quantizer, half=True)
+    if quantizer is not None:
+        kept = [lists for _, _, lists in parts if lists is not None]
+        if kept:
+            builder.reserve(np.bincount(np.concatenate(kept), minlength=int(quantizer.ntotal)))
+    max_sq = 0.0
+    for vecs, c_keep, lists in parts:
+        taken = 0
+        for lo, block in vecs.blocks():
+            mine = c_keep[lo : lo + len(block)]
+            if not mine.all():
+                block = block[mine]
+            if len(block):
+                max_sq = max(max_sq, float(np.einsum("ij,ij->i", block, block).max()))
+            builder.add(block, None if lists is None else lists[taken : taken + len(block)])
+            taken += len(block)
+    return builder.finish(direct_map=False), float(np.sqrt(max_sq))
 
 
 def _damaged(index_dir: Path, exc: Exception) -> IndexError_:

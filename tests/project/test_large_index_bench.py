@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bench.large_index import make_large, render_markdown
+import pytest
+
+from bench.large_index import make_large, measure_large_build, render_markdown
 from retrieval.embedding import HashingEmbedder
 from retrieval.index import build_index, load_index
 from tests.conftest import copy_seeds
@@ -24,3 +26,20 @@ def test_the_large_index_holds_exactly_the_asked_articles(tmp_path: Path) -> Non
 
 def test_the_report_says_when_it_was_not_run() -> None:
     assert "Not run" in "\n".join(render_markdown(None))
+
+
+def test_building_from_the_corpus_reports_its_peak_memory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bench.archive_slice import ALLSIDES
+    from bench.corpora import corpora_dir
+
+    if not (corpora_dir() / ALLSIDES).is_file():
+        pytest.skip(f"the shared AllSides archive is not at {corpora_dir() / ALLSIDES}")
+    monkeypatch.setenv("USRU_BENCH_CACHE", str(tmp_path))
+    built = measure_large_build(12)
+    assert built["files"] == 12 and 1 <= built["articles"] <= 12 and built["segments"] == 1
+    assert built["build_peak_mib"] > 20 and built["index_mib_on_disk"] > 0
+    lines = "\n".join(render_markdown({"build": built}))
+    assert "Not run: loading" in lines and f"peak resident {built['build_peak_mib']} MiB" in lines
+    assert not list(tmp_path.iterdir())  # the sources and the index are removed afterwards
