@@ -41,33 +41,19 @@ from bench.sentence_features import open_service
 DEEP = 200
 
 
-def answer_chunks(index: Any, q: dict[str, Any]) -> set[int]:
-    """The chunks of the question's expected articles that hold an expected phrase."""
+def holding_rows(index: Any, q: dict[str, Any], table: str) -> set[int]:
+    """Rows of `index.chunks` or `index.sentences` in the expected articles that hold an expected phrase."""
     phrases = [p.lower() for p in q["expect_phrases"]]
+    rows = getattr(index, table)
     out: set[int] = set()
     for source in q["expect_sources"]:
         article = index.article_by_source(source)
         if article is None:
             continue
-        for cid in np.flatnonzero(index.chunks.article == article.id).tolist():
-            _, start, end, _, _ = index.chunks.row(cid)
+        for row in np.flatnonzero(rows.article == article.id).tolist():
+            start, end = rows.row(row)[1:3]
             if any(p in article.text[start:end].lower() for p in phrases):
-                out.add(cid)
-    return out
-
-
-def answer_sentences(index: Any, q: dict[str, Any]) -> set[int]:
-    """The sentences (with their neighbours, as a phrase may cross one) that hold an expected phrase."""
-    phrases = [p.lower() for p in q["expect_phrases"]]
-    out: set[int] = set()
-    for source in q["expect_sources"]:
-        article = index.article_by_source(source)
-        if article is None:
-            continue
-        for sid in np.flatnonzero(index.sentences.article == article.id).tolist():
-            _, start, end, _ = index.sentences.row(sid)
-            if any(p in article.text[start:end].lower() for p in phrases):
-                out.add(sid)
+                out.add(row)
     return out
 
 
@@ -92,7 +78,7 @@ def measure(questions: list[dict[str, Any]], service: Any, depth: int = 16) -> l
     for q in questions:
         if q["kind"] == "unanswerable":
             continue
-        wanted = answer_chunks(index, q)
+        wanted = holding_rows(index, q, "chunks")
         qvec = embedder.embed_query(q["question"])
         hits = search_chunks(index, embedder, q["question"], depth, qvec=qvec)
         deep = search_chunks(index, embedder, q["question"], DEEP, qvec=qvec)
@@ -106,7 +92,7 @@ def measure(questions: list[dict[str, Any]], service: Any, depth: int = 16) -> l
                 "deep": first_rank([h.chunk_id for h in deep], wanted),
                 "dense": first_rank(dense, wanted),
                 "bm25": first_rank(lexical, wanted),
-                "sentence": first_rank(sent, answer_sentences(index, q)),
+                "sentence": first_rank(sent, holding_rows(index, q, "sentences")),
                 "answer_chunks": len(wanted),
             }
         )
