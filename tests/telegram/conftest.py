@@ -21,7 +21,9 @@ def long_corpus(tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, Ans
     """Articles with very long sentences full of HTML, so a real answer needs splitting.
 
     A quote is at most 600 characters, so the answer is made of many; each piece of a long sentence
-    names different (made-up) firms, so no two pieces are near-duplicates that the answer would drop.
+    names different (made-up) firms, so no two pieces are near-duplicates that the answer would drop. The
+    HTML comes every sixth firm only: repeated in every one, it made the fake vectors of two pieces more
+    than 0.85 alike, the threshold at which a quote counts as a duplicate of a shown one.
     """
     root = tmp_path_factory.mktemp("long")
     (root / "sources").mkdir()
@@ -33,7 +35,10 @@ def long_corpus(tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, Ans
         return "".join(rng.choice(letters) + rng.choice(vowels) for _ in range(4)).capitalize()
 
     for a in range(8):
-        listed = ", ".join(f"{firm()} {firm()} (<b>&amp;</blockquote> note {a}{r})" for r in range(60))
+        listed = ", ".join(
+            f"{firm()} {firm()}" + (f" (<b>&amp;</blockquote> note {a}{r})" if r % 6 == 0 else "")
+            for r in range(60)
+        )
         body = (
             "The United States imposed new sanctions on Russia in March, and the sanctions that Washington "
             f"imposed on Moscow cover {listed}. Officials in Moscow said the sanctions would fail.\n"
