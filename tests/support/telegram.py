@@ -55,3 +55,19 @@ async def wait_sent(api: FakeBotAPI, chat_id: int, count: int = 1, timeout: floa
         f"{count} messages in {chat_id}",
     )
     return result
+
+
+def message_update(
+    api: FakeBotAPI, update_id: int, text: str = QUESTION, chat_id: int = 111
+) -> dict[str, Any]:
+    """A Telegram update holding one private text message, to post to a webhook as Telegram would."""
+    return {
+        "update_id": update_id,
+        "message": {
+            "message_id": 5,
+            "date": 0,
+            "chat": api.chat(chat_id),
+            "from": api.user(chat_id),
+            "text": text,
+        },
+    }

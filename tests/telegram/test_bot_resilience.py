@@ -22,6 +22,7 @@ from tests.support.telegram import (
     QUESTION,
     answers_in,
     bot_settings,
+    message_update,
     running_bot,
     wait_sent,
 )
@@ -214,16 +215,7 @@ async def test_webhook_mode_checks_the_secret_token_and_answers_once_handled(
     secret = webhook_secret(bs)
     assert len(secret) >= 32 and webhook_secret(bs) != secret  # random per start when unset
     app = build_application(service, settings, bs)
-    update = {
-        "update_id": 1,
-        "message": {
-            "message_id": 5,
-            "date": 0,
-            "chat": api.chat(111),
-            "from": api.user(111),
-            "text": QUESTION,
-        },
-    }
+    update = message_update(api, 1)
     await app.initialize()
     async with serving_webhook(cast(OnceApplication, app), bs, secret, asyncio.Event()) as registered:
         assert registered

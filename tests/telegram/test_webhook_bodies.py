@@ -14,7 +14,7 @@ from bot.telegram.app import build_application
 from bot.telegram.update_gate import OnceApplication
 from bot.telegram.webhook import serving_webhook, webhook_secret
 from retrieval.service import AnsweringService
-from tests.support.telegram import answers_in, bot_settings
+from tests.support.telegram import answers_in, bot_settings, message_update
 
 if TYPE_CHECKING:
     from bench.fakebotapi import FakeBotAPI
@@ -49,16 +49,7 @@ async def test_a_body_that_is_not_an_update_is_refused_with_400(
     )
     app = build_application(hashing_service, hashing_service.settings, bs)
     secret = webhook_secret(bs)
-    update = {
-        "update_id": 7,
-        "message": {
-            "message_id": 5,
-            "date": 0,
-            "chat": api.chat(111),
-            "from": api.user(111),
-            "text": QUESTION,
-        },
-    }
+    update = message_update(api, 7, QUESTION)
     await app.initialize()
     url, headers = f"http://127.0.0.1:{port}/hook", {"X-Telegram-Bot-Api-Secret-Token": secret}
     async with (
@@ -98,15 +89,6 @@ async def test_a_body_far_larger_than_any_update_is_not_read(
         except aiohttp.ClientError:
             status = None  # the server closed the connection without reading the body: refused too
         assert status is None or status in (400, 413), status
-        update = {
-            "update_id": 8,
-            "message": {
-                "message_id": 5,
-                "date": 0,
-                "chat": api.chat(111),
-                "from": api.user(111),
-                "text": QUESTION,
-            },
-        }
+        update = message_update(api, 8, QUESTION)
         good = await http.post(url, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": secret})
         assert good.status == 200
