@@ -29,7 +29,7 @@ import threading
 from collections.abc import Sequence
 from typing import Protocol, TypeVar
 
-from retrieval.coverage import PROPER, asked_years, date_span, unknown_names
+from retrieval.coverage import PROPER, asked_years, date_span, spellings, term_count, unknown_names
 from retrieval.index import StoredVersion
 from retrieval.lexical import STOPWORDS, tokenize
 from retrieval.prompts import render_prompt
@@ -129,10 +129,13 @@ def stem_root(term: str) -> str:
 
 
 def has_form(vocab: list[str], term: str) -> bool:
-    """Whether some vocabulary word shares the term's root (or is the term)."""
-    root = stem_root(term)
-    at = bisect.bisect_left(vocab, root)
-    return at < len(vocab) and vocab[at].startswith(root)
+    """Whether some vocabulary word shares the term's root (or is the term), in either apostrophe."""
+    for spelling in spellings(term):
+        root = stem_root(spelling)
+        at = bisect.bisect_left(vocab, root)
+        if at < len(vocab) and vocab[at].startswith(root):
+            return True
+    return False
 
 
 def unused_words(index: StoredVersion, question: str) -> list[str]:
@@ -143,7 +146,7 @@ def unused_words(index: StoredVersion, question: str) -> list[str]:
         if len(raw) < MIN_WORD or raw.lower() in STOPWORDS:
             continue
         terms = tokenize(raw)
-        if not terms or any(index.bm25.doc_freq(t) for t in terms):
+        if not terms or any(term_count(index, t) for t in terms):
             continue
         vocab = vocab if vocab is not None else sorted_vocabulary(index)
         if not any(has_form(vocab, t) for t in terms) and raw not in words:

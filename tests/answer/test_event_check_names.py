@@ -1,0 +1,37 @@
+"""Names and words the event checks must recognise as the archive spells them (outside attack, a12)."""
+
+from __future__ import annotations
+
+from retrieval.coverage import unknown_names
+from retrieval.event_check import missing_words
+from tests.answer.test_event_check import DATES, FakeVersion, event_check
+
+TEXTS = (
+    "Beto O’Rourke’s long-shot bid to unseat Senator Ted Cruz illustrates the tightrope Democrats walk.",
+    "Putin won another six-year term in the 2018 presidential election; his term ends in 2024.",
+    "Alexei Navalny was sentenced to 30 days in jail for calling a protest in Moscow.",
+    "A storm blew the roof off a barn in Texas, and a plane crashed.",
+    "Bill O'Reilly said the plane that crashed near Moscow was old.",
+)
+
+
+def large() -> FakeVersion:
+    return FakeVersion(TEXTS, DATES, copies=event_check.MIN_ARTICLES // len(TEXTS) + 1)
+
+
+def test_a_name_with_an_apostrophe_is_known_in_either_apostrophe() -> None:
+    archive = large()
+    # The archive writes O’Rourke with a typographic apostrophe, users type a straight one (and vice versa).
+    for question in (
+        "What did Beto O’Rourke say?",
+        "What did Beto O'Rourke say?",
+        "What did Bill O’Reilly say?",
+        "Was Beto O'Rourke's bid a long-shot?",
+    ):
+        assert unknown_names(archive, question) == [], question
+        assert missing_words(archive, question) == [], question
+
+
+def test_an_unknown_name_with_an_apostrophe_is_named_whole() -> None:
+    # Not "Brien", a name nobody asked about.
+    assert missing_words(large(), "What did Robert O'Brien say?") == ["Robert", "O'Brien"]
