@@ -4,7 +4,9 @@ Near a covered event the relevance score cannot tell an answer from a neighbour:
 Russian presidential election?" finds the 2018 one, "How did the SolarWinds hack affect U.S. agencies?"
 finds other hacks. Checks that need no threshold on relevance scores:
 - a year after the last article's date: the archive can speak of it only ahead of time, and sentences
-  that name it are mostly asides ("a potential 2020 presidential candidate"), so none is quoted;
+  that name it are mostly asides ("a potential 2020 presidential candidate"), so none is quoted, unless
+  the question itself asks ahead ("will", "scheduled", "expected"): then the articles naming the year
+  answer, with a caveat that they predate it;
 - a capitalised name no indexed chunk mentions (coverage.unknown_names);
 - a content word that no chunk holds in any form (no word of the vocabulary shares its stem);
 - once quotes are chosen, a caveat (the answer stays): the quoted articles mention a rare name of the
@@ -60,6 +62,14 @@ _NOT_NAMES = frozenset(
     " wednesday thursday friday saturday sunday".split()
 )
 _WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*")
+# A question about what was planned or expected: an archive that ends before the year it names can answer
+# it ("When is Papadopoulos's sentencing scheduled in 2018?" of Reuters articles from late 2017).
+_AHEAD = re.compile(
+    r"\b(?:will|would|should|going to|set to|upcoming|next|ahead|into (?:early |late |mid-)?\d{4}|expect\w*"
+    r"|plan(?:s|ned|ning)?|schedul\w*"
+    r"|forecast\w*|predict\w*|prospects?|outlook)\b",
+    re.IGNORECASE,
+)
 
 # Per version name, checked against the version's own objects: two indexes (two folders, tests) both
 # start at the same version name.
@@ -106,6 +116,11 @@ def later_years(index: StoredVersion, question: str) -> list[str]:
     if not last or not is_dated(index):
         return []
     return [y for y in years if y > last[:4]]
+
+
+def asks_ahead(question: str) -> bool:
+    """Whether the question asks what was planned or expected rather than what happened."""
+    return _AHEAD.search(question) is not None
 
 
 def sorted_vocabulary(index: StoredVersion) -> list[str]:
@@ -281,6 +296,10 @@ def screen_events(
     """
     if years := later_years(index, question):
         span = date_span(index)
+        if asks_ahead(question):
+            # Only articles that name the year are candidates by now (coverage.years_covered).
+            note = render_prompt("gap_expected.txt", first=span.first, last=span.last, years=", ".join(years))
+            return list(candidates), note
         note = render_prompt("gap_later_years.txt", first=span.first, last=span.last, years=", ".join(years))
         return [], note
     if not rendered and (missing := missing_words(index, question)):
