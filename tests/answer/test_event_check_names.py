@@ -35,3 +35,12 @@ def test_a_name_with_an_apostrophe_is_known_in_either_apostrophe() -> None:
 def test_an_unknown_name_with_an_apostrophe_is_named_whole() -> None:
     # Not "Brien", a name nobody asked about.
     assert missing_words(large(), "What did Robert O'Brien say?") == ["Robert", "O'Brien"]
+
+
+def test_a_name_in_camel_case_is_a_name_in_an_archive_of_any_size() -> None:
+    # Below MIN_ARTICLES only unknown_names speaks: a 199-article Reuters archive answered "How did the
+    # SolarWinds hack affect U.S. agencies?" with other hacks and no caveat, as "SolarWinds" was no name.
+    small = FakeVersion((*TEXTS[:4], "WikiLeaks published the emails, McConnell said."), DATES)
+    assert unknown_names(small, "How did the SolarWinds hack affect U.S. agencies?") == ["SolarWinds"]
+    assert unknown_names(small, "What did Senator McCain say?") == ["McCain"]
+    assert unknown_names(small, "When did WikiLeaks publish, and what did McConnell say?") == []
