@@ -282,7 +282,9 @@ def missing_words(index: StoredVersion, question: str) -> list[str]:
     if len(index.articles) < MIN_ARTICLES:
         return []
     missing = unknown_names(index, question)
-    return missing + [w for w in unused_words(index, question) if w not in missing]
+    # The halves of a missing "Jean-Claude" are unused words too: it is named once.
+    parts = {part for name in missing for part in re.split(r"[-'’ ]", name)}
+    return missing + [w for w in unused_words(index, question) if w not in missing and w not in parts]
 
 
 def screen_events(

@@ -44,3 +44,11 @@ def test_a_name_in_camel_case_is_a_name_in_an_archive_of_any_size() -> None:
     assert unknown_names(small, "How did the SolarWinds hack affect U.S. agencies?") == ["SolarWinds"]
     assert unknown_names(small, "What did Senator McCain say?") == ["McCain"]
     assert unknown_names(small, "When did WikiLeaks publish, and what did McConnell say?") == []
+
+
+def test_a_missing_hyphenated_name_is_named_once() -> None:
+    # Was "Jean-Claude, Juncker, Claude": the name, then its halves again as unused words.
+    assert missing_words(large(), "What did Jean-Claude Juncker say about Moscow?") == [
+        "Jean-Claude",
+        "Juncker",
+    ]
