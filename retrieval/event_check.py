@@ -62,6 +62,7 @@ _NOT_NAMES = frozenset(
     " wednesday thursday friday saturday sunday".split()
 )
 _WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*")
+_COMPOUND = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)+")
 # A question about what was planned or expected: an archive that ends before the year it names can answer
 # it ("When is Papadopoulos's sentencing scheduled in 2018?" of Reuters articles from late 2017).
 _AHEAD = re.compile(
@@ -157,8 +158,15 @@ def unused_words(index: StoredVersion, question: str) -> list[str]:
     """The question's content words that no chunk holds in any form, as the question spells them."""
     vocab: list[str] | None = None
     words: list[str] = []
+    joined = set()
+    for compound in _COMPOUND.findall(question):
+        # "e-mails" is a spelling of "emails": its halves are no words of their own.
+        terms = tokenize(compound.replace("-", ""))
+        vocab = vocab if vocab is not None else sorted_vocabulary(index)
+        if terms and all(term_count(index, t) or has_form(vocab, t) for t in terms):
+            joined.update(compound.split("-"))
     for raw in _WORD.findall(question):
-        if len(raw) < MIN_WORD or raw.lower() in STOPWORDS:
+        if len(raw) < MIN_WORD or raw.lower() in STOPWORDS or raw in joined:
             continue
         terms = tokenize(raw)
         if not terms or any(term_count(index, t) for t in terms):
