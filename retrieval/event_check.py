@@ -62,6 +62,8 @@ _NOT_NAMES = frozenset(
     " wednesday thursday friday saturday sunday".split()
 )
 _WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*")
+# British -ise, -ised, -ising, -isation: American archives (Reuters, AP) write -ize, beyond a common root.
+_BRITISH = re.compile(r"is(e|es|ed|ing|ation|ations)$")
 _COMPOUND = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)+")
 # A question about what was planned or expected: an archive that ends before the year it names can answer
 # it ("When is Papadopoulos's sentencing scheduled in 2018?" of Reuters articles from late 2017).
@@ -144,9 +146,14 @@ def stem_root(term: str) -> str:
     return term[: max(MIN_WORD, len(term) - 3)]
 
 
+def american(term: str) -> str:
+    """The term in American spelling where British writes -ise/-isation ("organisation" → "organization")."""
+    return _BRITISH.sub(r"iz\1", term)
+
+
 def has_form(vocab: list[str], term: str) -> bool:
-    """Whether some vocabulary word shares the term's root (or is the term), in either apostrophe."""
-    for spelling in spellings(term):
+    """Whether some vocabulary word shares the term's root (or is the term), in either apostrophe or spelling."""
+    for spelling in {*spellings(term), *spellings(american(term))}:
         root = stem_root(spelling)
         at = bisect.bisect_left(vocab, root)
         if at < len(vocab) and vocab[at].startswith(root):

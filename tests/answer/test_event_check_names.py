@@ -63,3 +63,12 @@ def test_a_hyphenated_spelling_of_a_known_word_is_known() -> None:
     assert missing_words(archive, "Did Trump re-tweet the video?") == []
     # A compound no chunk holds in either spelling is still reported, as the question spells its parts.
     assert missing_words(archive, "Were Clinton's e-wallets hacked?") == ["wallets"]
+
+
+def test_a_british_spelling_of_a_known_word_is_known() -> None:
+    # "What did the organisation say about Russia?" was refused on the Reuters archive, which writes
+    # "organization" in 13 articles: "No indexed article mentions organisation."
+    texts = (*TEXTS[:4], "The organization said the normalization of relations would take years.")
+    archive = FakeVersion(texts, DATES, copies=event_check.MIN_ARTICLES // len(texts) + 1)
+    assert missing_words(archive, "What did the organisation say about normalisation?") == []
+    assert missing_words(archive, "Were relations normalised, the organisations said?") == []
