@@ -20,7 +20,7 @@ _YEAR = re.compile(r"\b(19[5-9]\d|20\d\d)\b")
 # An Irish or French prefix ("O’Rourke", "D'Amato") belongs to the name: without it "Rourke" is a name no
 # article mentions. So do inner capitals ("SolarWinds", "McCain"), which otherwise make no name at all.
 PROPER = re.compile(
-    r"(?<![.!?]\s)(?<!^)\b(?:[A-Z]['’])?(?:[A-Z][a-z]{2,}|[A-Z][a-z](?=[A-Z]))(?:[A-Z][a-z]+)*"
+    r"(?<![.!?]\s)(?<!^)(?<!['’])\b(?:[A-Z]['’])?(?:[A-Z][a-z]{2,}|[A-Z][a-z](?=[A-Z]))(?:[A-Z][a-z]+)*"
     r"(?:[-’'][A-Z]?[a-z]+)*\b"
 )
 _APOSTROPHES = str.maketrans("'’", "’'")

@@ -72,3 +72,10 @@ def test_a_british_spelling_of_a_known_word_is_known() -> None:
     archive = FakeVersion(texts, DATES, copies=event_check.MIN_ARTICLES // len(texts) + 1)
     assert missing_words(archive, "What did the organisation say about normalisation?") == []
     assert missing_words(archive, "Were relations normalised, the organisations said?") == []
+
+
+def test_the_tail_of_a_name_after_its_apostrophe_is_no_name() -> None:
+    # A follow-up made standalone starts with the carried name ("O’Brien: What about Kislyak?"); the first
+    # word is no name to check, and its tail "Brien" was reported as one: "No indexed article mentions Brien, O’Brien."
+    assert unknown_names(large(), "O’Brien: What about Moscow?") == []
+    assert missing_words(large(), "O’Brien: What about Moscow?") == ["O’Brien"]
