@@ -161,6 +161,10 @@ class AnsweringService:
                     else text
                 )
             rewritten = standalone_by_rule(text, history, self.settings.max_question_chars)
+            if rewritten != text and unknown_names(self.index, rewritten) != unknown_names(self.index, text):
+                # The subject names what no article mentions (the last turn was refused for it): carrying
+                # it would refuse this question too, which asked alone may be answered.
+                return text
         return clean_question(rewritten, self.settings.max_question_chars)
 
     def remember(self, history: ChatHistory | None, answer: Answer) -> None:
