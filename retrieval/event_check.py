@@ -5,8 +5,8 @@ Russian presidential election?" finds the 2018 one, "How did the SolarWinds hack
 finds other hacks. Checks that need no threshold on relevance scores:
 - a year after the last article's date: the archive can speak of it only ahead of time, and sentences
   that name it are mostly asides ("a potential 2020 presidential candidate"), so none is quoted, unless
-  the question itself asks ahead ("will", "scheduled", "expected"): then the articles naming the year
-  answer, with a caveat that they predate it;
+  the question itself asks ahead ("will", "scheduled", "expected") or also names a year the archive
+  covers: then the articles naming the years answer, with a caveat that they predate the later one;
 - a capitalised name no indexed chunk mentions (coverage.unknown_names);
 - a content word that no chunk holds in any form (no word of the vocabulary shares its stem);
 - once quotes are chosen, a caveat (the answer stays): the quoted articles mention a rare name of the
@@ -313,8 +313,9 @@ def screen_events(
     """
     if years := later_years(index, question):
         span = date_span(index)
-        if asks_ahead(question):
-            # Only articles that name the year are candidates by now (coverage.years_covered).
+        if asks_ahead(question) or len(years) < len(asked_years(question)):
+            # Only articles that name the year are candidates by now (coverage.years_covered). A question
+            # that also names a year the archive covers ("in 2017 and 2018") is answered for that part.
             note = render_prompt("gap_expected.txt", first=span.first, last=span.last, years=", ".join(years))
             return list(candidates), note
         note = render_prompt("gap_later_years.txt", first=span.first, last=span.last, years=", ".join(years))

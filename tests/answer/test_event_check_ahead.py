@@ -65,3 +65,13 @@ def test_words_that_only_look_ahead_do_not_count() -> None:
         "Why did the ruble fall due to the 2022 sanctions?",
     ):
         assert not asks_ahead(question), question
+
+
+def test_a_question_spanning_a_covered_and_a_later_year_keeps_the_covered_part() -> None:
+    # "What did Trump say about Russia in 2017 and 2018?" was refused whole on Reuters articles from late 2017.
+    archive = large()
+    spans = [Span(1, 0, 30)]
+    kept, note = screen_events(archive, "What did Putin win in 2018 and 2024?", spans)
+    assert kept == spans
+    assert note is not None and "2024" in note and "2018" not in note.replace("2018-", "")
+    assert screen_events(archive, "What did Putin win in 2024 and 2025?", spans)[0] == []
