@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import threading
+import unicodedata
 from collections.abc import Callable
 from concurrent.futures import Future
 from pathlib import Path
@@ -65,7 +66,8 @@ def clean_question(question: str, max_chars: int) -> str:
     # Characters that show as nothing are dropped, not turned into spaces: "Kisl\u200byak" is one name,
     # and its halves would be words no article uses.
     text = replace_unsafe(_TERMINAL_SEQUENCE.sub("", question), INVISIBLE + REORDERING, by="")
-    text = " ".join(replace_unsafe(text).split())
+    # Composed, as articles are written: a decomposed "é" would split the word in two for every word check.
+    text = unicodedata.normalize("NFC", " ".join(replace_unsafe(text).split()))
     if not text:
         raise QuestionError("Please ask a question: the text was empty.", "empty")
     if len(text) > max_chars:

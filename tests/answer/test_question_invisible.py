@@ -21,3 +21,9 @@ def test_terminal_sequences_are_dropped_whole() -> None:
     assert clean_question("What did \x1b]0;title\x07Kislyak say?", 100) == "What did Kislyak say?"
     # A lone escape or control character still only separates words.
     assert clean_question("Is Russia\x1b ready\x00to talk?", 100) == "Is Russia ready to talk?"
+
+
+def test_a_decomposed_accent_is_composed() -> None:
+    # Typed or pasted decomposed (e + U+0301, as macOS file names and some keyboards give it), "Mélenchon"
+    # tokenized as "me" + "lenchon": the name was lost and "lenchon" refused as a word no article uses.
+    assert clean_question("What did Me\u0301lenchon say?", 100) == "What did M\u00e9lenchon say?"
