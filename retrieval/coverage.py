@@ -17,7 +17,13 @@ from retrieval.lexical import tokenize
 from retrieval.prompts import render_prompt
 
 _YEAR = re.compile(r"\b(19[5-9]\d|20\d\d)\b")
-PROPER = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-z]{2,}(?:[-’'][A-Z]?[a-z]+)*\b")
+# An Irish or French prefix ("O’Rourke", "D'Amato") belongs to the name: without it "Rourke" is a name no
+# article mentions. So do inner capitals ("SolarWinds", "McCain"), which otherwise make no name at all.
+PROPER = re.compile(
+    r"(?<![.!?]\s)(?<!^)(?<!['’])\b(?:[A-Z]['’])?(?:[A-Z][a-z]{2,}|[A-Z][a-z](?=[A-Z]))(?:[A-Z][a-z]+)*"
+    r"(?:[-’'][A-Z]?[a-z]+)*\b"
+)
+_APOSTROPHES = str.maketrans("'’", "’'")
 
 
 @dataclass(frozen=True)
@@ -51,12 +57,23 @@ def asked_years(question: str) -> list[str]:
     return sorted(set(_YEAR.findall(question)))
 
 
+def spellings(term: str) -> list[str]:
+    """The term, and the term with its apostrophes swapped (users type ', archives print ’)."""
+    other = term.translate(_APOSTROPHES)
+    return [term] if other == term else [term, other]
+
+
+def term_count(index: StoredVersion, term: str) -> int:
+    """How many chunks hold the term, in either apostrophe."""
+    return sum(index.bm25.doc_freq(t) for t in spellings(term))
+
+
 def unknown_names(index: StoredVersion, question: str) -> list[str]:
     """Capitalised names in the question (not its first word) that no indexed chunk mentions."""
     names = []
     for m in PROPER.finditer(question.strip()):
         terms = tokenize(m.group(0))
-        if terms and all(index.bm25.doc_freq(t) == 0 for t in terms):
+        if terms and all(term_count(index, t) == 0 for t in terms):
             names.append(m.group(0))
     return names
 

@@ -472,9 +472,11 @@ def build_llm_chain(
             log.info("No quote of the model's answer verified after %.0f ms; quoting instead", model_ms)
             return replace(compose(x), mode="llm+fallback")
         timings = answer_timings(x["t0"], x["t_retrieve"])
+        # The caveat the extractive steps found (a name no article mentions, a later year) holds for the
+        # model's answer too: it was written from the same passages.
         if checked.refused:
             text = load_prompt("not_found.txt")
-            return Answer(x["question"], "not_found", text, text, (), "llm", timings)
+            return Answer(x["question"], "not_found", text, text, (), "llm", timings, note=x.get("gap"))
         return Answer(
             question=x["question"],
             status="answered",
@@ -483,6 +485,7 @@ def build_llm_chain(
             citations=checked.citations,
             mode="llm",
             timings_ms=timings,
+            note=x.get("gap"),
         )
 
     return RunnableLambda(retrieve) | RunnableLambda(choose) | RunnableLambda(generate)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import threading
+import unicodedata
 from collections.abc import Callable
 from concurrent.futures import Future
 from pathlib import Path
@@ -49,16 +50,24 @@ from retrieval.russian import (
     too_partial,
 )
 from retrieval.settings import Settings
-from retrieval.textsafety import replace_unsafe
+from retrieval.textsafety import INVISIBLE, REORDERING, replace_unsafe
 from retrieval.transliteration import SoundIndex
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
 
 
+# A terminal's colour (CSI) and title or hyperlink (OSC) sequences, as a coloured paste carries them.
+_TERMINAL_SEQUENCE = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?")
+
+
 def clean_question(question: str, max_chars: int) -> str:
     """The question with control characters and extra whitespace removed; raises QuestionError."""
-    text = " ".join(replace_unsafe(question).split())
+    # Characters that show as nothing are dropped, not turned into spaces: "Kisl\u200byak" is one name,
+    # and its halves would be words no article uses.
+    text = replace_unsafe(_TERMINAL_SEQUENCE.sub("", question), INVISIBLE + REORDERING, by="")
+    # Composed, as articles are written: a decomposed "é" would split the word in two for every word check.
+    text = unicodedata.normalize("NFC", " ".join(replace_unsafe(text).split()))
     if not text:
         raise QuestionError("Please ask a question: the text was empty.", "empty")
     if len(text) > max_chars:
@@ -154,6 +163,10 @@ class AnsweringService:
                     else text
                 )
             rewritten = standalone_by_rule(text, history, self.settings.max_question_chars)
+            if rewritten != text and unknown_names(self.index, rewritten) != unknown_names(self.index, text):
+                # The subject names what no article mentions (the last turn was refused for it): carrying
+                # it would refuse this question too, which asked alone may be answered.
+                return text
         return clean_question(rewritten, self.settings.max_question_chars)
 
     def remember(self, history: ChatHistory | None, answer: Answer) -> None:

@@ -409,6 +409,7 @@ EXPECTED_PLACEHOLDERS = {
     "gap_years.txt": {"first", "last", "years"},
     "gap_years_undated.txt": {"years"},
     "gap_names.txt": {"names"},
+    "gap_expected.txt": {"first", "last", "years"},
     "gap_later_years.txt": {"first", "last", "years"},
     "gap_together.txt": {"subject", "word"},
     "gap_quoted.txt": {"subject", "word"},

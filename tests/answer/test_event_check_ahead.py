@@ -1,0 +1,77 @@
+"""A question about what was planned or expected for a year after the archive ends (outside attack, a12).
+
+On the Reuters archive (Oct-Dec 2017), "When is Papadopoulos's sentencing scheduled in 2018?" and "Will the
+Senate intelligence committee's Russia probe last into 2018?" were refused as events the archive cannot
+report, although its articles state both ("scheduled for April 6, 2018", "would last into 2018").
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from retrieval import event_check
+from retrieval.event_check import asks_ahead, screen_events
+from retrieval.service import build_service
+from tests.answer.test_event_check import DATES, TEXTS, Span, large
+from tests.conftest import hashing_settings_for
+
+
+def test_questions_about_plans_and_expectations_ask_ahead() -> None:
+    for question in (
+        "Will the Senate probe last into 2018?",
+        "When is his sentencing scheduled in 2018?",
+        "Should the special counsel investigation continue in 2018?",
+        "What did Republicans expect from the 2018 midterms?",
+        "What were the plans for 2018?",
+    ):
+        assert asks_ahead(question), question
+    for question in ("Who won the 2024 Russian presidential election?", "What did Putin say about 2022?"):
+        assert not asks_ahead(question), question
+
+
+def test_a_later_year_asked_ahead_keeps_its_candidates_with_a_caveat() -> None:
+    archive = large()
+    spans = [Span(1, 0, 30)]
+    kept, note = screen_events(archive, "Will Putin's term end in 2024?", spans)
+    assert kept == spans
+    assert note is not None and "2019-07-29" in note and "2024" in note and "expected" in note
+    # What happened in that year stays refused.
+    assert screen_events(archive, "Who won the 2024 presidential election?", spans)[0] == []
+
+
+def test_an_answer_about_a_later_year_asked_ahead_quotes_the_article_that_names_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(event_check, "MIN_ARTICLES", 2)
+    sources = tmp_path / "src"
+    sources.mkdir()
+    for n, (text, date) in enumerate(zip(TEXTS, DATES, strict=True)):
+        (sources / f"a{n}.md").write_text(f"---\ndate: {json.dumps(date)}\n---\n\n{text}\n", encoding="utf-8")
+    service = build_service(hashing_settings_for(sources, tmp_path / "idx"))
+    service.reindex()
+    ahead = service.answer("Will Putin's six-year term end in 2024?")
+    assert ahead.status == "answered" and [c.source for c in ahead.citations] == ["a1.md"]
+    assert ahead.note is not None and "2024" in ahead.note and "expected" in ahead.note
+    assert service.answer("Who won the 2024 presidential election?").status == "not_found"
+
+
+def test_words_that_only_look_ahead_do_not_count() -> None:
+    for question in (
+        "What did Russian forces do at the nuclear plant in 2022?",
+        "What did Mueller look into in 2020?",
+        "Why did the ruble fall due to the 2022 sanctions?",
+    ):
+        assert not asks_ahead(question), question
+
+
+def test_a_question_spanning_a_covered_and_a_later_year_keeps_the_covered_part() -> None:
+    # "What did Trump say about Russia in 2017 and 2018?" was refused whole on Reuters articles from late 2017.
+    archive = large()
+    spans = [Span(1, 0, 30)]
+    kept, note = screen_events(archive, "What did Putin win in 2018 and 2024?", spans)
+    assert kept == spans
+    assert note is not None and "2024" in note and "2018" not in note.replace("2018-", "")
+    assert screen_events(archive, "What did Putin win in 2024 and 2025?", spans)[0] == []

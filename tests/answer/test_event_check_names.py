@@ -1,0 +1,81 @@
+"""Names and words the event checks must recognise as the archive spells them (outside attack, a12)."""
+
+from __future__ import annotations
+
+from retrieval.coverage import unknown_names
+from retrieval.event_check import missing_words
+from tests.answer.test_event_check import DATES, FakeVersion, event_check
+
+TEXTS = (
+    "Beto O’Rourke’s long-shot bid to unseat Senator Ted Cruz illustrates the tightrope Democrats walk.",
+    "Putin won another six-year term in the 2018 presidential election; his term ends in 2024.",
+    "Alexei Navalny was sentenced to 30 days in jail for calling a protest in Moscow.",
+    "A storm blew the roof off a barn in Texas, and a plane crashed.",
+    "Bill O'Reilly said the plane that crashed near Moscow was old.",
+)
+
+
+def large() -> FakeVersion:
+    return FakeVersion(TEXTS, DATES, copies=event_check.MIN_ARTICLES // len(TEXTS) + 1)
+
+
+def test_a_name_with_an_apostrophe_is_known_in_either_apostrophe() -> None:
+    archive = large()
+    # The archive writes O’Rourke with a typographic apostrophe, users type a straight one (and vice versa).
+    for question in (
+        "What did Beto O’Rourke say?",
+        "What did Beto O'Rourke say?",
+        "What did Bill O’Reilly say?",
+        "Was Beto O'Rourke's bid a long-shot?",
+    ):
+        assert unknown_names(archive, question) == [], question
+        assert missing_words(archive, question) == [], question
+
+
+def test_an_unknown_name_with_an_apostrophe_is_named_whole() -> None:
+    # Not "Brien", a name nobody asked about.
+    assert missing_words(large(), "What did Robert O'Brien say?") == ["Robert", "O'Brien"]
+
+
+def test_a_name_in_camel_case_is_a_name_in_an_archive_of_any_size() -> None:
+    # Below MIN_ARTICLES only unknown_names speaks: a 199-article Reuters archive answered "How did the
+    # SolarWinds hack affect U.S. agencies?" with other hacks and no caveat, as "SolarWinds" was no name.
+    small = FakeVersion((*TEXTS[:4], "WikiLeaks published the emails, McConnell said."), DATES)
+    assert unknown_names(small, "How did the SolarWinds hack affect U.S. agencies?") == ["SolarWinds"]
+    assert unknown_names(small, "What did Senator McCain say?") == ["McCain"]
+    assert unknown_names(small, "When did WikiLeaks publish, and what did McConnell say?") == []
+
+
+def test_a_missing_hyphenated_name_is_named_once() -> None:
+    # Was "Jean-Claude, Juncker, Claude": the name, then its halves again as unused words.
+    assert missing_words(large(), "What did Jean-Claude Juncker say about Moscow?") == [
+        "Jean-Claude",
+        "Juncker",
+    ]
+
+
+def test_a_hyphenated_spelling_of_a_known_word_is_known() -> None:
+    # "Were Clinton's e-mails hacked?" was refused on a Reuters archive that says "emails" in 34 articles:
+    # "No indexed article mentions mails."
+    texts = (*TEXTS[:4], "Hackers stole Clinton's emails, and Trump will retweet the video.")
+    archive = FakeVersion(texts, DATES, copies=event_check.MIN_ARTICLES // len(texts) + 1)
+    assert missing_words(archive, "Were Clinton's e-mails hacked?") == []
+    assert missing_words(archive, "Did Trump re-tweet the video?") == []
+    # A compound no chunk holds in either spelling is still reported, as the question spells its parts.
+    assert missing_words(archive, "Were Clinton's e-wallets hacked?") == ["wallets"]
+
+
+def test_a_british_spelling_of_a_known_word_is_known() -> None:
+    # "What did the organisation say about Russia?" was refused on the Reuters archive, which writes
+    # "organization" in 13 articles: "No indexed article mentions organisation."
+    texts = (*TEXTS[:4], "The organization said the normalization of relations would take years.")
+    archive = FakeVersion(texts, DATES, copies=event_check.MIN_ARTICLES // len(texts) + 1)
+    assert missing_words(archive, "What did the organisation say about normalisation?") == []
+    assert missing_words(archive, "Were relations normalised, the organisations said?") == []
+
+
+def test_the_tail_of_a_name_after_its_apostrophe_is_no_name() -> None:
+    # A follow-up made standalone starts with the carried name ("O’Brien: What about Kislyak?"); the first
+    # word is no name to check, and its tail "Brien" was reported as one: "No indexed article mentions Brien, O’Brien."
+    assert unknown_names(large(), "O’Brien: What about Moscow?") == []
+    assert missing_words(large(), "O’Brien: What about Moscow?") == ["O’Brien"]
