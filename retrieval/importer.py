@@ -275,8 +275,13 @@ class Importer:
         t0 = time.perf_counter()
         if not dump.is_file():
             raise ImportError_(f"The dump {dump} does not exist or is not a file.")
-        if not self.sources.is_dir():
-            raise ImportError_(f"The sources folder {self.sources} does not exist.")
+        if self.sources.exists() and not self.sources.is_dir():
+            raise ImportError_(f"The sources folder {self.sources} is not a folder.")
+        # An import is how an archive's folder usually starts: make it, as `git clone` makes its target.
+        try:
+            self.sources.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ImportError_(f"The sources folder {self.sources} cannot be made ({exc.strerror}).") from exc
         folder = self.sources / IMPORT_FOLDER / dump_stem(dump)
         summary = ImportSummary(folder=folder.relative_to(self.sources).as_posix(), fields={})
         fields: dict[str, str] | None = None

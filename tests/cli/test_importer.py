@@ -342,3 +342,18 @@ def test_a_file_with_no_importable_record_is_refused_and_nothing_is_indexed(tmp_
         assert "Indexed" not in result.stdout
     listed = usru(folders, "sources")
     assert listed.returncode == 0 and "Russia ready for talks" in listed.stdout
+
+
+def test_usru_import_creates_a_sources_folder_that_does_not_exist_yet(tmp_path: Path) -> None:
+    folders = Folders(tmp_path, tmp_path / "new" / "archive", tmp_path / "idx")
+    result = usru(folders, "import", str(jsonl(tmp_path / "d.jsonl", GOOD)), "--no-index")
+    assert result.returncode == 0, result.stderr
+    assert len(list((folders.sources / "imported").rglob("*.md"))) == 2
+
+
+def test_usru_import_into_a_sources_path_that_is_a_file_is_refused(tmp_path: Path) -> None:
+    folders = Folders(tmp_path, tmp_path / "archive", tmp_path / "idx")
+    folders.sources.write_text("not a folder", encoding="utf-8")
+    result = usru(folders, "import", str(jsonl(tmp_path / "d.jsonl", GOOD)), "--no-index")
+    assert_one_line_error(result, "is not a folder")
+    assert folders.sources.read_text(encoding="utf-8") == "not a folder"
