@@ -28,6 +28,7 @@ from retrieval.onnx_precision import INT8, check_precision, precise_name, split_
 from retrieval.service import build_service
 from retrieval.settings import HASHING_MODEL, Settings
 from tests.conftest import SEEDS, copy_seeds
+from tests.support.cli import make_folders, usru
 
 
 class Int8Hashing(HashingEmbedder):
@@ -132,3 +133,19 @@ def test_an_int8_index_is_recorded_and_asked_at_int8(tmp_path: Path) -> None:
     assert retriever.embedder.name == service.embedder.name  # type: ignore[attr-defined]
     with pytest.raises(IndexError_, match="USRU_EMBED_PRECISION=int8"):
         build_service(settings.model_copy(update={"embed_precision": "fp32"}))
+
+
+@pytest.mark.parametrize(
+    ("precision", "fragment"),
+    [("int4", "USRU_EMBED_PRECISION"), ("int8", "needs the model's ONNX export")],
+)
+def test_a_bad_precision_is_one_line_and_indexes_nothing(
+    tmp_path: Path, precision: str, fragment: str
+) -> None:
+    folders = make_folders(tmp_path)
+    env = folders.env() | {"USRU_EMBED_PRECISION": precision}  # int8 with the hashing fake: no export
+    result = usru(folders, "index", env=env)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert result.stderr.startswith("usru: ") and fragment in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert not folders.index_dir.exists()
