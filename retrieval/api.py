@@ -43,7 +43,9 @@ def open_store(settings: Settings) -> IndexStore:
 
 def load_settings_embedder(settings: Settings) -> Embedder:
     """The embedding model the settings name (its local ONNX export when there is one)."""
-    return load_embedder(settings.embedding_model, settings.index_dir, settings.use_onnx)
+    return load_embedder(
+        settings.embedding_model, settings.index_dir, settings.use_onnx, settings.embed_precision
+    )
 
 
 def open_service(settings: Settings, progress: Progress | None = None) -> AnsweringService:
@@ -156,9 +158,14 @@ def watch_sources(
 DATABASE_SCHEMES = ("postgresql://", "postgres://")
 
 
-def model_of(embedder_name: str | None) -> str:
-    """The EMBEDDING_MODEL setting that gives the embedder an index was built with."""
-    return "" if not embedder_name or embedder_name == BUNDLED_MODEL else embedder_name
+def model_of(embedder_name: str | None) -> tuple[str, str]:
+    """The EMBEDDING_MODEL and USRU_EMBED_PRECISION settings that give the embedder an index was built with."""
+    from retrieval.onnx_precision import FP32, split_name
+
+    if not embedder_name:
+        return "", FP32
+    name, precision = split_name(embedder_name)
+    return ("" if name == BUNDLED_MODEL else name), precision
 
 
 def load_retriever(index_dir: str | Path, k: int = 4, *, use_onnx: bool = True) -> BaseRetriever:
@@ -181,7 +188,8 @@ def load_retriever(index_dir: str | Path, k: int = 4, *, use_onnx: bool = True) 
     else:
         store, export_dir = FolderStore(Path(index_dir)), Path(index_dir)
     loaded: list[StoredVersion] = [store.load()]
-    embedder = load_embedder(model_of(loaded[0].embedding_model), export_dir, use_onnx)
+    model, precision = model_of(loaded[0].embedding_model)
+    embedder = load_embedder(model, export_dir, use_onnx, precision)
     lock = threading.Lock()
 
     def live() -> StoredVersion:

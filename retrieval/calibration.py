@@ -56,6 +56,13 @@ def chance_level(index: StoredVersion, embedder: Embedder, best_relevance: BestR
     return float(np.median(scores)) if scores else None
 
 
+def margin_of(embedder_name: str) -> float | None:
+    """The model's margin over chance; an int8 copy keeps it, its chance level being measured with it."""
+    from retrieval.onnx_precision import split_name
+
+    return MARGINS.get(split_name(embedder_name)[0])
+
+
 def calibrated_floor(
     index: StoredVersion,
     embedder: Embedder,
@@ -67,7 +74,7 @@ def calibrated_floor(
 
     `measure` gives the chance level another way (precomputed.py: as stored when the version was written).
     """
-    margin = MARGINS.get(embedder.name)
+    margin = margin_of(embedder.name)
     if margin is None:
         return base
     key = f"{index.version}:{embedder.name}:{base}"

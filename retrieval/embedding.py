@@ -174,12 +174,22 @@ class HashingEmbedder:
         return self._vector(text)
 
 
-def load_embedder(model: str, index_dir: Path | None = None, use_onnx: bool = True) -> Embedder:
+def load_embedder(
+    model: str, index_dir: Path | None = None, use_onnx: bool = True, precision: str = "fp32"
+) -> Embedder:
     """Build the embedder a settings value names.
 
     With an index folder, the model's ONNX export kept there is used (no torch, a faster start);
-    without one yet, sentence-transformers is loaded once to write the export.
+    without one yet, sentence-transformers is loaded once to write the export. precision="int8" runs
+    a dynamically quantised copy of that export (about twice the texts per CPU second, other vectors).
     """
+    from retrieval.onnx_precision import FP32, check_precision
+
+    if check_precision(precision) != FP32 and (model == HASHING_MODEL or index_dir is None or not use_onnx):
+        raise UsruError(
+            f"USRU_EMBED_PRECISION={precision} needs the model's ONNX export: keep USRU_ONNX on and an "
+            "index folder, and a real embedding model."
+        )
     if model == HASHING_MODEL:
         return HashingEmbedder()
     if index_dir is None or not use_onnx:
@@ -187,6 +197,8 @@ def load_embedder(model: str, index_dir: Path | None = None, use_onnx: bool = Tr
     from retrieval.onnx_embedding import OnnxEmbedder, export_folder, export_onnx
 
     folder = export_folder(index_dir, embedder_id(model))
+    if precision != FP32:
+        return _load_int8(model, index_dir, folder)
     if (folder / "meta.json").is_file():
         try:
             return OnnxEmbedder(folder)
@@ -204,6 +216,28 @@ def load_embedder(model: str, index_dir: Path | None = None, use_onnx: bool = Tr
     except Exception as exc:  # not every model exports; the torch path still answers
         log.warning("Could not export %s to ONNX (%s); questions will use torch.", embedder.name, exc)
     return embedder
+
+
+def _load_int8(model: str, index_dir: Path, folder: Path) -> Embedder:
+    """The int8 copy of the model's export, made (from the fp32 export) if it is not there yet."""
+    from retrieval.onnx_embedding import OnnxEmbedder
+    from retrieval.onnx_precision import int8_folder, write_int8
+
+    quantised = int8_folder(folder)
+    if (quantised / "meta.json").is_file():
+        try:
+            return OnnxEmbedder(quantised)
+        except Exception as exc:  # a damaged export: make it again below
+            log.warning("Ignoring the int8 export in %s (%s); quantising again.", quantised, exc)
+    fp32 = load_embedder(model, index_dir, True)
+    if not (folder / "meta.json").is_file():
+        # No silent fall back to fp32 vectors: the user asked for int8 ones.
+        raise UsruError(f"Cannot embed at int8: {fp32.name} could not be exported to ONNX.")
+    try:
+        write_int8(folder, quantised)
+        return OnnxEmbedder(quantised)
+    except Exception as exc:
+        raise UsruError(f"Cannot quantise {fp32.name} to int8 ({exc}); unset USRU_EMBED_PRECISION.") from exc
 
 
 def embedder_id(model: str) -> str:

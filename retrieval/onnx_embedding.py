@@ -99,20 +99,26 @@ def _write_export(
 class OnnxEmbedder(CachedQueries):
     """Mean-pooled, L2-normalised sentence embeddings from an exported model, on onnxruntime."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, *, threads: int = 0, batch: int = 32, spin: bool = True) -> None:
         import onnxruntime as ort
         from tokenizers import Tokenizer
 
         meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
         if meta.get("format") != FORMAT:
             raise ValueError("the exported model is from another version of usru")
-        self.name: str = meta["model"]
+        from retrieval.onnx_precision import FP32, precise_name
+
+        self.name: str = precise_name(meta["model"], meta.get("precision", FP32))
         self.dim: int = int(meta["dim"])
         self._tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
         self._tokenizer.enable_truncation(int(meta["max_seq_length"]))
         self._tokenizer.enable_padding()
         options = ort.SessionOptions()
         options.log_severity_level = 3
+        options.intra_op_num_threads = threads  # 0: onnxruntime's choice (one per physical core)
+        if not spin:
+            options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        self._batch = batch
         self._session = ort.InferenceSession(
             str(folder / "model.onnx"), options, providers=["CPUExecutionProvider"]
         )
@@ -127,8 +133,8 @@ class OnnxEmbedder(CachedQueries):
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
         texts = [texts[i] for i in order]
         out = []
-        for k in range(0, len(texts), 32):
-            encodings = self._tokenizer.encode_batch(texts[k : k + 32])
+        for k in range(0, len(texts), self._batch):
+            encodings = self._tokenizer.encode_batch(texts[k : k + self._batch])
             ids = np.array([e.ids for e in encodings], dtype=np.int64)
             mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
             types = np.array([e.type_ids for e in encodings], dtype=np.int64)

@@ -19,7 +19,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from retrieval.calibration import MARGINS, PROBES, chance_level
+from retrieval.calibration import PROBES, chance_level, margin_of
 from retrieval.embedding import Embedder
 from retrieval.index import Index, StoredVersion
 from retrieval.transliteration import SoundIndex
@@ -54,7 +54,7 @@ def prepare_version(index: Index, embedder: Embedder) -> dict[str, Any]:
     from retrieval.russian import build_sound_index
 
     prepared: dict[str, Any] = {}
-    if embedder.name in MARGINS:  # other models keep the fixed floor: no chance level is needed
+    if margin_of(embedder.name) is not None:  # other models keep the fixed floor: no chance level is needed
         level = chance_level(index, embedder, best_relevance)
         prepared[CHANCE] = {"key": _key(embedder.name), "chance": level}
     sounds = build_sound_index(index)

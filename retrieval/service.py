@@ -360,8 +360,16 @@ def build_service(settings: Settings, progress: Progress | None = None) -> Answe
     index = store.load()
     if index.embedding_model != embedder.name:
         where = "in the database" if settings.database_url else f"at {settings.index_dir}"
+        from retrieval.onnx_precision import split_name
+
+        built, precision = split_name(index.embedding_model or "")
+        hint = (
+            f"set USRU_EMBED_PRECISION={precision} as when it was built, or "
+            if built == split_name(embedder.name)[0]
+            else ""
+        )
         raise IndexError_(
             f"The index {where} was built with {index.embedding_model!r}, "
-            f"not {embedder.name!r}; rebuild it with `usru index --rebuild`."
+            f"not {embedder.name!r}; {hint}rebuild it with `usru index --rebuild`."
         )
     return AnsweringService(settings, embedder, index, store=store)

@@ -47,6 +47,14 @@ class Settings(BaseSettings):
         pattern="^(sentence-mean-1|two-passes)$",
         validation_alias=AliasChoices("USRU_VECTORS", "vectors"),
     )
+    # Precision of the embedding model's ONNX export: "int8" (dynamic, opt-in) embeds about twice the
+    # texts per CPU second, but its vectors differ (cosine ~0.993), so an index records it and questions
+    # are embedded at the index's precision; switching re-embeds the whole index.
+    embed_precision: str = Field(
+        default="fp32",
+        pattern="^(fp32|int8)$",
+        validation_alias=AliasChoices("USRU_EMBED_PRECISION", "embed_precision"),
+    )
     max_question_chars: int = Field(
         default=1000, ge=10, validation_alias=AliasChoices("USRU_MAX_QUESTION_CHARS", "max_question_chars")
     )

@@ -1,0 +1,113 @@
+"""Texts per second of each way to run the embedding model over the same real index texts (issue 13).
+
+    python -m bench.embed_paths [--sources DIR] [--chunks 2000] [--sentences 2000] [--paths ...]
+
+Texts are what `usru index` embeds: chunk texts (title + body, about 1,000 characters) and quotable
+sentences, cut from the articles in --sources (read only). Paths: torch (sentence-transformers),
+ONNX fp32 (the local export), ONNX int8 (dynamic, MatMul weights per channel), with thread and
+batch-size variants. Cosine is measured against the torch vectors of the same texts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from bench.evaluation import ROOT
+from retrieval.article import read_article
+from retrieval.chunking import chunk_article, indexed_text
+
+DEFAULT_SOURCES = Path.home() / ".cache" / "usru-bench" / "russia" / "sources"
+
+
+def read_texts(sources: Path, chunks: int, sentences: int) -> tuple[list[str], list[str]]:
+    """The first `chunks` chunk texts and `sentences` quotable sentences of the folder's articles."""
+    chunk_texts: list[str] = []
+    sentence_texts: list[str] = []
+    for path in sorted(sources.glob("*.md")):
+        article = read_article(path)
+        for chunk in chunk_article(article):
+            if len(chunk_texts) < chunks:
+                chunk_texts.append(indexed_text(article, chunk))
+            for s in chunk.sentences:
+                if s.quotable and len(sentence_texts) < sentences:
+                    sentence_texts.append(article.text[s.start : s.end])
+        if len(chunk_texts) >= chunks and len(sentence_texts) >= sentences:
+            break
+    return chunk_texts, sentence_texts
+
+
+def timed_rate(embed: Any, texts: list[str]) -> tuple[float, float, np.ndarray]:
+    """Texts per wall second and per CPU second of one call over all texts, and the vectors."""
+    t0, c0 = time.perf_counter(), time.process_time()
+    vecs = embed(texts)
+    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+    return len(texts) / wall, len(texts) / cpu, np.asarray(vecs, dtype=np.float32)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Measure each path and print (and write) texts/s and cosine to torch."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--sources", type=Path, default=DEFAULT_SOURCES)
+    parser.add_argument("--chunks", type=int, default=2000)
+    parser.add_argument("--sentences", type=int, default=2000)
+    parser.add_argument("--paths", nargs="*", default=["torch", "fp32", "int8"])
+    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "embed_paths.json")
+    args = parser.parse_args(argv)
+    from retrieval.embedding import SentenceTransformerEmbedder
+    from retrieval.onnx_embedding import OnnxEmbedder, export_onnx
+    from retrieval.onnx_precision import write_int8
+
+    chunk_texts, sentence_texts = read_texts(args.sources, args.chunks, args.sentences)
+    st = SentenceTransformerEmbedder("")
+    results: dict[str, Any] = {"chunks": len(chunk_texts), "sentences": len(sentence_texts)}
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) / "fp32"
+        export_onnx(st._model, st.name, folder)
+        int8 = Path(tmp) / "int8"
+        write_int8(folder, int8)
+        reference: dict[str, np.ndarray] = {}
+        for name in args.paths:
+            # name: torch | fp32 | int8, optionally ":threads=N" and ":batch=N"
+            base, *opts = name.split(":")
+            kw = dict(o.split("=") for o in opts)
+            if base == "torch":
+                embed = st.embed_documents
+            else:
+                emb = OnnxEmbedder(
+                    folder if base == "fp32" else int8,
+                    threads=int(kw.get("threads", 0)),
+                    batch=int(kw.get("batch", 32)),
+                    spin=kw.get("spin", "1") == "1",
+                )
+                embed = emb.embed_documents
+            row: dict[str, Any] = {}
+            for kind, texts in (("chunks", chunk_texts), ("sentences", sentence_texts)):
+                if not texts:
+                    continue
+                embed(texts[:32])  # warm up
+                rate, cpu_rate, vecs = timed_rate(embed, texts)
+                row[f"{kind}_per_s"] = round(rate, 1)
+                row[f"{kind}_per_cpu_s"] = round(cpu_rate, 1)
+                if base == "torch" and kind not in reference:
+                    reference[kind] = vecs
+                if kind in reference:
+                    cos = (vecs * reference[kind]).sum(axis=1)
+                    row[f"{kind}_cos_min"] = round(float(cos.min()), 5)
+                    row[f"{kind}_cos_mean"] = round(float(cos.mean()), 5)
+            results[name] = row
+            print(name, json.dumps(row), flush=True)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(results, indent=2), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
