@@ -42,6 +42,10 @@ class ChunkHit:
     lexical: float
 
 
+# Scores that agree to this many decimals are a tie (cosines differ in the last float32 bits across stores).
+TIE_DIGITS = 6
+
+
 def allowed_chunks(index: StoredVersion, filters: Filters) -> IntArray:
     """The ids of the chunks whose article the filters admit."""
     admitted = [a.id for a in index.articles if filters.admits_article(a)]
@@ -73,7 +77,10 @@ def search_chunks(
     depth = min(n if allowed is None else len(allowed), max(CANDIDATES, k))
     qvec = (embedder.embed_query(question) if qvec is None else qvec).reshape(1, -1)
     dense_scores, dense_ids = index.search_vectors(qvec, depth, allowed=allowed)
-    dense = {int(i): float(s) for i, s in zip(dense_ids[0], dense_scores[0], strict=True) if i >= 0}
+    # Equal scores are ranked by chunk id: FAISS and pgvector order ties each their own way (and differ in
+    # the last bits), so the folder index and the database would fuse the same ranks differently.
+    dense_hits = [(int(i), float(s)) for i, s in zip(dense_ids[0], dense_scores[0], strict=True) if i >= 0]
+    dense = dict(sorted(dense_hits, key=lambda hit: (-round(hit[1], TIE_DIGITS), hit[0])))
     lexical_all = index.bm25.scores(tokenize(question))
     if allowed is not None:
         mask = np.zeros(n, dtype=bool)
