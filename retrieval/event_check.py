@@ -31,10 +31,12 @@ import threading
 from collections.abc import Sequence
 from typing import Protocol, TypeVar
 
-from retrieval.coverage import PROPER, asked_years, date_span, spellings, term_count, unknown_names
+from retrieval.coverage import PROPER, asked_years, spellings, term_count, unknown_names
+from retrieval.filters import Filters
 from retrieval.index import StoredVersion
 from retrieval.lexical import STOPWORDS, tokenize
 from retrieval.prompts import render_prompt
+from retrieval.window import describe_window, window_span
 
 # Below this many articles a missing name or word is no evidence that the archive misses the event.
 MIN_ARTICLES = 200
@@ -112,10 +114,10 @@ def is_dated(index: StoredVersion) -> bool:
     return dated
 
 
-def later_years(index: StoredVersion, question: str) -> list[str]:
-    """The years the question names that come after the last article's date (in a dated archive)."""
+def later_years(index: StoredVersion, question: str, filters: Filters | None = None) -> list[str]:
+    """The years the question names that come after the last date searched (in a dated archive)."""
     years = asked_years(question)
-    last = date_span(index).last if years else None
+    last = window_span(index, filters).last if years else None
     if not last or not is_dated(index):
         return []
     return [y for y in years if y > last[:4]]
@@ -303,22 +305,27 @@ def missing_words(index: StoredVersion, question: str) -> list[str]:
 
 
 def screen_events(
-    index: StoredVersion, question: str, candidates: Sequence[Q], rendered: bool = False
+    index: StoredVersion,
+    question: str,
+    candidates: Sequence[Q],
+    rendered: bool = False,
+    filters: Filters | None = None,
 ) -> tuple[list[Q], str | None]:
     """The candidates that may answer, and a note on what the archive cannot report (None: no gap).
 
     A question about a later year, or naming what a large archive never uses, keeps no candidate. A
     Russian question's English rendering (`rendered`) spells names by sound ("Guchchifera" for Guccifer),
-    so an unknown one is no evidence: it keeps the caveat and the score penalty it always had.
+    so an unknown one is no evidence: it keeps the caveat and the score penalty it always had. With
+    `filters`, "later" means after the last article they admit, and the note names that window.
     """
-    if years := later_years(index, question):
-        span = date_span(index)
+    if years := later_years(index, question, filters):
+        span = describe_window(window_span(index, filters), filters)
         if asks_ahead(question) or len(years) < len(asked_years(question)):
             # Only articles that name the year are candidates by now (coverage.years_covered). A question
             # that also names a year the archive covers ("in 2017 and 2018") is answered for that part.
-            note = render_prompt("gap_expected.txt", first=span.first, last=span.last, years=", ".join(years))
+            note = render_prompt("gap_expected.txt", span=span, years=", ".join(years))
             return list(candidates), note
-        note = render_prompt("gap_later_years.txt", first=span.first, last=span.last, years=", ".join(years))
+        note = render_prompt("gap_later_years.txt", span=span, years=", ".join(years))
         return [], note
     if not rendered and (missing := missing_words(index, question)):
         return [], render_prompt("gap_names.txt", names=", ".join(missing))

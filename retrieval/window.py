@@ -1,0 +1,45 @@
+"""The dates a question is answered from: the archive's span, or the part of it the user's filters admit.
+
+A note on what the archive cannot report must name the window actually searched: asked with
+`--until 2017-11-15` about 2018, "The articles run from 2014 to 2019" would hide that the filter, not the
+archive, ends before the year asked about, and the later-year check must measure from that window too.
+"""
+
+from __future__ import annotations
+
+import threading
+
+from retrieval.coverage import Span, date_span
+from retrieval.filters import Filters
+from retrieval.index import StoredVersion
+from retrieval.prompts import render_prompt
+
+# Per (version, filters), with the articles they were measured on: a filtered question is asked again and
+# again (the bot's `/ask since:…`), and a pass over a large archive's rows per question adds up.
+_SPANS: dict[tuple[str, Filters], tuple[object, Span]] = {}
+_LOCK = threading.Lock()
+
+
+def window_span(index: StoredVersion, filters: Filters | None = None) -> Span:
+    """The first and last dates of the articles the filters admit (of all articles without filters)."""
+    if not filters:
+        return date_span(index)
+    articles = index.articles
+    key = (index.version, filters)
+    with _LOCK:
+        cached = _SPANS.get(key)
+    if cached is not None and cached[0] is articles:
+        return cached[1]
+    dates = sorted(a.date for a in articles if a.date and filters.admits_article(a))
+    span = Span(dates[0], dates[-1]) if dates else Span(None, None)
+    with _LOCK:
+        if len(_SPANS) > 16:
+            _SPANS.clear()
+        _SPANS[key] = (articles, span)
+    return span
+
+
+def describe_window(span: Span, filters: Filters | None = None) -> str:
+    """The window in words, as a note begins: "The articles searched (dated 2017-11-15 or earlier) run from …"."""
+    which = f" searched ({filters.describe()})" if filters else ""
+    return render_prompt("span.txt", which=which, first=span.first, last=span.last)
