@@ -3,8 +3,8 @@
 Near a covered event the relevance score cannot tell an answer from a neighbour: "Who won the 2024
 Russian presidential election?" finds the 2018 one, "How did the SolarWinds hack affect U.S. agencies?"
 finds other hacks. Checks that need no threshold on relevance scores:
-- a year after the last article's date: the archive can speak of it only ahead of time, and sentences
-  that name it are mostly asides ("a potential 2020 presidential candidate"), so none is quoted, unless
+- a year or a month ("December 2017") after the last date searched: the archive can speak of it only
+  ahead of time, and sentences that name it are mostly asides ("a potential 2020 presidential candidate"), so none is quoted, unless
   the question itself asks ahead ("will", "scheduled", "expected") or also names a year the archive
   covers: then the articles naming the years answer, with a caveat that they predate the later one;
 - a capitalised name no indexed chunk mentions (coverage.unknown_names);
@@ -36,7 +36,7 @@ from retrieval.filters import Filters
 from retrieval.index import StoredVersion
 from retrieval.lexical import STOPWORDS, tokenize
 from retrieval.prompts import render_prompt
-from retrieval.window import describe_window, window_span
+from retrieval.window import describe_window, periods_after, window_span
 
 # Below this many articles a missing name or word is no evidence that the archive misses the event.
 MIN_ARTICLES = 200
@@ -115,12 +115,16 @@ def is_dated(index: StoredVersion) -> bool:
 
 
 def later_years(index: StoredVersion, question: str, filters: Filters | None = None) -> list[str]:
-    """The years the question names that come after the last date searched (in a dated archive)."""
-    years = asked_years(question)
-    last = window_span(index, filters).last if years else None
+    """The years and months the question names that come after the last date searched (in a dated archive)."""
+    return _later_periods(index, question, filters)[0]
+
+
+def _later_periods(index: StoredVersion, question: str, filters: Filters | None) -> tuple[list[str], int]:
+    """The later years and months ("2024", "December 2017"), and how many periods the question names."""
+    last = window_span(index, filters).last if asked_years(question) else None
     if not last or not is_dated(index):
-        return []
-    return [y for y in years if y > last[:4]]
+        return [], 0
+    return periods_after(question, last)
 
 
 def asks_ahead(question: str) -> bool:
@@ -318,9 +322,10 @@ def screen_events(
     so an unknown one is no evidence: it keeps the caveat and the score penalty it always had. With
     `filters`, "later" means after the last article they admit, and the note names that window.
     """
-    if years := later_years(index, question, filters):
+    years, asked = _later_periods(index, question, filters)
+    if years:
         span = describe_window(window_span(index, filters), filters)
-        if asks_ahead(question) or len(years) < len(asked_years(question)):
+        if asks_ahead(question) or len(years) < asked:
             # Only articles that name the year are candidates by now (coverage.years_covered). A question
             # that also names a year the archive covers ("in 2017 and 2018") is answered for that part.
             note = render_prompt("gap_expected.txt", span=span, years=", ".join(years))

@@ -7,6 +7,7 @@ archive, ends before the year asked about, and the later-year check must measure
 
 from __future__ import annotations
 
+import re
 import threading
 
 from retrieval.coverage import Span, date_span
@@ -18,6 +19,14 @@ from retrieval.prompts import render_prompt
 # again (the bot's `/ask since:…`), and a pass over a large archive's rows per question adds up.
 _SPANS: dict[tuple[str, Filters], tuple[object, Span]] = {}
 _LOCK = threading.Lock()
+_MONTHS = "january february march april may june july august september october november december".split()
+# A month and its year ("December 2017", "Dec. 2017", "December of 2017"); capitalised, so that the verb
+# "may" before a year is no month.
+_MONTH_YEAR = re.compile(
+    r"\b(?P<month>(?:January|February|March|April|May|June|July|August|September|October|November|December)"
+    r"|(?:Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept?|Oct|Nov|Dec)\.?),?\s+(?:of\s+)?(?P<year>19[5-9]\d|20\d\d)\b"
+)
+_YEAR = re.compile(r"\b(19[5-9]\d|20\d\d)\b")
 
 
 def window_span(index: StoredVersion, filters: Filters | None = None) -> Span:
@@ -43,3 +52,28 @@ def describe_window(span: Span, filters: Filters | None = None) -> str:
     """The window in words, as a note begins: "The articles searched (dated 2017-11-15 or earlier) run from …"."""
     which = f" searched ({filters.describe()})" if filters else ""
     return render_prompt("span.txt", which=which, first=span.first, last=span.last)
+
+
+def asked_periods(question: str) -> list[tuple[str, str]]:
+    """The months and years a question names, each as (its words, "YYYY-MM" or "YYYY"), in order.
+
+    A year that belongs to a month ("December 2017") is that month, not the whole year.
+    """
+    periods: list[tuple[str, str]] = []
+    taken: list[tuple[int, int]] = []
+    for m in _MONTH_YEAR.finditer(question):
+        prefix = m.group("month").rstrip(".").lower()[:3]
+        month = next(n for n, name in enumerate(_MONTHS, start=1) if name.startswith(prefix))
+        periods.append((m.group(0), f"{m.group('year')}-{month:02d}"))
+        taken.append(m.span())
+    for m in _YEAR.finditer(question):
+        if not any(lo <= m.start() < hi for lo, hi in taken):
+            periods.append((m.group(0), m.group(0)))
+    return list(dict.fromkeys(periods))
+
+
+def periods_after(question: str, last: str) -> tuple[list[str], int]:
+    """The question's months and years that begin after the date `last`, and how many periods it names."""
+    periods = asked_periods(question)
+    later = [words for words, key in periods if key > last[: len(key)]]
+    return list(dict.fromkeys(later)), len({key for _, key in periods})

@@ -58,3 +58,28 @@ def test_a_filtered_answer_is_refused_for_a_year_after_its_window(
     filtered = service.answer(question, filters=make_filters(until="2017-11-15"))
     assert filtered.status == "not_found" and filtered.note is not None
     assert "2017-11-15 or earlier" in filtered.note and "2019" not in filtered.note
+
+
+def test_a_month_after_the_window_is_later_like_a_year() -> None:
+    archive = large()  # the last article is dated 2019-07-29
+    assert later_years(archive, "What did Putin say in December 2019?") == ["December 2019"]
+    assert later_years(archive, "What did Putin say in Dec. 2019?") == ["Dec. 2019"]
+    assert later_years(archive, "What did Putin say in July 2019?") == []
+    assert later_years(archive, "What did Putin say in December 2018?") == []
+    until = make_filters(until="2017-11-15")  # the last admitted article is dated 2017-05-01
+    assert later_years(archive, "What happened in December 2017?", until) == ["December 2017"]
+    assert later_years(archive, "What happened in May 2017?", until) == []
+
+
+def test_screen_events_refuses_a_later_month_unless_asked_ahead_or_beside_a_covered_one() -> None:
+    archive = large()
+    spans = [Span(0, 0, 20)]
+    until = make_filters(until="2017-11-15")
+    kept, note = screen_events(archive, "What did Putin say in December 2017?", spans, filters=until)
+    assert kept == [] and note is not None and "December 2017" in note and "2017-05-01" in note
+    kept, note = screen_events(archive, "What was planned for December 2017?", spans, filters=until)
+    assert kept == spans and note is not None and "planned or expected" in note
+    kept, note = screen_events(
+        archive, "What changed between May 2017 and December 2017?", spans, filters=until
+    )
+    assert kept == spans and note is not None and "December 2017" in note
