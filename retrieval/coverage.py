@@ -19,10 +19,10 @@ from retrieval.prompts import render_prompt
 
 _YEAR = re.compile(r"\b(19[5-9]\d|20\d\d)\b")
 # An Irish or French prefix ("O’Rourke", "D'Amato") belongs to the name: without it "Rourke" is a name no
-# article mentions. So do inner capitals ("SolarWinds", "McCain"), which otherwise make no name at all.
+# article mentions. A possessive "'s" does not ("Navalny's" names Navalny). So do inner capitals ("SolarWinds", "McCain"), which otherwise make no name at all.
 PROPER = re.compile(
     r"(?<![.!?]\s)(?<!^)(?<!['’])\b(?:[A-Z]['’])?(?:[A-Z][a-z]{2,}|[A-Z][a-z](?=[A-Z]))(?:[A-Z][a-z]+)*"
-    r"(?:[-’'][A-Z]?[a-z]+)*\b"
+    r"(?:-[A-Z]?[a-z]+|['’](?!s\b)[A-Z]?[a-z]+)*\b"
 )
 _APOSTROPHES = str.maketrans("'’", "’'")
 
@@ -99,10 +99,10 @@ def years_covered(
     kept = {a for a in ids if all(mentions_year(index, a, y) for y in years)}
     if kept:
         return kept, None
-    from retrieval.window import describe_window, window_span
+    from retrieval.window import describe_window, join_words, window_span
 
     span = window_span(index, filters)
-    missing = ", ".join(years)
+    missing = join_words(years)
     if span.first and span.last:
         return set(), render_prompt("gap_years.txt", span=describe_window(span, filters), years=missing)
     return set(), render_prompt("gap_years_undated.txt", years=missing)

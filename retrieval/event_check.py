@@ -36,7 +36,7 @@ from retrieval.filters import Filters
 from retrieval.index import StoredVersion
 from retrieval.lexical import STOPWORDS, tokenize
 from retrieval.prompts import render_prompt
-from retrieval.window import describe_window, periods_after, window_span
+from retrieval.window import describe_window, join_words, periods_after, window_span
 
 # Below this many articles a missing name or word is no evidence that the archive misses the event.
 MIN_ARTICLES = 200
@@ -63,7 +63,8 @@ _NOT_NAMES = frozenset(
     "january february march april may june july august september october november december monday tuesday"
     " wednesday thursday friday saturday sunday".split()
 )
-_WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*")
+# A possessive "'s" is no part of the word ("Navalny's" is the name Navalny).
+_WORD = re.compile(r"[^\W\d_]+(?:['’](?!s\b)[^\W\d_]+)*")
 # British -ise, -ised, -ising, -isation: American archives (Reuters, AP) write -ize, beyond a common root.
 _BRITISH = re.compile(r"is(e|es|ed|ing|ation|ations)$")
 _COMPOUND = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)+")
@@ -328,9 +329,9 @@ def screen_events(
         if asks_ahead(question) or len(years) < asked:
             # Only articles that name the year are candidates by now (coverage.years_covered). A question
             # that also names a year the archive covers ("in 2017 and 2018") is answered for that part.
-            note = render_prompt("gap_expected.txt", span=span, years=", ".join(years))
+            note = render_prompt("gap_expected.txt", span=span, years=join_words(years))
             return list(candidates), note
-        note = render_prompt("gap_later_years.txt", span=span, years=", ".join(years))
+        note = render_prompt("gap_later_years.txt", span=span, years=join_words(years))
         return [], note
     if not rendered and (missing := missing_words(index, question)):
         return [], render_prompt("gap_names.txt", names=", ".join(missing))

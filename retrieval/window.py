@@ -51,7 +51,14 @@ def window_span(index: StoredVersion, filters: Filters | None = None) -> Span:
 def describe_window(span: Span, filters: Filters | None = None) -> str:
     """The window in words, as a note begins: "The articles searched (dated 2017-11-15 or earlier) run from …"."""
     which = f" searched ({filters.describe()})" if filters else ""
+    if span.first == span.last:
+        return render_prompt("span_one_day.txt", which=which, first=span.first)
     return render_prompt("span.txt", which=which, first=span.first, last=span.last)
+
+
+def join_words(words: list[str]) -> str:
+    """Words as a sentence lists them: "2018", "2018 and 2019", "2018, 2019 and 2020"."""
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
 
 
 def asked_periods(question: str) -> list[tuple[str, str]]:

@@ -412,6 +412,7 @@ EXPECTED_PLACEHOLDERS = {
     "gap_expected.txt": {"span", "years"},
     "gap_later_years.txt": {"span", "years"},
     "span.txt": {"which", "first", "last"},
+    "span_one_day.txt": {"which", "first"},
     "gap_together.txt": {"subject", "word"},
     "gap_quoted.txt": {"subject", "word"},
     "timeline.txt": {"first", "last"},
