@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from retrieval import event_check
+from retrieval.conversation import Conversation
 from retrieval.coverage import years_covered
 from retrieval.event_check import later_years, screen_events
 from retrieval.filters import make_filters
@@ -58,6 +59,10 @@ def test_a_filtered_answer_is_refused_for_a_year_after_its_window(
     filtered = service.answer(question, filters=make_filters(until="2017-11-15"))
     assert filtered.status == "not_found" and filtered.note is not None
     assert "2017-11-15 or earlier" in filtered.note and "2019" not in filtered.note
+    # The bot's and the REPL's filter words reach the same check.
+    chat = Conversation(service, max_question_chars=500, max_turns=4)
+    asked = chat.ask(f"until:2017-11-15 {question}")
+    assert asked.status == "not_found" and asked.note == filtered.note
 
 
 def test_a_month_after_the_window_is_later_like_a_year() -> None:
