@@ -6,6 +6,7 @@ The CLI, the REPL and the Telegram bot build `Settings` once and call these; non
 
 from __future__ import annotations
 
+import os
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,6 +15,7 @@ from typing import TYPE_CHECKING
 from retrieval.embedding import BUNDLED_MODEL, Embedder, load_embedder
 from retrieval.errors import IndexError_
 from retrieval.index import FolderStore, IndexStore, IndexSummary, Progress, StoredVersion
+from retrieval.onnx_precision import FP32
 from retrieval.settings import Settings
 
 if TYPE_CHECKING:
@@ -168,14 +170,32 @@ def model_of(embedder_name: str | None) -> tuple[str, str]:
     return ("" if name == BUNDLED_MODEL else name), precision
 
 
-def load_retriever(index_dir: str | Path, k: int = 4, *, use_onnx: bool = True) -> BaseRetriever:
+def export_dir_for(index_dir: str | Path, cache_dir: str | Path | None, precision: str) -> Path | None:
+    """The folder the model's ONNX export is kept in for `load_retriever` (None: embed with torch).
+
+    An index folder keeps it. A database has no folder: `cache_dir` if given, else, for int8 vectors (only
+    the export embeds at int8), the folder `usru` keeps a database's local caches in (USRU_INDEX_DIR).
+    """
+    if not (isinstance(index_dir, str) and index_dir.startswith(DATABASE_SCHEMES)):
+        return Path(index_dir)
+    if cache_dir is not None:
+        return Path(cache_dir)
+    if precision == FP32:
+        return None
+    return Path(os.environ.get("USRU_INDEX_DIR") or Settings.model_fields["index_dir"].default)
+
+
+def load_retriever(
+    index_dir: str | Path, k: int = 4, *, use_onnx: bool = True, cache_dir: str | Path | None = None
+) -> BaseRetriever:
     """A LangChain retriever over an index that `usru index` built: hybrid dense + BM25 search.
 
     `index_dir` is the index folder, or the `postgresql://` URL of a database `usru index` wrote
     (USRU_DATABASE_URL). It returns the `k` best passages (a `k` passed to `invoke` wins) as Documents
     whose metadata name the article (source, title, publisher, date) and the passage's offsets in it.
     Questions are embedded with the model the index was built with; a newer index version is picked up
-    between questions.
+    between questions. Over a database, `cache_dir` is where the model's ONNX export is written (see
+    export_dir_for).
     """
     from retrieval.search import HybridRetriever
 
@@ -183,13 +203,12 @@ def load_retriever(index_dir: str | Path, k: int = 4, *, use_onnx: bool = True) 
     if isinstance(index_dir, str) and index_dir.startswith(DATABASE_SCHEMES):
         from retrieval.postgres import PostgresStore
 
-        # No index folder to keep the model's ONNX export in: questions are embedded with torch.
-        store, export_dir = PostgresStore(index_dir), None
+        store = PostgresStore(index_dir)
     else:
-        store, export_dir = FolderStore(Path(index_dir)), Path(index_dir)
+        store = FolderStore(Path(index_dir))
     loaded: list[StoredVersion] = [store.load()]
     model, precision = model_of(loaded[0].embedding_model)
-    embedder = load_embedder(model, export_dir, use_onnx, precision)
+    embedder = load_embedder(model, export_dir_for(index_dir, cache_dir, precision), use_onnx, precision)
     lock = threading.Lock()
 
     def live() -> StoredVersion:

@@ -12,16 +12,17 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from retrieval.filters import Filters
 from retrieval.index import StoredVersion
 from retrieval.lexical import tokenize
 from retrieval.prompts import render_prompt
 
 _YEAR = re.compile(r"\b(19[5-9]\d|20\d\d)\b")
 # An Irish or French prefix ("O’Rourke", "D'Amato") belongs to the name: without it "Rourke" is a name no
-# article mentions. So do inner capitals ("SolarWinds", "McCain"), which otherwise make no name at all.
+# article mentions. A possessive "'s" does not ("Navalny's" names Navalny). So do inner capitals ("SolarWinds", "McCain"), which otherwise make no name at all.
 PROPER = re.compile(
     r"(?<![.!?]\s)(?<!^)(?<!['’])\b(?:[A-Z]['’])?(?:[A-Z][a-z]{2,}|[A-Z][a-z](?=[A-Z]))(?:[A-Z][a-z]+)*"
-    r"(?:[-’'][A-Z]?[a-z]+)*\b"
+    r"(?:-[A-Z]?[a-z]+|['’](?!s\b)[A-Z]?[a-z]+)*\b"
 )
 _APOSTROPHES = str.maketrans("'’", "’'")
 
@@ -85,9 +86,12 @@ def mentions_year(index: StoredVersion, article_id: int, year: str) -> bool:
 
 
 def years_covered(
-    index: StoredVersion, question: str, article_ids: Sequence[int]
+    index: StoredVersion, question: str, article_ids: Sequence[int], filters: Filters | None = None
 ) -> tuple[set[int], str | None]:
-    """Of these articles, those that cover every year the question names, and a note on the gap if none do."""
+    """Of these articles, those that cover every year the question names, and a note on the gap if none do.
+
+    The note names the window the filters admit (the whole archive without them).
+    """
     ids = set(article_ids)
     years = asked_years(question)
     if not years or not ids:
@@ -95,10 +99,12 @@ def years_covered(
     kept = {a for a in ids if all(mentions_year(index, a, y) for y in years)}
     if kept:
         return kept, None
-    span = date_span(index)
-    missing = ", ".join(years)
+    from retrieval.window import describe_window, join_words, window_span
+
+    span = window_span(index, filters)
+    missing = join_words(years)
     if span.first and span.last:
-        return set(), render_prompt("gap_years.txt", first=span.first, last=span.last, years=missing)
+        return set(), render_prompt("gap_years.txt", span=describe_window(span, filters), years=missing)
     return set(), render_prompt("gap_years_undated.txt", years=missing)
 
 

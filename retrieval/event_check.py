@@ -3,8 +3,8 @@
 Near a covered event the relevance score cannot tell an answer from a neighbour: "Who won the 2024
 Russian presidential election?" finds the 2018 one, "How did the SolarWinds hack affect U.S. agencies?"
 finds other hacks. Checks that need no threshold on relevance scores:
-- a year after the last article's date: the archive can speak of it only ahead of time, and sentences
-  that name it are mostly asides ("a potential 2020 presidential candidate"), so none is quoted, unless
+- a year or a month ("December 2017") after the last date searched: the archive can speak of it only
+  ahead of time, and sentences that name it are mostly asides ("a potential 2020 presidential candidate"), so none is quoted, unless
   the question itself asks ahead ("will", "scheduled", "expected") or also names a year the archive
   covers: then the articles naming the years answer, with a caveat that they predate the later one;
 - a capitalised name no indexed chunk mentions (coverage.unknown_names);
@@ -31,10 +31,12 @@ import threading
 from collections.abc import Sequence
 from typing import Protocol, TypeVar
 
-from retrieval.coverage import PROPER, asked_years, date_span, spellings, term_count, unknown_names
+from retrieval.coverage import PROPER, asked_years, spellings, term_count, unknown_names
+from retrieval.filters import Filters
 from retrieval.index import StoredVersion
 from retrieval.lexical import STOPWORDS, tokenize
 from retrieval.prompts import render_prompt
+from retrieval.window import describe_window, join_words, periods_after, window_span
 
 # Below this many articles a missing name or word is no evidence that the archive misses the event.
 MIN_ARTICLES = 200
@@ -61,7 +63,8 @@ _NOT_NAMES = frozenset(
     "january february march april may june july august september october november december monday tuesday"
     " wednesday thursday friday saturday sunday".split()
 )
-_WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*")
+# A possessive "'s" is no part of the word ("Navalny's" is the name Navalny).
+_WORD = re.compile(r"[^\W\d_]+(?:['’](?!s\b)[^\W\d_]+)*")
 # British -ise, -ised, -ising, -isation: American archives (Reuters, AP) write -ize, beyond a common root.
 _BRITISH = re.compile(r"is(e|es|ed|ing|ation|ations)$")
 _COMPOUND = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)+")
@@ -112,13 +115,17 @@ def is_dated(index: StoredVersion) -> bool:
     return dated
 
 
-def later_years(index: StoredVersion, question: str) -> list[str]:
-    """The years the question names that come after the last article's date (in a dated archive)."""
-    years = asked_years(question)
-    last = date_span(index).last if years else None
+def later_years(index: StoredVersion, question: str, filters: Filters | None = None) -> list[str]:
+    """The years and months the question names that come after the last date searched (in a dated archive)."""
+    return _later_periods(index, question, filters)[0]
+
+
+def _later_periods(index: StoredVersion, question: str, filters: Filters | None) -> tuple[list[str], int]:
+    """The later years and months ("2024", "December 2017"), and how many periods the question names."""
+    last = window_span(index, filters).last if asked_years(question) else None
     if not last or not is_dated(index):
-        return []
-    return [y for y in years if y > last[:4]]
+        return [], 0
+    return periods_after(question, last)
 
 
 def asks_ahead(question: str) -> bool:
@@ -303,22 +310,28 @@ def missing_words(index: StoredVersion, question: str) -> list[str]:
 
 
 def screen_events(
-    index: StoredVersion, question: str, candidates: Sequence[Q], rendered: bool = False
+    index: StoredVersion,
+    question: str,
+    candidates: Sequence[Q],
+    rendered: bool = False,
+    filters: Filters | None = None,
 ) -> tuple[list[Q], str | None]:
     """The candidates that may answer, and a note on what the archive cannot report (None: no gap).
 
     A question about a later year, or naming what a large archive never uses, keeps no candidate. A
     Russian question's English rendering (`rendered`) spells names by sound ("Guchchifera" for Guccifer),
-    so an unknown one is no evidence: it keeps the caveat and the score penalty it always had.
+    so an unknown one is no evidence: it keeps the caveat and the score penalty it always had. With
+    `filters`, "later" means after the last article they admit, and the note names that window.
     """
-    if years := later_years(index, question):
-        span = date_span(index)
-        if asks_ahead(question) or len(years) < len(asked_years(question)):
+    years, asked = _later_periods(index, question, filters)
+    if years:
+        span = describe_window(window_span(index, filters), filters)
+        if asks_ahead(question) or len(years) < asked:
             # Only articles that name the year are candidates by now (coverage.years_covered). A question
             # that also names a year the archive covers ("in 2017 and 2018") is answered for that part.
-            note = render_prompt("gap_expected.txt", first=span.first, last=span.last, years=", ".join(years))
+            note = render_prompt("gap_expected.txt", span=span, years=join_words(years))
             return list(candidates), note
-        note = render_prompt("gap_later_years.txt", first=span.first, last=span.last, years=", ".join(years))
+        note = render_prompt("gap_later_years.txt", span=span, years=join_words(years))
         return [], note
     if not rendered and (missing := missing_words(index, question)):
         return [], render_prompt("gap_names.txt", names=", ".join(missing))

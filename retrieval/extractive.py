@@ -478,10 +478,13 @@ def extractive_steps(
     def choose(x: dict[str, Any]) -> dict[str, Any]:
         index: StoredVersion = x["index"]
         candidates = score_sentences(index, embedder, x["question"], x["docs"], qvec=x.get("qvec"))
-        allowed, gap = years_covered(index, x["question"], [c.article_id for c in candidates])
+        filters = x.get("filters")
+        allowed, gap = years_covered(index, x["question"], [c.article_id for c in candidates], filters)
         candidates = [c for c in candidates if c.article_id in allowed]
         # Events the archive cannot report (a later year, a name or word it never uses) quote nothing near them.
-        candidates, event_gap = screen_events(index, x["question"], candidates, x.get("rendered", False))
+        candidates, event_gap = screen_events(
+            index, x["question"], candidates, x.get("rendered", False), filters
+        )
         gap = gap or event_gap
         chosen, more = select_quotes(
             index, candidates, x["max_quotes"], x["min_relevance"], x.get("max_chars", MAX_CHARS)

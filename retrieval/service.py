@@ -7,6 +7,7 @@ import threading
 import unicodedata
 from collections.abc import Callable
 from concurrent.futures import Future
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -37,6 +38,7 @@ from retrieval.index import (
     StoredVersion,
 )
 from retrieval.lexical import tokenize
+from retrieval.mixed_script import has_cyrillic, latin_names
 from retrieval.precomputed import load_sound_index, measure_chance_level
 from retrieval.russian import (
     Rendering,
@@ -225,6 +227,13 @@ class AnsweringService:
                 self._answer_text(index, rendering.english, on_text, filters, max_quotes, rendered=True),
                 rendering,
             )
+        if has_cyrillic(text):
+            # "What did Лавров say?" of English articles that quote Lavrov: searched and checked as
+            # "What did Lavrov say?", answered under the user's own words.
+            latin = latin_names(text, index.bm25, self._sound_index(index))
+            if latin != text:
+                answer = self._answer_text(index, latin, on_text, filters, max_quotes)
+                return replace(answer, question=text)
         return self._answer_text(index, text, on_text, filters, max_quotes)
 
     def search_words(self, text: str) -> str:

@@ -71,3 +71,25 @@ def test_the_database_gives_the_folders_documents_and_picks_up_a_new_version(
     )
     docs = remote.invoke("the foghorn at Kaliningrad lighthouse keepers", k=1)
     assert [(d.metadata["source"], d.metadata["index_version"]) for d in docs] == [("zz_new.txt", "v000002")]
+
+
+@pytest.mark.model
+def test_an_int8_database_index_is_asked_at_int8_with_the_export_in_a_cache_folder(
+    postgres_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A database has no index folder: the int8 export goes to USRU_INDEX_DIR's folder or `cache_dir`."""
+    settings = Settings(  # type: ignore[call-arg]
+        _env_file=None,
+        sources=copy_seeds(tmp_path / "sources"),
+        index_dir=tmp_path / "cache",
+        database_url=postgres_url,
+        embed_precision="int8",
+    )
+    index_sources(settings)
+    monkeypatch.setenv("USRU_INDEX_DIR", str(tmp_path / "cache"))
+    for retriever in (
+        retrieval.load_retriever(postgres_url, k=3),
+        retrieval.load_retriever(postgres_url, k=3, cache_dir=tmp_path / "cache"),
+    ):
+        assert retriever.embedder.name.endswith("[int8]")  # type: ignore[attr-defined]
+        assert len(retriever.invoke(QUESTIONS[0])) == 3
