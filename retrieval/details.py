@@ -13,7 +13,7 @@ from typing import Literal
 
 from retrieval.lexical import tokenize
 
-Detail = Literal["quote", "person", "number", "date", "place", "name"]
+Detail = Literal["quote", "money", "person", "number", "date", "place", "name"]
 
 _MONTHS = (
     "January|February|March|April|May|June|July|August|September|October|November|December"
@@ -32,6 +32,12 @@ _RULES: list[tuple[Detail, re.Pattern[str]]] = [
         re.compile(
             r"\bwhat did (?:[\w'’-]+ ){1,4}call\b|\bhow did (?:[\w'’-]+ ){1,4}(?:describe|call)\b", re.I
         ),
+    ),
+    # "How much did Iran pay…" asks for a sum: "two warships" is a number, not the price (dev split d35).
+    # "How much gas…" names what is measured and stays a number.
+    (
+        "money",
+        re.compile(r"\bhow much (?:money )?(?:did|does|do|was|is|were|has|have|had|will|would)\b", re.I),
     ),
     (
         "number",
@@ -73,6 +79,17 @@ _NUMBER = re.compile(
     r"\d[\d,.]*\d|\d|\b(?:two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozens?|hundreds?|thousands?"
     r"|millions?|billions?|half|third|quarter|percent)\b",
     re.I,
+)
+_MONEY = re.compile(
+    r"[$€£]\s?\d[\d,.]*|\d[\d,.]*\s?(?:million|billion|trillion|thousand)?\s?(?:dollars|euros|rubles|roubles|pounds)\b"
+    r"|\b\d[\d,.]*\s?(?:million|billion|trillion|bn|mln)\b|\b(?:millions|billions) of\b",
+    re.I,
+)
+# Reported speech: "How did Putin describe…" is answered by "Putin said … that investigations are interfering",
+# which has no quotation mark (dev split p19).
+_SPEECH = re.compile(
+    r"\b(?:said|says|told|tells|called|calls|described|describes|tweeted|wrote|writes|added|warned|argued"
+    r"|saying|according to)\b"
 )
 # A month or a year. Not a weekday, "yesterday" or "today": a news sentence names the day it reports on
 # ("said on Wednesday"), which is rarely the date asked for ("When was FARA first passed?" → 1938); counting
@@ -116,7 +133,9 @@ def holds_detail(kind: Detail | None, passage: str, question: str) -> bool:
         return False
     asked = set(tokenize(question))
     if kind == "quote":
-        return any(ch in passage for ch in '"“”')
+        return any(ch in passage for ch in '"“”') or bool(_SPEECH.search(passage))
+    if kind == "money":
+        return any(not _in_question(m.group(0), asked) for m in _MONEY.finditer(passage))
     if kind == "number":
         return any(not _in_question(m.group(0), asked) for m in _NUMBER.finditer(passage))
     if kind == "date":

@@ -43,7 +43,7 @@ SAME_POINT = 0.72  # cosine between two outlets' sentences that make one point
 DUPLICATE = 0.85
 MAX_PER_ARTICLE = 3
 # Share of the words of a sentence's neighbours that count towards its own coverage.
-WINDOW_SHARE = 0.6
+WINDOW_SHARE = 0.8
 # Taken off every score when the question names something no article mentions.
 UNKNOWN_NAME_PENALTY = 0.15
 MORE_QUOTES = 6

@@ -24,6 +24,9 @@ LAWYER = "What was the name of the Russian lawyer who met Donald Trump Jr. durin
         ("Where did Erik Prince meet a Russian in January 2017?", "place"),
         ("Which Kremlin-backed television station registered under FARA?", "name"),
         ("What did the Arizona senator call the Russian cyberattacks?", "quote"),
+        ("How much did Iran pay for the Russian-built missile system?", "money"),
+        ("How much money did Manafort lay out on carpets?", "money"),
+        ("How much gas does Russia sell to Germany?", "number"),
         ("Why did Trump praise Putin?", None),
         ("Which outlet reported that Moscow told Washington to shrink its embassy?", None),
     ],
@@ -40,6 +43,21 @@ def test_a_name_the_question_already_has_is_not_the_detail() -> None:
     assert holds_detail("person", named, LAWYER)
     assert not holds_detail("person", unnamed, LAWYER)
     assert not holds_detail(None, named, LAWYER)
+
+
+def test_how_much_is_answered_by_a_sum_not_any_number() -> None:
+    worth = "How much was France's warship deal with Russia worth?"
+    assert holds_detail("money", "It includes the two helicopter carriers, a $1.6 billion deal.", worth)
+    assert holds_detail("money", "The deal is worth 1.2 billion euros.", worth)
+    assert not holds_detail("money", "France intends to build two warships for the Russian navy.", worth)
+
+
+def test_how_someone_described_it_is_answered_by_reported_speech_too() -> None:
+    describe = "How did Putin describe the effect of the American investigations on ties with Moscow?"
+    reported = "Putin said Saturday that investigations are interfering with improved relations with Moscow."
+    assert holds_detail("quote", reported, describe)
+    assert holds_detail("quote", "“We are hostages to this internal strife,” he went on.", describe)
+    assert not holds_detail("quote", "Investigations have swirled around Trump for a year.", describe)
 
 
 def test_who_is_answered_by_a_person_s_full_name_not_any_capitalised_word() -> None:
