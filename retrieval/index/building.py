@@ -7,6 +7,7 @@ corpus; deleting one only lists it in the manifest. When segments pile up, the s
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import sqlite3
 import time
@@ -41,6 +42,7 @@ from retrieval.index.durability import (
     write_failed,
 )
 from retrieval.index.ivf import update_quantizer
+from retrieval.index.merged_bm25 import merge_segments_bm25, needs_merging, write_merged_bm25
 from retrieval.index.records import ChunkTable, IndexSummary, Progress, SentenceTable, StoredArticle
 from retrieval.index.resume import BATCH_ARTICLES, clear_pending, take_finished, write_pending
 from retrieval.index.segments import SegmentData, merge, read_segment, write_segment
@@ -203,9 +205,16 @@ def _update_index(
                 manifest["quantizer"] = quantizer
             # Per-version work (the refusal floor's chance level, the sound index) done once, here, so
             # that no process loading the version repeats it before its first answer (issue 13).
-            prepared = prepare(Index(index_dir, manifest), embedder) if prepare else None
+            loaded = Index(index_dir, manifest) if prepare else None
+            prepared = prepare(loaded, embedder) if prepare and loaded else None
             durability.checkpoint("prepared")
-            publish_version(index_dir, manifest, prepared)
+            # The merged postings too, so that no process loading the version merges them again.
+            write = None
+            if needs_merging(manifest):
+                bm25 = loaded.bm25 if loaded else merge_segments_bm25(index_dir, manifest)
+                write = functools.partial(write_merged_bm25, manifest=manifest, bm25=bm25)
+            publish_version(index_dir, manifest, prepared, write)
+            del loaded
             clear_pending(index_dir)
             clean_old(index_dir, version)
             cache.update(plan.stats, plan.removed)

@@ -137,7 +137,8 @@ def read_segment(
     sentences = SentenceTable(_load_array(folder / "sentences.npy", np.int64, SentenceTable.WIDTH))
     sentence_vecs = _load_array(folder / "sentence_vecs.npy", np.float32, dim, mmap)
     try:
-        bm25 = Bm25.load(folder)
+        # Mapped when loading a version: its merged postings are usually stored (merged_bm25.py).
+        bm25 = Bm25.load(folder, mmap=lazy)
     except ValueError as exc:  # the same numpy advice, or a JSON parser's position
         raise ValueError("its word statistics (bm25_*) are not files usru wrote") from exc
     if lazy:
@@ -167,10 +168,13 @@ def read_segment(
     return SegmentData(articles, chunks, sentences, chunk_vecs, sentence_vecs, bm25)
 
 
-def merge(parts: list[tuple[SegmentData, set[int]]], dim: int, vectors: bool = True) -> SegmentData:
+def merge(
+    parts: list[tuple[SegmentData, set[int]]], dim: int, vectors: bool = True, bm25: Bm25 | None = None
+) -> SegmentData:
     """One view of several segments without their deleted articles, renumbered from 0.
 
     Without `vectors`, the vectors are left out (empty): a loaded version reads them in place (view.py).
+    With `bm25` (their postings merged already, as stored with a version), they are not merged again.
     """
     if len(parts) == 1 and not parts[0][1]:
         if vectors:
@@ -220,7 +224,7 @@ def merge(parts: list[tuple[SegmentData, set[int]]], dim: int, vectors: bool = T
         SentenceTable(np.concatenate(sentences) if sentences else None),
         _gather(cvecs, dim) if vectors else np.zeros((0, dim), np.float32),
         _gather(svecs, dim) if vectors else np.zeros((0, dim), np.float32),
-        Bm25.merge(bm25_parts),
+        bm25 if bm25 is not None else Bm25.merge(bm25_parts),
         np.concatenate(lists) if lists and len(lists) == len(parts) else None,
     )
 
