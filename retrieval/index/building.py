@@ -22,6 +22,7 @@ from retrieval.chunking import CHUNKER_VERSION, chunk_article, indexed_text
 from retrieval.embedding import Embedder
 from retrieval.errors import SourcesError
 from retrieval.index import changes, durability
+from retrieval.index.article_table import write_article_table
 from retrieval.index.changes import (
     FileCache,
     LiveArticles,
@@ -209,10 +210,11 @@ def _update_index(
             prepared = prepare(loaded, embedder) if prepare and loaded else None
             durability.checkpoint("prepared")
             # The merged postings too, so that no process loading the version merges them again.
-            write = None
+            bm25 = None
             if needs_merging(manifest):
                 bm25 = loaded.bm25 if loaded else merge_segments_bm25(index_dir, manifest)
-                write = functools.partial(write_merged_bm25, manifest=manifest, bm25=bm25)
+            live_folder = index_dir / "versions" / str(m["version"]) if m is not None and reusable else None
+            write = functools.partial(_write_load_files, index_dir, manifest, bm25, live_folder)
             publish_version(index_dir, manifest, prepared, write)
             del loaded
             clear_pending(index_dir)
@@ -240,6 +242,15 @@ def _update_index(
         skipped=plan.skipped,
         duplicates=sorted((k, v[0]) for k, v in plan.aliases.items() if k in plan.new or k in plan.changed),
     )
+
+
+def _write_load_files(
+    index_dir: Path, manifest: dict[str, Any], bm25: Bm25 | None, live: Path | None, folder: Path
+) -> None:
+    """What a process loading the version would otherwise work out again: merged postings, article rows."""
+    if bm25 is not None:
+        write_merged_bm25(folder, manifest, bm25)
+    write_article_table(folder, index_dir, manifest, live)
 
 
 def plan_sources(

@@ -115,7 +115,12 @@ def read_chunk_vectors(folder: Path, dim: int) -> Vectors:
 
 
 def read_segment(
-    folder: Path, dim: int, mmap: bool = False, lazy: bool = False, recent: RecentTexts | None = None
+    folder: Path,
+    dim: int,
+    mmap: bool = False,
+    lazy: bool = False,
+    recent: RecentTexts | None = None,
+    article_rows: list[list[Any]] | None = None,
 ) -> SegmentData:
     """One segment, checked: every part agrees with the others and with segment.json.
 
@@ -123,11 +128,12 @@ def read_segment(
     memory.
     With `lazy`, the texts are read from articles.sqlite when asked for (texts.py; `recent` keeps
     those last read, shared by a version's segments) and the chunk vectors are left out (empty), for
-    the caller to read from chunks.faiss (view.py, chunk_vectors.py).
+    the caller to read from chunks.faiss (view.py, chunk_vectors.py); `article_rows`, as the version
+    stored them (article_table.py), stand for the articles' metadata and text lengths.
     """
     meta = check_segment_files(folder)
     if lazy:
-        articles, text_lengths = SegmentTexts(folder / "articles.sqlite", recent).articles()
+        articles, text_lengths = SegmentTexts(folder / "articles.sqlite", recent).articles(article_rows)
         if any(a.id != i for i, a in enumerate(articles)):
             raise ValueError("article ids are not contiguous")
     else:

@@ -12,6 +12,7 @@ from retrieval.answer import one_line
 from retrieval.article import stored_content_hash
 from retrieval.embedding import Vectors
 from retrieval.errors import IndexError_
+from retrieval.index.article_table import read_article_rows
 from retrieval.index.chunk_search import ChunkSearch
 from retrieval.index.chunk_vectors import ChunkVectorFile
 from retrieval.index.durability import current_version, read_manifest
@@ -46,9 +47,11 @@ class Index:
         chunk_parts: list[tuple[Vectors, IntArray | None]] = []
         filling: list[tuple[ChunkVectorFile, npt.NDArray[np.bool_], IntArray | None]] = []
         recent = RecentTexts()
+        stored_rows = read_article_rows(self.folder, manifest)  # article_table.py
         for s in manifest["segments"]:
             folder = index_dir / "segments" / s["name"]
-            data = read_segment(folder, dim, mmap=True, lazy=True, recent=recent)
+            rows = stored_rows.get(s["name"])
+            data = read_segment(folder, dim, mmap=True, lazy=True, recent=recent, article_rows=rows)
             vecs = ChunkVectorFile(folder / "chunks.faiss", dim)
             if vecs.rows != len(data.chunks):
                 raise ValueError("its parts disagree in size")
