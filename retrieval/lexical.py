@@ -208,9 +208,8 @@ class Bm25:
         """Read an index written by save(); with `mmap`, its arrays are mapped from disk (read-only)."""
 
         def arr(name: str) -> npt.NDArray[np.generic]:
-            loaded: npt.NDArray[np.generic] = np.load(
-                folder / name, mmap_mode="r" if mmap else None, allow_pickle=False
-            )
+            mode = "r" if mmap else None
+            loaded: npt.NDArray[np.generic] = np.load(folder / name, mmap_mode=mode, allow_pickle=False)
             return loaded
 
         vocab = json.loads((folder / "bm25_vocab.json").read_text(encoding="utf-8"))
