@@ -7,6 +7,7 @@ import math
 import re
 from collections import Counter
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -208,7 +209,7 @@ class Bm25:
         """Read an index written by save(); with `mmap`, its arrays are mapped from disk (read-only)."""
 
         def arr(name: str) -> npt.NDArray[np.generic]:
-            mode = "r" if mmap else None
+            mode: Literal["r"] | None = "r" if mmap else None
             loaded: npt.NDArray[np.generic] = np.load(folder / name, mmap_mode=mode, allow_pickle=False)
             return loaded
 
