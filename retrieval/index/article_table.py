@@ -57,6 +57,17 @@ def write_article_table(folder: Path, index_dir: Path, manifest: dict[str, Any],
     (folder / TABLE).write_text(text, encoding="utf-8")
 
 
+def _is_row(row: Any) -> bool:
+    """Eight strings or nulls (metadata) and a length, as write_article_table writes them."""
+    return (
+        isinstance(row, list)
+        and len(row) == _FIELDS
+        and all(v is None or isinstance(v, str) for v in row[:-1])
+        and isinstance(row[-1], int)
+        and row[-1] >= 0
+    )
+
+
 def read_article_rows(folder: Path, manifest: dict[str, Any]) -> dict[str, list[list[Any]]]:
     """Each segment's stored rows, by segment name, for the segments whose files still match them."""
     stored = _stored(folder)
@@ -70,7 +81,7 @@ def read_article_rows(folder: Path, manifest: dict[str, Any]) -> dict[str, list[
             path = folder.parent.parent / "segments" / s["name"] / "articles.sqlite"
             if (
                 isinstance(rows, list)
-                and all(isinstance(r, list) and len(r) == _FIELDS and isinstance(r[-1], int) for r in rows)
+                and all(_is_row(r) for r in rows)
                 and sampled_digest(path) == entry["sqlite"]
             ):
                 out[s["name"]] = rows

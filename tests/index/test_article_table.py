@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -69,14 +71,26 @@ def test_an_update_reads_only_the_new_segment_s_file(tmp_path: Path, monkeypatch
     assert [a.source for a in load_index(index_dir).articles][-1] == name
 
 
-def test_a_segment_file_that_no_longer_matches_its_rows_is_read_instead(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def changed_file(table: dict[str, Any]) -> None:
+    entry = next(iter(table["segments"].values()))
+    entry["sqlite"] = "0" + entry["sqlite"][1:]
+
+
+def title_of_wrong_type(table: dict[str, Any]) -> None:
+    next(iter(table["segments"].values()))["rows"][0][1] = 7
+
+
+@pytest.mark.parametrize("damage", [changed_file, title_of_wrong_type])
+def test_rows_that_do_not_match_the_segment_file_are_read_from_it_instead(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, damage: Callable[[dict[str, Any]], None]
 ) -> None:
     index_dir = tmp_path / "idx"
     build_index(SEEDS, index_dir, HashingEmbedder())
     expected = rows(load_index(index_dir).articles)
-    table = load_index(index_dir).folder / TABLE
-    table.write_text(table.read_text(encoding="utf-8").replace('"sqlite":"', '"sqlite":"0'), encoding="utf-8")
+    path = load_index(index_dir).folder / TABLE
+    table = json.loads(path.read_text(encoding="utf-8"))
+    damage(table)
+    path.write_text(json.dumps(table), encoding="utf-8")
     read = files_read(monkeypatch)
     assert rows(load_index(index_dir).articles) == expected
     assert read == ["a file"]
