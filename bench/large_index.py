@@ -25,6 +25,7 @@ import json
 import math
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -69,14 +70,80 @@ print(json.dumps({
 """
 
 
+# A cold `usru ask` step by step, in a new process: each step of loading timed where view.py calls it.
+COLD_STEPS = """
+import json, sys, time
+from pathlib import Path
+t0 = time.perf_counter()
+import bot.cli, retrieval.api, retrieval.service  # what `usru ask` imports before it opens the index
+steps = {"import_s": time.perf_counter() - t0}
+import retrieval.index.view as view
+def timing(name, fn):
+    def timed(*args, **kwargs):
+        t = time.perf_counter()
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            steps[name] = steps.get(name, 0.0) + time.perf_counter() - t
+    return timed
+view.read_segment = timing("segments_s", view.read_segment)
+view.read_merged_bm25 = timing("bm25_s", view.read_merged_bm25)
+view.merge = timing("bm25_s", view.merge)  # the tables' renumbering, and the postings unless stored
+view._fill = timing("vectors_s", view._fill)
+from retrieval.service import build_service
+from retrieval.settings import Settings
+t = time.perf_counter()
+service = build_service(Settings())
+steps["open_s"] = time.perf_counter() - t
+t = time.perf_counter()
+service.answer(sys.argv[1])
+steps["first_answer_s"] = time.perf_counter() - t
+steps["total_s"] = time.perf_counter() - t0
+print(json.dumps({k: round(v, 2) for k, v in steps.items()}))
+"""
+
+
+def measure_cold_ask(index_dir: Path) -> dict[str, Any]:
+    """Cold `usru ask` on the index (median of 3), its steps, and warm answers' p50 (indexing_files.py)."""
+    from bench.indexing_files import QUESTIONS as ASKED
+    from bench.indexing_files import answer_latency, timed_cpu
+
+    with tempfile.TemporaryDirectory() as sources:
+        env = {
+            **os.environ,
+            "USRU_SOURCES": sources,
+            "USRU_INDEX_DIR": str(index_dir),
+            "USRU_EMBEDDING_MODEL": "hashing",
+        }
+        latency = answer_latency(env)
+        # Wall time swings with the neighbours' load on a shared machine; CPU seconds barely do.
+        cpu = [timed_cpu([sys.executable, "-m", "bot.cli", "ask", ASKED[0]], env)[2] for _ in range(3)]
+        latency["cold_ask_cpu_s"] = round(statistics.median(cpu), 2)
+        steps = subprocess.run(
+            [sys.executable, "-c", COLD_STEPS, ASKED[0]],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+    return {**latency, "cold_steps": json.loads(steps.stdout.strip().splitlines()[-1])}
+
+
 def source_index() -> Path | None:
     """The built index the large one is made from, if it is there."""
     found = Path(os.environ.get("USRU_BENCH_LARGE_FROM") or cache_dir() / "allsides-russia-hashing" / "index")
     return found if (found / "CURRENT").is_file() else None
 
 
-def make_large(source: Path, target: Path, articles: int = CORPUS_ARTICLES) -> dict[str, int]:
-    """A version listing the source's segments enough times to hold about `articles` articles."""
+def make_large(
+    source: Path, target: Path, articles: int = CORPUS_ARTICLES, merged: bool = True
+) -> dict[str, int]:
+    """A version listing the source's segments enough times to hold about `articles` articles.
+
+    Without `merged`, the version is as one written before its merged postings and article rows were
+    stored.
+    """
     manifest = json.loads(
         (source / "versions" / (source / "CURRENT").read_text().strip() / "manifest.json").read_text()
     )
@@ -109,6 +176,15 @@ def make_large(source: Path, target: Path, articles: int = CORPUS_ARTICLES) -> d
         totals["articles"] -= len(gone)
     large = {**manifest, "version": "v000001", "segments": segments, "aliases": {}, **totals}
     (target / "versions" / "v000001" / "manifest.json").write_text(json.dumps(large))
+    if merged:
+        # As an update writes a version: with its segments' postings merged once (merged_bm25.py) and
+        # its article rows (article_table.py).
+        from retrieval.index.article_table import write_article_table
+        from retrieval.index.merged_bm25 import merge_segments_bm25, write_merged_bm25
+
+        folder = target / "versions" / "v000001"
+        write_merged_bm25(folder, large, merge_segments_bm25(target, large))
+        write_article_table(folder, target, large, None)
     (target / "CURRENT").write_text("v000001\n")
     return totals
 
@@ -127,7 +203,8 @@ def measure_large_index() -> dict[str, Any] | None:
             text=True,
             check=True,
         )
-    return {**totals, **json.loads(done.stdout.strip().splitlines()[-1])}
+        latency = measure_cold_ask(Path(tmp) / "index")
+    return {**totals, **json.loads(done.stdout.strip().splitlines()[-1]), **latency}
 
 
 def measure_large_build(articles: int | None = None) -> dict[str, Any]:
@@ -179,7 +256,21 @@ def render_markdown(r: dict[str, Any] | None) -> list[str]:
         f"| {r['answers_s']} |",
         "",
         "Aim: loading and answering ≤ 1.5 GiB (1,536 MiB) on the whole corpus.",
+        *render_latency(r),
         *render_build(r.get("build")),
+    ]
+
+
+def render_latency(r: dict[str, Any]) -> list[str]:
+    """The README's lines for cold `usru ask` and warm answers on the large index."""
+    if "cold_ask_s" not in r:
+        return []
+    steps = ", ".join(f"{k.removesuffix('_s')} {v} s" for k, v in r["cold_steps"].items())
+    return [
+        "",
+        f"Cold `usru ask` (a new process, median of 3): {r['cold_ask_s']} s wall, {r['cold_ask_cpu_s']} "
+        f"CPU-s, peak {r['cold_ask_peak_rss_mib']} MiB (aim 2.5 s); steps: {steps}. Warm answer p50 "
+        f"{r['warm_answer_p50_ms']} ms (aim 20).",
     ]
 
 
@@ -206,6 +297,11 @@ def main(argv: list[str] | None = None) -> int:
     result = measure_large_index()
     if args.build:
         result = {**(result or {}), "build": measure_large_build(args.articles)}
+    elif result is not None and args.out.is_file():
+        # Not built this time: the last build's figures stay, marked as such.
+        last = json.loads(args.out.read_text(encoding="utf-8")).get("build")
+        if last:
+            result["build"] = {**last, "from_an_earlier_run": True}
     args.out.write_text(json.dumps(result, indent=2), encoding="utf-8")
     print(json.dumps(result, indent=2))
     return 0

@@ -7,6 +7,7 @@ import math
 import re
 from collections import Counter
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -204,11 +205,12 @@ class Bm25:
         return files
 
     @classmethod
-    def load(cls, folder: Path) -> Bm25:
-        """Read an index written by save()."""
+    def load(cls, folder: Path, mmap: bool = False) -> Bm25:
+        """Read an index written by save(); with `mmap`, its arrays are mapped from disk (read-only)."""
 
         def arr(name: str) -> npt.NDArray[np.generic]:
-            loaded: npt.NDArray[np.generic] = np.load(folder / name, allow_pickle=False)
+            mode: Literal["r"] | None = "r" if mmap else None
+            loaded: npt.NDArray[np.generic] = np.load(folder / name, mmap_mode=mode, allow_pickle=False)
             return loaded
 
         vocab = json.loads((folder / "bm25_vocab.json").read_text(encoding="utf-8"))

@@ -135,10 +135,13 @@ class VectorIndexBuilder:
         base = int(self.index.ntotal)
         # Grouped by cell, one bulk copy per cell: several times faster than adding vector by vector.
         order = np.argsort(lists, kind="stable")
-        sorted_vecs = np.ascontiguousarray(vectors[order], dtype=np.float32)
-        ids = (order + base).astype(np.int64)
         if self.half:
-            sorted_vecs = sorted_vecs.astype(np.float16)  # IEEE half, as faiss's QT_fp16 stores it
+            # IEEE half, as faiss's QT_fp16 stores it; converted before the rows are gathered, so that
+            # loading a large version copies each block once at half width, not at full width and again.
+            sorted_vecs = np.asarray(vectors, dtype=np.float32).astype(np.float16)[order]
+        else:
+            sorted_vecs = np.ascontiguousarray(vectors[order], dtype=np.float32)
+        ids = (order + base).astype(np.int64)
         cells, starts = np.unique(lists[order], return_index=True)
         ends = [*starts[1:].tolist(), len(order)]
         invlists: Any = self.index.invlists

@@ -4,7 +4,9 @@ Layout of `index_dir`:
   CURRENT                    the name of the live version (replaced with os.replace)
   versions/v000042/manifest.json
                              the segments of that version, the articles deleted from each, the
-                             duplicate file names (aliases) and the totals
+                             duplicate file names (aliases) and the totals; beside it, what loading
+                             would otherwise work out again: articles.json (article rows), and when
+                             there is something to merge, bm25.json with the merged bm25_* files
   segments/s000007/          segment.json, articles.sqlite, chunks.faiss, chunks.npy, sentences.npy,
                              sentence_vecs.npy, bm25_*.npy, bm25_vocab.json; never changed once written
   quantizers/q000003.faiss   IVF cells, once the corpus outgrows exact search (see vector_index.py);
@@ -16,7 +18,8 @@ Layout of `index_dir`:
 Modules, one concern each: records (what an index holds and reports), segments (the segment format),
 ivf (IVF cells on disk), view (a loaded version), rows (its sentence vectors, mapped from the segments), durability (versions, lock, crash-safe writes),
 changes (which files changed), building (an update), storage (the seam a second backend implements),
-ownership (which folder and which names in it are usru's).
+ownership (which folder and which names in it are usru's), merged_bm25 and article_table (what a version
+stores so that loading it merges and reads less).
 """
 
 from retrieval.index.building import MAX_SEGMENTS, build_index

@@ -7,6 +7,7 @@ corpus; deleting one only lists it in the manifest. When segments pile up, the s
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import sqlite3
 import time
@@ -21,6 +22,7 @@ from retrieval.chunking import CHUNKER_VERSION, chunk_article, indexed_text
 from retrieval.embedding import Embedder
 from retrieval.errors import SourcesError
 from retrieval.index import changes, durability
+from retrieval.index.article_table import write_article_table
 from retrieval.index.changes import (
     FileCache,
     LiveArticles,
@@ -41,6 +43,7 @@ from retrieval.index.durability import (
     write_failed,
 )
 from retrieval.index.ivf import update_quantizer
+from retrieval.index.merged_bm25 import merge_segments_bm25, needs_merging, write_merged_bm25
 from retrieval.index.records import ChunkTable, IndexSummary, Progress, SentenceTable, StoredArticle
 from retrieval.index.resume import BATCH_ARTICLES, clear_pending, take_finished, write_pending
 from retrieval.index.segments import SegmentData, merge, read_segment, write_segment
@@ -203,9 +206,17 @@ def _update_index(
                 manifest["quantizer"] = quantizer
             # Per-version work (the refusal floor's chance level, the sound index) done once, here, so
             # that no process loading the version repeats it before its first answer (issue 13).
-            prepared = prepare(Index(index_dir, manifest), embedder) if prepare else None
+            loaded = Index(index_dir, manifest) if prepare else None
+            prepared = prepare(loaded, embedder) if prepare and loaded else None
             durability.checkpoint("prepared")
-            publish_version(index_dir, manifest, prepared)
+            # The merged postings too, so that no process loading the version merges them again.
+            bm25 = None
+            if needs_merging(manifest):
+                bm25 = loaded.bm25 if loaded else merge_segments_bm25(index_dir, manifest)
+            live_folder = index_dir / "versions" / str(m["version"]) if m is not None and reusable else None
+            write = functools.partial(_write_load_files, index_dir, manifest, bm25, live_folder)
+            publish_version(index_dir, manifest, prepared, write)
+            del loaded
             clear_pending(index_dir)
             clean_old(index_dir, version)
             cache.update(plan.stats, plan.removed)
@@ -231,6 +242,15 @@ def _update_index(
         skipped=plan.skipped,
         duplicates=sorted((k, v[0]) for k, v in plan.aliases.items() if k in plan.new or k in plan.changed),
     )
+
+
+def _write_load_files(
+    index_dir: Path, manifest: dict[str, Any], bm25: Bm25 | None, live: Path | None, folder: Path
+) -> None:
+    """What a process loading the version would otherwise work out again: merged postings, article rows."""
+    if bm25 is not None:
+        write_merged_bm25(folder, manifest, bm25)
+    write_article_table(folder, index_dir, manifest, live)
 
 
 def plan_sources(

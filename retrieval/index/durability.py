@@ -15,7 +15,7 @@ import shutil
 import signal
 import sqlite3
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -175,15 +175,21 @@ def replace_durably(tmp: Path, final: Path) -> None:
 
 
 def publish_version(
-    index_dir: Path, manifest: dict[str, Any], prepared: dict[str, Any] | None = None
+    index_dir: Path,
+    manifest: dict[str, Any],
+    prepared: dict[str, Any] | None = None,
+    write: Callable[[Path], None] | None = None,
 ) -> None:
     """Write a version's manifest (and what was `prepared` for it, NAME.json each) and make it live.
 
-    The version becomes live with an atomic swap of CURRENT, its prepared files already in place.
+    `write` puts further files into the version's folder before it has a manifest. The version becomes
+    live with an atomic swap of CURRENT, its prepared files already in place.
     """
     version = manifest["version"]
     tmp = index_dir / "versions" / f".tmp-{uuid.uuid4().hex}"
     tmp.mkdir()
+    if write is not None:
+        write(tmp)
     for name, value in (prepared or {}).items():
         if not re.fullmatch(r"[a-z]+", name) or name == "manifest":
             raise ValueError(f"not a name for a prepared file: {name!r}")

@@ -115,7 +115,12 @@ def read_chunk_vectors(folder: Path, dim: int) -> Vectors:
 
 
 def read_segment(
-    folder: Path, dim: int, mmap: bool = False, lazy: bool = False, recent: RecentTexts | None = None
+    folder: Path,
+    dim: int,
+    mmap: bool = False,
+    lazy: bool = False,
+    recent: RecentTexts | None = None,
+    article_rows: list[list[Any]] | None = None,
 ) -> SegmentData:
     """One segment, checked: every part agrees with the others and with segment.json.
 
@@ -123,11 +128,12 @@ def read_segment(
     memory.
     With `lazy`, the texts are read from articles.sqlite when asked for (texts.py; `recent` keeps
     those last read, shared by a version's segments) and the chunk vectors are left out (empty), for
-    the caller to read from chunks.faiss (view.py, chunk_vectors.py).
+    the caller to read from chunks.faiss (view.py, chunk_vectors.py); `article_rows`, as the version
+    stored them (article_table.py), stand for the articles' metadata and text lengths.
     """
     meta = check_segment_files(folder)
     if lazy:
-        articles, text_lengths = SegmentTexts(folder / "articles.sqlite", recent).articles()
+        articles, text_lengths = SegmentTexts(folder / "articles.sqlite", recent).articles(article_rows)
         if any(a.id != i for i, a in enumerate(articles)):
             raise ValueError("article ids are not contiguous")
     else:
@@ -137,7 +143,8 @@ def read_segment(
     sentences = SentenceTable(_load_array(folder / "sentences.npy", np.int64, SentenceTable.WIDTH))
     sentence_vecs = _load_array(folder / "sentence_vecs.npy", np.float32, dim, mmap)
     try:
-        bm25 = Bm25.load(folder)
+        # Mapped when loading a version: its merged postings are usually stored (merged_bm25.py).
+        bm25 = Bm25.load(folder, mmap=lazy)
     except ValueError as exc:  # the same numpy advice, or a JSON parser's position
         raise ValueError("its word statistics (bm25_*) are not files usru wrote") from exc
     if lazy:
@@ -167,10 +174,13 @@ def read_segment(
     return SegmentData(articles, chunks, sentences, chunk_vecs, sentence_vecs, bm25)
 
 
-def merge(parts: list[tuple[SegmentData, set[int]]], dim: int, vectors: bool = True) -> SegmentData:
+def merge(
+    parts: list[tuple[SegmentData, set[int]]], dim: int, vectors: bool = True, bm25: Bm25 | None = None
+) -> SegmentData:
     """One view of several segments without their deleted articles, renumbered from 0.
 
     Without `vectors`, the vectors are left out (empty): a loaded version reads them in place (view.py).
+    With `bm25` (their postings merged already, as stored with a version), they are not merged again.
     """
     if len(parts) == 1 and not parts[0][1]:
         if vectors:
@@ -220,7 +230,7 @@ def merge(parts: list[tuple[SegmentData, set[int]]], dim: int, vectors: bool = T
         SentenceTable(np.concatenate(sentences) if sentences else None),
         _gather(cvecs, dim) if vectors else np.zeros((0, dim), np.float32),
         _gather(svecs, dim) if vectors else np.zeros((0, dim), np.float32),
-        Bm25.merge(bm25_parts),
+        bm25 if bm25 is not None else Bm25.merge(bm25_parts),
         np.concatenate(lists) if lists and len(lists) == len(parts) else None,
     )
 

@@ -13,6 +13,7 @@ import sqlite3
 import threading
 from collections import OrderedDict
 from pathlib import Path
+from typing import Any
 
 from retrieval.index.records import StoredArticle
 
@@ -74,8 +75,13 @@ class SegmentTexts:
         self._recent.put(key, text)
         return text
 
-    def articles(self) -> tuple[list[StoredArticle], list[int]]:
-        """Every article with its text left in the file, and each text's length in characters."""
+    def articles(self, rows: list[list[Any]] | None = None) -> tuple[list[StoredArticle], list[int]]:
+        """Every article with its text left in the file, and each text's length in characters.
+
+        `rows` are the same, as stored with the version (article_table.py): the file is not read.
+        """
+        if rows is not None:
+            return self._from_rows(rows)
         with self._lock:
             columns = {row[1] for row in self._con.execute("PRAGMA table_info(articles)")}
             # Segments written before leanings were stored have no such column: their leanings are unknown.
@@ -103,6 +109,34 @@ class SegmentTexts:
             )
             lengths.append(int(length) if length is not None and length >= 0 else len(self.read(aid)))
         return articles, lengths
+
+    def _from_rows(self, rows: list[list[Any]]) -> tuple[list[StoredArticle], list[int]]:
+        articles, lengths = [], []
+        for aid, (source, title, publisher, date, url, content_hash, body_hash, lean, length) in enumerate(
+            rows
+        ):
+            articles.append(
+                StoredArticle(
+                    aid,
+                    source,
+                    title,
+                    publisher,
+                    date,
+                    url,
+                    content_hash,
+                    ArticleText(self, aid),
+                    body_hash,
+                    lean,
+                )
+            )
+            lengths.append(int(length))
+        return articles, lengths
+
+
+def article_row(article: StoredArticle, length: int) -> list[Any]:
+    """What the version stores of an article in place of reading its segment's file (article_table.py)."""
+    a = article
+    return [a.source, a.title, a.publisher, a.date, a.url, a.content_hash, a.body_hash, a.leaning, length]
 
 
 class ArticleText:

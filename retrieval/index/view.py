@@ -12,10 +12,12 @@ from retrieval.answer import one_line
 from retrieval.article import stored_content_hash
 from retrieval.embedding import Vectors
 from retrieval.errors import IndexError_
+from retrieval.index.article_table import read_article_rows
 from retrieval.index.chunk_search import ChunkSearch
 from retrieval.index.chunk_vectors import ChunkVectorFile
 from retrieval.index.durability import current_version, read_manifest
 from retrieval.index.ivf import read_lists, read_quantizer
+from retrieval.index.merged_bm25 import read_merged_bm25
 from retrieval.index.records import ArticleInfo, IndexStats, IntArray, StoredArticle, list_article_infos
 from retrieval.index.rows import RowStack
 from retrieval.index.segments import merge, read_segment
@@ -45,9 +47,11 @@ class Index:
         chunk_parts: list[tuple[Vectors, IntArray | None]] = []
         filling: list[tuple[ChunkVectorFile, npt.NDArray[np.bool_], IntArray | None]] = []
         recent = RecentTexts()
+        stored_rows = read_article_rows(self.folder, manifest)  # article_table.py
         for s in manifest["segments"]:
             folder = index_dir / "segments" / s["name"]
-            data = read_segment(folder, dim, mmap=True, lazy=True, recent=recent)
+            rows = stored_rows.get(s["name"])
+            data = read_segment(folder, dim, mmap=True, lazy=True, recent=recent, article_rows=rows)
             vecs = ChunkVectorFile(folder / "chunks.faiss", dim)
             if vecs.rows != len(data.chunks):
                 raise ValueError("its parts disagree in size")
@@ -62,13 +66,17 @@ class Index:
             sentence_parts.append((data.sentence_vecs, s_keep))
             data.chunk_vecs = data.sentence_vecs = np.zeros((0, dim), np.float32)
             parts.append((data, deleted))
-        data = merge(parts, dim, vectors=False)
+        # The postings merged when the version was written, if they were (merged_bm25.py).
+        stored = read_merged_bm25(self.folder, manifest)
+        data = merge(parts, dim, vectors=False, bm25=stored)
         del parts
         self.articles = data.articles
         self.chunks = data.chunks
         self.sentences = data.sentences
         self.sentence_vecs = RowStack(sentence_parts, dim)
         self.bm25 = data.bm25
+        if self.bm25.n_docs != len(self.chunks):
+            raise ValueError("its parts disagree in size")
         del data
         self.faiss, max_norm = _fill(dim, quantizer[1] if quantizer else None, filling)
         self.chunk_vecs = RowStack(chunk_parts, dim)

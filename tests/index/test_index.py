@@ -99,7 +99,8 @@ def test_first_build_writes_a_version_manifest_and_current(corpus: Path, tmp_pat
     assert (index_dir / "CURRENT").read_text(encoding="utf-8").strip() == summary.version
     assert versions(index_dir) == ["v000001"]
     folder = index_dir / "versions" / "v000001"
-    assert {p.name for p in folder.iterdir()} == {"manifest.json"}
+    # One segment, nothing deleted: no merged postings (merged_bm25.py), only the article rows.
+    assert {p.name for p in folder.iterdir()} == {"manifest.json", "articles.json"}
     assert {p.name for p in live_segment(index_dir).iterdir()} == SEGMENT_FILES
 
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))

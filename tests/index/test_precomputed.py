@@ -35,7 +35,8 @@ def version_files(settings: Settings) -> set[str]:
 
 def test_a_new_version_stores_its_chance_level_and_sounds_as_json(settings: Settings) -> None:
     index_sources(settings)
-    assert version_files(settings) == {"manifest.json", "chance.json", "sounds.json"}
+    # articles.json: the article rows loading takes instead of reading the segments (article_table.py).
+    assert version_files(settings) == {"manifest.json", "chance.json", "sounds.json", "articles.json"}
     index = load_index(settings.index_dir)
     for name in ("chance.json", "sounds.json"):
         assert isinstance(json.loads((index.folder / name).read_text("utf-8")), dict)
@@ -85,7 +86,8 @@ def test_a_version_written_before_computes_both_at_load(settings: Settings) -> N
     old_dir = settings.index_dir.parent / "old"
     build_index(settings.sources, old_dir, open_service(settings).embedder)
     old = load_index(old_dir)
-    assert {p.name for p in old.folder.iterdir()} == {"manifest.json"}
+    # Article rows are stored by every update (article_table.py); the prepared values only with `prepare`.
+    assert {p.name for p in old.folder.iterdir()} == {"manifest.json", "articles.json"}
     embedder = open_service(settings).embedder
     assert stored_chance_level(old, embedder) == (False, None)
     assert measure_chance_level(old, embedder) == level
