@@ -92,43 +92,22 @@ class SegmentTexts:
                 " CASE WHEN instr(text, char(0)) THEN -1 ELSE length(text) END FROM articles ORDER BY id"
             ).fetchall()
         articles, lengths = [], []
-        for aid, source, title, publisher, date, url, content_hash, body_hash, lean, length in rows:
-            articles.append(
-                StoredArticle(
-                    aid,
-                    source,
-                    title,
-                    publisher,
-                    date,
-                    url,
-                    content_hash,
-                    ArticleText(self, aid),
-                    body_hash,
-                    lean,
-                )
-            )
+        for aid, *fields, length in rows:
+            articles.append(self._article(aid, fields))
             lengths.append(int(length) if length is not None and length >= 0 else len(self.read(aid)))
         return articles, lengths
 
+    def _article(self, aid: int, fields: list[Any]) -> StoredArticle:
+        """An article from its stored fields (source … content hash, body hash, leaning); its text read on demand."""
+        source, title, publisher, date, url, content_hash, body_hash, lean = fields
+        return StoredArticle(
+            aid, source, title, publisher, date, url, content_hash, ArticleText(self, aid), body_hash, lean
+        )
+
     def _from_rows(self, rows: list[list[Any]]) -> tuple[list[StoredArticle], list[int]]:
         articles, lengths = [], []
-        for aid, (source, title, publisher, date, url, content_hash, body_hash, lean, length) in enumerate(
-            rows
-        ):
-            articles.append(
-                StoredArticle(
-                    aid,
-                    source,
-                    title,
-                    publisher,
-                    date,
-                    url,
-                    content_hash,
-                    ArticleText(self, aid),
-                    body_hash,
-                    lean,
-                )
-            )
+        for aid, (*fields, length) in enumerate(rows):
+            articles.append(self._article(aid, fields))
             lengths.append(int(length))
         return articles, lengths
 
