@@ -24,7 +24,7 @@ from retrieval.event_check import (
 )
 from retrieval.index.records import StoredArticle
 from retrieval.lexical import Bm25, tokenize
-from retrieval.service import build_service
+from retrieval.service import AnsweringService, build_service
 from tests.conftest import hashing_settings_for
 
 TEXTS = (
@@ -35,6 +35,18 @@ TEXTS = (
     "Alexei Navalny saw the plane that crashed near Moscow.",
 )
 DATES = ("2017-05-01", "2018-03-19", "2019-07-29", "2019-01-02", "2019-02-03")
+
+
+def dated_service(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AnsweringService:
+    """A service over TEXTS dated DATES, with the absence checks on for so few articles."""
+    monkeypatch.setattr(event_check, "MIN_ARTICLES", 2)
+    sources = tmp_path / "src"
+    sources.mkdir()
+    for n, (text, date) in enumerate(zip(TEXTS, DATES, strict=True)):
+        (sources / f"a{n}.md").write_text(f"---\ndate: {json.dumps(date)}\n---\n\n{text}\n", encoding="utf-8")
+    service = build_service(hashing_settings_for(sources, tmp_path / "idx"))
+    service.reindex()
+    return service
 
 
 @dataclass
@@ -155,13 +167,7 @@ def test_an_answer_refuses_what_the_archive_cannot_report(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Through the extractive chain: a later year and an unknown word are refused with the gap named."""
-    monkeypatch.setattr(event_check, "MIN_ARTICLES", 2)
-    sources = tmp_path / "src"
-    sources.mkdir()
-    for n, (text, date) in enumerate(zip(TEXTS, DATES, strict=True)):
-        (sources / f"a{n}.md").write_text(f"---\ndate: {json.dumps(date)}\n---\n\n{text}\n", encoding="utf-8")
-    service = build_service(hashing_settings_for(sources, tmp_path / "idx"))
-    service.reindex()
+    service = dated_service(tmp_path, monkeypatch)
     answered = service.answer("Who won the 2018 presidential election?")
     assert answered.status == "answered" and answered.note is None
     later = service.answer("Who won the 2024 presidential election?")

@@ -7,16 +7,12 @@ report, although its articles state both ("scheduled for April 6, 2018", "would 
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
 
-from retrieval import event_check
 from retrieval.event_check import asks_ahead, screen_events
-from retrieval.service import build_service
-from tests.answer.test_event_check import DATES, TEXTS, Span, large
-from tests.conftest import hashing_settings_for
+from tests.answer.test_event_check import Span, dated_service, large
 
 
 def test_questions_about_plans_and_expectations_ask_ahead() -> None:
@@ -45,13 +41,7 @@ def test_a_later_year_asked_ahead_keeps_its_candidates_with_a_caveat() -> None:
 def test_an_answer_about_a_later_year_asked_ahead_quotes_the_article_that_names_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(event_check, "MIN_ARTICLES", 2)
-    sources = tmp_path / "src"
-    sources.mkdir()
-    for n, (text, date) in enumerate(zip(TEXTS, DATES, strict=True)):
-        (sources / f"a{n}.md").write_text(f"---\ndate: {json.dumps(date)}\n---\n\n{text}\n", encoding="utf-8")
-    service = build_service(hashing_settings_for(sources, tmp_path / "idx"))
-    service.reindex()
+    service = dated_service(tmp_path, monkeypatch)
     ahead = service.answer("Will Putin's six-year term end in 2024?")
     assert ahead.status == "answered" and [c.source for c in ahead.citations] == ["a1.md"]
     assert ahead.note is not None and "2024" in ahead.note and "expected" in ahead.note

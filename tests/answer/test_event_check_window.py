@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
 
-from retrieval import event_check
 from retrieval.conversation import Conversation
 from retrieval.coverage import years_covered
 from retrieval.event_check import later_years, screen_events
 from retrieval.filters import make_filters
-from retrieval.service import build_service
-from tests.answer.test_event_check import DATES, TEXTS, Span, large
-from tests.conftest import hashing_settings_for
+from tests.answer.test_event_check import Span, dated_service, large
 
 
 def test_a_year_after_the_filtered_window_is_later() -> None:
@@ -47,13 +43,7 @@ def test_a_filtered_answer_is_refused_for_a_year_after_its_window(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Through the service, as `usru ask --until` and the bot's `/ask until:…` call it."""
-    monkeypatch.setattr(event_check, "MIN_ARTICLES", 2)
-    sources = tmp_path / "src"
-    sources.mkdir()
-    for n, (text, date) in enumerate(zip(TEXTS, DATES, strict=True)):
-        (sources / f"a{n}.md").write_text(f"---\ndate: {json.dumps(date)}\n---\n\n{text}\n", encoding="utf-8")
-    service = build_service(hashing_settings_for(sources, tmp_path / "idx"))
-    service.reindex()
+    service = dated_service(tmp_path, monkeypatch)
     question = "Who won the 2018 presidential election?"
     assert service.answer(question).status == "answered"
     filtered = service.answer(question, filters=make_filters(until="2017-11-15"))
