@@ -9,6 +9,7 @@ those that match mentions 2022."). Likewise for a name no article mentions.
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -17,7 +18,7 @@ from retrieval.index import StoredVersion
 from retrieval.lexical import tokenize
 from retrieval.prompts import render_prompt
 
-_YEAR = re.compile(r"\b(19[5-9]\d|20\d\d)\b")
+YEAR = re.compile(r"\b(19[5-9]\d|20\d\d)\b")
 # An Irish or French prefix ("O’Rourke", "D'Amato") belongs to the name: without it "Rourke" is a name no
 # article mentions. A possessive "'s" does not ("Navalny's" names Navalny). So do inner capitals ("SolarWinds", "McCain"), which otherwise make no name at all.
 PROPER = re.compile(
@@ -35,27 +36,33 @@ class Span:
     last: str | None
 
 
-# Per version name, with the articles it was measured on: two indexes (two folders, tests) reuse "v000001".
-_SPANS: dict[str, tuple[object, Span]] = {}
+# Per version name and filters, with the articles it was measured on: two indexes (two folders, tests)
+# reuse "v000001", and a filtered question is asked again and again (the bot's `/ask since:…`), where a pass
+# over a large archive's rows per question adds up.
+_SPANS: dict[tuple[str, Filters | None], tuple[object, Span]] = {}
+_SPANS_LOCK = threading.Lock()
 
 
-def date_span(index: StoredVersion) -> Span:
-    """The span of article dates, remembered per index version."""
+def date_span(index: StoredVersion, filters: Filters | None = None) -> Span:
+    """The first and last dates of the articles the filters admit (of all articles without filters)."""
     articles = index.articles
-    cached = _SPANS.get(index.version)
+    key = (index.version, filters or None)
+    with _SPANS_LOCK:
+        cached = _SPANS.get(key)
     if cached is not None and cached[0] is articles:
         return cached[1]
-    dates = sorted(a.date for a in articles if a.date)
+    dates = sorted(a.date for a in articles if a.date and (not filters or filters.admits_article(a)))
     span = Span(dates[0], dates[-1]) if dates else Span(None, None)
-    if len(_SPANS) > 8:
-        _SPANS.clear()
-    _SPANS[index.version] = (articles, span)
+    with _SPANS_LOCK:
+        if len(_SPANS) > 16:
+            _SPANS.clear()
+        _SPANS[key] = (articles, span)
     return span
 
 
 def asked_years(question: str) -> list[str]:
     """The years a question names."""
-    return sorted(set(_YEAR.findall(question)))
+    return sorted(set(YEAR.findall(question)))
 
 
 def spellings(term: str) -> list[str]:
@@ -99,9 +106,9 @@ def years_covered(
     kept = {a for a in ids if all(mentions_year(index, a, y) for y in years)}
     if kept:
         return kept, None
-    from retrieval.window import describe_window, join_words, window_span
+    from retrieval.window import describe_window, join_words
 
-    span = window_span(index, filters)
+    span = date_span(index, filters)
     missing = join_words(years)
     if span.first and span.last:
         return set(), render_prompt("gap_years.txt", span=describe_window(span, filters), years=missing)

@@ -31,12 +31,12 @@ import threading
 from collections.abc import Sequence
 from typing import Protocol, TypeVar
 
-from retrieval.coverage import PROPER, asked_years, spellings, term_count, unknown_names
+from retrieval.coverage import PROPER, asked_years, date_span, spellings, term_count, unknown_names
 from retrieval.filters import Filters
 from retrieval.index import StoredVersion
 from retrieval.lexical import STOPWORDS, tokenize
 from retrieval.prompts import render_prompt
-from retrieval.window import describe_window, join_words, periods_after, window_span
+from retrieval.window import describe_window, join_words, periods_after
 
 # Below this many articles a missing name or word is no evidence that the archive misses the event.
 MIN_ARTICLES = 200
@@ -122,7 +122,7 @@ def later_years(index: StoredVersion, question: str, filters: Filters | None = N
 
 def _later_periods(index: StoredVersion, question: str, filters: Filters | None) -> tuple[list[str], int]:
     """The later years and months ("2024", "December 2017"), and how many periods the question names."""
-    last = window_span(index, filters).last if asked_years(question) else None
+    last = date_span(index, filters).last if asked_years(question) else None
     if not last or not is_dated(index):
         return [], 0
     return periods_after(question, last)
@@ -325,7 +325,7 @@ def screen_events(
     """
     years, asked = _later_periods(index, question, filters)
     if years:
-        span = describe_window(window_span(index, filters), filters)
+        span = describe_window(date_span(index, filters), filters)
         if asks_ahead(question) or len(years) < asked:
             # Only articles that name the year are candidates by now (coverage.years_covered). A question
             # that also names a year the archive covers ("in 2017 and 2018") is answered for that part.

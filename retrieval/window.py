@@ -8,17 +8,11 @@ archive, ends before the year asked about, and the later-year check must measure
 from __future__ import annotations
 
 import re
-import threading
 
-from retrieval.coverage import Span, date_span
+from retrieval.coverage import YEAR, Span
 from retrieval.filters import Filters
-from retrieval.index import StoredVersion
 from retrieval.prompts import render_prompt
 
-# Per (version, filters), with the articles they were measured on: a filtered question is asked again and
-# again (the bot's `/ask since:…`), and a pass over a large archive's rows per question adds up.
-_SPANS: dict[tuple[str, Filters], tuple[object, Span]] = {}
-_LOCK = threading.Lock()
 _MONTHS = "january february march april may june july august september october november december".split()
 # A month and its year ("December 2017", "Dec. 2017", "December of 2017"); capitalised, so that the verb
 # "may" before a year is no month.
@@ -26,26 +20,6 @@ _MONTH_YEAR = re.compile(
     r"\b(?P<month>(?:January|February|March|April|May|June|July|August|September|October|November|December)"
     r"|(?:Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept?|Oct|Nov|Dec)\.?),?\s+(?:of\s+)?(?P<year>19[5-9]\d|20\d\d)\b"
 )
-_YEAR = re.compile(r"\b(19[5-9]\d|20\d\d)\b")
-
-
-def window_span(index: StoredVersion, filters: Filters | None = None) -> Span:
-    """The first and last dates of the articles the filters admit (of all articles without filters)."""
-    if not filters:
-        return date_span(index)
-    articles = index.articles
-    key = (index.version, filters)
-    with _LOCK:
-        cached = _SPANS.get(key)
-    if cached is not None and cached[0] is articles:
-        return cached[1]
-    dates = sorted(a.date for a in articles if a.date and filters.admits_article(a))
-    span = Span(dates[0], dates[-1]) if dates else Span(None, None)
-    with _LOCK:
-        if len(_SPANS) > 16:
-            _SPANS.clear()
-        _SPANS[key] = (articles, span)
-    return span
 
 
 def describe_window(span: Span, filters: Filters | None = None) -> str:
@@ -73,7 +47,7 @@ def asked_periods(question: str) -> list[tuple[str, str]]:
         month = next(n for n, name in enumerate(_MONTHS, start=1) if name.startswith(prefix))
         periods.append((m.group(0), f"{m.group('year')}-{month:02d}"))
         taken.append(m.span())
-    for m in _YEAR.finditer(question):
+    for m in YEAR.finditer(question):
         if not any(lo <= m.start() < hi for lo, hi in taken):
             periods.append((m.group(0), m.group(0)))
     return list(dict.fromkeys(periods))
