@@ -15,7 +15,8 @@ from retrieval.index import build_index, load_index
 from retrieval.index.article_table import TABLE
 from retrieval.index.records import StoredArticle
 from retrieval.index.texts import SegmentTexts
-from tests.conftest import SEED_NAMES, SEEDS
+from tests.conftest import SEEDS
+from tests.index.test_merged_bm25 import several_segments_with_deletions
 from tests.index.test_segments import write_synthetic
 
 
@@ -41,15 +42,7 @@ def files_read(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 def test_loading_takes_the_stored_rows_and_they_equal_the_files(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    sources = tmp_path / "src"
-    shutil.copytree(SEEDS, sources)
-    index_dir = tmp_path / "idx"
-    build_index(sources, index_dir, HashingEmbedder())
-    for i in range(2):
-        write_synthetic(sources, i)
-        build_index(sources, index_dir, HashingEmbedder())
-    (sources / SEED_NAMES[0]).unlink()
-    build_index(sources, index_dir, HashingEmbedder())
+    index_dir = several_segments_with_deletions(tmp_path, added=2, removed=0)
     read = files_read(monkeypatch)
     stored = load_index(index_dir)
     assert read == [] and len(stored.manifest["segments"]) > 1

@@ -19,15 +19,16 @@ from tests.index.test_segments import write_synthetic
 QUESTIONS = ("grain exports framework", "arms control talks", "Putin Obama Independence Day")
 
 
-def several_segments_with_deletions(tmp_path: Path) -> Path:
+def several_segments_with_deletions(tmp_path: Path, added: int = 3, removed: int = 1) -> Path:
+    """An index of the seeds, then `added` one-article updates, then the seed `removed` deleted."""
     sources = tmp_path / "src"
     shutil.copytree(SEEDS, sources)
     index_dir = tmp_path / "idx"
     build_index(sources, index_dir, HashingEmbedder())
-    for i in range(3):
+    for i in range(added):
         write_synthetic(sources, i)
         build_index(sources, index_dir, HashingEmbedder())
-    (sources / SEED_NAMES[1]).unlink()
+    (sources / SEED_NAMES[removed]).unlink()
     build_index(sources, index_dir, HashingEmbedder())
     return index_dir
 
