@@ -203,12 +203,9 @@ def test_a_plain_index_after_damage_never_leads_to_a_wrong_answer(usru: Usru, da
     code, _, err = usru("index")
     assert code == 0 and "Traceback" not in err, err
     code, out, err = usru("ask", QUESTION)
-    # Damage that only reading every vector would show may survive an incremental run; then the
-    # answer is the one-line pointer to the rebuild, never a wrong answer.
-    if code == 0:
-        assert QUOTE in out and err == ""
-    else:
-        assert_one_line_naming_the_fix(code, out, err)
+    # Each segment file's digest (size plus sampled blocks, which cover the whole of a small file) is
+    # checked before reuse, so the plain run rebuilt what was damaged and the answer is the right one.
+    assert code == 0 and QUOTE in out and err == "", err
 
 
 def test_an_empty_current_rebuilds_from_the_sources(usru: Usru) -> None:
