@@ -4,7 +4,10 @@
 
 The slice's sources folder and usru's index are built once into the cache ($USRU_BENCH_CACHE, else
 ~/.cache/usru-bench) and reused; so are the tutorial pipeline's chunk vectors. Before scoring, every
-expected phrase is checked against the text of the article the question was written from.
+expected phrase is checked against the text of the article the question was written from, and every slice
+article holding a phrase must be listed by the question. Each system gets two figures: the strict key
+(expect_phrases from expect_sources) and the expanded one (also_phrases/also_sources added: the same fact
+in other articles' words, found blind to the systems' answers).
 """
 
 from __future__ import annotations
@@ -42,25 +45,64 @@ def read_source(sources: Path, name: str) -> str:
     return decode_bytes((sources / name).read_bytes())
 
 
+def expand_key(question: dict[str, Any]) -> dict[str, Any]:
+    """The question as the expanded key scores it: its also_sources and also_phrases accepted too."""
+    return {
+        **question,
+        "expect_sources": question["expect_sources"] + question.get("also_sources", []),
+        "expect_phrases": question["expect_phrases"] + question.get("also_phrases", []),
+    }
+
+
 def check_expectations(questions: list[dict[str, Any]], sources: Path) -> None:
-    """Raise ValueError unless every expected phrase is in the text of the question's first expected article."""
+    """Raise ValueError unless the questions' phrases and sources match the articles in `sources`.
+
+    Every expected phrase must be in the question's first expected article, every also_phrase in one of its
+    listed articles, and every article in `sources` holding a phrase must be listed (expect_sources, also
+    also_sources for an also_phrase, or unrelated_sources), so that no answering article is left unscored.
+    """
     problems = []
+    slice_texts = {
+        p.name: read_source(sources, p.name).lower()
+        for p in sorted(sources.glob("*.md")) + sorted(sources.glob("*.txt"))
+    }
     for q in questions:
+        also = q.get("also_phrases", []) + q.get("also_sources", []) + q.get("unrelated_sources", [])
         if q["kind"] == "unanswerable":
-            if q["expect_sources"] or q["expect_phrases"]:
+            if q["expect_sources"] or q["expect_phrases"] or also:
                 problems.append(f"{q['id']}: an unanswerable question expects no source and no phrase")
             continue
         if not q["expect_sources"] or not q["expect_phrases"]:
             problems.append(f"{q['id']}: an answerable question needs a source and a phrase")
             continue
-        path = sources / q["expect_sources"][0]
-        if not path.is_file():
-            problems.append(f"{q['id']}: {path.name} is not in the slice")
+        if q["expect_sources"][0] not in slice_texts:
+            problems.append(f"{q['id']}: {q['expect_sources'][0]} is not in the slice")
             continue
-        text = read_source(sources, path.name).lower()
+        text = slice_texts[q["expect_sources"][0]]
         problems += [
-            f"{q['id']}: {p!r} is not in {path.name}" for p in q["expect_phrases"] if p.lower() not in text
+            f"{q['id']}: {p!r} is not in {q['expect_sources'][0]}"
+            for p in q["expect_phrases"]
+            if p.lower() not in text
         ]
+        # A part of the slice (as tests build) may lack the article holding an also_phrase: checked when whole.
+        listed = q["expect_sources"] + q.get("also_sources", [])
+        if all(name in slice_texts for name in listed):
+            problems += [
+                f"{q['id']}: also_phrase {p!r} is in none of its sources"
+                for p in q.get("also_phrases", [])
+                if not any(p.lower() in slice_texts[name] for name in listed)
+            ]
+        unrelated = set(q.get("unrelated_sources", []))
+        for phrases, allowed in (
+            (q["expect_phrases"], set(q["expect_sources"]) | unrelated),
+            (q.get("also_phrases", []), set(listed) | unrelated),
+        ):
+            problems += [
+                f"{q['id']}: {name} holds {p!r} but the question does not list it"
+                for p in phrases
+                for name, body in slice_texts.items()
+                if name not in allowed and p.lower() in body
+            ]
     if problems:
         raise ValueError("archive questions do not match the articles:\n" + "\n".join(problems))
 
@@ -115,21 +157,28 @@ class TutorialPipeline:
 
 
 class _AtK:
-    """The pipeline's similarity_search at a fixed k, as bench.evaluation.score_peer calls it."""
+    """The pipeline's similarity_search at a fixed k, as bench.evaluation.score_peer calls it.
+
+    Results are kept per question, so scoring the strict and the expanded key searches once.
+    """
 
     def __init__(self, pipeline: TutorialPipeline, k: int) -> None:
         self.pipeline = pipeline
         self.k = k
+        self.found: dict[str, list[tuple[str, str]]] = {}
 
     def similarity_search(self, question: str) -> list[tuple[str, str]]:
-        return self.pipeline.search(question, self.k)
+        if question not in self.found:
+            self.found[question] = self.pipeline.search(question, self.k)
+        return self.found[question]
 
 
 def misses(
-    questions: list[dict[str, Any]], answers: list[dict[str, Any]], scores: Scores
+    questions: list[dict[str, Any]], answers: list[dict[str, Any]], scores: Scores, expanded: Scores
 ) -> list[dict[str, Any]]:
-    """The questions usru got wrong, with what it showed, for reading why."""
+    """The questions usru got wrong on the strict key, with what it showed, for reading why."""
     wrong = set(scores.missed)
+    still_wrong = set(expanded.missed)
     out = []
     for q, a in zip(questions, answers, strict=True):
         refused = a["status"] == "not_found"
@@ -140,6 +189,7 @@ def misses(
                     "question": q["question"],
                     "expect": q["expect_phrases"],
                     "expect_source": (q["expect_sources"] or [None])[0],
+                    "expanded_hit": q["kind"] != "unanswerable" and q["id"] not in still_wrong,
                     "status": a["status"],
                     "quotes": [
                         f"{c['source']}: {' '.join(c['quote'].split())[:300]}" for c in a["citations"]
@@ -163,16 +213,21 @@ def evaluate(
     index_dir = index_dir or sources.parent / "index"
     questions = questions if questions is not None else load_archive_questions(split=split)
     check_expectations(questions, sources)
+    expanded = [expand_key(q) for q in questions]
     t0 = time.perf_counter()
     answers = answer_usru(questions, sources, index_dir)
+    strict_scores = score_usru(questions, answers, sources)
+    expanded_scores = score_usru(expanded, answers, sources)
+    expanded_scores.system = "usru-expanded"
     result: dict[str, Any] = {
         "split": split,
         "questions": len(questions),
         "articles": sum(1 for _ in sources.glob("*.md")),
         "usru_s": round(time.perf_counter() - t0, 1),
-        "usru": score_usru(questions, answers, sources).as_dict(),
+        "usru": strict_scores.as_dict(),
+        "usru_expanded": expanded_scores.as_dict(),
     }
-    result["usru_misses"] = misses(questions, answers, score_usru(questions, answers, sources))
+    result["usru_misses"] = misses(questions, answers, strict_scores, expanded_scores)
     if keep_answers:
         result["answers"] = answers
     if peers:
@@ -180,33 +235,57 @@ def evaluate(
 
         pipeline = TutorialPipeline(sources, load_embedder("", use_onnx=False), sources.parent)
         for k in (4, 1):
-            scores = score_peer(questions, _AtK(pipeline, k))  # type: ignore[arg-type]
-            scores.system = f"langchain-tutorial-k{k}"
-            result[f"tutorial_k{k}"] = scores.as_dict()
+            peer = _AtK(pipeline, k)
+            for key, key_questions in ((f"tutorial_k{k}", questions), (f"tutorial_k{k}_expanded", expanded)):
+                scores = score_peer(key_questions, peer)  # type: ignore[arg-type]
+                scores.system = f"langchain-tutorial-k{k}" + ("-expanded" if "expanded" in key else "")
+                result[key] = scores.as_dict()
+    result["splits"] = split_figures(questions, result)
     return result
 
 
+SYSTEMS = ("usru", "tutorial_k4", "tutorial_k1")
+
+
+def split_figures(questions: list[dict[str, Any]], result: dict[str, Any]) -> dict[str, dict[str, int]]:
+    """Answerable questions quoted per split, on the strict and the expanded key, for each system scored."""
+    out: dict[str, dict[str, int]] = {}
+    for split in ("dev", "test", "holdout"):
+        ids = {q["id"] for q in questions if q["split"] == split and q["kind"] != "unanswerable"}
+        if not ids:
+            continue
+        out[split] = {"answerable": len(ids)}
+        for system in SYSTEMS:
+            for key in (system, f"{system}_expanded"):
+                if key in result:
+                    out[split][key] = len(ids - set(result[key]["missed"]))
+    return out
+
+
 def render_markdown(result: dict[str, Any]) -> list[str]:
-    """The comparison table for one split."""
-    systems = [("usru", result["usru"])] + [
-        (f"LangChain tutorial (1000/200, k={k})", result[f"tutorial_k{k}"])
-        for k in (4, 1)
-        if f"tutorial_k{k}" in result
-    ]
+    """The comparison table for one split (or all), with a per-split table when several were scored."""
+    names = {"usru": "usru", "tutorial_k4": "LangChain tutorial (1000/200, k=4)"}
+    names["tutorial_k1"] = "LangChain tutorial (1000/200, k=1)"
+    systems = [(names[key], result[key], result.get(f"{key}_expanded")) for key in SYSTEMS if key in result]
 
     def row(label: str, cell: Any) -> str:
-        return f"| {label} | " + " | ".join(cell(s) for _, s in systems) + " |"
+        return f"| {label} | " + " | ".join(cell(s) for _, s, _ in systems) + " |"
+
+    def expanded_row(label: str) -> str:
+        cells = [f"{e['hits']}/{e['answerable']} ({e['hit_rate']:.1%})" if e else "-" for _, _, e in systems]
+        return f"| {label} | " + " | ".join(cells) + " |"
 
     return [
         f"## Archive quality ({result['split']} split: {result['questions']} questions over "
         f"{result['articles']} Russia-related articles, tests/eval/archive.yaml)",
         "",
-        "| | " + " | ".join(name for name, _ in systems) + " |",
+        "| | " + " | ".join(name for name, _, _ in systems) + " |",
         "|---|" + "---|" * len(systems),
         row(
-            "answerable: expected phrase quoted from the right article",
+            "answerable: expected phrase quoted from the right article (strict key)",
             lambda s: f"{s['hits']}/{s['answerable']} ({s['hit_rate']:.1%})",
         ),
+        expanded_row("answerable, expanded key (the same fact in other articles' words too)"),
         row(
             "unanswerable refused",
             lambda s: f"{s['refused_unanswerable']}/{s['unanswerable']} ({s['refusal_rate']:.1%})",
@@ -220,7 +299,26 @@ def render_markdown(result: dict[str, Any]) -> list[str]:
         "",
         "Aims (test split): ≥ 92% answerable quoted, ≥ 95% unanswerable refused, ≤ 3% false refusals, "
         "all quotes verbatim, median ≤ 600 characters shown. The tutorial pipeline never refuses.",
+        *render_splits(result),
     ]
+
+
+def render_splits(result: dict[str, Any]) -> list[str]:
+    """Strict and expanded answerable figures per split, when more than one split was scored."""
+    splits = result.get("splits", {})
+    if len(splits) < 2:
+        return []
+    keys = [k for s in SYSTEMS for k in (s, f"{s}_expanded") if k in result]
+    head = {"usru": "usru", "tutorial_k4": "tutorial k=4", "tutorial_k1": "tutorial k=1"}
+    labels = [
+        head[k.removesuffix("_expanded")] + (" expanded" if k.endswith("_expanded") else " strict")
+        for k in keys
+    ]
+    lines = ["", "| split (answerable) | " + " | ".join(labels) + " |", "|---|" + "---|" * len(keys)]
+    for split, fig in splits.items():
+        n = fig["answerable"]
+        lines.append(f"| {split} ({n}) | " + " | ".join(f"{fig[k]} ({fig[k] / n:.1%})" for k in keys) + " |")
+    return lines
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -237,7 +335,10 @@ def main(argv: list[str] | None = None) -> int:
         args.out.write_text(json.dumps(result, indent=2, ensure_ascii=False), encoding="utf-8")
     print("\n".join(render_markdown(result)))
     for m in result["usru_misses"]:
-        print(f"- {m['id']} {m['question']} | expect {m['expect']} in {m['expect_source']} | {m['status']}")
+        hit = " | expanded key: hit" if m["expanded_hit"] else ""
+        print(
+            f"- {m['id']} {m['question']} | expect {m['expect']} in {m['expect_source']} | {m['status']}{hit}"
+        )
         for quote in m["quotes"]:
             print(f"    {quote}")
     return 0

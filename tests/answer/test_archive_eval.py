@@ -9,9 +9,17 @@ from typing import Any
 
 import pytest
 
-from bench.archive_eval import check_expectations, evaluate, load_archive_questions, render_markdown
+from bench.archive_eval import (
+    check_expectations,
+    evaluate,
+    expand_key,
+    load_archive_questions,
+    render_markdown,
+    split_figures,
+)
 from bench.archive_slice import ALLSIDES, REUTERS, build_sources
 from bench.corpora import corpora_dir, read_records
+from bench.evaluation import score_usru
 
 needs_corpora = pytest.mark.skipif(
     not (corpora_dir() / REUTERS).is_file(), reason="the shared corpora are not beside the repo"
@@ -53,10 +61,119 @@ def test_a_phrase_missing_from_its_article_is_reported(tmp_path: Path) -> None:
         check_expectations([good, bad], tmp_path)
 
 
+def _article(folder: Path, name: str, body: str) -> None:
+    (folder / name).write_text(f"---\ntitle: {name}\n---\n\n{body}\n", encoding="utf-8")
+
+
+def test_every_article_holding_a_phrase_must_be_listed(tmp_path: Path) -> None:
+    _article(tmp_path, "a.md", "Flynn served just 24 days as national security adviser.")
+    _article(tmp_path, "b.md", "His tenure lasted less than four weeks.")
+    _article(tmp_path, "c.md", "Flynn served just 24 days; his tenure lasted less than four weeks.")
+    q = {
+        "id": "x1",
+        "kind": "direct",
+        "expect_sources": ["a.md", "c.md"],
+        "expect_phrases": ["24 days"],
+        "also_sources": ["b.md"],
+        "also_phrases": ["lasted less than four weeks"],
+    }
+    check_expectations([q], tmp_path)
+    with pytest.raises(ValueError, match=re.escape("x2: b.md holds 'lasted less than four weeks'")):
+        check_expectations([{**q, "id": "x2", "also_sources": []}], tmp_path)
+    with pytest.raises(
+        ValueError, match=re.escape("x3: c.md holds '24 days' but the question does not list")
+    ):
+        check_expectations(
+            [{**q, "id": "x3", "expect_sources": ["a.md"], "also_sources": ["b.md", "c.md"]}], tmp_path
+        )
+    # An article holding the phrase where it answers nothing is named as unrelated rather than listed.
+    check_expectations(
+        [
+            {
+                **q,
+                "id": "x4",
+                "expect_sources": ["a.md"],
+                "also_sources": ["b.md", "c.md"],
+                "unrelated_sources": ["c.md"],
+            }
+        ],
+        tmp_path,
+    )
+    with pytest.raises(ValueError, match=re.escape("x5: also_phrase 'four weeks in office' is in none")):
+        check_expectations(
+            [{**q, "id": "x5", "also_phrases": [*q["also_phrases"], "four weeks in office"]}], tmp_path
+        )
+    with pytest.raises(ValueError, match="x6: an unanswerable question expects no source"):
+        check_expectations(
+            [
+                {
+                    "id": "x6",
+                    "kind": "unanswerable",
+                    "expect_sources": [],
+                    "expect_phrases": [],
+                    "also_phrases": ["x"],
+                }
+            ],
+            tmp_path,
+        )
+
+
+def test_the_expanded_key_counts_the_same_fact_in_other_words_and_the_strict_one_does_not(
+    tmp_path: Path,
+) -> None:
+    _article(tmp_path, "a.md", "Flynn served just 24 days as national security adviser.")
+    _article(tmp_path, "b.md", "His tenure lasted less than four weeks.")
+    q = {
+        "id": "x1",
+        "split": "test",
+        "kind": "direct",
+        "question": "How long was Flynn in the job?",
+        "expect_sources": ["a.md"],
+        "expect_phrases": ["24 days"],
+        "also_sources": ["b.md"],
+        "also_phrases": ["lasted less than four weeks"],
+    }
+    text = (tmp_path / "b.md").read_text(encoding="utf-8")
+    start = text.index("His tenure")
+    quote = text[start : text.index("\n", start)]
+    answer = {
+        "question": q["question"],
+        "status": "answered",
+        "citations": [{"source": "b.md", "quote": quote, "start": start, "end": start + len(quote)}],
+    }
+    strict = score_usru([q], [answer], tmp_path)
+    expanded = score_usru([expand_key(q)], [answer], tmp_path)
+    assert (strict.hits, expanded.hits) == (0, 1) and expanded.verbatim == 1
+    assert q["expect_phrases"] == ["24 days"]  # the strict key is left as it was
+    result = {"usru": strict.as_dict(), "usru_expanded": expanded.as_dict()}
+    assert split_figures([q], result) == {"test": {"answerable": 1, "usru": 0, "usru_expanded": 1}}
+    # Scored over two splits, the table gives each split's strict and expanded figures.
+    other = {**q, "id": "x2", "split": "dev", "question": "How long did Flynn serve?"}
+    both = [q, other]
+    answers = [answer, {**answer, "question": other["question"]}]
+    result = {
+        "split": "all",
+        "questions": 2,
+        "articles": 2,
+        "usru": score_usru(both, answers, tmp_path).as_dict(),
+        "usru_expanded": score_usru([expand_key(x) for x in both], answers, tmp_path).as_dict(),
+    }
+    result["splits"] = split_figures(both, result)
+    table = "\n".join(render_markdown(result))
+    assert "| 0/2 (0.0%) |" in table and "| 2/2 (100.0%) |" in table
+    assert "| usru strict | usru expanded |" in table
+    assert "| test (1) | 0 (0.0%) | 1 (100.0%) |" in table and "| dev (1) | 0 (0.0%) | 1 (100.0%) |" in table
+
+
 @needs_corpora
 def test_every_expected_phrase_is_in_its_article(tmp_path: Path) -> None:
     questions = load_archive_questions()
-    wanted = {q["expect_sources"][0].removesuffix(".md") for q in questions if q["expect_sources"]}
+    wanted = {
+        name.removesuffix(".md")
+        for q in questions
+        for key in ("expect_sources", "also_sources", "unrelated_sources")
+        for name in q.get(key, [])
+    }
     build_sources(tmp_path, _records(wanted))
     check_expectations(questions, tmp_path)
 
@@ -82,3 +199,7 @@ def test_tiny_slice_scores_usru_and_the_tutorial_pipeline(tmp_path: Path) -> Non
     assert k4["refused_unanswerable"] == 0 and k4["median_quoted_chars"] > k1["median_quoted_chars"]
     table = "\n".join(render_markdown(result))
     assert f"{usru['hits']}/{answerable}" in table and "k=1" in table
+    # The expanded key only adds phrases, so no system can score lower on it.
+    for key in ("usru", "tutorial_k4", "tutorial_k1"):
+        assert result[f"{key}_expanded"]["hits"] >= result[key]["hits"]
+        assert f"{result[f'{key}_expanded']['hits']}/{answerable}" in table
