@@ -9,11 +9,12 @@ dev split of tests/eval/archive.yaml (see bench/archive_eval.py).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Literal
 
 from retrieval.lexical import tokenize
 
-Detail = Literal["quote", "money", "count", "person", "number", "date", "place", "name"]
+Detail = Literal["quote", "money", "count", "length", "person", "number", "date", "place", "name"]
 
 _MONTHS = (
     "January|February|March|April|May|June|July|August|September|October|November|December"
@@ -46,6 +47,8 @@ _RULES: list[tuple[Detail, re.Pattern[str]]] = [
             re.I,
         ),
     ),
+    # "How long…" is answered by a number with its unit ("for six months", "a 45-day detail", "27-page").
+    ("length", re.compile(r"\bhow long\b", re.I)),
     # "How many lawyers…" counts things: "$3.5 million" or "Sept. 30" is no answer to it.
     ("count", re.compile(r"\bhow many\b", re.I)),
     (
@@ -104,6 +107,11 @@ _SPEECH = re.compile(
 # ("said on Wednesday"), which is rarely the date asked for ("When was FARA first passed?" → 1938); counting
 # them let sentences from that week outrank the one with the year (archive dev split: 54 → 55 of 65 quoted).
 _DATE = re.compile(rf"\b(?:{_MONTHS})\b\.?|\b(?:19|20)\d\d\b")
+_LENGTH = re.compile(
+    rf"(?:{_NUMBER.pattern})[\s-](?:(?:and a half|or so|more|full)\s)?(?:seconds?|minutes?|hours?|days?|weeks?|months?"
+    rf"|years?|decades?|centur(?:y|ies)|pages?|words?|miles?|kilomet(?:er|re)s?|meters?|metres?|feet|foot)\b",
+    re.I,
+)
 # Sums of money and calendar dates, which count nothing.
 _SUM_OR_DATE = re.compile(
     rf"[$€£]\s?\d[\d,.]*(?:\s?(?:million|billion|trillion|bn|mln)\b)?"
@@ -179,8 +187,13 @@ def asked_detail(question: str) -> Detail | None:
     return None
 
 
-def holds_detail(kind: Detail | None, passage: str, question: str) -> bool:
-    """Whether the passage has a detail of this kind that the question does not already contain."""
+def holds_detail(
+    kind: Detail | None, passage: str, question: str, common: Callable[[str], bool] | None = None
+) -> bool:
+    """Whether the passage has a detail of this kind that the question does not already contain.
+
+    `common(term)`: whether a surname is so common in the archive that it names no one new ("Robert Mueller").
+    """
     if kind is None:
         return False
     asked = set(tokenize(question))
@@ -188,6 +201,8 @@ def holds_detail(kind: Detail | None, passage: str, question: str) -> bool:
         return any(ch in passage for ch in '"“”') or bool(_SPEECH.search(passage))
     if kind == "money":
         return any(not _in_question(m.group(0), asked) for m in _MONEY.finditer(passage))
+    if kind == "length":
+        return any(not _in_question(m.group(0), asked) for m in _LENGTH.finditer(passage))
     if kind in ("number", "count"):
         if kind == "count":
             passage = _SUM_OR_DATE.sub(" ", passage)
@@ -197,16 +212,17 @@ def holds_detail(kind: Detail | None, passage: str, question: str) -> bool:
     if kind == "person":
         # "Who…" is answered by a person's full name the question lacks, not by any capitalised word
         # ("The U.S. District Court … judge" names no judge); measured on the archive's dev split.
-        return any(_new_person(name, asked) for name in _person_names(passage))
+        return any(_new_person(name, asked, common) for name in _person_names(passage))
     return any(
         _new_name(m.group(0), asked) for m in _CAPITALISED.finditer(passage) if not _opens(passage, m.start())
     )
 
 
-def _new_person(name: list[str], asked: set[str]) -> bool:
+def _new_person(name: list[str], asked: set[str], common: Callable[[str], bool] | None = None) -> bool:
     terms = tokenize(" ".join(name))
-    # The surname in the question ("since Devin Nunes stepped aside") names no one new.
-    return bool(terms) and terms[-1] not in asked
+    # The surname in the question ("since Devin Nunes stepped aside") names no one new, nor does one that runs
+    # through the archive: "Special Counsel Robert Mueller" sits in the leads of half the Russia stories.
+    return bool(terms) and terms[-1] not in asked and not (common is not None and common(terms[-1]))
 
 
 def _in_question(token: str, asked: set[str]) -> bool:

@@ -174,3 +174,11 @@ def test_how_many_is_not_answered_by_a_sum_or_a_date() -> None:
 )
 def test_more_wordings_of_the_detail_asked_for(question: str, kind: str) -> None:
     assert asked_detail(question) == kind
+
+
+def test_how_long_is_answered_by_a_number_with_its_unit() -> None:
+    question = "How long had Rick Gates worked as a consultant for Colony NorthStar?"
+    assert asked_detail(question) == "length"
+    assert holds_detail("length", "Gates, who had worked for Colony for six months, was indicted.", question)
+    assert holds_detail("length", "She completed her temporary 45-day detail assignment.", question)
+    assert not holds_detail("length", "Barrack chaired it, according to three sources.", question)
