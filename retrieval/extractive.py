@@ -282,7 +282,9 @@ def _with_detail(
     top = max(chosen, key=lambda c: c.score)
     own = max(min_relevance, top.score - ARTICLE_REACH)
     reach = max(min_relevance, candidates[0].score - DETAIL_REACH)
-    best = next((c for c in candidates if c.detail and c.article_id == top.article_id and c.score >= own), None)
+    best = next(
+        (c for c in candidates if c.detail and c.article_id == top.article_id and c.score >= own), None
+    )
     best = best or next((c for c in candidates if c.detail and c.score >= reach), None)
     if best is None or any(
         o.article_id == best.article_id and o.start < best.end and best.start < o.end for o in chosen

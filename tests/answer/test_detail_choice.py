@@ -26,7 +26,9 @@ def test_the_detail_sentence_of_the_best_article_is_preferred_to_another_article
 
 def test_a_name_common_in_the_archive_is_no_new_person() -> None:
     question = "Who is defending Manafort's associate Gates now?"
-    lead = "A grand jury indicted Manafort and Gates as part of Special Counsel Robert Mueller's investigation."
+    lead = (
+        "A grand jury indicted Manafort and Gates as part of Special Counsel Robert Mueller's investigation."
+    )
     assert holds_detail("person", lead, question)
     assert not holds_detail("person", lead, question, common=lambda term: term == "mueller")
     named = "Gates hired attorney Walter Mack of New York."
