@@ -9,11 +9,12 @@ dev split of tests/eval/archive.yaml (see bench/archive_eval.py).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Literal
 
 from retrieval.lexical import tokenize
 
-Detail = Literal["quote", "money", "person", "number", "date", "place", "name"]
+Detail = Literal["quote", "money", "count", "length", "person", "number", "date", "place", "name"]
 
 _MONTHS = (
     "January|February|March|April|May|June|July|August|September|October|November|December"
@@ -24,6 +25,8 @@ _PERSON_NOUNS = (
     r"|prosecutor|member|operative|delegate|hacker|adviser|advisor|aide|lawmaker|congressman|journalist"
     r"|reporter|spy|director|chairman|leader|president|oligarch|businessman|general|founder|candidate"
     r"|spokesman|spokeswoman|secretary|agent|diplomat|columnist|analyst|envoy|executive|billionaire|manager"
+    r"|contractor|partner|veteran|employee|staffer|author|writer|officer|politician|activist|critic|expert"
+    r"|scientist|democrat|republican|congresswoman|representative|governor|mayor|donor|lobbyist|consultant"
 )
 _PLACE_NOUNS = r"country|countries|state|states|city|cities|nation|nations|region|place|town|capital|island"
 _RULES: list[tuple[Detail, re.Pattern[str]]] = [
@@ -37,8 +40,17 @@ _RULES: list[tuple[Detail, re.Pattern[str]]] = [
     # "How much gas…" names what is measured and stays a number.
     (
         "money",
-        re.compile(r"\bhow much (?:money )?(?:did|does|do|was|is|were|has|have|had|will|would)\b", re.I),
+        # "What does the modernization cost?" asks for a sum too.
+        re.compile(
+            r"\bhow much (?:money )?(?:did|does|do|was|is|were|has|have|had|will|would)\b"
+            r"|^\W*what (?:[\w'’.,-]+ ){0,10}costs?\b",
+            re.I,
+        ),
     ),
+    # "How long…" is answered by a number with its unit ("for six months", "a 45-day detail", "27-page").
+    ("length", re.compile(r"\bhow long\b", re.I)),
+    # "How many lawyers…" counts things: "$3.5 million" or "Sept. 30" is no answer to it.
+    ("count", re.compile(r"\bhow many\b", re.I)),
     (
         "number",
         re.compile(
@@ -58,7 +70,7 @@ _RULES: list[tuple[Detail, re.Pattern[str]]] = [
         "person",
         re.compile(
             rf"^\W*(?:who|whom|whose)\b|\bwhat (?:was|is) (?:the|his|her) (?:\w+ )?name\b"
-            rf"|\b(?:which|what) (?!(?:did|does|do|is|was|were|are|has|have|had|will|would|can|could)\b)(?:[\w-]+ ){{0,3}}(?:{_PERSON_NOUNS})\b|\bnamed? whom\b"
+            rf"|\b(?:which|what) (?!(?:did|does|do|is|was|were|are|has|have|had|will|would|can|could)\b)(?:[\w-]+ ){{0,3}}(?:{_PERSON_NOUNS})s?\b|\bnamed? whom\b"
             rf"|\bwith whom\b|\bby whom\b",
             re.I,
         ),
@@ -68,7 +80,7 @@ _RULES: list[tuple[Detail, re.Pattern[str]]] = [
         re.compile(
             r"^\W*(?:which|what) (?:[\w-]+ ){0,3}(?:type|kind|name|law|bill|treaty|company|firm|group"
             r"|app|agency|document|report|station|broadcasters?|bank|lender|weapon|warplane"
-            r"|plane|missile|system|committee|panel|party|organi[sz]ation|event|field)\b"
+            r"|plane|missile|system|committee|panel|party|organi[sz]ation|event|field)s?\b"
             r"|\bwhat (?:\w+ ){1,4}called\b|\bwhat did \w+(?: \w+)? call\b|\bcalled\W*$",
             re.I,
         ),
@@ -95,6 +107,17 @@ _SPEECH = re.compile(
 # ("said on Wednesday"), which is rarely the date asked for ("When was FARA first passed?" → 1938); counting
 # them let sentences from that week outrank the one with the year (archive dev split: 54 → 55 of 65 quoted).
 _DATE = re.compile(rf"\b(?:{_MONTHS})\b\.?|\b(?:19|20)\d\d\b")
+_LENGTH = re.compile(
+    rf"(?:{_NUMBER.pattern})[\s-](?:(?:and a half|or so|more|full)\s)?(?:seconds?|minutes?|hours?|days?|weeks?|months?"
+    rf"|years?|decades?|centur(?:y|ies)|pages?|words?|miles?|kilomet(?:er|re)s?|meters?|metres?|feet|foot)\b",
+    re.I,
+)
+# Sums of money and calendar dates, which count nothing.
+_SUM_OR_DATE = re.compile(
+    rf"[$€£]\s?\d[\d,.]*(?:\s?(?:million|billion|trillion|bn|mln)\b)?"
+    rf"|\b\d[\d,.]*\s?(?:million\s|billion\s|trillion\s)?(?:dollars|euros|rubles|roubles|pounds)\b"
+    rf"|\b(?:{_MONTHS})\b\.?\s\d{{1,2}}\b|\b(?:19|20)\d\d\b"
+)
 _CAPITALISED = re.compile(r"(?<![\w’'])[A-Z][\w’'.-]*[A-Za-z0-9]|(?<![\w’'])[A-Z]\b")
 # Capitalised words that say nothing specific: they do not name the person or thing asked for.
 _GENERIC = frozenset(
@@ -106,16 +129,53 @@ _GENERIC = frozenset(
 )
 
 
-# A person's name: two or three capitalised words, maybe with initials ("Rudolph Contreras", "Marcel Leher
-# Lazar", "Robert S. Mueller"). Words naming institutions make it an organisation, not a person.
-_PERSON = re.compile(
-    r"(?<![\w’'])[A-Z][a-z’'-]+(?:\s(?:[A-Z]\.\s?)+|\s)(?:[A-Z][a-z’'-]+\s)?[A-Z][\w’'-]*[a-z](?!\w)"
+# A run of capitalised words (with initials, a bracketed first name as Reuters inserts one, "Ambassador (Anatoly)
+# Antonov", and name particles, "van der Zwaan"); a person's name is its last words after any title.
+_NAME_RUN = re.compile(
+    r"(?<![\w’'])\(?[A-Z][\w’'.-]*\)?(?:\s(?:(?:van|von|der|de|del|da|bin|al)\s)*\(?[A-Z][\w’'.-]*\)?)*"
 )
 _INSTITUTIONS = frozenset(
     """committee court district house senate department times post street journal news agency council party
     bureau office union commission administration ministry parliament group inc corp company bank university
-    institute center centre foundation act treaty""".split()
+    institute center centre foundation act treaty lab labs security intelligence affairs school project
+    states kingdom city county beach island river valley republic federation forces army navy force""".split()
 )
+# Titles and the words written before a name ("Florida Congressman Matt Gaetz", "U.S. District Judge Emmet
+# Sullivan"): the name is what follows the last of them.
+_TITLES = frozenset(
+    """judge ambassador senator congressman congresswoman representative secretary minister president
+    director chairman chairwoman chief deputy attorney general counsel special spokesman spokeswoman adviser
+    advisor aide sen sen. rep rep. gov gov. lt col col. gen gen. sgt former prime foreign defense state
+    vice acting agent officer lawyer judge justice democrat republican businessman billionaire oligarch
+    prosecutor professor dr dr. mr mr. mrs mrs. ms ms. sir lord king queen prince pope san new los st st. fort
+    north south east west united""".split()
+)
+_MONTH = re.compile(rf"(?:{_MONTHS})", re.I)
+_WEEKDAYS = frozenset("monday tuesday wednesday thursday friday saturday sunday".split())
+
+
+def _person_names(passage: str) -> list[list[str]]:
+    """The names of people in a passage: two or more capitalised words after any title, none an institution."""
+    names = []
+    for m in _NAME_RUN.finditer(passage):
+        words = [w.strip("()") for w in m.group(0).split()]
+        words[-1] = re.sub(r"[’']s$", "", words[-1])
+        cut = 0
+        for i, w in enumerate(words):
+            low = w.lower().rstrip(".").rstrip(",")
+            # "Kaspersky Lab" or "House Judiciary Committee" names no person: a name follows such words.
+            if (
+                low in _TITLES
+                or low in _GENERIC
+                or low in _INSTITUTIONS
+                or low in _WEEKDAYS
+                or _MONTH.fullmatch(low)
+            ):
+                cut = i + 1
+        name = words[cut:]
+        if len(name) >= 2 and re.search(r"[a-z]", name[-1]):
+            names.append(name)
+    return names
 
 
 def asked_detail(question: str) -> Detail | None:
@@ -127,8 +187,13 @@ def asked_detail(question: str) -> Detail | None:
     return None
 
 
-def holds_detail(kind: Detail | None, passage: str, question: str) -> bool:
-    """Whether the passage has a detail of this kind that the question does not already contain."""
+def holds_detail(
+    kind: Detail | None, passage: str, question: str, common: Callable[[str], bool] | None = None
+) -> bool:
+    """Whether the passage has a detail of this kind that the question does not already contain.
+
+    `common(term)`: whether a surname is so common in the archive that it names no one new ("Robert Mueller").
+    """
     if kind is None:
         return False
     asked = set(tokenize(question))
@@ -136,26 +201,28 @@ def holds_detail(kind: Detail | None, passage: str, question: str) -> bool:
         return any(ch in passage for ch in '"“”') or bool(_SPEECH.search(passage))
     if kind == "money":
         return any(not _in_question(m.group(0), asked) for m in _MONEY.finditer(passage))
-    if kind == "number":
+    if kind == "length":
+        return any(not _in_question(m.group(0), asked) for m in _LENGTH.finditer(passage))
+    if kind in ("number", "count"):
+        if kind == "count":
+            passage = _SUM_OR_DATE.sub(" ", passage)
         return any(not _in_question(m.group(0), asked) for m in _NUMBER.finditer(passage))
     if kind == "date":
         return any(not _in_question(m.group(0), asked) for m in _DATE.finditer(passage))
     if kind == "person":
         # "Who…" is answered by a person's full name the question lacks, not by any capitalised word
         # ("The U.S. District Court … judge" names no judge); measured on the archive's dev split.
-        return any(_new_person(m.group(0), asked) for m in _PERSON.finditer(passage))
+        return any(_new_person(name, asked, common) for name in _person_names(passage))
     return any(
         _new_name(m.group(0), asked) for m in _CAPITALISED.finditer(passage) if not _opens(passage, m.start())
     )
 
 
-def _new_person(name: str, asked: set[str]) -> bool:
-    words = name.split()
-    if any(w.lower().strip("’'") in _INSTITUTIONS for w in words):
-        return False
-    terms = tokenize(name)
-    # The surname in the question ("since Devin Nunes stepped aside") names no one new.
-    return bool(terms) and terms[-1] not in asked
+def _new_person(name: list[str], asked: set[str], common: Callable[[str], bool] | None = None) -> bool:
+    terms = tokenize(" ".join(name))
+    # The surname in the question ("since Devin Nunes stepped aside") names no one new, nor does one that runs
+    # through the archive: "Special Counsel Robert Mueller" sits in the leads of half the Russia stories.
+    return bool(terms) and terms[-1] not in asked and not (common is not None and common(terms[-1]))
 
 
 def _in_question(token: str, asked: set[str]) -> bool:

@@ -54,6 +54,12 @@ MORE_QUOTES = 6
 W_DETAIL = 0.25
 # A sentence holding the asked-for detail is quoted when no chosen quote has one, if it scores this close.
 DETAIL_REACH = 0.25
+# From the best quote's own article, further: the article that answers the question names the detail a few
+# sentences from its lead, in words that share little with the question ("Moscow's ambassador … will inspect"
+# → "Ambassador (Anatoly) Antonov will visit").
+ARTICLE_REACH = 0.35
+# A surname in more than this share of the chunks is background, not the person a "who" question asks for.
+BACKGROUND_SHARE = 0.05
 # Taken off a sentence that asks a question ("So, what kind of player is Putin?") or that is a headline
 # (no closing punctuation): it echoes the question's words without answering it.
 W_NO_ANSWER = 0.2
@@ -129,6 +135,11 @@ def score_sentences(
     total = sum(weights.values()) or 1.0
     penalty = UNKNOWN_NAME_PENALTY if unknown_names(index, question) else 0.0
     kind = asked_detail(question)
+    bm25 = index.bm25
+
+    def common(term: str) -> bool:
+        return bm25.doc_freq(term) > BACKGROUND_SHARE * bm25.n_docs
+
     ids: list[int] = []
     context: list[float] = []
     ranks: list[int] = []
@@ -169,7 +180,7 @@ def score_sentences(
             start = int(index.sentences.start[sid - 1])
             lexical = max(lexical, coverage(own | words(sid - 1, aid)))
             gain = coverage(own - words(sid - 1, aid))
-        detail = holds_detail(kind, text[start:end], question)
+        detail = holds_detail(kind, text[start:end], question, common)
         score = float(d) + W_LEXICAL * lexical + W_CONTEXT * ctx - penalty + (W_DETAIL if detail else 0.0)
         score -= _non_answer(text[start:end])
         length_penalty = W_LENGTH * max(0.0, (end - start - LONG) / 100)
@@ -268,8 +279,13 @@ def _with_detail(
     """The chosen quotes, with the best sentence holding the asked-for detail when none of them does."""
     if not chosen or any(c.detail for c in chosen):
         return chosen
+    top = max(chosen, key=lambda c: c.score)
+    own = max(min_relevance, top.score - ARTICLE_REACH)
     reach = max(min_relevance, candidates[0].score - DETAIL_REACH)
-    best = next((c for c in candidates if c.detail and c.score >= reach), None)
+    best = next(
+        (c for c in candidates if c.detail and c.article_id == top.article_id and c.score >= own), None
+    )
+    best = best or next((c for c in candidates if c.detail and c.score >= reach), None)
     if best is None or any(
         o.article_id == best.article_id and o.start < best.end and best.start < o.end for o in chosen
     ):

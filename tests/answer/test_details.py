@@ -18,7 +18,7 @@ LAWYER = "What was the name of the Russian lawyer who met Donald Trump Jr. durin
         (LAWYER, "person"),
         ("Who compiled the Steele dossier?", "person"),
         ("Which senator chairs the Senate Intelligence Committee?", "person"),
-        ("How many counts are in the indictment against Manafort?", "number"),
+        ("How many counts are in the indictment against Manafort?", "count"),
         ("What share of U.S. uranium supplies did the firm own?", "number"),
         ("When did the DNC announce the hack?", "date"),
         ("Where did Erik Prince meet a Russian in January 2017?", "place"),
@@ -135,3 +135,50 @@ def test_an_answer_despite_a_name_no_article_mentions_carries_the_caveat(
     assert answer.note is not None and "Zelenskyy" in answer.note
     plain = lenient.answer("Is Russia ready to resume arms control talks?")
     assert plain.status == "answered" and plain.note is None
+
+
+def test_a_name_follows_its_title_and_an_institution_names_no_one() -> None:
+    judge = "Which judge ordered Mueller to turn over evidence that could help Michael Flynn?"
+    assert holds_detail("person", "U.S. District Judge Emmet Sullivan told the government to do so.", judge)
+    assert holds_detail("person", "“Soon,” Ambassador (Anatoly) Antonov said.", "Who is Russia's ambassador?")
+    drafted = "Which congressman drafted the House resolution calling on Mueller to resign?"
+    assert not holds_detail(
+        "person",
+        "In November, several Republicans in the U.S. House of Representatives introduced it.",
+        drafted,
+    )
+    assert not holds_detail(
+        "person", "The Department of Homeland Security used Kaspersky Lab software.", judge
+    )
+    assert holds_detail(
+        "person", "Florida Congressman Matt Gaetz, who drafted the measure, conceded.", drafted
+    )
+
+
+def test_how_many_is_not_answered_by_a_sum_or_a_date() -> None:
+    lawyers = "How many lawyers has the special counsel's budget been paying for?"
+    assert asked_detail(lawyers) == "count"
+    assert not holds_detail("count", "The offices spent another $3.5 million to assist the probe.", lawyers)
+    assert not holds_detail("count", "Expenditures between mid-May and Sept. 30 were low.", lawyers)
+    assert holds_detail("count", "That money has helped fund 17 attorneys working on the probe.", lawyers)
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("What does the U.S. modernization of its missiles, submarines and bombers cost?", "money"),
+        ("Which Democrat did Rohrabacher defeat in 2016?", "person"),
+        ("Which Mercury partner said the firm is cooperating?", "person"),
+        ("Which encrypted messaging apps do experts recommend?", "name"),
+    ],
+)
+def test_more_wordings_of_the_detail_asked_for(question: str, kind: str) -> None:
+    assert asked_detail(question) == kind
+
+
+def test_how_long_is_answered_by_a_number_with_its_unit() -> None:
+    question = "How long had Rick Gates worked as a consultant for Colony NorthStar?"
+    assert asked_detail(question) == "length"
+    assert holds_detail("length", "Gates, who had worked for Colony for six months, was indicted.", question)
+    assert holds_detail("length", "She completed her temporary 45-day detail assignment.", question)
+    assert not holds_detail("length", "Barrack chaired it, according to three sources.", question)
