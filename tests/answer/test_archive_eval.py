@@ -40,16 +40,18 @@ def test_question_set_has_the_kinds_and_splits_asked_for() -> None:
     assert len(questions) >= 150
     assert kinds["paraphrase"] >= 40 and kinds["unanswerable"] >= 30
     assert sum(q["asks"] != "none" for q in questions) >= 40
-    assert {q["split"] for q in questions} == {"dev", "test", "holdout"}
+    assert {q["split"] for q in questions} == {"dev", "test", "holdout", "holdout2"}
     assert len({q["id"] for q in questions}) == len(questions)
     test = load_archive_questions(split="test")
     assert 0 < len(test) < len(questions)
     assert all(q["split"] == "test" for q in test)
-    holdout = load_archive_questions(split="holdout")
-    assert len(holdout) >= 30 and sum(q["kind"] == "unanswerable" for q in holdout) >= 6
-    # The holdout checks choices read off the other splits' misses, so none of its articles may be theirs.
-    others = {q["expect_sources"][0] for q in questions if q["split"] != "holdout" and q["expect_sources"]}
-    assert not others & {q["expect_sources"][0] for q in holdout if q["expect_sources"]}
+    # The holdouts check choices read off the other splits' misses, so none of their articles may be theirs.
+    for split, answerable, unanswerable in (("holdout", 24, 6), ("holdout2", 34, 10)):
+        holdout = load_archive_questions(split=split)
+        refusals = sum(q["kind"] == "unanswerable" for q in holdout)
+        assert len(holdout) - refusals >= answerable and refusals >= unanswerable, split
+        others = {q["expect_sources"][0] for q in questions if q["split"] != split and q["expect_sources"]}
+        assert not others & {q["expect_sources"][0] for q in holdout if q["expect_sources"]}, split
 
 
 def test_a_phrase_missing_from_its_article_is_reported(tmp_path: Path) -> None:
