@@ -26,7 +26,8 @@ from retrieval.index.records import StoredArticle
 
 # Articles dated this many days after the asked period still report it (next-day stories, weekly reviews).
 GRACE_DAYS = 31
-# Chunks of articles dated in the window are also taken from this deep in the dense and BM25 rankings
+# Chunks of articles dated in the window (and of those naming a rare name: focus.py) are also taken from
+# this deep in the dense and BM25 rankings
 # (other chunks from CANDIDATES deep, as always), and ranked among themselves as one more fused channel.
 # Archive dev split, the 5 answerable questions that place their event in time: the answer chunk's rank
 # d47 12 -> 3, p23 13 -> 2, d21, p09, p25 kept at 1 (depth 30, 60, 100 and 200 alike on dev; 100 brought

@@ -12,12 +12,13 @@ from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
-from retrieval.asked_time import WINDOW_DEPTH, Window, article_dates, asked_window
+from retrieval.asked_time import WINDOW_DEPTH
 from retrieval.chunking import Chunk as _Chunk
 from retrieval.chunking import Sentence as _Sentence
 from retrieval.chunking import chunk_text
 from retrieval.embedding import Embedder, Vectors
 from retrieval.filters import Filters
+from retrieval.focus import focus_chunks
 from retrieval.index import StoredVersion
 from retrieval.lexical import tokenize
 from retrieval.sentence_search import search_sentence_chunks
@@ -56,15 +57,6 @@ def allowed_chunks(index: StoredVersion, filters: Filters) -> IntArray:
     return ids
 
 
-def window_chunks(index: StoredVersion, window: Window | None) -> Callable[[int], bool]:
-    """Whether a chunk's article is dated in the window (never, without one)."""
-    if window is None:
-        return lambda cid: False
-    dates = article_dates(index)
-    article = index.chunks.article
-    return lambda cid: bool(window.first <= dates[int(article[cid])] <= window.last)
-
-
 def search_chunks(
     index: StoredVersion,
     embedder: Embedder,
@@ -86,9 +78,10 @@ def search_chunks(
         return []
     admitted = n if allowed is None else len(allowed)
     depth = min(admitted, max(CANDIDATES, k))
-    # A question that places its event in time also takes that time's chunks from deeper (asked_time.py).
-    window = asked_window(question)
-    reach = min(admitted, max(depth, WINDOW_DEPTH)) if window else depth
+    # The articles the question points at (dated in a time it names, or naming a rare name it names:
+    # focus.py) are also taken from deeper.
+    inside = focus_chunks(index, question)
+    reach = depth if inside is None else min(admitted, max(depth, WINDOW_DEPTH))
     qvec = (embedder.embed_query(question) if qvec is None else qvec).reshape(1, -1)
     dense_scores, dense_ids = index.search_vectors(qvec, reach, allowed=allowed)
     # Equal scores are ranked by chunk id: FAISS and pgvector order ties each their own way (and differ in
@@ -102,22 +95,22 @@ def search_chunks(
         lexical_all = np.where(mask, lexical_all, 0.0)
     top_lex = np.argpartition(-lexical_all, reach - 1)[:reach] if reach < n else np.arange(n)
     top_lex = top_lex[np.argsort(-lexical_all[top_lex], kind="stable")]
-    inside = window_chunks(index, window)
     fused: dict[int, float] = {}
     for rank, cid in enumerate(dense):
-        if rank < depth or inside(cid):
+        if rank < depth or (inside is not None and inside(cid)):
             fused[cid] = fused.get(cid, 0.0) + 1.0 / (RRF_K + rank + 1)
     for rank, cid in enumerate(int(c) for c in top_lex if lexical_all[c] > 0):
-        if rank < depth or inside(cid):
+        if rank < depth or (inside is not None and inside(cid)):
             fused[cid] = fused.get(cid, 0.0) + 1.0 / (RRF_K + rank + 1)
     # The sentence channel reaches as deep as the answer reads: deeper, its far chunks crowded out the
     # chunks both other channels agree on (dev recall@16 at full weight: 61 of 65 at depth k, 60 at 30, 58 at 50).
     for rank, cid in enumerate(search_sentence_chunks(index, qvec[0], k, allowed)):
         fused[cid] = fused.get(cid, 0.0) + SENTENCE_WEIGHT / (RRF_K + rank + 1)
-    # The window's chunks, ranked among themselves by their fused score, count as one more channel.
-    timely = sorted((cid for cid in fused if inside(cid)), key=lambda cid: -fused[cid])
-    for rank, cid in enumerate(timely):
-        fused[cid] += 1.0 / (RRF_K + rank + 1)
+    if inside is not None:
+        # The pointed-at chunks, ranked among themselves by their fused score, count as one more channel.
+        focused = sorted((cid for cid in fused if inside(cid)), key=lambda cid: -fused[cid])
+        for rank, cid in enumerate(focused):
+            fused[cid] += 1.0 / (RRF_K + rank + 1)
     best = sorted(fused.items(), key=lambda kv: -kv[1])[:k]
     hits = []
     for cid, score in best:
