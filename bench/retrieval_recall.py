@@ -23,6 +23,13 @@ it too, but then the answers lose d03 and p09 to close sentences that do not ans
 47th, BM25 does not, so fusion drops them), p29, p31 (paraphrases neither chunk channel nor the sentences find).
 Query reformulation (question scaffolding words dropped before embedding), query-side stop words, a cap per
 article, near-duplicate chunks collapsed, RRF_K 10/30 and a deeper pool did not raise dev recall@16.
+
+Articles a question points at (retrieval/focus.py, 2026-12-01): the chunks of articles dated in a time the
+question places its event in ("in February 2018"; retrieval/asked_time.py) or of the at most 3 articles
+naming a rare name of it are taken from 100 deep and ranked as one more channel. Dev recall@16 60 -> 61
+(d45), MRR 0.682 -> 0.698 (d47 12th -> 3rd, p23 13th -> 2nd). Tried and dropped: the window's chunks
+from a BM25-only pool (a probe asked "in June 2016" of an event reported a year later fell from 1st to
+8th), a channel weight of 2 (d21, "in January 2017" of an event reported from July, 1st -> 2nd/15th).
 """
 
 from __future__ import annotations

@@ -10,10 +10,13 @@ finds other hacks. Checks that need no threshold on relevance scores:
 - a capitalised name no indexed chunk mentions (coverage.unknown_names);
 - a content word that no chunk holds in any form (no word of the vocabulary shares its stem);
 - once quotes are chosen, a caveat (the answer stays): the quoted articles mention a rare name of the
-  question but never say its rare (event) word in any form, and either the name pins one story ("How did
-  Alexei Navalny die in prison?" quoted his brother's sentencing) or no article with the name says the
-  word at all (the archive knows Nord Stream and Prigozhin, but no article about them says "blew" or
-  "crashed"). A name the quotes do not mention is left alone: they may say it another way ("the G20
+  question but no passage of theirs says its rare (event) word beside the name, in any form, and either
+  the name pins one story ("How did Alexei Navalny die in prison?" quoted his brother's sentencing) or no
+  passage with the name says the word at all (the archive knows Nord Stream and Prigozhin, but no
+  passage about them says "blew" or "crashed"). A passage (chunk), not the whole article: "Who replaced
+  Sergei Shoigu as Russia's defense minister?" quoted an article naming Shoigu in a photo caption and
+  saying "replaced" of Medvedev, and "Why did Russia boycott the 2018 World Cup?" one saying "boycott"
+  of the Olympics; on the dev split this caveats both and changes no answerable question's answer. A name the quotes do not mention is left alone: they may say it another way ("the G20
   summit in Buenos Aires" for Argentina). As a refusal this check refused 5 more of the archive's 18 dev
   unanswerable questions and no answerable one, but on the test split it refused 4 answerable paraphrases
   ("Why did the Olympic committee exclude Russia from the Pyeongchang games?") and no unanswerable one:
@@ -257,11 +260,27 @@ def event_words(index: StoredVersion, question: str, names: dict[str, list[str]]
     return words
 
 
+def chunks_with(index: StoredVersion, terms: Sequence[str]) -> set[int]:
+    """The chunks that hold any of the terms."""
+    bm25 = index.bm25
+    out: set[int] = set()
+    for term in terms:
+        t = bm25.vocab.get(term)
+        if t is not None:
+            out.update(bm25.doc_ids[int(bm25.offsets[t]) : int(bm25.offsets[t + 1])].tolist())
+    return out
+
+
 def unsaid_events(
     index: StoredVersion, question: str, article_ids: Sequence[int]
 ) -> list[tuple[str, str, bool]]:
     """(name, word, anywhere) for each rare name of the question that the quoted articles mention and each
-    rare word of it they never say in any form; `anywhere`: some article with the name says the word."""
+    rare word of it that no passage of theirs says beside the name, in any form; `anywhere`: some passage
+    of the archive does.
+
+    A passage, not the article: a long article names Shoigu in a photo caption and says "replaced" of
+    Medvedev, which reports no replacing of Shoigu.
+    """
     quoted = set(article_ids)
     names = {
         name: terms
@@ -271,13 +290,14 @@ def unsaid_events(
     if not names:
         return []
     vocab = sorted_vocabulary(index)
+    chunk_article = index.chunks.article
     unsaid = []
     for raw, term in event_words(index, question, names):
-        with_word = articles_with(index, word_forms(vocab, term) or [term])
-        if quoted & with_word:
-            continue
+        with_word = chunks_with(index, word_forms(vocab, term) or [term])
         for name, terms in names.items():
-            unsaid.append((name, raw, all(with_word & articles_with(index, [t]) for t in terms)))
+            together = with_word.intersection(*(chunks_with(index, [t]) for t in terms))
+            if not any(int(chunk_article[c]) in quoted for c in together):
+                unsaid.append((name, raw, bool(together)))
     return unsaid
 
 
@@ -285,7 +305,7 @@ def quoted_gap(index: StoredVersion, question: str, article_ids: Sequence[int]) 
     """The caveat when the quoted articles are about the question's rare name but never say its event.
 
     A name with a word in at most PIN_SHARE of the chunks (Shoigu, Navalny) pins one story, so the quotes
-    missing the word is enough; a commoner one (the Black Sea, Helsinki) needs no article with it to say it.
+    missing the word is enough; a commoner one (the Black Sea, Helsinki) needs no passage with it to say it.
     """
     if len(index.articles) < MIN_ARTICLES:
         return None

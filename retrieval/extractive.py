@@ -17,6 +17,7 @@ from langchain_core.documents import Document
 from langchain_core.runnables import Runnable, RunnableLambda
 
 from retrieval.answer import Answer, Citation, answer_timings, one_line, verify_citation
+from retrieval.asked_time import prefer_asked_time
 from retrieval.coverage import gap_for_names, unknown_names, years_covered
 from retrieval.details import asked_detail, holds_detail
 from retrieval.embedding import Embedder, Vectors
@@ -103,11 +104,13 @@ class Candidate:
     joined: bool = False
     # What the score lost for the span's length.
     length_penalty: float = 0.0
+    # What the score gained for an article dated in the time the question asks about (asked_time.py).
+    time_bonus: float = 0.0
 
     @property
     def relevance(self) -> float:
-        """The score without the detail bonus and length penalty: neither makes a sentence more or less relevant."""
-        return self.score - (W_DETAIL if self.detail else 0.0) + self.length_penalty
+        """The score without the detail and time bonuses and length penalty: none makes a sentence more or less relevant."""
+        return self.score - (W_DETAIL if self.detail else 0.0) + self.length_penalty - self.time_bonus
 
 
 # A sentence opening with one of these leans on the sentence before it for its meaning.
@@ -497,6 +500,7 @@ def extractive_steps(
         filters = x.get("filters")
         allowed, gap = years_covered(index, x["question"], [c.article_id for c in candidates], filters)
         candidates = [c for c in candidates if c.article_id in allowed]
+        candidates = prefer_asked_time(index, x["question"], candidates)
         # Events the archive cannot report (a later year, a name or word it never uses) quote nothing near them.
         candidates, event_gap = screen_events(
             index, x["question"], candidates, x.get("rendered", False), filters

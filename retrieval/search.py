@@ -12,11 +12,13 @@ from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
+from retrieval.asked_time import WINDOW_DEPTH
 from retrieval.chunking import Chunk as _Chunk
 from retrieval.chunking import Sentence as _Sentence
 from retrieval.chunking import chunk_text
 from retrieval.embedding import Embedder, Vectors
 from retrieval.filters import Filters
+from retrieval.focus import focus_chunks
 from retrieval.index import StoredVersion
 from retrieval.lexical import tokenize
 from retrieval.sentence_search import search_sentence_chunks
@@ -74,9 +76,14 @@ def search_chunks(
     allowed = allowed_chunks(index, filters) if filters else None
     if allowed is not None and not len(allowed):
         return []
-    depth = min(n if allowed is None else len(allowed), max(CANDIDATES, k))
+    admitted = n if allowed is None else len(allowed)
+    depth = min(admitted, max(CANDIDATES, k))
+    # The articles the question points at (dated in a time it names, or naming a rare name it names:
+    # focus.py) are also taken from deeper.
+    inside = focus_chunks(index, question)
+    reach = depth if inside is None else min(admitted, max(depth, WINDOW_DEPTH))
     qvec = (embedder.embed_query(question) if qvec is None else qvec).reshape(1, -1)
-    dense_scores, dense_ids = index.search_vectors(qvec, depth, allowed=allowed)
+    dense_scores, dense_ids = index.search_vectors(qvec, reach, allowed=allowed)
     # Equal scores are ranked by chunk id: FAISS and pgvector order ties each their own way (and differ in
     # the last bits), so the folder index and the database would fuse the same ranks differently.
     dense_hits = [(int(i), float(s)) for i, s in zip(dense_ids[0], dense_scores[0], strict=True) if i >= 0]
@@ -86,17 +93,24 @@ def search_chunks(
         mask = np.zeros(n, dtype=bool)
         mask[allowed] = True
         lexical_all = np.where(mask, lexical_all, 0.0)
-    top_lex = np.argpartition(-lexical_all, depth - 1)[:depth] if depth < n else np.arange(n)
+    top_lex = np.argpartition(-lexical_all, reach - 1)[:reach] if reach < n else np.arange(n)
     top_lex = top_lex[np.argsort(-lexical_all[top_lex], kind="stable")]
     fused: dict[int, float] = {}
     for rank, cid in enumerate(dense):
-        fused[cid] = fused.get(cid, 0.0) + 1.0 / (RRF_K + rank + 1)
+        if rank < depth or (inside is not None and inside(cid)):
+            fused[cid] = fused.get(cid, 0.0) + 1.0 / (RRF_K + rank + 1)
     for rank, cid in enumerate(int(c) for c in top_lex if lexical_all[c] > 0):
-        fused[cid] = fused.get(cid, 0.0) + 1.0 / (RRF_K + rank + 1)
+        if rank < depth or (inside is not None and inside(cid)):
+            fused[cid] = fused.get(cid, 0.0) + 1.0 / (RRF_K + rank + 1)
     # The sentence channel reaches as deep as the answer reads: deeper, its far chunks crowded out the
     # chunks both other channels agree on (dev recall@16 at full weight: 61 of 65 at depth k, 60 at 30, 58 at 50).
     for rank, cid in enumerate(search_sentence_chunks(index, qvec[0], k, allowed)):
         fused[cid] = fused.get(cid, 0.0) + SENTENCE_WEIGHT / (RRF_K + rank + 1)
+    if inside is not None:
+        # The pointed-at chunks, ranked among themselves by their fused score, count as one more channel.
+        focused = sorted((cid for cid in fused if inside(cid)), key=lambda cid: -fused[cid])
+        for rank, cid in enumerate(focused):
+            fused[cid] += 1.0 / (RRF_K + rank + 1)
     best = sorted(fused.items(), key=lambda kv: -kv[1])[:k]
     hits = []
     for cid, score in best:

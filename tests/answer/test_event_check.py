@@ -149,6 +149,31 @@ def test_quotes_about_a_rare_name_that_never_say_its_rare_word_leave_a_gap(
     assert quoted_gap(archive, blew, [nord]) is None
 
 
+def test_the_name_and_its_word_must_meet_in_one_passage(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An article that names Shoigu in one passage and says "replaced" of Medvedev in another reports no
+    replacing of Shoigu (the archive's u33 was answered with no caveat)."""
+    monkeypatch.setattr(event_check, "NAME_SHARE", 1.0)
+    monkeypatch.setattr(event_check, "EVENT_SHARE", 1.0)
+    passages = [
+        (0, "Defence Minister Sergei Shoigu visited the aircraft factory in Kazan."),
+        (0, "In 2008 Putin was replaced by Dmitry Medvedev as president."),
+        (1, "Sergei Shoigu inspected the troops near the border."),
+        (2, "Sergei Shoigu was replaced as defence minister."),
+    ]
+    archive = SimpleNamespace(
+        version="passages",
+        bm25=Bm25.build([tokenize(text) for _, text in passages]),
+        chunks=SimpleNamespace(article=np.array([a for a, _ in passages])),
+    )
+    question = "Who replaced Sergei Shoigu as defence minister?"
+    assert unsaid_events(archive, question, [0]) == [("Sergei Shoigu", "replaced", True)]  # type: ignore[arg-type]
+    assert unsaid_events(archive, question, [0, 2]) == []  # type: ignore[arg-type]
+    archive.chunks.article = np.array([0, 0, 1, 1])  # the one passage that says it, dropped from the quotes
+    archive.bm25 = Bm25.build([tokenize(text) for _, text in passages[:3]] + [tokenize("Nothing here.")])
+    archive.version = "passages-2"
+    assert unsaid_events(archive, question, [0]) == [("Sergei Shoigu", "replaced", False)]  # type: ignore[arg-type]
+
+
 def test_screen_events_keeps_candidates_unless_the_event_is_out_of_reach() -> None:
     archive = large()
     spans = [Span(0, 0, 20), Span(1, 0, 30)]
