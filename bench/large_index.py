@@ -141,8 +141,8 @@ def make_large(
 ) -> dict[str, int]:
     """A version listing the source's segments enough times to hold about `articles` articles.
 
-    Without `merged`, the version is as one written before its merged postings and article rows were
-    stored.
+    Without `merged`, the version is as one written before its merged postings, article rows and filled
+    IVF were stored.
     """
     manifest = json.loads(
         (source / "versions" / (source / "CURRENT").read_text().strip() / "manifest.json").read_text()
@@ -185,6 +185,14 @@ def make_large(
         folder = target / "versions" / "v000001"
         write_merged_bm25(folder, large, merge_segments_bm25(target, large))
         write_article_table(folder, target, large, None)
+        if large.get("quantizer"):
+            # And its filled IVF (stored_ivf.py), filled as a loading process fills it.
+            from retrieval.index.stored_ivf import write_stored_ivf
+            from retrieval.index.view import Index
+
+            filled = Index(target, large)
+            write_stored_ivf(folder, large, filled.faiss, filled.max_norm)
+            del filled
     (target / "CURRENT").write_text("v000001\n")
     return totals
 
