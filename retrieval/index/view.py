@@ -51,10 +51,14 @@ class Index:
         filling: list[tuple[ChunkVectorFile, npt.NDArray[np.bool_], IntArray | None]] = []
         recent = RecentTexts()
         stored_rows = read_article_rows(self.folder, manifest)  # article_table.py
+        # The postings merged when the version was written, if they were (merged_bm25.py).
+        stored = read_merged_bm25(self.folder, manifest)
         for s in manifest["segments"]:
             folder = index_dir / "segments" / s["name"]
             rows = stored_rows.get(s["name"])
-            data = read_segment(folder, dim, mmap=True, lazy=True, recent=recent, article_rows=rows)
+            data = read_segment(
+                folder, dim, mmap=True, lazy=True, recent=recent, article_rows=rows, postings=stored is None
+            )
             vecs = ChunkVectorFile(folder / "chunks.faiss", dim)
             if vecs.rows != len(data.chunks):
                 raise ValueError("its parts disagree in size")
@@ -70,8 +74,6 @@ class Index:
             sentence_parts.append((data.sentence_vecs, s_keep))
             data.chunk_vecs = data.sentence_vecs = np.zeros((0, dim), np.float32)
             parts.append((data, deleted))
-        # The postings merged when the version was written, if they were (merged_bm25.py).
-        stored = read_merged_bm25(self.folder, manifest)
         data = merge(parts, dim, vectors=False, bm25=stored)
         del parts
         self.articles = data.articles
