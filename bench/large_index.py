@@ -89,7 +89,8 @@ def timing(name, fn):
 view.read_segment = timing("segments_s", view.read_segment)
 view.read_merged_bm25 = timing("bm25_s", view.read_merged_bm25)
 view.merge = timing("bm25_s", view.merge)  # the tables' renumbering, and the postings unless stored
-view._fill = timing("vectors_s", view._fill)
+view._fill = timing("vectors_s", view._fill)  # a version written before its IVF was stored
+view.read_stored_ivf = timing("vectors_s", view.read_stored_ivf)  # mapped from the version (stored_ivf.py)
 from retrieval.service import build_service
 from retrieval.settings import Settings
 t = time.perf_counter()
