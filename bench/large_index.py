@@ -89,7 +89,8 @@ def timing(name, fn):
 view.read_segment = timing("segments_s", view.read_segment)
 view.read_merged_bm25 = timing("bm25_s", view.read_merged_bm25)
 view.merge = timing("bm25_s", view.merge)  # the tables' renumbering, and the postings unless stored
-view._fill = timing("vectors_s", view._fill)
+view._fill = timing("vectors_s", view._fill)  # a version written before its IVF was stored
+view.read_stored_ivf = timing("vectors_s", view.read_stored_ivf)  # mapped from the version (stored_ivf.py)
 from retrieval.service import build_service
 from retrieval.settings import Settings
 t = time.perf_counter()
@@ -141,8 +142,8 @@ def make_large(
 ) -> dict[str, int]:
     """A version listing the source's segments enough times to hold about `articles` articles.
 
-    Without `merged`, the version is as one written before its merged postings and article rows were
-    stored.
+    Without `merged`, the version is as one written before its merged postings, article rows and filled
+    IVF were stored.
     """
     manifest = json.loads(
         (source / "versions" / (source / "CURRENT").read_text().strip() / "manifest.json").read_text()
@@ -185,6 +186,14 @@ def make_large(
         folder = target / "versions" / "v000001"
         write_merged_bm25(folder, large, merge_segments_bm25(target, large))
         write_article_table(folder, target, large, None)
+        if large.get("quantizer"):
+            # And its filled IVF (stored_ivf.py), filled as a loading process fills it.
+            from retrieval.index.stored_ivf import write_stored_ivf
+            from retrieval.index.view import Index
+
+            filled = Index(target, large)
+            write_stored_ivf(folder, large, filled.faiss, filled.max_norm)
+            del filled
     (target / "CURRENT").write_text("v000001\n")
     return totals
 

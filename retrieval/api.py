@@ -197,7 +197,7 @@ def load_retriever(
     between questions. Over a database, `cache_dir` is where the model's ONNX export is written (see
     export_dir_for).
     """
-    from retrieval.search import HybridRetriever
+    from retrieval.retriever import HybridRetriever
 
     store: IndexStore
     if isinstance(index_dir, str) and index_dir.startswith(DATABASE_SCHEMES):

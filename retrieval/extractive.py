@@ -11,10 +11,9 @@ import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from langchain_core.documents import Document
-from langchain_core.runnables import Runnable, RunnableLambda
 
 from retrieval.answer import Answer, Citation, answer_timings, one_line, verify_citation
 from retrieval.asked_time import prefer_asked_time
@@ -25,7 +24,10 @@ from retrieval.event_check import quoted_gap, screen_events
 from retrieval.index import StoredVersion
 from retrieval.lexical import tokenize
 from retrieval.prompts import load_prompt, render_prompt
-from retrieval.search import HybridRetriever, chunk_document, search_chunks
+from retrieval.search import chunk_document, search_chunks
+
+if TYPE_CHECKING:
+    from langchain_core.runnables import Runnable
 
 # Weights of a sentence's score: its own cosine to the question, plus these shares of the
 # question's (IDF-weighted) rare words it contains and of its chunk's cosine.
@@ -488,10 +490,12 @@ def extractive_steps(
     def retrieve(x: dict[str, Any]) -> dict[str, Any]:
         t0 = time.perf_counter()
         index: StoredVersion = x["index"]
-        retriever = HybridRetriever(get_index=lambda: index, embedder=embedder, k=k, filters=x.get("filters"))
         # Embedded once: retrieval and the choice of sentences both score against this vector.
         qvec = embedder.embed_query(x["question"])
-        docs = retriever.invoke(x["question"], qvec=qvec)
+        # What HybridRetriever returns, without LangChain's retriever machinery (its import alone
+        # was ~0.5 CPU-s of every cold `usru ask`, issue 13).
+        hits = search_chunks(index, embedder, x["question"], k, qvec=qvec, filters=x.get("filters"))
+        docs = [chunk_document(index, hit) for hit in hits]
         return {**x, "docs": docs, "qvec": qvec, "t_retrieve": time.perf_counter() - t0, "t0": t0}
 
     def choose(x: dict[str, Any]) -> dict[str, Any]:
@@ -554,5 +558,22 @@ def build_extractive_chain(embedder: Embedder, k: int = CHUNKS) -> Runnable[dict
     The input is {"question", "index", "max_quotes", "min_relevance"}; the index is passed in so
     that one question is answered from one index version even while a newer one is swapped in.
     """
+    from langchain_core.runnables import RunnableLambda
+
     retrieve, choose, compose = extractive_steps(embedder, k)
     return RunnableLambda(retrieve) | RunnableLambda(choose) | RunnableLambda(compose)
+
+
+class ExtractiveChain:
+    """The steps of build_extractive_chain run one after another, without importing LangChain's runnables.
+
+    What the answering service runs without a chat model: importing the runnables took ~0.5 CPU-s of every
+    cold `usru ask` and they add nothing to three plain steps (issue 13).
+    """
+
+    def __init__(self, embedder: Embedder, k: int = CHUNKS) -> None:
+        self._retrieve, self._choose, self._compose = extractive_steps(embedder, k)
+
+    def invoke(self, x: dict[str, Any]) -> Answer:
+        """The answer to x["question"] from x["index"], as the Runnable gives it."""
+        return self._compose(self._choose(self._retrieve(x)))

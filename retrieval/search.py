@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from langchain_core.callbacks import CallbackManagerForRetrieverRun
 from langchain_core.documents import Document
-from langchain_core.retrievers import BaseRetriever
-from pydantic import ConfigDict
 
 from retrieval.asked_time import WINDOW_DEPTH
 from retrieval.chunking import Chunk as _Chunk
@@ -144,27 +141,14 @@ def chunk_document(index: StoredVersion, hit: ChunkHit) -> Document:
     )
 
 
-class HybridRetriever(BaseRetriever):
-    """Retrieves article chunks by dense and lexical similarity together."""
+def __getattr__(name: str) -> Any:
+    """HybridRetriever, imported from retriever.py when first asked for.
 
-    model_config = ConfigDict(arbitrary_types_allowed=True)
+    Defining it here imported LangChain's retriever and runnables machinery (~0.5 CPU-s) into every
+    process that searches, though answering without a chat model never uses it (issue 13).
+    """
+    if name == "HybridRetriever":
+        from retrieval.retriever import HybridRetriever
 
-    get_index: Callable[[], StoredVersion]
-    embedder: Embedder
-    k: int = 8
-    filters: Filters | None = None
-
-    def _get_relevant_documents(
-        self,
-        query: str,
-        *,
-        run_manager: CallbackManagerForRetrieverRun,
-        k: int | None = None,
-        qvec: Vectors | None = None,
-    ) -> list[Document]:
-        """The best chunks: `k` of them (the retriever's own k unless given); `qvec` is the query's vector."""
-        index = self.get_index()
-        hits = search_chunks(
-            index, self.embedder, query, self.k if k is None else k, qvec=qvec, filters=self.filters
-        )
-        return [chunk_document(index, hit) for hit in hits]
+        return HybridRetriever
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -11,14 +11,12 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from langchain_core.runnables import Runnable
-
 from retrieval.answer import Answer
 from retrieval.calibration import calibrated_floor
 from retrieval.coverage import unknown_names
 from retrieval.embedding import Embedder
 from retrieval.errors import IndexError_, QuestionError
-from retrieval.extractive import MIN_RELEVANCE, best_relevance, build_extractive_chain
+from retrieval.extractive import MIN_RELEVANCE, ExtractiveChain, best_relevance
 from retrieval.filters import Filters
 from retrieval.followup import (
     ChatHistory,
@@ -57,6 +55,7 @@ from retrieval.transliteration import SoundIndex
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
+    from langchain_core.runnables import Runnable
 
 
 # A terminal's colour (CSI) and title or hyperlink (OSC) sequences, as a coloured paste carries them.
@@ -112,7 +111,7 @@ class AnsweringService:
         # that the first Russian question does not wait for it.
         self._sounds: tuple[str, Future[SoundIndex]] | None = None
         self._prepare_sounds(index)
-        self._chain: Runnable[dict[str, Any], Answer]
+        self._chain: Runnable[dict[str, Any], Answer] | ExtractiveChain
         # With USRU_LLM (or a model passed in) a chat model writes the answer; otherwise quotes only.
         self.chat_model = chat_model
         if chat_model is None and settings.llm:
@@ -124,7 +123,7 @@ class AnsweringService:
 
             self._chain = build_llm_chain(embedder, self.chat_model, provider_of(settings.llm or ""))
         else:
-            self._chain = build_extractive_chain(embedder)
+            self._chain = ExtractiveChain(embedder)
 
     @property
     def streams(self) -> bool:

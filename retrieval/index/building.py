@@ -47,6 +47,7 @@ from retrieval.index.merged_bm25 import merge_segments_bm25, needs_merging, writ
 from retrieval.index.records import ChunkTable, IndexSummary, Progress, SentenceTable, StoredArticle
 from retrieval.index.resume import BATCH_ARTICLES, clear_pending, take_finished, write_pending
 from retrieval.index.segments import SegmentData, merge, read_segment, write_segment
+from retrieval.index.stored_ivf import write_stored_ivf
 from retrieval.index.vectors import DEFAULT_VECTORS, TWO_PASSES, check_scheme, embed_segment
 from retrieval.index.view import Index
 from retrieval.lexical import Bm25, tokenize
@@ -213,10 +214,16 @@ def _update_index(
             bm25 = None
             if needs_merging(manifest):
                 bm25 = loaded.bm25 if loaded else merge_segments_bm25(index_dir, manifest)
+            # And the filled IVF, so that no process loading the version fills it again (stored_ivf.py).
+            ivf = None
+            if quantizer:
+                filled = loaded or Index(index_dir, manifest)
+                ivf = (filled.faiss, filled.max_norm)
+                del filled
             live_folder = index_dir / "versions" / str(m["version"]) if m is not None and reusable else None
-            write = functools.partial(_write_load_files, index_dir, manifest, bm25, live_folder)
+            write = functools.partial(_write_load_files, index_dir, manifest, bm25, ivf, live_folder)
             publish_version(index_dir, manifest, prepared, write)
-            del loaded
+            del loaded, ivf, write
             clear_pending(index_dir)
             clean_old(index_dir, version)
             cache.update(plan.stats, plan.removed)
@@ -245,11 +252,18 @@ def _update_index(
 
 
 def _write_load_files(
-    index_dir: Path, manifest: dict[str, Any], bm25: Bm25 | None, live: Path | None, folder: Path
+    index_dir: Path,
+    manifest: dict[str, Any],
+    bm25: Bm25 | None,
+    ivf: tuple[Any, float] | None,
+    live: Path | None,
+    folder: Path,
 ) -> None:
-    """What a process loading the version would otherwise work out again: merged postings, article rows."""
+    """What a process loading the version would otherwise work out again: postings, IVF, article rows."""
     if bm25 is not None:
         write_merged_bm25(folder, manifest, bm25)
+    if ivf is not None:
+        write_stored_ivf(folder, manifest, *ivf)
     write_article_table(folder, index_dir, manifest, live)
 
 

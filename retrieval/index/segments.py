@@ -121,6 +121,7 @@ def read_segment(
     lazy: bool = False,
     recent: RecentTexts | None = None,
     article_rows: list[list[Any]] | None = None,
+    postings: bool = True,
 ) -> SegmentData:
     """One segment, checked: every part agrees with the others and with segment.json.
 
@@ -130,6 +131,8 @@ def read_segment(
     those last read, shared by a version's segments) and the chunk vectors are left out (empty), for
     the caller to read from chunks.faiss (view.py, chunk_vectors.py); `article_rows`, as the version
     stored them (article_table.py), stand for the articles' metadata and text lengths.
+    Without `postings` (the version's merged postings stand for them, merged_bm25.py), its BM25 holds
+    only the chunks' lengths, for the checks below: its vocabulary and postings are not read.
     """
     meta = check_segment_files(folder)
     if lazy:
@@ -144,7 +147,12 @@ def read_segment(
     sentence_vecs = _load_array(folder / "sentence_vecs.npy", np.float32, dim, mmap)
     try:
         # Mapped when loading a version: its merged postings are usually stored (merged_bm25.py).
-        bm25 = Bm25.load(folder, mmap=lazy)
+        if postings:
+            bm25 = Bm25.load(folder, mmap=lazy)
+        else:
+            lens = np.load(folder / "bm25_doc_lens.npy", mmap_mode="r", allow_pickle=False)
+            none = np.zeros(0, np.int64)
+            bm25 = Bm25({}, none, none.astype(np.int32), none.astype(np.float32), lens.astype(np.float32))
     except ValueError as exc:  # the same numpy advice, or a JSON parser's position
         raise ValueError("its word statistics (bm25_*) are not files usru wrote") from exc
     if lazy:
@@ -186,7 +194,8 @@ def merge(
         if vectors:
             return parts[0][0]
         empty = np.zeros((0, dim), np.float32)
-        return replace(parts[0][0], chunk_vecs=empty, sentence_vecs=empty, chunk_lists=None)
+        only = parts[0][0]
+        return replace(only, chunk_vecs=empty, sentence_vecs=empty, chunk_lists=None, bm25=bm25 or only.bm25)
     C, S = ChunkCol, SentenceCol
     articles: list[StoredArticle] = []
     chunks: list[IntArray] = []

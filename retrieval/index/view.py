@@ -21,6 +21,7 @@ from retrieval.index.merged_bm25 import read_merged_bm25
 from retrieval.index.records import ArticleInfo, IndexStats, IntArray, StoredArticle, list_article_infos
 from retrieval.index.rows import RowStack
 from retrieval.index.segments import merge, read_segment
+from retrieval.index.stored_ivf import read_stored_ivf
 from retrieval.index.texts import RecentTexts
 from retrieval.lexical import tokenize
 from retrieval.vector_index import VectorIndexBuilder
@@ -37,7 +38,9 @@ class Index:
         self.manifest = manifest
         self.version: str = manifest["version"]
         dim = int(manifest["dim"])
-        quantizer = read_quantizer(index_dir, manifest.get("quantizer"), dim)
+        # The IVF filled when the version was written, mapped from its file (stored_ivf.py), if it was.
+        stored_ivf = read_stored_ivf(self.folder, manifest)
+        quantizer = None if stored_ivf else read_quantizer(index_dir, manifest.get("quantizer"), dim)
         # Vectors are not merged like the rest: the sentence vectors stay in their files (rows.py), the
         # chunk vectors are read a block at a time into the search index (float16 once it is IVF,
         # chunk_search.py) and stay in their files for exact scores; the texts stay in their SQLite
@@ -48,10 +51,14 @@ class Index:
         filling: list[tuple[ChunkVectorFile, npt.NDArray[np.bool_], IntArray | None]] = []
         recent = RecentTexts()
         stored_rows = read_article_rows(self.folder, manifest)  # article_table.py
+        # The postings merged when the version was written, if they were (merged_bm25.py).
+        stored = read_merged_bm25(self.folder, manifest)
         for s in manifest["segments"]:
             folder = index_dir / "segments" / s["name"]
             rows = stored_rows.get(s["name"])
-            data = read_segment(folder, dim, mmap=True, lazy=True, recent=recent, article_rows=rows)
+            data = read_segment(
+                folder, dim, mmap=True, lazy=True, recent=recent, article_rows=rows, postings=stored is None
+            )
             vecs = ChunkVectorFile(folder / "chunks.faiss", dim)
             if vecs.rows != len(data.chunks):
                 raise ValueError("its parts disagree in size")
@@ -59,15 +66,14 @@ class Index:
             keep = np.array([a.id not in deleted for a in data.articles], dtype=bool)
             c_keep = keep[data.chunks.article] if len(data.chunks) else np.zeros(0, bool)
             rows = vecs.by_row()
-            lists = read_lists(folder, quantizer[0], quantizer[1], rows) if quantizer else None
-            filling.append((vecs, c_keep, None if lists is None else lists[c_keep]))
+            if stored_ivf is None:
+                lists = read_lists(folder, quantizer[0], quantizer[1], rows) if quantizer else None
+                filling.append((vecs, c_keep, None if lists is None else lists[c_keep]))
             chunk_parts.append((rows, None if c_keep.all() else np.flatnonzero(c_keep)))
             s_keep = None if keep.all() else np.flatnonzero(keep[data.sentences.article])
             sentence_parts.append((data.sentence_vecs, s_keep))
             data.chunk_vecs = data.sentence_vecs = np.zeros((0, dim), np.float32)
             parts.append((data, deleted))
-        # The postings merged when the version was written, if they were (merged_bm25.py).
-        stored = read_merged_bm25(self.folder, manifest)
         data = merge(parts, dim, vectors=False, bm25=stored)
         del parts
         self.articles = data.articles
@@ -78,9 +84,14 @@ class Index:
         if self.bm25.n_docs != len(self.chunks):
             raise ValueError("its parts disagree in size")
         del data
-        self.faiss, max_norm = _fill(dim, quantizer[1] if quantizer else None, filling)
+        if stored_ivf is not None:
+            self.faiss, max_norm = stored_ivf
+        else:
+            self.faiss, max_norm = _fill(dim, quantizer[1] if quantizer else None, filling)
+        self.max_norm = max_norm
+        ivf = stored_ivf is not None or quantizer is not None
         self.chunk_vecs = RowStack(chunk_parts, dim)
-        self._search = ChunkSearch(self.faiss, self.chunk_vecs, quantizer is not None, max_norm)
+        self._search = ChunkSearch(self.faiss, self.chunk_vecs, ivf, max_norm)
         if len(self.sentence_vecs) != len(self.sentences) or self.faiss.ntotal != len(self.chunks):
             raise ValueError("its parts disagree in size")
         if (manifest["articles"], manifest["chunks"], manifest["sentences"]) != (

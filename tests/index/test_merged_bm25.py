@@ -88,3 +88,23 @@ def test_a_single_segment_with_nothing_deleted_stores_nothing_to_merge(tmp_path:
     index_dir = tmp_path / "idx"
     build_index(SEEDS, index_dir, HashingEmbedder())
     assert not (load_index(index_dir).folder / RECORD).exists()
+
+
+def test_with_stored_postings_no_segment_s_vocabulary_or_postings_are_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    index_dir = several_segments_with_deletions(tmp_path)
+    expected = merged_at_load(several_segments_with_deletions(tmp_path / "again"))
+    read: list[Path] = []
+    load = Bm25.load.__func__  # type: ignore[attr-defined]
+
+    def recorded(cls: type[Bm25], folder: Path, mmap: bool = False) -> Bm25:
+        read.append(folder)
+        return load(cls, folder, mmap)  # type: ignore[no-any-return]
+
+    monkeypatch.setattr(Bm25, "load", classmethod(recorded))
+    live = load_index(index_dir)
+    assert read == [live.folder]  # the version's merged postings only
+    assert_same_bm25(live.bm25, expected.bm25)
+    assert [a.source for a in live.articles] == [a.source for a in expected.articles]
+    assert np.array_equal(live.chunks.rows, expected.chunks.rows)
