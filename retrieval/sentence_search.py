@@ -116,7 +116,8 @@ def _search_cells(
     ann: Any, q: Vectors, depth: int, owner: IntArray, admitted: npt.NDArray[np.bool_] | None
 ) -> list[int]:
     """The channel through the sentence cells: more sentences, then more cells, until `depth` chunks."""
-    want, nprobe = depth * 8, NPROBE
+    # A chunk's few sentences come one after another near the top: 2 per chunk asked for usually suffice.
+    want, nprobe = depth * 2, NPROBE
     while True:
         ids, _, exhausted = ann.search(q, want, nprobe)
         chunks = _collect(ids, owner, depth, admitted)
