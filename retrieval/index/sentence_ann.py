@@ -38,7 +38,7 @@ NPROBE = 16  # cells read per question (bench/sentence_ann.py measures recall ag
 # by about 0.001, far less than the gaps between the best few, so twice as many is plenty.
 RESCORE = 2
 MIN_RESCORE = 64
-RELEASE_BYTES = 64 << 20  # codes read between two releases of the mapped pages
+RELEASE_BYTES = 8 << 20  # codes read between two releases of the mapped pages
 
 
 @dataclass
