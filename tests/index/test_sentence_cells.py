@@ -182,3 +182,41 @@ def test_cells_no_kept_version_names_are_cleaned_away(tmp_path: Path, past_the_s
     assert {p.stem.split("-", 1)[1] for p in (tmp_path / "index" / "segments").glob("*/sent*-t*.npy")} == {
         live
     }
+
+
+def test_an_update_stopped_while_filing_keeps_the_live_version_and_the_next_run_files_all(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seeds = sorted(copy_seeds(tmp_path / "all").iterdir())
+    (tmp_path / "sources").mkdir()
+    for f in seeds[:2]:
+        shutil.copy(f, tmp_path / "sources" / f.name)
+    for f in seeds[2:4]:  # three segments, so that the filing can stop between two of them
+        shutil.copy(f, tmp_path / "sources" / f.name)
+        build(tmp_path)
+    live = load_index(tmp_path / "index").version
+    monkeypatch.setattr(sentence_cells, "SCAN_MAX", 20)
+    monkeypatch.setattr(sentence_search, "MAX_SCANNED", 20)
+    real = sentence_cells.file_segment
+    calls: list[Path] = []
+
+    def stop_at_the_second(folder: Path, cells: sentence_cells.Cells) -> None:
+        calls.append(folder)
+        if len(calls) == 2:
+            raise OSError(28, "No space left on device")
+        real(folder, cells)
+
+    monkeypatch.setattr(sentence_cells, "file_segment", stop_at_the_second)
+    shutil.copy(seeds[4], tmp_path / "sources" / seeds[4].name)
+    with pytest.raises(IndexError_):
+        build_index(tmp_path / "sources", tmp_path / "index", HashingEmbedder())
+    assert load_index(tmp_path / "index").version == live
+    monkeypatch.setattr(sentence_cells, "file_segment", real)
+    index = build(tmp_path)
+    name = index.manifest["sentence_cells"]["name"]
+    for seg in index.manifest["segments"]:
+        assert lists_path(tmp_path / "index" / "segments" / seg["name"], name).is_file()
+    sid = quotable(index)[3]
+    assert sentence_search.search_sentence_chunks(index, index.sentence_vecs[sid], 3)[0] == int(
+        sentence_search.sentence_chunks(index)[sid]
+    )
