@@ -176,6 +176,9 @@ def make_large(
             totals[key] -= int(np.isin(rows[:, 0], gone).sum())
         totals["articles"] -= len(gone)
     large = {**manifest, "version": "v000001", "segments": segments, "aliases": {}, **totals}
+    cells = file_sentence_cells(target, segments, len(manifest["segments"]), totals["sentences"], large)
+    if cells:
+        large["sentence_cells"] = cells
     (target / "versions" / "v000001" / "manifest.json").write_text(json.dumps(large))
     if merged:
         # As an update writes a version: with its segments' postings merged once (merged_bm25.py) and
@@ -196,6 +199,29 @@ def make_large(
             del filled
     (target / "CURRENT").write_text("v000001\n")
     return totals
+
+
+def file_sentence_cells(
+    target: Path, segments: list[dict[str, Any]], per_copy: int, sentences: int, manifest: dict[str, Any]
+) -> dict[str, Any] | None:
+    """Sentence cells as an update past the scan limit writes them (sentence_cells.py), filed once per copy.
+
+    The cells are trained for the whole corpus's count from the first copy's sentences (the others are
+    the same), and the first copy's filing is linked into the other copies, as their segments are.
+    """
+    from retrieval.index.sentence_cells import SCAN_MAX, update_cells
+
+    if sentences <= SCAN_MAX:
+        return None
+    dim = int(manifest["dim"])
+    info = update_cells(target, segments[:per_copy], sentences, None, dim)
+    assert info is not None
+    for i, seg in enumerate(segments[per_copy:], start=per_copy):
+        first = target / "segments" / segments[i % per_copy]["name"]
+        for kind in ("sentcells", "sentcodes"):
+            file = f"{kind}-{info['name']}.npy"
+            os.link(first / file, target / "segments" / seg["name"] / file)
+    return update_cells(target, segments, sentences, info, dim)
 
 
 def measure_large_index() -> dict[str, Any] | None:

@@ -11,6 +11,8 @@ Layout of `index_dir`:
                              sentence_vecs.npy, bm25_*.npy, bm25_vocab.json; never changed once written
   quantizers/q000003.faiss   IVF cells, once the corpus outgrows exact search (see vector_index.py);
                              each segment then also holds lists-q000003.npy, its chunks' cells
+  quantizers/t000002.npy     sentence cells, once the sentences outgrow the exact scan (sentence_cells.py);
+                             each segment then also holds sentcells-t000002.npy and sentcodes-t000002.npy
   filecache.sqlite           size and mtime of each indexed file, so unchanged files are not re-read
   .lock                      held by the one indexer allowed at a time
   .usru-index                marks the folder as usru's: only such a folder is written and cleaned
@@ -19,7 +21,8 @@ Modules, one concern each: records (what an index holds and reports), segments (
 ivf (IVF cells on disk), view (a loaded version), rows (its sentence vectors, mapped from the segments), durability (versions, lock, crash-safe writes),
 changes (which files changed), building (an update), storage (the seam a second backend implements),
 ownership (which folder and which names in it are usru's), merged_bm25 and article_table (what a version
-stores so that loading it merges and reads less).
+stores so that loading it merges and reads less), sentence_cells and sentence_ann (the sentence channel's
+cells on disk, and searching them).
 """
 
 from retrieval.index.building import MAX_SEGMENTS, build_index

@@ -47,6 +47,7 @@ from retrieval.index.merged_bm25 import merge_segments_bm25, needs_merging, writ
 from retrieval.index.records import ChunkTable, IndexSummary, Progress, SentenceTable, StoredArticle
 from retrieval.index.resume import BATCH_ARTICLES, clear_pending, take_finished, write_pending
 from retrieval.index.segments import SegmentData, merge, read_segment, write_segment
+from retrieval.index.sentence_cells import update_cells
 from retrieval.index.stored_ivf import write_stored_ivf
 from retrieval.index.vectors import DEFAULT_VECTORS, TWO_PASSES, check_scheme, embed_segment
 from retrieval.index.view import Index
@@ -186,6 +187,13 @@ def _update_index(
                 m.get("quantizer") if m and reusable else None,
                 embedder.dim,
             )
+            sentence_cells = update_cells(
+                index_dir,
+                segments,
+                totals["sentences"],
+                m.get("sentence_cells") if m and reusable else None,
+                embedder.dim,
+            )
             aliases = dict(live.aliases) if reusable else {}
             for gone in plan.removed | plan.unaliased:
                 aliases.pop(gone, None)
@@ -205,6 +213,8 @@ def _update_index(
             }
             if quantizer:
                 manifest["quantizer"] = quantizer
+            if sentence_cells:
+                manifest["sentence_cells"] = sentence_cells
             # Per-version work (the refusal floor's chance level, the sound index) done once, here, so
             # that no process loading the version repeats it before its first answer (issue 13).
             loaded = Index(index_dir, manifest) if prepare else None

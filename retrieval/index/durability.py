@@ -26,6 +26,9 @@ from retrieval.index.ownership import (
     QUANTIZER,
     QUANTIZER_FILE,
     SEGMENT,
+    SENTENCE_CELLS,
+    SENTENCE_CELLS_FILE,
+    SENTENCE_LISTS_FILE,
     TEMP,
     VERSION,
     check_not_link,
@@ -81,11 +84,16 @@ def read_manifest(index_dir: Path, version: str) -> dict[str, Any]:
         raise ValueError("it was written by another version of usru")
     # Names become paths: only the exact names usru writes, so nothing outside the folder is read.
     quantizer = manifest.get("quantizer")
+    sentence_cells = manifest.get("sentence_cells")
     if (
         manifest.get("version") != version
         or not isinstance(manifest.get("segments"), list)
         or not all(isinstance(s, dict) and is_name(SEGMENT, s.get("name")) for s in manifest["segments"])
         or (quantizer and not (isinstance(quantizer, dict) and is_name(QUANTIZER, quantizer.get("name"))))
+        or (
+            sentence_cells
+            and not (isinstance(sentence_cells, dict) and is_name(SENTENCE_CELLS, sentence_cells.get("name")))
+        )
     ):
         raise ValueError("its manifest names a version, segment or file usru did not write")
     return manifest
@@ -229,6 +237,8 @@ def clean_old(index_dir: Path, live: str) -> None:
             used.update(s["name"] for s in manifest["segments"])
             if manifest.get("quantizer"):
                 cells.add(manifest["quantizer"]["name"])
+            if manifest.get("sentence_cells"):
+                cells.add(manifest["sentence_cells"]["name"])
         except (OSError, ValueError, KeyError, TypeError):  # an edited manifest: its version is gone anyway
             continue
     used.update(pending_segments(index_dir))
@@ -237,13 +247,18 @@ def clean_old(index_dir: Path, live: str) -> None:
             _remove(p)
         elif is_name(SEGMENT, p.name) and p.is_dir() and not p.is_symlink():
             for f in p.iterdir():
-                if (is_name(LISTS_FILE, f.name) and f.stem.removeprefix("lists-") not in cells) or is_name(
-                    TEMP, f.name
+                if (
+                    (is_name(LISTS_FILE, f.name) and f.stem.removeprefix("lists-") not in cells)
+                    or (is_name(SENTENCE_LISTS_FILE, f.name) and f.stem.split("-", 1)[1] not in cells)
+                    or is_name(TEMP, f.name)
                 ):
                     _remove(f)
     if (index_dir / "quantizers").is_dir():
         for f in (index_dir / "quantizers").iterdir():
-            if is_name(TEMP, f.name) or (is_name(QUANTIZER_FILE, f.name) and f.stem not in cells):
+            if is_name(TEMP, f.name) or (
+                (is_name(QUANTIZER_FILE, f.name) or is_name(SENTENCE_CELLS_FILE, f.name))
+                and f.stem not in cells
+            ):
                 _remove(f)
     for p in versions.iterdir():
         if is_name(TEMP, p.name):

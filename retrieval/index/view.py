@@ -21,6 +21,7 @@ from retrieval.index.merged_bm25 import read_merged_bm25
 from retrieval.index.records import ArticleInfo, IndexStats, IntArray, StoredArticle, list_article_infos
 from retrieval.index.rows import RowStack
 from retrieval.index.segments import merge, read_segment
+from retrieval.index.sentence_ann import SentenceAnn
 from retrieval.index.stored_ivf import read_stored_ivf
 from retrieval.index.texts import RecentTexts
 from retrieval.lexical import tokenize
@@ -49,12 +50,14 @@ class Index:
         sentence_parts: list[tuple[Vectors, IntArray | None]] = []
         chunk_parts: list[tuple[Vectors, IntArray | None]] = []
         filling: list[tuple[ChunkVectorFile, npt.NDArray[np.bool_], IntArray | None]] = []
+        folders: list[Path] = []
         recent = RecentTexts()
         stored_rows = read_article_rows(self.folder, manifest)  # article_table.py
         # The postings merged when the version was written, if they were (merged_bm25.py).
         stored = read_merged_bm25(self.folder, manifest)
         for s in manifest["segments"]:
             folder = index_dir / "segments" / s["name"]
+            folders.append(folder)
             rows = stored_rows.get(s["name"])
             data = read_segment(
                 folder, dim, mmap=True, lazy=True, recent=recent, article_rows=rows, postings=stored is None
@@ -80,6 +83,8 @@ class Index:
         self.chunks = data.chunks
         self.sentences = data.sentences
         self.sentence_vecs = RowStack(sentence_parts, dim)
+        # Past the exact scan, the sentence channel searches cells filed on disk (sentence_ann.py).
+        self.sentence_ann = SentenceAnn.of(index_dir, manifest, folders, sentence_parts, self.sentence_vecs)
         self.bm25 = data.bm25
         if self.bm25.n_docs != len(self.chunks):
             raise ValueError("its parts disagree in size")
