@@ -74,13 +74,6 @@ MAX_CHARS = 900
 # (archive dev split: median 739 → 652 characters, 55 of 65 quoted before and after).
 SOFT_CHARS = 600
 CLOSE = 0.15
-# A question worded unlike the articles ("the big industrial democracies" for the G7) shares few of its rare
-# words with any sentence, so no sentence earns the lexical part of relevance and the answer was refused
-# (archive dev split, 33 paraphrase questions q2-*: 3 false refusals, best sentences 0.67-0.74 against a
-# floor of 0.75). When the best retrieved sentence holds less than this share of the question's rare words,
-# the floor comes down by W_LEXICAL times what it lacks: the dense part decides as it would with half the
-# words matched, down to MIN_RELEVANCE at most. Ranking is unchanged; dev unanswerables are refused alike.
-PARAPHRASE_SHARE = 0.5
 # Chunks whose sentences are scored for an answer.
 CHUNKS = 16
 # Taken off the score of a span longer than LONG characters, per 100 characters more: of two quotes that
@@ -243,11 +236,6 @@ def select_quotes(
     """The quotes to show (same points side by side) and the runners-up."""
     # Refuse on relevance alone: the detail bonus ranks relevant sentences, it must not make an
     # off-topic one ("Who wrote War and Peace?" → a sentence naming someone) pass the threshold.
-    if candidates:
-        # Never below the fixed minimum: on a small index the floor is that minimum, and an off-topic question
-        # shares no words either (seeds: "What did Putin say about the Olympic Games?" would pass).
-        lowered = max(MIN_RELEVANCE, min_relevance - overlap_allowance(candidates))
-        min_relevance = min(min_relevance, lowered)
     if not candidates or max(c.relevance for c in candidates) < min_relevance:
         return [], []
     # The margin is measured from the best relevance, not the best score: a detail bonus on the top quote
@@ -286,14 +274,6 @@ def select_quotes(
             more.append(c)
     chosen = _with_detail(candidates, chosen, min_relevance, max_quotes)
     return _group_same_points(index, _within_budget(_merge_adjacent(index, chosen), max_chars)), more
-
-
-def overlap_allowance(candidates: Sequence[Candidate]) -> float:
-    """How far the floor comes down for a question no candidate shares PARAPHRASE_SHARE of its rare words with."""
-    if not candidates:
-        return 0.0
-    attained = max(c.lexical for c in candidates)
-    return W_LEXICAL * max(0.0, PARAPHRASE_SHARE - attained)
 
 
 def _with_detail(
