@@ -113,6 +113,8 @@ _LENGTH = re.compile(
     re.I,
 )
 # Sums of money and calendar dates, which count nothing.
+# A number joined to letters names a thing (the G-20, an S-400, an F-35, the 9M729): it counts nothing.
+_DESIGNATION = re.compile(r"\b[A-Za-z]+-?\d[\w-]*|\b\d+[A-Za-z][\w-]*")
 _SUM_OR_DATE = re.compile(
     rf"[$€£]\s?\d[\d,.]*(?:\s?(?:million|billion|trillion|bn|mln)\b)?"
     rf"|\b\d[\d,.]*\s?(?:million\s|billion\s|trillion\s)?(?:dollars|euros|rubles|roubles|pounds)\b"
@@ -205,7 +207,7 @@ def holds_detail(
         return any(not _in_question(m.group(0), asked) for m in _LENGTH.finditer(passage))
     if kind in ("number", "count"):
         if kind == "count":
-            passage = _SUM_OR_DATE.sub(" ", passage)
+            passage = _DESIGNATION.sub(" ", _SUM_OR_DATE.sub(" ", passage))
         return any(not _in_question(m.group(0), asked) for m in _NUMBER.finditer(passage))
     if kind == "date":
         return any(not _in_question(m.group(0), asked) for m in _DATE.finditer(passage))

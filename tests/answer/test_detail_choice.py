@@ -33,3 +33,16 @@ def test_a_name_common_in_the_archive_is_no_new_person() -> None:
     assert not holds_detail("person", lead, question, common=lambda term: term == "mueller")
     named = "Gates hired attorney Walter Mack of New York."
     assert holds_detail("person", named, question, common=lambda term: term == "mueller")
+
+
+def test_a_designation_is_no_count() -> None:
+    # "How many times…" is not answered by the G-20 or an S-400: a number joined to letters names a thing.
+    question = "How many times had Trump and Putin talked by telephone before they first met in Hamburg?"
+    assert not holds_detail(
+        "count", "Trump and Putin greeted each other at the G-20 summit in Hamburg.", question
+    )
+    assert not holds_detail(
+        "count", "Russia sold Turkey its S-400 system and an F-35 was grounded.", question
+    )
+    assert holds_detail("count", "They have spoken by phone three times since the G-20.", question)
+    assert holds_detail("count", "They spoke 3 times at the G20.", question)
