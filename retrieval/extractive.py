@@ -24,6 +24,7 @@ from retrieval.embedding import Embedder, Vectors
 from retrieval.event_check import quoted_gap, screen_events
 from retrieval.index import StoredVersion
 from retrieval.lexical import tokenize
+from retrieval.presupposition import presupposition_gap
 from retrieval.prompts import load_prompt, render_prompt
 from retrieval.search import HybridRetriever, chunk_document, search_chunks
 
@@ -505,6 +506,9 @@ def extractive_steps(
         candidates, event_gap = screen_events(
             index, x["question"], candidates, x.get("rendered", False), filters
         )
+        if gap is None and event_gap is None and (wrong := presupposition_gap(index, x["question"])):
+            # A real event asked with the wrong year or the roles reversed: quotes about it would seem to agree.
+            candidates, event_gap = [], wrong
         gap = gap or event_gap
         chosen, more = select_quotes(
             index, candidates, x["max_quotes"], x["min_relevance"], x.get("max_chars", MAX_CHARS)

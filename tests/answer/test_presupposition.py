@@ -1,0 +1,93 @@
+"""A real event asked with the wrong year or with the roles reversed (retrieval/presupposition.py)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from retrieval import event_check, presupposition
+from retrieval.index import StoredVersion
+from retrieval.presupposition import misplaced_year, places_in, presupposition_gap, reversed_roles
+from retrieval.service import AnsweringService, build_service
+from tests.conftest import hashing_settings_for
+
+ARTICLES = (
+    ("Turkey shot down a Russian warplane near the Syrian border on Tuesday.", "2015-11-24"),
+    ("Turkish jets shot down the Russian bomber after ten warnings, Ankara said.", "2015-11-25"),
+    ("The Russian warplane was shot down by Turkey, the Kremlin said.", "2015-11-26"),
+    ("Trump and Putin met at the summit in Helsinki on Monday.", "2018-07-16"),
+    ("The Helsinki summit came two years after the 2016 election.", "2018-07-17"),
+    ("Sergei Skripal was poisoned in Salisbury with a nerve agent.", "2018-03-06"),
+    ("Sergei Skripal and his daughter were found on a bench in Salisbury.", "2018-03-07"),
+    ("Mueller indicted 13 Russians in 2018 over the 2016 election.", "2019-04-18"),
+)
+
+
+def build(tmp_path: Path, articles: tuple[tuple[str, str], ...] = ARTICLES) -> AnsweringService:
+    """A service over the articles, each a file with its date."""
+    sources = tmp_path / "src"
+    sources.mkdir()
+    for n, (text, date) in enumerate(articles):
+        (sources / f"a{n}.md").write_text(f"---\ndate: {json.dumps(date)}\n---\n\n{text}\n", encoding="utf-8")
+    service = build_service(hashing_settings_for(sources, tmp_path / "idx"))
+    service.reindex()
+    return service
+
+
+@pytest.fixture
+def version(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> StoredVersion:
+    """The articles as a large archive in which every name and verb is rare."""
+    monkeypatch.setattr(event_check, "MIN_ARTICLES", 2)
+    monkeypatch.setattr(presupposition, "NAME_SHARE", 1.0)
+    monkeypatch.setattr(presupposition, "VERB_SHARE", 1.0)
+    return build(tmp_path).index
+
+
+def test_a_year_used_as_a_topics_name_places_no_event_in_it() -> None:
+    assert not places_in("The Helsinki summit came two years after the 2016 election.", "2016", {"helsinki"})
+    assert places_in("Putin visited Helsinki in 2016.", "2016", {"helsinki"})
+    assert places_in("The 2016 election was hacked.", "2016", {"election"})
+
+
+def test_an_event_asked_in_a_year_no_article_reports_it_is_named(version: StoredVersion) -> None:
+    gap = misplaced_year(version, "What did Trump and Putin agree at their 2016 Helsinki summit?")
+    assert gap == ("Helsinki", "2016", ["2018"])
+    assert misplaced_year(version, "What did Trump and Putin agree at their 2018 Helsinki summit?") is None
+    assert misplaced_year(version, "Which nerve agent poisoned Sergei Skripal in 2016?") is not None
+    assert misplaced_year(version, "Which nerve agent poisoned Sergei Skripal in 2018?") is None
+
+
+def test_a_sentence_placing_the_name_in_the_year_answers_the_year(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(event_check, "MIN_ARTICLES", 2)
+    monkeypatch.setattr(presupposition, "NAME_SHARE", 1.0)
+    index = build(
+        tmp_path, (*ARTICLES, ("Putin first visited Helsinki in 2016, aides recalled.", "2018-07-18"))
+    ).index
+    assert misplaced_year(index, "What did Putin do in Helsinki in 2016?") is None
+
+
+def test_roles_reversed_name_who_did_it(version: StoredVersion) -> None:
+    assert reversed_roles(version, "Why did Russia shoot down the Turkish jet?") == ("shoot", "turkey")
+    assert reversed_roles(version, "Why did Turkey shoot down the Russian jet?") is None
+    gap = presupposition_gap(version, "Why did Russia shoot down the Turkish jet?")
+    assert gap is not None and "Turkey" in gap
+
+
+def test_a_small_archive_is_not_checked(tmp_path: Path) -> None:
+    index = build(tmp_path).index
+    assert presupposition_gap(index, "Why did Russia shoot down the Turkish jet?") is None
+    assert presupposition_gap(index, "Which nerve agent poisoned Sergei Skripal in 2016?") is None
+
+
+def test_the_answer_refuses_with_the_note(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(event_check, "MIN_ARTICLES", 2)
+    monkeypatch.setattr(presupposition, "NAME_SHARE", 1.0)
+    monkeypatch.setattr(presupposition, "VERB_SHARE", 1.0)
+    service = build(tmp_path)
+    answer = service.answer("Which nerve agent poisoned Sergei Skripal in 2016?")
+    assert answer.status == "not_found"
+    assert answer.note is not None and "2016" in answer.note and "2018" in answer.note
