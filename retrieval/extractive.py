@@ -24,7 +24,7 @@ from retrieval.embedding import Embedder, Vectors
 from retrieval.event_check import quoted_gap, screen_events
 from retrieval.index import StoredVersion
 from retrieval.lexical import tokenize
-from retrieval.presupposition import presupposition_gap
+from retrieval.presupposition import presupposition_gap, unsaid_act
 from retrieval.prompts import load_prompt, render_prompt
 from retrieval.search import HybridRetriever, chunk_document, search_chunks
 
@@ -515,7 +515,9 @@ def extractive_steps(
         )
         if chosen and gap is None:
             # A caveat, not a refusal: the question may put the event in other words than the articles.
-            gap = quoted_gap(index, x["question"], [c.article_id for c in chosen])
+            gap = quoted_gap(index, x["question"], [c.article_id for c in chosen]) or unsaid_act(
+                index, x["question"]
+            )
         if gap is None and (names := unknown_names(index, x["question"])):
             # Said with a refusal, and as a caveat with an answer: the quotes cannot be about that name.
             gap = gap_for_names(names)

@@ -56,6 +56,8 @@ _IRREGULAR = {
     "win": ("won",),
     "lead": ("led",),
     "pay": ("paid",),
+    "meet": ("met",),
+    "catch": ("caught",),
 }
 # Countries as their articles name them: the state, its adjective, its capital or seat of government.
 _PARTIES = {
@@ -74,6 +76,20 @@ _PARTIES = {
 }
 _SHOWN = {"usa": "the U.S.", "uk": "the UK", "nato": "NATO"}
 _PARTY_OF = {form: party for party, forms in _PARTIES.items() for form in forms}
+# "did Jared Kushner plead", "was Sergei Lavrov arrested": a person by first and last name, then what they
+# did or underwent. News names a person in the sentence that reports their act; a single capitalised word
+# (a country, "Iran pay", or a surname alone) is told in more ways: "Which Democrat did Rohrabacher defeat?"
+# is answered by a sentence that says he "beat" her.
+_NAMED_ACT = re.compile(
+    r"\b(?:did|does|was|were|has|had|is)\s+(?P<name>(?:[A-Z][a-z]+\s+){1,2}[A-Z][a-z]+)\s+(?P<verb>[a-z]{3,})\b"
+)
+# Verbs too common to pin an act: every name meets them somewhere, or nowhere in that form.
+_GENERIC = frozenset(
+    "say said tell think know want mean make get do go come see look react respond call ask use "
+    "believe claim want need try".split()
+)
+# Inflections of a verb, after its base ("plead" + "ed"; "receiv" + "es"; "shop" + "p" + "ing").
+_SUFFIXES = frozenset({"", "e", "s", "es", "ed", "d", "ing"})
 _PASSIVE = frozenset({"was", "were", "been", "being", "be", "is", "are"})
 # "Why did Russia shoot down ...": the subject, then the verb.
 _ASKED_ACT = re.compile(r"\b(?:did|does|do|would|will|could)\s+(?P<rest>.+)$", re.IGNORECASE)
@@ -160,8 +176,8 @@ def misplaced_year(index: StoredVersion, question: str) -> tuple[str, str, list[
     return None
 
 
-def rarest_word(index: StoredVersion, question: str, skip: set[str]) -> set[int]:
-    """The chunks holding the question's rarest content word outside its names, in any form."""
+def rarest_term(index: StoredVersion, question: str, skip: set[str]) -> str | None:
+    """The question's rarest content word outside its names (as an indexed term)."""
     bm25 = index.bm25
     best: tuple[int, str] | None = None
     for raw in _TOKEN.findall(question):
@@ -171,15 +187,27 @@ def rarest_word(index: StoredVersion, question: str, skip: set[str]) -> set[int]
         n = bm25.doc_freq(terms[0])
         if n and (best is None or n < best[0]):
             best = (n, terms[0])
-    if best is None:
+    return None if best is None else best[1]
+
+
+def rarest_word(index: StoredVersion, question: str, skip: set[str]) -> set[int]:
+    """The chunks holding the question's rarest content word outside its names, in any form."""
+    term = rarest_term(index, question, skip)
+    if term is None:
         return set()
-    return chunks_with(index, word_forms(sorted_vocabulary(index), best[1]) or [best[1]])
+    return chunks_with(index, word_forms(sorted_vocabulary(index), term) or [term])
 
 
 def _verb_forms(index: StoredVersion, verb: str) -> set[str]:
-    """The archive's forms of the verb, irregular past forms included."""
-    forms = set(word_forms(sorted_vocabulary(index), verb)) | {verb}
-    forms.update(_IRREGULAR.get(verb, ()))
+    """The archive's forms of the verb ("plead": pleads, pleaded, pleading; not "please"), irregular past
+    forms included."""
+    base = verb[:-2] if verb.endswith("ed") and len(verb) > 5 else verb.removesuffix("e")
+    vocab = sorted_vocabulary(index)
+    forms = {verb, *_IRREGULAR.get(verb, ())}
+    for word in word_forms(vocab, base):
+        rest = word[len(base) :] if word.startswith(base) else None
+        if rest is not None and (rest in _SUFFIXES or (rest[:1] == base[-1] and rest[1:] in _SUFFIXES)):
+            forms.add(word)
     return forms
 
 
@@ -264,3 +292,35 @@ def presupposition_gap(index: StoredVersion, question: str) -> str | None:
         party = _PARTY_OF.get(doer, doer)
         return render_prompt("gap_reversed.txt", verb=verb, doer=_SHOWN.get(party, party.title()))
     return None
+
+
+def unsaid_act(index: StoredVersion, question: str) -> str | None:
+    """The caveat when the question says a rarely named person did something ("did Jared Kushner plead",
+    "was Sergei Lavrov arrested") and no sentence of the archive holds the person's name and that verb, in
+    any form, and the countries the question names after it ("receive ... from China").
+
+    Passages where Kushner and Flynn's plea meet are no report that Kushner pleaded: a sentence is asked.
+    A caveat, not a refusal: a sentence may say it with a pronoun ("he pleaded").
+    """
+    if len(index.articles) < event_check.MIN_ARTICLES:
+        return None
+    m = _NAMED_ACT.search(question)
+    if m is None or m.group("name") not in anchor_names(index, question):
+        return None
+    verb = m.group("verb").lower()
+    if verb in _GENERIC or verb in STOPWORDS:
+        return None
+    surname = tokenize(m.group("name"))[-1]
+    countries = {p for t in _party_tokens(question[m.end() :]) if (p := _PARTY_OF.get(t))}
+    forms = _verb_forms(index, verb)
+    passages = chunks_with(index, list(forms)) & chunks_with(index, [surname])
+    for country in countries:
+        passages &= chunks_with(index, list(_forms(country)))
+    if len(passages) > MAX_PASSAGES:
+        return None
+    for _, sentence in passage_sentences(index, list(passages)):
+        tokens = set(_party_tokens(sentence)) | set(tokenize(sentence))
+        if forms & tokens and surname in tokens and all(_forms(c) & tokens for c in countries):
+            return None
+    subject = " and ".join([m.group("name"), *(_SHOWN.get(c, c.title()) for c in sorted(countries))])
+    return render_prompt("gap_together.txt", subject=subject, word=verb)

@@ -9,7 +9,7 @@ import pytest
 
 from retrieval import event_check, presupposition
 from retrieval.index import StoredVersion
-from retrieval.presupposition import misplaced_year, places_in, presupposition_gap, reversed_roles
+from retrieval.presupposition import misplaced_year, places_in, presupposition_gap, reversed_roles, unsaid_act
 from retrieval.service import AnsweringService, build_service
 from tests.conftest import hashing_settings_for
 
@@ -91,3 +91,37 @@ def test_the_answer_refuses_with_the_note(tmp_path: Path, monkeypatch: pytest.Mo
     answer = service.answer("Which nerve agent poisoned Sergei Skripal in 2016?")
     assert answer.status == "not_found"
     assert answer.note is not None and "2016" in answer.note and "2018" in answer.note
+
+
+PLEAS = (
+    ("Michael Flynn pleaded guilty to lying to the FBI about Kislyak.", "2017-12-01"),
+    ("Jared Kushner met Kislyak in December. Flynn pleaded guilty, his lawyers said.", "2017-12-02"),
+    ("Rex Tillerson received the Order of Friendship from Russia in 2013.", "2016-12-13"),
+    ("Officials said they were pleased with the talks.", "2017-12-03"),
+)
+
+
+def test_a_named_persons_act_needs_a_sentence_with_the_name_and_the_verb(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(event_check, "MIN_ARTICLES", 2)
+    monkeypatch.setattr(presupposition, "NAME_SHARE", 1.0)
+    index = build(tmp_path, PLEAS).index
+    assert unsaid_act(index, "Why did Michael Flynn plead guilty?") is None
+    # Kushner and a plea meet in one passage, but no sentence says that he pleaded.
+    gap = unsaid_act(index, "Why did Jared Kushner plead guilty?")
+    assert gap is not None and "Jared Kushner" in gap and "plead" in gap
+    assert unsaid_act(index, "What award did Rex Tillerson receive from Russia?") is None
+    gap = unsaid_act(index, "What award did Rex Tillerson receive from China?")
+    assert gap is not None and "China" in gap
+    # A single capitalised word may be a country or a surname told in other words: not checked.
+    assert unsaid_act(index, "Why did Kushner plead guilty?") is None
+
+
+def test_verb_forms_are_inflections_not_words_sharing_a_root(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    index = build(tmp_path, PLEAS).index
+    assert {"plead", "pleaded"} <= presupposition._verb_forms(index, "plead")
+    assert "pleased" not in presupposition._verb_forms(index, "plead")
+    assert "received" in presupposition._verb_forms(index, "receive")
