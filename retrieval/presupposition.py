@@ -83,6 +83,11 @@ _PARTY_OF = {form: party for party, forms in _PARTIES.items() for form in forms}
 _NAMED_ACT = re.compile(
     r"\b(?:did|does|was|were|has|had|is)\s+(?P<name>(?:[A-Z][a-z]+\s+){1,2}[A-Z][a-z]+)\s+(?P<verb>[a-z]{3,})\b"
 )
+# "did Putin pardon Edward Snowden": an act done to a person named in full.
+_ACT_ON_NAMED = re.compile(
+    r"\b(?:did|does)\s+(?:[A-Z][\w.]+\s+){1,2}(?P<verb>[a-z]{3,})\s+(?:the\s+|a\s+)?"
+    r"(?P<name>(?:[A-Z][a-z]+\s+){1,2}[A-Z][a-z]+)\b"
+)
 # Verbs too common to pin an act: every name meets them somewhere, or nowhere in that form.
 _GENERIC = frozenset(
     "say said tell think know want mean make get do go come see look react respond call ask use "
@@ -304,13 +309,16 @@ def unsaid_act(index: StoredVersion, question: str) -> str | None:
     """
     if len(index.articles) < event_check.MIN_ARTICLES:
         return None
-    m = _NAMED_ACT.search(question)
+    m = _NAMED_ACT.search(question) or _ACT_ON_NAMED.search(question)
     if m is None or m.group("name") not in anchor_names(index, question):
         return None
     verb = m.group("verb").lower()
     if verb in _GENERIC or verb in STOPWORDS:
         return None
     surname = tokenize(m.group("name"))[-1]
+    # The doer is named before the verb ("Flynn pleaded"; "Flynn pleaded guilty to lying about Kislyak"
+    # reports no plea by Kislyak); one the act was done to may stand anywhere in the sentence.
+    doer = m.re is _NAMED_ACT
     countries = {p for t in _party_tokens(question[m.end() :]) if (p := _PARTY_OF.get(t))}
     forms = _verb_forms(index, verb)
     passages = chunks_with(index, list(forms)) & chunks_with(index, [surname])
@@ -319,8 +327,13 @@ def unsaid_act(index: StoredVersion, question: str) -> str | None:
     if len(passages) > MAX_PASSAGES:
         return None
     for _, sentence in passage_sentences(index, list(passages)):
-        tokens = set(_party_tokens(sentence)) | set(tokenize(sentence))
-        if forms & tokens and surname in tokens and all(_forms(c) & tokens for c in countries):
+        words = tokenize(sentence)
+        tokens = set(_party_tokens(sentence)) | set(words)
+        at_verb = [i for i, w in enumerate(words) if w in forms]
+        at_name = [i for i, w in enumerate(words) if w == surname]
+        if not at_verb or not at_name or not all(_forms(c) & tokens for c in countries):
+            continue
+        if not doer or min(at_name) < max(at_verb):
             return None
     subject = " and ".join([m.group("name"), *(_SHOWN.get(c, c.title()) for c in sorted(countries))])
     return render_prompt("gap_together.txt", subject=subject, word=verb)

@@ -94,7 +94,7 @@ def test_the_answer_refuses_with_the_note(tmp_path: Path, monkeypatch: pytest.Mo
 
 
 PLEAS = (
-    ("Michael Flynn pleaded guilty to lying to the FBI about Kislyak.", "2017-12-01"),
+    ("Michael Flynn pleaded guilty to lying to the FBI about Sergei Kislyak.", "2017-12-01"),
     ("Jared Kushner met Kislyak in December. Flynn pleaded guilty, his lawyers said.", "2017-12-02"),
     ("Rex Tillerson received the Order of Friendship from Russia in 2013.", "2016-12-13"),
     ("Officials said they were pleased with the talks.", "2017-12-03"),
@@ -125,3 +125,15 @@ def test_verb_forms_are_inflections_not_words_sharing_a_root(
     assert {"plead", "pleaded"} <= presupposition._verb_forms(index, "plead")
     assert "pleased" not in presupposition._verb_forms(index, "plead")
     assert "received" in presupposition._verb_forms(index, "receive")
+
+
+def test_the_doer_stands_before_the_verb_and_an_act_on_a_person_may_name_them_anywhere(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(event_check, "MIN_ARTICLES", 2)
+    monkeypatch.setattr(presupposition, "NAME_SHARE", 1.0)
+    index = build(tmp_path, (*PLEAS, ("Russia gave Edward Snowden asylum in 2013.", "2017-12-04"))).index
+    # "Flynn pleaded guilty to lying ... about Kislyak" is no plea by Kislyak.
+    assert unsaid_act(index, "Why did Sergei Kislyak plead guilty?") is not None
+    assert unsaid_act(index, "Why did Putin pardon Edward Snowden?") is not None
+    assert unsaid_act(index, "Why did Russia give Edward Snowden asylum?") is None
