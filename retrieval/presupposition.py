@@ -37,6 +37,11 @@ MAX_PASSAGES = 40
 # The asked act's verb must be as rare as a name ("shoot" is; "say", "order" are not): a common verb
 # links any two countries somewhere, and reading all those passages costs tens of milliseconds.
 VERB_SHARE = 0.03
+# A year dates a name's event when it stands within this many words of the name in a sentence ("met in
+# Helsinki in July 2018", "In March 2016, Papadopoulos met"). Dev: at 4 words two answerable questions about
+# Rohrabacher's 2016 race were flagged; 12 to 25 flag none and catch the 2016 Helsinki summit, whose
+# sentences name 2016 some 30 words from Helsinki.
+NEAR = 20
 # A code-like name: "MH17", "Su-22", "F-16" (PROPER wants a capital then two lower-case letters).
 _CODE = re.compile(r"\b[A-Z][A-Za-z]*-?\d+[A-Za-z\d]*\b")
 _TOKEN = re.compile(r"[A-Za-z][\w'’.-]*[A-Za-z]|[A-Za-z]|\d+")
@@ -135,11 +140,18 @@ def passage_sentences(index: StoredVersion, chunk_ids: Sequence[int]) -> Iterato
             yield row.article, text[srow.start : srow.end]
 
 
-def places_in(sentence: str, year: str, question_words: set[str]) -> bool:
-    """Whether the sentence uses the year as a time, not as the name of another topic ("the 2016 election")."""
+def places_in(sentence: str, year: str, question_words: set[str], name: Sequence[str] = ()) -> bool:
+    """Whether the sentence uses the year as a time, not as the name of another topic ("the 2016 election"),
+    and, given the name's terms, within NEAR words of it: a long sentence dates its other clauses too
+    ("... Helsinki as an incentive to come back ... the interference assault that occurred in 2016")."""
+    words = [w.lower() for w in _TOKEN.findall(sentence)]
+    at_name = [i for i, w in enumerate(words) if set(tokenize(w)) & set(name)]
     for m in re.finditer(rf"\b{year}\b(?:['’]s)?\s*([A-Za-z][\w-]*)?", sentence):
         head = (m.group(1) or "").lower()
-        if not head or head in STOPWORDS or head in question_words:
+        if head and head not in STOPWORDS and head not in question_words:
+            continue
+        at_year = len(_TOKEN.findall(sentence[: m.start()]))
+        if not name or any(abs(at_year - i) <= NEAR for i in at_name):
             return True
     return False
 
@@ -173,7 +185,7 @@ def misplaced_year(index: StoredVersion, question: str) -> tuple[str, str, list[
             if len(with_year) > MAX_PASSAGES:
                 continue
             if any(
-                set(terms) <= set(tokenize(s)) and places_in(s, year, words)
+                set(terms) <= set(tokenize(s)) and places_in(s, year, words, terms)
                 for _, s in passage_sentences(index, list(with_year))
             ):
                 continue

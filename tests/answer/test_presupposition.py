@@ -49,6 +49,12 @@ def test_a_year_used_as_a_topics_name_places_no_event_in_it() -> None:
     assert not places_in("The Helsinki summit came two years after the 2016 election.", "2016", {"helsinki"})
     assert places_in("Putin visited Helsinki in 2016.", "2016", {"helsinki"})
     assert places_in("The 2016 election was hacked.", "2016", {"election"})
+    # Given the name, the year must stand near it: a long sentence dates its other clauses too.
+    far = (
+        "Putin may read the showing in Helsinki as a reason to " + "try again and " * 10 + "hack as in 2016."
+    )
+    assert not places_in(far, "2016", {"helsinki"}, ["helsinki"])
+    assert places_in("Putin visited Helsinki in 2016.", "2016", {"helsinki"}, ["helsinki"])
 
 
 def test_an_event_asked_in_a_year_no_article_reports_it_is_named(version: StoredVersion) -> None:
