@@ -9,7 +9,10 @@ question are all there. Two checks read the passages that report the event:
   as the name of another topic: "meddling in the 2016 election" places no summit in 2016);
 - the roles: the question says A <verb> B (two parties: countries and their adjectives, or its rare
   names), and the archive's sentences with the verb and both parties say B <verb> A, never A <verb> B.
-Both count only in a large archive (event_check.MIN_ARTICLES) and only where the archive reports the event
+Both refuse. A third only warns (unsaid_act): a person named in full who the question says did something
+("Why did Jared Kushner plead guilty?") or underwent it ("Why was Sergei Lavrov arrested?") needs a
+sentence with the name as the doer (or the one it was done to) and the verb in some inflection.
+All count only in a large archive (event_check.MIN_ARTICLES) and only where the archive reports the event
 at all: absence of the event is the other checks' business.
 """
 
@@ -311,6 +314,15 @@ def presupposition_gap(index: StoredVersion, question: str) -> str | None:
     return None
 
 
+def _does(words: Sequence[str], name: int, verb: int, passive: bool) -> bool:
+    """Whether the sentence's words make the name at `name` the doer of the verb at `verb` (passive: the
+    one it was done to: "Lavrov was arrested", "arrested Lavrov")."""
+    if passive:
+        after = 0 < name - verb <= 3
+        return after or (name < verb and verb > 0 and words[verb - 1] in _PASSIVE)
+    return name < verb and words[verb - 1] not in _PASSIVE
+
+
 def unsaid_act(index: StoredVersion, question: str) -> str | None:
     """The caveat when the question says a rarely named person did something ("did Jared Kushner plead",
     "was Sergei Lavrov arrested") and no sentence of the archive holds the person's name and that verb, in
@@ -331,6 +343,9 @@ def unsaid_act(index: StoredVersion, question: str) -> str | None:
     # The doer is named before the verb ("Flynn pleaded"; "Flynn pleaded guilty to lying about Kislyak"
     # reports no plea by Kislyak); one the act was done to may stand anywhere in the sentence.
     doer = m.re is _NAMED_ACT
+    # "was Sergei Lavrov arrested" asks what was done to him: "Lavrov stressed ... who have arrested Maria
+    # Butina" reports no arrest of Lavrov.
+    passive = doer and m.group(0).split()[0].lower() in _PASSIVE
     countries = {p for t in _party_tokens(question[m.end() :]) if (p := _PARTY_OF.get(t))}
     forms = _verb_forms(index, verb)
     passages = chunks_with(index, list(forms)) & chunks_with(index, [surname])
@@ -339,13 +354,16 @@ def unsaid_act(index: StoredVersion, question: str) -> str | None:
     if len(passages) > MAX_PASSAGES:
         return None
     for _, sentence in passage_sentences(index, list(passages)):
-        words = tokenize(sentence)
+        # Every word kept (tokenize drops "was"), each as the index spells it where it has a term.
+        words = [(tokenize(w) or [w.lower()])[0] for w in _TOKEN.findall(sentence)]
         tokens = set(_party_tokens(sentence)) | set(words)
         at_verb = [i for i, w in enumerate(words) if w in forms]
         at_name = [i for i, w in enumerate(words) if w == surname]
         if not at_verb or not at_name or not all(_forms(c) & tokens for c in countries):
             continue
-        if not doer or min(at_name) < max(at_verb):
+        if not doer:
+            return None
+        if any(_does(words, n, v, passive) for n in at_name for v in at_verb):
             return None
     subject = " and ".join([m.group("name"), *(_SHOWN.get(c, c.title()) for c in sorted(countries))])
     return render_prompt("gap_together.txt", subject=subject, word=verb)

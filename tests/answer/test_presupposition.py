@@ -143,3 +143,22 @@ def test_the_doer_stands_before_the_verb_and_an_act_on_a_person_may_name_them_an
     assert unsaid_act(index, "Why did Sergei Kislyak plead guilty?") is not None
     assert unsaid_act(index, "Why did Putin pardon Edward Snowden?") is not None
     assert unsaid_act(index, "Why did Russia give Edward Snowden asylum?") is None
+
+
+def test_a_question_in_the_passive_asks_what_was_done_to_the_person(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(event_check, "MIN_ARTICLES", 2)
+    monkeypatch.setattr(presupposition, "NAME_SHARE", 1.0)
+    lavrov = (
+        "Sergei Lavrov said U.S. authorities arrested Maria Butina on fabricated charges.",
+        "2018-07-21",
+    )
+    fired = ("Michael Flynn was fired by Trump in February.", "2017-02-14")
+    index = build(tmp_path, (*PLEAS, lavrov, fired)).index
+    assert unsaid_act(index, "Why was Sergei Lavrov arrested?") is not None
+    # Done to Butina: her name follows the verb.
+    assert unsaid_act(index, "Why was Maria Butina arrested?") is None
+    # "Michael Flynn was fired" is no firing by Flynn.
+    assert unsaid_act(index, "Why was Michael Flynn fired?") is None
+    assert unsaid_act(index, "Why did Michael Flynn fire Sally Yates?") is not None
