@@ -291,6 +291,14 @@ def render_markdown(result: dict[str, Any]) -> list[str]:
             lambda s: f"{s['refused_unanswerable']}/{s['unanswerable']} ({s['refusal_rate']:.1%})",
         ),
         row(
+            "unanswerable answered with a caveat naming the gap (not refused)",
+            lambda s: f"{s.get('caveated_unanswerable', 0)}/{s['unanswerable']}",
+        ),
+        row(
+            "answerable answered with a caveat",
+            lambda s: f"{len(s.get('caveated_answerable', []))}/{s['answerable']}",
+        ),
+        row(
             "answerable refused (false refusals)",
             lambda s: f"{len(s['refused_answerable'])}/{s['answerable']}",
         ),

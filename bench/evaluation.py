@@ -37,6 +37,10 @@ class Scores:
     hits: int = 0
     unanswerable: int = 0
     refused_unanswerable: int = 0
+    # Answered with a note naming the gap (issue 12 accepts it for an unanswerable question); counted apart
+    # from refusals, never added to them.
+    caveated_unanswerable: int = 0
+    caveated_answerable: list[str] = field(default_factory=list)
     refused_answerable: list[str] = field(default_factory=list)
     missed: list[str] = field(default_factory=list)
     quotes: int = 0
@@ -73,6 +77,8 @@ class Scores:
             "unanswerable": self.unanswerable,
             "refused_unanswerable": self.refused_unanswerable,
             "refusal_rate": round(self.refusal_rate, 4),
+            "caveated_unanswerable": self.caveated_unanswerable,
+            "caveated_answerable": self.caveated_answerable,
             "refused_answerable": self.refused_answerable,
             "missed": self.missed,
             "quotes": self.quotes,
@@ -133,16 +139,22 @@ def score_usru(questions: list[dict[str, Any]], answers: list[dict[str, Any]], s
             a["status"] == "not_found",
             any(_matches(q, c["source"], c["quote"]) for c in a["citations"]),
             shown,
+            noted=a["status"] != "not_found" and bool(a.get("note")),
         )
     return scores
 
 
-def _tally(scores: Scores, q: dict[str, Any], refused: bool, hit: bool, shown: int) -> None:
+def _tally(
+    scores: Scores, q: dict[str, Any], refused: bool, hit: bool, shown: int, noted: bool = False
+) -> None:
     if q["kind"] == "unanswerable":
         scores.unanswerable += 1
         scores.refused_unanswerable += refused
+        scores.caveated_unanswerable += noted
         return
     scores.answerable += 1
+    if noted:
+        scores.caveated_answerable.append(q["id"])
     if refused:
         scores.refused_answerable.append(q["id"])
     if hit:

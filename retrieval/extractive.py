@@ -23,6 +23,7 @@ from retrieval.embedding import Embedder, Vectors
 from retrieval.event_check import quoted_gap, screen_events
 from retrieval.index import StoredVersion
 from retrieval.lexical import tokenize
+from retrieval.presupposition import presupposition_gap, unsaid_act
 from retrieval.prompts import load_prompt, render_prompt
 from retrieval.search import chunk_document, search_chunks
 
@@ -509,13 +510,18 @@ def extractive_steps(
         candidates, event_gap = screen_events(
             index, x["question"], candidates, x.get("rendered", False), filters
         )
+        if gap is None and event_gap is None and (wrong := presupposition_gap(index, x["question"])):
+            # A real event asked with the wrong year or the roles reversed: quotes about it would seem to agree.
+            candidates, event_gap = [], wrong
         gap = gap or event_gap
         chosen, more = select_quotes(
             index, candidates, x["max_quotes"], x["min_relevance"], x.get("max_chars", MAX_CHARS)
         )
         if chosen and gap is None:
             # A caveat, not a refusal: the question may put the event in other words than the articles.
-            gap = quoted_gap(index, x["question"], [c.article_id for c in chosen])
+            gap = quoted_gap(index, x["question"], [c.article_id for c in chosen]) or unsaid_act(
+                index, x["question"]
+            )
         if gap is None and (names := unknown_names(index, x["question"])):
             # Said with a refusal, and as a caveat with an answer: the quotes cannot be about that name.
             gap = gap_for_names(names)

@@ -415,6 +415,9 @@ EXPECTED_PLACEHOLDERS = {
     "span_one_day.txt": {"which", "first"},
     "gap_together.txt": {"subject", "word"},
     "gap_quoted.txt": {"subject", "word"},
+    # retrieval/presupposition.py
+    "gap_wrong_year.txt": {"subject", "year", "reported"},
+    "gap_reversed.txt": {"doer", "verb"},
     "timeline.txt": {"first", "last"},
     # LLM mode (retrieval/llm.py); llm_answer.txt shows the reply's JSON shape, so it has literal braces.
     "llm_answer.txt": {"fence"},

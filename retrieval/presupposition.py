@@ -1,0 +1,369 @@
+"""What a question takes for granted that the archive contradicts: its event's year, or who did it to whom.
+
+A question can name a real event and get one fact of it wrong: "What did Trump and Putin agree at their
+2016 Helsinki summit?" (2018), "Why did Russia shoot down the Turkish jet?" (Turkey shot down the Russian
+one). Relevance cannot see it: the quotes are about the right event, and the names and words of the
+question are all there. Two checks read the passages that report the event:
+- the year: the question puts its event in a year the archive covers, but no article dated that year
+  mentions the event's rare name and no sentence with the name places it in that year (the year not used
+  as the name of another topic: "meddling in the 2016 election" places no summit in 2016);
+- the roles: the question says A <verb> B (two parties: countries and their adjectives, or its rare
+  names), and the archive's sentences with the verb and both parties say B <verb> A, never A <verb> B.
+Both refuse. A third only warns (unsaid_act): a person named in full who the question says did something
+("Why did Jared Kushner plead guilty?") or underwent it ("Why was Sergei Lavrov arrested?") needs a
+sentence with the name as the doer (or the one it was done to) and the verb in some inflection.
+All count only in a large archive (event_check.MIN_ARTICLES) and only where the archive reports the event
+at all: absence of the event is the other checks' business.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+
+from retrieval import event_check
+from retrieval.asked_time import article_dates
+from retrieval.coverage import YEAR, date_span
+from retrieval.event_check import chunks_with, full_names, sorted_vocabulary, word_forms
+from retrieval.index import StoredVersion
+from retrieval.lexical import STOPWORDS, tokenize
+from retrieval.prompts import render_prompt
+
+# A name pins an event when at most this share of the chunks mention it (event_check.NAME_SHARE).
+NAME_SHARE = 0.03
+# Fewer passages than this say too little about when an event happened or who did it.
+MIN_EVIDENCE = 2
+# At most this many passages are read per check (a pinned name is in far fewer): past it the year check
+# passes, as so many passages naming both the name and the year likely place it there, and the roles check
+# reads that many of its passages.
+MAX_PASSAGES = 40
+# The asked act's verb must be as rare as a name ("shoot" is; "say", "order" are not): a common verb
+# links any two countries somewhere, and reading all those passages costs tens of milliseconds.
+VERB_SHARE = 0.03
+# A year dates a name's event when it stands within this many words of the name in a sentence ("met in
+# Helsinki in July 2018", "In March 2016, Papadopoulos met"). Dev: at 4 words two answerable questions about
+# Rohrabacher's 2016 race were flagged; 12 to 25 flag none and catch the 2016 Helsinki summit, whose
+# sentences name 2016 some 30 words from Helsinki.
+NEAR = 20
+# A code-like name: "MH17", "Su-22", "F-16" (PROPER wants a capital then two lower-case letters).
+_CODE = re.compile(r"\b[A-Z][A-Za-z]*-?\d+[A-Za-z\d]*\b")
+_TOKEN = re.compile(r"[A-Za-z][\w'’.-]*[A-Za-z]|[A-Za-z]|\d+")
+# Irregular past forms share no root with the verb the question uses ("shoot" / "shot").
+_IRREGULAR = {
+    "shoot": ("shot",),
+    "hit": ("hit",),
+    "strike": ("struck",),
+    "fight": ("fought",),
+    "sell": ("sold",),
+    "buy": ("bought",),
+    "steal": ("stole", "stolen"),
+    "give": ("gave", "given"),
+    "take": ("took", "taken"),
+    "send": ("sent",),
+    "beat": ("beat", "beaten"),
+    "win": ("won",),
+    "lead": ("led",),
+    "pay": ("paid",),
+    "meet": ("met",),
+    "catch": ("caught",),
+}
+# Countries as their articles name them: the state, its adjective, its capital or seat of government.
+_PARTIES = {
+    "russia": ("russia", "russian", "russians", "moscow", "kremlin"),
+    "usa": ("usa", "america", "american", "americans", "washington", "pentagon"),
+    "turkey": ("turkey", "turkish", "ankara"),
+    "syria": ("syria", "syrian", "syrians", "damascus"),
+    "ukraine": ("ukraine", "ukrainian", "ukrainians", "kiev", "kyiv"),
+    "britain": ("britain", "british", "uk", "london"),
+    "china": ("china", "chinese", "beijing"),
+    "iran": ("iran", "iranian", "tehran"),
+    "israel": ("israel", "israeli"),
+    "germany": ("germany", "german", "berlin"),
+    "france": ("france", "french", "paris"),
+    "nato": ("nato",),
+}
+_SHOWN = {"usa": "the U.S.", "uk": "the UK", "nato": "NATO"}
+_PARTY_OF = {form: party for party, forms in _PARTIES.items() for form in forms}
+# "did Jared Kushner plead", "was Sergei Lavrov arrested": a person by first and last name, then what they
+# did or underwent. News names a person in the sentence that reports their act; a single capitalised word
+# (a country, "Iran pay", or a surname alone) is told in more ways: "Which Democrat did Rohrabacher defeat?"
+# is answered by a sentence that says he "beat" her.
+_NAMED_ACT = re.compile(
+    r"\b(?:did|does|was|were|has|had|is)\s+(?P<name>(?:[A-Z][a-z]+\s+){1,2}[A-Z][a-z]+)\s+(?P<verb>[a-z]{3,})\b"
+)
+# "did Putin pardon Edward Snowden": an act done to a person named in full.
+_ACT_ON_NAMED = re.compile(
+    r"\b(?:did|does)\s+(?:[A-Z][\w.]+\s+){1,2}(?P<verb>[a-z]{3,})\s+(?:the\s+|a\s+)?"
+    r"(?P<name>(?:[A-Z][a-z]+\s+){1,2}[A-Z][a-z]+)\b"
+)
+# Verbs too common to pin an act: every name meets them somewhere, or nowhere in that form.
+_GENERIC = frozenset(
+    "say said tell think know want mean make get do go come see look react respond call ask use "
+    "believe claim want need try".split()
+)
+# Inflections of a verb, after its base ("plead" + "ed"; "receiv" + "es"; "shop" + "p" + "ing").
+_SUFFIXES = frozenset({"", "e", "s", "es", "ed", "d", "ing"})
+_PASSIVE = frozenset({"was", "were", "been", "being", "be", "is", "are"})
+# "Why did Russia shoot down ...": the subject, then the verb.
+_ASKED_ACT = re.compile(r"\b(?:did|does|do|would|will|could)\s+(?P<rest>.+)$", re.IGNORECASE)
+
+
+def anchor_names(index: StoredVersion, question: str) -> dict[str, list[str]]:
+    """The question's names that few chunks mention ("Helsinki", "Skripal", "MH17"), each with its terms."""
+    bm25 = index.bm25
+    names: dict[str, list[str]] = {}
+    for name in [*full_names(question.strip()), *_CODE.findall(question)]:
+        terms = [t for t in tokenize(name) if t not in STOPWORDS]
+        words = [t for t in terms if not t.isdigit()]
+        if words and all(0 < bm25.doc_freq(t) <= NAME_SHARE * bm25.n_docs for t in words):
+            names[name] = terms
+    return names
+
+
+def _party_tokens(text: str) -> list[str]:
+    """The text's words, lower-cased, a possessive dropped, "U.S."/"US" as the tokenizer's "usa"."""
+    out = []
+    for raw in _TOKEN.findall(text):
+        if raw in ("U.S", "US", "U.S.A"):
+            out.append("usa")
+            continue
+        out.append(raw.lower().rstrip(".").removesuffix("'s").removesuffix("’s"))
+    return out
+
+
+def passage_sentences(index: StoredVersion, chunk_ids: Sequence[int]) -> Iterator[tuple[int, str]]:
+    """(article id, sentence text) of each sentence of the chunks."""
+    sentences = index.sentences
+    texts: dict[int, str] = {}
+    for c in sorted(chunk_ids)[:MAX_PASSAGES]:
+        row = index.chunks.row(int(c))
+        text = texts.get(row.article) or texts.setdefault(row.article, index.article(row.article).text)
+        for s in range(row.first_sentence, row.end_sentence):
+            srow = sentences.row(s)
+            yield row.article, text[srow.start : srow.end]
+
+
+def places_in(sentence: str, year: str, question_words: set[str], name: Sequence[str] = ()) -> bool:
+    """Whether the sentence uses the year as a time, not as the name of another topic ("the 2016 election"),
+    and, given the name's terms, within NEAR words of it: a long sentence dates its other clauses too
+    ("... Helsinki as an incentive to come back ... the interference assault that occurred in 2016")."""
+    words = [w.lower() for w in _TOKEN.findall(sentence)]
+    at_name = [i for i, w in enumerate(words) if set(tokenize(w)) & set(name)]
+    for m in re.finditer(rf"\b{year}\b(?:['’]s)?\s*([A-Za-z][\w-]*)?", sentence):
+        head = (m.group(1) or "").lower()
+        if head and head not in STOPWORDS and head not in question_words:
+            continue
+        at_year = len(_TOKEN.findall(sentence[: m.start()]))
+        if not name or any(abs(at_year - i) <= NEAR for i in at_name):
+            return True
+    return False
+
+
+def misplaced_year(index: StoredVersion, question: str) -> tuple[str, str, list[str]] | None:
+    """(name, asked year, years of the articles that report it) when the archive never puts the event in
+    the year the question does."""
+    if len(index.articles) < event_check.MIN_ARTICLES:
+        return None
+    last = date_span(index).last
+    years = [y for y in sorted(set(YEAR.findall(question))) if last and y <= last[:4]]
+    if not years:
+        return None
+    dates = article_dates(index)
+    chunk_article = index.chunks.article
+    words = {w.lower() for w in _TOKEN.findall(question)}
+    names = anchor_names(index, question)
+    event = rarest_word(index, question, {t for terms in names.values() for t in terms})
+    for name, terms in names.items():
+        passages = set.intersection(*(chunks_with(index, [t]) for t in terms))
+        # The passages that report the event: the name with the question's rarest other word ("Turkey" and
+        # "warplane"), else all those with the name.
+        reporting = passages & event if len(passages & event) >= MIN_EVIDENCE else passages
+        if len(reporting) < MIN_EVIDENCE:
+            continue
+        reported = sorted({int(dates[int(chunk_article[c])]) // 10_000 for c in reporting} - {0})
+        for year in years:
+            if int(year) in reported:
+                continue
+            with_year = passages & chunks_with(index, [year])
+            if len(with_year) > MAX_PASSAGES:
+                continue
+            if any(
+                set(terms) <= set(tokenize(s)) and places_in(s, year, words, terms)
+                for _, s in passage_sentences(index, list(with_year))
+            ):
+                continue
+            return name, year, [str(y) for y in reported]
+    return None
+
+
+def rarest_term(index: StoredVersion, question: str, skip: set[str]) -> str | None:
+    """The question's rarest content word outside its names (as an indexed term)."""
+    bm25 = index.bm25
+    best: tuple[int, str] | None = None
+    for raw in _TOKEN.findall(question):
+        terms = tokenize(raw)
+        if len(terms) != 1 or terms[0] in skip or terms[0] in STOPWORDS or terms[0].isdigit() or len(raw) < 3:
+            continue
+        n = bm25.doc_freq(terms[0])
+        if n and (best is None or n < best[0]):
+            best = (n, terms[0])
+    return None if best is None else best[1]
+
+
+def rarest_word(index: StoredVersion, question: str, skip: set[str]) -> set[int]:
+    """The chunks holding the question's rarest content word outside its names, in any form."""
+    term = rarest_term(index, question, skip)
+    if term is None:
+        return set()
+    return chunks_with(index, word_forms(sorted_vocabulary(index), term) or [term])
+
+
+def _verb_forms(index: StoredVersion, verb: str) -> set[str]:
+    """The archive's forms of the verb ("plead": pleads, pleaded, pleading; not "please"), irregular past
+    forms included."""
+    base = verb[:-2] if verb.endswith("ed") and len(verb) > 5 else verb.removesuffix("e")
+    vocab = sorted_vocabulary(index)
+    forms = {verb, *_IRREGULAR.get(verb, ())}
+    for word in word_forms(vocab, base):
+        rest = word[len(base) :] if word.startswith(base) else None
+        if rest is not None and (rest in _SUFFIXES or (rest[:1] == base[-1] and rest[1:] in _SUFFIXES)):
+            forms.add(word)
+    return forms
+
+
+def asked_act(question: str, names: Sequence[str]) -> tuple[set[str], str, set[str]] | None:
+    """(subject's forms, verb, object's forms) of "did A <verb> ... B" with two different parties."""
+    m = _ASKED_ACT.search(question.strip().rstrip("?"))
+    if not m:
+        return None
+    tokens = _party_tokens(m.group("rest"))
+    name_terms = {t for n in names for t in tokenize(n)}
+    parties = [(i, p) for i, t in enumerate(tokens) if (p := _party(t, name_terms))]
+    # The subject opens the clause ("did Russia", "did the U.S."), the verb follows it.
+    if len(parties) < 2 or parties[0][0] > (1 if tokens[0] in ("a", "an", "the") else 0):
+        return None
+    a, verb_at = parties[0][1], parties[0][0] + 1
+    if verb_at >= len(tokens) or _party(tokens[verb_at], name_terms):
+        return None
+    verb = tokens[verb_at]
+    later = [p for i, p in parties if i > verb_at and p != a]
+    if not later or verb in STOPWORDS:
+        return None
+    return _forms(a), verb, _forms(later[0])
+
+
+def _party(token: str, name_terms: set[str]) -> str | None:
+    """The party a token names: a country by any of its forms, or a rare name of the question."""
+    return _PARTY_OF.get(token) or (token if token in name_terms else None)
+
+
+def _forms(party: str) -> set[str]:
+    """A party's forms in text."""
+    return set(_PARTIES.get(party, (party,)))
+
+
+def reversed_roles(index: StoredVersion, question: str) -> tuple[str, str] | None:
+    """(verb, who did it) when the archive's sentences say the question's object did the act to its
+    subject, and none says it the question's way."""
+    if len(index.articles) < event_check.MIN_ARTICLES:
+        return None
+    act = asked_act(question, list(anchor_names(index, question)))
+    if act is None:
+        return None
+    subject, verb, obj = act
+    bm25 = index.bm25
+    forms = _verb_forms(index, verb)
+    if not 0 < sum(bm25.doc_freq(f) for f in forms) <= VERB_SHARE * bm25.n_docs:
+        return None
+    passages = (
+        chunks_with(index, list(forms)) & chunks_with(index, list(subject)) & chunks_with(index, list(obj))
+    )
+    as_asked = against = 0
+    doer = ""
+    for _, sentence in passage_sentences(index, list(passages)):
+        tokens = _party_tokens(sentence)
+        for at, token in enumerate(tokens):
+            if token not in forms:
+                continue
+            before = [t for t in tokens[max(0, at - 8) : at] if t in subject | obj]
+            after = [t for t in tokens[at + 1 : at + 9] if t in subject | obj]
+            if not before or not after:
+                continue
+            passive = at > 0 and tokens[at - 1] in _PASSIVE
+            agent, patient = (after[0], before[-1]) if passive else (before[-1], after[0])
+            if agent in subject and patient in obj:
+                as_asked += 1
+            elif agent in obj and patient in subject:
+                against += 1
+                doer = doer or agent
+            break
+    if against >= MIN_EVIDENCE and as_asked == 0:
+        return verb, doer
+    return None
+
+
+def presupposition_gap(index: StoredVersion, question: str) -> str | None:
+    """The note when the archive reports the question's event in another year or with the roles reversed."""
+    if (year := misplaced_year(index, question)) is not None:
+        name, asked, reported = year
+        return render_prompt("gap_wrong_year.txt", subject=name, year=asked, reported=", ".join(reported))
+    if (roles := reversed_roles(index, question)) is not None:
+        verb, doer = roles
+        party = _PARTY_OF.get(doer, doer)
+        return render_prompt("gap_reversed.txt", verb=verb, doer=_SHOWN.get(party, party.title()))
+    return None
+
+
+def _does(words: Sequence[str], name: int, verb: int, passive: bool) -> bool:
+    """Whether the sentence's words make the name at `name` the doer of the verb at `verb` (passive: the
+    one it was done to: "Lavrov was arrested", "arrested Lavrov")."""
+    if passive:
+        after = 0 < name - verb <= 3
+        return after or (name < verb and verb > 0 and words[verb - 1] in _PASSIVE)
+    return name < verb and words[verb - 1] not in _PASSIVE
+
+
+def unsaid_act(index: StoredVersion, question: str) -> str | None:
+    """The caveat when the question says a rarely named person did something ("did Jared Kushner plead",
+    "was Sergei Lavrov arrested") and no sentence of the archive holds the person's name and that verb, in
+    any form, and the countries the question names after it ("receive ... from China").
+
+    Passages where Kushner and Flynn's plea meet are no report that Kushner pleaded: a sentence is asked.
+    A caveat, not a refusal: a sentence may say it with a pronoun ("he pleaded").
+    """
+    if len(index.articles) < event_check.MIN_ARTICLES:
+        return None
+    m = _NAMED_ACT.search(question) or _ACT_ON_NAMED.search(question)
+    if m is None or m.group("name") not in anchor_names(index, question):
+        return None
+    verb = m.group("verb").lower()
+    if verb in _GENERIC or verb in STOPWORDS:
+        return None
+    surname = tokenize(m.group("name"))[-1]
+    # The doer is named before the verb ("Flynn pleaded"; "Flynn pleaded guilty to lying about Kislyak"
+    # reports no plea by Kislyak); one the act was done to may stand anywhere in the sentence.
+    doer = m.re is _NAMED_ACT
+    # "was Sergei Lavrov arrested" asks what was done to him: "Lavrov stressed ... who have arrested Maria
+    # Butina" reports no arrest of Lavrov.
+    passive = doer and m.group(0).split()[0].lower() in _PASSIVE
+    countries = {p for t in _party_tokens(question[m.end() :]) if (p := _PARTY_OF.get(t))}
+    forms = _verb_forms(index, verb)
+    passages = chunks_with(index, list(forms)) & chunks_with(index, [surname])
+    for country in countries:
+        passages &= chunks_with(index, list(_forms(country)))
+    if len(passages) > MAX_PASSAGES:
+        return None
+    for _, sentence in passage_sentences(index, list(passages)):
+        # Every word kept (tokenize drops "was"), each as the index spells it where it has a term.
+        words = [(tokenize(w) or [w.lower()])[0] for w in _TOKEN.findall(sentence)]
+        tokens = set(_party_tokens(sentence)) | set(words)
+        at_verb = [i for i, w in enumerate(words) if w in forms]
+        at_name = [i for i, w in enumerate(words) if w == surname]
+        if not at_verb or not at_name or not all(_forms(c) & tokens for c in countries):
+            continue
+        if not doer:
+            return None
+        if any(_does(words, n, v, passive) for n in at_name for v in at_verb):
+            return None
+    subject = " and ".join([m.group("name"), *(_SHOWN.get(c, c.title()) for c in sorted(countries))])
+    return render_prompt("gap_together.txt", subject=subject, word=verb)

@@ -1,0 +1,164 @@
+"""A real event asked with the wrong year or with the roles reversed (retrieval/presupposition.py)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from retrieval import event_check, presupposition
+from retrieval.index import StoredVersion
+from retrieval.presupposition import misplaced_year, places_in, presupposition_gap, reversed_roles, unsaid_act
+from retrieval.service import AnsweringService, build_service
+from tests.conftest import hashing_settings_for
+
+ARTICLES = (
+    ("Turkey shot down a Russian warplane near the Syrian border on Tuesday.", "2015-11-24"),
+    ("Turkish jets shot down the Russian bomber after ten warnings, Ankara said.", "2015-11-25"),
+    ("The Russian warplane was shot down by Turkey, the Kremlin said.", "2015-11-26"),
+    ("Trump and Putin met at the summit in Helsinki on Monday.", "2018-07-16"),
+    ("The Helsinki summit came two years after the 2016 election.", "2018-07-17"),
+    ("Sergei Skripal was poisoned in Salisbury with a nerve agent.", "2018-03-06"),
+    ("Sergei Skripal and his daughter were found on a bench in Salisbury.", "2018-03-07"),
+    ("Mueller indicted 13 Russians in 2018 over the 2016 election.", "2019-04-18"),
+)
+
+
+def build(tmp_path: Path, articles: tuple[tuple[str, str], ...] = ARTICLES) -> AnsweringService:
+    """A service over the articles, each a file with its date."""
+    sources = tmp_path / "src"
+    sources.mkdir()
+    for n, (text, date) in enumerate(articles):
+        (sources / f"a{n}.md").write_text(f"---\ndate: {json.dumps(date)}\n---\n\n{text}\n", encoding="utf-8")
+    service = build_service(hashing_settings_for(sources, tmp_path / "idx"))
+    service.reindex()
+    return service
+
+
+@pytest.fixture
+def version(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> StoredVersion:
+    """The articles as a large archive in which every name and verb is rare."""
+    monkeypatch.setattr(event_check, "MIN_ARTICLES", 2)
+    monkeypatch.setattr(presupposition, "NAME_SHARE", 1.0)
+    monkeypatch.setattr(presupposition, "VERB_SHARE", 1.0)
+    return build(tmp_path).index
+
+
+def test_a_year_used_as_a_topics_name_places_no_event_in_it() -> None:
+    assert not places_in("The Helsinki summit came two years after the 2016 election.", "2016", {"helsinki"})
+    assert places_in("Putin visited Helsinki in 2016.", "2016", {"helsinki"})
+    assert places_in("The 2016 election was hacked.", "2016", {"election"})
+    # Given the name, the year must stand near it: a long sentence dates its other clauses too.
+    far = (
+        "Putin may read the showing in Helsinki as a reason to " + "try again and " * 10 + "hack as in 2016."
+    )
+    assert not places_in(far, "2016", {"helsinki"}, ["helsinki"])
+    assert places_in("Putin visited Helsinki in 2016.", "2016", {"helsinki"}, ["helsinki"])
+
+
+def test_an_event_asked_in_a_year_no_article_reports_it_is_named(version: StoredVersion) -> None:
+    gap = misplaced_year(version, "What did Trump and Putin agree at their 2016 Helsinki summit?")
+    assert gap == ("Helsinki", "2016", ["2018"])
+    assert misplaced_year(version, "What did Trump and Putin agree at their 2018 Helsinki summit?") is None
+    assert misplaced_year(version, "Which nerve agent poisoned Sergei Skripal in 2016?") is not None
+    assert misplaced_year(version, "Which nerve agent poisoned Sergei Skripal in 2018?") is None
+
+
+def test_a_sentence_placing_the_name_in_the_year_answers_the_year(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(event_check, "MIN_ARTICLES", 2)
+    monkeypatch.setattr(presupposition, "NAME_SHARE", 1.0)
+    index = build(
+        tmp_path, (*ARTICLES, ("Putin first visited Helsinki in 2016, aides recalled.", "2018-07-18"))
+    ).index
+    assert misplaced_year(index, "What did Putin do in Helsinki in 2016?") is None
+
+
+def test_roles_reversed_name_who_did_it(version: StoredVersion) -> None:
+    assert reversed_roles(version, "Why did Russia shoot down the Turkish jet?") == ("shoot", "turkey")
+    assert reversed_roles(version, "Why did Turkey shoot down the Russian jet?") is None
+    gap = presupposition_gap(version, "Why did Russia shoot down the Turkish jet?")
+    assert gap is not None and "Turkey" in gap
+
+
+def test_a_small_archive_is_not_checked(tmp_path: Path) -> None:
+    index = build(tmp_path).index
+    assert presupposition_gap(index, "Why did Russia shoot down the Turkish jet?") is None
+    assert presupposition_gap(index, "Which nerve agent poisoned Sergei Skripal in 2016?") is None
+
+
+def test_the_answer_refuses_with_the_note(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(event_check, "MIN_ARTICLES", 2)
+    monkeypatch.setattr(presupposition, "NAME_SHARE", 1.0)
+    monkeypatch.setattr(presupposition, "VERB_SHARE", 1.0)
+    service = build(tmp_path)
+    answer = service.answer("Which nerve agent poisoned Sergei Skripal in 2016?")
+    assert answer.status == "not_found"
+    assert answer.note is not None and "2016" in answer.note and "2018" in answer.note
+
+
+PLEAS = (
+    ("Michael Flynn pleaded guilty to lying to the FBI about Sergei Kislyak.", "2017-12-01"),
+    ("Jared Kushner met Kislyak in December. Flynn pleaded guilty, his lawyers said.", "2017-12-02"),
+    ("Rex Tillerson received the Order of Friendship from Russia in 2013.", "2016-12-13"),
+    ("Officials said they were pleased with the talks.", "2017-12-03"),
+)
+
+
+def test_a_named_persons_act_needs_a_sentence_with_the_name_and_the_verb(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(event_check, "MIN_ARTICLES", 2)
+    monkeypatch.setattr(presupposition, "NAME_SHARE", 1.0)
+    index = build(tmp_path, PLEAS).index
+    assert unsaid_act(index, "Why did Michael Flynn plead guilty?") is None
+    # Kushner and a plea meet in one passage, but no sentence says that he pleaded.
+    gap = unsaid_act(index, "Why did Jared Kushner plead guilty?")
+    assert gap is not None and "Jared Kushner" in gap and "plead" in gap
+    assert unsaid_act(index, "What award did Rex Tillerson receive from Russia?") is None
+    gap = unsaid_act(index, "What award did Rex Tillerson receive from China?")
+    assert gap is not None and "China" in gap
+    # A single capitalised word may be a country or a surname told in other words: not checked.
+    assert unsaid_act(index, "Why did Kushner plead guilty?") is None
+
+
+def test_verb_forms_are_inflections_not_words_sharing_a_root(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    index = build(tmp_path, PLEAS).index
+    assert {"plead", "pleaded"} <= presupposition._verb_forms(index, "plead")
+    assert "pleased" not in presupposition._verb_forms(index, "plead")
+    assert "received" in presupposition._verb_forms(index, "receive")
+
+
+def test_the_doer_stands_before_the_verb_and_an_act_on_a_person_may_name_them_anywhere(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(event_check, "MIN_ARTICLES", 2)
+    monkeypatch.setattr(presupposition, "NAME_SHARE", 1.0)
+    index = build(tmp_path, (*PLEAS, ("Russia gave Edward Snowden asylum in 2013.", "2017-12-04"))).index
+    # "Flynn pleaded guilty to lying ... about Kislyak" is no plea by Kislyak.
+    assert unsaid_act(index, "Why did Sergei Kislyak plead guilty?") is not None
+    assert unsaid_act(index, "Why did Putin pardon Edward Snowden?") is not None
+    assert unsaid_act(index, "Why did Russia give Edward Snowden asylum?") is None
+
+
+def test_a_question_in_the_passive_asks_what_was_done_to_the_person(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(event_check, "MIN_ARTICLES", 2)
+    monkeypatch.setattr(presupposition, "NAME_SHARE", 1.0)
+    lavrov = (
+        "Sergei Lavrov said U.S. authorities arrested Maria Butina on fabricated charges.",
+        "2018-07-21",
+    )
+    fired = ("Michael Flynn was fired by Trump in February.", "2017-02-14")
+    index = build(tmp_path, (*PLEAS, lavrov, fired)).index
+    assert unsaid_act(index, "Why was Sergei Lavrov arrested?") is not None
+    # Done to Butina: her name follows the verb.
+    assert unsaid_act(index, "Why was Maria Butina arrested?") is None
+    # "Michael Flynn was fired" is no firing by Flynn.
+    assert unsaid_act(index, "Why was Michael Flynn fired?") is None
+    assert unsaid_act(index, "Why did Michael Flynn fire Sally Yates?") is not None
