@@ -164,8 +164,14 @@ def misplaced_year(index: StoredVersion, question: str) -> tuple[str, str, list[
     the year the question does."""
     if len(index.articles) < event_check.MIN_ARTICLES:
         return None
-    last = date_span(index).last
-    years = [y for y in sorted(set(YEAR.findall(question))) if last and y <= last[:4]]
+    span = date_span(index)
+    # Only a year the articles' dates cover: an event before the first article can only be reported later,
+    # so no article's date speaks against it ("What happened in 2008 was ...", written in 2017).
+    years = [
+        y
+        for y in sorted(set(YEAR.findall(question)))
+        if span.first and span.last and span.first[:4] <= y <= span.last[:4]
+    ]
     if not years:
         return None
     dates = article_dates(index)
@@ -187,8 +193,11 @@ def misplaced_year(index: StoredVersion, question: str) -> tuple[str, str, list[
             with_year = passages & chunks_with(index, [year])
             if len(with_year) > MAX_PASSAGES:
                 continue
+            # A sentence names a person by surname once the article has named them in full ("In 2013, Putin
+            # awarded Tillerson ..."): the name's last word stands for it.
+            last_word = [t for t in terms if not t.isdigit()][-1]
             if any(
-                set(terms) <= set(tokenize(s)) and places_in(s, year, words, terms)
+                last_word in set(tokenize(s)) and places_in(s, year, words, terms)
                 for _, s in passage_sentences(index, list(with_year))
             ):
                 continue

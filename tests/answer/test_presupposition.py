@@ -76,6 +76,44 @@ def test_a_sentence_placing_the_name_in_the_year_answers_the_year(
     assert misplaced_year(index, "What did Putin do in Helsinki in 2016?") is None
 
 
+def test_a_sentence_naming_the_person_by_surname_places_the_event(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # After the first mention an article calls a person by surname: "In 2016, Putin awarded Tillerson ...".
+    monkeypatch.setattr(event_check, "MIN_ARTICLES", 2)
+    monkeypatch.setattr(presupposition, "NAME_SHARE", 1.0)
+    tillerson = (
+        ("Rex Tillerson was sworn in as secretary of state on Wednesday.", "2017-02-01"),
+        (
+            "Critics of Rex Tillerson spoke. In 2016, Putin awarded Tillerson the Order of Friendship.",
+            "2017-02-02",
+        ),
+        ("Rex Tillerson met Lavrov. Putin awarded Tillerson the Order of Friendship in 2016.", "2017-02-03"),
+    )
+    index = build(tmp_path, (*ARTICLES, *tillerson)).index
+    assert misplaced_year(index, "What award did Putin give Rex Tillerson in 2016?") is None
+
+
+def test_a_year_before_the_first_article_is_never_called_wrong(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # No article can be dated then, so the articles' dates say nothing about an event of that year.
+    monkeypatch.setattr(event_check, "MIN_ARTICLES", 2)
+    monkeypatch.setattr(presupposition, "NAME_SHARE", 1.0)
+    pentagon = (
+        ("Russian hackers once breached the Pentagon's classified network, officials said.", "2017-05-01"),
+        ("What happened in 2008 was clever. The Pentagon then banned thumb drives.", "2017-05-02"),
+    )
+    index = build(tmp_path, (*ARTICLES, *pentagon)).index
+    assert (
+        misplaced_year(index, "How did hackers get onto the Pentagon's classified network in 2008?") is None
+    )
+    assert (
+        misplaced_year(index, "How did hackers get onto the Pentagon's classified network in 2016?")
+        is not None
+    )
+
+
 def test_roles_reversed_name_who_did_it(version: StoredVersion) -> None:
     assert reversed_roles(version, "Why did Russia shoot down the Turkish jet?") == ("shoot", "turkey")
     assert reversed_roles(version, "Why did Turkey shoot down the Russian jet?") is None
