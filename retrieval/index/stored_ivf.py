@@ -59,6 +59,10 @@ def read_stored_ivf(folder: Path, manifest: dict[str, Any]) -> tuple[Any, float]
     """The version's IVF mapped from its file, with its largest vector norm; None where it must be filled."""
     if not manifest.get("quantizer"):
         return None
+    # A link in place of either file could name one outside the index folder (the very bytes pass the
+    # checks): only the files usru wrote are read.
+    if any((folder / name).is_symlink() for name in (RECORD, FILE)):
+        return None
     try:
         record = json.loads((folder / RECORD).read_text(encoding="utf-8"))
         if not isinstance(record, dict) or record.get("key") != _key(manifest):

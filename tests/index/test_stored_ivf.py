@@ -126,3 +126,28 @@ def test_a_version_under_flat_max_stores_no_ivf(tmp_path: Path) -> None:
     build_index(copy_seeds(tmp_path / "src"), index_dir, HashingEmbedder())
     loaded = load_index(index_dir)
     assert not (loaded.folder / FILE).exists() and isinstance(loaded.faiss, faiss.IndexFlatIP)
+
+
+def test_a_stored_ivf_that_is_a_link_out_of_the_index_folder_is_not_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    index_dir = ivf_index(tmp_path, monkeypatch)
+    folder = load_index(index_dir).folder
+    expected = load_index(index_dir)
+    outside = tmp_path / "elsewhere.faiss"
+    outside.write_bytes((folder / FILE).read_bytes())  # the very bytes, so size and digest match
+    (folder / FILE).unlink()
+    (folder / FILE).symlink_to(outside)
+    opened: list[str] = []
+    real_open = Path.open
+
+    def spy(self: Path, *args: object, **kwargs: object) -> object:
+        opened.append(str(self.resolve()))
+        return real_open(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    with monkeypatch.context() as m:
+        m.setattr(Path, "open", spy)
+        loaded = load_index(index_dir)
+    assert not on_disk(loaded), "the file outside the index folder was mapped"
+    assert str(outside) not in opened, "the file outside the index folder was read"
+    assert_same_search(loaded, expected)
