@@ -286,6 +286,21 @@ def test_current_naming_a_path_is_damage_not_a_lookup(usru: Usru) -> None:
     assert REBUILD in line
 
 
+def test_a_live_version_that_is_a_link_out_of_the_folder_is_damage_not_read(usru: Usru) -> None:
+    # CURRENT names a plain version, but versions/<it> is a link to a copy elsewhere: its manifest, merged
+    # postings and stored IVF were all read from outside the index folder, as a segment link is not.
+    live = usru.version()
+    outside = usru.root / "elsewhere" / live.name
+    shutil.move(live, outside)
+    live.symlink_to(outside)
+    line = one_usru_line(*usru("ask", QUESTION))
+    assert REBUILD in line
+    code, _, err = usru("index", "--rebuild")
+    assert code == 0, err
+    assert (outside / "manifest.json").is_file(), "the outside folder is not touched"
+    still_answers(usru)
+
+
 @pytest.mark.parametrize("name", [".lock", "filecache.sqlite"])
 def test_a_link_in_place_of_a_file_usru_writes_is_refused(usru: Usru, name: str) -> None:
     target = usru.root / "elsewhere" / f"planted-{name}"
