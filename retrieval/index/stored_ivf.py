@@ -94,8 +94,10 @@ def read_stored_ivf(folder: Path, manifest: dict[str, Any]) -> tuple[Any, float]
             return None
         index.nprobe = min(NPROBE, int(index.nlist))
         max_norm = float(record["max_norm"])
-    except (OSError, ValueError, KeyError, TypeError, RuntimeError):
-        return None  # none stored (an older version), or damaged: filled at load instead
+    except (OSError, ValueError, KeyError, TypeError, RuntimeError, MemoryError):
+        # None stored (an older version), or damaged: filled at load instead. MemoryError: cell counts
+        # that no file usru wrote holds (FAISS allocates for them before it reads a list).
+        return None
     return index, max_norm
 
 
