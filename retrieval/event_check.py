@@ -286,6 +286,8 @@ def unsaid_events(
         name: terms
         for name, terms in rare_names(index, question).items()
         if all(quoted & articles_with(index, [t]) for t in terms)
+        # "according to Mark Galeotti" names who says it, not whom the event is about (archive d45).
+        and not re.search(r"\baccording to " + re.escape(name), question, re.IGNORECASE)
     }
     if not names:
         return []
