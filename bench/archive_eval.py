@@ -338,6 +338,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, help="write the full result, misses included, as JSON here")
     parser.add_argument("--no-peers", action="store_true", help="score usru only")
     args = parser.parse_args(argv)
+    # Checked before the split is answered (minutes): a bad path found only when writing lost the whole run.
+    if args.out and (args.out.is_dir() or not args.out.resolve().parent.is_dir()):
+        parser.error(f"--out {args.out}: not a file in an existing folder")
     result = evaluate(args.split, peers=not args.no_peers, keep_answers=args.out is not None)
     if args.out:
         args.out.write_text(json.dumps(result, indent=2, ensure_ascii=False), encoding="utf-8")

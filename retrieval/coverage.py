@@ -81,9 +81,18 @@ def unknown_names(index: StoredVersion, question: str) -> list[str]:
     names = []
     for m in PROPER.finditer(question.strip()):
         terms = tokenize(m.group(0))
-        if terms and all(term_count(index, t) == 0 for t in terms):
+        if terms and all(term_count(index, t) == 0 for t in terms) and not _dated_month(index, m.group(0)):
             names.append(m.group(0))
     return names
+
+
+def _dated_month(index: StoredVersion, word: str) -> bool:
+    """Whether the word is a month some article is dated in: a time the dates cover, not a name to find."""
+    from retrieval.asked_time import article_dates
+    from retrieval.dates import MONTHS
+
+    month = MONTHS.get(word.lower().rstrip("."))  # the whole word: "Novichok" is no November
+    return month is not None and bool((article_dates(index) // 100 % 100 == month).any())
 
 
 def mentions_year(index: StoredVersion, article_id: int, year: str) -> bool:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 
 MONTHS = {
     m: i + 1
@@ -51,7 +52,8 @@ def parse_date(s: str) -> str | None:
 
 
 def month_key(name: str) -> str:
-    key = name.lower().rstrip(".")
+    # Case-insensitive patterns also match "\u017f" (long s) to "s": NFKC folds it, or "\u017fept" has no key.
+    key = unicodedata.normalize("NFKC", name).lower().rstrip(".")
     return key if key in MONTHS else key[:3]
 
 

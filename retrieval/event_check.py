@@ -286,6 +286,8 @@ def unsaid_events(
         name: terms
         for name, terms in rare_names(index, question).items()
         if all(quoted & articles_with(index, [t]) for t in terms)
+        # "according to Mark Galeotti" names who says it, not whom the event is about (archive d45).
+        and not re.search(r"\baccording to " + re.escape(name), question, re.IGNORECASE)
     }
     if not names:
         return []
@@ -295,7 +297,10 @@ def unsaid_events(
     for raw, term in event_words(index, question, names):
         with_word = chunks_with(index, word_forms(vocab, term) or [term])
         for name, terms in names.items():
-            together = with_word.intersection(*(chunks_with(index, [t]) for t in terms))
+            # News names a person in full once, then by surname: a passage names them by any part of the
+            # name, in an article that has it whole ("Shoigu was replaced" after "Sergei Shoigu").
+            whole = set.intersection(*(articles_with(index, [t]) for t in terms))
+            together = {c for c in with_word & chunks_with(index, terms) if int(chunk_article[c]) in whole}
             if not any(int(chunk_article[c]) in quoted for c in together):
                 unsaid.append((name, raw, bool(together)))
     return unsaid

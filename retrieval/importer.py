@@ -283,6 +283,13 @@ class Importer:
         except OSError as exc:
             raise ImportError_(f"The sources folder {self.sources} cannot be made ({exc.strerror}).") from exc
         folder = self.sources / IMPORT_FOLDER / dump_stem(dump)
+        # The index walks no link out of the sources folder: records written through one would be written
+        # elsewhere and never indexed.
+        if not folder.resolve().is_relative_to(self.sources.resolve()):
+            raise ImportError_(
+                f"{folder.relative_to(self.sources).as_posix()} in {self.sources} is a link to a folder "
+                "outside the sources folder; nothing was imported."
+            )
         summary = ImportSummary(folder=folder.relative_to(self.sources).as_posix(), fields={})
         fields: dict[str, str] | None = None
         keys: set[str] = set()

@@ -311,7 +311,10 @@ def check_reply(index: StoredVersion, reply: LLMReply, passages: dict[int, Passa
                     new.append(f"[{number}]")
             return "".join(new)
 
-        kept.append(re.sub(r"\s+(?=[.!?,;:])", "", _MARKER.sub(renumber, claim)).strip())
+        renumbered = _MARKER.sub(renumber, claim)
+        # "[1][2]" whose quotes are one ("[1][1]" once renumbered: overlapping passages) is shown once.
+        renumbered = re.sub(r"(\[\d+\])(?:\s*\1)+", r"\1", renumbered)
+        kept.append(re.sub(r"\s+(?=[.!?,;:])", "", renumbered).strip())
     citations = [cite(index, n, *key) for key, n in sorted(numbers.items(), key=lambda kv: kv[1])]
     return Checked(" ".join(kept), tuple(citations), tuple(failed), refused=False)
 

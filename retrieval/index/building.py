@@ -20,7 +20,7 @@ from retrieval.answer import one_line
 from retrieval.article import Article
 from retrieval.chunking import CHUNKER_VERSION, chunk_article, indexed_text
 from retrieval.embedding import Embedder
-from retrieval.errors import SourcesError
+from retrieval.errors import IndexError_, SourcesError
 from retrieval.index import changes, durability
 from retrieval.index.article_table import write_article_table
 from retrieval.index.changes import (
@@ -217,17 +217,17 @@ def _update_index(
                 manifest["sentence_cells"] = sentence_cells
             # Per-version work (the refusal floor's chance level, the sound index) done once, here, so
             # that no process loading the version repeats it before its first answer (issue 13).
-            loaded = Index(index_dir, manifest) if prepare else None
+            loaded = _read_new(index_dir, manifest) if prepare else None
             prepared = prepare(loaded, embedder) if prepare and loaded else None
             durability.checkpoint("prepared")
             # The merged postings too, so that no process loading the version merges them again.
             bm25 = None
             if needs_merging(manifest):
-                bm25 = loaded.bm25 if loaded else merge_segments_bm25(index_dir, manifest)
+                bm25 = loaded.bm25 if loaded else _read_new(index_dir, manifest, merge_segments_bm25)
             # And the filled IVF, so that no process loading the version fills it again (stored_ivf.py).
             ivf = None
             if quantizer:
-                filled = loaded or Index(index_dir, manifest)
+                filled = loaded or _read_new(index_dir, manifest)
                 ivf = (filled.faiss, filled.max_norm)
                 del filled
             live_folder = index_dir / "versions" / str(m["version"]) if m is not None and reusable else None
@@ -259,6 +259,20 @@ def _update_index(
         skipped=plan.skipped,
         duplicates=sorted((k, v[0]) for k, v in plan.aliases.items() if k in plan.new or k in plan.changed),
     )
+
+
+def _read_new(index_dir: Path, manifest: dict[str, Any], read: Callable[..., Any] = Index) -> Any:
+    """The new version read as a loading process reads it; a damaged segment names the rebuild.
+
+    Asking reads the live version's merged postings, not its segments' (merged_bm25.py), so a segment file
+    damaged where no recorded digest tells (segments written before digests were) shows first here.
+    """
+    try:
+        return read(index_dir, manifest)
+    except ValueError as exc:
+        raise IndexError_(
+            f"The index at {index_dir} is damaged ({exc}); rebuild it with `usru index --rebuild`."
+        ) from exc
 
 
 def _write_load_files(

@@ -77,9 +77,10 @@ def _damaged_pointer(index_dir: Path) -> IndexError_:
 
 def read_manifest(index_dir: Path, version: str) -> dict[str, Any]:
     """The manifest of one version: its segments, deletions, aliases and totals."""
-    manifest: dict[str, Any] = json.loads(
-        (index_dir / "versions" / version / "manifest.json").read_text("utf-8")
-    )
+    folder = index_dir / "versions" / version
+    if folder.is_symlink():  # as a segment link is refused: its files would be read from outside the folder
+        raise ValueError(f"versions/{version} is a link, not a folder usru wrote")
+    manifest: dict[str, Any] = json.loads((folder / "manifest.json").read_text("utf-8"))
     if manifest.get("format") != FORMAT_VERSION:
         raise ValueError("it was written by another version of usru")
     # Names become paths: only the exact names usru writes, so nothing outside the folder is read.

@@ -59,6 +59,10 @@ def read_stored_ivf(folder: Path, manifest: dict[str, Any]) -> tuple[Any, float]
     """The version's IVF mapped from its file, with its largest vector norm; None where it must be filled."""
     if not manifest.get("quantizer"):
         return None
+    # A link in place of either file could name one outside the index folder (the very bytes pass the
+    # checks): only the files usru wrote are read.
+    if any((folder / name).is_symlink() for name in (RECORD, FILE)):
+        return None
     try:
         record = json.loads((folder / RECORD).read_text(encoding="utf-8"))
         if not isinstance(record, dict) or record.get("key") != _key(manifest):
@@ -90,8 +94,10 @@ def read_stored_ivf(folder: Path, manifest: dict[str, Any]) -> tuple[Any, float]
             return None
         index.nprobe = min(NPROBE, int(index.nlist))
         max_norm = float(record["max_norm"])
-    except (OSError, ValueError, KeyError, TypeError, RuntimeError):
-        return None  # none stored (an older version), or damaged: filled at load instead
+    except (OSError, ValueError, KeyError, TypeError, RuntimeError, MemoryError):
+        # None stored (an older version), or damaged: filled at load instead. MemoryError: cell counts
+        # that no file usru wrote holds (FAISS allocates for them before it reads a list).
+        return None
     return index, max_norm
 
 

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+import bench.archive_eval as archive_eval
 from bench.archive_eval import (
     check_expectations,
     evaluate,
@@ -205,3 +206,21 @@ def test_tiny_slice_scores_usru_and_the_tutorial_pipeline(tmp_path: Path) -> Non
     for key in ("usru", "tutorial_k4", "tutorial_k1"):
         assert result[f"{key}_expanded"]["hits"] >= result[key]["hits"]
         assert f"{result[f'{key}_expanded']['hits']}/{answerable}" in table
+
+
+@pytest.mark.parametrize("where", ["folder", "missing"])
+def test_an_out_file_that_cannot_be_written_is_one_sentence_before_any_question_is_asked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], where: str
+) -> None:
+    # The whole split was answered (minutes) before --out was opened, and then a traceback lost it.
+    out = tmp_path if where == "folder" else tmp_path / "no" / "such" / "x.json"
+
+    def refuse(*args: object, **kwargs: object) -> object:
+        raise AssertionError("evaluated before --out was checked")
+
+    monkeypatch.setattr(archive_eval, "evaluate", refuse)
+    with pytest.raises(SystemExit) as exc:
+        archive_eval.main(["--split", "dev", "--no-peers", "--out", str(out)])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) <= 3 and "--out" in err[-1] and "Traceback" not in "".join(err)

@@ -43,6 +43,12 @@ def test_a_time_the_event_is_placed_in_is_a_window_of_article_dates(
     assert (window.first, window.last) == (first, last)
 
 
+def test_a_month_spelled_with_a_long_s_is_a_window_not_a_crash() -> None:
+    # re's IGNORECASE matches "\u017f" (long s) to "s": "in \u017fept 2017" reached the month table's KeyError.
+    window = asked_window("What did Putin say in \u017fept 2017?")
+    assert window is not None and (window.first, window.last) == (20170901, 20171031)
+
+
 @pytest.mark.parametrize(
     "question",
     [

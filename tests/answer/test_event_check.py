@@ -174,6 +174,57 @@ def test_the_name_and_its_word_must_meet_in_one_passage(monkeypatch: pytest.Monk
     assert unsaid_events(archive, question, [0]) == [("Sergei Shoigu", "replaced", False)]  # type: ignore[arg-type]
 
 
+def test_a_passage_that_names_the_person_by_surname_says_the_word_about_them(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """News names a person in full once, then by surname: "Shoigu was replaced" two passages after "Sergei
+    Shoigu" reports his replacing, so no caveat, and no "No indexed article says 'replaced'" either."""
+    monkeypatch.setattr(event_check, "NAME_SHARE", 1.0)
+    monkeypatch.setattr(event_check, "EVENT_SHARE", 1.0)
+    passages = [
+        (0, "Defence Minister Sergei Shoigu visited the aircraft factory in Kazan."),
+        (0, "The factory builds fighter jets for the air force."),
+        (0, "On Sunday Shoigu was replaced as defence minister by an economist."),
+        (1, "Sergei Lavrov met his counterpart in Geneva."),
+        (1, "Lavrov was replaced at the talks by a deputy."),
+        (2, "Sergei Shoigu inspected the troops near the border."),
+    ]
+    archive = SimpleNamespace(
+        version="surname",
+        bm25=Bm25.build([tokenize(text) for _, text in passages]),
+        chunks=SimpleNamespace(article=np.array([a for a, _ in passages])),
+    )
+    question = "Who replaced Sergei Shoigu as defence minister?"
+    assert unsaid_events(archive, question, [0]) == []  # type: ignore[arg-type]
+    # Quoted without that passage's article, the archive still says it: the caveat, not "no article says".
+    assert ("Sergei Shoigu", "replaced", True) in unsaid_events(archive, question, [2])  # type: ignore[arg-type]
+
+
+def test_the_name_a_question_cites_as_its_source_is_not_what_the_event_is_about(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """'according to Mark Galeotti' names who says it: the archive's d45 was answered by '17 years
+    dominating Russia' from Galeotti's article with the note 'No indexed article says “dominated” (or another
+    form of it) about Mark Galeotti' under it, as if the quote did not answer."""
+    monkeypatch.setattr(event_check, "NAME_SHARE", 1.0)
+    monkeypatch.setattr(event_check, "EVENT_SHARE", 1.0)
+    passages = [
+        (0, "Mark Galeotti, an expert on Russian security, wrote the opinion piece."),
+        (0, "Over his 17 years dominating Russia, the president hollowed out its institutions."),
+        (1, "Mark Galeotti spoke at a conference in Prague."),
+    ]
+    archive = SimpleNamespace(
+        version="source",
+        bm25=Bm25.build([tokenize(text) for _, text in passages]),
+        chunks=SimpleNamespace(article=np.array([a for a, _ in passages])),
+    )
+    question = "For how many years has the president dominated Russia, according to Mark Galeotti?"
+    assert unsaid_events(archive, question, [0]) == []  # type: ignore[arg-type]
+    # The same name as the subject still needs the word beside it.
+    subject = "Was Mark Galeotti dominating the president?"
+    assert ("Mark Galeotti", "dominating", False) in unsaid_events(archive, subject, [0])  # type: ignore[arg-type]
+
+
 def test_screen_events_keeps_candidates_unless_the_event_is_out_of_reach() -> None:
     archive = large()
     spans = [Span(0, 0, 20), Span(1, 0, 30)]

@@ -79,3 +79,17 @@ def test_the_tail_of_a_name_after_its_apostrophe_is_no_name() -> None:
     # word is no name to check, and its tail "Brien" was reported as one: "No indexed article mentions Brien, O’Brien."
     assert unknown_names(large(), "O’Brien: What about Moscow?") == []
     assert missing_words(large(), "O’Brien: What about Moscow?") == ["O’Brien"]
+
+
+def test_a_month_the_question_asks_about_is_known_when_an_article_is_dated_then() -> None:
+    # "What did Lavrov and Tillerson discuss in September 2017?" was refused with "No indexed article
+    # mentions September" over an archive whose article dated 2017-09-05 answers it: the month is a time the
+    # articles' dates cover (as a year is, coverage.mentions_year), not a name their words must repeat.
+    small = FakeVersion(TEXTS, DATES)
+    assert unknown_names(small, "What was Navalny sentenced to in March 2018?") == []
+    assert unknown_names(small, "Who won the election in Jan. 2019?") == []
+    assert unknown_names(small, "What happened in September 2017?") == ["September"]
+    assert unknown_names(small, "Who made the Novichok, and who the Marchetti gun?") == [
+        "Novichok",
+        "Marchetti",
+    ]

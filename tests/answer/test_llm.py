@@ -328,6 +328,30 @@ def test_markers_are_renumbered_in_order_of_use(hashing_service: AnsweringServic
     assert [c.quote for c in checked.citations] == [quotes[0], quotes[1]]
 
 
+def test_markers_of_one_quote_side_by_side_are_shown_once(hashing_service: AnsweringService) -> None:
+    # Two passages holding the same sentence (chunks overlap) cited as "[1][2]" read "[1][1]" once both
+    # mapped to the one quote.
+    index = hashing_service.index
+    article = index.article(0)
+    sentence = next(s for s in index.sentences if int(s[0]) == 0 and s[3])
+    quote = article.text[int(sentence[1]) : int(sentence[2])]
+    from retrieval.llm import PassageRef
+
+    refs = {1: PassageRef(1, 0, 0, len(article.text)), 2: PassageRef(2, 0, 0, len(article.text))}
+    reply = LLMReply.model_validate(
+        {
+            "answer": "It was said [1][2]. Again [2] [1].",
+            "citations": [
+                {"n": 1, "passage_id": 1, "quote": quote},
+                {"n": 2, "passage_id": 2, "quote": quote},
+            ],
+        }
+    )
+    checked = check_reply(index, reply, refs)
+    assert checked.lead == "It was said [1]. Again [1]."
+    assert [c.quote for c in checked.citations] == [quote]
+
+
 # ---------------------------------------------------------------------------- follow-ups
 
 

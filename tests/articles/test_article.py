@@ -374,6 +374,16 @@ def test_a_published_line_gives_the_date(line: str, date: str) -> None:
     assert article.date == date
 
 
+@pytest.mark.parametrize(
+    "line", ["Published: \u017fept 5, 2017", "Published: 5 \u017fept 2017", "\u017feptember 2017"]
+)
+def test_a_month_spelled_with_a_long_s_is_read_not_a_crash(line: str) -> None:
+    # Python's re matches "\u017f" (long s) to "s" ignoring case, so the month pattern accepted it and
+    # the month table, keyed by ASCII names, had no entry: one such line stopped `usru index` with a KeyError.
+    article, _ = parse(page(TITLE, line, *BODY))
+    assert article.date in ("2017-09-05", "2017-09")
+
+
 def test_the_published_line_wins_over_a_dated_caption() -> None:
     caption = "The two ministers shake hands before the talks in Vienna, March 1, 2021."
     article, paragraphs = parse(page(TITLE, caption, "Published: 3 March 2022", *BODY))

@@ -357,3 +357,18 @@ def test_usru_import_into_a_sources_path_that_is_a_file_is_refused(tmp_path: Pat
     result = usru(folders, "import", str(jsonl(tmp_path / "d.jsonl", GOOD)), "--no-index")
     assert_one_line_error(result, "is not a folder")
     assert folders.sources.read_text(encoding="utf-8") == "not a folder"
+
+
+@pytest.mark.parametrize("link", ["imported", "imported/news"])
+def test_an_import_folder_that_links_out_of_the_sources_folder_is_refused(tmp_path: Path, link: str) -> None:
+    # The records were written through the link into the outside folder, which the index then does not walk
+    # ("a link to a folder outside the sources folder"): written, yet never indexed, and written elsewhere.
+    dump = jsonl(tmp_path / "news.jsonl", GOOD)
+    sources = tmp_path / "src"
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    (sources / link).parent.mkdir(parents=True, exist_ok=True)
+    (sources / link).symlink_to(outside)
+    with pytest.raises(ImportError_, match="outside the sources folder"):
+        import_dump(dump, sources)
+    assert list(outside.rglob("*")) == [], "nothing is written outside"

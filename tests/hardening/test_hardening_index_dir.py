@@ -286,6 +286,21 @@ def test_current_naming_a_path_is_damage_not_a_lookup(usru: Usru) -> None:
     assert REBUILD in line
 
 
+def test_a_live_version_that_is_a_link_out_of_the_folder_is_damage_not_read(usru: Usru) -> None:
+    # CURRENT names a plain version, but versions/<it> is a link to a copy elsewhere: its manifest, merged
+    # postings and stored IVF were all read from outside the index folder, as a segment link is not.
+    live = usru.version()
+    outside = usru.root / "elsewhere" / live.name
+    shutil.move(live, outside)
+    live.symlink_to(outside)
+    line = one_usru_line(*usru("ask", QUESTION))
+    assert REBUILD in line
+    code, _, err = usru("index", "--rebuild")
+    assert code == 0, err
+    assert (outside / "manifest.json").is_file(), "the outside folder is not touched"
+    still_answers(usru)
+
+
 @pytest.mark.parametrize("name", [".lock", "filecache.sqlite"])
 def test_a_link_in_place_of_a_file_usru_writes_is_refused(usru: Usru, name: str) -> None:
     target = usru.root / "elsewhere" / f"planted-{name}"
@@ -320,3 +335,27 @@ def test_a_damaged_npy_is_our_sentence_without_numpys_advice(usru: Usru, name: s
     assert REBUILD in line and name.split("_")[0] in line
     for advice in ("allow_pickle", "unsafely", "pickle.load", "trust"):
         assert advice not in line
+
+
+def test_a_damaged_postings_file_of_an_older_segment_is_one_sentence_on_update(usru: Usru) -> None:
+    # Asking reads the version's merged postings, not the segments' (merged_bm25.py), so the damage shows
+    # first when `usru index` reads the segments for the next version: that was a ValueError traceback.
+    assert usru("index")[0] == 0
+    (usru.sources / "extra1.txt").write_text(
+        "Envoys from Moscow and Washington met in Vienna on Tuesday to talk about arms control.\n", "utf-8"
+    )
+    assert usru("index")[0] == 0
+    segment = usru.segment()
+    meta = json.loads((segment / "segment.json").read_text("utf-8"))
+    meta.pop("sampled_sha256", None)  # a segment written before its files' digests were recorded
+    (segment / "segment.json").write_text(json.dumps(meta), "utf-8")
+    vocab = segment / "bm25_vocab.json"
+    vocab.write_bytes(b"#" * vocab.stat().st_size)
+    still_answers(usru)
+    (usru.sources / "extra2.txt").write_text(
+        "Diplomats said on Friday that the sanctions would stay in place for another year.\n", "utf-8"
+    )
+    code, out, err = usru("index")
+    assert code == 2 and out == "" and "Traceback" not in err, err
+    assert err.strip().splitlines()[-1].startswith("usru: ") and REBUILD in err  # after the progress line
+    still_answers(usru)

@@ -126,3 +126,53 @@ def test_a_version_under_flat_max_stores_no_ivf(tmp_path: Path) -> None:
     build_index(copy_seeds(tmp_path / "src"), index_dir, HashingEmbedder())
     loaded = load_index(index_dir)
     assert not (loaded.folder / FILE).exists() and isinstance(loaded.faiss, faiss.IndexFlatIP)
+
+
+def test_a_stored_ivf_that_is_a_link_out_of_the_index_folder_is_not_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    index_dir = ivf_index(tmp_path, monkeypatch)
+    folder = load_index(index_dir).folder
+    expected = load_index(index_dir)
+    outside = tmp_path / "elsewhere.faiss"
+    outside.write_bytes((folder / FILE).read_bytes())  # the very bytes, so size and digest match
+    (folder / FILE).unlink()
+    (folder / FILE).symlink_to(outside)
+    opened: list[str] = []
+    real_open = Path.open
+
+    def spy(self: Path, *args: object, **kwargs: object) -> object:
+        opened.append(str(self.resolve()))
+        return real_open(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    with monkeypatch.context() as m:
+        m.setattr(Path, "open", spy)
+        loaded = load_index(index_dir)
+    assert not on_disk(loaded), "the file outside the index folder was mapped"
+    assert str(outside) not in opened, "the file outside the index folder was read"
+    assert_same_search(loaded, expected)
+
+
+def test_a_stored_ivf_whose_cells_cannot_be_held_is_filled_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Its record rewritten to match (nothing signs it), the file's inverted lists claim 2**40 cells: FAISS
+    # runs out of memory reading them, and the whole index was reported damaged, not this one stored file.
+    from retrieval.index.digest import sampled_digest
+
+    index_dir = ivf_index(tmp_path, monkeypatch)
+    folder = load_index(index_dir).folder
+    expected = load_index(index_dir)
+    path, record = folder / FILE, folder / RECORD
+    data = bytearray(path.read_bytes())
+    at = data.find(b"ilar") + 4
+    data[at : at + 8] = np.array([2**40], dtype=np.uint64).tobytes()
+    tmp = folder / "tmp"
+    tmp.write_bytes(bytes(data))
+    tmp.replace(path)
+    fields = json.loads(record.read_text())
+    fields["sampled_sha256"] = sampled_digest(path)
+    record.write_text(json.dumps(fields))
+    loaded = load_index(index_dir)
+    assert not on_disk(loaded)
+    assert_same_search(loaded, expected)
