@@ -57,15 +57,18 @@ def write_article_table(folder: Path, index_dir: Path, manifest: dict[str, Any],
     (folder / TABLE).write_text(text, encoding="utf-8")
 
 
-def _is_row(row: Any) -> bool:
-    """Eight strings or nulls (metadata) and a length, as write_article_table writes them."""
-    return (
-        isinstance(row, list)
-        and len(row) == _FIELDS
-        and all(v is None or isinstance(v, str) for v in row[:-1])
-        and isinstance(row[-1], int)
-        and row[-1] >= 0
-    )
+def _are_rows(rows: list[Any]) -> bool:
+    """Eight strings or nulls (metadata) and a length per row, as write_article_table writes them.
+
+    Checked column by column over the whole table: a check call per row took 0.2 s at 22,835 articles.
+    """
+    if not all(type(r) is list and len(r) == _FIELDS for r in rows):
+        return False
+    lengths = [r[-1] for r in rows]
+    if not all(isinstance(n, int) and n >= 0 for n in lengths):
+        return False
+    kinds = {type(v) for r in rows for v in r[:-1]}
+    return kinds <= {str, type(None)}
 
 
 def read_article_rows(folder: Path, manifest: dict[str, Any]) -> dict[str, list[list[Any]]]:
@@ -79,11 +82,7 @@ def read_article_rows(folder: Path, manifest: dict[str, Any]) -> dict[str, list[
         try:
             rows = entry["rows"]
             path = folder.parent.parent / "segments" / s["name"] / "articles.sqlite"
-            if (
-                isinstance(rows, list)
-                and all(_is_row(r) for r in rows)
-                and sampled_digest(path) == entry["sqlite"]
-            ):
+            if isinstance(rows, list) and _are_rows(rows) and sampled_digest(path) == entry["sqlite"]:
                 out[s["name"]] = rows
         except (OSError, KeyError, TypeError):
             continue  # that segment's file is read instead

@@ -216,13 +216,13 @@ def merge(
         s_map = np.full(len(data.sentences) + 1, -1, dtype=np.int64)
         s_map[:-1][s_keep] = s_base + np.arange(int(s_keep.sum()))
         c_keep = keep[data.chunks.article] if len(data.chunks) else np.zeros(0, bool)
-        c = data.chunks.rows[c_keep].copy()
+        c = _kept(data.chunks.rows, c_keep)
         if len(c):
             c[:, C.ARTICLE] = art_map[c[:, C.ARTICLE]]
             # A chunk's sentences are contiguous and kept together.
             c[:, C.END_SENTENCE] = s_map[c[:, C.END_SENTENCE] - 1] + 1
             c[:, C.FIRST_SENTENCE] = s_map[c[:, C.FIRST_SENTENCE]]
-        s = data.sentences.rows[s_keep].copy()
+        s = _kept(data.sentences.rows, s_keep)
         if len(s):
             s[:, S.ARTICLE] = art_map[s[:, S.ARTICLE]]
         chunks.append(c)
@@ -242,6 +242,12 @@ def merge(
         bm25 if bm25 is not None else Bm25.merge(bm25_parts),
         np.concatenate(lists) if lists and len(lists) == len(parts) else None,
     )
+
+
+def _kept(rows: IntArray, keep: npt.NDArray[np.bool_]) -> IntArray:
+    """A copy of the kept rows (a mask copies already; all kept, a plain copy is ~10 times faster)."""
+    out: IntArray = rows.copy() if keep.all() else rows[keep]
+    return out
 
 
 def _gather(parts: list[tuple[Vectors, IntArray | None]], dim: int) -> Vectors:

@@ -9,13 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 import numpy.typing as npt
 
 from retrieval.embedding import Embedder, Vectors
-from retrieval.index.building import Prepare, build_index
 from retrieval.index.durability import current_version
 from retrieval.index.records import (
     ArticleInfo,
@@ -30,6 +29,9 @@ from retrieval.index.rows import RowStack
 from retrieval.index.vectors import DEFAULT_VECTORS
 from retrieval.index.view import Index, load_index
 from retrieval.lexical import Bm25
+
+if TYPE_CHECKING:
+    from retrieval.index.building import Prepare
 
 
 class StoredVersion(Protocol):
@@ -147,6 +149,8 @@ class FolderStore:
         allow_shrink: bool = False,
     ) -> IndexSummary:
         """Write a new version from the sources folder and make it live (see building.build_index)."""
+        from retrieval.index.building import build_index  # an update's modules, not an answer's
+
         return build_index(
             sources,
             self.index_dir,

@@ -100,9 +100,22 @@ class SegmentTexts:
     def _article(self, aid: int, fields: list[Any]) -> StoredArticle:
         """An article from its stored fields (source … content hash, body hash, leaning); its text read on demand."""
         source, title, publisher, date, url, content_hash, body_hash, lean = fields
-        return StoredArticle(
-            aid, source, title, publisher, date, url, content_hash, ArticleText(self, aid), body_hash, lean
+        # Its fields filled as the dataclass's __init__ fills them (`text` is kept in __dict__ by its
+        # descriptor), without a frozen setter per field: ~0.15 CPU-s of each load of 22,835 articles.
+        out: StoredArticle = object.__new__(StoredArticle)
+        out.__dict__.update(
+            id=aid,
+            source=source,
+            title=title,
+            publisher=publisher,
+            date=date,
+            url=url,
+            content_hash=content_hash,
+            text=ArticleText(self, aid),
+            body_hash=body_hash,
+            leaning=lean,
         )
+        return out
 
     def _from_rows(self, rows: list[list[Any]]) -> tuple[list[StoredArticle], list[int]]:
         articles, lengths = [], []

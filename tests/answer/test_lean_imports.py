@@ -39,3 +39,21 @@ def test_an_extractive_answer_imports_no_runnables(tmp_path: Path) -> None:
     status, loaded = done.stdout.strip().splitlines()[-2:]
     assert status.split()[0] == "answered" and int(status.split()[1]) > 0
     assert loaded == "[]"
+
+
+def test_an_answer_imports_none_of_the_update_s_modules(tmp_path: Path) -> None:
+    index_dir = tmp_path / "idx"
+    build_index(copy_seeds(tmp_path / "src"), index_dir, HashingEmbedder())
+    probe = PROBE.replace(
+        '("langchain_core.runnables", "langsmith")', '("retrieval.index.building", "retrieval.index.changes")'
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe, str(index_dir), "Is Russia ready to resume arms control talks?"],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    status, loaded = done.stdout.strip().splitlines()[-2:]
+    assert status.split()[0] == "answered"
+    assert loaded == "[]"

@@ -83,3 +83,8 @@ def test_search_fuses_the_chunk_the_sentence_channel_ranks_first(
 
 def test_a_cached_owner_map_is_reused_per_index(index: Index) -> None:
     assert sentence_chunks(index) is sentence_chunks(index)
+
+
+def test_owners_looked_up_alone_are_the_owner_maps(index: Index) -> None:
+    sids = np.array([0, 3, len(index.sentences) - 1, *range(1, len(index.sentences), 5)], dtype=np.int64)
+    assert sentence_search.owners_of(index, sids).tolist() == sentence_chunks(index)[sids].tolist()

@@ -73,7 +73,15 @@ def title_of_wrong_type(table: dict[str, Any]) -> None:
     next(iter(table["segments"].values()))["rows"][0][1] = 7
 
 
-@pytest.mark.parametrize("damage", [changed_file, title_of_wrong_type])
+def negative_length(table: dict[str, Any]) -> None:
+    next(iter(table["segments"].values()))["rows"][-1][-1] = -1
+
+
+def row_too_short(table: dict[str, Any]) -> None:
+    next(iter(table["segments"].values()))["rows"][1].pop(2)
+
+
+@pytest.mark.parametrize("damage", [changed_file, title_of_wrong_type, negative_length, row_too_short])
 def test_rows_that_do_not_match_the_segment_file_are_read_from_it_instead(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, damage: Callable[[dict[str, Any]], None]
 ) -> None:

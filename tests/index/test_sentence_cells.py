@@ -220,3 +220,13 @@ def test_an_update_stopped_while_filing_keeps_the_live_version_and_the_next_run_
     assert sentence_search.search_sentence_chunks(index, index.sentence_vecs[sid], 3)[0] == int(
         sentence_search.sentence_chunks(index)[sid]
     )
+
+
+def test_spans_of_probed_cells_list_every_position_in_order() -> None:
+    from retrieval.index.sentence_ann import _spans
+
+    lo = np.array([0, 5, 5, 9, 20], dtype=np.int64)
+    hi = np.array([3, 5, 8, 12, 21], dtype=np.int64)
+    want = np.concatenate([np.arange(a, b) for a, b in zip(lo, hi, strict=True)])
+    assert _spans(lo, hi).tolist() == want.tolist()
+    assert _spans(lo[:0], hi[:0]).tolist() == []
