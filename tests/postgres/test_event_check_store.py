@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
 
 from retrieval import event_check
-from retrieval.api import open_store
-from retrieval.embedding import load_embedder
-from retrieval.settings import HASHING_MODEL, Settings
 from tests.answer.test_event_check import DATES, TEXTS
+from tests.support.postgres import folder_and_database_versions
 
 pytestmark = pytest.mark.postgres
 
@@ -32,23 +29,7 @@ def test_both_stores_give_the_same_gaps(
     monkeypatch.setattr(event_check, "NAME_SHARE", 1.0)
     monkeypatch.setattr(event_check, "EVENT_SHARE", 1.0)
     monkeypatch.setattr(event_check, "PIN_SHARE", 1.0)
-    sources = tmp_path / "src"
-    sources.mkdir()
-    for n, (text, date) in enumerate(zip(TEXTS, DATES, strict=True)):
-        (sources / f"a{n}.md").write_text(f"---\ndate: {json.dumps(date)}\n---\n\n{text}\n", encoding="utf-8")
-    embedder = load_embedder(HASHING_MODEL)
-    versions = []
-    for url in (None, postgres_url):
-        settings = Settings(
-            _env_file=None,
-            sources=sources,
-            index_dir=tmp_path / "idx",
-            embedding_model=HASHING_MODEL,
-            database_url=url,
-        )
-        store = open_store(settings)
-        store.update(sources, embedder)
-        versions.append(store.load())
+    versions = folder_and_database_versions(tmp_path, postgres_url, zip(TEXTS, DATES, strict=True))
     database = versions[1]
     navalny = next(a.id for a in database.articles if "jail" in a.text)
     for q in QUESTIONS:

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
 
 from retrieval import event_check, presupposition
-from retrieval.api import open_store
-from retrieval.embedding import load_embedder
-from retrieval.settings import HASHING_MODEL, Settings
 from tests.answer.test_presupposition import ARTICLES, PLEAS
+from tests.support.postgres import folder_and_database_versions
 
 pytestmark = pytest.mark.postgres
 
@@ -32,23 +29,7 @@ def test_both_stores_give_the_same_presupposition_gaps(
     monkeypatch.setattr(event_check, "MIN_ARTICLES", 2)
     monkeypatch.setattr(presupposition, "NAME_SHARE", 1.0)
     monkeypatch.setattr(presupposition, "VERB_SHARE", 1.0)
-    sources = tmp_path / "src"
-    sources.mkdir()
-    for n, (text, date) in enumerate((*ARTICLES, *PLEAS)):
-        (sources / f"a{n}.md").write_text(f"---\ndate: {json.dumps(date)}\n---\n\n{text}\n", encoding="utf-8")
-    embedder = load_embedder(HASHING_MODEL)
-    versions = []
-    for url in (None, postgres_url):
-        settings = Settings(
-            _env_file=None,
-            sources=sources,
-            index_dir=tmp_path / "idx",
-            embedding_model=HASHING_MODEL,
-            database_url=url,
-        )
-        store = open_store(settings)
-        store.update(sources, embedder)
-        versions.append(store.load())
+    versions = folder_and_database_versions(tmp_path, postgres_url, (*ARTICLES, *PLEAS))
     for q in QUESTIONS:
         gaps = [(presupposition.presupposition_gap(v, q), presupposition.unsaid_act(v, q)) for v in versions]
         assert gaps[0] == gaps[1], q

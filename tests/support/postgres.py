@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import itertools
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -95,3 +95,33 @@ def hashing_service_on(request: pytest.FixtureRequest, tmp_path_factory: pytest.
     if request.param == "postgres":
         request.addfinalizer(service.store.close)
     return service
+
+
+def folder_and_database_versions(
+    tmp_path: Path, postgres_url: str, articles: Iterable[tuple[str, str]]
+) -> list[Any]:
+    """The dated articles indexed in a folder and in PostgreSQL with the hashing embedder: both StoredVersions."""
+    import json
+
+    from retrieval.api import open_store
+    from retrieval.embedding import load_embedder
+    from retrieval.settings import HASHING_MODEL, Settings
+
+    sources = tmp_path / "src"
+    sources.mkdir()
+    for n, (text, date) in enumerate(articles):
+        (sources / f"a{n}.md").write_text(f"---\ndate: {json.dumps(date)}\n---\n\n{text}\n", encoding="utf-8")
+    embedder = load_embedder(HASHING_MODEL)
+    versions = []
+    for url in (None, postgres_url):
+        settings = Settings(
+            _env_file=None,
+            sources=sources,
+            index_dir=tmp_path / "idx",
+            embedding_model=HASHING_MODEL,
+            database_url=url,
+        )
+        store = open_store(settings)
+        store.update(sources, embedder)
+        versions.append(store.load())
+    return versions
