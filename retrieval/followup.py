@@ -46,6 +46,8 @@ _THERE = re.compile(
     re.IGNORECASE,
 )
 _NAME = re.compile(r"^[A-Z][\w’'.-]*$")
+# A rewrite may add this many everyday words the conversation never used ("discuss" for "talk about").
+MAX_NEW_WORDS = 1
 
 
 @dataclass(frozen=True)
@@ -175,3 +177,50 @@ def standalone_by_rule(question: str, history: ChatHistory, max_chars: int = 100
     if not turns or not is_follow_up(question):
         return question
     return carry_subject(question, turns[-1].question, max_chars)
+
+
+def _forms(word: str) -> str:
+    """A word without case, possessive or a plural/verb ending, for matching its other forms."""
+    low = re.sub(r"['’]s$", "", word.lower())
+    if len(low) > 5 and low.endswith(("es", "ed")):
+        return low[:-2]
+    return low[:-1] if len(low) > 3 and low.endswith("s") else low
+
+
+def _shared_prefix(a: str, b: str) -> int:
+    """How many leading letters two words share."""
+    n = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        n += 1
+    return n
+
+
+def _known(word: str, vocabulary: set[str]) -> bool:
+    """Whether the conversation used the word in some form ("Russia" for "Russian", "talks" for "talk")."""
+    form = _forms(word)
+    if form in vocabulary:
+        return True
+    # A shared stem: at least five letters, at most three letters short of the shorter word.
+    return len(form) >= 5 and any(
+        len(v) >= 5 and _shared_prefix(form, v) >= max(5, min(len(form), len(v)) - 3) for v in vocabulary
+    )
+
+
+def invented_words(rewritten: str, question: str, history: ChatHistory) -> list[str]:
+    """The names, numbers and other content words of a model's rewrite that neither the follow-up nor
+    the remembered turns used, when they are more than a rewording allows (else an empty list)."""
+    sources = [question] + [f"{t.question} {t.answer}" for t in history.turns()]
+    vocabulary = {_forms(w) for text in sources for w in _WORD.findall(text)}
+    names: list[str] = []
+    others: list[str] = []
+    for i, word in enumerate(_WORD.findall(rewritten)):
+        low = word.lower()
+        if low in STOPWORDS or low in _QUESTION_WORDS or low in _EMPTY or low in _DEICTIC or low in _PERSONAL:
+            continue
+        if _known(word, vocabulary):
+            continue
+        # A name or a number the conversation never had changes what is asked; one plain word may be a rewording.
+        (names if word[:1].isdigit() or (i > 0 and _NAME.match(word)) else others).append(word)
+    return names + others if names or len(others) > MAX_NEW_WORDS else []

@@ -32,7 +32,7 @@ from retrieval.claims import date_words, quoted_spans, unsupported_terms
 from retrieval.embedding import Embedder
 from retrieval.errors import UsruError
 from retrieval.extractive import cite, extractive_steps, render_citations
-from retrieval.followup import ChatHistory, is_follow_up, standalone_by_rule
+from retrieval.followup import ChatHistory, invented_words, is_follow_up, standalone_by_rule
 from retrieval.index import StoredVersion
 from retrieval.prompts import load_prompt, render_prompt
 from retrieval.settings import Settings
@@ -520,5 +520,10 @@ def condense(model: BaseChatModel, question: str, history: ChatHistory, max_char
     lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
     rewritten = lines[0].strip("\"'“”` ") if lines else ""
     if not rewritten or len(rewritten) > min(max_chars, MAX_STANDALONE_CHARS) or rewritten.startswith("{"):
+        return standalone_by_rule(question, history, max_chars)
+    invented = invented_words(rewritten, question, history)
+    if invented:
+        # The model is asked to reword, not to add: a subject nobody mentioned would be searched for silently.
+        log.warning("The model's rewrite of a follow-up added %s; using the rule", ", ".join(invented[:5]))
         return standalone_by_rule(question, history, max_chars)
     return rewritten

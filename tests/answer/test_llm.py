@@ -16,7 +16,14 @@ from langchain_core.outputs import ChatResult
 
 from retrieval.conversation import conversation_with
 from retrieval.errors import UsruError
-from retrieval.followup import ChatHistory, ChatMemory, carry_subject, is_follow_up, standalone_by_rule
+from retrieval.followup import (
+    ChatHistory,
+    ChatMemory,
+    carry_subject,
+    invented_words,
+    is_follow_up,
+    standalone_by_rule,
+)
 from retrieval.llm import (
     LLMError,
     LLMReply,
@@ -403,6 +410,39 @@ def test_llm_chat_rewrites_follow_ups_with_the_model(hashing_service: AnsweringS
     condense = str(model.calls[1][0].content)
     assert QUESTION in condense and "and what did Putin say?" in condense
     assert follow.mode == "llm"
+
+
+def test_a_rewrite_that_brings_in_a_new_subject_gives_way_to_the_rule(
+    hashing_service: AnsweringService,
+) -> None:
+    # The model must reword the follow-up, not change what is asked about: Navalny was never mentioned.
+    model = scripted(good_reply, "What did Putin say about Navalny's poisoning in 2020?", good_reply)
+    chat = conversation_with(llm_service(hashing_service, model))
+    chat.ask(QUESTION)
+    follow = chat.ask("and what did Putin say?")
+    first = chat.history.turns()[0]
+    history = ChatHistory()
+    history.add(first.question, first.answer)
+    assert follow.question == standalone_by_rule("and what did Putin say?", history)
+    assert "Navalny" not in follow.question and "arms control talks" in follow.question
+
+
+def test_a_rewrite_may_reword_but_only_with_the_conversation_s_names() -> None:
+    history = ChatHistory()
+    history.add(QUESTION, "Sergei Ryabkov said Moscow was open to talks on arms control [1].")
+    follow = "and what did he say?"
+    # Names from the answer, other forms of the question's words and one plain new word are a rewording.
+    assert invented_words("What did Sergei Ryabkov say about resuming arms talks?", follow, history) == []
+    assert invented_words("Did Ryabkov discuss whether Russia would resume talks?", follow, history) == []
+    # A name, a number, or several plain words nobody used are a different question.
+    assert invented_words("What did Sergei Lavrov say about talks?", follow, history) == ["Lavrov"]
+    assert invented_words("What did Ryabkov say about talks in 2019?", follow, history) == ["2019"]
+    assert invented_words("Did Ryabkov criticise sanctions targeting banks?", follow, history) == [
+        "criticise",
+        "sanctions",
+        "targeting",
+        "banks",
+    ]
 
 
 # ---------------------------------------------------------------------------- configuration
