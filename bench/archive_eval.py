@@ -1,6 +1,6 @@
 """Archive evaluation: usru beside the LangChain tutorial pipeline (k=4 and k=1) on the Russia slice.
 
-    python -m bench.archive_eval [--split test|dev|holdout|holdout2|all] [--out FILE.json]
+    python -m bench.archive_eval [--split test|dev|holdout|holdout2|holdout3|all] [--out FILE.json]
 
 The slice's sources folder and usru's index are built once into the cache ($USRU_BENCH_CACHE, else
 ~/.cache/usru-bench) and reused; so are the tutorial pipeline's chunk vectors. Before scoring, every
@@ -33,7 +33,7 @@ TUTORIAL_OVERLAP = 200
 
 
 def load_archive_questions(path: Path = ARCHIVE_QUESTIONS, split: str = "all") -> list[dict[str, Any]]:
-    """The archive questions of one split (dev, test, holdout, holdout2) or all of them."""
+    """The archive questions of one split (dev, test, holdout, holdout2, holdout3) or all of them."""
     questions: list[dict[str, Any]] = yaml.safe_load(path.read_text(encoding="utf-8"))
     return [q for q in questions if split == "all" or q["split"] == split]
 
@@ -250,7 +250,7 @@ SYSTEMS = ("usru", "tutorial_k4", "tutorial_k1")
 def split_figures(questions: list[dict[str, Any]], result: dict[str, Any]) -> dict[str, dict[str, int]]:
     """Answerable questions quoted per split, on the strict and the expanded key, for each system scored."""
     out: dict[str, dict[str, int]] = {}
-    for split in ("dev", "test", "holdout", "holdout2"):
+    for split in ("dev", "test", "holdout", "holdout2", "holdout3"):
         ids = {q["id"] for q in questions if q["split"] == split and q["kind"] != "unanswerable"}
         if not ids:
             continue
@@ -334,7 +334,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--split", choices=["dev", "test", "holdout", "holdout2", "all"], default="test")
+    parser.add_argument(
+        "--split", choices=["dev", "test", "holdout", "holdout2", "holdout3", "all"], default="test"
+    )
     parser.add_argument("--out", type=Path, help="write the full result, misses included, as JSON here")
     parser.add_argument("--no-peers", action="store_true", help="score usru only")
     args = parser.parse_args(argv)
