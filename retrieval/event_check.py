@@ -39,6 +39,7 @@ from retrieval.filters import Filters
 from retrieval.index import StoredVersion
 from retrieval.lexical import STOPWORDS, tokenize
 from retrieval.morphology import snowball_forms
+from retrieval.periphrases import descriptions
 from retrieval.prompts import render_prompt
 from retrieval.window import describe_window, join_words, periods_after
 
@@ -290,12 +291,15 @@ def unsaid_events(
     Medvedev, which reports no replacing of Shoigu.
     """
     quoted = set(article_ids)
+    described = descriptions(question)
     names = {
         name: terms
         for name, terms in rare_names(index, question).items()
         if all(quoted & articles_with(index, [t]) for t in terms)
         # "according to Mark Galeotti" names who says it, not whom the event is about (archive d45).
         and not re.search(r"\baccording to " + re.escape(name), question, re.IGNORECASE)
+        # "Western" of "the Western military alliance" describes NATO, which the quotes may name (q2-24).
+        and not any(name in d for d in described)
     }
     if not names:
         return []

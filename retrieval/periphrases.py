@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import re
 
+from retrieval.lexical import tokenize
+
 # (description, the words news names it by). Patterns are matched ignoring case, as whole words.
 _TABLE: tuple[tuple[str, str], ...] = (
     # Alliances, groups and their clauses.
@@ -20,7 +22,7 @@ _TABLE: tuple[tuple[str, str], ...] = (
     (
         r"(?:big|biggest|major|leading|wealthy|wealthiest|rich|richest|advanced) (?:western )?"
         r"industriali?[sz]?(?:ed|al)? (?:democracies|nations|countries|economies|powers)",
-        "G7 G8 Group of Seven Group of Eight",
+        "G7 | G8 | Group of Seven | Group of Eight",
     ),
     (r"group of (?:seven|7)", "G7"),
     (r"group of (?:eight|8)", "G8"),
@@ -30,8 +32,8 @@ _TABLE: tuple[tuple[str, str], ...] = (
         r"(?:america's|the u\.?s\.?|the united states'?|washington's) (?:top|chief) diplomat",
         "secretary of state",
     ),
-    (r"(?:russia's|moscow's|the kremlin's|the russian) (?:top|chief) diplomat", "foreign minister Lavrov"),
-    (r"(?:america's|the u\.?s\.?|the american) central bank", "Federal Reserve Fed"),
+    (r"(?:russia's|moscow's|the kremlin's|the russian) (?:top|chief) diplomat", "foreign minister | Lavrov"),
+    (r"(?:america's|the u\.?s\.?|the american) central bank", "Federal Reserve | Fed"),
     (r"(?:defen[cs]e department|department of defen[cs]e)", "Pentagon"),
     (r"pentagon", "Defense Department"),
     (r"(?:america's|the u\.?s\.?|the american|the us) (?:spy|intelligence) agency", "CIA"),
@@ -39,7 +41,7 @@ _TABLE: tuple[tuple[str, str], ...] = (
     (r"(?:russian|russia's) (?:lower house|parliament)", "Duma"),
     # Capitals.
     (r"(?:russian|russia's) capital", "Moscow"),
-    (r"(?:ukrainian|ukraine's) capital", "Kiev Kyiv"),
+    (r"(?:ukrainian|ukraine's) capital", "Kiev | Kyiv"),
     (r"(?:syrian|syria's) capital", "Damascus"),
     (r"(?:czech|the czech republic's) capital", "Prague"),
     (r"(?:french|france's) capital", "Paris"),
@@ -66,9 +68,25 @@ _TABLE: tuple[tuple[str, str], ...] = (
     (r"organi[sz]ation for security and co-?operation in europe", "OSCE"),
     (r"osce", "Organization for Security and Cooperation in Europe"),
 )
-_PATTERNS = tuple((re.compile(rf"\b{p}\b", re.IGNORECASE), names) for p, names in _TABLE)
+_PATTERNS = tuple(
+    (re.compile(rf"\b{p}\b", re.IGNORECASE), tuple(n.strip() for n in names.split("|"))) for p, names in _TABLE
+)
 
 
 def named_words(question: str) -> str:
     """The names of what the question describes ("the Western military alliance" → "NATO"), joined."""
-    return " ".join(names for pattern, names in _PATTERNS if pattern.search(question))
+    return " ".join(" ".join(names) for pattern, names in _PATTERNS if pattern.search(question))
+
+
+def described_terms(question: str) -> list[tuple[frozenset[str], tuple[frozenset[str], ...]]]:
+    """For each description in the question, its terms and each name's terms (either name will do)."""
+    out = []
+    for pattern, names in _PATTERNS:
+        for m in pattern.finditer(question):
+            out.append((frozenset(tokenize(m.group(0))), tuple(frozenset(tokenize(n)) for n in names)))
+    return out
+
+
+def descriptions(question: str) -> list[str]:
+    """The descriptions the question uses, as it writes them ("Western military alliance")."""
+    return [m.group(0) for pattern, _ in _PATTERNS for m in pattern.finditer(question)]
