@@ -69,7 +69,8 @@ _TABLE: tuple[tuple[str, str], ...] = (
     (r"osce", "Organization for Security and Cooperation in Europe"),
 )
 _PATTERNS = tuple(
-    (re.compile(rf"\b{p}\b", re.IGNORECASE), tuple(n.strip() for n in names.split("|"))) for p, names in _TABLE
+    (re.compile(rf"\b{p}\b", re.IGNORECASE), tuple(n.strip() for n in names.split("|")))
+    for p, names in _TABLE
 )
 
 
