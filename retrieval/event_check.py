@@ -38,6 +38,8 @@ from retrieval.coverage import PROPER, asked_years, date_span, spellings, term_c
 from retrieval.filters import Filters
 from retrieval.index import StoredVersion
 from retrieval.lexical import STOPWORDS, tokenize
+from retrieval.morphology import snowball_forms
+from retrieval.periphrases import descriptions
 from retrieval.prompts import render_prompt
 from retrieval.window import describe_window, join_words, periods_after
 
@@ -162,11 +164,18 @@ def american(term: str) -> str:
 
 
 def has_form(vocab: list[str], term: str) -> bool:
-    """Whether some vocabulary word shares the term's root (or is the term), in either apostrophe or spelling."""
+    """Whether some vocabulary word shares the term's root or Snowball stem (or is the term), in either
+    apostrophe or spelling.
+
+    The root alone missed inflections that double a consonant: dev q2-19 was refused with "No indexed
+    article mentions plugging" over an archive that says "plug" ("plugging" → root "plugg", stem "plug").
+    """
     for spelling in {*spellings(term), *spellings(american(term))}:
         root = stem_root(spelling)
         at = bisect.bisect_left(vocab, root)
         if at < len(vocab) and vocab[at].startswith(root):
+            return True
+        if snowball_forms(vocab, spelling):
             return True
     return False
 
@@ -282,12 +291,15 @@ def unsaid_events(
     Medvedev, which reports no replacing of Shoigu.
     """
     quoted = set(article_ids)
+    described = descriptions(question)
     names = {
         name: terms
         for name, terms in rare_names(index, question).items()
         if all(quoted & articles_with(index, [t]) for t in terms)
         # "according to Mark Galeotti" names who says it, not whom the event is about (archive d45).
         and not re.search(r"\baccording to " + re.escape(name), question, re.IGNORECASE)
+        # "Western" of "the Western military alliance" describes NATO, which the quotes may name (q2-24).
+        and not any(name in d for d in described)
     }
     if not names:
         return []

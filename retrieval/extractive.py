@@ -23,6 +23,7 @@ from retrieval.embedding import Embedder, Vectors
 from retrieval.event_check import quoted_gap, screen_events
 from retrieval.index import StoredVersion
 from retrieval.lexical import tokenize
+from retrieval.periphrases import described_terms
 from retrieval.presupposition import presupposition_gap, unsaid_act
 from retrieval.prompts import load_prompt, render_prompt
 from retrieval.search import chunk_document, search_chunks
@@ -165,8 +166,14 @@ def score_sentences(
         in_article = 0 <= sid < len(index.sentences) and int(index.sentences.article[sid]) == aid
         return index.sentence_terms(sid) if in_article else frozenset()
 
+    described = described_terms(question)
+
     def coverage(terms: frozenset[str]) -> float:
-        return sum(w for t, w in weights.items() if t in terms) / total
+        # A sentence naming what the question describes holds the description's words.
+        held = terms
+        if described:
+            held = terms.union(*(words for words, names in described if any(n <= terms for n in names)))
+        return sum(w for t, w in weights.items() if t in held) / total
 
     out = []
     for sid, d, ctx, rank in zip(ids, dense, context, ranks, strict=True):

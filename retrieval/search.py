@@ -18,7 +18,9 @@ from retrieval.filters import Filters
 from retrieval.focus import focus_chunks
 from retrieval.index import StoredVersion
 from retrieval.lexical import tokenize
+from retrieval.periphrases import named_words
 from retrieval.sentence_search import search_sentence_chunks
+from retrieval.stemmed_bm25 import stemmed_scores
 
 RRF_K = 60
 CANDIDATES = 30
@@ -85,7 +87,9 @@ def search_chunks(
     # the last bits), so the folder index and the database would fuse the same ranks differently.
     dense_hits = [(int(i), float(s)) for i, s in zip(dense_ids[0], dense_scores[0], strict=True) if i >= 0]
     dense = dict(sorted(dense_hits, key=lambda hit: (-round(hit[1], TIE_DIGITS), hit[0])))
-    lexical_all = index.bm25.scores(tokenize(question))
+    # Each question word counts as its Snowball stem: a paraphrase inflects the article's words its own way.
+    # The names of what the question describes ('the Western military alliance': NATO) are searched too.
+    lexical_all = stemmed_scores(index.bm25, tokenize(question) + tokenize(named_words(question)))
     if allowed is not None:
         mask = np.zeros(n, dtype=bool)
         mask[allowed] = True

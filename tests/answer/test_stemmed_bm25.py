@@ -1,0 +1,49 @@
+"""BM25 by stems: a paraphrase's inflection of the article's word scores as the word itself."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from retrieval.lexical import Bm25, tokenize
+from retrieval.morphology import snowball_stem, vocabulary_forms
+from retrieval.stemmed_bm25 import stemmed_scores
+
+CHUNKS = (
+    "NATO has invoked Article 5 only once, after the September 11 attacks.",
+    "The alliance said members would invoke the clause if attacked.",
+    "Negotiators met in Geneva; the negotiation on missiles stalled.",
+    "Staff plugged memory sticks into the computers, so the Pentagon filled the ports with superglue.",
+    "The happy crowd cheered in Moscow.",
+    "An organ recital was held in the cathedral.",
+)
+
+
+def index() -> Bm25:
+    return Bm25.build([tokenize(c) for c in CHUNKS])
+
+
+def test_an_inflection_the_archive_never_uses_still_finds_its_chunks() -> None:
+    bm25 = index()
+    question = tokenize("How often has the clause been invoking, and who is plugging sticks?")
+    assert not bm25.scores(tokenize("plugging"))[3]  # the plain index knows only "plugged"
+    scores = stemmed_scores(bm25, question)
+    assert scores[3] > 0 and scores[0] > 0 and scores[1] > 0
+    assert scores[2] == 0 and scores[4] == 0
+
+
+def test_the_scores_are_bm25_over_a_stemmed_index() -> None:
+    bm25 = index()
+    stemmed = Bm25.build([[snowball_stem(t) for t in tokenize(c)] for c in CHUNKS])
+    for question in ("Did the negotiators invoke the clause?", "Which happiness did the organisers see?"):
+        tokens = tokenize(question)
+        expected = stemmed.scores([snowball_stem(t) for t in tokens])
+        np.testing.assert_allclose(stemmed_scores(bm25, tokens), expected, rtol=1e-5)
+
+
+def test_forms_are_found_by_their_stem_and_checked_by_it() -> None:
+    vocab = index().vocab
+    assert vocabulary_forms(vocab, "negotiations") == ["negotiation", "negotiator"]
+    assert vocabulary_forms(vocab, "happiness") == ["happy"]
+    # "organization" is no form of "organ": Snowball keeps them apart, and so does the look-up.
+    assert vocabulary_forms(vocab, "organization") == []
+    assert vocabulary_forms(vocab, "organ") == ["organ"]
