@@ -26,6 +26,7 @@ from retrieval.lexical import tokenize
 from retrieval.periphrases import described_terms
 from retrieval.presupposition import presupposition_gap, unsaid_act
 from retrieval.prompts import load_prompt, render_prompt
+from retrieval.quote_policy import drop_extra_quotes
 from retrieval.search import chunk_document, search_chunks
 
 if TYPE_CHECKING:
@@ -524,6 +525,10 @@ def extractive_steps(
         chosen, more = select_quotes(
             index, candidates, x["max_quotes"], x["min_relevance"], x.get("max_chars", MAX_CHARS)
         )
+        kept = drop_extra_quotes(index, x["question"], chosen)
+        # Left out of the answer, not lost: the runners-up ("More quotes" in the bot) offer them first.
+        more = [c for c in chosen if c not in kept] + more
+        chosen = kept
         if chosen and gap is None:
             # A caveat, not a refusal: the question may put the event in other words than the articles.
             gap = quoted_gap(index, x["question"], [c.article_id for c in chosen]) or unsaid_act(
