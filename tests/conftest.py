@@ -82,3 +82,16 @@ def hashing_service(tmp_path_factory: pytest.TempPathFactory) -> AnsweringServic
     root = tmp_path_factory.mktemp("hashing_corpus")
     settings = hashing_settings_for(copy_seeds(root / "sources"), root / "idx")
     return build_service(settings)
+
+
+@pytest.fixture(scope="session")
+def real_seeds(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """Settings over a copy of the seeds indexed once with the real model (which writes the ONNX export).
+
+    Shared by the real-model tests, each building its own service on it: tests must not change its sources
+    or index.
+    """
+    root = tmp_path_factory.mktemp("real_seeds")
+    settings = Settings(_env_file=None, sources=copy_seeds(root / "sources"), index_dir=root / "idx")  # type: ignore[call-arg]
+    build_service(settings)
+    return settings
