@@ -18,8 +18,8 @@ from retrieval.settings import HASHING_MODEL, Settings
 # The fake Telegram Bot API's fixtures (fake_bot_api) and the real PostgreSQL's (postgres_url); registered here
 # so pytest rewrites their asserts.
 pytest_plugins = ["bench.fakebotapi", "tests.support.postgres"]
-# The article pages' kept() asserts, rewritten so a failure shows the values.
-pytest.register_assert_rewrite("tests.support.pages")
+# The support modules' own asserts, rewritten so a failure shows the values.
+pytest.register_assert_rewrite("tests.support.pages", "tests.support.in_process")
 
 REPO = Path(__file__).resolve().parents[1]
 SEEDS = REPO / "seeds"
