@@ -30,6 +30,8 @@ from bench.evaluation import ROOT, Scores, score_peer, score_usru
 ARCHIVE_QUESTIONS = ROOT / "tests" / "eval" / "archive.yaml"
 TUTORIAL_CHUNK = 1000
 TUTORIAL_OVERLAP = 200
+# The key fields that hold lists of strings (check_expectations rejects anything else).
+LIST_KEYS = ("expect_sources", "expect_phrases", "also_sources", "also_phrases", "unrelated_sources")
 
 
 def load_archive_questions(path: Path = ARCHIVE_QUESTIONS, split: str = "all") -> list[dict[str, Any]]:
@@ -67,6 +69,15 @@ def check_expectations(questions: list[dict[str, Any]], sources: Path) -> None:
         for p in sorted(sources.glob("*.md")) + sorted(sources.glob("*.txt"))
     }
     for q in questions:
+        # A string where a list belongs would be read character by character and match almost any article.
+        wrong = [
+            f"{q['id']}: {key} must be a list of strings, not a {type(q[key]).__name__}"
+            for key in LIST_KEYS
+            if key in q and not (isinstance(q[key], list) and all(isinstance(v, str) for v in q[key]))
+        ]
+        if wrong:
+            problems += wrong
+            continue
         also = q.get("also_phrases", []) + q.get("also_sources", []) + q.get("unrelated_sources", [])
         if q["kind"] == "unanswerable":
             if q["expect_sources"] or q["expect_phrases"] or also:

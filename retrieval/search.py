@@ -1,9 +1,8 @@
-"""Hybrid search: dense vectors (FAISS) fused with BM25, as a LangChain retriever."""
+"""Hybrid search: dense vectors (FAISS) fused with BM25; retriever.py wraps it for LangChain."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -143,16 +142,3 @@ def chunk_document(index: StoredVersion, hit: ChunkHit) -> Document:
             "index_version": index.version,
         },
     )
-
-
-def __getattr__(name: str) -> Any:
-    """HybridRetriever, imported from retriever.py when first asked for.
-
-    Defining it here imported LangChain's retriever and runnables machinery (~0.5 CPU-s) into every
-    process that searches, though answering without a chat model never uses it (issue 13).
-    """
-    if name == "HybridRetriever":
-        from retrieval.retriever import HybridRetriever
-
-        return HybridRetriever
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -18,6 +18,8 @@ from retrieval.settings import HASHING_MODEL, Settings
 # The fake Telegram Bot API's fixtures (fake_bot_api) and the real PostgreSQL's (postgres_url); registered here
 # so pytest rewrites their asserts.
 pytest_plugins = ["bench.fakebotapi", "tests.support.postgres"]
+# The support modules' own asserts, rewritten so a failure shows the values.
+pytest.register_assert_rewrite("tests.support.pages", "tests.support.in_process")
 
 REPO = Path(__file__).resolve().parents[1]
 SEEDS = REPO / "seeds"
@@ -80,3 +82,16 @@ def hashing_service(tmp_path_factory: pytest.TempPathFactory) -> AnsweringServic
     root = tmp_path_factory.mktemp("hashing_corpus")
     settings = hashing_settings_for(copy_seeds(root / "sources"), root / "idx")
     return build_service(settings)
+
+
+@pytest.fixture(scope="session")
+def real_seeds(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """Settings over a copy of the seeds indexed once with the real model (which writes the ONNX export).
+
+    Shared by the real-model tests, each building its own service on it: tests must not change its sources
+    or index.
+    """
+    root = tmp_path_factory.mktemp("real_seeds")
+    settings = Settings(_env_file=None, sources=copy_seeds(root / "sources"), index_dir=root / "idx")  # type: ignore[call-arg]
+    build_service(settings)
+    return settings

@@ -15,7 +15,7 @@ from retrieval.article import read_article
 from retrieval.errors import IndexError_, QuestionError
 from retrieval.index import build_index
 from retrieval.prompts import load_prompt, prompts_dir, render_prompt
-from retrieval.search import HybridRetriever
+from retrieval.retriever import HybridRetriever
 from retrieval.service import AnsweringService, build_service, clean_question
 from retrieval.settings import Settings
 from tests.support.corpus import assert_verbatim, file_text

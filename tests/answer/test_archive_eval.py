@@ -121,6 +121,27 @@ def test_every_article_holding_a_phrase_must_be_listed(tmp_path: Path) -> None:
         )
 
 
+@pytest.mark.parametrize(
+    "key", ["expect_sources", "expect_phrases", "also_sources", "also_phrases", "unrelated_sources"]
+)
+def test_a_key_given_as_a_string_rather_than_a_list_is_reported(tmp_path: Path, key: str) -> None:
+    # A string would be taken character by character: "four weeks" would match any article holding an "f".
+    _article(tmp_path, "a.md", "Flynn served just 24 days; his tenure lasted less than four weeks.")
+    q: dict[str, Any] = {
+        "id": "x1",
+        "kind": "direct",
+        "expect_sources": ["a.md"],
+        "expect_phrases": ["24 days"],
+        "also_sources": [],
+        "also_phrases": ["four weeks"],
+        "unrelated_sources": [],
+    }
+    check_expectations([q], tmp_path)
+    bad = {**q, key: (q[key] or ["a.md"])[0]}
+    with pytest.raises(ValueError, match=re.escape(f"x1: {key} must be a list of strings, not a str")):
+        check_expectations([bad], tmp_path)
+
+
 def test_the_expanded_key_counts_the_same_fact_in_other_words_and_the_strict_one_does_not(
     tmp_path: Path,
 ) -> None:

@@ -114,10 +114,8 @@ def test_questions_and_headlines_are_scored_down_statements_are_not(span: str, l
 
 
 @pytest.mark.model
-def test_on_the_seeds_the_real_model_keeps_the_fixed_threshold(tmp_path: Path) -> None:
-    service = build_service(
-        Settings(_env_file=None, sources=copy_seeds(tmp_path / "s"), index_dir=tmp_path / "i")
-    )
+def test_on_the_seeds_the_real_model_keeps_the_fixed_threshold(real_seeds: Settings) -> None:
+    service = build_service(real_seeds)
     level = chance_level(service.index, service.embedder, best_relevance)
     assert level is not None and level + calibration.MARGINS[BUNDLED_MODEL] < MIN_RELEVANCE
     assert calibrated_floor(service.index, service.embedder, MIN_RELEVANCE, best_relevance) == MIN_RELEVANCE

@@ -22,7 +22,7 @@ from retrieval.answer import Answer
 from retrieval.prompts import load_prompt
 from retrieval.service import AnsweringService, build_service
 from retrieval.settings import Settings
-from tests.conftest import REPO, copy_seeds
+from tests.conftest import REPO
 from tests.support.telegram import running_bot
 
 if TYPE_CHECKING:
@@ -46,10 +46,9 @@ class Seen:
 
 
 @pytest.fixture(scope="module")
-def real_service(tmp_path_factory: pytest.TempPathFactory) -> AnsweringService:
+def real_service(real_seeds: Settings) -> AnsweringService:
     """The seeds indexed with the real model."""
-    root = tmp_path_factory.mktemp("dialogues")
-    return build_service(Settings(_env_file=None, sources=copy_seeds(root / "src"), index_dir=root / "idx"))
+    return build_service(real_seeds)
 
 
 @pytest.fixture(scope="module")

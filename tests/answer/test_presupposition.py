@@ -37,11 +37,21 @@ def build(tmp_path: Path, articles: tuple[tuple[str, str], ...] = ARTICLES) -> A
 
 
 @pytest.fixture
-def version(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> StoredVersion:
-    """The articles as a large archive in which every name and verb is rare."""
+def rare_names(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A few articles count as a large archive in which every name is rare."""
     monkeypatch.setattr(event_check, "MIN_ARTICLES", 2)
     monkeypatch.setattr(presupposition, "NAME_SHARE", 1.0)
+
+
+@pytest.fixture
+def rare_verbs(rare_names: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """As rare_names, and every verb is rare too."""
     monkeypatch.setattr(presupposition, "VERB_SHARE", 1.0)
+
+
+@pytest.fixture
+def version(rare_verbs: None, tmp_path: Path) -> StoredVersion:
+    """The articles as a large archive in which every name and verb is rare."""
     return build(tmp_path).index
 
 
@@ -65,23 +75,17 @@ def test_an_event_asked_in_a_year_no_article_reports_it_is_named(version: Stored
     assert misplaced_year(version, "Which nerve agent poisoned Sergei Skripal in 2018?") is None
 
 
-def test_a_sentence_placing_the_name_in_the_year_answers_the_year(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(event_check, "MIN_ARTICLES", 2)
-    monkeypatch.setattr(presupposition, "NAME_SHARE", 1.0)
+@pytest.mark.usefixtures("rare_names")
+def test_a_sentence_placing_the_name_in_the_year_answers_the_year(tmp_path: Path) -> None:
     index = build(
         tmp_path, (*ARTICLES, ("Putin first visited Helsinki in 2016, aides recalled.", "2018-07-18"))
     ).index
     assert misplaced_year(index, "What did Putin do in Helsinki in 2016?") is None
 
 
-def test_a_sentence_naming_the_person_by_surname_places_the_event(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.mark.usefixtures("rare_names")
+def test_a_sentence_naming_the_person_by_surname_places_the_event(tmp_path: Path) -> None:
     # After the first mention an article calls a person by surname: "In 2016, Putin awarded Tillerson ...".
-    monkeypatch.setattr(event_check, "MIN_ARTICLES", 2)
-    monkeypatch.setattr(presupposition, "NAME_SHARE", 1.0)
     tillerson = (
         ("Rex Tillerson was sworn in as secretary of state on Wednesday.", "2017-02-01"),
         (
@@ -94,12 +98,9 @@ def test_a_sentence_naming_the_person_by_surname_places_the_event(
     assert misplaced_year(index, "What award did Putin give Rex Tillerson in 2016?") is None
 
 
-def test_a_year_before_the_first_article_is_never_called_wrong(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.mark.usefixtures("rare_names")
+def test_a_year_before_the_first_article_is_never_called_wrong(tmp_path: Path) -> None:
     # No article can be dated then, so the articles' dates say nothing about an event of that year.
-    monkeypatch.setattr(event_check, "MIN_ARTICLES", 2)
-    monkeypatch.setattr(presupposition, "NAME_SHARE", 1.0)
     pentagon = (
         ("Russian hackers once breached the Pentagon's classified network, officials said.", "2017-05-01"),
         ("What happened in 2008 was clever. The Pentagon then banned thumb drives.", "2017-05-02"),
@@ -127,10 +128,8 @@ def test_a_small_archive_is_not_checked(tmp_path: Path) -> None:
     assert presupposition_gap(index, "Which nerve agent poisoned Sergei Skripal in 2016?") is None
 
 
-def test_the_answer_refuses_with_the_note(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(event_check, "MIN_ARTICLES", 2)
-    monkeypatch.setattr(presupposition, "NAME_SHARE", 1.0)
-    monkeypatch.setattr(presupposition, "VERB_SHARE", 1.0)
+@pytest.mark.usefixtures("rare_verbs")
+def test_the_answer_refuses_with_the_note(tmp_path: Path) -> None:
     service = build(tmp_path)
     answer = service.answer("Which nerve agent poisoned Sergei Skripal in 2016?")
     assert answer.status == "not_found"
@@ -145,11 +144,8 @@ PLEAS = (
 )
 
 
-def test_a_named_persons_act_needs_a_sentence_with_the_name_and_the_verb(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(event_check, "MIN_ARTICLES", 2)
-    monkeypatch.setattr(presupposition, "NAME_SHARE", 1.0)
+@pytest.mark.usefixtures("rare_names")
+def test_a_named_persons_act_needs_a_sentence_with_the_name_and_the_verb(tmp_path: Path) -> None:
     index = build(tmp_path, PLEAS).index
     assert unsaid_act(index, "Why did Michael Flynn plead guilty?") is None
     # Kushner and a plea meet in one passage, but no sentence says that he pleaded.
@@ -162,20 +158,17 @@ def test_a_named_persons_act_needs_a_sentence_with_the_name_and_the_verb(
     assert unsaid_act(index, "Why did Kushner plead guilty?") is None
 
 
-def test_verb_forms_are_inflections_not_words_sharing_a_root(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_verb_forms_are_inflections_not_words_sharing_a_root(tmp_path: Path) -> None:
     index = build(tmp_path, PLEAS).index
     assert {"plead", "pleaded"} <= presupposition._verb_forms(index, "plead")
     assert "pleased" not in presupposition._verb_forms(index, "plead")
     assert "received" in presupposition._verb_forms(index, "receive")
 
 
+@pytest.mark.usefixtures("rare_names")
 def test_the_doer_stands_before_the_verb_and_an_act_on_a_person_may_name_them_anywhere(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path,
 ) -> None:
-    monkeypatch.setattr(event_check, "MIN_ARTICLES", 2)
-    monkeypatch.setattr(presupposition, "NAME_SHARE", 1.0)
     index = build(tmp_path, (*PLEAS, ("Russia gave Edward Snowden asylum in 2013.", "2017-12-04"))).index
     # "Flynn pleaded guilty to lying ... about Kislyak" is no plea by Kislyak.
     assert unsaid_act(index, "Why did Sergei Kislyak plead guilty?") is not None
@@ -183,11 +176,8 @@ def test_the_doer_stands_before_the_verb_and_an_act_on_a_person_may_name_them_an
     assert unsaid_act(index, "Why did Russia give Edward Snowden asylum?") is None
 
 
-def test_a_question_in_the_passive_asks_what_was_done_to_the_person(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(event_check, "MIN_ARTICLES", 2)
-    monkeypatch.setattr(presupposition, "NAME_SHARE", 1.0)
+@pytest.mark.usefixtures("rare_names")
+def test_a_question_in_the_passive_asks_what_was_done_to_the_person(tmp_path: Path) -> None:
     lavrov = (
         "Sergei Lavrov said U.S. authorities arrested Maria Butina on fabricated charges.",
         "2018-07-21",

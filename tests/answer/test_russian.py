@@ -11,7 +11,7 @@ from retrieval.answer import Answer
 from retrieval.russian import in_russian, is_russian, render_in_english, too_partial
 from retrieval.service import AnsweringService, build_service
 from retrieval.settings import Settings
-from tests.conftest import REPO, copy_seeds
+from tests.conftest import REPO
 from tests.support.telegram import running_bot
 
 if TYPE_CHECKING:
@@ -41,9 +41,9 @@ def test_a_refusal_to_a_russian_question_is_in_russian() -> None:
 
 
 @pytest.fixture(scope="module")
-def real_service(tmp_path_factory: pytest.TempPathFactory) -> AnsweringService:
-    root = tmp_path_factory.mktemp("russian")
-    return build_service(Settings(_env_file=None, sources=copy_seeds(root / "src"), index_dir=root / "idx"))
+def real_service(real_seeds: Settings) -> AnsweringService:
+    """The seeds indexed with the real model."""
+    return build_service(real_seeds)
 
 
 def cites_expected(answer: Answer, expected: dict[str, list[str]]) -> bool:

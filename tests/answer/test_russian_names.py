@@ -9,7 +9,7 @@ import pytest
 
 from retrieval.lexical import Bm25, tokenize
 from retrieval.russian import follow_up_in_english, reads_as_indexed, render_in_english
-from retrieval.service import build_service
+from retrieval.service import AnsweringService, build_service
 from retrieval.transliteration import SoundIndex
 from tests.conftest import hashing_settings_for
 
@@ -102,12 +102,17 @@ ARTICLES = {
 }
 
 
-def test_a_russian_question_naming_someone_the_dictionary_lacks_is_answered(tmp_path: Path) -> None:
+def service_over(tmp_path: Path, articles: dict[str, str]) -> AnsweringService:
+    """A hashing service over the articles (file name: text), each written to tmp_path/src."""
     sources = tmp_path / "src"
     sources.mkdir()
-    for name, text in ARTICLES.items():
+    for name, text in articles.items():
         (sources / name).write_text(text, encoding="utf-8")
-    service = build_service(hashing_settings_for(sources, tmp_path / "idx"))
+    return build_service(hashing_settings_for(sources, tmp_path / "idx"))
+
+
+def test_a_russian_question_naming_someone_the_dictionary_lacks_is_answered(tmp_path: Path) -> None:
+    service = service_over(tmp_path, ARTICLES)
     answer = service.answer("Какой судья взял самоотвод по делу Флинна?")
     assert answer.language == "ru" and answer.status == "answered", answer.answer
     assert any(c.source == "judge.txt" and "Rudolph Contreras" in c.quote for c in answer.citations)
@@ -134,11 +139,7 @@ def test_a_word_longer_than_any_russian_word_is_unknown_without_a_crash(names: S
 
 
 def test_a_question_understood_but_too_short_names_no_unknown_words(tmp_path: Path) -> None:
-    sources = tmp_path / "src"
-    sources.mkdir()
-    for name, text in ARTICLES.items():
-        (sources / name).write_text(text, encoding="utf-8")
-    service = build_service(hashing_settings_for(sources, tmp_path / "idx"))
+    service = service_over(tmp_path, ARTICLES)
     answer = service.answer("Кто такой Флинн?")
     assert answer.language == "ru" and answer.status == "not_found"
     assert "«" not in answer.answer and "—" not in answer.answer, answer.answer  # no empty list of words
@@ -146,16 +147,12 @@ def test_a_question_understood_but_too_short_names_no_unknown_words(tmp_path: Pa
 
 
 def test_a_name_no_article_uses_gets_a_refusal_not_a_namesake_s_quote(tmp_path: Path) -> None:
-    sources = tmp_path / "src"
-    sources.mkdir()
     articles = {
         **ARTICLES,
         "simpson.txt": "Fusion GPS testimony\n\nGlenn Simpson said the election research was paid for by "
         "Democrats, and Simpson told senators he stood by the dossier.\n",
     }
-    for name, text in articles.items():
-        (sources / name).write_text(text, encoding="utf-8")
-    service = build_service(hashing_settings_for(sources, tmp_path / "idx"))
+    service = service_over(tmp_path, articles)
     # Homer is in no article: the English question is refused, and so must the Russian one be.
     assert service.answer("What did Homer Simpson say about the election?").status == "not_found"
     answer = service.answer("Что Гомер Симпсон сказал о выборах?")
@@ -165,11 +162,7 @@ def test_a_name_no_article_uses_gets_a_refusal_not_a_namesake_s_quote(tmp_path: 
 
 
 def test_a_russian_follow_up_carries_the_subject_like_an_english_one(tmp_path: Path) -> None:
-    sources = tmp_path / "src"
-    sources.mkdir()
-    for name, text in ARTICLES.items():
-        (sources / name).write_text(text, encoding="utf-8")
-    service = build_service(hashing_settings_for(sources, tmp_path / "idx"))
+    service = service_over(tmp_path, ARTICLES)
     history = service.new_history()
     first = service.answer(service.standalone_question("Какой судья взял самоотвод по делу Флинна?", history))
     assert first.status == "answered"
@@ -183,13 +176,9 @@ def test_a_russian_follow_up_carries_the_subject_like_an_english_one(tmp_path: P
 
 
 def test_a_name_no_article_uses_is_not_taken_for_a_namesake(tmp_path: Path) -> None:
-    sources = tmp_path / "src"
-    sources.mkdir()
     articles = {**ARTICLES, "peters.txt": "Senator speaks\n\nSenator Gary Peters said Russia had tried to "
                 "interfere in the election and must face sanctions.\n"}  # fmt: skip
-    for name, text in articles.items():
-        (sources / name).write_text(text, encoding="utf-8")
-    service = build_service(hashing_settings_for(sources, tmp_path / "idx"))
+    service = service_over(tmp_path, articles)
     assert service.answer("What did Harry Potter say about Russia?").status == "not_found"
     # Поттер (Potter) sounds like "peter", Гарри like "gary": the senator must not answer for him.
     answer = service.answer("Что Гарри Поттер сказал о России?")
@@ -240,11 +229,7 @@ def test_a_russian_follow_up_reads_as_an_english_one(names: SoundIndex, russian:
 
 
 def test_a_russian_follow_up_naming_someone_new_drops_the_old_name(tmp_path: Path) -> None:
-    sources = tmp_path / "src"
-    sources.mkdir()
-    for name, text in ARTICLES.items():
-        (sources / name).write_text(text, encoding="utf-8")
-    service = build_service(hashing_settings_for(sources, tmp_path / "idx"))
+    service = service_over(tmp_path, ARTICLES)
     history = service.new_history()
     service.remember(history, service.answer("Какой судья взял самоотвод по делу Флинна?"))
     standalone = service.standalone_question("А что сказал Контрерас?", history)
@@ -256,13 +241,9 @@ def test_a_russian_follow_up_naming_someone_new_drops_the_old_name(tmp_path: Pat
 
 
 def test_a_common_word_that_sounds_like_a_name_is_not_taken_for_it(tmp_path: Path) -> None:
-    sources = tmp_path / "src"
-    sources.mkdir()
     articles = {**ARTICLES, "talks.txt": "Talks stall\n\nThe envoys said Russia still wanted a deal, and talks "
                 "would still go on in Geneva.\n"}  # fmt: skip
-    for name, text in articles.items():
-        (sources / name).write_text(text, encoding="utf-8")
-    service = build_service(hashing_settings_for(sources, tmp_path / "idx"))
+    service = service_over(tmp_path, articles)
     # Стил (Steele) sounds exactly like "still", which no article writes as a name.
     answer = service.answer("Что Стил сказал о России?")
     assert answer.language == "ru" and answer.status == "not_found", answer.answer
@@ -270,13 +251,9 @@ def test_a_common_word_that_sounds_like_a_name_is_not_taken_for_it(tmp_path: Pat
 
 
 def test_a_name_from_a_newly_indexed_article_is_found_by_sound(tmp_path: Path) -> None:
-    sources = tmp_path / "src"
-    sources.mkdir()
-    for name, text in ARTICLES.items():
-        (sources / name).write_text(text, encoding="utf-8")
-    service = build_service(hashing_settings_for(sources, tmp_path / "idx"))
+    service = service_over(tmp_path, ARTICLES)
     assert service.answer("Что Галеотти сказал о Путине?").status == "not_found"
-    (sources / "galeotti.txt").write_text(
+    (tmp_path / "src" / "galeotti.txt").write_text(
         "Analyst speaks\n\nMark Galeotti said Putin had ruled Russia for 17 years.\n", encoding="utf-8"
     )
     service.reindex()

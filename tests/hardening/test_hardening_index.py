@@ -16,51 +16,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bot.cli import main
-from retrieval.index import current_version
-from tests.conftest import copy_seeds
 from tests.support.cli import QUESTION, QUOTE
+from tests.support.in_process import Usru
 
 REBUILD = "usru index --rebuild"
-
-
-class Usru:
-    """`usru ARGS` in-process over one private copy of the seeds, its output captured."""
-
-    def __init__(
-        self, root: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-    ) -> None:
-        self.sources = copy_seeds(root / "sources")
-        self.index_dir = root / "idx"
-        self._capsys = capsys
-        monkeypatch.chdir(root)  # no developer .env
-        for name in ("USRU_SOURCES", "USRU_INDEX_DIR", "USRU_LLM", "COLUMNS"):
-            monkeypatch.delenv(name, raising=False)
-        monkeypatch.setenv("EMBEDDING_MODEL", "hashing")
-
-    def __call__(self, *args: str) -> tuple[int, str, str]:
-        self._capsys.readouterr()
-        code = main([*args, "--sources", str(self.sources), "--index-dir", str(self.index_dir)])
-        out, err = self._capsys.readouterr()
-        return code, out, err
-
-    def segment(self) -> Path:
-        manifest = json.loads((self.version() / "manifest.json").read_text("utf-8"))
-        return self.index_dir / "segments" / manifest["segments"][0]["name"]
-
-    def version(self) -> Path:
-        version = current_version(self.index_dir)
-        assert version is not None
-        return self.index_dir / "versions" / version
-
-
-@pytest.fixture
-def usru(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Usru:
-    """A freshly indexed copy of the seeds."""
-    run = Usru(tmp_path, monkeypatch, capsys)
-    code, _, err = run("index")
-    assert code == 0, err
-    return run
 
 
 class Pickled:

@@ -15,57 +15,16 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import main
 from retrieval.embedding import HashingEmbedder, load_embedder
 from retrieval.errors import IndexError_, SourcesError
 from retrieval.index import KEEP_VERSIONS, build_index, current_version, load_index
 from retrieval.index.ownership import MARKER
-from tests.conftest import SEED_NAMES, copy_seeds
+from tests.conftest import SEED_NAMES
+from tests.support.in_process import Usru
 
 QUESTION = "Is Russia ready to resume arms control talks?"
 QUOTE = "Putin said that Russia is ready to work with the US on arms control issues."
 REBUILD = "usru index --rebuild"
-
-
-class Usru:
-    """`usru ARGS` in-process over one private copy of the seeds, its output captured."""
-
-    def __init__(
-        self, root: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-    ) -> None:
-        self.root = root
-        self.sources = copy_seeds(root / "sources")
-        self.index_dir = root / "idx"
-        self._capsys = capsys
-        monkeypatch.chdir(root)  # no developer .env
-        for name in ("USRU_SOURCES", "USRU_INDEX_DIR", "USRU_LLM", "COLUMNS"):
-            monkeypatch.delenv(name, raising=False)
-        monkeypatch.setenv("EMBEDDING_MODEL", "hashing")
-
-    def __call__(self, *args: str, index_dir: Path | None = None) -> tuple[int, str, str]:
-        self._capsys.readouterr()
-        folder = index_dir or self.index_dir
-        code = main([*args, "--sources", str(self.sources), "--index-dir", str(folder)])
-        out, err = self._capsys.readouterr()
-        return code, out, err
-
-    def version(self) -> Path:
-        version = current_version(self.index_dir)
-        assert version is not None
-        return self.index_dir / "versions" / version
-
-    def segment(self) -> Path:
-        manifest = json.loads((self.version() / "manifest.json").read_text("utf-8"))
-        return self.index_dir / "segments" / manifest["segments"][0]["name"]
-
-
-@pytest.fixture
-def usru(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Usru:
-    """A freshly indexed copy of the seeds."""
-    run = Usru(tmp_path, monkeypatch, capsys)
-    code, _, err = run("index")
-    assert code == 0, err
-    return run
 
 
 def one_usru_line(code: int, out: str, err: str) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -16,18 +17,14 @@ from retrieval.embedding import SentenceTransformerEmbedder, load_embedder
 from retrieval.onnx_embedding import OnnxEmbedder, export_folder
 from retrieval.service import build_service
 from retrieval.settings import Settings
-from tests.conftest import copy_seeds
 
 pytestmark = pytest.mark.model
 
 
 @pytest.fixture(scope="module")
-def indexed(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+def indexed(real_seeds: Settings) -> Settings:
     """The seeds indexed with the real model, which also writes the ONNX export."""
-    root = tmp_path_factory.mktemp("onnx")
-    settings = Settings(_env_file=None, sources=copy_seeds(root / "seeds"), index_dir=root / "idx")  # type: ignore[call-arg]
-    build_service(settings)
-    return settings
+    return real_seeds
 
 
 def test_the_export_is_written_beside_the_index(indexed: Settings) -> None:
@@ -80,9 +77,10 @@ def test_a_cold_ask_imports_neither_torch_nor_sentence_transformers(indexed: Set
 
 
 def test_a_damaged_export_is_replaced(indexed: Settings, tmp_path: Path) -> None:
-    folder = export_folder(indexed.index_dir, SentenceTransformerEmbedder("").name)
+    index_dir = Path(shutil.copytree(indexed.index_dir, tmp_path / "idx"))  # the shared index stays whole
+    folder = export_folder(index_dir, SentenceTransformerEmbedder("").name)
     (folder / "meta.json").write_text('{"format": 99}', encoding="utf-8")
-    embedder = load_embedder("", indexed.index_dir)
+    embedder = load_embedder("", index_dir)
     assert isinstance(embedder, OnnxEmbedder)  # exported again, and used at once
     assert json.loads((folder / "meta.json").read_text(encoding="utf-8"))["format"] != 99
 

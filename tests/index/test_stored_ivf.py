@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import faiss
@@ -14,6 +15,7 @@ import retrieval.index.view as view
 import retrieval.vector_index as vector_index
 from retrieval.embedding import HashingEmbedder
 from retrieval.index import Index, build_index, load_index
+from retrieval.index.digest import sampled_digest
 from retrieval.index.stored_ivf import FILE, RECORD
 from retrieval.search import search_chunks
 from tests.conftest import copy_seeds
@@ -22,19 +24,48 @@ from tests.index.test_segments import write_synthetic
 QUESTIONS = ("Talks on fishing quotas number 12 round 12", "What did Lavrov say about arms control?")
 
 
-def ivf_index(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """An IVF version of two segments, one with a deleted article."""
+def small_ivf(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Thirty chunks make an IVF version, with cells of four points."""
+    monkeypatch.setattr(ivf, "FLAT_MAX", 30)
+    monkeypatch.setattr(vector_index, "MIN_POINTS_PER_CELL", 4)
+
+
+@pytest.fixture(scope="module")
+def built_ivf(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An IVF version of two segments, one with a deleted article; built once, each test damages a copy."""
+    tmp_path = tmp_path_factory.mktemp("ivf")
     sources = copy_seeds(tmp_path / "src")
     for i in range(30):
         write_synthetic(sources, i)
-    monkeypatch.setattr(ivf, "FLAT_MAX", 30)
-    monkeypatch.setattr(vector_index, "MIN_POINTS_PER_CELL", 4)
     index_dir = tmp_path / "idx"
-    build_index(sources, index_dir, HashingEmbedder())
-    (sources / "synthetic_004.txt").unlink()
-    write_synthetic(sources, 31)
-    build_index(sources, index_dir, HashingEmbedder())
+    with pytest.MonkeyPatch.context() as m:
+        small_ivf(m)
+        build_index(sources, index_dir, HashingEmbedder())
+        (sources / "synthetic_004.txt").unlink()
+        write_synthetic(sources, 31)
+        build_index(sources, index_dir, HashingEmbedder())
     return index_dir
+
+
+@pytest.fixture
+def ivf_index(built_ivf: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A copy of the IVF version, loaded under the sizes it was built with."""
+    small_ivf(monkeypatch)
+    return Path(shutil.copytree(built_ivf, tmp_path / "idx"))
+
+
+def replace_file(path: Path, data: bytes) -> None:
+    """A new file in `path`'s place: an index loaded before maps the old one, as a running bot would."""
+    tmp = path.with_name("tmp")
+    tmp.write_bytes(data)
+    tmp.replace(path)
+
+
+def sign_again(record: Path, path: Path) -> None:
+    """The stored IVF's record rewritten to match the file as it is now (nothing signs it)."""
+    fields = json.loads(record.read_text())
+    fields["sampled_sha256"] = sampled_digest(path)
+    record.write_text(json.dumps(fields))
 
 
 def filled_at_load(index_dir: Path) -> Index:
@@ -64,9 +95,9 @@ def assert_same_search(a: Index, b: Index) -> None:
 
 
 def test_loading_maps_the_stored_ivf_and_it_searches_as_one_filled_at_load(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ivf_index: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    index_dir = ivf_index(tmp_path, monkeypatch)
+    index_dir = ivf_index
     live = load_index(index_dir)
     assert len(live.manifest["segments"]) > 1 and any(s["deleted"] for s in live.manifest["segments"])
     assert (live.folder / FILE).is_file()
@@ -86,10 +117,8 @@ def test_loading_maps_the_stored_ivf_and_it_searches_as_one_filled_at_load(
 
 
 @pytest.mark.parametrize("damage", ["truncate", "same_size", "stale", "ids"])
-def test_a_stored_ivf_that_does_not_match_its_record_is_filled_again(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, damage: str
-) -> None:
-    index_dir = ivf_index(tmp_path, monkeypatch)
+def test_a_stored_ivf_that_does_not_match_its_record_is_filled_again(ivf_index: Path, damage: str) -> None:
+    index_dir = ivf_index
     folder = load_index(index_dir).folder
     expected = load_index(index_dir)
     path, record = folder / FILE, folder / RECORD
@@ -104,18 +133,10 @@ def test_a_stored_ivf_that_does_not_match_its_record_is_filled_again(
         # A chunk filed twice and another nowhere, recorded as if written so: the sampled digest passes.
         ids = np.frombuffer(data[-8 * 2 :], dtype=np.int64).copy()
         data[-8:] = ids[:1].tobytes()
-        tmp = folder / "tmp"
-        tmp.write_bytes(bytes(data))
-        tmp.replace(path)
-        from retrieval.index.digest import sampled_digest
-
-        fields = json.loads(record.read_text())
-        fields["sampled_sha256"] = sampled_digest(path)
-        record.write_text(json.dumps(fields))
+        replace_file(path, bytes(data))
+        sign_again(record, path)
     else:
-        tmp = folder / "tmp"
-        tmp.write_bytes(bytes(data))
-        tmp.replace(path)  # a new file in its place: `expected` maps the old one, as a running bot would
+        replace_file(path, bytes(data))
     loaded = load_index(index_dir)
     assert not on_disk(loaded)
     assert_same_search(loaded, expected)
@@ -129,9 +150,9 @@ def test_a_version_under_flat_max_stores_no_ivf(tmp_path: Path) -> None:
 
 
 def test_a_stored_ivf_that_is_a_link_out_of_the_index_folder_is_not_read(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ivf_index: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    index_dir = ivf_index(tmp_path, monkeypatch)
+    index_dir = ivf_index
     folder = load_index(index_dir).folder
     expected = load_index(index_dir)
     outside = tmp_path / "elsewhere.faiss"
@@ -153,26 +174,18 @@ def test_a_stored_ivf_that_is_a_link_out_of_the_index_folder_is_not_read(
     assert_same_search(loaded, expected)
 
 
-def test_a_stored_ivf_whose_cells_cannot_be_held_is_filled_again(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_stored_ivf_whose_cells_cannot_be_held_is_filled_again(ivf_index: Path) -> None:
     # Its record rewritten to match (nothing signs it), the file's inverted lists claim 2**40 cells: FAISS
     # runs out of memory reading them, and the whole index was reported damaged, not this one stored file.
-    from retrieval.index.digest import sampled_digest
-
-    index_dir = ivf_index(tmp_path, monkeypatch)
+    index_dir = ivf_index
     folder = load_index(index_dir).folder
     expected = load_index(index_dir)
     path, record = folder / FILE, folder / RECORD
     data = bytearray(path.read_bytes())
     at = data.find(b"ilar") + 4
     data[at : at + 8] = np.array([2**40], dtype=np.uint64).tobytes()
-    tmp = folder / "tmp"
-    tmp.write_bytes(bytes(data))
-    tmp.replace(path)
-    fields = json.loads(record.read_text())
-    fields["sampled_sha256"] = sampled_digest(path)
-    record.write_text(json.dumps(fields))
+    replace_file(path, bytes(data))
+    sign_again(record, path)
     loaded = load_index(index_dir)
     assert not on_disk(loaded)
     assert_same_search(loaded, expected)

@@ -22,7 +22,7 @@ from bot.telegram.shared_updates import Claim, UpdateClaims
 from bot.telegram.update_gate import Outcome, UpdateGate
 from retrieval.service import AnsweringService, build_service
 from tests.conftest import copy_seeds, hashing_settings_for
-from tests.support.telegram import QUESTION, running_bot, wait_sent
+from tests.support.telegram import QUESTION, press_context_and_more, running_bot, wait_sent
 
 if TYPE_CHECKING:
     from bench.fakebotapi import FakeBotAPI
@@ -72,12 +72,7 @@ async def test_buttons_answer_on_another_worker_after_a_restart(
         (reply,) = await wait_sent(api, 111)
         await api.wait_for(lambda: reply.buttons(), what="the answer's buttons")
     async with running_bot(api, service, service.settings, state_file=tmp_path / "worker2.sqlite3"):
-        ctx = next(b for b in reply.buttons() if b["callback_data"].startswith("ctx:"))
-        q1 = api.press(reply, ctx["callback_data"])
-        (_, context_msg) = await wait_sent(api, 111, 2)
-        more = next(b for b in reply.buttons() if b["callback_data"].startswith("more:"))
-        q2 = api.press(reply, more["callback_data"])
-        (_, _, more_msg) = await wait_sent(api, 111, 3)
+        q1, context_msg, q2, more_msg = await press_context_and_more(api, reply)
     assert api.callback_answers(q1)[0].params.get("text") != STALE
     c1 = expected.citations[0]
     _, quote, _ = service.passage_in_context(c1.source, c1.start, c1.end)

@@ -57,6 +57,19 @@ async def wait_sent(api: FakeBotAPI, chat_id: int, count: int = 1, timeout: floa
     return result
 
 
+async def press_context_and_more(
+    api: FakeBotAPI, reply: SentMessage
+) -> tuple[str, SentMessage, str, SentMessage]:
+    """Press an answer's context button, then its more button: each query id and the message it sent."""
+    ctx = next(b for b in reply.buttons() if b["callback_data"].startswith("ctx:"))
+    context_query = api.press(reply, ctx["callback_data"])
+    (_, context_msg) = await wait_sent(api, reply.chat_id, 2)
+    more = next(b for b in reply.buttons() if b["callback_data"].startswith("more:"))
+    more_query = api.press(reply, more["callback_data"])
+    (_, _, more_msg) = await wait_sent(api, reply.chat_id, 3)
+    return context_query, context_msg, more_query, more_msg
+
+
 def message_update(
     api: FakeBotAPI, update_id: int, text: str = QUESTION, chat_id: int = 111
 ) -> dict[str, Any]:

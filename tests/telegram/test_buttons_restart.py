@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from bot.telegram.answers import AnswerStore, CachedAnswer, by_article, from_json, to_json
 from bot.telegram.replies import STALE
 from retrieval.service import AnsweringService
-from tests.support.telegram import QUESTION, running_bot, wait_sent
+from tests.support.telegram import QUESTION, press_context_and_more, running_bot, wait_sent
 
 if TYPE_CHECKING:
     from bench.fakebotapi import FakeBotAPI
@@ -68,12 +68,7 @@ async def test_buttons_answer_after_a_restart(
         await api.wait_for(lambda: reply.buttons(), what="the answer's buttons")
     # A new application: nothing of the old one is in memory.
     async with running_bot(api, service, settings, state_file=state):
-        ctx = next(b for b in reply.buttons() if b["callback_data"].startswith("ctx:"))
-        q1 = api.press(reply, ctx["callback_data"])
-        (_, context_msg) = await wait_sent(api, 111, 2)
-        more = next(b for b in reply.buttons() if b["callback_data"].startswith("more:"))
-        q2 = api.press(reply, more["callback_data"])
-        (_, _, more_msg) = await wait_sent(api, 111, 3)
+        q1, context_msg, q2, more_msg = await press_context_and_more(api, reply)
     assert api.callback_answers(q1)[0].params.get("text") != STALE
     c1 = expected.citations[0]
     _, quote, _ = service.passage_in_context(c1.source, c1.start, c1.end)
