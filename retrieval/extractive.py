@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from langchain_core.documents import Document
 
+from retrieval.act_doer import other_doer
 from retrieval.answer import Answer, Citation, answer_timings, one_line, verify_citation
 from retrieval.asked_time import prefer_asked_time
 from retrieval.coverage import gap_for_names, unknown_names, years_covered
@@ -531,8 +532,11 @@ def extractive_steps(
         chosen = kept
         if chosen and gap is None:
             # A caveat, not a refusal: the question may put the event in other words than the articles.
-            gap = quoted_gap(index, x["question"], [c.article_id for c in chosen]) or unsaid_act(
-                index, x["question"]
+            gap = (
+                quoted_gap(index, x["question"], [c.article_id for c in chosen])
+                # Who the articles say did the act, before a plain "no article says it of him".
+                or other_doer(index, x["question"])
+                or unsaid_act(index, x["question"])
             )
         if gap is None and (names := unknown_names(index, x["question"])):
             # Said with a refusal, and as a caveat with an answer: the quotes cannot be about that name.
