@@ -26,9 +26,9 @@ MIN_EVIDENCE = 2
 # Passages read per question: those with the asked doer's name all (past this many the act is too often
 # told near the name to call it unsaid), then others up to this many.
 MAX_PASSAGES = 40
-# The act's object stands within this many words after the verb ("ordered the closure of the Russian
-# consulate in Seattle"), or before it in the passive.
-OBJECT_WINDOW = 10
+# The act's object is the first name within this many words after the verb ("fired acting Attorney General
+# Sally Yates"), or the last before it in the passive.
+OBJECT_WINDOW = 6
 # Words that may stand between a doer and its verb: "Trump has fired", "Putin also gave".
 _BETWEEN = frozenset(
     "has had have would will also later then reportedly allegedly eventually finally abruptly summarily "
@@ -58,6 +58,15 @@ _COUNTRIES = (
     ("germany", "german", "berlin"),
     ("china", "chinese", "beijing"),
 )
+# Who acts for a country: a country asked is answered by its leader's act, never a person by the country's.
+_LEADERS = {
+    "russia": ("putin", "medvedev", "lavrov"),
+    "us": ("trump", "obama", "biden", "tillerson", "pompeo", "kerry"),
+    "turkey": ("erdogan",),
+    "syria": ("assad",),
+    "ukraine": ("poroshenko", "zelensky"),
+    "germany": ("merkel",),
+}
 # Verbs every name meets somewhere: they pin no act.
 _GENERIC = frozenset(
     "say said tell think know want mean make get go come see look react respond call ask use believe claim "
@@ -78,13 +87,19 @@ _IRREGULAR = {
 }
 
 
-def _names_of(doer: str) -> set[str]:
-    """The words a sentence may name the doer by: a country's names, else the surname."""
-    words = [w.lower().rstrip(".") for w in doer.split()]
-    for names in _COUNTRIES:
-        if any(w.removesuffix("'s") in names for w in words):
-            return set(names)
-    return {words[-1]}
+def _country(name: str) -> tuple[str, ...] | None:
+    """The country a name is one of the names of ("Moscow", "the U.S."), if any."""
+    words = [w.lower().rstrip(".").removesuffix("'s").removesuffix("’s") for w in name.split()]
+    return next((names for names in _COUNTRIES if any(w in names for w in words)), None)
+
+
+def _names_of(doer: str, leaders: bool = False) -> set[str]:
+    """The words a sentence may name the doer by: a country's names (and, given `leaders`, its leaders':
+    "Mr. Putin expelled" is Russia's act), else the surname."""
+    country = _country(doer)
+    if country is not None:
+        return {*country, *(_LEADERS.get(country[0], ()) if leaders else ())}
+    return {doer.lower().split()[-1].rstrip(".").removesuffix("'s")}
 
 
 def past_forms(index: StoredVersion, verb: str) -> set[str]:
@@ -112,9 +127,11 @@ def _doer_before(words: Sequence[str], at: int) -> str | None:
     # "the Obama administration expelled": the name of whose body it was.
     if i > 0 and words[i].lower() in _BODIES:
         i -= 1
+    start = i + 1
     while i >= 0 and words[i][:1].isupper() and words[i].lower() not in STOPWORDS:
         i -= 1
-    return " ".join(words[i + 1 : end]) or None
+    # "the administration expelled" names no one.
+    return " ".join(words[i + 1 : end]) if i + 1 < start else None
 
 
 def _doer_after_by(words: Sequence[str], at: int) -> str | None:
@@ -129,6 +146,24 @@ def _doer_after_by(words: Sequence[str], at: int) -> str | None:
     return None
 
 
+def _object_run(words: Sequence[str], lower: Sequence[str], at: int, passive: bool) -> set[str]:
+    """The words of the first name after the verb at `at` ("fired acting Attorney General Sally Yates"), or in
+    the passive the last one before it ("Yates was fired"): "expelled 23 Russian diplomats and the U.S. ..."
+    did nothing to the U.S."""
+    span = (
+        range(max(0, at - OBJECT_WINDOW), at)[::-1]
+        if passive
+        else range(at + 1, min(len(words), at + 1 + OBJECT_WINDOW))
+    )
+    run: set[str] = set()
+    for i in span:
+        if words[i][:1].isupper() and lower[i] not in STOPWORDS:
+            run.add(lower[i])
+        elif run:
+            break
+    return run
+
+
 def sentence_doers(sentence: str, forms: set[str], target: set[str], complement: str = "") -> list[str]:
     """The doers the sentence names for the verb done to the target (any word of it), or followed closely by
     the complement ("pleaded guilty")."""
@@ -138,15 +173,12 @@ def sentence_doers(sentence: str, forms: set[str], target: set[str], complement:
     for at, w in enumerate(lower):
         if w not in forms and stem(w) not in forms:
             continue
-        passive = at > 0 and lower[at - 1] in _PASSIVE
+        # "Yates was fired", "the same Sally Yates fired by Trump".
+        passive = (at > 0 and lower[at - 1] in _PASSIVE) or lower[at + 1 : at + 2] == ["by"]
         if complement and complement not in lower[at + 1 : at + 4]:
             continue
-        if target:
-            span = (
-                lower[max(0, at - OBJECT_WINDOW) : at] if passive else lower[at + 1 : at + 1 + OBJECT_WINDOW]
-            )
-            if not target & set(span):
-                continue
+        if target and not target & _object_run(words, lower, at, passive):
+            continue
         doer = _doer_after_by(words, at) if passive else _doer_before(words, at)
         if doer:
             doers.append(doer)
@@ -181,7 +213,9 @@ def other_doer(index: StoredVersion, question: str) -> str | None:
     forms = past_forms(index, verb)
     if not forms:
         return None
-    asked = _names_of(doer)
+    asked = _names_of(doer, leaders=True)
+    # A person asked is not answered by a country's act ("the U.S. expelled" may be Obama's doing).
+    person = _country(doer) is None
     target = _names_of(obj) if obj else set()
     passages = chunks_with(index, sorted(forms))
     for words in (target, {complement} if complement else set()):
@@ -196,7 +230,8 @@ def other_doer(index: StoredVersion, question: str) -> str | None:
         for name in sentence_doers(sentence, forms, target, complement):
             if {w.lower().removesuffix("'s").rstrip(".") for w in name.split()} & asked:
                 return None
-            found[name] += 1
+            if not (person and _country(name)):
+                found[name] += 1
     if sum(found.values()) < MIN_EVIDENCE:
         return None
     said = found.most_common(1)[0][0]
