@@ -5,8 +5,10 @@ quotes about the act are all there, so relevance and the name checks pass, and t
 question were right. The articles' sentences that report the act name its doer just before the verb
 ("Trump fired Yates", "President Trump fired Sally Yates") or after "by" in the passive ("Yates was fired
 by Trump"). When several such sentences name another doer and none names the question's (by surname, or a
-country by any of its names), the answer says what the articles say instead: a caveat, not a refusal, as
-a sentence may name the doer by a pronoun ("he fired her").
+country by any of its names or its leader's), the question is refused with what the articles say
+instead. A refusal, though a sentence may name the doer by a pronoun ("he pleaded guilty"): an article
+that reports X's act names X doing it somewhere, and on dev no answerable question of these shapes
+(c01-c13) nor any other is refused, while six wrong-doer questions are.
 """
 
 from __future__ import annotations

@@ -519,8 +519,13 @@ def extractive_steps(
         candidates, event_gap = screen_events(
             index, x["question"], candidates, x.get("rendered", False), filters
         )
-        if gap is None and event_gap is None and (wrong := presupposition_gap(index, x["question"])):
-            # A real event asked with the wrong year or the roles reversed: quotes about it would seem to agree.
+        if (
+            gap is None
+            and event_gap is None
+            and (wrong := presupposition_gap(index, x["question"]) or other_doer(index, x["question"]))
+        ):
+            # A real event asked with the wrong year, the roles reversed or another doer than the articles
+            # name: quotes about it would seem to agree.
             candidates, event_gap = [], wrong
         gap = gap or event_gap
         chosen, more = select_quotes(
@@ -532,11 +537,8 @@ def extractive_steps(
         chosen = kept
         if chosen and gap is None:
             # A caveat, not a refusal: the question may put the event in other words than the articles.
-            gap = (
-                quoted_gap(index, x["question"], [c.article_id for c in chosen])
-                # Who the articles say did the act, before a plain "no article says it of him".
-                or other_doer(index, x["question"])
-                or unsaid_act(index, x["question"])
+            gap = quoted_gap(index, x["question"], [c.article_id for c in chosen]) or unsaid_act(
+                index, x["question"]
             )
         if gap is None and (names := unknown_names(index, x["question"])):
             # Said with a refusal, and as a caveat with an answer: the quotes cannot be about that name.

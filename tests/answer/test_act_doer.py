@@ -1,4 +1,4 @@
-"""A real act asked with the wrong doer (retrieval/act_doer.py): the answer says who the articles say did it."""
+"""A real act asked with the wrong doer (retrieval/act_doer.py): the refusal says who the articles say did it."""
 
 from __future__ import annotations
 
@@ -92,7 +92,7 @@ def test_a_small_archive_is_not_checked(tmp_path: Path) -> None:
     assert other_doer(build(tmp_path, ARTICLES).index, "Why did Michael Flynn fire Sally Yates?") is None
 
 
-def test_the_answer_carries_the_note(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_answer_refuses_with_the_note(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(event_check, "MIN_ARTICLES", 2)
     sources = tmp_path / "src"
     sources.mkdir()
@@ -103,7 +103,8 @@ def test_the_answer_carries_the_note(tmp_path: Path, monkeypatch: pytest.MonkeyP
     service = build_service(settings)
     service.reindex()
     answer = service.answer("Why did Michael Flynn fire Sally Yates?")
-    assert answer.status == "answered"
+    # Refused: every quote would be about Trump's firing of Yates and read as if Flynn had fired her.
+    assert answer.status == "not_found"
     assert answer.note is not None and "Trump" in answer.note, answer.note
 
 
