@@ -40,6 +40,11 @@ _BETWEEN = frozenset(
 _BODIES = frozenset(
     "administration government officials authorities campaign team lawyers forces military".split()
 )
+# Capitalised words that name a time, not a doer ("in December expelled"); not "May", a surname too.
+_NOT_NAMES = STOPWORDS | frozenset(
+    "january february march april june july august september october november december monday tuesday "
+    "wednesday thursday friday saturday sunday".split()
+)
 _PASSIVE = frozenset({"was", "were", "been", "being", "be", "is", "are"})
 # "did Michael Flynn fire Sally Yates", "did the U.S. close": the doer (capitalised words), then the verb.
 _ASKED = re.compile(
@@ -130,7 +135,7 @@ def _doer_before(words: Sequence[str], at: int) -> str | None:
     if i > 0 and words[i].lower() in _BODIES:
         i -= 1
     start = i + 1
-    while i >= 0 and words[i][:1].isupper() and words[i].lower() not in STOPWORDS:
+    while i >= 0 and words[i][:1].isupper() and words[i].lower() not in _NOT_NAMES:
         i -= 1
     # "the administration expelled" names no one.
     return " ".join(words[i + 1 : end]) if i + 1 < start else None
@@ -141,7 +146,7 @@ def _doer_after_by(words: Sequence[str], at: int) -> str | None:
     if at + 1 < len(words) and words[at + 1].lower() == "by":
         run = []
         for w in words[at + 2 : at + 6]:
-            if not w[:1].isupper() or w.lower() in STOPWORDS:
+            if not w[:1].isupper() or w.lower() in _NOT_NAMES:
                 break
             run.append(w)
         return " ".join(run) or None

@@ -60,6 +60,10 @@ def test_a_sentence_names_the_doer_before_the_verb_or_after_by() -> None:
     us = {"us", "u.s", "american"}
     assert sentence_doers("May expelled 23 Russian diplomats and the U.S. agreed.", {"expelled"}, us) == []
     assert sentence_doers("The administration expelled 35 diplomats.", {"expelled"}, set()) == []
+    # A date is no doer: "In December expelled 35 diplomats" (a caption's run-on).
+    assert sentence_doers("Obama, in December expelled 35 diplomats.", {"expelled"}, set()) == []
+    assert sentence_doers("On Monday expelled diplomats returned.", {"expelled"}, set()) == []
+    assert sentence_doers("Theresa May expelled 23 diplomats.", {"expelled"}, set()) == ["Theresa May"]
     assert sentence_doers("The Obama administration expelled 35 diplomats.", {"expelled"}, set()) == [
         "Obama administration"
     ]
