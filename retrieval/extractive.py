@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from langchain_core.documents import Document
 
+from retrieval.act_doer import other_doer
 from retrieval.answer import Answer, Citation, answer_timings, one_line, verify_citation
 from retrieval.asked_time import prefer_asked_time
 from retrieval.coverage import gap_for_names, unknown_names, years_covered
@@ -518,8 +519,13 @@ def extractive_steps(
         candidates, event_gap = screen_events(
             index, x["question"], candidates, x.get("rendered", False), filters
         )
-        if gap is None and event_gap is None and (wrong := presupposition_gap(index, x["question"])):
-            # A real event asked with the wrong year or the roles reversed: quotes about it would seem to agree.
+        if (
+            gap is None
+            and event_gap is None
+            and (wrong := presupposition_gap(index, x["question"]) or other_doer(index, x["question"]))
+        ):
+            # A real event asked with the wrong year, the roles reversed or another doer than the articles
+            # name: quotes about it would seem to agree.
             candidates, event_gap = [], wrong
         gap = gap or event_gap
         chosen, more = select_quotes(

@@ -1,4 +1,4 @@
-"""The presupposition checks (retrieval/presupposition.py) read the same sentences from PostgreSQL as from the folder."""
+"""The presupposition checks (retrieval/presupposition.py, act_doer.py) read the same sentences from PostgreSQL as from the folder."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from retrieval import event_check, presupposition
+from retrieval import act_doer, event_check, presupposition
+from tests.answer.test_act_doer import ARTICLES as ACTS
 from tests.answer.test_presupposition import ARTICLES, PLEAS
 from tests.support.postgres import folder_and_database_versions
 
@@ -37,3 +38,19 @@ def test_both_stores_give_the_same_presupposition_gaps(
     assert presupposition.misplaced_year(database, QUESTIONS[0]) == ("Helsinki", "2016", ["2018"])
     assert presupposition.reversed_roles(database, QUESTIONS[2]) == ("shoot", "turkey")
     assert presupposition.unsaid_act(database, QUESTIONS[4]) is not None
+
+
+def test_both_stores_name_the_same_other_doer(
+    postgres_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(event_check, "MIN_ARTICLES", 2)
+    versions = folder_and_database_versions(tmp_path, postgres_url, ACTS)
+    for q in (
+        "Why did Michael Flynn fire Sally Yates?",
+        "Why did Trump fire Sally Yates?",
+        "Why did Jared Kushner plead guilty?",
+    ):
+        notes = [act_doer.other_doer(v, q) for v in versions]
+        assert notes[0] == notes[1], q
+    note = act_doer.other_doer(versions[1], "Why did Michael Flynn fire Sally Yates?")
+    assert note is not None and "Trump" in note

@@ -1,0 +1,134 @@
+"""A real act asked with the wrong doer (retrieval/act_doer.py): the refusal says who the articles say did it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from retrieval import event_check
+from retrieval.act_doer import asked_act, other_doer, sentence_doers
+from retrieval.index import StoredVersion
+from retrieval.service import build_service
+from tests.answer.test_presupposition import build
+from tests.conftest import hashing_settings_for
+
+ARTICLES = (
+    ("President Trump fired Sally Yates after she refused to defend the travel ban.", "2017-01-31"),
+    ("Trump fired Yates on Monday night, the White House said.", "2017-02-01"),
+    ("Michael Flynn met Sergei Kislyak. Yates warned that Flynn could be blackmailed.", "2017-05-08"),
+    ("Michael Flynn pleaded guilty to lying to the FBI.", "2017-12-01"),
+    ("Flynn pleaded guilty on Friday, his lawyers said.", "2017-12-02"),
+    ("Jared Kushner met Kislyak in December, before Flynn pleaded guilty.", "2017-12-03"),
+    ("The Obama administration expelled 35 Russian diplomats in December.", "2016-12-29"),
+    ("Russia expelled 60 American diplomats in March.", "2018-03-30"),
+    ("Moscow expelled U.S. diplomats in reply.", "2018-03-31"),
+)
+
+
+@pytest.fixture
+def index(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> StoredVersion:
+    """The articles, counted as a large archive."""
+    monkeypatch.setattr(event_check, "MIN_ARTICLES", 2)
+    return build(tmp_path, ARTICLES).index
+
+
+def test_the_question_names_doer_verb_and_object_or_the_word_after_the_verb() -> None:
+    assert asked_act("Why did Michael Flynn fire Sally Yates?") == (
+        "Michael Flynn",
+        "fire",
+        "Sally Yates",
+        "",
+    )
+    assert asked_act("Why did Carter Page plead guilty?") == ("Carter Page", "plead", "", "guilty")
+    # Who did it is what "Who fired ...?" asks: nothing taken for granted.
+    assert asked_act("Who fired Sally Yates?") is None
+
+
+def test_a_sentence_names_the_doer_before_the_verb_or_after_by() -> None:
+    forms = {"fired"}
+    assert sentence_doers("President Trump fired Sally Yates on Monday.", forms, {"yates"}) == [
+        "President Trump"
+    ]
+    assert sentence_doers("Yates was fired by Trump.", forms, {"yates"}) == ["Trump"]
+    assert sentence_doers("The same Sally Yates fired by Trump testified.", forms, {"yates"}) == ["Trump"]
+    assert sentence_doers("Trump wanted to have fired Yates.", forms, {"yates"}) == []
+    # Who the act was done to is the first name after the verb: Comey's firing is no firing of Yates.
+    assert sentence_doers("Trump fired Comey, not Yates, in May.", forms, {"yates"}) == []
+    assert sentence_doers("Trump fired acting Attorney General Sally Yates.", forms, {"yates"}) == ["Trump"]
+    us = {"us", "u.s", "american"}
+    assert sentence_doers("May expelled 23 Russian diplomats and the U.S. agreed.", {"expelled"}, us) == []
+    assert sentence_doers("The administration expelled 35 diplomats.", {"expelled"}, set()) == []
+    # A date is no doer: "In December expelled 35 diplomats" (a caption's run-on).
+    assert sentence_doers("Obama, in December expelled 35 diplomats.", {"expelled"}, set()) == []
+    assert sentence_doers("On Monday expelled diplomats returned.", {"expelled"}, set()) == []
+    assert sentence_doers("Theresa May expelled 23 diplomats.", {"expelled"}, set()) == ["Theresa May"]
+    assert sentence_doers("The Obama administration expelled 35 diplomats.", {"expelled"}, set()) == [
+        "Obama administration"
+    ]
+
+
+def test_an_act_the_articles_give_to_another_doer_is_named(index: StoredVersion) -> None:
+    gap = other_doer(index, "Why did Michael Flynn fire Sally Yates?")
+    assert gap is not None and "Trump" in gap and "Michael Flynn" in gap
+    gap = other_doer(index, "Why did Jared Kushner plead guilty?")
+    assert gap is not None and "Flynn" in gap and "Jared Kushner" in gap
+
+
+def test_the_asked_doer_named_once_as_doing_it_clears_the_question(index: StoredVersion) -> None:
+    assert other_doer(index, "Why did Trump fire Sally Yates?") is None
+    assert other_doer(index, "Why did Michael Flynn plead guilty?") is None
+    # "The Obama administration expelled" is Obama's act; Russia's own expulsions are told "Moscow expelled".
+    assert other_doer(index, "Why did Obama expel 35 Russian diplomats?") is None
+    assert other_doer(index, "Why did Russia expel American diplomats?") is None
+
+
+def test_one_sentence_with_another_doer_is_not_enough(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(event_check, "MIN_ARTICLES", 2)
+    index = build(tmp_path, (*ARTICLES[2:], ARTICLES[0])).index
+    assert other_doer(index, "Why did Michael Flynn fire Sally Yates?") is None
+
+
+def test_a_small_archive_is_not_checked(tmp_path: Path) -> None:
+    assert other_doer(build(tmp_path, ARTICLES).index, "Why did Michael Flynn fire Sally Yates?") is None
+
+
+def test_the_answer_refuses_with_the_note(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(event_check, "MIN_ARTICLES", 2)
+    sources = tmp_path / "src"
+    sources.mkdir()
+    for n, (text, date) in enumerate(ARTICLES):
+        (sources / f"a{n}.md").write_text(f"---\ndate: {json.dumps(date)}\n---\n\n{text}\n", encoding="utf-8")
+    # Every passage relevant: the hashing embedder scores too low for the default bar.
+    settings = hashing_settings_for(sources, tmp_path / "idx").model_copy(update={"min_relevance": 0.0})
+    service = build_service(settings)
+    service.reindex()
+    answer = service.answer("Why did Michael Flynn fire Sally Yates?")
+    # Refused: every quote would be about Trump's firing of Yates and read as if Flynn had fired her.
+    assert answer.status == "not_found"
+    assert answer.note is not None and "Trump" in answer.note, answer.note
+
+
+def test_a_country_acts_by_its_leader_and_a_person_is_not_answered_by_a_country(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(event_check, "MIN_ARTICLES", 2)
+    index = build(
+        tmp_path,
+        (
+            ("Mr. Putin expelled 755 U.S. diplomats in July.", "2017-07-31"),
+            ("Putin expelled American diplomats after the sanctions bill.", "2017-08-01"),
+            ("The U.S. expelled 35 Russian diplomats in December.", "2016-12-29"),
+            ("Washington expelled Russian diplomats over the hacking.", "2016-12-30"),
+            ("Britain expelled 23 Russian diplomats after the poisoning.", "2018-03-14"),
+        ),
+    ).index
+    assert other_doer(index, "Why did Russia expel American diplomats?") is None
+    # "The U.S. expelled" may be Obama's doing: no word against him.
+    assert other_doer(index, "Why did Obama expel Russian diplomats?") is None
+    gap = other_doer(index, "Why did Germany expel Russian diplomats?")
+    # The doer named most often.
+    assert gap is not None and "the U.S." in gap and "Germany" in gap
