@@ -418,6 +418,8 @@ EXPECTED_PLACEHOLDERS = {
     # retrieval/presupposition.py
     "gap_wrong_year.txt": {"subject", "year", "reported"},
     "gap_reversed.txt": {"doer", "verb"},
+    # retrieval/act_doer.py
+    "gap_other_doer.txt": {"said", "act", "asked"},
     "timeline.txt": {"first", "last"},
     # LLM mode (retrieval/llm.py); llm_answer.txt shows the reply's JSON shape, so it has literal braces.
     "llm_answer.txt": {"fence"},
