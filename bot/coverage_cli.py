@@ -15,8 +15,8 @@ from rich.table import Table
 from rich.text import Text
 
 from bot.render import plural
+from retrieval.citations import display_quote
 from retrieval.errors import UsruError
-from retrieval.extractive import display_quote
 from retrieval.textsafety import one_line
 
 if TYPE_CHECKING:

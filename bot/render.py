@@ -7,7 +7,7 @@ from rich.table import Table
 from rich.text import Text
 
 from retrieval.answer import Answer
-from retrieval.extractive import display_quote
+from retrieval.citations import display_quote
 from retrieval.index import ArticleInfo, IndexSummary
 from retrieval.textsafety import escape_unsafe, one_line
 

@@ -9,15 +9,16 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from langchain_core.documents import Document
 
 from retrieval.act_doer import other_doer
-from retrieval.answer import Answer, Citation, answer_timings, one_line, verify_citation
+from retrieval.answer import Answer, Citation, answer_timings
 from retrieval.asked_time import prefer_asked_time
+from retrieval.citations import cite, render_answer
 from retrieval.coverage import gap_for_names, unknown_names, years_covered
 from retrieval.details import asked_detail, holds_detail
 from retrieval.embedding import Embedder, Vectors
@@ -26,7 +27,7 @@ from retrieval.index import StoredVersion
 from retrieval.lexical import tokenize
 from retrieval.periphrases import described_terms
 from retrieval.presupposition import presupposition_gap, unsaid_act
-from retrieval.prompts import load_prompt, render_prompt
+from retrieval.prompts import load_prompt
 from retrieval.quote_policy import drop_extra_quotes
 from retrieval.search import chunk_document, search_chunks
 
@@ -403,90 +404,9 @@ def order_by_date(index: StoredVersion, chosen: list[Candidate]) -> list[Candida
     return [chosen[p] for unit in units for p in unit]
 
 
-def timeline_note(citations: Sequence[Citation]) -> str:
-    """A sentence saying the quotes run in date order and over which dates, when they span several."""
-    dates = sorted({c.date for c in citations if c.date})
-    if len(dates) < 2:
-        return ""
-    return render_prompt("timeline.txt", first=dates[0], last=dates[-1])
-
-
 def make_citation(index: StoredVersion, n: int, c: Candidate) -> Citation:
     """A numbered citation for a candidate, checked verbatim against the article text."""
     return cite(index, n, c.article_id, c.start, c.end)
-
-
-def cite(index: StoredVersion, n: int, article_id: int, start: int, end: int) -> Citation:
-    """Citation [n] of text[start:end] of an article, asserted verbatim: every answer mode cites through here."""
-    article = index.intact_article(article_id)
-    citation = Citation(
-        n=n,
-        source=article.source,
-        title=article.title,
-        publisher=article.publisher,
-        date=article.date,
-        quote=article.text[start:end],
-        start=start,
-        end=end,
-    )
-    verify_citation(citation, article.text)
-    return citation
-
-
-def display_quote(quote: str) -> str:
-    """The quote on one line, in quotation marks unless it already opens or closes with one."""
-    flat = " ".join(quote.split())
-    opens = flat[:1] in "\"“‘«'"
-    opening = "" if opens else "“"
-    # A mark at the end closes our opening one only if the quote opened itself: 'He said "no"' needs ”.
-    closing = "" if opens and flat[-1:] in "\"”’»'" else "”"
-    return f"{opening}{flat}{closing}"
-
-
-def join_names(names: list[str]) -> str:
-    """'A', 'A and B', 'A, B and C'."""
-    if len(names) <= 1:
-        return "".join(names)
-    return ", ".join(names[:-1]) + " and " + names[-1]
-
-
-def render_answer(citations: list[Citation], groups: list[tuple[int, ...]]) -> tuple[str, str]:
-    """The lead line and the full answer text a user reads."""
-    outlets: list[str] = []
-    sources: set[str] = set()
-    for c in citations:
-        name = one_line(c.publisher or c.source)
-        if name not in outlets:
-            outlets.append(name)
-        sources.add(c.source)
-    if len(sources) == 1:
-        lead = render_prompt("lead_one.txt", outlets=join_names(outlets))
-    else:
-        lead = render_prompt("lead_many.txt", count=len(sources), outlets=join_names(outlets))
-    if note := timeline_note(citations):
-        lead = f"{lead} {note}"
-    return lead, "\n".join([lead, "", *render_citations(citations, groups)])
-
-
-def render_citations(citations: Sequence[Citation], groups: Sequence[tuple[int, ...]] = ()) -> list[str]:
-    """The numbered quotes with who published them, noting quotes that repeat another outlet's point."""
-    undated = load_prompt("undated.txt")
-    same_as = {pos: group[0] for group in groups for pos in group[1:]}
-    lines = []
-    for pos, c in enumerate(citations):
-        lines.append(
-            render_prompt(
-                "citation.txt",
-                n=c.n,
-                quote=display_quote(c.quote),
-                publisher=one_line(c.publisher or c.source),
-                date=c.date or undated,
-                title=one_line(c.title or c.source),
-            )
-        )
-        if pos in same_as:
-            lines.append(render_prompt("same_point.txt", first=citations[same_as[pos]].n))
-    return lines
 
 
 Step = Callable[[dict[str, Any]], dict[str, Any]]

@@ -28,10 +28,11 @@ from langchain_core.utils.json import parse_partial_json
 from pydantic import BaseModel, Field, ValidationError
 
 from retrieval.answer import Answer, Citation, answer_timings
+from retrieval.citations import cite, render_citations
 from retrieval.claims import date_words, quoted_spans, unsupported_terms
 from retrieval.embedding import Embedder
 from retrieval.errors import UsruError
-from retrieval.extractive import cite, extractive_steps, render_citations
+from retrieval.extractive import extractive_steps
 from retrieval.followup import ChatHistory, invented_words, is_follow_up, standalone_by_rule
 from retrieval.index import StoredVersion
 from retrieval.prompts import load_prompt, render_prompt

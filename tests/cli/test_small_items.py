@@ -11,7 +11,7 @@ from rich.console import Console
 
 from bot.render import print_answer
 from retrieval.answer import Answer, Citation
-from retrieval.extractive import display_quote
+from retrieval.citations import display_quote
 from tests.conftest import REPO
 
 

@@ -21,7 +21,7 @@ from rich.console import Console
 from bot.render import print_answer, print_sources, print_summary
 from bot.repl import run_chat
 from retrieval.answer import Answer, Citation
-from retrieval.extractive import display_quote, render_answer
+from retrieval.citations import display_quote, render_answer
 from retrieval.index import ArticleInfo, IndexSummary
 from retrieval.service import AnsweringService, build_service
 from retrieval.textsafety import UNSAFE, escape_unsafe, one_line
