@@ -9,6 +9,7 @@ passage, so answering from a bf16 index never loads it.
 
 from __future__ import annotations
 
+import ctypes
 import threading
 from collections.abc import Callable
 
@@ -16,6 +17,20 @@ import numpy as np
 
 from retrieval.embedding import Embedder, Vectors
 from retrieval.onnx_precision import BF16, precise_name
+
+
+def release_freed_memory() -> None:
+    """Hand freed heap pages back to the system (glibc only; elsewhere a no-op).
+
+    Torch's activations for each batch differ in size, and glibc keeps what they freed: measured on 1,500
+    archive chunks, the process grew ~60 MiB per 256 texts at bf16 (as at fp32 through torch), and a
+    bf16 `usru index` of 949 articles peaked at 3.1 GiB where the ONNX fp32 path stays near 1.3 GiB.
+    """
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        libc.malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
 
 
 class Bf16Embedder:
@@ -39,7 +54,9 @@ class Bf16Embedder:
         """Embed passages for the index, at bf16."""
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        return self._passage_model().embed_documents(texts)
+        vecs = self._passage_model().embed_documents(texts)
+        release_freed_memory()
+        return vecs
 
     def embed_query(self, text: str) -> Vectors:
         """Embed one question through the fp32 export (cached there)."""
