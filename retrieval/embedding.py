@@ -109,6 +109,9 @@ class SentenceTransformerEmbedder(CachedQueries):
         logging.getLogger("transformers").setLevel(logging.ERROR)
         options: dict[str, Any] = {}
         self._bf16 = bf16
+        # AMX bf16 matmuls gain from taller batches: 64 embedded 1.35x the chunks per CPU second of 32
+        # (128: 1.55x, but its attention scores alone take ~200 MB a batch, against the memory bound).
+        self._batch = 64 if bf16 else 32
         if bf16:
             import torch
 
@@ -141,7 +144,7 @@ class SentenceTransformerEmbedder(CachedQueries):
         with self._lock:
             vecs = self._model.encode(
                 texts,
-                batch_size=32,
+                batch_size=self._batch,
                 normalize_embeddings=not self._bf16,
                 convert_to_numpy=True,
                 show_progress_bar=False,
