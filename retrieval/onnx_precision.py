@@ -1,8 +1,10 @@
-"""Dynamic int8 copies of the ONNX export: an opt-in, faster index-time embedding pass (issue 13).
+"""Embedding precisions other than fp32: opt-in, faster index-time embedding passes (issue 13).
 
-int8 vectors differ from fp32 ones (cosine about 0.993), so the precision is part of the embedder's
-name: an index records it, an int8 index is never extended with fp32 vectors (nor the reverse; the
-name differs, so everything is embedded again), and questions are embedded at the index's precision.
+int8 is a dynamic int8 copy of the ONNX export; bf16 runs the torch model in bfloat16 (AMX on CPUs
+that have it). Their vectors differ from fp32 ones (cosine about 0.993 for int8, 0.9999 for bf16),
+so the precision is part of the embedder's name: an index records it, an index of one precision is
+never extended with vectors of another (the name differs, so everything is embedded again), and
+questions are embedded with the embedder the index's precision names.
 """
 
 from __future__ import annotations
@@ -15,8 +17,8 @@ from pathlib import Path
 
 FP32 = "fp32"
 INT8 = "int8"
-PRECISIONS = (FP32, INT8)
-_SUFFIX = " [int8]"
+BF16 = "bf16"
+PRECISIONS = (FP32, INT8, BF16)
 
 
 def check_precision(precision: str) -> str:
@@ -27,14 +29,16 @@ def check_precision(precision: str) -> str:
 
 
 def precise_name(model_name: str, precision: str) -> str:
-    """The embedder name an index records: the model's, marked when its vectors are int8."""
-    return model_name + _SUFFIX if check_precision(precision) == INT8 else model_name
+    """The embedder name an index records: the model's, marked when its vectors are not fp32."""
+    return model_name if check_precision(precision) == FP32 else f"{model_name} [{precision}]"
 
 
 def split_name(embedder_name: str) -> tuple[str, str]:
     """(model name, precision) of an embedder name an index recorded."""
-    if embedder_name.endswith(_SUFFIX):
-        return embedder_name.removesuffix(_SUFFIX), INT8
+    for precision in PRECISIONS[1:]:
+        suffix = f" [{precision}]"
+        if embedder_name.endswith(suffix):
+            return embedder_name.removesuffix(suffix), precision
     return embedder_name, FP32
 
 

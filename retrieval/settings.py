@@ -47,12 +47,13 @@ class Settings(BaseSettings):
         pattern="^(sentence-mean-1|two-passes)$",
         validation_alias=AliasChoices("USRU_VECTORS", "vectors"),
     )
-    # Precision of the embedding model's ONNX export: "int8" (dynamic, opt-in) embeds about twice the
-    # texts per CPU second, but its vectors differ (cosine ~0.993), so an index records it and questions
-    # are embedded at the index's precision; switching re-embeds the whole index.
+    # Index-time embedding precision: "int8" (the ONNX export, dynamically quantised) and "bf16" (torch
+    # in bfloat16; AMX CPUs) are opt-in and embed about twice the texts per CPU second, but their vectors
+    # differ (cosine ~0.993, ~0.9999), so an index records it and questions are embedded with the
+    # index's precision's embedder; switching re-embeds the whole index.
     embed_precision: str = Field(
         default="fp32",
-        pattern="^(fp32|int8)$",
+        pattern="^(fp32|int8|bf16)$",
         validation_alias=AliasChoices("USRU_EMBED_PRECISION", "embed_precision"),
     )
     max_question_chars: int = Field(
