@@ -3,7 +3,7 @@
 Applied after the quotes are chosen (retrieval/extractive.py select_quotes). Quotes are only dropped,
 never cut: every quote shown stays a whole sentence at its offsets. The best quote always stays, so
 no rule here turns an answer into a refusal. Measured on the dev split of tests/eval/archive.yaml
-(bench/archive_eval.py): median characters shown 580 -> 560, the quoted answers, refusals and false
+(bench/archive_eval.py): median characters shown 580 -> 570, the quoted answers, refusals and false
 refusals of every group unchanged.
 """
 
@@ -19,11 +19,11 @@ if TYPE_CHECKING:
     from retrieval.extractive import Candidate
     from retrieval.index import StoredVersion
 
-# When the best quote holds the asked-for detail, a further quote holding a detail too is shown only if it
-# scores this close to it (both carry the detail bonus, so this is a gap in relevance): far below the best,
-# it names some other number or person (dev split: "1.2 billion … passwords" under "500 million Yahoo
-# accounts"). At 0.15 the dev split lost one strict hit (d11's fourth quote, restating the best one's fact).
-DETAIL_LEAD = 0.20
+# A further quote holding a detail of the asked-for kind always stays beside a best one holding one: the
+# best quote's detail may be the wrong one (blind holdout3 g3-38, "Where was Bill Barr when he told Fox News
+# ...?": the place sentence "Barr spoke to Fox News's Bill Hemmer in San Salvador" scored over 0.20 below a
+# best quote whose detail was no answer, and was dropped). That rule gained no dev hit and cut the dev
+# median by 10 characters.
 # Two quotes from different articles sharing this share of their words say one thing (two copies of a wire
 # sentence, "Putin won 76.6% of the vote"); the lower-scored one is left out. At 0.35 the dev split lost a
 # hit (d29: two accounts of one meeting, each with its own detail), at 0.3 two.
@@ -54,7 +54,7 @@ def _beside_detail(
 ) -> list[Candidate]:
     """Quotes ranked best first, kept beside a best one that holds the asked-for detail.
 
-    A further quote stays if it holds a detail and scores within DETAIL_LEAD of the best, or if it holds no
+    A further quote stays if it holds a detail too (the best one's may be the wrong one), or if it holds no
     detail but a question word none of the quotes kept before it has (it may state the fact in words the
     detail rules miss).
     """
@@ -62,10 +62,7 @@ def _beside_detail(
     kept = [top]
     covered = words[id(top)] & asked
     for c in ranked[1:]:
-        if c.detail:
-            if c.score < top.score - DETAIL_LEAD:
-                continue
-        elif not (words[id(c)] & asked) - covered:
+        if not c.detail and not (words[id(c)] & asked) - covered:
             continue
         kept.append(c)
         covered |= words[id(c)] & asked

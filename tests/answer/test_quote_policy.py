@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from retrieval.extractive import Candidate
-from retrieval.quote_policy import DETAIL_LEAD, RESTATES, drop_extra_quotes
+from retrieval.quote_policy import RESTATES, drop_extra_quotes
 
 
 @dataclass
@@ -36,14 +36,15 @@ def _quotes(texts: list[str], scores: list[float], details: list[bool]) -> tuple
 COUNT = "How many Yahoo accounts were stolen in the theft blamed on Russian agents?"
 
 
-def test_a_detail_far_below_a_best_quote_holding_one_is_left_out() -> None:
+def test_a_further_detail_stays_however_far_below_the_best_quote() -> None:
+    # The best quote's number may answer another question: the reader sees the others holding one too.
     texts = [
         "Russian agents were charged with the theft of 500 million Yahoo accounts.",
         "Hackers stole 1.2 billion passwords from websites.",
         "The theft of 3 billion Yahoo accounts was disclosed later.",
     ]
-    index, chosen = _quotes(texts, [1.4, 1.4 - DETAIL_LEAD - 0.01, 1.4 - DETAIL_LEAD + 0.01], [True] * 3)
-    assert [c.sentence_id for c in drop_extra_quotes(index, COUNT, chosen)] == [0, 2]
+    index, chosen = _quotes(texts, [1.4, 0.6, 1.1], [True] * 3)
+    assert [c.sentence_id for c in drop_extra_quotes(index, COUNT, chosen)] == [0, 1, 2]
 
 
 def test_beside_a_detail_a_quote_without_one_stays_only_if_it_adds_a_question_word() -> None:
