@@ -112,6 +112,15 @@ _LENGTH = re.compile(
     rf"|years?|decades?|centur(?:y|ies)|pages?|words?|miles?|kilomet(?:er|re)s?|meters?|metres?|feet|foot)\b",
     re.I,
 )
+# A duration in words ("for about an hour", "lasted nearly a week"): only after a word saying how long, since
+# "a day after" and "a year ago" place an event in time instead.
+_LENGTH_IN_WORDS = re.compile(
+    r"\b(?:for|lasted|lasting|lasts|last|ran for|took|nearly|almost|roughly|more than|less than|over|under)\s"
+    r"(?:(?:about|nearly|almost|roughly|more than|less than|over|just|only|barely)\s)?"
+    r"(?:an?|one|several|a few|a couple of)\s(?:full\s)?"
+    r"(?:second|minute|hour|day|week|month|year|decade)s?\b",
+    re.I,
+)
 # Sums of money and calendar dates, which count nothing.
 # A number joined to letters names a thing (the G-20, an S-400, an F-35, the 9M729): it counts nothing.
 _DESIGNATION = re.compile(r"\b[A-Za-z]+-?\d[\w-]*|\b\d+[A-Za-z][\w-]*")
@@ -204,7 +213,11 @@ def holds_detail(
     if kind == "money":
         return any(not _in_question(m.group(0), asked) for m in _MONEY.finditer(passage))
     if kind == "length":
-        return any(not _in_question(m.group(0), asked) for m in _LENGTH.finditer(passage))
+        return any(
+            not _in_question(m.group(0), asked)
+            for pattern in (_LENGTH, _LENGTH_IN_WORDS)
+            for m in pattern.finditer(passage)
+        )
     if kind in ("number", "count"):
         if kind == "count":
             passage = _DESIGNATION.sub(" ", _SUM_OR_DATE.sub(" ", passage))

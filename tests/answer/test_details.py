@@ -182,3 +182,16 @@ def test_how_long_is_answered_by_a_number_with_its_unit() -> None:
     assert holds_detail("length", "Gates, who had worked for Colony for six months, was indicted.", question)
     assert holds_detail("length", "She completed her temporary 45-day detail assignment.", question)
     assert not holds_detail("length", "Barrack chaired it, according to three sources.", question)
+
+
+def test_how_long_is_answered_by_a_duration_in_words() -> None:
+    # "an hour" has no digit and no number word, yet it is the answer (holdout2 g22, found after its run).
+    question = "How long did Trump and Putin speak on the phone in November 2017?"
+    assert holds_detail(
+        "length", "Trump and Putin spoke on the phone for about an hour on Tuesday.", question
+    )
+    assert holds_detail("length", "The talks lasted nearly a week.", question)
+    assert holds_detail("length", "Their meeting ran for more than an hour.", question)
+    # "a day after", "a year ago" place an event in time; they say nothing of how long it lasted.
+    assert not holds_detail("length", "Putin called Trump a day after the attack.", question)
+    assert not holds_detail("length", "The two leaders met a year ago in Hamburg.", question)
