@@ -16,6 +16,7 @@ from collections.abc import Callable
 import numpy as np
 
 from retrieval.embedding import Embedder, Vectors
+from retrieval.errors import UsruError
 from retrieval.onnx_precision import BF16, precise_name
 
 
@@ -54,7 +55,17 @@ class Bf16Embedder:
         """Embed passages for the index, at bf16."""
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        vecs = self._passage_model().embed_documents(texts)
+        try:
+            vecs = self._passage_model().embed_documents(texts)
+        except RuntimeError as exc:
+            # A torch or CPU without bfloat16 kernels ("not implemented for 'BFloat16'") fails on the first
+            # batch: one sentence naming the setting, before anything of this update is written.
+            if "bfloat16" not in str(exc).lower():
+                raise
+            raise UsruError(
+                "This machine's torch cannot embed at bf16 (no bfloat16 kernels); unset USRU_EMBED_PRECISION "
+                "or set it to fp32."
+            ) from exc
         release_freed_memory()
         return vecs
 

@@ -17,6 +17,7 @@ from retrieval.embedding import (
     Embedder,
     HashingEmbedder,
     SentenceTransformerEmbedder,
+    Vectors,
     load_embedder,
 )
 from retrieval.errors import IndexError_, UsruError
@@ -29,6 +30,7 @@ from retrieval.service import build_service
 from retrieval.settings import HASHING_MODEL, Settings
 from tests.conftest import SEEDS, copy_seeds
 from tests.support.cli import make_folders, usru
+from tests.support.in_process import Usru
 
 
 class Bf16Hashing(HashingEmbedder):
@@ -154,3 +156,30 @@ def test_a_bf16_index_is_recorded_and_answered_without_torch(tmp_path: Path) -> 
     for other in ("fp32", "int8"):
         with pytest.raises(IndexError_, match="USRU_EMBED_PRECISION=bf16"):
             build_service(settings.model_copy(update={"embed_precision": other}))
+
+
+class _NoBf16Kernels(HashingEmbedder):
+    """Stands for torch's model where bfloat16 kernels are missing: encoding raises as torch does."""
+
+    def embed_documents(self, texts: list[str]) -> Vectors:
+        raise RuntimeError("\"addmm_impl_cpu_\" not implemented for 'BFloat16'")
+
+
+def test_bf16_without_kernels_is_one_sentence_and_keeps_the_index(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Found by the fifth session's attacker: a traceback, exit 1.
+    run = Usru(tmp_path, monkeypatch, capsys)
+    assert run("index")[0] == 0
+    (run.sources / "new.md").write_text(
+        "---\ndate: '2017-01-02'\n---\nPutin met Trump in Hamburg.\n", "utf-8"
+    )
+    monkeypatch.setattr(
+        "retrieval.embedding._load_bf16",
+        lambda model, index_dir, use_onnx: Bf16Embedder(HashingEmbedder(), _NoBf16Kernels),
+    )
+    monkeypatch.setenv("USRU_EMBED_PRECISION", "bf16")
+    monkeypatch.setenv("EMBEDDING_MODEL", "all-MiniLM-L6-v2")
+    code, _, err = run("index")
+    assert code == 2 and err.startswith("usru: ") and "bf16" in err, err[-300:]
+    assert len(err.strip().splitlines()) == 1, err[-300:]
