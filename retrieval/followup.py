@@ -46,8 +46,24 @@ _THERE = re.compile(
     re.IGNORECASE,
 )
 _NAME = re.compile(r"^[A-Z][\w’'.-]*$")
-# A rewrite may add this many everyday words the conversation never used ("discuss" for "talk about").
-MAX_NEW_WORDS = 1
+# Words a faithful rewrite adds without changing what is asked: ways of asking ("discuss" for "talk about")
+# and titles and first names beside a name the conversation has ("President Putin", "Vladimir Putin").
+_REWORDING = frozenset(
+    """discuss discussed discussion mention mentioned comment comments commented respond responded response
+    react reacted reaction reactions statement statements remark remarks view views position stance plan
+    plans decision decide decided happen happened cause caused reason reasons result results role talk talked
+    meet met meeting about regarding concerning latest recent recently current currently now still further
+    other else also""".split()
+)
+_TITLES = frozenset(
+    """president vice prime minister foreign defense defence secretary state senator sen rep representative
+    gov governor mr mrs ms dr general gen director chancellor ambassador spokesman spokeswoman spokesperson
+    former then special counsel attorney deputy chief adviser advisor leader""".split()
+)
+# One name written in full or short ("U.S." for "US", "United States" for "US").
+_ALIASES = (frozenset({"us", "u.s", "u.s.", "usa", "united", "states", "america", "american", "americans"}),)
+# Endings that make a name's adjective or plural ("Russia" → "Russian", "Russians").
+_NAME_ENDINGS = ("n", "an", "ian", "ns", "ans", "ians", "s", "es")
 
 
 @dataclass(frozen=True)
@@ -208,19 +224,61 @@ def _known(word: str, vocabulary: set[str]) -> bool:
     )
 
 
+def _is_name(word: str, first: bool) -> bool:
+    """Whether a word is written as a name: a capital in any script (not a question's opening word)."""
+    return word[:1].isupper() and not (first and word.lower() in _QUESTION_WORDS | STOPWORDS)
+
+
+def _vocabulary(texts: list[str]) -> set[str]:
+    """The forms of the texts' words, with every alias of a name one of them writes."""
+    vocabulary = {_forms(w) for text in texts for w in _WORD.findall(text)}
+    for group in _ALIASES:
+        if vocabulary & group:
+            vocabulary |= group
+    return vocabulary
+
+
+def _known_name(word: str, vocabulary: set[str]) -> bool:
+    """Whether the conversation wrote this name, or its adjective or plural ("Russian" for "Russia")."""
+    form = _forms(word)
+    return form in vocabulary or any(
+        form.endswith(end) and form[: -len(end)] in vocabulary
+        for end in _NAME_ENDINGS
+        if len(form) > len(end) + 2
+    )
+
+
 def invented_words(rewritten: str, question: str, history: ChatHistory) -> list[str]:
-    """The names, numbers and other content words of a model's rewrite that neither the follow-up nor
-    the remembered turns used, when they are more than a rewording allows (else an empty list)."""
-    sources = [question] + [f"{t.question} {t.answer}" for t in history.turns()]
-    vocabulary = {_forms(w) for text in sources for w in _WORD.findall(text)}
-    names: list[str] = []
-    others: list[str] = []
-    for i, word in enumerate(_WORD.findall(rewritten)):
+    """The names, numbers and other content words of a model's rewrite that neither the follow-up nor the
+    remembered turns used, beyond ways of asking and titles or first names beside a known name."""
+    vocabulary = _vocabulary([question] + [f"{t.question} {t.answer}" for t in history.turns()])
+    words = _WORD.findall(rewritten)
+    names = [_is_name(w, i == 0) and _known_name(w, vocabulary) for i, w in enumerate(words)]
+    new: list[str] = []
+    for i, word in enumerate(words):
         low = word.lower()
         if low in STOPWORDS or low in _QUESTION_WORDS or low in _EMPTY or low in _DEICTIC or low in _PERSONAL:
             continue
-        if _known(word, vocabulary):
+        if any(ch.isdigit() for ch in word):
+            # A number or a date only as the conversation wrote it: "2018-07-30" is no form of "2018-07-16".
+            if low not in vocabulary:
+                new.append(word)
+        elif low in _TITLES or low in _REWORDING:
             continue
-        # A name or a number the conversation never had changes what is asked; one plain word may be a rewording.
-        (names if word[:1].isdigit() or (i > 0 and _NAME.match(word)) else others).append(word)
-    return names + others if names or len(others) > MAX_NEW_WORDS else []
+        elif _is_name(word, i == 0):
+            # A first name is new only if the name it opens is: "Vladimir Putin" where "Putin" was said.
+            if not (names[i] or (i + 1 < len(words) and names[i + 1])):
+                new.append(word)
+        elif not _known(word, vocabulary):
+            new.append(word)
+    return new
+
+
+def dropped_words(rewritten: str, question: str) -> list[str]:
+    """The follow-up's own names and numbers a rewrite left out ("and what did Nebenzia say?")."""
+    kept = _vocabulary([rewritten])
+    return [
+        w
+        for i, w in enumerate(_WORD.findall(question))
+        if (any(ch.isdigit() for ch in w) or _is_name(w, i == 0)) and not _known_name(w, kept)
+    ]

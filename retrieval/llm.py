@@ -33,7 +33,7 @@ from retrieval.claims import date_words, quoted_spans, unsupported_terms
 from retrieval.embedding import Embedder
 from retrieval.errors import UsruError
 from retrieval.extractive import extractive_steps
-from retrieval.followup import ChatHistory, invented_words, is_follow_up, standalone_by_rule
+from retrieval.followup import ChatHistory, dropped_words, invented_words, is_follow_up, standalone_by_rule
 from retrieval.index import StoredVersion
 from retrieval.prompts import load_prompt, render_prompt
 from retrieval.settings import Settings
@@ -523,8 +523,11 @@ def condense(model: BaseChatModel, question: str, history: ChatHistory, max_char
     if not rewritten or len(rewritten) > min(max_chars, MAX_STANDALONE_CHARS) or rewritten.startswith("{"):
         return standalone_by_rule(question, history, max_chars)
     invented = invented_words(rewritten, question, history)
-    if invented:
-        # The model is asked to reword, not to add: a subject nobody mentioned would be searched for silently.
-        log.warning("The model's rewrite of a follow-up added %s; using the rule", ", ".join(invented[:5]))
+    dropped = dropped_words(rewritten, question)
+    if invented or dropped:
+        # The model is asked to reword, not to add or drop: a subject nobody mentioned (or the one the user
+        # just named, left out) would change what is searched for, silently.
+        change = f"added {', '.join(invented[:5])}" if invented else f"left out {', '.join(dropped[:5])}"
+        log.warning("The model's rewrite of a follow-up %s; using the rule", change)
         return standalone_by_rule(question, history, max_chars)
     return rewritten
