@@ -28,7 +28,7 @@ from retrieval.lexical import tokenize
 from retrieval.periphrases import described_terms
 from retrieval.presupposition import presupposition_gap, unsaid_act
 from retrieval.prompts import load_prompt
-from retrieval.quote_policy import drop_extra_quotes
+from retrieval.quote_policy import drop_extra_quotes, restates
 from retrieval.search import chunk_document, search_chunks
 
 if TYPE_CHECKING:
@@ -452,8 +452,9 @@ def extractive_steps(
             index, candidates, x["max_quotes"], x["min_relevance"], x.get("max_chars", MAX_CHARS)
         )
         kept = drop_extra_quotes(index, x["question"], chosen)
-        # Left out of the answer, not lost: the runners-up ("More quotes" in the bot) offer them first.
-        more = [c for c in chosen if c not in kept] + more
+        # Left out of the answer, not lost: the runners-up ("More quotes" in the bot) offer them first, but for
+        # another outlet's copy of a shown sentence, which would show the reader the same words again.
+        more = [c for c in chosen if c not in kept and not restates(index, c, kept)] + more
         chosen = kept
         if chosen and gap is None:
             # A caveat, not a refusal: the question may put the event in other words than the articles.

@@ -49,6 +49,17 @@ def drop_extra_quotes(index: StoredVersion, question: str, chosen: Sequence[Cand
     return [c for c in chosen if id(c) in keep]
 
 
+def restates(index: StoredVersion, quote: Candidate, shown: Sequence[Candidate]) -> bool:
+    """Whether another article's shown quote says this one's words (a wire copy): no runner-up either."""
+    words = frozenset(tokenize(index.article(quote.article_id).text[quote.start : quote.end]))
+    return any(
+        o.article_id != quote.article_id
+        and _overlap(frozenset(tokenize(index.article(o.article_id).text[o.start : o.end])), words)
+        >= RESTATES
+        for o in shown
+    )
+
+
 def _beside_detail(
     ranked: list[Candidate], words: dict[int, frozenset[str]], asked: frozenset[str]
 ) -> list[Candidate]:

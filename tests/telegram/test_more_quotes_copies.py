@@ -1,0 +1,54 @@
+"""More quotes never repeats a sentence the answer shows: a dropped wire copy is no runner-up (fifth session's attack)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from retrieval.service import build_service
+from retrieval.settings import Settings
+from tests.support.telegram import running_bot, wait_sent
+
+if TYPE_CHECKING:
+    from bench.fakebotapi import FakeBotAPI
+
+SENTENCE = (
+    "Russian President Vladimir Putin said on Sunday that 755 U.S. diplomatic staff must leave Russia, "
+    "in response to new sanctions passed by Congress."
+)
+QUESTION = "How many US diplomatic staff did Putin say must leave Russia?"
+
+
+async def test_more_quotes_adds_no_sentence_already_shown(fake_bot_api: FakeBotAPI, tmp_path: Path) -> None:
+    sources = tmp_path / "sources"
+    sources.mkdir()
+    for outlet in ("Fox News", "CNN (Web News)", "Associated Press"):
+        (sources / f"{outlet.split()[0]}.md").write_text(
+            f"---\ntitle: Russia expels US diplomats\npublisher: {outlet}\ndate: '2017-07-30'\n---\n"
+            f"MOSCOW (AP) - {SENTENCE}\n\nThe move was the harshest since the Cold War, analysts said.\n\n"
+            f"Story continues from {outlet} with its own commentary on the weather in Moscow today.\n",
+            encoding="utf-8",
+        )
+    settings = Settings(
+        _env_file=None,
+        sources=sources,
+        index_dir=tmp_path / "idx",
+        embedding_model="hashing",
+        min_relevance=0.0,
+    )
+    service = build_service(settings)
+    expected = service.answer(QUESTION)
+    assert expected.citations
+    shown_quotes = {c.quote for c in expected.citations}
+    assert not [m for m in expected.more if m.quote in shown_quotes], "a runner-up repeats a shown quote"
+    async with running_bot(fake_bot_api, service, settings):
+        fake_bot_api.send_text(QUESTION)
+        (reply,) = await wait_sent(fake_bot_api, 111)
+        more = [b for b in reply.buttons() if b["callback_data"].startswith("more:")]
+        if not more:
+            return
+        fake_bot_api.press(reply, more[0]["callback_data"])
+        (_, more_msg) = await wait_sent(fake_bot_api, 111, 2)
+    shown = set(reply.blockquotes())
+    repeated = [q for q in shown if any(q in m for m in more_msg.blockquotes())]
+    assert not repeated, "More quotes repeats a sentence the answer already shows"
