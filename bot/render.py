@@ -7,7 +7,7 @@ from rich.table import Table
 from rich.text import Text
 
 from retrieval.answer import Answer
-from retrieval.citations import display_quote
+from retrieval.citations import display_quote, same_point_note
 from retrieval.index import ArticleInfo, IndexSummary
 from retrieval.textsafety import escape_unsafe, one_line
 
@@ -52,6 +52,7 @@ def print_note(console: Console, answer: Answer) -> None:
 def print_citations(console: Console, answer: Answer) -> None:
     """Print an answer's numbered quotes with their sources (a terminal's part of print_answer)."""
     same_as = {n: group[0] for group in answer.groups for n in group[1:]}
+    by_n = {c.n: c for c in answer.citations}
     for c in answer.citations:
         console.print()
         console.print(
@@ -68,7 +69,7 @@ def print_citations(console: Console, answer: Answer) -> None:
         )
         console.print(_hanging(Text("    — ", style="dim"), who))
         if c.n in same_as:
-            console.print(Text(f"    (the same point as [{same_as[c.n]}], from another outlet)", style="dim"))
+            console.print(Text(same_point_note(by_n[same_as[c.n]], c), style="dim"))
 
 
 def _hanging(label: Text, body: Text) -> Table:

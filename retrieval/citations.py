@@ -86,5 +86,13 @@ def render_citations(citations: Sequence[Citation], groups: Sequence[tuple[int, 
             )
         )
         if pos in same_as:
-            lines.append(render_prompt("same_point.txt", first=citations[same_as[pos]].n))
+            lines.append(same_point_note(citations[same_as[pos]], c))
     return lines
+
+
+def same_point_note(first: Citation, later: Citation) -> str:
+    """The line under a quote that makes an earlier one's point, saying whether another outlet does."""
+    # Two Reuters stories making one point are no second outlet's word for it.
+    same_outlet = one_line(first.publisher or first.source) == one_line(later.publisher or later.source)
+    template = "same_point_same_outlet.txt" if same_outlet else "same_point.txt"
+    return render_prompt(template, first=first.n)

@@ -78,9 +78,11 @@ def term_count(index: StoredVersion, term: str) -> int:
 
 def unknown_names(index: StoredVersion, question: str) -> list[str]:
     """Capitalised names in the question (not its first word) that no indexed chunk mentions."""
-    names = []
+    names: list[str] = []
     for m in PROPER.finditer(question.strip()):
         terms = tokenize(m.group(0))
+        if m.group(0) in names:
+            continue  # a name asked twice is named once in the note ("Zelensky, Zelensky")
         if terms and all(term_count(index, t) == 0 for t in terms) and not _dated_month(index, m.group(0)):
             names.append(m.group(0))
     return names

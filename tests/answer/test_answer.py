@@ -404,6 +404,7 @@ EXPECTED_PLACEHOLDERS = {
     "lead_one.txt": {"outlets"},
     "not_found.txt": set(),
     "same_point.txt": {"first"},
+    "same_point_same_outlet.txt": {"first"},
     "undated.txt": set(),
     # Refusal notes (retrieval/coverage.py).
     "gap_years.txt": {"span", "years"},

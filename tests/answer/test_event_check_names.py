@@ -93,3 +93,11 @@ def test_a_month_the_question_asks_about_is_known_when_an_article_is_dated_then(
         "Novichok",
         "Marchetti",
     ]
+
+
+def test_a_name_asked_twice_is_named_once() -> None:
+    # The fifth session's attacker saw "No indexed article mentions Zelensky, Zelensky, Zelensky."
+    small = FakeVersion((*TEXTS[:4], "WikiLeaks published the emails, McConnell said."), DATES)
+    question = "What did Zelensky say, and did Zelensky meet McConnell, and why did Zelensky go?"
+    assert unknown_names(small, question) == ["Zelensky"]
+    assert missing_words(large(), question).count("Zelensky") <= 1
