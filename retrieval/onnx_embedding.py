@@ -6,6 +6,7 @@ The ONNX file is exported locally from the loaded sentence-transformers model; n
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -93,7 +94,31 @@ def _write_export(
         "max_seq_length": max_len,
         "dim": int(transformer.config.hidden_size),
     }
-    (tmp / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
+    (tmp / "meta.json").write_text(json.dumps(meta | {"sha256": file_digests(tmp)}), encoding="utf-8")
+
+
+# The files whose bytes decide every vector: a full SHA-256 of each is recorded when written, checked at load.
+DIGESTED = ("model.onnx", "tokenizer.json")
+
+
+def file_digests(folder: Path) -> dict[str, str]:
+    """SHA-256 of the export's model and tokenizer files."""
+    out = {}
+    for name in DIGESTED:
+        with (folder / name).open("rb") as fh:
+            out[name] = hashlib.file_digest(fh, "sha256").hexdigest()
+    return out
+
+
+def check_digests(folder: Path, meta: dict[str, object]) -> None:
+    """Raise if a file of the export differs from what was written (damage that still parses as a model)."""
+    recorded = meta.get("sha256")
+    if not isinstance(recorded, dict):
+        return  # an export from before digests were recorded: its loading checks are all it has
+    # About 65 ms for the 90 MB model, once per process: bytes changed in the middle of the file still load
+    # and silently change every question's vector (the fifth session's attacker).
+    if file_digests(folder) != recorded:
+        raise ValueError("the exported model's files differ from those written (damaged)")
 
 
 class OnnxEmbedder(CachedQueries):
@@ -106,6 +131,7 @@ class OnnxEmbedder(CachedQueries):
         meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
         if meta.get("format") != FORMAT:
             raise ValueError("the exported model is from another version of usru")
+        check_digests(folder, meta)
         from retrieval.onnx_precision import FP32, precise_name
 
         self.name: str = precise_name(meta["model"], meta.get("precision", FP32))

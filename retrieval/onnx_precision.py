@@ -69,8 +69,11 @@ def write_int8(fp32: Path, folder: Path) -> None:
             weight_type=QuantType.QInt8,
         )
         shutil.copy2(fp32 / "tokenizer.json", tmp / "tokenizer.json")
+        from retrieval.onnx_embedding import file_digests
+
         meta = json.loads((fp32 / "meta.json").read_text(encoding="utf-8"))
-        (tmp / "meta.json").write_text(json.dumps(meta | {"precision": INT8}), encoding="utf-8")
+        meta |= {"precision": INT8, "sha256": file_digests(tmp)}
+        (tmp / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
         if folder.exists():
             shutil.rmtree(folder)
         os.replace(tmp, folder)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -83,6 +84,23 @@ def test_a_damaged_export_is_replaced(indexed: Settings, tmp_path: Path) -> None
     embedder = load_embedder("", index_dir)
     assert isinstance(embedder, OnnxEmbedder)  # exported again, and used at once
     assert json.loads((folder / "meta.json").read_text(encoding="utf-8"))["format"] != 99
+
+
+def test_an_export_damaged_in_the_middle_is_noticed_and_replaced(indexed: Settings, tmp_path: Path) -> None:
+    # Bytes changed mid-file still load as a model and silently moved every question's vector (fifth
+    # session's attacker); the full digests written with the export catch it, and it is exported again.
+    index_dir = Path(shutil.copytree(indexed.index_dir, tmp_path / "idx"))
+    folder = export_folder(index_dir, SentenceTransformerEmbedder("").name)
+    model = folder / "model.onnx"
+    written = hashlib.sha256(model.read_bytes()).hexdigest()
+    assert json.loads((folder / "meta.json").read_text(encoding="utf-8"))["sha256"]["model.onnx"] == written
+    with model.open("r+b") as fh:
+        fh.seek(model.stat().st_size // 2)
+        fh.write(b"\x7f" * 4096)
+    with pytest.raises(ValueError, match="damaged"):
+        OnnxEmbedder(folder)
+    assert isinstance(load_embedder("", index_dir), OnnxEmbedder)
+    assert hashlib.sha256(model.read_bytes()).hexdigest() == written
 
 
 def test_an_index_embedded_with_onnx_answers_like_one_embedded_with_torch(
