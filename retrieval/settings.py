@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # A fake embedding for tests and benchmarks; not meant for real answers.
@@ -99,3 +99,9 @@ class Settings(BaseSettings):
     leanings_file: Path | None = Field(
         default=None, validation_alias=AliasChoices("USRU_LEANINGS", "leanings_file")
     )
+
+    @field_validator("vectors", "embed_precision", mode="before")
+    @classmethod
+    def _lower_case(cls, value: object) -> object:
+        """Choices read in any case: USRU_EMBED_PRECISION=BF16 is bf16, not a pattern error."""
+        return value.strip().lower() if isinstance(value, str) else value

@@ -37,10 +37,14 @@ class Int8Hashing(HashingEmbedder):
     name = precise_name(HASHING_MODEL, INT8)
 
 
-def test_the_setting_accepts_fp32_and_int8_only(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_setting_accepts_fp32_int8_and_bf16_only(monkeypatch: pytest.MonkeyPatch) -> None:
     assert Settings(_env_file=None).embed_precision == "fp32"  # type: ignore[call-arg]
     monkeypatch.setenv("USRU_EMBED_PRECISION", "int8")
     assert Settings(_env_file=None).embed_precision == "int8"  # type: ignore[call-arg]
+    monkeypatch.setenv(
+        "USRU_EMBED_PRECISION", " BF16 "
+    )  # any case: a fifth-session attack got a pattern error
+    assert Settings(_env_file=None).embed_precision == "bf16"  # type: ignore[call-arg]
     monkeypatch.setenv("USRU_EMBED_PRECISION", "int4")
     with pytest.raises(ValidationError):
         Settings(_env_file=None)  # type: ignore[call-arg]
