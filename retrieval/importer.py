@@ -338,6 +338,10 @@ class Importer:
         if len(text.encode("utf-8")) > MAX_ARTICLE_BYTES:
             summary.skipped.append((record.where, f"text larger than {MAX_ARTICLE_BYTES // 1_000_000} MB"))
             return
+        if any("\x00" in v for v in values.values()):
+            # The index reads a file with a NUL byte as binary and skips it: say so here, write nothing.
+            summary.skipped.append((record.where, "a NUL byte in the text (binary data)"))
+            return
         if "id" in fields:
             raw_id = values["id"].strip()
             if not raw_id:

@@ -372,3 +372,13 @@ def test_an_import_folder_that_links_out_of_the_sources_folder_is_refused(tmp_pa
     with pytest.raises(ImportError_, match="outside the sources folder"):
         import_dump(dump, sources)
     assert list(outside.rglob("*")) == [], "nothing is written outside"
+
+
+def test_a_record_with_a_nul_byte_is_skipped_not_written_for_the_index_to_reject(tmp_path: Path) -> None:
+    # The fifth session's attacker: counted as written, then skipped by the index as a binary file.
+    sources = tmp_path / "src"
+    sources.mkdir()
+    lines: list[Any] = [{"id": "n1", "title": "NUL", "text": "Putin spoke.\x00 Trump replied."}, GOOD[0]]
+    summary = import_dump(jsonl(tmp_path / "d.jsonl", lines), sources)
+    assert dict(summary.skipped)["line 1"] == "a NUL byte in the text (binary data)"
+    assert list(imported(sources, "d")) == ["r1.md"]
