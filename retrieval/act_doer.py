@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 from retrieval import event_check
 from retrieval.event_check import chunks_with
@@ -25,9 +25,13 @@ from retrieval.prompts import render_prompt
 
 # Sentences naming another doer needed before the answer says so: one may be a slip or a quoted claim.
 MIN_EVIDENCE = 2
-# Passages read per question: those with the asked doer's name all (past this many the act is too often
-# told near the name to call it unsaid), then others up to this many.
+# Passages read per question that report the act without the asked doer's name: a sample of who did it.
 MAX_PASSAGES = 40
+# Passages that report the act (its verb and object) beside the asked doer's name: all are read, since one
+# sentence of them naming the asked doer clears the question; past this many (about 40 ms on the bench slice)
+# the check is off to bound its time, not because a name met often must have done it: "Why did Donald Trump
+# plead guilty?" meets Trump beside most guilty pleas.
+MAX_READ = 400
 # The act's object is the first name within this many words after the verb ("fired acting Attorney General
 # Sally Yates"), or the last before it in the passive.
 OBJECT_WINDOW = 6
@@ -46,11 +50,26 @@ _NOT_NAMES = STOPWORDS | frozenset(
     "wednesday thursday friday saturday sunday".split()
 )
 _PASSIVE = frozenset({"was", "were", "been", "being", "be", "is", "are"})
-# "did Michael Flynn fire Sally Yates", "did the U.S. close": the doer (capitalised words), then the verb.
-_ASKED = re.compile(
-    r"\b(?:did|does|do)\s+(?:the\s+)?(?P<doer>(?:[A-Z][\w.'’-]*\s+){0,2}[A-Z][\w.'’-]*)\s+(?P<verb>[a-z]{3,})\b"
-    r"(?P<rest>[^?]*)"
+# Words that deny the act when they stand just before its verb ("never fired", "denied he fired") or between
+# the verb and its complement ("pleaded not guilty"): such a sentence reports no one doing it.
+_NEGATIONS = frozenset(
+    "not never didn't hasn't hadn't wasn't weren't never denied denies deny denying".split()
 )
+_DENIALS = frozenset("denied denies deny denying".split())
+_NAME = r"(?:[A-Z][\w.'’-]*\s+){0,2}[A-Z][\w.'’-]*"
+# "did Michael Flynn fire Sally Yates", "did the U.S. close": the doer (capitalised words, with "the" as the
+# question writes it, for the note), then the verb; "What led Michael Flynn to fire Sally Yates" too.
+_ASKED = re.compile(
+    rf"\b(?:did|does|do|led|prompted|caused|drove|pushed)\s+(?P<doer>(?:the\s+)?{_NAME})\s+(?:to\s+)?"
+    r"(?P<verb>[a-z]{3,})\b(?P<rest>[^?]*)"
+)
+# "Why was Sally Yates fired by Michael Flynn": the object, the verb's past form, then the doer after "by".
+_ASKED_PASSIVE = re.compile(
+    rf"\b(?:was|were)\s+(?:the\s+)?(?P<obj>{_NAME})\s+(?P<verb>[a-z]{{3,}})\s+by\s+"
+    rf"(?P<doer>(?:the\s+)?{_NAME})"
+)
+# Questions that take the act for granted: "Why/When/How/Where did X do it", "What led X to do it".
+_PRESUPPOSING = ("why", "what", "when", "how", "where")
 # The name right after the asked verb: the act's object ("fire Sally Yates", "block Facebook").
 _OBJECT = re.compile(r"\s+(?:the\s+|a\s+)?(?P<name>(?:[A-Z][\w.'’-]*\s+){0,2}[A-Z][\w.'’-]*)")
 _WORD = re.compile(r"[A-Za-z][\w.'’-]*[A-Za-z]|[A-Za-z]")
@@ -103,6 +122,7 @@ def _country(name: str) -> tuple[str, ...] | None:
 def _names_of(doer: str, leaders: bool = False) -> set[str]:
     """The words a sentence may name the doer by: a country's names (and, given `leaders`, its leaders':
     "Mr. Putin expelled" is Russia's act), else the surname."""
+    doer = re.sub(r"^the\s+", "", doer)
     country = _country(doer)
     if country is not None:
         return {*country, *(_LEADERS.get(country[0], ()) if leaders else ())}
@@ -116,6 +136,9 @@ def past_forms(index: StoredVersion, verb: str) -> set[str]:
     as often a noun ("U.S. law", "Harvard election").
     """
     vocab = index.bm25.vocab
+    # The passive question gives the past form itself ("was Yates fired by").
+    if verb.endswith("ed") or any(verb in irregular for irregular in _IRREGULAR.values()):
+        return {verb} & vocab.keys()
     if verb.endswith("e"):
         found = {verb + "d"}
     elif verb.endswith("y") and verb[-2] not in "aeou":
@@ -184,6 +207,10 @@ def sentence_doers(sentence: str, forms: set[str], target: set[str], complement:
         passive = (at > 0 and lower[at - 1] in _PASSIVE) or lower[at + 1 : at + 2] == ["by"]
         if complement and complement not in lower[at + 1 : at + 4]:
             continue
+        # "pleaded not guilty", "never fired", "had not fired", "denied he fired": the act denied.
+        after = lower[at + 1 : at + 1 + lower[at + 1 : at + 4].index(complement)] if complement else []
+        if _NEGATIONS & {*lower[max(0, at - 3) : at], *after} or _DENIALS & set(lower[max(0, at - 6) : at]):
+            continue
         if target and not target & _object_run(words, lower, at, passive):
             continue
         doer = _doer_after_by(words, at) if passive else _doer_before(words, at)
@@ -193,9 +220,13 @@ def sentence_doers(sentence: str, forms: set[str], target: set[str], complement:
 
 
 def asked_act(question: str) -> tuple[str, str, str, str] | None:
-    """(doer, verb, object, complement) of "Why/What did <doer> <verb> [<object name> | <word>...]"."""
-    if not question.lstrip().lower().startswith(("why", "what")):
+    """(doer, verb, object, complement) of "Why/What/When/How/Where did <doer> <verb> [<object name> |
+    <word>...]", "What led <doer> to <verb> ..." or "Why was <object> <verbed> by <doer>" (the past form)."""
+    if not question.lstrip().lower().startswith(_PRESUPPOSING):
         return None
+    p = _ASKED_PASSIVE.search(question)
+    if p is not None and p.group("verb") not in _GENERIC and p.group("verb") not in STOPWORDS:
+        return p.group("doer"), p.group("verb"), p.group("obj"), ""
     m = _ASKED.search(question)
     if m is None or m.group("verb") in _GENERIC or m.group("verb") in STOPWORDS:
         return None
@@ -229,7 +260,7 @@ def other_doer(index: StoredVersion, question: str) -> str | None:
         if words:
             passages &= chunks_with(index, sorted({t for w in words for t in tokenize(w)}))
     with_doer = passages & chunks_with(index, sorted({t for w in asked for t in tokenize(w)}))
-    if len(with_doer) > MAX_PASSAGES:
+    if len(with_doer) > MAX_READ:
         return None
     others = sorted(passages - with_doer)[:MAX_PASSAGES]
     found: Counter[str] = Counter()
@@ -249,15 +280,13 @@ def other_doer(index: StoredVersion, question: str) -> str | None:
     return render_prompt("gap_other_doer.txt", said=said, act=what, asked=doer)
 
 
-def _sentences(index: StoredVersion, chunk_ids: Sequence[int]) -> list[str]:
-    """The text of each sentence of the chunks."""
+def _sentences(index: StoredVersion, chunk_ids: Sequence[int]) -> Iterator[str]:
+    """The text of each sentence of the chunks, read as asked: the first naming the asked doer ends the read."""
     sentences = index.sentences
     texts: dict[int, str] = {}
-    out = []
     for c in chunk_ids:
         row = index.chunks.row(int(c))
         text = texts.get(row.article) or texts.setdefault(row.article, index.article(row.article).text)
         for s in range(row.first_sentence, row.end_sentence):
             srow = sentences.row(s)
-            out.append(text[srow.start : srow.end])
-    return out
+            yield text[srow.start : srow.end]

@@ -132,3 +132,75 @@ def test_a_country_acts_by_its_leader_and_a_person_is_not_answered_by_a_country(
     gap = other_doer(index, "Why did Germany expel Russian diplomats?")
     # The doer named most often.
     assert gap is not None and "the U.S." in gap and "Germany" in gap
+
+
+def test_a_sentence_that_negates_the_act_reports_no_one_doing_it() -> None:
+    # a14: "not" fell within the three words looked at for "guilty".
+    assert sentence_doers("Paul Manafort pleaded not guilty on Monday.", {"pleaded"}, set(), "guilty") == []
+    assert sentence_doers("Trump never fired Sally Yates.", {"fired"}, {"yates"}) == []
+    assert sentence_doers("Trump had not fired Yates by then.", {"fired"}, {"yates"}) == []
+    assert sentence_doers("Trump denied he fired Yates.", {"fired"}, {"yates"}) == []
+    assert sentence_doers("Flynn pleaded guilty, not Manafort.", {"pleaded"}, set(), "guilty") == ["Flynn"]
+
+
+def test_not_guilty_pleas_name_no_other_doer(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(event_check, "MIN_ARTICLES", 2)
+    index = build(
+        tmp_path,
+        (
+            ("Paul Manafort pleaded not guilty on Monday.", "2017-10-30"),
+            ("Rick Gates pleaded not guilty to the charges.", "2017-10-31"),
+            ("Konstantin Kilimnik never pleaded guilty.", "2018-06-09"),
+        ),
+    ).index
+    assert other_doer(index, "Why did Carter Page plead guilty?") is None
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "When did Michael Flynn fire Sally Yates?",
+        "How did Michael Flynn fire Sally Yates?",
+        "Where did Michael Flynn fire Sally Yates?",
+        "What led Michael Flynn to fire Sally Yates?",
+        "Why was Sally Yates fired by Michael Flynn?",
+    ],
+)
+def test_other_shapes_that_take_the_act_for_granted_are_checked(index: StoredVersion, question: str) -> None:
+    gap = other_doer(index, question)
+    assert gap is not None and "Trump" in gap and "Michael Flynn" in gap, gap
+
+
+def test_the_passive_and_led_to_shapes_name_doer_verb_and_object() -> None:
+    assert asked_act("Why was Sally Yates fired by Michael Flynn?") == (
+        "Michael Flynn",
+        "fired",
+        "Sally Yates",
+        "",
+    )
+    assert asked_act("What led Carter Page to plead guilty?") == ("Carter Page", "plead", "", "guilty")
+    assert asked_act("Who was fired by Trump?") is None
+
+
+def test_a_doer_named_in_many_passages_is_still_checked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a14: past MAX_PASSAGES passages naming Trump beside "pleaded guilty" the check was off.
+    monkeypatch.setattr(event_check, "MIN_ARTICLES", 2)
+    monkeypatch.setattr("retrieval.act_doer.MAX_PASSAGES", 3)
+    articles = [
+        (f"Michael Flynn pleaded guilty, a blow to President Trump, aide {n} said.", f"2017-12-{n + 1:02d}")
+        for n in range(8)
+    ]
+    index = build(tmp_path, articles).index
+    gap = other_doer(index, "Why did Donald Trump plead guilty?")
+    assert gap is not None and "Flynn" in gap and "Donald Trump" in gap, gap
+
+
+def test_the_note_keeps_the_doer_as_the_question_writes_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(event_check, "MIN_ARTICLES", 2)
+    index = build(tmp_path, ARTICLES).index
+    gap = other_doer(index, "Why did the White House fire Sally Yates?")
+    assert gap is not None and "none says the White House did" in gap, gap
