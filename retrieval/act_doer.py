@@ -35,10 +35,11 @@ MAX_READ = 400
 # The act's object is the first name within this many words after the verb ("fired acting Attorney General
 # Sally Yates"), or the last before it in the passive.
 OBJECT_WINDOW = 6
-# Words that may stand between a doer and its verb: "Trump has fired", "Putin also gave".
+# Words that may stand between a doer and its verb: "Trump has fired", "Putin also gave", "Manafort, who
+# pleaded guilty".
 _BETWEEN = frozenset(
     "has had have would will also later then reportedly allegedly eventually finally abruptly summarily "
-    "himself herself itself ultimately initially did".split()
+    "himself herself itself ultimately initially did who".split()
 )
 # A body named after its head or country: "the Obama administration", "Russian authorities".
 _BODIES = frozenset(

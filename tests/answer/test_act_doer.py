@@ -204,3 +204,10 @@ def test_the_note_keeps_the_doer_as_the_question_writes_it(
     index = build(tmp_path, ARTICLES).index
     gap = other_doer(index, "Why did the White House fire Sally Yates?")
     assert gap is not None and "none says the White House did" in gap, gap
+
+
+def test_a_relative_clause_names_its_doer() -> None:
+    # The bench slice tells Manafort's plea only so: "What led Paul Manafort to plead guilty?" was refused.
+    assert sentence_doers(
+        "Manafort, who pleaded guilty in September, had lied.", {"pleaded"}, set(), "guilty"
+    ) == ["Manafort"]
