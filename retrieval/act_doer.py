@@ -94,10 +94,13 @@ _LEADERS = {
     "ukraine": ("poroshenko", "zelensky"),
     "germany": ("merkel",),
 }
-# Verbs every name meets somewhere: they pin no act.
+# Verbs every name meets somewhere: they pin no act. A meeting or talk has two doers ("Trump met a Russian"
+# says nothing against Erik Prince's meeting), and "agree to pay", "decide to leave" tell their act by the
+# verb after them.
 _GENERIC = frozenset(
     "say said tell think know want mean make get go come see look react respond call ask use believe claim "
-    "need try have happen become".split()
+    "need try have happen become meet talk speak agree decide refuse plan hope promise threaten offer seek "
+    "fail".split()
 )
 _IRREGULAR = {
     "give": ("gave", "given"),

@@ -211,3 +211,10 @@ def test_a_relative_clause_names_its_doer() -> None:
     assert sentence_doers(
         "Manafort, who pleaded guilty in September, had lied.", {"pleaded"}, set(), "guilty"
     ) == ["Manafort"]
+
+
+def test_a_meeting_or_an_agreement_pins_no_doer() -> None:
+    # Dev d21/d15, read once "Where"/"How much" were: others meeting a Russian, or agreeing to pay, say
+    # nothing against Erik Prince's meeting or Prevezon's settlement.
+    assert asked_act("Where did Erik Prince meet a Russian in January 2017?") is None
+    assert asked_act("How much did Prevezon agree to pay to settle the case?") is None
