@@ -35,16 +35,20 @@ MAX_READ = 400
 # The act's object is the first name within this many words after the verb ("fired acting Attorney General
 # Sally Yates"), or the last before it in the passive.
 OBJECT_WINDOW = 6
-# Words that may stand between a doer and its verb: "Trump has fired", "Putin also gave", "Manafort, who
-# pleaded guilty".
+# Words that may stand between a doer and its verb: "Trump has fired", "Putin also gave".
 _BETWEEN = frozenset(
     "has had have would will also later then reportedly allegedly eventually finally abruptly summarily "
-    "himself herself itself ultimately initially did who".split()
+    "himself herself itself ultimately initially did".split()
 )
+# "Manafort, who pleaded guilty": the name before "who" is the doer, but as often a place or an employer ("an
+# aide on Capitol Hill, who served"): such a name may clear the asked doer, never stand for another.
+_RELATIVE = "who"
 # A body named after its head or country: "the Obama administration", "Russian authorities".
 _BODIES = frozenset(
     "administration government officials authorities campaign team lawyers forces military".split()
 )
+# The bodies that act for their head: "Trump officials pleaded guilty" or "Trump's campaign" is no plea of his.
+_ACTS_FOR_HEAD = frozenset({"administration", "government"})
 # Capitalised words that name a time, not a doer ("in December expelled"); not "May", a surname too.
 _NOT_NAMES = STOPWORDS | frozenset(
     "january february march april june july august september october november december monday tuesday "
@@ -152,10 +156,11 @@ def past_forms(index: StoredVersion, verb: str) -> set[str]:
     return {f for f in found if f in vocab} | {f for f in _IRREGULAR.get(verb, ()) if f in vocab}
 
 
-def _doer_before(words: Sequence[str], at: int) -> str | None:
-    """The capitalised name just before the verb at `at` (over "has", "also" ...), as the sentence spells it."""
+def _doer_before(words: Sequence[str], at: int, relative: bool = False) -> str | None:
+    """The capitalised name just before the verb at `at` (over "has", "also" ..., and given `relative` a
+    "who"), as the sentence spells it."""
     i = at - 1
-    while i >= 0 and words[i].lower() in _BETWEEN:
+    while i >= 0 and (words[i].lower() in _BETWEEN or (relative and words[i].lower() == _RELATIVE)):
         i -= 1
     end = i + 1
     # "the Obama administration expelled": the name of whose body it was.
@@ -198,9 +203,11 @@ def _object_run(words: Sequence[str], lower: Sequence[str], at: int, passive: bo
     return run
 
 
-def sentence_doers(sentence: str, forms: set[str], target: set[str], complement: str = "") -> list[str]:
+def sentence_doers(
+    sentence: str, forms: set[str], target: set[str], complement: str = "", relative: bool = False
+) -> list[str]:
     """The doers the sentence names for the verb done to the target (any word of it), or followed closely by
-    the complement ("pleaded guilty")."""
+    the complement ("pleaded guilty"); given `relative`, also a name before "who" ("Manafort, who pleaded")."""
     words = _WORD.findall(sentence)
     lower = [w.lower().removesuffix("'s").removesuffix("’s") for w in words]
     doers = []
@@ -217,7 +224,7 @@ def sentence_doers(sentence: str, forms: set[str], target: set[str], complement:
             continue
         if target and not target & _object_run(words, lower, at, passive):
             continue
-        doer = _doer_after_by(words, at) if passive else _doer_before(words, at)
+        doer = _doer_after_by(words, at) if passive else _doer_before(words, at, relative)
         if doer:
             doers.append(doer)
     return doers
@@ -269,10 +276,14 @@ def other_doer(index: StoredVersion, question: str) -> str | None:
     others = sorted(passages - with_doer)[:MAX_PASSAGES]
     found: Counter[str] = Counter()
     for sentence in _sentences(index, [*sorted(with_doer), *others]):
+        if any(
+            _is_asked(name, asked, person)
+            for name in sentence_doers(sentence, forms, target, complement, True)
+        ):
+            return None
         for name in sentence_doers(sentence, forms, target, complement):
-            if {w.lower().removesuffix("'s").rstrip(".") for w in name.split()} & asked:
-                return None
-            if not (person and _country(name)):
+            # "Trump officials pleaded guilty" is neither Trump's plea nor another doer to name against him.
+            if not (person and _country(name)) and not _names(name) & asked:
                 found[name] += 1
     if sum(found.values()) < MIN_EVIDENCE:
         return None
@@ -282,6 +293,19 @@ def other_doer(index: StoredVersion, question: str) -> str | None:
     said = "the " + said if said.startswith(("U.S.", "United")) else said
     what = f"{verb} {obj}" if obj else f"{verb} {complement}"
     return render_prompt("gap_other_doer.txt", said=said, act=what, asked=doer)
+
+
+def _is_asked(name: str, asked: set[str], person: bool) -> bool:
+    """Whether the doer a sentence names is the asked one: a person by name or his administration, not his
+    officials or campaign ("Trump officials pleaded guilty")."""
+    if person and name.split()[-1].lower() in _BODIES - _ACTS_FOR_HEAD:
+        return False
+    return bool(_names(name) & asked)
+
+
+def _names(name: str) -> set[str]:
+    """The words of a name as the asked doer's names are spelt ("Trump's" is "trump", "U.S." is "u.s")."""
+    return {w.lower().removesuffix("'s").removesuffix("’s").rstrip(".") for w in name.split()}
 
 
 def _sentences(index: StoredVersion, chunk_ids: Sequence[int]) -> Iterator[str]:

@@ -208,9 +208,10 @@ def test_the_note_keeps_the_doer_as_the_question_writes_it(
 
 def test_a_relative_clause_names_its_doer() -> None:
     # The bench slice tells Manafort's plea only so: "What led Paul Manafort to plead guilty?" was refused.
-    assert sentence_doers(
-        "Manafort, who pleaded guilty in September, had lied.", {"pleaded"}, set(), "guilty"
-    ) == ["Manafort"]
+    sentence = "Manafort, who pleaded guilty in September, had lied."
+    assert sentence_doers(sentence, {"pleaded"}, set(), "guilty", relative=True) == ["Manafort"]
+    # Only to clear the asked doer: "an aide on Capitol Hill, who served" is no service of Capitol Hill's.
+    assert sentence_doers(sentence, {"pleaded"}, set(), "guilty") == []
 
 
 def test_a_meeting_or_an_agreement_pins_no_doer() -> None:
@@ -218,3 +219,42 @@ def test_a_meeting_or_an_agreement_pins_no_doer() -> None:
     # nothing against Erik Prince's meeting or Prevezon's settlement.
     assert asked_act("Where did Erik Prince meet a Russian in January 2017?") is None
     assert asked_act("How much did Prevezon agree to pay to settle the case?") is None
+
+
+def test_a_relative_clause_clears_the_asked_doer_but_accuses_no_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # On the 4,358-article index: "a GOP aide on Capitol Hill, who served as ..." named Capitol Hill.
+    monkeypatch.setattr(event_check, "MIN_ARTICLES", 2)
+    index = build(
+        tmp_path,
+        (
+            (
+                "Tim Morrison, an aide on Capitol Hill, who served as national security aide, spoke.",
+                "2019-10-30",
+            ),
+            (
+                "James Goldgeier, dean at Georgetown University, who served as national security aide.",
+                "2019-10-31",
+            ),
+        ),
+    ).index
+    assert other_doer(index, "How long did Michael Flynn serve as national security adviser?") is None
+
+
+def test_an_aide_or_campaign_of_the_asked_person_does_not_act_for_him(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # On the 4,358-article index "Several senior Trump officials have pleaded guilty" cleared Trump.
+    monkeypatch.setattr(event_check, "MIN_ARTICLES", 2)
+    index = build(
+        tmp_path,
+        (
+            ("Several senior Trump officials have pleaded guilty in the investigation.", "2018-12-01"),
+            ("Gates, who also served on Trump's campaign, pleaded guilty in February.", "2018-02-23"),
+            ("Michael Flynn pleaded guilty to lying to the FBI.", "2017-12-01"),
+            ("Flynn pleaded guilty on Friday, his lawyers said.", "2017-12-02"),
+        ),
+    ).index
+    gap = other_doer(index, "Why did Donald Trump plead guilty?")
+    assert gap is not None and "Flynn" in gap, gap
