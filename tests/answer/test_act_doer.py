@@ -258,3 +258,18 @@ def test_an_aide_or_campaign_of_the_asked_person_does_not_act_for_him(
     ).index
     gap = other_doer(index, "Why did Donald Trump plead guilty?")
     assert gap is not None and "Flynn" in gap, gap
+
+
+def test_a_negated_question_or_a_when_how_where_without_a_named_object_is_not_read() -> None:
+    # "plead not guilty" was read as "plead guilty", and "When did X send the email" as the act "send
+    # email", which others do every day: both refused answerable questions once When/How were read.
+    assert asked_act("How many criminal counts did Roger Stone plead not guilty to?") is None
+    assert asked_act("Why did Roger Stone plead not guilty?") is None
+    assert asked_act("When did K.T. McFarland send the email about the sanctions?") is None
+    assert asked_act("When did Carter Page plead guilty?") is None
+    assert asked_act("When did Michael Flynn fire Sally Yates?") == (
+        "Michael Flynn",
+        "fire",
+        "Sally Yates",
+        "",
+    )
