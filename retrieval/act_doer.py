@@ -28,9 +28,9 @@ MIN_EVIDENCE = 2
 # Passages read per question that report the act without the asked doer's name: a sample of who did it.
 MAX_PASSAGES = 40
 # Passages that report the act (its verb and object) beside the asked doer's name: all are read, since one
-# sentence of them naming the asked doer clears the question; past this many the check is off to bound its
-# time (on the 4,358-article AllSides index "Why did Donald Trump plead guilty?" reads 274 in 30-160 ms), not because a name met often must have done it: "Why did Donald Trump
-# plead guilty?" meets Trump beside most guilty pleas.
+# sentence of them naming the asked doer clears the question. Past this many the check is off, to bound its
+# time, not because a name met often must have done it: "Why did Donald Trump plead guilty?" meets Trump
+# beside most guilty pleas (274 passages on the 4,358-article AllSides index, read in 30-160 ms).
 MAX_READ = 400
 # The act's object is the first name within this many words after the verb ("fired acting Attorney General
 # Sally Yates"), or the last before it in the passive.
