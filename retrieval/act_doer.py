@@ -57,9 +57,8 @@ _NOT_NAMES = STOPWORDS | frozenset(
 _PASSIVE = frozenset({"was", "were", "been", "being", "be", "is", "are"})
 # Words that deny the act when they stand just before its verb ("never fired", "denied he fired") or between
 # the verb and its complement ("pleaded not guilty"): such a sentence reports no one doing it.
-_NEGATIONS = frozenset(
-    "not never didn't hasn't hadn't wasn't weren't never denied denies deny denying".split()
-)
+_NEGATIONS = frozenset("not never didn't hasn't hadn't wasn't weren't".split())
+# Denials stand further off: "Trump denied that he fired".
 _DENIALS = frozenset("denied denies deny denying".split())
 _NAME = r"(?:[A-Z][\w.'’-]*\s+){0,2}[A-Z][\w.'’-]*"
 # "did Michael Flynn fire Sally Yates", "did the U.S. close": the doer (capitalised words, with "the" as the
