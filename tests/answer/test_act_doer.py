@@ -132,3 +132,144 @@ def test_a_country_acts_by_its_leader_and_a_person_is_not_answered_by_a_country(
     gap = other_doer(index, "Why did Germany expel Russian diplomats?")
     # The doer named most often.
     assert gap is not None and "the U.S." in gap and "Germany" in gap
+
+
+def test_a_sentence_that_negates_the_act_reports_no_one_doing_it() -> None:
+    # a14: "not" fell within the three words looked at for "guilty".
+    assert sentence_doers("Paul Manafort pleaded not guilty on Monday.", {"pleaded"}, set(), "guilty") == []
+    assert sentence_doers("Trump never fired Sally Yates.", {"fired"}, {"yates"}) == []
+    assert sentence_doers("Trump had not fired Yates by then.", {"fired"}, {"yates"}) == []
+    assert sentence_doers("Trump denied he fired Yates.", {"fired"}, {"yates"}) == []
+    assert sentence_doers("Flynn pleaded guilty, not Manafort.", {"pleaded"}, set(), "guilty") == ["Flynn"]
+
+
+def test_not_guilty_pleas_name_no_other_doer(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(event_check, "MIN_ARTICLES", 2)
+    index = build(
+        tmp_path,
+        (
+            ("Paul Manafort pleaded not guilty on Monday.", "2017-10-30"),
+            ("Rick Gates pleaded not guilty to the charges.", "2017-10-31"),
+            ("Konstantin Kilimnik never pleaded guilty.", "2018-06-09"),
+        ),
+    ).index
+    assert other_doer(index, "Why did Carter Page plead guilty?") is None
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "When did Michael Flynn fire Sally Yates?",
+        "How did Michael Flynn fire Sally Yates?",
+        "Where did Michael Flynn fire Sally Yates?",
+        "What led Michael Flynn to fire Sally Yates?",
+        "Why was Sally Yates fired by Michael Flynn?",
+    ],
+)
+def test_other_shapes_that_take_the_act_for_granted_are_checked(index: StoredVersion, question: str) -> None:
+    gap = other_doer(index, question)
+    assert gap is not None and "Trump" in gap and "Michael Flynn" in gap, gap
+
+
+def test_the_passive_and_led_to_shapes_name_doer_verb_and_object() -> None:
+    assert asked_act("Why was Sally Yates fired by Michael Flynn?") == (
+        "Michael Flynn",
+        "fired",
+        "Sally Yates",
+        "",
+    )
+    assert asked_act("What led Carter Page to plead guilty?") == ("Carter Page", "plead", "", "guilty")
+    assert asked_act("Who was fired by Trump?") is None
+
+
+def test_a_doer_named_in_many_passages_is_still_checked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a14: past MAX_PASSAGES passages naming Trump beside "pleaded guilty" the check was off.
+    monkeypatch.setattr(event_check, "MIN_ARTICLES", 2)
+    monkeypatch.setattr("retrieval.act_doer.MAX_PASSAGES", 3)
+    articles = [
+        (f"Michael Flynn pleaded guilty, a blow to President Trump, aide {n} said.", f"2017-12-{n + 1:02d}")
+        for n in range(8)
+    ]
+    index = build(tmp_path, articles).index
+    gap = other_doer(index, "Why did Donald Trump plead guilty?")
+    assert gap is not None and "Flynn" in gap and "Donald Trump" in gap, gap
+
+
+def test_the_note_keeps_the_doer_as_the_question_writes_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(event_check, "MIN_ARTICLES", 2)
+    index = build(tmp_path, ARTICLES).index
+    gap = other_doer(index, "Why did the White House fire Sally Yates?")
+    assert gap is not None and "none says the White House did" in gap, gap
+
+
+def test_a_relative_clause_names_its_doer() -> None:
+    # The bench slice tells Manafort's plea only so: "What led Paul Manafort to plead guilty?" was refused.
+    sentence = "Manafort, who pleaded guilty in September, had lied."
+    assert sentence_doers(sentence, {"pleaded"}, set(), "guilty", relative=True) == ["Manafort"]
+    # Only to clear the asked doer: "an aide on Capitol Hill, who served" is no service of Capitol Hill's.
+    assert sentence_doers(sentence, {"pleaded"}, set(), "guilty") == []
+
+
+def test_a_meeting_or_an_agreement_pins_no_doer() -> None:
+    # Dev d21/d15, read once "Where"/"How much" were: others meeting a Russian, or agreeing to pay, say
+    # nothing against Erik Prince's meeting or Prevezon's settlement.
+    assert asked_act("Where did Erik Prince meet a Russian in January 2017?") is None
+    assert asked_act("How much did Prevezon agree to pay to settle the case?") is None
+
+
+def test_a_relative_clause_clears_the_asked_doer_but_accuses_no_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # On the 4,358-article index: "a GOP aide on Capitol Hill, who served as ..." named Capitol Hill.
+    monkeypatch.setattr(event_check, "MIN_ARTICLES", 2)
+    index = build(
+        tmp_path,
+        (
+            (
+                "Tim Morrison, an aide on Capitol Hill, who served as national security aide, spoke.",
+                "2019-10-30",
+            ),
+            (
+                "James Goldgeier, dean at Georgetown University, who served as national security aide.",
+                "2019-10-31",
+            ),
+        ),
+    ).index
+    assert other_doer(index, "How long did Michael Flynn serve as national security adviser?") is None
+
+
+def test_an_aide_or_campaign_of_the_asked_person_does_not_act_for_him(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # On the 4,358-article index "Several senior Trump officials have pleaded guilty" cleared Trump.
+    monkeypatch.setattr(event_check, "MIN_ARTICLES", 2)
+    index = build(
+        tmp_path,
+        (
+            ("Several senior Trump officials have pleaded guilty in the investigation.", "2018-12-01"),
+            ("Gates, who also served on Trump's campaign, pleaded guilty in February.", "2018-02-23"),
+            ("Michael Flynn pleaded guilty to lying to the FBI.", "2017-12-01"),
+            ("Flynn pleaded guilty on Friday, his lawyers said.", "2017-12-02"),
+        ),
+    ).index
+    gap = other_doer(index, "Why did Donald Trump plead guilty?")
+    assert gap is not None and "Flynn" in gap, gap
+
+
+def test_a_negated_question_or_a_when_how_where_without_a_named_object_is_not_read() -> None:
+    # "plead not guilty" was read as "plead guilty", and "When did X send the email" as the act "send
+    # email", which others do every day: both refused answerable questions once When/How were read.
+    assert asked_act("How many criminal counts did Roger Stone plead not guilty to?") is None
+    assert asked_act("Why did Roger Stone plead not guilty?") is None
+    assert asked_act("When did K.T. McFarland send the email about the sanctions?") is None
+    assert asked_act("When did Carter Page plead guilty?") is None
+    assert asked_act("When did Michael Flynn fire Sally Yates?") == (
+        "Michael Flynn",
+        "fire",
+        "Sally Yates",
+        "",
+    )
