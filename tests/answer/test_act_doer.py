@@ -76,6 +76,20 @@ def test_an_act_the_articles_give_to_another_doer_is_named(index: StoredVersion)
     assert gap is not None and "Flynn" in gap and "Jared Kushner" in gap
 
 
+@pytest.mark.parametrize(
+    "question",
+    [
+        "why did michael flynn fire sally yates?",
+        "WHY DID MICHAEL FLYNN FIRE SALLY YATES?",
+        "Why did Michael Flynn Fire Sally Yates?",
+    ],
+)
+def test_the_wrong_doer_is_named_whatever_the_case(index: StoredVersion, question: str) -> None:
+    # Outside attack a14: the doer was found only by its capitals, so lower case skipped the refusal.
+    gap = other_doer(index, question)
+    assert gap is not None and "Trump" in gap and "Michael Flynn" in gap
+
+
 def test_the_asked_doer_named_once_as_doing_it_clears_the_question(index: StoredVersion) -> None:
     assert other_doer(index, "Why did Trump fire Sally Yates?") is None
     assert other_doer(index, "Why did Michael Flynn plead guilty?") is None

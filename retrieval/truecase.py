@@ -1,0 +1,145 @@
+"""A question's names written as the articles write them, when it was typed in one case.
+
+The checks that refuse or caveat a false premise know a name by its capital letter ("Why did Kushner plead
+guilty?"). Chat users often type all in lower case, all in capitals or Every Word Capitalised, and the same
+question then slipped past every check. The index's own chunks say how each word is written: "kushner",
+"comey" and "nato" are written "Kushner", "Comey" and "NATO" inside sentences nearly always, "fire" and
+"may" nearly never. Only the checks see the restored question; the user's words are shown as typed.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections import Counter
+from dataclasses import dataclass
+
+import numpy as np
+
+from retrieval.index import StoredVersion
+from retrieval.lexical import STOPWORDS, tokenize
+
+_WORD = re.compile(r"[A-Za-z]+(?:['’][A-Za-z]+)*")
+# How many chunks holding a word are read for its spelling: a handful settles a name ("Comey" in every one);
+# a common word read once per index version, so a question costs a few dozen short reads at most.
+SAMPLE = 24
+# Inside a sentence, a word the articles capitalise at least this often is a name (or its title: "President").
+NAME_SHARE = 0.5
+_INITIALS = re.compile(r"\b(?:[A-Za-z]\.){2,}")
+_SENTENCE_START = re.compile(r"[.!?:;\"“”(\[\n]\s*$")
+
+
+@dataclass(frozen=True)
+class Spelling:
+    """How the articles write one word inside sentences: its usual capitalised form, and how often."""
+
+    form: str | None
+    capitalised: int
+    seen: int
+
+    @property
+    def share(self) -> float:
+        """The share of occurrences read that are capitalised."""
+        return self.capitalised / self.seen if self.seen else 0.0
+
+
+_CACHE: dict[tuple[str, int, str], Spelling] = {}
+_LOCK = threading.Lock()
+
+
+def spelling(index: StoredVersion, word: str) -> Spelling:
+    """How the indexed chunks write the word (any case) where it does not open a sentence."""
+    lower = word.lower()
+    key = (index.version, id(index.bm25), lower)
+    with _LOCK:
+        cached = _CACHE.get(key)
+    if cached is not None:
+        return cached
+    found = _read_spelling(index, lower)
+    with _LOCK:
+        if len(_CACHE) > 20_000:
+            _CACHE.clear()
+        _CACHE[key] = found
+    return found
+
+
+def _read_spelling(index: StoredVersion, lower: str) -> Spelling:
+    """Count the word's capitalised and lower-case occurrences in a spread of the chunks that hold it.
+
+    A word the archive has only in other forms is read in those ("Fire" in "Trump fired Yates").
+    """
+    from retrieval.event_check import sorted_vocabulary
+    from retrieval.morphology import snowball_forms
+
+    terms = tokenize(lower)
+    bm25 = index.bm25
+    if len(terms) != 1:
+        return Spelling(None, 0, 0)
+    words = [terms[0]] if terms[0] in bm25.vocab else snowball_forms(sorted_vocabulary(index), terms[0])
+    if not words:
+        return Spelling(None, 0, 0)
+    postings = [
+        bm25.doc_ids[int(bm25.offsets[t]) : int(bm25.offsets[t + 1])]
+        for t in map(bm25.vocab.get, words)
+        if t is not None
+    ]
+    chunks = np.unique(np.concatenate(postings)) if postings else np.zeros(0, dtype=np.int64)
+    step = max(1, len(chunks) // SAMPLE)
+    alternatives = "|".join(re.escape(w) for w in sorted({lower, *words}, key=len, reverse=True))
+    pattern = re.compile(rf"(?<![\w'’-])(?:{alternatives})(?:e?s|['’]s)?(?![\w-])", re.IGNORECASE)
+    forms: Counter[str] = Counter()
+    seen = 0
+    for chunk_id in chunks[::step][:SAMPLE]:
+        aid, start, end, _lo, _hi = index.chunks.row(int(chunk_id))
+        text = index.article(aid).text[start:end]
+        for m in pattern.finditer(text):
+            if _SENTENCE_START.search(text[max(0, m.start() - 3) : m.start()]) or m.start() == 0:
+                continue  # capitalised because it opens a sentence, heading or quote
+            seen += 1
+            if m.group(0)[0].isupper():
+                forms[m.group(0)] += 1
+    capitalised = sum(forms.values())
+    form = forms.most_common(1)[0][0] if forms else None
+    return Spelling(form, capitalised, seen)
+
+
+def typed_in_one_case(question: str) -> bool:
+    """All lower case, all capitals, or every content word capitalised: its capitals tell no names apart.
+
+    "Why did Obama Fire Comey?" capitalises "Fire" as it does the names; "Why did Obama fire Comey?" is
+    taken as typed.
+    """
+    words = _WORD.findall(question)
+    if not words:
+        return False
+    letters = "".join(words)
+    content = [w for w in words if w.lower() not in STOPWORDS]
+    return letters.islower() or letters.isupper() or (bool(content) and all(w[0].isupper() for w in content))
+
+
+def restore_case(index: StoredVersion, question: str) -> str:
+    """The question with each word in the case the articles write it, if it was typed in one case.
+
+    A word the articles write capitalised at least NAME_SHARE of the time inside sentences is a name; so
+    is, in a large archive, a word they never use in any form (as a capitalised one is to the name checks).
+    """
+    if not typed_in_one_case(question):
+        return question
+    from retrieval.event_check import MIN_ARTICLES
+
+    large = len(index.articles) >= MIN_ARTICLES
+
+    def respell(m: re.Match[str]) -> str:
+        word = m.group(0)
+        if word.lower() in STOPWORDS or len(word) < 2:
+            lower = word.lower()
+            return lower.capitalize() if m.start() == 0 else lower
+        found = spelling(index, word)
+        if found.form is not None and found.share >= NAME_SHARE:
+            return found.form if found.form.lower() == word.lower() else word.capitalize()
+        if (found.seen == 0 and large) or m.start() == 0:
+            return word.capitalize()
+        return word.lower()
+
+    # Initials are capitals whatever the typing ("the u.s. expelled" → "the U.S. expelled").
+    return _INITIALS.sub(lambda m: m.group(0).upper(), _WORD.sub(respell, question))
