@@ -20,7 +20,7 @@ import numpy.typing as npt
 from retrieval.index import StoredVersion
 from retrieval.lexical import STOPWORDS, tokenize
 
-_WORD = re.compile(r"[A-Za-z]+(?:['’][A-Za-z]+)*")
+_WORD = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:['’][A-Za-z]+)*")  # "mh17" is one word, written "MH17"
 # How many chunks holding a word are read for its spelling: a handful settles a name ("Comey" in every one);
 # a common word read once per index version, so a question costs a few dozen short reads at most.
 SAMPLE = 24
@@ -190,6 +190,8 @@ def restore_case(index: StoredVersion, question: str) -> str:
         found = _in_context(index, m)
         if found.form is not None and found.share >= NAME_SHARE:
             return found.form if found.form.lower().startswith(word.lower()) else word.capitalize()
+        if found.seen == 0 and word[0].isupper() and not word.isupper():
+            return word  # no evidence against the capital it was typed with ("O’Brien")
         if (found.seen == 0 and large) or m.start() == 0:
             return word.capitalize()
         return word.lower()

@@ -22,12 +22,16 @@ def test_only_a_question_whose_capitals_tell_nothing_is_restored() -> None:
 def test_names_get_the_capitals_the_articles_give_them(tmp_path: Path) -> None:
     index = build(tmp_path, PLEAS).index
     for typed in (
-        "why did kushner meet kislyak before flynn lied to the fbi?",
-        "WHY DID KUSHNER MEET KISLYAK BEFORE FLYNN LIED TO THE FBI?",
-        "Why Did Kushner Meet Kislyak Before Flynn Lied To The FBI?",
+        "who met kislyak before flynn pleaded guilty to lying to the fbi?",
+        "WHO MET KISLYAK BEFORE FLYNN PLEADED GUILTY TO LYING TO THE FBI?",
+        "Who Met Kislyak Before Flynn Pleaded Guilty To Lying To The FBI?",
     ):
-        assert restore_case(index, typed) == "Why did Kushner meet Kislyak before Flynn lied to the FBI?"
-    # A word only ever opening a sentence ("Jared") says nothing; ordinary typing is left as it is.
+        assert (
+            restore_case(index, typed) == "Who met Kislyak before Flynn pleaded guilty to lying to the FBI?"
+        )
+    # A word only ever opening a sentence ("Jared") says nothing, nor does one the archive lacks ("Lied"),
+    # which keeps the capital it was typed with; ordinary typing is left as it is.
+    assert restore_case(index, "Why Did Flynn Lie?") == "Why did Flynn Lie?"
     assert restore_case(index, "why did jared kushner plead guilty?") == "Why did jared Kushner plead guilty?"
     assert restore_case(index, "Why did jared Kushner plead guilty?") == "Why did jared Kushner plead guilty?"
 
