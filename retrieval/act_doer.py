@@ -172,6 +172,9 @@ def _object_run(words: Sequence[str], lower: Sequence[str], at: int, passive: bo
     return run
 
 
+_NEGATIONS = frozenset({"not", "never", "no"})
+
+
 def sentence_doers(sentence: str, forms: set[str], target: set[str], complement: str = "") -> list[str]:
     """The doers the sentence names for the verb done to the target (any word of it), or followed closely by
     the complement ("pleaded guilty")."""
@@ -183,8 +186,11 @@ def sentence_doers(sentence: str, forms: set[str], target: set[str], complement:
             continue
         # "Yates was fired", "the same Sally Yates fired by Trump".
         passive = (at > 0 and lower[at - 1] in _PASSIVE) or lower[at + 1 : at + 2] == ["by"]
-        if complement and complement not in lower[at + 1 : at + 4]:
+        after = lower[at + 1 : at + 4]
+        if complement and complement not in after:
             continue
+        if complement and _NEGATIONS & set(after[: after.index(complement)]):
+            continue  # "pleaded not guilty" is no guilty plea
         if target and not target & _object_run(words, lower, at, passive):
             continue
         doer = _doer_after_by(words, at) if passive else _doer_before(words, at)

@@ -69,6 +69,14 @@ def test_a_sentence_names_the_doer_before_the_verb_or_after_by() -> None:
     ]
 
 
+def test_pleading_not_guilty_is_no_guilty_plea() -> None:
+    # Outside attack a14: "Manafort pleaded not guilty" made Manafort a doer of "plead guilty".
+    assert sentence_doers("Paul Manafort pleaded not guilty on Monday.", {"pleaded"}, set(), "guilty") == []
+    assert sentence_doers("Paul Manafort pleaded guilty on Friday.", {"pleaded"}, set(), "guilty") == [
+        "Paul Manafort"
+    ]
+
+
 def test_an_act_the_articles_give_to_another_doer_is_named(index: StoredVersion) -> None:
     gap = other_doer(index, "Why did Michael Flynn fire Sally Yates?")
     assert gap is not None and "Trump" in gap and "Michael Flynn" in gap
