@@ -1,7 +1,7 @@
 """A question's names written as the articles write them, when it was typed in one case.
 
 The checks that refuse or caveat a false premise know a name by its capital letter ("Why did Kushner plead
-guilty?"). Chat users often type all in lower case, all in capitals or Every Word Capitalised, and the same
+guilty?"). Chat users often type all in lower case, all in capitals or With Every Word Capitalised, and the same
 question then slipped past every check. The index's own chunks say how each word is written: "kushner",
 "comey" and "nato" are written "Kushner", "Comey" and "NATO" inside sentences nearly always, "fire" and
 "may" nearly never. Only the checks see the restored question; the user's words are shown as typed.
@@ -189,7 +189,9 @@ def restore_case(index: StoredVersion, question: str) -> str:
             return lower.capitalize() if m.start() == 0 else lower
         found = _in_context(index, m)
         if found.form is not None and found.share >= NAME_SHARE:
-            return found.form if found.form.lower().startswith(word.lower()) else word.capitalize()
+            # The form read may carry a possessive the question lacks ("Comey's" for "comey").
+            form = found.form[: len(word)]
+            return form if form.lower() == word.lower() else word.capitalize()
         if found.seen == 0 and word[0].isupper() and not word.isupper():
             return word  # no evidence against the capital it was typed with ("O’Brien")
         if (found.seen == 0 and large) or m.start() == 0:

@@ -50,3 +50,8 @@ def test_a_word_a_large_archive_never_uses_is_an_unknown_name_in_any_case(tmp_pa
 def test_a_small_archive_reads_no_unknown_word_as_a_name(tmp_path: Path) -> None:
     index = build(tmp_path, PLEAS).index
     assert unknown_names(index, "when did rex tillerson receive the order of lenin?") == []
+
+
+def test_a_possessive_in_the_articles_lends_the_question_only_its_capital(tmp_path: Path) -> None:
+    index = build(tmp_path, (("Officials said Comey's memo was leaked in May.", "2017-05-16"),)).index
+    assert restore_case(index, "why was comey fired?") == "Why was Comey fired?"
