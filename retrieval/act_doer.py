@@ -22,6 +22,7 @@ from retrieval.event_check import chunks_with
 from retrieval.index import StoredVersion
 from retrieval.lexical import STOPWORDS, stem, tokenize
 from retrieval.prompts import render_prompt
+from retrieval.truecase import restore_case
 
 # Sentences naming another doer needed before the answer says so: one may be a slip or a quoted claim.
 MIN_EVIDENCE = 2
@@ -261,6 +262,7 @@ def other_doer(index: StoredVersion, question: str) -> str | None:
     """The caveat when the archive's sentences reporting the asked act name another doer, never the asked one."""
     if len(index.articles) < event_check.MIN_ARTICLES:
         return None
+    question = restore_case(index, question)  # a name typed in lower case is still a name
     act = asked_act(question)
     if act is None:
         return None

@@ -17,6 +17,7 @@ from retrieval.filters import Filters
 from retrieval.index import StoredVersion
 from retrieval.lexical import tokenize
 from retrieval.prompts import render_prompt
+from retrieval.truecase import restore_case
 
 YEAR = re.compile(r"\b(19[5-9]\d|20\d\d)\b")
 # An Irish or French prefix ("O’Rourke", "D'Amato") belongs to the name: without it "Rourke" is a name no
@@ -78,6 +79,7 @@ def term_count(index: StoredVersion, term: str) -> int:
 
 def unknown_names(index: StoredVersion, question: str) -> list[str]:
     """Capitalised names in the question (not its first word) that no indexed chunk mentions."""
+    question = restore_case(index, question)  # a name typed in lower case is still a name
     names: list[str] = []
     for m in PROPER.finditer(question.strip()):
         terms = tokenize(m.group(0))

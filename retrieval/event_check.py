@@ -41,6 +41,7 @@ from retrieval.lexical import STOPWORDS, tokenize
 from retrieval.morphology import snowball_forms
 from retrieval.periphrases import descriptions
 from retrieval.prompts import render_prompt
+from retrieval.truecase import restore_case
 from retrieval.window import describe_window, join_words, periods_after
 
 # Below this many articles a missing name or word is no evidence that the archive misses the event.
@@ -326,6 +327,7 @@ def quoted_gap(index: StoredVersion, question: str, article_ids: Sequence[int]) 
     """
     if len(index.articles) < MIN_ARTICLES:
         return None
+    question = restore_case(index, question)  # a name typed in lower case is still a name
     bm25 = index.bm25
     for name, word, anywhere in unsaid_events(index, question, article_ids):
         pinned = any(0 < bm25.doc_freq(t) <= PIN_SHARE * bm25.n_docs for t in tokenize(name))
@@ -360,6 +362,7 @@ def screen_events(
     so an unknown one is no evidence: it keeps the caveat and the score penalty it always had. With
     `filters`, "later" means after the last article they admit, and the note names that window.
     """
+    question = restore_case(index, question)  # a name typed in lower case is still a name
     years, asked = _later_periods(index, question, filters)
     if years:
         span = describe_window(date_span(index, filters), filters)

@@ -28,6 +28,7 @@ from retrieval.event_check import chunks_with, full_names, sorted_vocabulary, wo
 from retrieval.index import StoredVersion
 from retrieval.lexical import STOPWORDS, tokenize
 from retrieval.prompts import render_prompt
+from retrieval.truecase import restore_case
 
 # A name pins an event when at most this share of the chunks mention it (event_check.NAME_SHARE).
 NAME_SHARE = 0.03
@@ -313,6 +314,7 @@ def reversed_roles(index: StoredVersion, question: str) -> tuple[str, str] | Non
 
 def presupposition_gap(index: StoredVersion, question: str) -> str | None:
     """The note when the archive reports the question's event in another year or with the roles reversed."""
+    question = restore_case(index, question)  # a name typed in lower case is still a name
     if (year := misplaced_year(index, question)) is not None:
         name, asked, reported = year
         return render_prompt("gap_wrong_year.txt", subject=name, year=asked, reported=", ".join(reported))
@@ -342,6 +344,7 @@ def unsaid_act(index: StoredVersion, question: str) -> str | None:
     """
     if len(index.articles) < event_check.MIN_ARTICLES:
         return None
+    question = restore_case(index, question)  # a name typed in lower case is still a name
     m = _NAMED_ACT.search(question) or _ACT_ON_NAMED.search(question)
     if m is None or m.group("name") not in anchor_names(index, question):
         return None

@@ -69,11 +69,33 @@ def test_a_sentence_names_the_doer_before_the_verb_or_after_by() -> None:
     ]
 
 
+def test_pleading_not_guilty_is_no_guilty_plea() -> None:
+    # Outside attack a14: "Manafort pleaded not guilty" made Manafort a doer of "plead guilty".
+    assert sentence_doers("Paul Manafort pleaded not guilty on Monday.", {"pleaded"}, set(), "guilty") == []
+    assert sentence_doers("Paul Manafort pleaded guilty on Friday.", {"pleaded"}, set(), "guilty") == [
+        "Paul Manafort"
+    ]
+
+
 def test_an_act_the_articles_give_to_another_doer_is_named(index: StoredVersion) -> None:
     gap = other_doer(index, "Why did Michael Flynn fire Sally Yates?")
     assert gap is not None and "Trump" in gap and "Michael Flynn" in gap
     gap = other_doer(index, "Why did Jared Kushner plead guilty?")
     assert gap is not None and "Flynn" in gap and "Jared Kushner" in gap
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "why did michael flynn fire sally yates?",
+        "WHY DID MICHAEL FLYNN FIRE SALLY YATES?",
+        "Why did Michael Flynn Fire Sally Yates?",
+    ],
+)
+def test_the_wrong_doer_is_named_whatever_the_case(index: StoredVersion, question: str) -> None:
+    # Outside attack a14: the doer was found only by its capitals, so lower case skipped the refusal.
+    gap = other_doer(index, question)
+    assert gap is not None and "Trump" in gap and "Michael Flynn" in gap
 
 
 def test_the_asked_doer_named_once_as_doing_it_clears_the_question(index: StoredVersion) -> None:

@@ -65,7 +65,10 @@ class FakeVersion:
         ]
         # One chunk per article.
         self.bm25 = Bm25.build([tokenize(a.text) for a in self.articles])
-        self.chunks = SimpleNamespace(article=np.arange(len(self.articles)))
+        # One chunk per article; its row (article, start, end, sentences) is read for how words are written.
+        self.chunks = SimpleNamespace(
+            article=np.arange(len(self.articles)), row=lambda i: (i, 0, len(self.articles[i].text), 0, 0)
+        )
         self.version = f"{self.version}-{len(rows)}-{hash(rows[0])}"
 
     def article(self, article_id: int) -> StoredArticle:

@@ -158,6 +158,30 @@ def test_a_named_persons_act_needs_a_sentence_with_the_name_and_the_verb(tmp_pat
     assert unsaid_act(index, "Why did Kushner plead guilty?") is None
 
 
+@pytest.mark.usefixtures("rare_names")
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Why did Jared Kushner plead guilty?",
+        "why did jared kushner plead guilty?",
+        "WHY DID JARED KUSHNER PLEAD GUILTY?",
+    ],
+)
+def test_an_unsaid_act_is_caveated_in_any_case(tmp_path: Path, question: str) -> None:
+    # Outside attack a14: chat users type in lower case, and the names were known only by their capitals.
+    gap = unsaid_act(build(tmp_path, PLEAS).index, question)
+    assert gap is not None and "Jared Kushner" in gap and "plead" in gap
+
+
+@pytest.mark.usefixtures("rare_verbs")
+@pytest.mark.parametrize(
+    "question", ["Why did Russia shoot down the Turkish jet?", "why did russia shoot down the turkish jet?"]
+)
+def test_reversed_roles_are_named_in_any_case(tmp_path: Path, question: str) -> None:
+    gap = presupposition_gap(build(tmp_path).index, question)
+    assert gap is not None and "Turkey" in gap
+
+
 def test_verb_forms_are_inflections_not_words_sharing_a_root(tmp_path: Path) -> None:
     index = build(tmp_path, PLEAS).index
     assert {"plead", "pleaded"} <= presupposition._verb_forms(index, "plead")
