@@ -68,6 +68,7 @@ _ASKED = re.compile(
     rf"\b(?:did|does|do|led|prompted|caused|drove|pushed)\s+(?P<doer>(?:the\s+)?{_NAME})\s+(?:to\s+)?"
     r"(?P<verb>[a-z]{3,})\b(?P<rest>[^?]*)"
 )
+_WH_DID = re.compile(r"(?:when|how|where)\s+(?:did|does|do)\b")
 # "Why was Sally Yates fired by Michael Flynn": the object, the verb's past form, then the doer after "by".
 _ASKED_PASSIVE = re.compile(
     rf"\b(?:was|were)\s+(?:the\s+)?(?P<obj>{_NAME})\s+(?P<verb>[a-z]{{3,}})\s+by\s+"
@@ -233,7 +234,11 @@ def sentence_doers(
 def asked_act(question: str) -> tuple[str, str, str, str] | None:
     """(doer, verb, object, complement) of "Why/What/When/How/Where did <doer> <verb> [<object name> |
     <word>...]", "What led <doer> to <verb> ..." or "Why was <object> <verbed> by <doer>" (the past form)."""
-    if not question.lstrip().lower().startswith(_PRESUPPOSING):
+    opening = question.lstrip().lower()
+    if not opening.startswith(_PRESUPPOSING):
+        return None
+    # "How did X give Y" takes the giving for granted; "How much warning did X give Y" asks an amount of it.
+    if opening.startswith(("when", "how", "where")) and not _WH_DID.match(opening):
         return None
     p = _ASKED_PASSIVE.search(question)
     if p is not None and p.group("verb") not in _GENERIC and p.group("verb") not in STOPWORDS:

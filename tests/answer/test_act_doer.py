@@ -193,6 +193,17 @@ def test_other_shapes_that_take_the_act_for_granted_are_checked(index: StoredVer
     assert gap is not None and "Trump" in gap and "Michael Flynn" in gap, gap
 
 
+def test_an_amount_asked_of_an_act_takes_no_doer_for_granted() -> None:
+    # Blind holdout3 g3-13 was refused ("The articles say Trump did this (“give United States”)"): "How
+    # much warning did Russia give" asks how much, the giving being no act the question puts on Russia alone.
+    assert (
+        asked_act("How much advance warning did Russia give the United States before its airstrikes?") is None
+    )
+    assert asked_act("How many diplomats did Obama expel from the United States?") is None
+    assert asked_act("When exactly did Obama expel the diplomats?") is None
+    assert asked_act("How did Michael Flynn fire Sally Yates?") is not None
+
+
 def test_the_passive_and_led_to_shapes_name_doer_verb_and_object() -> None:
     assert asked_act("Why was Sally Yates fired by Michael Flynn?") == (
         "Michael Flynn",
