@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from retrieval.lexical import STOPWORDS
+from retrieval.lexical import STOPWORDS, shared_prefix
 
 # Sentence openers that are capitalised only because they open the sentence.
 _OPENERS = frozenset(
@@ -151,11 +151,8 @@ def _supported(term: str, words: set[str], numbers: set[str]) -> bool:
 
 
 def _shared_stem(a: str, b: str) -> bool:
-    n = 0
-    for x, y in zip(a, b, strict=False):
-        if x != y:
-            break
-        n += 1
+    """Whether two words share all but the last letter or so of the shorter one, and at least four."""
+    n = shared_prefix(a, b)
     return n >= 4 and n >= min(len(a), len(b)) - 1
 
 

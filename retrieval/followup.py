@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from cachetools import LRUCache
 
-from retrieval.lexical import STOPWORDS
+from retrieval.lexical import STOPWORDS, shared_prefix
 
 # At most this many of the previous question's content words are carried into a follow-up.
 MAX_CARRIED_WORDS = 8
@@ -203,16 +203,6 @@ def _forms(word: str) -> str:
     return low[:-1] if len(low) > 3 and low.endswith("s") else low
 
 
-def _shared_prefix(a: str, b: str) -> int:
-    """How many leading letters two words share."""
-    n = 0
-    for x, y in zip(a, b, strict=False):
-        if x != y:
-            break
-        n += 1
-    return n
-
-
 def _known(word: str, vocabulary: set[str]) -> bool:
     """Whether the conversation used the word in some form ("Russia" for "Russian", "talks" for "talk")."""
     form = _forms(word)
@@ -220,7 +210,7 @@ def _known(word: str, vocabulary: set[str]) -> bool:
         return True
     # A shared stem: at least five letters, at most three letters short of the shorter word.
     return len(form) >= 5 and any(
-        len(v) >= 5 and _shared_prefix(form, v) >= max(5, min(len(form), len(v)) - 3) for v in vocabulary
+        len(v) >= 5 and shared_prefix(form, v) >= max(5, min(len(form), len(v)) - 3) for v in vocabulary
     )
 
 

@@ -221,3 +221,13 @@ class Bm25:
             arr("bm25_tfs.npy").astype(np.float32, copy=False),
             arr("bm25_doc_lens.npy").astype(np.float32, copy=False),
         )
+
+
+def shared_prefix(a: str, b: str) -> int:
+    """How many leading letters two words share."""
+    n = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        n += 1
+    return n

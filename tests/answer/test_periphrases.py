@@ -15,7 +15,7 @@ from retrieval.extractive import score_sentences
 from retrieval.lexical import Bm25, tokenize
 from retrieval.periphrases import named_words
 from retrieval.search import chunk_document, search_chunks
-from retrieval.service import build_service
+from retrieval.service import AnsweringService, build_service
 from tests.conftest import hashing_settings_for
 
 ARTICLES = {
@@ -24,6 +24,17 @@ ARTICLES = {
     "prague.md": "Cohen denied he ever went to Prague during the campaign.",
     "capital.md": "The Czech government said the capital would host the talks about the campaign.",
 }
+
+
+def _articles_service(tmp_path: Path) -> AnsweringService:
+    """A service over the ARTICLES, indexed with the hashing embedder."""
+    sources = tmp_path / "src"
+    sources.mkdir()
+    for name, text in ARTICLES.items():
+        (sources / name).write_text(text + "\n", encoding="utf-8")
+    service = build_service(hashing_settings_for(sources, tmp_path / "idx"))
+    service.reindex()
+    return service
 
 
 def test_descriptions_are_named_and_plain_words_are_not() -> None:
@@ -39,12 +50,7 @@ def test_descriptions_are_named_and_plain_words_are_not() -> None:
 
 
 def test_a_description_finds_the_chunk_that_names_it(tmp_path: Path) -> None:
-    sources = tmp_path / "src"
-    sources.mkdir()
-    for name, text in ARTICLES.items():
-        (sources / name).write_text(text + "\n", encoding="utf-8")
-    service = build_service(hashing_settings_for(sources, tmp_path / "idx"))
-    service.reindex()
+    service = _articles_service(tmp_path)
     index = service.index
     for question, source in (
         ("How often has the Western military alliance's mutual defense clause been triggered?", "nato.md"),
@@ -88,12 +94,7 @@ def test_a_sentence_naming_what_the_question_describes_holds_the_description_wor
     """Dev q2-24 was refused: "NATO has only invoked Article 5 ... one time" shares no word with "How often
     has the Western military alliance's mutual defense clause been triggered?", so it earned no lexical
     share of relevance and stayed under the floor."""
-    sources = tmp_path / "src"
-    sources.mkdir()
-    for name, text in ARTICLES.items():
-        (sources / name).write_text(text + "\n", encoding="utf-8")
-    service = build_service(hashing_settings_for(sources, tmp_path / "idx"))
-    service.reindex()
+    service = _articles_service(tmp_path)
     index = service.index
     question = "How often has the Western military alliance's mutual defense clause been triggered?"
     docs = [chunk_document(index, h) for h in search_chunks(index, service.embedder, question, len(ARTICLES))]
