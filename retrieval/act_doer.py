@@ -68,6 +68,9 @@ _ASKED = re.compile(
     rf"\b(?:did|does|do|led|prompted|caused|drove|pushed)\s+(?P<doer>(?:the\s+)?{_NAME})\s+(?:to\s+)?"
     r"(?P<verb>[a-z]{3,})\b(?P<rest>[^?]*)"
 )
+# Words joining several doers of one act, and lower-case particles inside a name.
+_JOINING = frozenset({"and", "&"})
+_PARTICLES = frozenset({"van", "der", "de", "von", "da", "di", "al", "el", "bin", "la", "le", "du", "dos"})
 _WH_DID = re.compile(r"(?:when|how|where)\s+(?:did|does|do)\b")
 # "Why was Sally Yates fired by Michael Flynn": the object, the verb's past form, then the doer after "by".
 _ASKED_PASSIVE = re.compile(
@@ -168,10 +171,32 @@ def _doer_before(words: Sequence[str], at: int, relative: bool = False) -> str |
     if i > 0 and words[i].lower() in _BODIES:
         i -= 1
     start = i + 1
-    while i >= 0 and words[i][:1].isupper() and words[i].lower() not in _NOT_NAMES:
+    i = _name_start(words, i)
+    if i + 1 >= start:
+        return None  # "the administration expelled" names no one
+    # "Britain, Germany and France expelled", "Gates and van der Zwaan pleaded": every name joined to the
+    # doer by "and" (the commas are gone from `words`) did it too.
+    first = i + 1
+    while i > 0 and words[i].lower() in _JOINING and words[i - 1][:1].isupper():
+        j = _name_start(words, i - 1)
+        if j + 1 > i - 1:
+            break
+        first, i = j + 1, j
+    return " ".join(words[first:end])
+
+
+def _name_start(words: Sequence[str], i: int) -> int:
+    """The index before the name that ends at word i (capitalised words and particles such as "van der")."""
+    while i >= 0 and (
+        (words[i][:1].isupper() and words[i].lower() not in _NOT_NAMES)
+        or (
+            words[i] in _PARTICLES
+            and i + 1 < len(words)
+            and (words[i + 1][:1].isupper() or words[i + 1] in _PARTICLES)
+        )
+    ):
         i -= 1
-    # "the administration expelled" names no one.
-    return " ".join(words[i + 1 : end]) if i + 1 < start else None
+    return i
 
 
 def _doer_after_by(words: Sequence[str], at: int) -> str | None:

@@ -439,13 +439,8 @@ def extractive_steps(
         candidates, event_gap = screen_events(
             index, x["question"], candidates, x.get("rendered", False), filters
         )
-        if (
-            gap is None
-            and event_gap is None
-            and (wrong := presupposition_gap(index, x["question"]) or other_doer(index, x["question"]))
-        ):
-            # A real event asked with the wrong year, the roles reversed or another doer than the articles
-            # name: quotes about it would seem to agree.
+        if gap is None and event_gap is None and (wrong := presupposition_gap(index, x["question"])):
+            # A real event asked with the wrong year or the roles reversed: quotes about it would seem to agree.
             candidates, event_gap = [], wrong
         gap = gap or event_gap
         chosen, more = select_quotes(
@@ -454,12 +449,19 @@ def extractive_steps(
         kept = drop_extra_quotes(index, x["question"], chosen)
         # Left out of the answer, not lost: the runners-up ("More quotes" in the bot) offer them first, but for
         # another outlet's copy of a shown sentence, which would show the reader the same words again.
-        more = [c for c in chosen if c not in kept and not restates(index, c, kept)] + more
-        chosen = kept
+        offered: list[Candidate] = []
+        for c in [c for c in chosen if c not in kept] + more:
+            if not restates(index, c, kept + offered):
+                offered.append(c)
+        chosen, more = kept, offered
         if chosen and gap is None:
-            # A caveat, not a refusal: the question may put the event in other words than the articles.
-            gap = quoted_gap(index, x["question"], [c.article_id for c in chosen]) or unsaid_act(
-                index, x["question"]
+            # A caveat, not a refusal: the question may put the event in other words than the articles, and
+            # another doer of the act may share it with the asked one ("Britain, Germany and France expelled")
+            # or the act be told of the asked one in other words ("ordered the expulsion").
+            gap = (
+                quoted_gap(index, x["question"], [c.article_id for c in chosen])
+                or unsaid_act(index, x["question"])
+                or other_doer(index, x["question"])
             )
         if gap is None and (names := unknown_names(index, x["question"])):
             # Said with a refusal, and as a caveat with an answer: the quotes cannot be about that name.

@@ -1,4 +1,4 @@
-"""A real act asked with the wrong doer (retrieval/act_doer.py): the refusal says who the articles say did it."""
+"""A real act asked with the wrong doer (retrieval/act_doer.py): the caveat says who the articles say did it."""
 
 from __future__ import annotations
 
@@ -118,7 +118,7 @@ def test_a_small_archive_is_not_checked(tmp_path: Path) -> None:
     assert other_doer(build(tmp_path, ARTICLES).index, "Why did Michael Flynn fire Sally Yates?") is None
 
 
-def test_the_answer_refuses_with_the_note(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_answer_carries_the_note(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(event_check, "MIN_ARTICLES", 2)
     sources = tmp_path / "src"
     sources.mkdir()
@@ -129,9 +129,28 @@ def test_the_answer_refuses_with_the_note(tmp_path: Path, monkeypatch: pytest.Mo
     service = build_service(settings)
     service.reindex()
     answer = service.answer("Why did Michael Flynn fire Sally Yates?")
-    # Refused: every quote would be about Trump's firing of Yates and read as if Flynn had fired her.
-    assert answer.status == "not_found"
-    assert answer.note is not None and "Trump" in answer.note, answer.note
+    # A caveat, not a refusal: the quotes about Trump's firing of Yates come with the note that no article
+    # says Flynn did it (a check that can miss the asked doer sharing the act must not refuse a true question).
+    assert answer.status == "answered"
+    assert answer.note is not None and "Trump" in answer.note and "Michael Flynn" in answer.note, answer.note
+
+
+@pytest.mark.parametrize(
+    ("sentence", "asked"),
+    [
+        ("Britain, Germany and France expelled dozens of Russian diplomats on Monday.", "Britain"),
+        ("Britain, Germany and France expelled dozens of Russian diplomats on Monday.", "Germany"),
+        ("Rick Gates and Alex van der Zwaan pleaded guilty to lying.", "Gates"),
+    ],
+)
+def test_every_doer_joined_by_and_did_the_act(sentence: str, asked: str) -> None:
+    # The fifth session's second attack: "Why did Britain expel Russian diplomats?" was refused with "The
+    # articles say France did this", the sentence naming Britain too.
+    forms = {"expelled", "pleaded"}
+    complement = "guilty" if "pleaded" in sentence else ""
+    target = set() if complement else {"russian"}
+    (doer,) = sentence_doers(sentence, forms, target, complement)
+    assert asked in doer.split(), doer
 
 
 def test_a_country_acts_by_its_leader_and_a_person_is_not_answered_by_a_country(
