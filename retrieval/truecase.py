@@ -173,14 +173,11 @@ def _in_context(index: StoredVersion, m: re.Match[str]) -> Spelling:
 def restore_case(index: StoredVersion, question: str) -> str:
     """The question with each word in the case the articles write it, if it was typed in one case.
 
-    A word the articles write capitalised at least NAME_SHARE of the time inside sentences is a name; so
-    is, in a large archive, a word they never use in any form (as a capitalised one is to the name checks).
+    A word the articles write capitalised at least NAME_SHARE of the time inside sentences is a name; a word
+    they never use keeps the case it was typed in (a lower-case typo or chat word is no name).
     """
     if not typed_in_one_case(question):
         return question
-    from retrieval.event_check import MIN_ARTICLES
-
-    large = len(index.articles) >= MIN_ARTICLES
 
     def respell(m: re.Match[str]) -> str:
         word = m.group(0)
@@ -194,7 +191,9 @@ def restore_case(index: StoredVersion, question: str) -> str:
             return form if form.lower() == word.lower() else word.capitalize()
         if found.seen == 0 and word[0].isupper() and not word.isupper():
             return word  # no evidence against the capital it was typed with ("O’Brien")
-        if (found.seen == 0 and large) or m.start() == 0:
+        # A word no article uses is no name by that alone: "pls", "lol", "abut", "fier" typed in lower case were
+        # refused as unknown names (the fifth session's second attack); "order of lenin" goes uncaught.
+        if m.start() == 0:
             return word.capitalize()
         return word.lower()
 

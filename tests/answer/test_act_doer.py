@@ -17,7 +17,7 @@ from tests.conftest import hashing_settings_for
 ARTICLES = (
     ("President Trump fired Sally Yates after she refused to defend the travel ban.", "2017-01-31"),
     ("Trump fired Yates on Monday night, the White House said.", "2017-02-01"),
-    ("Michael Flynn met Sergei Kislyak. Yates warned that Flynn could be blackmailed.", "2017-05-08"),
+    ("Adviser Michael Flynn met Sergei Kislyak. Yates warned that Flynn could be blackmailed.", "2017-05-08"),
     ("Michael Flynn pleaded guilty to lying to the FBI.", "2017-12-01"),
     ("Flynn pleaded guilty on Friday, his lawyers said.", "2017-12-02"),
     ("Jared Kushner met Kislyak in December, before Flynn pleaded guilty.", "2017-12-03"),

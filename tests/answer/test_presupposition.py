@@ -138,7 +138,7 @@ def test_the_answer_refuses_with_the_note(tmp_path: Path) -> None:
 
 PLEAS = (
     ("Michael Flynn pleaded guilty to lying to the FBI about Sergei Kislyak.", "2017-12-01"),
-    ("Jared Kushner met Kislyak in December. Flynn pleaded guilty, his lawyers said.", "2017-12-02"),
+    ("Adviser Jared Kushner met Kislyak in December. Flynn pleaded guilty, his lawyers said.", "2017-12-02"),
     ("Rex Tillerson received the Order of Friendship from Russia in 2013.", "2016-12-13"),
     ("Officials said they were pleased with the talks.", "2017-12-03"),
 )

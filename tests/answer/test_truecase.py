@@ -29,22 +29,27 @@ def test_names_get_the_capitals_the_articles_give_them(tmp_path: Path) -> None:
         assert (
             restore_case(index, typed) == "Who met Kislyak before Flynn pleaded guilty to lying to the FBI?"
         )
-    # A word only ever opening a sentence ("Jared") says nothing, nor does one the archive lacks ("Lied"),
+    # A word only ever opening a sentence ("Rex") says nothing, nor does one the archive lacks ("Lie"),
     # which keeps the capital it was typed with; ordinary typing is left as it is.
     assert restore_case(index, "Why Did Flynn Lie?") == "Why did Flynn Lie?"
-    assert restore_case(index, "why did jared kushner plead guilty?") == "Why did jared Kushner plead guilty?"
+    assert restore_case(index, "why did jared kushner plead guilty?") == "Why did Jared Kushner plead guilty?"
+    assert restore_case(index, "what did rex tillerson receive?") == "What did rex Tillerson receive?"
     assert restore_case(index, "Why did jared Kushner plead guilty?") == "Why did jared Kushner plead guilty?"
 
 
 @pytest.mark.usefixtures("rare_names")
-def test_a_word_a_large_archive_never_uses_is_an_unknown_name_in_any_case(tmp_path: Path) -> None:
+def test_a_word_no_article_uses_keeps_the_case_it_was_typed_in(tmp_path: Path) -> None:
+    # A capitalised unknown word is a name the archive lacks; a lower-case one may be a typo or a chat word
+    # ("pls", "lol", "abut"): the fifth session's second attack got those refused as unknown names.
     index = build(tmp_path, PLEAS).index
+    assert unknown_names(index, "When did Rex Tillerson receive the Order of Lenin?") == ["Lenin"]
+    assert unknown_names(index, "WHEN DID REX TILLERSON RECEIVE THE ORDER OF LENIN?") == []
     for question in (
-        "When did Rex Tillerson receive the Order of Lenin?",
         "when did rex tillerson receive the order of lenin?",
-        "WHEN DID REX TILLERSON RECEIVE THE ORDER OF LENIN?",
+        "what did tillerson say pls",
+        "lol",
     ):
-        assert unknown_names(index, question) == ["Lenin"], question
+        assert unknown_names(index, question) == [], question
 
 
 def test_a_small_archive_reads_no_unknown_word_as_a_name(tmp_path: Path) -> None:
