@@ -335,12 +335,19 @@ class Importer:
         if not text.strip():
             summary.skipped.append((record.where, "no text"))
             return
+        try:
+            for value in values.values():
+                value.encode("utf-8")
+        except UnicodeEncodeError:
+            # JSON's "\ud800" escape decodes to half a surrogate pair, which no file can hold.
+            summary.skipped.append((record.where, "not valid Unicode (a lone surrogate)"))
+            return
         if len(text.encode("utf-8")) > MAX_ARTICLE_BYTES:
             summary.skipped.append((record.where, f"text larger than {MAX_ARTICLE_BYTES // 1_000_000} MB"))
             return
         if any("\x00" in v for v in values.values()):
             # The index reads a file with a NUL byte as binary and skips it: say so here, write nothing.
-            summary.skipped.append((record.where, "a NUL byte in the text (binary data)"))
+            summary.skipped.append((record.where, "a NUL byte in the record (binary data)"))
             return
         if "id" in fields:
             raw_id = values["id"].strip()

@@ -380,5 +380,21 @@ def test_a_record_with_a_nul_byte_is_skipped_not_written_for_the_index_to_reject
     sources.mkdir()
     lines: list[Any] = [{"id": "n1", "title": "NUL", "text": "Putin spoke.\x00 Trump replied."}, GOOD[0]]
     summary = import_dump(jsonl(tmp_path / "d.jsonl", lines), sources)
-    assert dict(summary.skipped)["line 1"] == "a NUL byte in the text (binary data)"
+    assert dict(summary.skipped)["line 1"] == "a NUL byte in the record (binary data)"
+    assert list(imported(sources, "d")) == ["r1.md"]
+
+
+def test_a_record_with_a_lone_surrogate_is_skipped_and_the_rest_imported(tmp_path: Path) -> None:
+    # The fifth session's second attack: a traceback part-way, the later records never read.
+    sources = tmp_path / "src"
+    sources.mkdir()
+    dump = tmp_path / "d.jsonl"
+    dump.write_text(
+        '{"id": "s1", "title": "Half a pair", "text": "Lavrov met Pompeo \\ud800 in Sochi."}\n'
+        + json.dumps(GOOD[0])
+        + "\n",
+        encoding="utf-8",
+    )
+    summary = import_dump(dump, sources)
+    assert dict(summary.skipped)["line 1"] == "not valid Unicode (a lone surrogate)"
     assert list(imported(sources, "d")) == ["r1.md"]
