@@ -61,7 +61,31 @@ _TITLES = frozenset(
     former then special counsel attorney deputy chief adviser advisor leader""".split()
 )
 # One name written in full or short ("U.S." for "US", "United States" for "US").
-_ALIASES = (frozenset({"us", "u.s", "u.s.", "usa", "united", "states", "america", "american", "americans"}),)
+_ALIASES = (
+    frozenset({"us", "u.s", "u.s.", "usa", "united", "states", "america", "american", "americans"}),
+    frozenset({"uk", "u.k", "britain", "british", "united", "kingdom", "england"}),
+    *(
+        frozenset(pair)
+        for pair in (
+            ("china", "chinese"),
+            ("turkey", "turkish"),
+            ("france", "french"),
+            ("ukraine", "ukrainian"),
+            ("russia", "russian"),
+            ("israel", "israeli"),
+            ("iran", "iranian"),
+            ("syria", "syrian"),
+            ("germany", "german"),
+            ("poland", "polish"),
+            ("japan", "japanese"),
+            ("netherlands", "dutch"),
+            ("iraq", "iraqi"),
+            ("afghanistan", "afghan"),
+            ("korea", "korean"),
+            ("cuba", "cuban"),
+        )
+    ),
+)
 # Endings that make a name's adjective or plural ("Russia" → "Russian", "Russians").
 _NAME_ENDINGS = ("n", "an", "ian", "ns", "ans", "ians", "s", "es")
 
@@ -223,8 +247,9 @@ def _vocabulary(texts: list[str]) -> set[str]:
     """The forms of the texts' words, with every alias of a name one of them writes."""
     vocabulary = {_forms(w) for text in texts for w in _WORD.findall(text)}
     for group in _ALIASES:
-        if vocabulary & group:
-            vocabulary |= group
+        forms = {_forms(w) for w in group}
+        if vocabulary & forms:
+            vocabulary |= forms
     return vocabulary
 
 
@@ -242,8 +267,14 @@ def invented_words(rewritten: str, question: str, history: ChatHistory) -> list[
     """The names, numbers and other content words of a model's rewrite that neither the follow-up nor the
     remembered turns used, beyond ways of asking and titles or first names beside a known name."""
     vocabulary = _vocabulary([question] + [f"{t.question} {t.answer}" for t in history.turns()])
-    words = _WORD.findall(rewritten)
+    spans = list(_WORD.finditer(rewritten))
+    words = [m.group(0) for m in spans]
     names = [_is_name(w, i == 0) and _known_name(w, vocabulary) for i, w in enumerate(words)]
+    # A first name stands right before its surname, nothing but a space between ("Medvedev, Putin's ally" no).
+    joined = [
+        i + 1 < len(spans) and not rewritten[m.end() : spans[i + 1].start()].strip()
+        for i, m in enumerate(spans)
+    ]
     new: list[str] = []
     for i, word in enumerate(words):
         low = word.lower()
@@ -257,7 +288,7 @@ def invented_words(rewritten: str, question: str, history: ChatHistory) -> list[
             continue
         elif _is_name(word, i == 0):
             # A first name is new only if the name it opens is: "Vladimir Putin" where "Putin" was said.
-            if not (names[i] or (i + 1 < len(words) and names[i + 1])):
+            if not (names[i] or (joined[i] and names[i + 1])):
                 new.append(word)
         elif not _known(word, vocabulary):
             new.append(word)

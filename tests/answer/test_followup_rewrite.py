@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from retrieval.conversation import conversation_with
-from retrieval.followup import ChatHistory, invented_words
+from retrieval.followup import ChatHistory, dropped_words, invented_words
 from retrieval.service import AnsweringService
 from tests.answer.test_llm import QUESTION, good_reply, llm_service, scripted
 
@@ -67,3 +67,40 @@ def test_a_rewrite_keeps_the_follow_up_s_own_name(hashing_service: AnsweringServ
     chat = conversation_with(llm_service(hashing_service, model))
     chat.ask(QUESTION)
     assert "Nebenzia" in chat.ask("and what did Nebenzia say?").question
+
+
+def test_an_invented_name_before_a_known_name_is_caught() -> None:
+    # The fifth session's second attack: a capitalised word before a known name passed as its first name.
+    history = ChatHistory()
+    history.add(QUESTION, "Putin said Moscow was open to talks on arms control [1].")
+    assert "Medvedev" in invented_words(
+        "What did Medvedev, Putin's ally, say about arms control?", "and?", history
+    )
+    assert (
+        invented_words(
+            "Did Vladimir Putin say Russia is ready to resume arms control talks?", "and?", history
+        )
+        == []
+    )
+
+
+@pytest.mark.parametrize(
+    ("said", "rewrite"),
+    [
+        ("Ukraine", "Ukrainian"),
+        ("China", "Chinese"),
+        ("Britain", "British"),
+        ("Germany", "German"),
+        ("Turkey", "Turkish"),
+        ("US", "United States"),
+    ],
+)
+def test_a_country_s_adjective_or_full_name_is_no_new_name(said: str, rewrite: str) -> None:
+    history = ChatHistory()
+    history.add(f"What did the {said} government say about arms control?", f"{said} said it was ready [1].")
+    follow = "and what did they say later?"
+    assert (
+        invented_words(f"What did the {rewrite} government say about arms control later?", follow, history)
+        == []
+    )
+    assert dropped_words(f"What did the {rewrite} say?", f"and what did {said} say?") == []
