@@ -21,6 +21,17 @@ SENTENCE = (
 QUESTION = "How many US diplomatic staff did Putin say must leave Russia?"
 
 
+def _hashing_settings(tmp_path: Path, sources: Path) -> Settings:
+    """Settings over the folder with the hashing embedder, every passage relevant."""
+    return Settings(
+        _env_file=None,
+        sources=sources,
+        index_dir=tmp_path / "idx",
+        embedding_model="hashing",
+        min_relevance=0.0,
+    )
+
+
 async def test_more_quotes_adds_no_sentence_already_shown(fake_bot_api: FakeBotAPI, tmp_path: Path) -> None:
     sources = tmp_path / "sources"
     sources.mkdir()
@@ -31,13 +42,7 @@ async def test_more_quotes_adds_no_sentence_already_shown(fake_bot_api: FakeBotA
             f"Story continues from {outlet} with its own commentary on the weather in Moscow today.\n",
             encoding="utf-8",
         )
-    settings = Settings(
-        _env_file=None,
-        sources=sources,
-        index_dir=tmp_path / "idx",
-        embedding_model="hashing",
-        min_relevance=0.0,
-    )
+    settings = _hashing_settings(tmp_path, sources)
     service = build_service(settings)
     expected = service.answer(QUESTION)
     assert expected.citations
@@ -81,13 +86,7 @@ def test_no_runner_up_restates_a_shown_quote(tmp_path: Path) -> None:
             f"455 people, number {i}.\n\nAnalysts in story {i} said relations were at their lowest since the Cold War.\n",
             encoding="utf-8",
         )
-    settings = Settings(
-        _env_file=None,
-        sources=sources,
-        index_dir=tmp_path / "idx",
-        embedding_model="hashing",
-        min_relevance=0.0,
-    )
+    settings = _hashing_settings(tmp_path, sources)
     answer = build_service(settings).answer(QUESTION)
     shown = [frozenset(tokenize(c.quote)) for c in answer.citations]
     assert shown
