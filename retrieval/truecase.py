@@ -83,11 +83,10 @@ def _forms(index: StoredVersion, lower: str) -> list[str]:
 
 
 def _chunks_with(index: StoredVersion, forms: list[str]) -> npt.NDArray[np.int32]:
-    """The chunks that hold any of the terms."""
-    bm25 = index.bm25
-    ids = [t for t in map(bm25.vocab.get, forms) if t is not None]
-    postings = [bm25.doc_ids[int(bm25.offsets[t]) : int(bm25.offsets[t + 1])] for t in ids]
-    return np.unique(np.concatenate(postings)) if postings else np.zeros(0, dtype=np.int32)
+    """The chunks that hold any of the terms, in order (event_check.chunks_with, as an array)."""
+    from retrieval.event_check import chunks_with
+
+    return np.array(sorted(chunks_with(index, forms)), dtype=np.int32)
 
 
 def _alternatives(lower: str, forms: list[str]) -> str:
