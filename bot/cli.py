@@ -10,11 +10,13 @@ import contextlib
 import errno
 import itertools
 import json
+import re
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
 from rich.console import Console
 from rich.text import Text
 
@@ -117,9 +119,29 @@ def make_settings(args: argparse.Namespace) -> Settings:
     try:
         # .env files from the user's config folder, then the current one (pydantic-settings' _env_file).
         return Settings(**{"_env_file": env_files(), **overrides})
-    except Exception as exc:  # pydantic's ValidationError: a bad value in the environment or .env
-        first = str(exc).splitlines()
-        raise UsruError(f"A setting is invalid: {' '.join(first[1:3]) if len(first) > 2 else exc}.") from exc
+    except ValidationError as exc:  # a bad value in the environment or .env
+        raise UsruError(describe_invalid_setting(exc)) from exc
+
+
+def describe_invalid_setting(exc: ValidationError) -> str:
+    """One sentence naming the variable, the value given and what it should be, without pydantic's markup."""
+    first = exc.errors()[0]
+    name = str(first["loc"][0]) if first["loc"] else "a setting"
+    pattern = (first.get("ctx") or {}).get("pattern", "")
+    choices = re.fullmatch(r"\^\(([^()]*)\)\$", str(pattern))
+    if choices:  # '^(fp32|int8|bf16)$' means nothing to a user; the choices do
+        wanted = "it should be one of " + ", ".join(choices.group(1).split("|"))
+    else:
+        message = str(first["msg"])
+        wanted = message[:1].lower() + message[1:]
+        wanted = (
+            "it should be " + wanted.removeprefix("input should be ")
+            if wanted.startswith("input ")
+            else wanted
+        )
+    given = first.get("input")
+    shown = f" is {str(given)[:60]!r}" if isinstance(given, (str, int, float)) else " is invalid"
+    return f"The setting {name}{shown}: {wanted}."
 
 
 def _progress_reporter(

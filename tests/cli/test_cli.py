@@ -228,7 +228,15 @@ def test_an_invalid_setting_is_one_line_on_stderr(indexed: Folders) -> None:
     env["USRU_MAX_QUOTES"] = "lots"
     result = usru(indexed, "ask", QUESTION, env=env)
     assert result.returncode == 2
-    assert_one_line_error(result, "setting")
+    assert_one_line_error(result, "USRU_MAX_QUOTES is 'lots'", "a valid integer")
+
+
+def test_a_setting_with_choices_names_them_not_a_regular_expression(indexed: Folders) -> None:
+    env = indexed.env() | {"USRU_EMBED_PRECISION": "bfloat16"}
+    result = usru(indexed, "ask", QUESTION, env=env)
+    assert result.returncode == 2
+    assert_one_line_error(result, "USRU_EMBED_PRECISION is 'bfloat16'", "one of fp32, int8, bf16")
+    assert "pattern" not in result.stderr and "^(" not in result.stderr
 
 
 def test_a_damaged_index_is_one_line_on_stderr_and_rebuild_fixes_it(folders: Folders) -> None:
