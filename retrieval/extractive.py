@@ -30,6 +30,7 @@ from retrieval.presupposition import presupposition_gap, unsaid_act
 from retrieval.prompts import load_prompt
 from retrieval.quote_policy import drop_extra_quotes, restates
 from retrieval.search import chunk_document, search_chunks
+from retrieval.truecase import NAME_SHARE, spelling
 
 if TYPE_CHECKING:
     from langchain_core.runnables import Runnable
@@ -148,7 +149,11 @@ def score_sentences(
     bm25 = index.bm25
 
     def common(term: str) -> bool:
-        return bm25.doc_freq(term) > BACKGROUND_SHARE * bm25.n_docs
+        # A surname the archive mostly writes in lower case is an ordinary word ("Deputy Defense Secretary
+        # Robert Work"): common as a word, not as the name in the background of every story.
+        return (
+            bm25.doc_freq(term) > BACKGROUND_SHARE * bm25.n_docs and spelling(index, term).share >= NAME_SHARE
+        )
 
     ids: list[int] = []
     context: list[float] = []
