@@ -103,6 +103,14 @@ _SPEECH = re.compile(
     r"\b(?:said|says|told|tells|called|calls|described|describes|tweeted|wrote|writes|added|warned|argued"
     r"|saying|according to)\b"
 )
+# A question asking what someone called something, and the verbs that give a thing a name ("called on them to"
+# and "called for talks" name nothing, nor does "so-called").
+_ASKS_NAMING = re.compile(r"\bcall(?:s|ed)?\b(?!\s+(?:for|on|off|in|up|back|out)\b)", re.I)
+_NAMING = re.compile(
+    r"(?<!so-)\b(?:call(?:s|ed|ing)?(?!\s+(?:for|on|off|in|up|back|out)\b)|label(?:s|ed|led|ing|ling)?|dub(?:s|bed|bing)?"
+    r"|brand(?:s|ed|ing)|term(?:s|ed)|nicknamed?|describ(?:es|ed|ing) (?:[\w'’-]+ ){0,4}as|referred to (?:[\w'’-]+ ){0,4}as)\b",
+    re.I,
+)
 # A month or a year. Not a weekday, "yesterday" or "today": a news sentence names the day it reports on
 # ("said on Wednesday"), which is rarely the date asked for ("When was FARA first passed?" → 1938); counting
 # them let sentences from that week outrank the one with the year (archive dev split: 54 → 55 of 65 quoted).
@@ -209,6 +217,10 @@ def holds_detail(
         return False
     asked = set(tokenize(question))
     if kind == "quote":
+        if _ASKS_NAMING.search(question):
+            # "What did X call Y?" is answered by the name X gave Y: "Tillerson labeled the two U.S. rivals the
+            # 'principal economic enablers'", not by whatever X or anyone else said about Y.
+            return bool(_NAMING.search(passage))
         return any(ch in passage for ch in '"“”') or bool(_SPEECH.search(passage))
     if kind == "money":
         return any(not _in_question(m.group(0), asked) for m in _MONEY.finditer(passage))
