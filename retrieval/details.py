@@ -170,11 +170,25 @@ _TITLES = frozenset(
     north south east west united""".split()
 )
 _MONTH = re.compile(rf"(?:{_MONTHS})", re.I)
+# The words before a name that may describe the person ("before Russian ambassador Andrey Karlov was shot").
+_TITLE_WORDS = 4
+_APPOSITION = re.compile(r"[’']?s?,\s+((?:the|a|an)\s[^,.;:!?\n]{1,80})")
+# "Who shot the Russian ambassador to Turkey?": the act's verb and whom it was done to. A name the articles give
+# that description ("Andrey Karlov, the Russian ambassador to Turkey") is the one the act was done to.
+_WHO_DID = re.compile(
+    r"^\W*who\s+(?!(?:is|was|are|were|did|does|do|has|have|had|will|would|can|could|should|may|might|must)\b)"
+    r"[\w'’-]+\s+(?:(?:down|up|out|off|over|away)\s+)?(.+)$",
+    re.I,
+)
+# Words of that description a name's own description must share to be that person.
+_DESCRIBED = 2
 _WEEKDAYS = frozenset("monday tuesday wednesday thursday friday saturday sunday".split())
 
 
-def _person_names(passage: str) -> list[list[str]]:
-    """The names of people in a passage: two or more capitalised words after any title, none an institution."""
+def _named_people(passage: str) -> list[tuple[list[str], str]]:
+    """The names of people in a passage (two or more capitalised words after any title, none an institution),
+    each with the words that describe the person: the title before the name (in its run of capitals or the few
+    words before it) and an apposition after it ("Andrey Karlov, the Russian ambassador to Turkey, ...")."""
     names = []
     for m in _NAME_RUN.finditer(passage):
         words = [w.strip("()") for w in m.group(0).split()]
@@ -193,7 +207,10 @@ def _person_names(passage: str) -> list[list[str]]:
                 cut = i + 1
         name = words[cut:]
         if len(name) >= 2 and re.search(r"[a-z]", name[-1]):
-            names.append(name)
+            before = re.split(r"[.;:!?,\n]", passage[: m.start()])[-1].split()[-_TITLE_WORDS:]
+            after = _APPOSITION.match(passage, m.end())
+            described = [*before, *words[:cut], *(after.group(1).split() if after else [])]
+            names.append((name, " ".join(described)))
     return names
 
 
@@ -239,7 +256,11 @@ def holds_detail(
     if kind == "person":
         # "Who…" is answered by a person's full name the question lacks, not by any capitalised word
         # ("The U.S. District Court … judge" names no judge); measured on the archive's dev split.
-        return any(_new_person(name, asked, common) for name in _person_names(passage))
+        done_to = set(tokenize(m.group(1))) if (m := _WHO_DID.match(" ".join(question.split()))) else set()
+        return any(
+            _new_person(name, asked, common) and len(done_to & set(tokenize(described))) < _DESCRIBED
+            for name, described in _named_people(passage)
+        )
     return any(
         _new_name(m.group(0), asked) for m in _CAPITALISED.finditer(passage) if not _opens(passage, m.start())
     )

@@ -215,3 +215,17 @@ def test_what_someone_called_a_thing_is_answered_by_the_name_given_not_any_speec
     # "How did X describe …" is still answered by reported speech.
     describe = "How did Putin describe the effect of the investigations?"
     assert holds_detail("quote", "Putin said Saturday that investigations are interfering.", describe)
+
+
+def test_who_did_it_is_not_answered_by_the_name_of_whom_it_was_done_to() -> None:
+    shot = "Who shot the Russian ambassador to Turkey in December 2016?"
+    victim = (
+        "Andrey Karlov, the Russian ambassador to Turkey, speaks at the opening of a photo exhibit in Ankara."
+    )
+    titled = "The talks were arranged before Russian ambassador Andrey Karlov was gunned down on Monday."
+    gunman = "The minister said that the gunman was Mevlut Mert Altintas, a Turkish police officer."
+    assert not holds_detail("person", victim, shot)
+    assert not holds_detail("person", titled, shot)
+    assert holds_detail("person", gunman, shot)
+    # Asked who holds the post, the name with that description is the answer.
+    assert holds_detail("person", victim, "Who is the Russian ambassador to Turkey?")
