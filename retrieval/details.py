@@ -214,6 +214,19 @@ def _named_people(passage: str) -> list[tuple[list[str], str]]:
     return names
 
 
+_ROLE = re.compile(rf"\b({_PERSON_NOUNS})s?\b", re.I)
+
+
+def roles(passage: str) -> set[str]:
+    """The words for people's roles in a passage ("spokesman", "lawyer"), named or not."""
+    return {m.group(1).lower() for m in _ROLE.finditer(passage)}
+
+
+def named_roles(passage: str) -> set[str]:
+    """The roles the passage gives a named person ("spokesman Ken Grubbs said": spokesman)."""
+    return {role for _, described in _named_people(passage) for role in roles(described)}
+
+
 def asked_detail(question: str) -> Detail | None:
     """The kind of specific detail the question asks for, or None for a why/what-happened question."""
     q = " ".join(question.split())

@@ -25,6 +25,7 @@ from retrieval.embedding import Embedder, Vectors
 from retrieval.event_check import quoted_gap, screen_events
 from retrieval.index import StoredVersion
 from retrieval.lexical import tokenize
+from retrieval.neighbours import with_named_roles
 from retrieval.periphrases import described_terms
 from retrieval.presupposition import presupposition_gap, unsaid_act
 from retrieval.prompts import load_prompt
@@ -291,6 +292,7 @@ def select_quotes(
         elif len(more) < MORE_QUOTES:
             more.append(c)
     chosen = _with_detail(candidates, chosen, min_relevance, max_quotes)
+    chosen = with_named_roles(index, candidates, chosen)
     return _group_same_points(index, _within_budget(_merge_adjacent(index, chosen), max_chars)), more
 
 
