@@ -227,6 +227,21 @@ def named_roles(passage: str) -> set[str]:
     return {role for _, described in _named_people(passage) for role in roles(described)}
 
 
+# The first role word after "Which" ("Which veteran of the spy agency": veteran, not spy), past a possessive
+# ("Which of the president's lawyers": lawyer), or after "Who is the".
+_ASKED_ROLE = re.compile(
+    rf"^\W*(?:which|what)\s+(?:of\s+(?:the\s+)?[\w'’-]+\s+)?(?:[\w'’-]+\s+){{0,3}}?({_PERSON_NOUNS})s?\b"
+    rf"|^\W*who\s+(?:is|was|are|were)\s+the\s+(?:[\w'’-]+\s+){{0,3}}?({_PERSON_NOUNS})s?\b",
+    re.I,
+)
+
+
+def asked_role(question: str) -> str | None:
+    """The role of the person a question asks for ("Which veteran of the NSA …": veteran), or None."""
+    m = _ASKED_ROLE.search(" ".join(question.split()))
+    return (m.group(1) or m.group(2)).lower() if m else None
+
+
 def asked_detail(question: str) -> Detail | None:
     """The kind of specific detail the question asks for, or None for a why/what-happened question."""
     q = " ".join(question.split())
