@@ -41,10 +41,11 @@ most 78. Tried without a gain: extending a quote that lacks the detail by its ne
 ARTICLE_REACH 0.25 (27) or 0.45 (no change), BACKGROUND_SHARE 0.02/0.1 (no change), SOFT_CHARS 500/450 (loses
 d11), W_LENGTH 0.04 or LONG 200 (lose n02/n01). Rerun this when the scoring or the index changes.
 Fourth round (h12n, 143 answerable dev questions, 107 quoted): of the 36 misses, 11 had no chunk of the
-answer's article among the 16 (retrieval), 7 had another chunk of it but not the answer's, 6 were the fact
-quoted in other words or another outlet's copy (c04, c05, c09, c12, q2-05, q2-07: key stricter than the
-answer), and the rest had the answer sentence among the candidates, 9 of them detail questions whose
-every candidate held "a detail" (any new name, any speech). Sharper detail rules for those (a surname that
+answer's article among the 16 (retrieval; c04, c05, q2-05 quote the fact in other articles' words), 7 had
+another chunk of it but not the answer's, and 18 had the answer sentence among the candidates: 3 quote the
+fact in other words (c09, c12, q2-07), 6 are paraphrased yes/no or what-questions asking no detail kind,
+and 9 are detail questions whose every candidate held "a detail" (any new name, any speech). Sharper
+detail rules for those (a surname that
 is an ordinary word, the name of whom the act was done to, a naming verb for "call", the asked role) and a
 quote naming a role run on into the sentence naming the person: 112 quoted, none lost. Tried without a
 gain: scoring every chunk of the 1-3 (or 16) best articles (the answers not retrieved rank 9th-54th among
