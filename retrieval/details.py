@@ -103,6 +103,14 @@ _SPEECH = re.compile(
     r"\b(?:said|says|told|tells|called|calls|described|describes|tweeted|wrote|writes|added|warned|argued"
     r"|saying|according to)\b"
 )
+# A question asking what someone called something, and the verbs that give a thing a name ("called on them to"
+# and "called for talks" name nothing, nor does "so-called").
+_ASKS_NAMING = re.compile(r"\bcall(?:s|ed)?\b(?!\s+(?:for|on|off|in|up|back|out)\b)", re.I)
+_NAMING = re.compile(
+    r"(?<!so-)\b(?:call(?:s|ed|ing)?(?!\s+(?:for|on|off|in|up|back|out)\b)|label(?:s|ed|led|ing|ling)?|dub(?:s|bed|bing)?"
+    r"|brand(?:s|ed|ing)|term(?:s|ed)|nicknamed?|describ(?:es|ed|ing) (?:[\w'’-]+ ){0,4}as|referred to (?:[\w'’-]+ ){0,4}as)\b",
+    re.I,
+)
 # A month or a year. Not a weekday, "yesterday" or "today": a news sentence names the day it reports on
 # ("said on Wednesday"), which is rarely the date asked for ("When was FARA first passed?" → 1938); counting
 # them let sentences from that week outrank the one with the year (archive dev split: 54 → 55 of 65 quoted).
@@ -162,11 +170,25 @@ _TITLES = frozenset(
     north south east west united""".split()
 )
 _MONTH = re.compile(rf"(?:{_MONTHS})", re.I)
+# The words before a name that may describe the person ("before Russian ambassador Andrey Karlov was shot").
+_TITLE_WORDS = 4
+_APPOSITION = re.compile(r"[’']?s?,\s+((?:the|a|an)\s[^,.;:!?\n]{1,80})")
+# "Who shot the Russian ambassador to Turkey?": the act's verb and whom it was done to. A name the articles give
+# that description ("Andrey Karlov, the Russian ambassador to Turkey") is the one the act was done to.
+_WHO_DID = re.compile(
+    r"^\W*who\s+(?!(?:is|was|are|were|did|does|do|has|have|had|will|would|can|could|should|may|might|must)\b)"
+    r"[\w'’-]+\s+(?:(?:down|up|out|off|over|away)\s+)?(.+)$",
+    re.I,
+)
+# Words of that description a name's own description must share to be that person.
+_DESCRIBED = 2
 _WEEKDAYS = frozenset("monday tuesday wednesday thursday friday saturday sunday".split())
 
 
-def _person_names(passage: str) -> list[list[str]]:
-    """The names of people in a passage: two or more capitalised words after any title, none an institution."""
+def _named_people(passage: str) -> list[tuple[list[str], str]]:
+    """The names of people in a passage (two or more capitalised words after any title, none an institution),
+    each with the words that describe the person: the title before the name (in its run of capitals or the few
+    words before it) and an apposition after it ("Andrey Karlov, the Russian ambassador to Turkey, ...")."""
     names = []
     for m in _NAME_RUN.finditer(passage):
         words = [w.strip("()") for w in m.group(0).split()]
@@ -185,8 +207,39 @@ def _person_names(passage: str) -> list[list[str]]:
                 cut = i + 1
         name = words[cut:]
         if len(name) >= 2 and re.search(r"[a-z]", name[-1]):
-            names.append(name)
+            before = re.split(r"[.;:!?,\n]", passage[: m.start()])[-1].split()[-_TITLE_WORDS:]
+            after = _APPOSITION.match(passage, m.end())
+            described = [*before, *words[:cut], *(after.group(1).split() if after else [])]
+            names.append((name, " ".join(described)))
     return names
+
+
+_ROLE = re.compile(rf"\b({_PERSON_NOUNS})s?\b", re.I)
+
+
+def roles(passage: str) -> set[str]:
+    """The words for people's roles in a passage ("spokesman", "lawyer"), named or not."""
+    return {m.group(1).lower() for m in _ROLE.finditer(passage)}
+
+
+def named_roles(passage: str) -> set[str]:
+    """The roles the passage gives a named person ("spokesman Ken Grubbs said": spokesman)."""
+    return {role for _, described in _named_people(passage) for role in roles(described)}
+
+
+# The first role word after "Which" ("Which veteran of the spy agency": veteran, not spy), past a possessive
+# ("Which of the president's lawyers": lawyer), or after "Who is the".
+_ASKED_ROLE = re.compile(
+    rf"^\W*(?:which|what)\s+(?:of\s+(?:the\s+)?[\w'’-]+\s+)?(?:[\w'’-]+\s+){{0,3}}?({_PERSON_NOUNS})s?\b"
+    rf"|^\W*who\s+(?:is|was|are|were)\s+the\s+(?:[\w'’-]+\s+){{0,3}}?({_PERSON_NOUNS})s?\b",
+    re.I,
+)
+
+
+def asked_role(question: str) -> str | None:
+    """The role of the person a question asks for ("Which veteran of the NSA …": veteran), or None."""
+    m = _ASKED_ROLE.search(" ".join(question.split()))
+    return (m.group(1) or m.group(2)).lower() if m else None
 
 
 def asked_detail(question: str) -> Detail | None:
@@ -209,6 +262,10 @@ def holds_detail(
         return False
     asked = set(tokenize(question))
     if kind == "quote":
+        if _ASKS_NAMING.search(question):
+            # "What did X call Y?" is answered by the name X gave Y: "Tillerson labeled the two U.S. rivals the
+            # 'principal economic enablers'", not by whatever X or anyone else said about Y.
+            return bool(_NAMING.search(passage))
         return any(ch in passage for ch in '"“”') or bool(_SPEECH.search(passage))
     if kind == "money":
         return any(not _in_question(m.group(0), asked) for m in _MONEY.finditer(passage))
@@ -227,7 +284,11 @@ def holds_detail(
     if kind == "person":
         # "Who…" is answered by a person's full name the question lacks, not by any capitalised word
         # ("The U.S. District Court … judge" names no judge); measured on the archive's dev split.
-        return any(_new_person(name, asked, common) for name in _person_names(passage))
+        done_to = set(tokenize(m.group(1))) if (m := _WHO_DID.match(" ".join(question.split()))) else set()
+        return any(
+            _new_person(name, asked, common) and len(done_to & set(tokenize(described))) < _DESCRIBED
+            for name, described in _named_people(passage)
+        )
     return any(
         _new_name(m.group(0), asked) for m in _CAPITALISED.finditer(passage) if not _opens(passage, m.start())
     )

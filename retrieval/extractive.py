@@ -20,16 +20,18 @@ from retrieval.answer import Answer, Citation, answer_timings
 from retrieval.asked_time import prefer_asked_time
 from retrieval.citations import cite, render_answer
 from retrieval.coverage import gap_for_names, unknown_names, years_covered
-from retrieval.details import asked_detail, holds_detail
+from retrieval.details import asked_detail, asked_role, holds_detail, named_roles
 from retrieval.embedding import Embedder, Vectors
 from retrieval.event_check import quoted_gap, screen_events
 from retrieval.index import StoredVersion
 from retrieval.lexical import tokenize
+from retrieval.neighbours import with_named_roles
 from retrieval.periphrases import described_terms
 from retrieval.presupposition import presupposition_gap, unsaid_act
 from retrieval.prompts import load_prompt
 from retrieval.quote_policy import drop_extra_quotes, restates
 from retrieval.search import chunk_document, search_chunks
+from retrieval.truecase import NAME_SHARE, spelling
 
 if TYPE_CHECKING:
     from langchain_core.runnables import Runnable
@@ -60,6 +62,11 @@ MORE_QUOTES = 6
 # lead sentence ahead of the one naming the judge or the date (with a person's name required for "who":
 # 52 → 55 of 65 answerable quoted). The bonus ranks; it never counts towards refusing (`relevance`).
 W_DETAIL = 0.25
+# Added besides to a sentence naming a person in the role a "Which veteran of the NSA …?" question asks for
+# ("said Debora Plunkett, a 31-year veteran of the National Security Agency"): most sentences of a who-question's
+# chunks name someone, so the detail bonus alone does not tell them apart (dev n32; 0.05-0.15 all gain it, lose
+# nothing). It ranks; it never counts towards refusing.
+W_ROLE = 0.1
 # A sentence holding the asked-for detail is quoted when no chosen quote has one, if it scores this close.
 DETAIL_REACH = 0.25
 # From the best quote's own article, further: the article that answers the question names the detail a few
@@ -113,11 +120,19 @@ class Candidate:
     length_penalty: float = 0.0
     # What the score gained for an article dated in the time the question asks about (asked_time.py).
     time_bonus: float = 0.0
+    # What it gained for naming a person in the role the question asks for.
+    role_bonus: float = 0.0
 
     @property
     def relevance(self) -> float:
         """The score without the detail and time bonuses and length penalty: none makes a sentence more or less relevant."""
-        return self.score - (W_DETAIL if self.detail else 0.0) + self.length_penalty - self.time_bonus
+        return (
+            self.score
+            - (W_DETAIL if self.detail else 0.0)
+            + self.length_penalty
+            - self.time_bonus
+            - self.role_bonus
+        )
 
 
 # A sentence opening with one of these leans on the sentence before it for its meaning.
@@ -145,10 +160,15 @@ def score_sentences(
     total = sum(weights.values()) or 1.0
     penalty = UNKNOWN_NAME_PENALTY if unknown_names(index, question) else 0.0
     kind = asked_detail(question)
+    role = asked_role(question) if kind == "person" else None
     bm25 = index.bm25
 
     def common(term: str) -> bool:
-        return bm25.doc_freq(term) > BACKGROUND_SHARE * bm25.n_docs
+        # A surname the archive mostly writes in lower case is an ordinary word ("Deputy Defense Secretary
+        # Robert Work"): common as a word, not as the name in the background of every story.
+        return (
+            bm25.doc_freq(term) > BACKGROUND_SHARE * bm25.n_docs and spelling(index, term).share >= NAME_SHARE
+        )
 
     ids: list[int] = []
     context: list[float] = []
@@ -197,7 +217,9 @@ def score_sentences(
             lexical = max(lexical, coverage(own | words(sid - 1, aid)))
             gain = coverage(own - words(sid - 1, aid))
         detail = holds_detail(kind, text[start:end], question, common)
+        role_bonus = W_ROLE if detail and role is not None and role in named_roles(text[start:end]) else 0.0
         score = float(d) + W_LEXICAL * lexical + W_CONTEXT * ctx - penalty + (W_DETAIL if detail else 0.0)
+        score += role_bonus
         score -= _non_answer(text[start:end])
         length_penalty = W_LENGTH * max(0.0, (end - start - LONG) / 100)
         out.append(
@@ -215,6 +237,7 @@ def score_sentences(
                 rank,
                 joined,
                 length_penalty,
+                role_bonus=role_bonus,
             )
         )
     out.sort(key=lambda c: -c.score)
@@ -286,6 +309,7 @@ def select_quotes(
         elif len(more) < MORE_QUOTES:
             more.append(c)
     chosen = _with_detail(candidates, chosen, min_relevance, max_quotes)
+    chosen = with_named_roles(index, candidates, chosen)
     return _group_same_points(index, _within_budget(_merge_adjacent(index, chosen), max_chars)), more
 
 

@@ -195,3 +195,37 @@ def test_how_long_is_answered_by_a_duration_in_words() -> None:
     # "a day after", "a year ago" place an event in time; they say nothing of how long it lasted.
     assert not holds_detail("length", "Putin called Trump a day after the attack.", question)
     assert not holds_detail("length", "The two leaders met a year ago in Hamburg.", question)
+
+
+def test_what_someone_called_a_thing_is_answered_by_the_name_given_not_any_speech() -> None:
+    called = "What did America's top diplomat call Moscow and Beijing after the rocket test?"
+    labeled = (
+        "Tillerson labeled the two U.S. rivals the “principal economic enablers” of the weapons programs."
+    )
+    assert holds_detail("quote", labeled, called)
+    assert holds_detail(
+        "quote", 'McCain vowed to strike back for what he called an "unprecedented attack."', called
+    )
+    # Speech that gives nothing a name, a call for something and a so-called thing do not answer it.
+    assert not holds_detail(
+        "quote", "Cheng Guoping said Beijing is planning to boost its cooperation.", called
+    )
+    assert not holds_detail("quote", "“They see its grip loosening,” Dmitri Trenin wrote.", called)
+    assert not holds_detail("quote", "Lawmakers called for a review of the so-called deal.", called)
+    # "How did X describe …" is still answered by reported speech.
+    describe = "How did Putin describe the effect of the investigations?"
+    assert holds_detail("quote", "Putin said Saturday that investigations are interfering.", describe)
+
+
+def test_who_did_it_is_not_answered_by_the_name_of_whom_it_was_done_to() -> None:
+    shot = "Who shot the Russian ambassador to Turkey in December 2016?"
+    victim = (
+        "Andrey Karlov, the Russian ambassador to Turkey, speaks at the opening of a photo exhibit in Ankara."
+    )
+    titled = "The talks were arranged before Russian ambassador Andrey Karlov was gunned down on Monday."
+    gunman = "The minister said that the gunman was Mevlut Mert Altintas, a Turkish police officer."
+    assert not holds_detail("person", victim, shot)
+    assert not holds_detail("person", titled, shot)
+    assert holds_detail("person", gunman, shot)
+    # Asked who holds the post, the name with that description is the answer.
+    assert holds_detail("person", victim, "Who is the Russian ambassador to Turkey?")

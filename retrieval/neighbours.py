@@ -1,0 +1,49 @@
+"""The sentence after a quote that names the person the quote only describes.
+
+An article says "Through a spokesman, Rohrabacher indicated …" and names him a sentence on ("… spokesman Ken
+Grubbs said in an email"); asked who speaks for Rohrabacher, the quote without its next sentence has the role
+but not the name (issue 12: "what was the name of the Russian lawyer…" got three quotes saying "a Russian
+lawyer", never her name).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from retrieval.details import named_roles, roles
+
+if TYPE_CHECKING:
+    from retrieval.extractive import Candidate
+    from retrieval.index import StoredVersion
+
+
+def same_paragraph(text: str, lo: int, hi: int) -> bool:
+    """Whether text[lo:hi], between two spans, is only spaces with at most one line break."""
+    gap = text[lo:hi]
+    return lo <= hi and not gap.strip() and gap.count("\n") <= 1
+
+
+def with_named_roles(
+    index: StoredVersion, candidates: Sequence[Candidate], chosen: Sequence[Candidate]
+) -> list[Candidate]:
+    """The chosen quotes, each lacking the asked-for detail but naming a role run on into the neighbouring
+    candidate that holds the detail and gives a person that role."""
+    out = list(chosen)
+    for i, o in enumerate(out):
+        text = index.article(o.article_id).text
+        asked_roles = roles(text[o.start : o.end]) if not o.detail else set()
+        if not asked_roles:
+            continue
+        for c in candidates:
+            if not (
+                c.detail
+                and c.article_id == o.article_id
+                and (same_paragraph(text, o.end, c.start) or same_paragraph(text, c.end, o.start))
+            ):
+                continue
+            if asked_roles & named_roles(text[c.start : c.end]):
+                out[i] = replace(o, start=min(o.start, c.start), end=max(o.end, c.end), detail=True)
+                break
+    return out

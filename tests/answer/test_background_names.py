@@ -1,0 +1,74 @@
+"""A surname that is also an ordinary word names someone new (dev q2-02: 'Deputy Defense Secretary Robert Work')."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from retrieval.extractive import score_sentences
+from retrieval.search import chunk_document, search_chunks
+from retrieval.service import build_service
+from tests.conftest import hashing_settings_for
+
+QUESTION = "Which Pentagon official warned that Russia and China could attack space systems?"
+ARTICLES = {
+    "work.md": "Deputy Defense Secretary Robert Work said Russia and China could attack space systems.",
+    "mueller.md": "Special Counsel Robert Mueller said Russia and China could attack space systems.",
+    "desk.md": "The committee said its work on the report would go on.",
+    "staff.md": "Staff at the embassy said their work had stopped.",
+    "labs.md": "Scientists said the work on the satellites was slow.",
+    "probe.md": "Prosecutors working for Robert Mueller filed charges.",
+    "court.md": "A judge asked Special Counsel Robert Mueller for the documents.",
+}
+
+
+def test_a_surname_written_as_a_plain_word_elsewhere_is_a_new_name(tmp_path: Path) -> None:
+    sources = tmp_path / "src"
+    sources.mkdir()
+    for name, text in ARTICLES.items():
+        (sources / name).write_text(text + "\n", encoding="utf-8")
+    service = build_service(hashing_settings_for(sources, tmp_path / "idx"))
+    service.reindex()
+    index = service.index
+    # Both surnames are in more chunks than BACKGROUND_SHARE; only "Mueller" is always written as a name.
+    docs = [chunk_document(index, h) for h in search_chunks(index, service.embedder, QUESTION, len(ARTICLES))]
+    detail = {
+        index.article(c.article_id).source: c.detail
+        for c in score_sentences(index, service.embedder, QUESTION, docs)
+    }
+    assert detail["work.md"]
+    assert not detail["mueller.md"]
+
+
+def test_a_name_in_the_role_asked_for_ranks_above_other_names(tmp_path: Path) -> None:
+    from retrieval.details import asked_role
+    from retrieval.extractive import W_ROLE
+
+    question = "Which veteran of the spy agency is helping the school write its advice?"
+    assert asked_role(question) == "veteran"
+    assert asked_role("Which of the president's lawyers wanted the probe shut down?") == "lawyer"
+    assert asked_role("Who shot the Russian ambassador?") is None
+    sources = tmp_path / "src"
+    sources.mkdir()
+    articles = {
+        "other.md": "Michael Smith, a former cyber expert, said the school is writing its advice.",
+        "veteran.md": "“We heard nothing,” said Debora Plunkett, a 31-year veteran of the spy agency.",
+    }
+    # Enough other articles that neither surname is in BACKGROUND_SHARE of the chunks.
+    articles |= {f"filler{i}.md": f"The council met on day {i} and adjourned." for i in range(25)}
+    for name, text in articles.items():
+        (sources / name).write_text(text + "\n", encoding="utf-8")
+    service = build_service(hashing_settings_for(sources, tmp_path / "idx"))
+    service.reindex()
+    index = service.index
+    docs = [chunk_document(index, h) for h in search_chunks(index, service.embedder, question, 2)]
+    by_source = {
+        index.article(c.article_id).source: c
+        for c in score_sentences(index, service.embedder, question, docs)
+    }
+    veteran, other = by_source["veteran.md"], by_source["other.md"]
+    assert veteran.detail and other.detail
+    assert (veteran.role_bonus, other.role_bonus) == (W_ROLE, 0.0)
+    # The bonus ranks; the relevance a refusal is measured on leaves it out.
+    assert veteran.relevance == pytest.approx(veteran.score - 0.25 - W_ROLE + veteran.length_penalty)
