@@ -30,6 +30,7 @@ from retrieval.presupposition import presupposition_gap, unsaid_act
 from retrieval.prompts import load_prompt
 from retrieval.quote_policy import drop_extra_quotes, restates
 from retrieval.search import chunk_document, search_chunks
+from retrieval.unreported_act import unreported_act
 
 if TYPE_CHECKING:
     from langchain_core.runnables import Runnable
@@ -462,6 +463,7 @@ def extractive_steps(
                 quoted_gap(index, x["question"], [c.article_id for c in chosen])
                 or unsaid_act(index, x["question"])
                 or other_doer(index, x["question"])
+                or unreported_act(index, x["question"])
             )
         if gap is None and (names := unknown_names(index, x["question"])):
             # Said with a refusal, and as a caveat with an answer: the quotes cannot be about that name.

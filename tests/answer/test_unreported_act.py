@@ -1,0 +1,103 @@
+"""An act the question takes for granted that no article reports (retrieval/unreported_act.py)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from retrieval import event_check
+from retrieval.index import StoredVersion
+from retrieval.service import build_service
+from retrieval.unreported_act import tells_act, unreported_act
+from tests.answer.test_presupposition import build
+from tests.conftest import hashing_settings_for
+
+ARTICLES = (
+    ("President Trump fired FBI Director James Comey in May.", "2017-05-10"),
+    ("Trump would face risks if he fired Mueller, Giuliani said.", "2018-05-01"),
+    ("Trump has called for Mueller to be fired.", "2018-05-02"),
+    ("Special counsel Robert Mueller indicted Paul Manafort.", "2017-10-30"),
+    ("Trump expelled 60 Russian officers and closed Russia's consulate in Seattle.", "2018-03-26"),
+    ("Russia blocked LinkedIn last year and threatened Facebook.", "2017-11-20"),
+    ("Putin awarded Rex Tillerson the Order of Friendship in 2013.", "2017-01-11"),
+    ("Putin gave Tillerson the Order of Friendship.", "2017-01-12"),
+    ("Michael Flynn sat beside Putin at the RT gala in Moscow.", "2017-03-16"),
+    ("Exports topped $10 billion, Moscow said.", "2017-03-17"),
+)
+
+
+@pytest.fixture
+def index(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> StoredVersion:
+    """The articles, counted as a large archive."""
+    monkeypatch.setattr(event_check, "MIN_ARTICLES", 2)
+    return build(tmp_path, ARTICLES).index
+
+
+@pytest.mark.parametrize(
+    ("question", "doer"),
+    [
+        # Mueller was never fired: sentences with Trump, "fired" and Mueller only suppose it or call for it.
+        ("Why did Trump fire Robert Mueller?", "Trump"),
+        # Russia blocked LinkedIn; Facebook was only threatened.
+        ("Why did Russia block Facebook?", "Russia"),
+        # Putin gave Tillerson an award; Flynn only sat beside him.
+        ("What award did Putin give Michael Flynn?", "Putin"),
+    ],
+)
+def test_an_act_no_sentence_reports_is_named(index: StoredVersion, question: str, doer: str) -> None:
+    note = unreported_act(index, question)
+    assert note is not None and doer in note, note
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Why did Trump fire James Comey?",
+        "What award did Putin give Rex Tillerson?",
+        # The doer named well before the verb: "Trump expelled ... and closed Russia's consulate".
+        "Why did Trump close the Russian consulate in Seattle?",
+        # A country acts by its leader.
+        "Why did the U.S. close the Russian consulate in Seattle?",
+        "Why did Russia block LinkedIn?",
+    ],
+)
+def test_a_reported_act_is_not_questioned(index: StoredVersion, question: str) -> None:
+    assert unreported_act(index, question) is None
+
+
+def test_a_supposed_wished_or_denied_act_is_no_report() -> None:
+    fired, asked, mueller = {"fired"}, {"trump"}, {"mueller"}
+    assert tells_act("Trump fired Robert Mueller on Friday.", fired, mueller, "", asked)
+    assert not tells_act("Trump would face risks if he fired Mueller.", fired, mueller, "", asked)
+    assert not tells_act("Trump has called for Mueller to be fired.", fired, mueller, "", asked)
+    assert not tells_act("Trump never fired Mueller.", fired, mueller, "", asked)
+    assert not tells_act("Trump denied that he fired Mueller.", fired, mueller, "", asked)
+
+
+def test_an_asked_noun_or_a_possessive_is_no_act_to_check(index: StoredVersion) -> None:
+    # "What death toll did X give for ..." asks the object; "America's top diplomat" is no doer "America's".
+    assert unreported_act(index, "What death toll did Putin give for the fighting?") is None
+    assert unreported_act(index, "What did America's top diplomat call Moscow?") is None
+
+
+def test_a_small_archive_is_not_checked(tmp_path: Path) -> None:
+    assert unreported_act(build(tmp_path, ARTICLES).index, "Why did Trump fire Robert Mueller?") is None
+
+
+def test_the_answer_keeps_its_quotes_and_carries_the_note(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(event_check, "MIN_ARTICLES", 2)
+    sources = tmp_path / "src"
+    sources.mkdir()
+    for n, (text, date) in enumerate(ARTICLES):
+        (sources / f"a{n}.md").write_text(f"---\ndate: {json.dumps(date)}\n---\n\n{text}\n", encoding="utf-8")
+    settings = hashing_settings_for(sources, tmp_path / "idx").model_copy(update={"min_relevance": 0.0})
+    service = build_service(settings)
+    service.reindex()
+    answer = service.answer("Why did Trump fire Robert Mueller?")
+    # A caveat, not a refusal: the act may be told in other words ("ordered the closure") or by a pronoun.
+    assert answer.status == "answered"
+    assert answer.note is not None and "Trump" in answer.note and "fire Robert Mueller" in answer.note
