@@ -23,6 +23,7 @@ from retrieval.coverage import gap_for_names, unknown_names, years_covered
 from retrieval.details import asked_detail, holds_detail
 from retrieval.embedding import Embedder, Vectors
 from retrieval.event_check import quoted_gap, screen_events
+from retrieval.event_year import event_year_gap
 from retrieval.index import StoredVersion
 from retrieval.lexical import tokenize
 from retrieval.periphrases import described_terms
@@ -464,6 +465,7 @@ def extractive_steps(
                 or unsaid_act(index, x["question"])
                 or other_doer(index, x["question"])
                 or unreported_act(index, x["question"])
+                or event_year_gap(index, x["question"])
             )
         if gap is None and (names := unknown_names(index, x["question"])):
             # Said with a refusal, and as a caveat with an answer: the quotes cannot be about that name.

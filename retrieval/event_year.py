@@ -1,0 +1,125 @@
+"""A real event asked in a year no article puts it in, when no rare name anchors it: "Why did Obama expel 35
+Russian diplomats in 2015?" (December 2016).
+
+presupposition.misplaced_year reads the passages of a rare name of the question (Helsinki, Skripal, MH17);
+Obama, Russia and diplomats are in thousands of passages, so it has nothing to read. The event is told by
+its rarest words instead: the sentences that hold the question's two rarest content words (in any form:
+"expelled", "35") report it. When several do, none is in an article dated the asked year and none names the
+year, the articles put the event elsewhere in time: a caveat names the years of the articles that report it.
+A caveat, not a refusal: two words can meet in sentences about another event, and the asked one may be
+told in other words in the asked year.
+"""
+
+from __future__ import annotations
+
+import re
+
+from retrieval import event_check
+from retrieval.asked_time import article_dates
+from retrieval.coverage import date_span
+from retrieval.event_check import chunks_with, sorted_vocabulary
+from retrieval.index import StoredVersion
+from retrieval.lexical import STOPWORDS, tokenize
+from retrieval.morphology import snowball_forms
+from retrieval.presupposition import passage_sentences
+from retrieval.prompts import render_prompt
+from retrieval.truecase import restore_case
+
+# Sentences holding the event's words needed before their dates say when it happened.
+MIN_EVIDENCE = 2
+# Past this many passages holding both words they are too common to pin one event: the check passes.
+MAX_PASSAGES = 120
+# How many of the question's rarest words tell its event.
+KEY_WORDS = 2
+_MONTHS = (
+    "january|february|march|april|may|june|july|august|september|october|november|december"
+    "|jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec"
+)
+# A year asked as the time of the event: "in 2015", "in December 2016", "in late August 2014", "during 2017";
+# not a year naming a topic ("the 2016 election", "the 2018 World Cup").
+_ASKED_YEAR = re.compile(
+    rf"\b(?:in|during)\s+(?:(?:early|late|mid)-?\s*)?(?:(?:{_MONTHS})\.?\s+)?(?:\d{{1,2}},?\s+)?((?:19|20)\d\d)\b",
+    re.IGNORECASE,
+)
+_MONTH_WORDS = frozenset(_MONTHS.split("|"))
+
+
+def asked_years(question: str) -> list[str]:
+    """The years the question asks its event in ("in 2015", "in December 2016")."""
+    return sorted(set(_ASKED_YEAR.findall(question)))
+
+
+def term_forms(vocab: list[str], term: str) -> set[str]:
+    """The term's forms in the vocabulary ("expel": expelled, expelling); a number only as written."""
+    return {term} if term.isdigit() else {term, *snowball_forms(vocab, term)}
+
+
+def key_terms(index: StoredVersion, question: str, skip: set[str]) -> list[str]:
+    """The question's rarest content terms, in any form (numbers but years included), rarest first."""
+    bm25 = index.bm25
+    vocab = sorted_vocabulary(index)
+    found: dict[str, int] = {}
+    for term in tokenize(question):
+        if (
+            term in STOPWORDS
+            or term in skip
+            or term in _MONTH_WORDS
+            or (len(term) < 3 and not term.isdigit())
+        ):
+            continue
+        if (n := sum(bm25.doc_freq(f) for f in term_forms(vocab, term))) > 0:
+            found[term] = n
+    return sorted(found, key=lambda t: (found[t], t))[:KEY_WORDS]
+
+
+def unplaced_event(index: StoredVersion, question: str) -> tuple[str, list[str], list[str]] | None:
+    """(asked year, the event's words, years of the articles that report it) when the sentences that report
+    the event are neither dated in nor name the year asked."""
+    if len(index.articles) < event_check.MIN_ARTICLES:
+        return None
+    span = date_span(index)
+    if not span.first or not span.last:
+        return None
+    years = [y for y in asked_years(question) if span.first[:4] <= y <= span.last[:4]]
+    if not years:
+        return None
+    terms = key_terms(index, question, set(years))
+    if len(terms) < KEY_WORDS:
+        return None
+    vocab = sorted_vocabulary(index)
+    forms = [term_forms(vocab, t) for t in terms]
+    passages = set.intersection(*(chunks_with(index, sorted(f)) for f in forms))
+    if len(passages) > MAX_PASSAGES:
+        return None
+    dates = article_dates(index)
+    chunk_article = index.chunks.article
+    # A passage of the asked year holding the words may tell the event over two sentences: it clears.
+    passage_years = {int(dates[int(chunk_article[c])]) // 10_000 for c in passages}
+    reporting: list[tuple[int, str]] = []
+    for article, sentence in passage_sentences(index, sorted(passages), limit=MAX_PASSAGES):
+        words = set(tokenize(sentence))
+        if all(words & f for f in forms):
+            reporting.append((article, sentence))
+    if len(reporting) < MIN_EVIDENCE:
+        return None
+    reported = sorted({int(dates[a]) // 10_000 for a, _ in reporting} - {0})
+    for year in years:
+        if (
+            int(year) in reported
+            or int(year) in passage_years
+            or any(re.search(rf"\b{year}\b", s) for _, s in reporting)
+        ):
+            continue
+        return year, terms, [str(y) for y in reported]
+    return None
+
+
+def event_year_gap(index: StoredVersion, question: str) -> str | None:
+    """The caveat when the articles report the question's event, but never in the year it asks."""
+    found = unplaced_event(index, restore_case(index, question))
+    if found is None:
+        return None
+    year, terms, reported = found
+    span = reported[0] if len(reported) == 1 else f"{reported[0]}–{reported[-1]}"
+    words = ", ".join(f"“{t}”" for t in terms)
+    return render_prompt("gap_event_year.txt", words=words, span=span, year=year)
