@@ -18,9 +18,13 @@ from retrieval import event_check
 from retrieval.act_doer import (
     _DENIALS,
     _NEGATIONS,
+    _OBJECT,
     _PASSIVE,
+    _PRESUPPOSING,
+    _WH_DID,
     _WORD,
     MAX_READ,
+    _country,
     _names_of,
     _object_run,
     _sentences,
@@ -29,42 +33,119 @@ from retrieval.act_doer import (
 )
 from retrieval.event_check import chunks_with
 from retrieval.index import StoredVersion
-from retrieval.lexical import stem, tokenize
+from retrieval.lexical import STOPWORDS, stem, tokenize
 from retrieval.prompts import render_prompt
 from retrieval.truecase import restore_case
 
 # Words before the verb in which the sentence may name its doer: "Trump expelled 60 Russian intelligence
 # officers Monday and closed Russia's consulate in Seattle" names Trump 9 words before "closed".
 DOER_REACH = 25
+# Words after the verb (before it in the passive) in which its object's head noun stands: "expelled four
+# Russian diplomats", "closed Russia's consulate".
+OBJECT_REACH = 8
 # Words that make an act a supposition, a wish or an order, not a report: "if he fired Mueller", "calling for
 # Mueller to be fired", "attempted to order Mueller be fired".
 _UNREAL = frozenset("if whether unless be would could should might may must".split())
+# A condition stands further off, before the doer's full name: "if President Donald Trump fires Mueller".
+_CONDITIONS = frozenset("if whether unless".split())
+# Passages read for a state's act told in the passive without its agent, beyond those naming the state.
+AGENTLESS_READ = 40
+# Words before a verb's noun that make it an act of someone's: "his visit to Syria", "Trump's visit".
+_OWNERS = frozenset("his her its their the a".split())
+# An agentless passive that reports the act done ("was fired", "has been sanctioned"); not "being fired".
+_REPORTED_PASSIVE = frozenset("was were been is are".split())
 # "What award did ...", "What death toll did ...": a noun asked, the act's object when no name follows the verb.
 _WHAT_NOUN_DID = re.compile(r"\s*what\s+[a-z]+(?:\s+[a-z]+)?\s+(?:did|does|do)\b", re.IGNORECASE)
 
 
-def tells_act(sentence: str, forms: set[str], target: set[str], complement: str, asked: set[str]) -> bool:
-    """Whether the sentence may tell the asked doer doing the act: the verb's past form, not negated, done to
-    the target (or followed closely by the complement), and the doer named before it (anywhere in the
-    passive). Loose on purpose: it only clears a question, so a clause's subject named far off counts."""
+# "Why did a Russian gunman kill ...": a country's someone, then the verb.
+_ASKED_SOME = re.compile(
+    r"\b(?:did|does|do)\s+(?P<some>(?:a|an|the)\s+(?P<doer>[A-Z][\w.'’-]*)\s+(?:[a-z]+\s+)?[a-z]{3,})\s+"
+    r"(?P<verb>[a-z]{3,})\b(?P<rest>[^?]*)"
+)
+# The noun a country's adjective or name qualifies: "the Russian ambassador", "the U.S. embassy".
+_HEAD = re.compile(r"\s*([a-z]{3,})\b")
+
+
+def some_act(question: str) -> tuple[str, str, str, str] | None:
+    """(country, verb, object, complement) of "Why did a Russian gunman kill Turkey's ambassador", as
+    act_doer.asked_act reads "Why did Russia kill ..."."""
+    opening = question.lstrip().lower()
+    if not opening.startswith(_PRESUPPOSING):
+        return None
+    m = _ASKED_SOME.search(question)
+    if m is None or _country(m.group("doer")) is None or m.group("verb") in STOPWORDS:
+        return None
+    obj = _OBJECT.match(m.group("rest"))
+    if obj is None and (opening.startswith(("when", "how", "where")) and not _WH_DID.match(opening)):
+        return None
+    complement = next((w.lower() for w in _WORD.findall(m.group("rest")) if w.lower() not in STOPWORDS), "")
+    if obj is None and not complement:
+        return None
+    return m.group("some"), m.group("verb"), obj.group("name") if obj else "", "" if obj else complement
+
+
+def object_head(question: str, obj: str) -> str:
+    """The noun after a country named as the act's object ("the Russian ambassador": "ambassador"), as a term."""
+    if not obj or _country(obj) is None:
+        return ""
+    at = question.find(obj)
+    m = _HEAD.match(question, at + len(obj)) if at >= 0 else None
+    if m is None or m.group(1) in STOPWORDS:
+        return ""
+    return (tokenize(m.group(1)) or [""])[0]
+
+
+def tells_act(
+    sentence: str,
+    forms: set[str],
+    target: set[str],
+    complement: str,
+    asked: set[str],
+    head: str = "",
+    nouns: frozenset[str] = frozenset(),
+    state: bool = False,
+) -> bool:
+    """Whether the sentence may tell the asked doer doing the act: the verb's past form (or, given `nouns`,
+    its noun after a possessive, "Trump's visit to Helsinki", or its present after the doer, "Assad Visits"), not negated, done to the target (and its head
+    noun: "the Russian ambassador", not "Russian diplomats"; or with the complement near: "signed into law
+    new sanctions"), and the doer named before it, or not named at all in the passive ("Deripaska was
+    sanctioned"). Loose on purpose: it only clears a question, so a clause's subject named far off counts."""
     words = _WORD.findall(sentence)
     lower = [w.lower().removesuffix("'s").removesuffix("’s").rstrip(".") for w in words]
+    terms = [(tokenize(w) or [w])[0] for w in lower]
+    complement = (tokenize(complement) or [complement])[0] if complement else ""
     for at, w in enumerate(lower):
-        if w not in forms and stem(w) not in forms:
+        # "his visit", "a quick visit", "Trump's visit"; and a headline's present "Assad Visits Moscow".
+        noun = w in nouns and any(
+            words[i].endswith(("'s", "’s")) or lower[i] in _OWNERS for i in range(max(0, at - 2), at)
+        )
+        headline = w in nouns and w.endswith("s") and at > 0 and lower[at - 1] in asked
+        if w not in forms and stem(w) not in forms and not noun and not headline:
             continue
-        passive = (at > 0 and lower[at - 1] in _PASSIVE) or lower[at + 1 : at + 2] == ["by"]
-        if complement and complement not in lower[at + 1 : at + 4]:
+        passive = not noun and ((at > 0 and lower[at - 1] in _PASSIVE) or lower[at + 1 : at + 2] == ["by"])
+        if complement and complement not in terms[max(0, at - OBJECT_REACH) : at + 1 + OBJECT_REACH]:
             continue
         if _NEGATIONS & set(lower[max(0, at - 3) : at + 3]) or _DENIALS & set(lower[max(0, at - 6) : at]):
             continue
-        if _UNREAL & set(lower[max(0, at - 3) : at]):
+        if _UNREAL & set(lower[max(0, at - 3) : at]) or _CONDITIONS & set(lower[max(0, at - 6) : at]):
             continue
         if target and not target & _object_run(words, lower, at, passive):
             continue
+        near = lower[max(0, at - OBJECT_REACH) : at] if passive else lower[at + 1 : at + 1 + OBJECT_REACH]
+        if head and not any(head in tokenize(w) for w in near):
+            continue
+        if state and passive and lower[at + 1 : at + 2] != ["by"] and lower[at - 1] in _REPORTED_PASSIVE:
+            return True  # "Deripaska was sanctioned": a state's act, told without its agent
         named = lower if passive else lower[max(0, at - DOER_REACH) : at]
         if asked & set(named):
             return True
     return False
+
+
+def _with_all(index: StoredVersion, groups: list[list[str]]) -> set[int]:
+    """The chunks holding a term of every group."""
+    return set.intersection(*(chunks_with(index, g) for g in groups))
 
 
 def unreported_act(index: StoredVersion, question: str) -> str | None:
@@ -72,7 +153,7 @@ def unreported_act(index: StoredVersion, question: str) -> str | None:
     if len(index.articles) < event_check.MIN_ARTICLES:
         return None
     question = restore_case(index, question)  # a name typed in lower case is still a name
-    act = asked_act(question)
+    act = asked_act(question) or some_act(question)
     if act is None:
         return None
     doer, verb, obj, complement = act
@@ -85,14 +166,26 @@ def unreported_act(index: StoredVersion, question: str) -> str | None:
         return None  # "What death toll did the UN give for ...": the asked noun is the act's object
     asked = _names_of(doer, leaders=True)
     target = _names_of(obj) if obj else set()
-    passages = chunks_with(index, sorted(forms))
-    for words in (target, {complement} if complement else set(), asked):
-        if words:
-            passages &= chunks_with(index, sorted({t for w in words for t in tokenize(w)}))
+    pins = [
+        sorted({t for w in words for t in tokenize(w)})
+        for words in (target, {complement}, asked)
+        if words and all(words)
+    ]
+    passages = _with_all(index, [sorted(forms), *pins])
+    head = object_head(question, obj)
+    # The verb's noun ("visit", "visits") reports the act after a possessive; found in passages with it too.
+    nouns = frozenset({verb, verb + "s", verb + "es"})
+    if noun_terms := sorted({t for n in nouns for t in tokenize(n)} & index.bm25.vocab.keys()):
+        passages |= _with_all(index, [noun_terms, *pins])
     if len(passages) > MAX_READ:
         return None
-    for sentence in _sentences(index, sorted(passages)):
-        if tells_act(sentence, forms, target, complement, asked):
+    state = _country(doer) is not None
+    read = sorted(passages)
+    if state and pins[:-1]:
+        # A state's act told without its agent ("Deripaska was sanctioned") names no doer in its passage.
+        read += sorted(_with_all(index, [sorted(forms), *pins[:-1]]) - passages)[:AGENTLESS_READ]
+    for sentence in _sentences(index, read):
+        if tells_act(sentence, forms, target, complement, asked, head, nouns, state):
             return None
-    what = f"{verb} {obj}" if obj else f"{verb} {complement}"
+    what = f"{verb} {obj}" + (f" {head}" if head else "") if obj else f"{verb} {complement}"
     return render_prompt("gap_unreported.txt", doer=doer, act=what)

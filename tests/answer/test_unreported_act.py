@@ -25,6 +25,16 @@ ARTICLES = (
     ("Putin gave Tillerson the Order of Friendship.", "2017-01-12"),
     ("Michael Flynn sat beside Putin at the RT gala in Moscow.", "2017-03-16"),
     ("Exports topped $10 billion, Moscow said.", "2017-03-17"),
+    ("A Turkish gunman killed Russia's ambassador in Ankara.", "2016-12-19"),
+    ("Germany expelled four Russian diplomats over the poisoning.", "2018-03-26"),
+    ("Trump grudgingly signed into law new sanctions against Moscow.", "2017-08-03"),
+    ("Tillerson's visit to Moscow brought no breakthrough.", "2017-04-12"),
+    (
+        "Bashar Assad Visits Moscow To Discuss Military Plans With Putin, the agency headlined its story.",
+        "2015-10-21",
+    ),
+    ("Oleg Deripaska was sanctioned in April.", "2018-04-06"),
+    ("Putin visited an air base in Syria.", "2017-12-11"),
 )
 
 
@@ -44,6 +54,15 @@ def index(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> StoredVersion:
         ("Why did Russia block Facebook?", "Russia"),
         # Putin gave Tillerson an award; Flynn only sat beside him.
         ("What award did Putin give Michael Flynn?", "Putin"),
+        # A country's someone: the articles have a Turkish gunman kill Russia's ambassador.
+        ("Why did a Russian gunman kill Turkey's ambassador in Ankara?", "a Russian gunman"),
+        # The object's noun counts: Germany expelled Russian diplomats, not the ambassador.
+        ("Why did Germany expel the Russian ambassador?", "Germany"),
+        # A person's act needs the person named: a passive without its agent reports no act of Trump's.
+        ("Why did Trump sanction Oleg Deripaska?", "Trump"),
+        # Putin visited Syria, not Turkey; Tillerson visited Moscow, not Kiev.
+        ("Why did Putin visit Turkey?", "Putin"),
+        ("Why did Tillerson visit Kiev?", "Tillerson"),
     ],
 )
 def test_an_act_no_sentence_reports_is_named(index: StoredVersion, question: str, doer: str) -> None:
@@ -61,6 +80,15 @@ def test_an_act_no_sentence_reports_is_named(index: StoredVersion, question: str
         # A country acts by its leader.
         "Why did the U.S. close the Russian consulate in Seattle?",
         "Why did Russia block LinkedIn?",
+        "Why did a Turkish gunman kill the Russian ambassador?",
+        "Why did Germany expel Russian diplomats?",
+        # The complement near the verb, on either side: "signed into law new sanctions".
+        "Why did Trump sign the sanctions bill?",
+        # The verb's noun after a possessive, or a headline's present after the doer.
+        "Why did Tillerson visit Moscow?",
+        "Why did Assad visit Moscow?",
+        # A state's act is often told without its agent.
+        "Why did the U.S. sanction Oleg Deripaska?",
     ],
 )
 def test_a_reported_act_is_not_questioned(index: StoredVersion, question: str) -> None:
@@ -74,6 +102,17 @@ def test_a_supposed_wished_or_denied_act_is_no_report() -> None:
     assert not tells_act("Trump has called for Mueller to be fired.", fired, mueller, "", asked)
     assert not tells_act("Trump never fired Mueller.", fired, mueller, "", asked)
     assert not tells_act("Trump denied that he fired Mueller.", fired, mueller, "", asked)
+    fires = frozenset({"fire", "fires"})
+    assert tells_act("Trump Fires Mueller, the headline said.", fired, mueller, "", asked, "", fires)
+    assert not tells_act(
+        "Warner said that if President Donald Trump fires Mueller, a crisis follows.",
+        fired,
+        mueller,
+        "",
+        asked,
+        "",
+        fires,
+    )
 
 
 def test_an_asked_noun_or_a_possessive_is_no_act_to_check(index: StoredVersion) -> None:
