@@ -67,6 +67,22 @@ _ASKED_SOME = re.compile(
 _HEAD = re.compile(r"\s*([a-z]{3,})\b")
 
 
+# "How many American diplomats did Russia arrest": the counted noun is the act's object.
+_HOW_MANY = re.compile(
+    r"^\s*(?i:how\s+many)\s+(?P<noun>(?:[\w.'’-]+\s+){0,2}?[a-z]{3,})\s+(?:did|does|do)\s+"
+    r"(?P<doer>(?:the\s+)?(?:[A-Z][\w.'’-]*\s+){0,2}[A-Z][\w.'’-]*)\s+(?P<verb>[a-z]{3,})\b"
+)
+
+
+def counted_act(question: str) -> tuple[str, str, str, str] | None:
+    """(doer, verb, "", counted noun) of "How many American diplomats did Russia arrest in Moscow?": a count
+    of an act takes the act for granted."""
+    m = _HOW_MANY.match(question)
+    if m is None or m.group("verb") in STOPWORDS or not m.group("doer")[:1].isupper():
+        return None
+    return m.group("doer"), m.group("verb"), "", m.group("noun").split()[-1].lower()
+
+
 def some_act(question: str) -> tuple[str, str, str, str] | None:
     """(country, verb, object, complement) of "Why did a Russian gunman kill Turkey's ambassador", as
     act_doer.asked_act reads "Why did Russia kill ..."."""
@@ -153,7 +169,7 @@ def unreported_act(index: StoredVersion, question: str) -> str | None:
     if len(index.articles) < event_check.MIN_ARTICLES:
         return None
     question = restore_case(index, question)  # a name typed in lower case is still a name
-    act = asked_act(question) or some_act(question)
+    act = asked_act(question) or some_act(question) or counted_act(question)
     if act is None:
         return None
     doer, verb, obj, complement = act

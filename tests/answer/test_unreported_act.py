@@ -35,6 +35,8 @@ ARTICLES = (
     ),
     ("Oleg Deripaska was sanctioned in April.", "2018-04-06"),
     ("Putin visited an air base in Syria.", "2017-12-11"),
+    ("Obama expelled 35 Russian diplomats in December.", "2016-12-29"),
+    ("Russia arrested Ukrainian sailors in the Kerch Strait.", "2018-11-26"),
 )
 
 
@@ -63,6 +65,8 @@ def index(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> StoredVersion:
         # Putin visited Syria, not Turkey; Tillerson visited Moscow, not Kiev.
         ("Why did Putin visit Turkey?", "Putin"),
         ("Why did Tillerson visit Kiev?", "Tillerson"),
+        # A count of an act takes the act for granted: Russia arrested sailors, not diplomats.
+        ("How many American diplomats did Russia arrest in Moscow?", "Russia"),
     ],
 )
 def test_an_act_no_sentence_reports_is_named(index: StoredVersion, question: str, doer: str) -> None:
@@ -89,6 +93,8 @@ def test_an_act_no_sentence_reports_is_named(index: StoredVersion, question: str
         "Why did Assad visit Moscow?",
         # A state's act is often told without its agent.
         "Why did the U.S. sanction Oleg Deripaska?",
+        "How many Russian diplomats did Obama expel?",
+        "How many Ukrainian sailors did Russia arrest?",
     ],
 )
 def test_a_reported_act_is_not_questioned(index: StoredVersion, question: str) -> None:
