@@ -29,8 +29,8 @@ from retrieval.truecase import restore_case
 MIN_EVIDENCE = 2
 # Past this many passages holding both words they are too common to pin one event: the check passes.
 MAX_PASSAGES = 120
-# How many of the question's rarest words tell its event.
-KEY_WORDS = 2
+# How many of the question's rarest words are tried, two at a time, to tell its event.
+CANDIDATES = 3
 _MONTHS = (
     "january|february|march|april|may|june|july|august|september|october|november|december"
     "|jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec"
@@ -41,6 +41,7 @@ _ASKED_YEAR = re.compile(
     rf"\b(?:in|during)\s+(?:(?:early|late|mid)-?\s*)?(?:(?:{_MONTHS})\.?\s+)?(?:\d{{1,2}},?\s+)?((?:19|20)\d\d)\b",
     re.IGNORECASE,
 )
+_RAW = re.compile(r"[\w'’-]+")
 _MONTH_WORDS = frozenset(_MONTHS.split("|"))
 
 
@@ -69,7 +70,7 @@ def key_terms(index: StoredVersion, question: str, skip: set[str]) -> list[str]:
             continue
         if (n := sum(bm25.doc_freq(f) for f in term_forms(vocab, term))) > 0:
             found[term] = n
-    return sorted(found, key=lambda t: (found[t], t))[:KEY_WORDS]
+    return sorted(found, key=lambda t: (found[t], t))[:CANDIDATES]
 
 
 def unplaced_event(index: StoredVersion, question: str) -> tuple[str, list[str], list[str]] | None:
@@ -83,9 +84,34 @@ def unplaced_event(index: StoredVersion, question: str) -> tuple[str, list[str],
     years = [y for y in asked_years(question) if span.first[:4] <= y <= span.last[:4]]
     if not years:
         return None
-    terms = key_terms(index, question, set(years))
-    if len(terms) < KEY_WORDS:
+    rare = key_terms(index, question, set(years))
+    # The two rarest words first; then the rarest with the third, then the second with the third: the event
+    # may be told in other words than one of them ("subway" for "metro").
+    for pair in ((0, 1), (0, 2), (1, 2)):
+        if pair[1] >= len(rare):
+            break
+        terms = [rare[i] for i in pair]
+        found = _pair_evidence(index, terms)
+        if found is None:
+            continue
+        reporting, passage_years = found
+        dates = article_dates(index)
+        reported = sorted({int(dates[a]) // 10_000 for a, _ in reporting} - {0})
+        for year in years:
+            if (
+                int(year) in reported
+                or int(year) in passage_years
+                or any(re.search(rf"\b{year}\b", s) for _, s in reporting)
+            ):
+                continue
+            return year, terms, [str(y) for y in reported]
         return None
+    return None
+
+
+def _pair_evidence(index: StoredVersion, terms: list[str]) -> tuple[list[tuple[int, str]], set[int]] | None:
+    """The sentences holding both terms in any form, with the years of the passages holding both; None when
+    fewer than MIN_EVIDENCE sentences or more than MAX_PASSAGES passages hold them."""
     vocab = sorted_vocabulary(index)
     forms = [term_forms(vocab, t) for t in terms]
     passages = set.intersection(*(chunks_with(index, sorted(f)) for f in forms))
@@ -102,24 +128,18 @@ def unplaced_event(index: StoredVersion, question: str) -> tuple[str, list[str],
             reporting.append((article, sentence))
     if len(reporting) < MIN_EVIDENCE:
         return None
-    reported = sorted({int(dates[a]) // 10_000 for a, _ in reporting} - {0})
-    for year in years:
-        if (
-            int(year) in reported
-            or int(year) in passage_years
-            or any(re.search(rf"\b{year}\b", s) for _, s in reporting)
-        ):
-            continue
-        return year, terms, [str(y) for y in reported]
-    return None
+    return reporting, passage_years
 
 
 def event_year_gap(index: StoredVersion, question: str) -> str | None:
     """The caveat when the articles report the question's event, but never in the year it asks."""
-    found = unplaced_event(index, restore_case(index, question))
+    question = restore_case(index, question)
+    found = unplaced_event(index, question)
     if found is None:
         return None
     year, terms, reported = found
     span = reported[0] if len(reported) == 1 else f"{reported[0]}–{reported[-1]}"
-    words = ", ".join(f"“{t}”" for t in terms)
+    # Each word as the question spells it ("Petersburg", not the index's "petersburg").
+    spelt = {t: raw for raw in _RAW.findall(question) for t in tokenize(raw)[:1]}
+    words = ", ".join(f"“{spelt.get(t, t)}”" for t in terms)
     return render_prompt("gap_event_year.txt", words=words, span=span, year=year)

@@ -24,6 +24,9 @@ ARTICLES = (
     ("In 2014, the Sochi doping scheme swapped urine samples, McLaren found.", "2016-07-18"),
     ("McLaren said the Sochi doping scheme was run by the state.", "2016-12-09"),
     ("Russia hosted the World Cup in June.", "2018-06-14"),
+    ("A suicide bombing in the St. Petersburg subway killed 14 people.", "2017-04-03"),
+    ("The St. Petersburg bombing suspect was born in Kyrgyzstan.", "2017-04-05"),
+    ("The Moscow metro opened a new line.", "2016-05-01"),
 )
 
 
@@ -66,6 +69,15 @@ def test_an_event_its_reports_place_in_the_year_is_not_questioned(
     index: StoredVersion, question: str
 ) -> None:
     assert unplaced_event(index, question) is None
+
+
+def test_the_event_may_be_told_by_another_pair_of_its_rare_words(index: StoredVersion) -> None:
+    # The articles say "subway", not "metro": the rarest pair never meets, "Petersburg" and "bombing" do.
+    found = unplaced_event(index, "What happened in the St. Petersburg metro bombing in 2016?")
+    assert found is not None and found[0] == "2016" and found[2] == ["2017"], found
+    note = event_year_gap(index, "What happened in the St. Petersburg metro bombing in 2016?")
+    assert note is not None and "“Petersburg”" in note, note
+    assert unplaced_event(index, "What happened in the St. Petersburg metro bombing in 2017?") is None
 
 
 def test_words_that_meet_in_one_sentence_only_say_too_little(index: StoredVersion) -> None:
