@@ -58,6 +58,8 @@ _REPORTED_PASSIVE = frozenset("was were been is are".split())
 _WHAT_NOUN_DID = re.compile(r"\s*what\s+[a-z]+(?:\s+[a-z]+)?\s+(?:did|does|do)\b", re.IGNORECASE)
 
 
+# A lone adjective of a people or place: "the Canadian", "Russian", "the Republican".
+_ADJECTIVE = re.compile(r"^(?:the\s+)?[A-Z][a-z]+(?:an|ese|ish|ic|i)$")
 # "Why did a Russian gunman kill ...": a country's someone, then the verb.
 _ASKED_SOME = re.compile(
     r"\b(?:did|does|do)\s+(?P<some>(?:a|an|the)\s+(?P<doer>[A-Z][\w.'’-]*)\s+(?:[a-z]+\s+)?[a-z]{3,})\s+"
@@ -173,8 +175,10 @@ def unreported_act(index: StoredVersion, question: str) -> str | None:
     if act is None:
         return None
     doer, verb, obj, complement = act
-    if doer.endswith(("'s", "’s")):
-        return None  # "did America's top diplomat call": the doer is the noun after the possessive
+    if doer.endswith(("'s", "’s")) or _ADJECTIVE.match(doer):
+        # "did America's top diplomat call", "did the Canadian firm bought by ... own": the doer is the noun
+        # after the possessive or adjective, not the verb act_doer read there.
+        return None
     forms = past_forms(index, verb)
     if not forms:
         return None

@@ -27,6 +27,11 @@ ARTICLES = (
     ("A suicide bombing in the St. Petersburg subway killed 14 people.", "2017-04-03"),
     ("The St. Petersburg bombing suspect was born in Kyrgyzstan.", "2017-04-05"),
     ("The Moscow metro opened a new line.", "2016-05-01"),
+    ("Rohrabacher was defeated in the midterms after 30 years in Congress.", "2018-11-07"),
+    ("Rohrabacher, defeated last month, met Assange in London.", "2018-12-02"),
+    ("Democrat Harley Rouda defeated Rohrabacher.", "2018-11-08"),
+    ("Russia broke the ceasefire accord, Kiev said.", "2014-09-10"),
+    ("Rebels broke the accord within hours.", "2014-09-11"),
 )
 
 
@@ -78,6 +83,16 @@ def test_the_event_may_be_told_by_another_pair_of_its_rare_words(index: StoredVe
     note = event_year_gap(index, "What happened in the St. Petersburg metro bombing in 2016?")
     assert note is not None and "“Petersburg”" in note, note
     assert unplaced_event(index, "What happened in the St. Petersburg metro bombing in 2017?") is None
+
+
+def test_a_pair_needs_a_name_and_the_questions_other_rare_word_absent_from_its_passages(
+    index: StoredVersion,
+) -> None:
+    # "broke" and "accord" meet in 2014 ceasefire stories: two common words pin no event.
+    assert unplaced_event(index, "Which missile broke the arms accord in 2016?") is None
+    # "Democrat" stands in a passage with Rohrabacher's 2018 defeat: the one sentence with all three has
+    # spoken, and the 2018 defeat is no report that he defeated no one in 2016.
+    assert unplaced_event(index, "Which Democrat did Rohrabacher defeat in 2016?") is None
 
 
 def test_words_that_meet_in_one_sentence_only_say_too_little(index: StoredVersion) -> None:
