@@ -59,6 +59,11 @@ _REPORTED_PASSIVE = frozenset("was were been is are".split())
 _WHAT_NOUN_DID = re.compile(r"\s*what\s+[a-z]+(?:\s+[a-z]+)?\s+(?:did|does|do)\b", re.IGNORECASE)
 
 
+# Words after the verb that tell when, not what: no complement of the act.
+_TIMES = frozenset(
+    "january february march april may june july august september october november december monday tuesday "
+    "wednesday thursday friday saturday sunday today yesterday".split()
+)
 # A lone adjective of a people or place: "the Canadian", "Russian", "the Republican".
 _ADJECTIVE = re.compile(r"^(?:the\s+)?[A-Z][a-z]+(?:an|ese|ish|ic|i)$")
 # "Why did a Russian gunman kill ...": a country's someone, then the verb.
@@ -217,6 +222,10 @@ def unreported_act(index: StoredVersion, question: str) -> str | None:
     if act is None:
         return None
     doer, verb, obj, complement = act
+    if not obj and complement in _TIMES:
+        return (
+            None  # "did Turkey shoot down in November": the word after the verb is a time, no part of the act
+        )
     if doer.endswith(("'s", "’s")) or _ADJECTIVE.match(doer):
         # "did America's top diplomat call", "did the Canadian firm bought by ... own": the doer is the noun
         # after the possessive or adjective, not the verb act_doer read there.

@@ -126,6 +126,8 @@ def test_an_asked_noun_or_a_possessive_is_no_act_to_check(index: StoredVersion) 
     assert unreported_act(index, "What death toll did Putin give for the fighting?") is None
     assert unreported_act(index, "What did America's top diplomat call Moscow?") is None
     assert unreported_act(index, "What share did the Canadian firm topped by Moscow own?") is None
+    # The word after "fire at in" is a month: a time, not what was fired at.
+    assert unreported_act(index, "What type of plane did Trump fire at in November?") is None
 
 
 def test_a_small_archive_is_not_checked(tmp_path: Path) -> None:
