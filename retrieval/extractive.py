@@ -23,6 +23,7 @@ from retrieval.coverage import gap_for_names, unknown_names, years_covered
 from retrieval.details import asked_detail, asked_role, holds_detail, named_roles
 from retrieval.embedding import Embedder, Vectors
 from retrieval.event_check import quoted_gap, screen_events
+from retrieval.event_year import event_year_gap
 from retrieval.index import StoredVersion
 from retrieval.lexical import tokenize
 from retrieval.neighbours import with_named_roles
@@ -32,6 +33,7 @@ from retrieval.prompts import load_prompt
 from retrieval.quote_policy import drop_extra_quotes, restates
 from retrieval.search import chunk_document, search_chunks
 from retrieval.truecase import NAME_SHARE, spelling
+from retrieval.unreported_act import unreported_act
 
 if TYPE_CHECKING:
     from langchain_core.runnables import Runnable
@@ -486,6 +488,8 @@ def extractive_steps(
                 quoted_gap(index, x["question"], [c.article_id for c in chosen])
                 or unsaid_act(index, x["question"])
                 or other_doer(index, x["question"])
+                or unreported_act(index, x["question"])
+                or event_year_gap(index, x["question"])
             )
         if gap is None and (names := unknown_names(index, x["question"])):
             # Said with a refusal, and as a caveat with an answer: the quotes cannot be about that name.

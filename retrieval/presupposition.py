@@ -132,11 +132,13 @@ def _party_tokens(text: str) -> list[str]:
     return out
 
 
-def passage_sentences(index: StoredVersion, chunk_ids: Sequence[int]) -> Iterator[tuple[int, str]]:
-    """(article id, sentence text) of each sentence of the chunks."""
+def passage_sentences(
+    index: StoredVersion, chunk_ids: Sequence[int], limit: int = MAX_PASSAGES
+) -> Iterator[tuple[int, str]]:
+    """(article id, sentence text) of each sentence of the first `limit` chunks."""
     sentences = index.sentences
     texts: dict[int, str] = {}
-    for c in sorted(chunk_ids)[:MAX_PASSAGES]:
+    for c in sorted(chunk_ids)[:limit]:
         row = index.chunks.row(int(c))
         text = texts.get(row.article) or texts.setdefault(row.article, index.article(row.article).text)
         for s in range(row.first_sentence, row.end_sentence):

@@ -421,6 +421,9 @@ EXPECTED_PLACEHOLDERS = {
     "gap_reversed.txt": {"doer", "verb"},
     # retrieval/act_doer.py
     "gap_other_doer.txt": {"said", "act", "asked"},
+    # retrieval/unreported_act.py and retrieval/event_year.py
+    "gap_unreported.txt": {"doer", "act"},
+    "gap_event_year.txt": {"words", "span", "year"},
     "timeline.txt": {"first", "last"},
     # LLM mode (retrieval/llm.py); llm_answer.txt shows the reply's JSON shape, so it has literal braces.
     "llm_answer.txt": {"fence"},

@@ -1,0 +1,162 @@
+"""A real event asked in a year no article puts it in, when no rare name anchors it: "Why did Obama expel 35
+Russian diplomats in 2015?" (December 2016).
+
+presupposition.misplaced_year reads the passages of a rare name of the question (Helsinki, Skripal, MH17);
+Obama, Russia and diplomats are in thousands of passages, so it has nothing to read. The event is told by
+its rarest words instead: the sentences that hold the question's two rarest content words (in any form:
+"expelled", "35") report it. When several do, none is in an article dated the asked year and none names the
+year, the articles put the event elsewhere in time: a caveat names the years of the articles that report it.
+A caveat, not a refusal: two words can meet in sentences about another event, and the asked one may be
+told in other words in the asked year.
+"""
+
+from __future__ import annotations
+
+import re
+
+from retrieval import event_check
+from retrieval.asked_time import article_dates
+from retrieval.coverage import date_span
+from retrieval.event_check import chunks_with, sorted_vocabulary
+from retrieval.index import StoredVersion
+from retrieval.lexical import STOPWORDS, tokenize
+from retrieval.morphology import snowball_forms
+from retrieval.presupposition import passage_sentences
+from retrieval.prompts import render_prompt
+from retrieval.truecase import restore_case
+
+# Sentences holding the event's words needed before their dates say when it happened.
+MIN_EVIDENCE = 2
+# Past this many passages holding both words they are too common to pin one event: the check passes.
+MAX_PASSAGES = 120
+# How many of the question's rarest words are tried to tell its event: three of them in a sentence first
+# (two rare words alone meet in other stories: on the whole AllSides index "accord" and "broke" placed the
+# 2019 INF withdrawal in 2014), then two with a name among them, as the event may be told in other words than
+# one of them ("subway" for "metro").
+CANDIDATES = 4
+_GROUPS = ((0, 1, 2), (0, 1, 3), (0, 2, 3), (1, 2, 3), (0, 1), (0, 2), (1, 2))
+_MONTHS = (
+    "january|february|march|april|may|june|july|august|september|october|november|december"
+    "|jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec"
+)
+# A year asked as the time of the event: "in 2015", "in December 2016", "in late August 2014", "during 2017";
+# not a year naming a topic ("the 2016 election", "the 2018 World Cup").
+_ASKED_YEAR = re.compile(
+    rf"\b(?:in|during)\s+(?:(?:early|late|mid)-?\s*)?(?:(?:{_MONTHS})\.?\s+)?(?:\d{{1,2}},?\s+)?((?:19|20)\d\d)\b",
+    re.IGNORECASE,
+)
+_RAW = re.compile(r"[\w'’-]+")
+_MONTH_WORDS = frozenset(_MONTHS.split("|"))
+
+
+def asked_years(question: str) -> list[str]:
+    """The years the question asks its event in ("in 2015", "in December 2016")."""
+    return sorted(set(_ASKED_YEAR.findall(question)))
+
+
+def term_forms(vocab: list[str], term: str) -> set[str]:
+    """The term's forms in the vocabulary ("expel": expelled, expelling); a number only as written."""
+    return {term} if term.isdigit() else {term, *snowball_forms(vocab, term)}
+
+
+def key_terms(index: StoredVersion, question: str, skip: set[str]) -> list[str]:
+    """The question's rarest content terms, in any form (numbers but years included), rarest first."""
+    bm25 = index.bm25
+    vocab = sorted_vocabulary(index)
+    found: dict[str, int] = {}
+    for term in tokenize(question):
+        if (
+            term in STOPWORDS
+            or term in skip
+            or term in _MONTH_WORDS
+            or (len(term) < 3 and not term.isdigit())
+        ):
+            continue
+        if (n := sum(bm25.doc_freq(f) for f in term_forms(vocab, term))) > 0:
+            found[term] = n
+    return sorted(found, key=lambda t: (found[t], t))[:CANDIDATES]
+
+
+def unplaced_event(index: StoredVersion, question: str) -> tuple[str, list[str], list[str]] | None:
+    """(asked year, the event's words, years of the articles that report it) when the sentences that report
+    the event are neither dated in nor name the year asked."""
+    if len(index.articles) < event_check.MIN_ARTICLES:
+        return None
+    span = date_span(index)
+    if not span.first or not span.last:
+        return None
+    years = [y for y in asked_years(question) if span.first[:4] <= y <= span.last[:4]]
+    if not years:
+        return None
+    rare = key_terms(index, question, set(years))
+    # Capitalised past the first word: "St. Petersburg" too, which coverage.PROPER reads as a sentence start.
+    named = {t for raw in _RAW.findall(question)[1:] if raw[:1].isupper() for t in tokenize(raw)}
+    for group in _GROUPS:
+        if group[-1] >= len(rare):
+            continue
+        terms = [rare[i] for i in group]
+        if len(terms) == 2 and (not named & set(terms) or _meets(index, terms, rare[:3])):
+            # Two common words meet in many stories: a pair needs a name ("Petersburg", "bombing"), and the
+            # question's other rare word must be absent from its passages ("metro": the articles say
+            # "subway"); where it is there, the sentences with all three have spoken ("Which Democrat did
+            # Rohrabacher defeat in 2016?": the sentences of his 2018 defeat hold "Democrat" too).
+            continue
+        found = _evidence(index, terms)
+        if found is None:
+            continue
+        reporting, passage_years = found
+        dates = article_dates(index)
+        reported = sorted({int(dates[a]) // 10_000 for a, _ in reporting} - {0})
+        for year in years:
+            if (
+                int(year) in reported
+                or int(year) in passage_years
+                or any(re.search(rf"\b{year}\b", s) for _, s in reporting)
+            ):
+                continue
+            return year, terms, [str(y) for y in reported]
+        return None
+    return None
+
+
+def _meets(index: StoredVersion, pair: list[str], rare: list[str]) -> bool:
+    """Whether a rare word outside the pair is in a passage holding the pair."""
+    vocab = sorted_vocabulary(index)
+    passages = set.intersection(*(chunks_with(index, sorted(term_forms(vocab, t))) for t in pair))
+    return any(passages & chunks_with(index, sorted(term_forms(vocab, t))) for t in rare if t not in pair)
+
+
+def _evidence(index: StoredVersion, terms: list[str]) -> tuple[list[tuple[int, str]], set[int]] | None:
+    """The sentences holding every term in any form, with the years of the passages holding both; None when
+    fewer than MIN_EVIDENCE sentences or more than MAX_PASSAGES passages hold them."""
+    vocab = sorted_vocabulary(index)
+    forms = [term_forms(vocab, t) for t in terms]
+    passages = set.intersection(*(chunks_with(index, sorted(f)) for f in forms))
+    if len(passages) > MAX_PASSAGES:
+        return None
+    dates = article_dates(index)
+    chunk_article = index.chunks.article
+    # A passage of the asked year holding the words may tell the event over two sentences: it clears.
+    passage_years = {int(dates[int(chunk_article[c])]) // 10_000 for c in passages}
+    reporting: list[tuple[int, str]] = []
+    for article, sentence in passage_sentences(index, sorted(passages), limit=MAX_PASSAGES):
+        words = set(tokenize(sentence))
+        if all(words & f for f in forms):
+            reporting.append((article, sentence))
+    if len(reporting) < MIN_EVIDENCE:
+        return None
+    return reporting, passage_years
+
+
+def event_year_gap(index: StoredVersion, question: str) -> str | None:
+    """The caveat when the articles report the question's event, but never in the year it asks."""
+    question = restore_case(index, question)
+    found = unplaced_event(index, question)
+    if found is None:
+        return None
+    year, terms, reported = found
+    span = reported[0] if len(reported) == 1 else f"{reported[0]}–{reported[-1]}"
+    # Each word as the question spells it ("Petersburg", not the index's "petersburg").
+    spelt = {t: raw for raw in _RAW.findall(question) for t in tokenize(raw)[:1]}
+    words = ", ".join(f"“{spelt.get(t, t)}”" for t in terms)
+    return render_prompt("gap_event_year.txt", words=words, span=span, year=year)

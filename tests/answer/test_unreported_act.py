@@ -1,0 +1,151 @@
+"""An act the question takes for granted that no article reports (retrieval/unreported_act.py)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from retrieval import event_check
+from retrieval.index import StoredVersion
+from retrieval.service import build_service
+from retrieval.unreported_act import tells_act, unreported_act
+from tests.answer.test_presupposition import build
+from tests.conftest import hashing_settings_for
+
+ARTICLES = (
+    ("President Trump fired FBI Director James Comey in May.", "2017-05-10"),
+    ("Trump would face risks if he fired Mueller, Giuliani said.", "2018-05-01"),
+    ("Trump has called for Mueller to be fired.", "2018-05-02"),
+    ("Special counsel Robert Mueller indicted Paul Manafort.", "2017-10-30"),
+    ("Trump expelled 60 Russian officers and closed Russia's consulate in Seattle.", "2018-03-26"),
+    ("Russia blocked LinkedIn last year and threatened Facebook.", "2017-11-20"),
+    ("Putin awarded Rex Tillerson the Order of Friendship in 2013.", "2017-01-11"),
+    ("Putin gave Tillerson the Order of Friendship.", "2017-01-12"),
+    ("Michael Flynn sat beside Putin at the RT gala in Moscow.", "2017-03-16"),
+    ("Exports topped $10 billion, Moscow said.", "2017-03-17"),
+    ("A Turkish gunman killed Russia's ambassador in Ankara.", "2016-12-19"),
+    ("Germany expelled four Russian diplomats over the poisoning.", "2018-03-26"),
+    ("Trump grudgingly signed into law new sanctions against Moscow.", "2017-08-03"),
+    ("Tillerson's visit to Moscow brought no breakthrough.", "2017-04-12"),
+    (
+        "Bashar Assad Visits Moscow To Discuss Military Plans With Putin, the agency headlined its story.",
+        "2015-10-21",
+    ),
+    ("Oleg Deripaska was sanctioned in April.", "2018-04-06"),
+    ("Putin visited an air base in Syria.", "2017-12-11"),
+    ("Obama expelled 35 Russian diplomats in December.", "2016-12-29"),
+    ("Russia arrested Ukrainian sailors in the Kerch Strait.", "2018-11-26"),
+)
+
+
+@pytest.fixture
+def index(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> StoredVersion:
+    """The articles, counted as a large archive."""
+    monkeypatch.setattr(event_check, "MIN_ARTICLES", 2)
+    return build(tmp_path, ARTICLES).index
+
+
+@pytest.mark.parametrize(
+    ("question", "doer"),
+    [
+        # Mueller was never fired: sentences with Trump, "fired" and Mueller only suppose it or call for it.
+        ("Why did Trump fire Robert Mueller?", "Trump"),
+        # Russia blocked LinkedIn; Facebook was only threatened.
+        ("Why did Russia block Facebook?", "Russia"),
+        # Putin gave Tillerson an award; Flynn only sat beside him.
+        ("What award did Putin give Michael Flynn?", "Putin"),
+        # A country's someone: the articles have a Turkish gunman kill Russia's ambassador.
+        ("Why did a Russian gunman kill Turkey's ambassador in Ankara?", "a Russian gunman"),
+        # The object's noun counts: Germany expelled Russian diplomats, not the ambassador.
+        ("Why did Germany expel the Russian ambassador?", "Germany"),
+        # A person's act needs the person named: a passive without its agent reports no act of Trump's.
+        ("Why did Trump sanction Oleg Deripaska?", "Trump"),
+        # Putin visited Syria, not Turkey; Tillerson visited Moscow, not Kiev.
+        ("Why did Putin visit Turkey?", "Putin"),
+        ("Why did Tillerson visit Kiev?", "Tillerson"),
+        # A count of an act takes the act for granted: Russia arrested sailors, not diplomats.
+        ("How many American diplomats did Russia arrest in Moscow?", "Russia"),
+    ],
+)
+def test_an_act_no_sentence_reports_is_named(index: StoredVersion, question: str, doer: str) -> None:
+    note = unreported_act(index, question)
+    assert note is not None and doer in note, note
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Why did Trump fire James Comey?",
+        "What award did Putin give Rex Tillerson?",
+        # The doer named well before the verb: "Trump expelled ... and closed Russia's consulate".
+        "Why did Trump close the Russian consulate in Seattle?",
+        # A country acts by its leader.
+        "Why did the U.S. close the Russian consulate in Seattle?",
+        "Why did Russia block LinkedIn?",
+        "Why did a Turkish gunman kill the Russian ambassador?",
+        "Why did Germany expel Russian diplomats?",
+        # The complement near the verb, on either side: "signed into law new sanctions".
+        "Why did Trump sign the sanctions bill?",
+        # The verb's noun after a possessive, or a headline's present after the doer.
+        "Why did Tillerson visit Moscow?",
+        "Why did Assad visit Moscow?",
+        # A state's act is often told without its agent.
+        "Why did the U.S. sanction Oleg Deripaska?",
+        "How many Russian diplomats did Obama expel?",
+        "How many Ukrainian sailors did Russia arrest?",
+    ],
+)
+def test_a_reported_act_is_not_questioned(index: StoredVersion, question: str) -> None:
+    assert unreported_act(index, question) is None
+
+
+def test_a_supposed_wished_or_denied_act_is_no_report() -> None:
+    fired, asked, mueller = {"fired"}, {"trump"}, {"mueller"}
+    assert tells_act("Trump fired Robert Mueller on Friday.", fired, mueller, "", asked)
+    assert not tells_act("Trump would face risks if he fired Mueller.", fired, mueller, "", asked)
+    assert not tells_act("Trump has called for Mueller to be fired.", fired, mueller, "", asked)
+    assert not tells_act("Trump never fired Mueller.", fired, mueller, "", asked)
+    assert not tells_act("Trump denied that he fired Mueller.", fired, mueller, "", asked)
+    fires = frozenset({"fire", "fires"})
+    assert tells_act("Trump Fires Mueller, the headline said.", fired, mueller, "", asked, "", fires)
+    assert not tells_act(
+        "Warner said that if President Donald Trump fires Mueller, a crisis follows.",
+        fired,
+        mueller,
+        "",
+        asked,
+        "",
+        fires,
+    )
+
+
+def test_an_asked_noun_or_a_possessive_is_no_act_to_check(index: StoredVersion) -> None:
+    # "What death toll did X give for ..." asks the object; "America's top diplomat" is no doer "America's".
+    assert unreported_act(index, "What death toll did Putin give for the fighting?") is None
+    assert unreported_act(index, "What did America's top diplomat call Moscow?") is None
+    assert unreported_act(index, "What share did the Canadian firm topped by Moscow own?") is None
+    # The word after "fire at in" is a month: a time, not what was fired at.
+    assert unreported_act(index, "What type of plane did Trump fire at in November?") is None
+
+
+def test_a_small_archive_is_not_checked(tmp_path: Path) -> None:
+    assert unreported_act(build(tmp_path, ARTICLES).index, "Why did Trump fire Robert Mueller?") is None
+
+
+def test_the_answer_keeps_its_quotes_and_carries_the_note(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(event_check, "MIN_ARTICLES", 2)
+    sources = tmp_path / "src"
+    sources.mkdir()
+    for n, (text, date) in enumerate(ARTICLES):
+        (sources / f"a{n}.md").write_text(f"---\ndate: {json.dumps(date)}\n---\n\n{text}\n", encoding="utf-8")
+    settings = hashing_settings_for(sources, tmp_path / "idx").model_copy(update={"min_relevance": 0.0})
+    service = build_service(settings)
+    service.reindex()
+    answer = service.answer("Why did Trump fire Robert Mueller?")
+    # A caveat, not a refusal: the act may be told in other words ("ordered the closure") or by a pronoun.
+    assert answer.status == "answered"
+    assert answer.note is not None and "Trump" in answer.note and "fire Robert Mueller" in answer.note
