@@ -99,6 +99,31 @@ def test_a_sentence_naming_the_person_by_surname_places_the_event(tmp_path: Path
 
 
 @pytest.mark.usefixtures("rare_names")
+def test_a_lone_look_back_in_another_year_does_not_report_the_event_then(tmp_path: Path) -> None:
+    # A whole news corpus looks back at an event years later: MH17 was reported in ten 2014 passages and one
+    # of 2016; that one made 2016 a year "reporting" the shooting down and let the wrong year through.
+    mh17 = tuple(
+        (f"Flight MH17 was shot down over Ukraine, report {n}.", f"2014-07-{17 + n}") for n in range(4)
+    )
+    look_back = ("Investigators said a Buk missile downed flight MH17 two years ago.", "2016-09-28")
+    index = build(tmp_path, (*ARTICLES, *mh17, look_back)).index
+    question = "How many people were killed when flight MH17 was shot down in 2016?"
+    assert misplaced_year(index, question) == ("MH17", "2016", ["2014"])
+    assert misplaced_year(index, question.replace("2016", "2014")) is None
+
+
+@pytest.mark.usefixtures("rare_names")
+def test_where_every_year_has_one_report_one_is_enough(tmp_path: Path) -> None:
+    # A small archive reports an event once a year: no year holds more, so each one reports it.
+    mh17 = (
+        ("Flight MH17 was shot down over Ukraine.", "2014-07-17"),
+        ("Investigators said a Buk missile downed flight MH17.", "2016-09-28"),
+    )
+    index = build(tmp_path, (*ARTICLES, *mh17)).index
+    assert misplaced_year(index, "Who downed flight MH17 over Ukraine in 2016?") is None
+
+
+@pytest.mark.usefixtures("rare_names")
 def test_a_year_before_the_first_article_is_never_called_wrong(tmp_path: Path) -> None:
     # No article can be dated then, so the articles' dates say nothing about an event of that year.
     pentagon = (
