@@ -39,8 +39,9 @@ MIN_EVIDENCE = 2
 # passes, as so many passages naming both the name and the year likely place it there, and the roles check
 # reads that many of its passages.
 MAX_PASSAGES = 40
-# The asked act's verb must be as rare as a name ("shoot" is; "say", "order" are not): a common verb
-# links any two countries somewhere, and reading all those passages costs tens of milliseconds.
+# The asked act's verb must be as rare as a name among the passages naming either party ("shoot" is; "say",
+# "order" are not): a common verb links any two countries somewhere, and reading all those passages costs
+# tens of milliseconds.
 VERB_SHARE = 0.03
 # A year dates a name's event when it stands within this many words of the name in a sentence ("met in
 # Helsinki in July 2018", "In March 2016, Papadopoulos met"). Dev: at 4 words two answerable questions about
@@ -288,13 +289,15 @@ def reversed_roles(index: StoredVersion, question: str) -> tuple[str, str] | Non
     if act is None:
         return None
     subject, verb, obj = act
-    bm25 = index.bm25
     forms = _verb_forms(index, verb)
-    if not 0 < sum(bm25.doc_freq(f) for f in forms) <= VERB_SHARE * bm25.n_docs:
+    with_verb, of_subject, of_object = (chunks_with(index, list(w)) for w in (forms, subject, obj))
+    # The verb's share of the passages about either party, not of the archive: a whole news corpus says
+    # "shoot" of its gun crimes in 3.7% of its chunks (the Russia slice: 2.0%), but in 1.5% of those naming
+    # Russia or Turkey, where "order" and "claim" stay at 4% to 5% as on the slice.
+    about = of_subject | of_object
+    if not with_verb or not about or len(with_verb & about) > VERB_SHARE * len(about):
         return None
-    passages = (
-        chunks_with(index, list(forms)) & chunks_with(index, list(subject)) & chunks_with(index, list(obj))
-    )
+    passages = with_verb & of_subject & of_object
     as_asked = against = 0
     doer = ""
     for _, sentence in passage_sentences(index, list(passages)):

@@ -147,6 +147,21 @@ def test_roles_reversed_name_who_did_it(version: StoredVersion) -> None:
     assert gap is not None and "Turkey" in gap
 
 
+@pytest.mark.usefixtures("rare_names")
+def test_a_verb_common_elsewhere_is_rare_among_the_passages_about_the_parties(tmp_path: Path) -> None:
+    # A whole news corpus says "shoot" of its gun crimes in 3.7% of its chunks, past VERB_SHARE, but in
+    # 1.5% of those naming Russia or Turkey: the check must still read who shot whom there.
+    about = tuple(
+        (f"Russia and Turkey discussed trade and gas on day {n}.", "2016-03-01") for n in range(110)
+    )
+    crimes = tuple((f"A gunman shot {n + 2} people at a mall in Ohio.", "2016-04-01") for n in range(12))
+    index = build(tmp_path, (*ARTICLES, *about, *crimes)).index
+    assert reversed_roles(index, "Why did Russia shoot down the Turkish jet?") == ("shoot", "turkey")
+    # Of the whole archive, "shoot" is past the share that marks a verb common.
+    shot = sum(index.bm25.doc_freq(f) for f in presupposition._verb_forms(index, "shoot"))
+    assert shot > presupposition.VERB_SHARE * index.bm25.n_docs
+
+
 def test_a_small_archive_is_not_checked(tmp_path: Path) -> None:
     index = build(tmp_path).index
     assert presupposition_gap(index, "Why did Russia shoot down the Turkish jet?") is None
