@@ -22,6 +22,9 @@ import re
 from collections import Counter
 from collections.abc import Iterator, Sequence
 
+import numpy as np
+import numpy.typing as npt
+
 from retrieval import event_check
 from retrieval.asked_time import article_dates
 from retrieval.coverage import YEAR, date_span
@@ -280,6 +283,15 @@ def _forms(party: str) -> set[str]:
     return set(_PARTIES.get(party, (party,)))
 
 
+def _postings(index: StoredVersion, term: str) -> npt.NDArray[np.int64]:
+    """The ids of the chunks that hold the term (none for a term the index lacks)."""
+    bm25 = index.bm25
+    t = bm25.vocab.get(term)
+    if t is None:
+        return np.zeros(0, dtype=np.int64)
+    return np.asarray(bm25.doc_ids[int(bm25.offsets[t]) : int(bm25.offsets[t + 1])], dtype=np.int64)
+
+
 def reversed_roles(index: StoredVersion, question: str) -> tuple[str, str] | None:
     """(verb, who did it) when the archive's sentences say the question's object did the act to its
     subject, and none says it the question's way."""
@@ -290,14 +302,17 @@ def reversed_roles(index: StoredVersion, question: str) -> tuple[str, str] | Non
         return None
     subject, verb, obj = act
     forms = _verb_forms(index, verb)
-    with_verb, of_subject, of_object = (chunks_with(index, list(w)) for w in (forms, subject, obj))
     # The verb's share of the passages about either party, not of the archive: a whole news corpus says
     # "shoot" of its gun crimes in 3.7% of its chunks (the Russia slice: 2.0%), but in 1.5% of those naming
     # Russia or Turkey, where "order" and "claim" stay at 4% to 5% as on the slice.
-    about = of_subject | of_object
-    if not with_verb or not about or len(with_verb & about) > VERB_SHARE * len(about):
+    about = np.zeros(index.bm25.n_docs, dtype=bool)
+    for term in subject | obj:
+        about[_postings(index, term)] = True
+    with_verb = np.unique(np.concatenate([_postings(index, f) for f in forms] or [np.zeros(0, np.int64)]))
+    n_about = int(np.count_nonzero(about))
+    if not len(with_verb) or not n_about or np.count_nonzero(about[with_verb]) > VERB_SHARE * n_about:
         return None
-    passages = with_verb & of_subject & of_object
+    passages = set(with_verb.tolist()) & chunks_with(index, list(subject)) & chunks_with(index, list(obj))
     as_asked = against = 0
     doer = ""
     for _, sentence in passage_sentences(index, list(passages)):
