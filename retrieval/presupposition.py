@@ -114,11 +114,19 @@ _PASSIVE = frozenset({"was", "were", "been", "being", "be", "is", "are"})
 _ASKED_ACT = re.compile(r"\b(?:did|does|do|would|will|could)\s+(?P<rest>.+)$", re.IGNORECASE)
 
 
+# Month names, but "May" (Theresa May is asked by surname).
+_MONTHS = frozenset(
+    "january february march april june july august september october november december".split()
+)
+
+
 def anchor_names(index: StoredVersion, question: str) -> dict[str, list[str]]:
     """The question's names that few chunks mention ("Helsinki", "Skripal", "MH17"), each with its terms."""
     bm25 = index.bm25
     names: dict[str, list[str]] = {}
     for name in [*full_names(question.strip()), *_CODE.findall(question)]:
+        if name.lower() in _MONTHS:
+            continue  # a time, not a name: "in March 2018" dates the question, the year check reads it
         terms = [t for t in tokenize(name) if t not in STOPWORDS]
         words = [t for t in terms if not t.isdigit()]
         if words and all(0 < bm25.doc_freq(t) <= NAME_SHARE * bm25.n_docs for t in words):
@@ -208,8 +216,13 @@ def misplaced_year(index: StoredVersion, question: str) -> tuple[str, str, list[
             # A sentence names a person by surname once the article has named them in full ("In 2013, Putin
             # awarded Tillerson ..."): the name's last word stands for it.
             last_word = [t for t in terms if not t.isdigit()][-1]
+            # And it must hold another of the question's words: a whole news corpus names a country beside
+            # any year ("Flynn's lobbying for Turkey ended ... in January 2017"), which dates no shooting down.
+            others = set(tokenize(question)) - set(terms) - {year} - set(STOPWORDS)
             if any(
-                last_word in set(tokenize(s)) and places_in(s, year, words, terms)
+                last_word in (held := set(tokenize(s)))
+                and places_in(s, year, words, terms)
+                and (not others or held & others)
                 for _, s in passage_sentences(index, list(with_year))
             ):
                 continue

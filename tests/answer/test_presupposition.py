@@ -9,7 +9,14 @@ import pytest
 
 from retrieval import event_check, presupposition
 from retrieval.index import StoredVersion
-from retrieval.presupposition import misplaced_year, places_in, presupposition_gap, reversed_roles, unsaid_act
+from retrieval.presupposition import (
+    anchor_names,
+    misplaced_year,
+    places_in,
+    presupposition_gap,
+    reversed_roles,
+    unsaid_act,
+)
 from retrieval.service import AnsweringService, build_service
 from tests.conftest import hashing_settings_for
 
@@ -81,6 +88,28 @@ def test_a_sentence_placing_the_name_in_the_year_answers_the_year(tmp_path: Path
         tmp_path, (*ARTICLES, ("Putin first visited Helsinki in 2016, aides recalled.", "2018-07-18"))
     ).index
     assert misplaced_year(index, "What did Putin do in Helsinki in 2016?") is None
+
+
+@pytest.mark.usefixtures("rare_names")
+def test_a_sentence_placing_the_name_in_the_year_must_be_about_the_question(tmp_path: Path) -> None:
+    # A whole news corpus names a country beside any year ("Flynn's lobbying for Turkey ended before he
+    # joined the White House in January 2017"): that places no shooting down in 2017.
+    lobbying = (
+        "Flynn's lobbying for Turkey ended before he joined the White House in January 2017.",
+        "2018-12-19",
+    )
+    index = build(tmp_path, (*ARTICLES, lobbying)).index
+    gap = misplaced_year(index, "Why did Turkey shoot down a Russian warplane in 2017?")
+    assert gap == ("Turkey", "2017", ["2015"])
+
+
+@pytest.mark.usefixtures("rare_names")
+def test_a_month_is_a_time_not_a_name_that_pins_an_event(tmp_path: Path) -> None:
+    # "in March 2018" dates the question; as a name, any sentence with March and another year "reported" it.
+    index = build(tmp_path, (*ARTICLES, ("The talks resumed in March, officials said.", "2017-03-02"))).index
+    question = "Which lawyer wanted the Helsinki summit shut down in March 2018?"
+    assert "March" not in anchor_names(index, question)
+    assert "Helsinki" in anchor_names(index, question)
 
 
 @pytest.mark.usefixtures("rare_names")
