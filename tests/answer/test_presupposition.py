@@ -104,6 +104,22 @@ def test_a_sentence_placing_the_name_in_the_year_must_be_about_the_question(tmp_
 
 
 @pytest.mark.usefixtures("rare_names")
+def test_the_event_is_the_name_with_the_questions_two_rarest_words(tmp_path: Path) -> None:
+    # In a whole news corpus Turkey and "ambassador" meet every year (the U.S. envoy in Ankara); with "shot"
+    # too they are the one event, of 2016.
+    envoys = tuple(
+        (f"The U.S. ambassador to Turkey met officials on day {n}.", "2018-05-02") for n in range(2)
+    )
+    shooting = tuple(
+        (f"A gunman shot the ambassador to Turkey at a gallery, witness {n} said.", "2016-12-19")
+        for n in range(2)
+    )
+    index = build(tmp_path, (*ARTICLES, *envoys, *shooting)).index
+    assert misplaced_year(index, "Who shot the ambassador to Turkey in 2018?") == ("Turkey", "2018", ["2016"])
+    assert misplaced_year(index, "Who shot the ambassador to Turkey in 2016?") is None
+
+
+@pytest.mark.usefixtures("rare_names")
 def test_a_month_is_a_time_not_a_name_that_pins_an_event(tmp_path: Path) -> None:
     # "in March 2018" dates the question; as a name, any sentence with March and another year "reported" it.
     index = build(tmp_path, (*ARTICLES, ("The talks resumed in March, officials said.", "2017-03-02"))).index
