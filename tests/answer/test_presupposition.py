@@ -9,7 +9,14 @@ import pytest
 
 from retrieval import event_check, presupposition
 from retrieval.index import StoredVersion
-from retrieval.presupposition import misplaced_year, places_in, presupposition_gap, reversed_roles, unsaid_act
+from retrieval.presupposition import (
+    anchor_names,
+    misplaced_year,
+    places_in,
+    presupposition_gap,
+    reversed_roles,
+    unsaid_act,
+)
 from retrieval.service import AnsweringService, build_service
 from tests.conftest import hashing_settings_for
 
@@ -84,6 +91,44 @@ def test_a_sentence_placing_the_name_in_the_year_answers_the_year(tmp_path: Path
 
 
 @pytest.mark.usefixtures("rare_names")
+def test_a_sentence_placing_the_name_in_the_year_must_be_about_the_question(tmp_path: Path) -> None:
+    # A whole news corpus names a country beside any year ("Flynn's lobbying for Turkey ended before he
+    # joined the White House in January 2017"): that places no shooting down in 2017.
+    lobbying = (
+        "Flynn's lobbying for Turkey ended before he joined the White House in January 2017.",
+        "2018-12-19",
+    )
+    index = build(tmp_path, (*ARTICLES, lobbying)).index
+    gap = misplaced_year(index, "Why did Turkey shoot down a Russian warplane in 2017?")
+    assert gap == ("Turkey", "2017", ["2015"])
+
+
+@pytest.mark.usefixtures("rare_names")
+def test_the_event_is_the_name_with_the_questions_two_rarest_words(tmp_path: Path) -> None:
+    # In a whole news corpus Turkey and "ambassador" meet every year (the U.S. envoy in Ankara); with "shot"
+    # too they are the one event, of 2016.
+    envoys = tuple(
+        (f"The U.S. ambassador to Turkey met officials on day {n}.", "2018-05-02") for n in range(2)
+    )
+    shooting = tuple(
+        (f"A gunman shot the ambassador to Turkey at a gallery, witness {n} said.", "2016-12-19")
+        for n in range(2)
+    )
+    index = build(tmp_path, (*ARTICLES, *envoys, *shooting)).index
+    assert misplaced_year(index, "Who shot the ambassador to Turkey in 2018?") == ("Turkey", "2018", ["2016"])
+    assert misplaced_year(index, "Who shot the ambassador to Turkey in 2016?") is None
+
+
+@pytest.mark.usefixtures("rare_names")
+def test_a_month_is_a_time_not_a_name_that_pins_an_event(tmp_path: Path) -> None:
+    # "in March 2018" dates the question; as a name, any sentence with March and another year "reported" it.
+    index = build(tmp_path, (*ARTICLES, ("The talks resumed in March, officials said.", "2017-03-02"))).index
+    question = "Which lawyer wanted the Helsinki summit shut down in March 2018?"
+    assert "March" not in anchor_names(index, question)
+    assert "Helsinki" in anchor_names(index, question)
+
+
+@pytest.mark.usefixtures("rare_names")
 def test_a_sentence_naming_the_person_by_surname_places_the_event(tmp_path: Path) -> None:
     # After the first mention an article calls a person by surname: "In 2016, Putin awarded Tillerson ...".
     tillerson = (
@@ -96,6 +141,31 @@ def test_a_sentence_naming_the_person_by_surname_places_the_event(tmp_path: Path
     )
     index = build(tmp_path, (*ARTICLES, *tillerson)).index
     assert misplaced_year(index, "What award did Putin give Rex Tillerson in 2016?") is None
+
+
+@pytest.mark.usefixtures("rare_names")
+def test_a_lone_look_back_in_another_year_does_not_report_the_event_then(tmp_path: Path) -> None:
+    # A whole news corpus looks back at an event years later: MH17 was reported in ten 2014 passages and one
+    # of 2016; that one made 2016 a year "reporting" the shooting down and let the wrong year through.
+    mh17 = tuple(
+        (f"Flight MH17 was shot down over Ukraine, report {n}.", f"2014-07-{17 + n}") for n in range(4)
+    )
+    look_back = ("Investigators said a Buk missile downed flight MH17 two years ago.", "2016-09-28")
+    index = build(tmp_path, (*ARTICLES, *mh17, look_back)).index
+    question = "How many people were killed when flight MH17 was shot down in 2016?"
+    assert misplaced_year(index, question) == ("MH17", "2016", ["2014"])
+    assert misplaced_year(index, question.replace("2016", "2014")) is None
+
+
+@pytest.mark.usefixtures("rare_names")
+def test_where_every_year_has_one_report_one_is_enough(tmp_path: Path) -> None:
+    # A small archive reports an event once a year: no year holds more, so each one reports it.
+    mh17 = (
+        ("Flight MH17 was shot down over Ukraine.", "2014-07-17"),
+        ("Investigators said a Buk missile downed flight MH17.", "2016-09-28"),
+    )
+    index = build(tmp_path, (*ARTICLES, *mh17)).index
+    assert misplaced_year(index, "Who downed flight MH17 over Ukraine in 2016?") is None
 
 
 @pytest.mark.usefixtures("rare_names")
@@ -120,6 +190,21 @@ def test_roles_reversed_name_who_did_it(version: StoredVersion) -> None:
     assert reversed_roles(version, "Why did Turkey shoot down the Russian jet?") is None
     gap = presupposition_gap(version, "Why did Russia shoot down the Turkish jet?")
     assert gap is not None and "Turkey" in gap
+
+
+@pytest.mark.usefixtures("rare_names")
+def test_a_verb_common_elsewhere_is_rare_among_the_passages_about_the_parties(tmp_path: Path) -> None:
+    # A whole news corpus says "shoot" of its gun crimes in 3.7% of its chunks, past VERB_SHARE, but in
+    # 1.5% of those naming Russia or Turkey: the check must still read who shot whom there.
+    about = tuple(
+        (f"Russia and Turkey discussed trade and gas on day {n}.", "2016-03-01") for n in range(110)
+    )
+    crimes = tuple((f"A gunman shot {n + 2} people at a mall in Ohio.", "2016-04-01") for n in range(12))
+    index = build(tmp_path, (*ARTICLES, *about, *crimes)).index
+    assert reversed_roles(index, "Why did Russia shoot down the Turkish jet?") == ("shoot", "turkey")
+    # Of the whole archive, "shoot" is past the share that marks a verb common.
+    shot = sum(index.bm25.doc_freq(f) for f in presupposition._verb_forms(index, "shoot"))
+    assert shot > presupposition.VERB_SHARE * index.bm25.n_docs
 
 
 def test_a_small_archive_is_not_checked(tmp_path: Path) -> None:
