@@ -359,8 +359,14 @@ def build_service(settings: Settings, progress: Progress | None = None) -> Answe
     """Load the embedder and the index (building it first if there is none)."""
     from retrieval.api import load_settings_embedder, open_store
 
-    embedder = load_settings_embedder(settings)
     store = open_store(settings)
+    if store.current_version() is None and not settings.sources.is_dir():
+        # Checked before the embedder loads: it writes the model's ONNX export (87 MB) into the index
+        # folder, which a mistyped --sources would otherwise leave behind.
+        from retrieval.errors import SourcesError
+
+        raise SourcesError(f"The sources folder {settings.sources} does not exist.")
+    embedder = load_settings_embedder(settings)
     if store.current_version() is None:
         # Waits for another process building the first index (workers started together): it then
         # finds that index up to date instead of exiting with "Another `usru index` is updating".

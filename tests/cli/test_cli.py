@@ -203,6 +203,19 @@ def test_a_missing_sources_folder_is_one_line_on_stderr(folders: Folders, tmp_pa
     assert_one_line_error(result, "does not exist")
 
 
+def test_a_missing_sources_folder_is_found_before_the_model_loads(folders: Folders, tmp_path: Path) -> None:
+    # Loading the model writes its ONNX export (87 MB) into the index folder; a mistyped folder must not
+    # leave that behind. A model path that does not exist shows which check ran first.
+    env = folders.env() | {
+        "USRU_SOURCES": str(tmp_path / "nowhere"),
+        "USRU_EMBEDDING_MODEL": str(tmp_path / "nomodel"),
+    }
+    result = usru(folders, "ask", QUESTION, env=env)
+    assert result.returncode == 2
+    assert_one_line_error(result, "nowhere", "does not exist")
+    assert not folders.index_dir.exists()
+
+
 @pytest.mark.parametrize("question", ["", "   ", "?!"])
 def test_an_empty_question_is_one_line_on_stderr(indexed: Folders, question: str) -> None:
     result = usru(indexed, "ask", question)
