@@ -59,6 +59,8 @@ IRREGULAR = {
     "begin": ("began", "begun"),
     "teach": ("taught",),
 }
+# "..., according to a report for Congress?": the clause names the source.
+_ACCORDING = re.compile(r"\baccording to\s+([^,;?]*)", re.IGNORECASE)
 # A word of the question, as event_check reads them (apostrophes kept inside a word).
 _WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*(?:-[^\W\d_]+)*")
 # Verbs whose object is an opinion or a reaction: "How did X react", "What did X call Y".
@@ -119,6 +121,13 @@ def unpremised_words(question: str) -> set[str]:
     elsewhere = {w.lower() for w in _WORD.findall(rest)}
     saying = {w.lower() for w in _WORD.findall(question) if w.lower() in _SAYING}
     return (kind - elsewhere) | descriptive_words(question) | saying | wished_words(question)
+
+
+def attribution_words(question: str) -> set[str]:
+    """The words of an "according to ..." clause (cv-13: "according to a report for Congress"): who tells
+    the event, not the event, lower-cased."""
+    m = _ACCORDING.search(question)
+    return {w.lower() for w in _WORD.findall(m.group(1))} if m else set()
 
 
 def describing_name(question: str, name: str) -> bool:
