@@ -30,7 +30,12 @@ _ASKED = re.compile(
     re.IGNORECASE,
 )
 # Without an auxiliary ("Which Fox News anchor clashed with ..."), the kind runs to the first past-tense verb.
-_ASKED_BARE = re.compile(r"^\s*(?:which|what)\s+(?P<kind>(?:[\w.'’-]+\s+){0,4}?)[a-z]+ed\b", re.IGNORECASE)
+_ASKED_BARE = re.compile(
+    r"^\s*(?:which|what)\s+(?P<kind>(?:[\w.'’-]+\s+){1,4}?)"
+    r"(?:[a-z]+ed|said|told|made|took|gave|met|won|led|sent|got|became|came|went|left|held|wrote|spoke|saw"
+    r"|knew|thought|found|ran|paid|sold|bought|brought|caught|fought|shot|struck|stole|flew|says|tells)\b",
+    re.IGNORECASE,
+)
 # Verbs of wanting and asking: the act after their "to" is wished, not reported ("want leaders to handle").
 _WISH = frozenset(
     "want wanted wants urge urged urges ask asked asks hope hoped expect expected plan planned".split()
@@ -77,9 +82,16 @@ _BEFORE_DESCRIPTION = frozenset(
 _DESCRIBING_NAME = re.compile(r"^[A-Z][a-z]+(?:an|ese|ish|ic|ine|i)(?:-(?:led|backed|based|born|run))?$")
 
 
+def _kind_match(question: str) -> re.Match[str] | None:
+    """The wh-phrase's match, the shorter of the two readings ("Which senator said Russia did ...": the kind
+    is "senator", not "senator said Russia")."""
+    found = [m for m in (_ASKED.match(question), _ASKED_BARE.match(question)) if m is not None]
+    return min(found, key=lambda m: m.end("kind"), default=None)
+
+
 def asked_kind(question: str) -> set[str]:
     """The lower-cased words of the wh-phrase ("Which encrypted messaging apps did ..."): the answer's kind."""
-    m = _ASKED.match(question) or _ASKED_BARE.match(question)
+    m = _kind_match(question)
     return {w.lower() for w in _WORD.findall(m.group("kind"))} if m else set()
 
 
@@ -115,12 +127,24 @@ def unpremised_words(question: str) -> set[str]:
     """The question's words that assert no event: the answer's kind, descriptions, saying and reacting."""
     kind = asked_kind(question)
     rest = question
-    m = _ASKED.match(question) or _ASKED_BARE.match(question)
+    m = _kind_match(question)
     if m:
         rest = question[m.end("kind") :]
     elsewhere = {w.lower() for w in _WORD.findall(rest)}
     saying = {w.lower() for w in _WORD.findall(question) if w.lower() in _SAYING}
     return (kind - elsewhere) | descriptive_words(question) | saying | wished_words(question)
+
+
+def names_the_kind(question: str, name: str) -> bool:
+    """Whether the name only qualifies what is asked for ("Which Texas senator mocked ...": the answer is a
+    senator from Texas), not the event: every word of it is in the wh-phrase and nowhere else."""
+    m = _kind_match(question)
+    if m is None:
+        return False
+    kind = {w.lower() for w in _WORD.findall(m.group("kind"))}
+    rest = {w.lower() for w in _WORD.findall(question[m.end("kind") :])}
+    words = {w.lower() for w in _WORD.findall(name)}
+    return bool(words) and words <= kind and not words & rest
 
 
 def attribution_words(question: str) -> set[str]:
