@@ -108,7 +108,7 @@ _LEADERS = {
 _GENERIC = frozenset(
     "say said tell think know want mean make get go come see look react respond call ask use believe claim "
     "need try have happen become meet talk speak agree decide refuse plan hope promise threaten offer seek "
-    "fail".split()
+    "fail urge".split()  # "urge": advice anyone gives (cv-09: "did Senator Graham urge Trump" is his advice)
 )
 _IRREGULAR = {
     "give": ("gave", "given"),

@@ -21,6 +21,7 @@ from retrieval.event_check import chunks_with, sorted_vocabulary
 from retrieval.index import StoredVersion
 from retrieval.lexical import STOPWORDS, tokenize
 from retrieval.morphology import snowball_forms
+from retrieval.premise_words import attribution_words
 from retrieval.presupposition import passage_sentences
 from retrieval.prompts import render_prompt
 from retrieval.truecase import restore_case
@@ -88,7 +89,9 @@ def unplaced_event(index: StoredVersion, question: str) -> tuple[str, list[str],
     years = [y for y in asked_years(question) if span.first[:4] <= y <= span.last[:4]]
     if not years:
         return None
-    rare = key_terms(index, question, set(years))
+    # "according to a report for Congress" names who tells it: its words are not the event's.
+    source = {t for w in attribution_words(question) for t in tokenize(w)}
+    rare = key_terms(index, question, set(years) | source)
     # Capitalised past the first word: "St. Petersburg" too, which coverage.PROPER reads as a sentence start.
     named = {t for raw in _RAW.findall(question)[1:] if raw[:1].isupper() for t in tokenize(raw)}
     for group in _GROUPS:

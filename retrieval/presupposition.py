@@ -31,6 +31,7 @@ from retrieval.coverage import YEAR, date_span
 from retrieval.event_check import chunks_with, full_names, sorted_vocabulary, word_forms
 from retrieval.index import StoredVersion
 from retrieval.lexical import STOPWORDS, tokenize
+from retrieval.premise_words import names_the_kind
 from retrieval.prompts import render_prompt
 from retrieval.truecase import restore_case
 
@@ -198,6 +199,8 @@ def misplaced_year(index: StoredVersion, question: str) -> tuple[str, str, list[
     event = rarest_word(index, question, skip)
     second = rarest_word(index, question, skip | {rarest_term(index, question, skip) or ""})
     for name, terms in names.items():
+        if names_the_kind(question, name):
+            continue  # "Which Texas senator mocked ... in 2014": Texas says whose senator, not when (cv-22)
         passages = set.intersection(*(chunks_with(index, [t]) for t in terms))
         # The passages that report the event: the name with the question's rarest other word ("Turkey" and
         # "warplane"), else all those with the name; and with its second rarest where enough have it: in a

@@ -19,6 +19,7 @@ import numpy as np
 from retrieval import event_check
 from retrieval.act_doer import (
     _DENIALS,
+    _LEADERS,
     _NEGATIONS,
     _OBJECT,
     _PASSIVE,
@@ -255,8 +256,13 @@ def unreported_act(index: StoredVersion, question: str) -> str | None:
     if state and pins[:-1]:
         # A state's act told without its agent ("Deripaska was sanctioned") names no doer in its passage.
         read += sorted(_with_all(index, [sorted(forms), *pins[:-1]]) - passages)[:AGENTLESS_READ]
+    # A leader is named by his country's adjective too: "Trump invited the Russian leader to Washington"
+    # tells "invite Putin" (a true control was caveated). Only read sentences: the passages still hold his name.
+    described = target | {
+        n for c, leaders in _LEADERS.items() if target & set(leaders) for n in _country(c) or ()
+    }
     for sentence in _sentences(index, read):
-        if tells_act(sentence, forms, target, complement, asked, head, nouns, state):
+        if tells_act(sentence, forms, described, complement, asked, head, nouns, state):
             return None
     what = f"{verb} {obj}" + (f" {head}" if head else "") if obj else f"{verb} {complement}"
     return render_prompt("gap_unreported.txt", doer=doer, act=what)

@@ -271,6 +271,10 @@ def test_a_meeting_or_an_agreement_pins_no_doer() -> None:
     # nothing against Erik Prince's meeting or Prevezon's settlement.
     assert asked_act("Where did Erik Prince meet a Russian in January 2017?") is None
     assert asked_act("How much did Prevezon agree to pay to settle the case?") is None
+    # cv-09: "The articles say White House did this (“urge Trump”); none says Senator Graham did": urging is
+    # advice any senator gives, which others giving too says nothing against.
+    assert asked_act("What did Senator Graham urge Trump to do if Putin denied meddling?") is None
+    assert asked_act("Why did Michael Flynn fire Sally Yates?") is not None
 
 
 def test_a_relative_clause_clears_the_asked_doer_but_accuses_no_one(

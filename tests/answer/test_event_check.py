@@ -145,8 +145,14 @@ def test_quotes_about_a_rare_name_that_never_say_its_rare_word_leave_a_gap(
     ]
     assert quoted_gap(archive, crash, [navalny]) is None
     monkeypatch.setattr(event_check, "PIN_SHARE", 1.0)
+    # A share alone pins nothing in a large archive: Navalny's 82 chunks are more than one story fills.
+    assert quoted_gap(archive, crash, [navalny]) is None
+    monkeypatch.setattr(event_check, "PIN_MAX", 10**6)
     note = quoted_gap(archive, crash, [navalny])
     assert note is not None and "“plane”" in note and "Alexei Navalny" in note
+    # A word no passage with the name says is still a gap, however common the name (u07-u33 kind).
+    monkeypatch.setattr(event_check, "PIN_MAX", 0)
+    assert quoted_gap(archive, blew, [nord]) is not None
     assert quoted_gap(archive, crash, [navalny, 4]) is None
     monkeypatch.setattr(event_check, "MIN_ARTICLES", 10**6)
     assert quoted_gap(archive, blew, [nord]) is None

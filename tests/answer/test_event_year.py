@@ -121,3 +121,24 @@ def test_the_answer_keeps_its_quotes_and_carries_the_note(
     # A caveat, not a refusal: two words can meet in reports of another event.
     assert answer.status == "answered"
     assert answer.note is not None and "none puts it in 2015" in answer.note, answer.note
+
+
+def test_the_source_a_question_cites_tells_no_event(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """cv-13: "Why did Putin decide to deploy his own forces in Syria in 2015, according to a report for
+    Congress?" was caveated "(“decide”, “Congress”) are dated 2016–2019; none puts it in 2015": the words
+    of whom the question cites met in later stories, while the deployment is reported in 2015."""
+    monkeypatch.setattr(event_check, "MIN_ARTICLES", 2)
+    index = build(
+        tmp_path,
+        (
+            ("Congress heard that Putin would decide on Syria.", "2016-01-01"),
+            ("Congress asked Putin to decide on Syria soon.", "2017-01-01"),
+            ("Putin sent forces to Syria.", "2015-09-20"),
+            ("Russian forces deployed to Syria in September.", "2015-09-30"),
+        ),
+    ).index
+    cited = "Why did Putin decide to deploy forces in Syria in 2015, according to a report for Congress?"
+    assert unplaced_event(index, cited) is None
+    # Asked as the event itself, the same words still place it in 2016-2017.
+    found = unplaced_event(index, "Why did Congress ask Putin to decide on Syria in 2015?")
+    assert found is not None and found[2] == ["2016", "2017"], found

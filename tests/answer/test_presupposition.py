@@ -299,3 +299,19 @@ def test_a_question_in_the_passive_asks_what_was_done_to_the_person(tmp_path: Pa
     # "Michael Flynn was fired" is no firing by Flynn.
     assert unsaid_act(index, "Why was Michael Flynn fired?") is None
     assert unsaid_act(index, "Why did Michael Flynn fire Sally Yates?") is not None
+
+
+@pytest.mark.usefixtures("rare_names")
+def test_a_name_that_says_what_kind_of_answer_is_asked_anchors_no_event(tmp_path: Path) -> None:
+    """cv-22: "Which Texas senator mocked the State Department's Twitter campaign for Ukraine in 2014?" was
+    refused "No indexed article reports this about Texas in 2014": Texas says whose senator is asked for,
+    and the 2014 article never says "mocked" ("Texas GOP Sen. Ted Cruz tweeted")."""
+    texas = (
+        ("Texas GOP Sen. Ted Cruz tweeted a jab at the hashtag campaign.", "2014-04-26"),
+        ("Texas voters mocked the hashtag campaign.", "2016-05-01"),
+        ("In Texas, officials mocked the hashtag campaign again.", "2017-05-01"),
+    )
+    index = build(tmp_path, texas).index
+    assert misplaced_year(index, "Which Texas senator mocked the hashtag campaign in 2014?") is None
+    # Texas outside the asked-for kind still anchors the event.
+    assert misplaced_year(index, "Who in Texas mocked the hashtag campaign in 2014?") is not None

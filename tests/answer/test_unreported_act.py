@@ -149,3 +149,21 @@ def test_the_answer_keeps_its_quotes_and_carries_the_note(
     # A caveat, not a refusal: the act may be told in other words ("ordered the closure") or by a pronoun.
     assert answer.status == "answered"
     assert answer.note is not None and "Trump" in answer.note and "fire Robert Mueller" in answer.note
+
+
+def test_a_leader_told_by_his_countrys_adjective_is_the_target(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A true control, "Why did Trump invite Putin to the White House?", was caveated "No indexed article
+    reports that Trump did this (“invite Putin”)": the articles say "invited the Russian leader"."""
+    monkeypatch.setattr(event_check, "MIN_ARTICLES", 2)
+    articles = (
+        ("Putin met Trump in Helsinki. Later Trump invited the Russian leader to Washington.", "2018-07-19"),
+        ("Erdogan spoke to Trump. Trump invited the Russian leader to Washington.", "2018-07-20"),
+        ("Exports topped $10 billion, Moscow said.", "2017-03-17"),
+    )
+    index = build(tmp_path, articles).index
+    assert unreported_act(index, "Why did Trump invite Putin to the White House?") is None
+    # Another country's leader is not told by "the Russian leader".
+    note = unreported_act(index, "Why did Trump invite Erdogan to the White House?")
+    assert note is not None and "invite Erdogan" in note, note

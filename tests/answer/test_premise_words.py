@@ -1,0 +1,110 @@
+"""The word-about-name caveat speaks only of the words that carry a question's premise (premise_words)."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from retrieval import event_check
+from retrieval.event_check import unsaid_events
+from retrieval.lexical import Bm25, tokenize
+from retrieval.premise_words import asked_kind, describing_name, descriptive_words, unpremised_words
+
+
+def archive(passages: list[tuple[int, str]]) -> SimpleNamespace:
+    """Just what unsaid_events reads: one chunk per passage, each with its article."""
+    return SimpleNamespace(
+        version=f"premise-{hash(tuple(passages))}",
+        bm25=Bm25.build([tokenize(text) for _, text in passages]),
+        chunks=SimpleNamespace(article=np.array([a for a, _ in passages])),
+    )
+
+
+@pytest.fixture(autouse=True)
+def every_word_rare(monkeypatch: pytest.MonkeyPatch) -> None:
+    """In a handful of passages every name and word is rare; the rules, not the shares, decide."""
+    monkeypatch.setattr(event_check, "NAME_SHARE", 1.0)
+    monkeypatch.setattr(event_check, "EVENT_SHARE", 1.0)
+
+
+# Another article that uses every word the tests ask about, beside no name: a word no chunk holds is the
+# other check's (missing_words), so each must exist for this one to weigh it.
+ELSEWHERE = (
+    9,
+    "Elsewhere someone will receive apps, natural gas, react, characterize, handle, arrested, arrest, plead "
+    "guilty, fly, intercontinental, award, president.",
+)
+
+
+def gaps(passages: list[tuple[int, str]], question: str, quoted: list[int]) -> list[str]:
+    """The words the quoted articles never say beside a name of the question."""
+    found = unsaid_events(archive([*passages, ELSEWHERE]), question, quoted)  # type: ignore[arg-type]
+    return [word for _, word, _ in found]
+
+
+def test_the_kind_of_thing_asked_for_is_no_premise() -> None:
+    """dev n29: "Which encrypted messaging apps do the Harvard experts recommend?" was caveated "never say
+    “apps” about Harvard" over quotes naming Signal and WhatsApp; the answer names the apps."""
+    passages = [(0, "Harvard experts recommend Signal and WhatsApp to campaigns.")]
+    assert gaps(passages, "Which encrypted messaging apps do the Harvard experts recommend?", [0]) == []
+    assert asked_kind("Which Fox News anchor clashed with Eric Swalwell?") == {"fox", "news", "anchor"}
+    # The act stays: no passage says Tillerson received anything (dev v17, unanswerable).
+    tillerson = [(0, "Rex Tillerson met officials in China.")]
+    assert "receive" in gaps(tillerson, "What award did Rex Tillerson receive?", [0])
+    # A word asked for that the question also uses outside the wh-phrase stays (dev u17: "grain deal").
+    assert "grain" not in unpremised_words(
+        "How much grain did Ukraine export under the Black Sea grain deal?"
+    )
+
+
+def test_a_word_that_only_describes_a_noun_is_no_premise() -> None:
+    """dev q2-10: "the natural gas agreement" was caveated "never say “natural” about Beijing" over a quote
+    of the $400 billion gas deal."""
+    passages = [(0, "Moscow and Beijing agreed a $400 billion gas deal.")]
+    question = "How much was the natural gas agreement between Moscow and Beijing worth?"
+    assert "natural" not in gaps(passages, question, [0])
+    assert descriptive_words("How far did the second intercontinental missile fly?") >= {"intercontinental"}
+    # An act right after a name is no description, even before a lower-case word ("plead guilty", v14).
+    assert "plead" not in descriptive_words("Why did Sergei Kislyak plead guilty?")
+    kislyak = [(0, "Sergei Kislyak met Flynn in December.")]
+    assert gaps(kislyak, "Why did Sergei Kislyak plead guilty?", [0]) == ["plead", "guilty"]
+
+
+def test_a_verb_of_saying_or_reacting_is_no_premise() -> None:
+    """cv-20: "How did the Kurdish-led fighters react ..." was caveated "never say “react”"; the quotes tell
+    the reaction in their own words."""
+    passages = [(0, "Sergei Lavrov condemned the sanctions.")]
+    assert gaps(passages, "How did Sergei Lavrov react to the sanctions?", [0]) == []
+    # An act that is no saying stays (dev v18, unanswerable).
+    assert gaps(passages, "Why was Sergei Lavrov arrested?", [0]) == ["arrested"]
+
+
+def test_an_act_wished_for_is_no_premise() -> None:
+    """cv-01: "How did the Philippine president want Asian leaders to handle the dispute" was caveated
+    "never say “handle” about Manila": the premise is the wish, the article words it "should not discuss"."""
+    passages = [(0, "Duterte wants leaders to leave the dispute untouched.")]
+    assert gaps(passages, "How did Duterte want leaders to handle the dispute?", [0]) == []
+    assert gaps(passages, "How did Duterte handle the dispute?", [0]) == ["handle"]
+
+
+def test_a_name_that_qualifies_a_noun_names_no_party() -> None:
+    """cv-05: "Russia's foreign ministry ... the downed Malaysian airliner" was caveated "never say
+    “characterize” about Malaysian": the name says whose plane, not whom the act is about."""
+    assert describing_name("What did the Philippine president host?", "Philippine")
+    assert describing_name("Why did the Kurdish-led fighters leave?", "Kurdish-led")
+    assert not describing_name("Why did Sergei Lavrov leave?", "Sergei Lavrov")
+    passages = [(0, "Philippine officials met in the capital."), (0, "Duterte hosted the summit.")]
+    assert gaps(passages, "Where did the Philippine president host the summit?", [0]) == []
+    # A party named beside it is still checked.
+    lavrov = [(0, "Philippine officials met Sergei Lavrov.")]
+    assert "arrest" in gaps(lavrov, "Why did the Philippine president arrest Sergei Lavrov?", [0])
+
+
+def test_an_irregular_past_form_says_the_act() -> None:
+    """q2-14 asked how far a missile would "fly" near Japan; an article saying it "flew" reports the act."""
+    assert gaps([(0, "The missile flew over Japan.")], "How far did the missile fly near Japan?", [0]) == []
+    assert gaps([(0, "Japan protested the missile.")], "How far did the missile fly near Japan?", [0]) == [
+        "fly"
+    ]
