@@ -10,6 +10,16 @@ its load files). Run it at growing corpus sizes: a step whose peak grows with th
 --fake embeds with random unit vectors seeded by each text (no model; only the model's own memory and time
 are left out), so large corpora can be measured in minutes. Without it the settings' model is used
 (USRU_EMBED_PRECISION etc. as for `usru index`).
+
+Measured (2026-12-01, 2 shared cores, sentence-mean-1; peak RSS in MiB):
+- --fake, 3,000 / 8,000 / 22,823 articles: 317 / 419 / 896-950. The step that grows with the corpus is
+  reading the sources: the plan holds every added article's text until its batch (112 / 204 / 479); each
+  batch then holds ~620 at the full corpus, compaction (4,000 articles merged) 880, filing sentence
+  cells on the merged segment 896 (300 of it the mapped vectors' pages).
+- The real model, 1,500 articles: fp32 ONNX two-passes 893 (in the first 1,000-article batch: onnxruntime's
+  arena at the longest chunks); bf16 1,430 before bounding oneDNN's kernel cache, 1,253 after (index files
+  identical). The whole corpus at bf16 peaked at 3,132 (last session) where the fake run peaks at 950: the
+  rest is torch's, which grew block by block (oneDNN kept a kernel per batch shape, up to 1,024).
 """
 
 from __future__ import annotations
