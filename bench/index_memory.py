@@ -18,7 +18,7 @@ Measured (2026-12-01, 2 shared cores, sentence-mean-1; peak RSS in MiB):
   cells on the merged segment 896 (300 of it the mapped vectors' pages).
 - The real model, 1,500 articles: fp32 ONNX two-passes 893 (in the first 1,000-article batch: onnxruntime's
   arena at the longest chunks); bf16 1,430 before bounding oneDNN's kernel cache, 1,253 after (index files
-  identical). The whole corpus at bf16 peaked at 3,132 (last session) where the fake run peaks at 950: the
+  identical); 3,000 articles after: 1,418, the RSS after each batch 1,076 / 1,097 / 1,104. The whole corpus at bf16 peaked at 3,132 (last session) where the fake run peaks at 950: the
   rest is torch's, which grew block by block (oneDNN kept a kernel per batch shape, up to 1,024).
 """
 
