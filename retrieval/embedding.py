@@ -21,6 +21,8 @@ from retrieval.settings import HASHING_MODEL
 Vectors = npt.NDArray[np.float32]
 log = logging.getLogger(__name__)
 BUNDLED_MODEL = "all-MiniLM-L6-v2 (bundled)"
+# oneDNN kernels kept by the bf16 torch path (see SentenceTransformerEmbedder): a bound, not one per shape.
+ONEDNN_KERNELS = 16
 
 
 @runtime_checkable
@@ -113,6 +115,11 @@ class SentenceTransformerEmbedder(CachedQueries):
         # (128: 1.55x, but its attention scores alone take ~200 MB a batch, against the memory bound).
         self._batch = 64 if bf16 else 32
         if bf16:
+            # oneDNN keeps every bf16 kernel it builds, one per batch shape (texts x padded length), up to
+            # 1,024 of them: embedding 24 blocks of 256 sentences grew the process by 148 MiB and still
+            # growing; 16 kept grew it by 56 MiB, at the same CPU time and with identical vectors (issue
+            # 13). Read when the first kernel is built, so setting it here is in time; a user's value wins.
+            os.environ.setdefault("ONEDNN_PRIMITIVE_CACHE_CAPACITY", str(ONEDNN_KERNELS))
             import torch
 
             from retrieval.onnx_precision import BF16, precise_name

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +15,7 @@ from retrieval.bf16_embedding import Bf16Embedder
 from retrieval.calibration import margin_of
 from retrieval.embedding import (
     BUNDLED_MODEL,
+    ONEDNN_KERNELS,
     Embedder,
     HashingEmbedder,
     SentenceTransformerEmbedder,
@@ -136,6 +138,20 @@ def test_bf16_passage_vectors_are_near_fp32_and_questions_stay_onnx(tmp_path: Pa
     onnx = load_embedder("", tmp_path)
     assert isinstance(onnx, OnnxEmbedder)
     assert np.array_equal(bf16.embed_query(question), onnx.embed_query(question))
+
+
+@pytest.mark.model
+def test_bf16_bounds_the_kernels_onednn_keeps_unless_the_user_set_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    texts = [read_article(p).text[:400] for p in sorted(SEEDS.iterdir())[:6] if p.is_file()]
+    monkeypatch.setenv("ONEDNN_PRIMITIVE_CACHE_CAPACITY", "64")
+    SentenceTransformerEmbedder("", bf16=True)
+    assert os.environ["ONEDNN_PRIMITIVE_CACHE_CAPACITY"] == "64"  # the user's value wins
+    monkeypatch.delenv("ONEDNN_PRIMITIVE_CACHE_CAPACITY")
+    bounded = SentenceTransformerEmbedder("", bf16=True)
+    # One kernel per batch shape was kept (up to 1,024): the process grew with the corpus (issue 13).
+    assert os.environ["ONEDNN_PRIMITIVE_CACHE_CAPACITY"] == str(ONEDNN_KERNELS) == "16"
+    vecs = bounded.embed_documents(texts)
+    assert vecs.shape == (len(texts), 384) and np.allclose(np.linalg.norm(vecs, axis=1), 1.0, atol=1e-5)
 
 
 @pytest.mark.model

@@ -115,3 +115,47 @@ def test_the_stored_sounds_find_the_same_names(settings: Settings) -> None:
     assert stored.by_key and stored.by_key == built.by_key
     for word in ("Путин", "Трамп", "Лавров", "Москва", "санкции"):
         assert stored.find(word) == built.find(word)
+
+
+def test_a_level_measured_because_usru_changed_is_kept_for_the_next_process(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    index_sources(settings)
+    index = load_index(settings.index_dir)
+    embedder = open_service(settings).embedder
+    path = index.folder / "chance.json"
+    true_level = json.loads(path.read_text("utf-8"))["chance"]
+    # As a usru updated since the version was written finds it: the stored key names other code.
+    path.write_text(json.dumps({"key": "an older usru", "chance": 0.99}), "utf-8")
+    assert measure_chance_level(index, embedder) == true_level  # asked once, by the first process
+    kept = {p.name for p in index.folder.iterdir() if p.name.startswith("chance")}
+    assert kept == {"chance.json", f"chance-{precomputed._key(embedder.name)}.json"}
+
+    def asked(*_: object) -> float:
+        raise AssertionError("the probes were asked again")
+
+    monkeypatch.setattr(precomputed, "chance_level", asked)
+    # The next process (a fresh load of the same version) reads it instead of asking the 16 probes.
+    assert measure_chance_level(load_index(settings.index_dir), embedder) == true_level
+    # The version's own file is left as it was written.
+    assert json.loads(path.read_text("utf-8"))["chance"] == 0.99
+
+
+def test_a_version_folder_that_cannot_be_written_still_gets_its_level(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    index_sources(settings)
+    index = load_index(settings.index_dir)
+    embedder = open_service(settings).embedder
+    path = index.folder / "chance.json"
+    true_level = json.loads(path.read_text("utf-8"))["chance"]
+    path.write_text(json.dumps({"key": "an older usru", "chance": 0.99}), "utf-8")
+    before = sorted(p.name for p in index.folder.iterdir())
+
+    def refused(*_: object) -> None:
+        raise PermissionError("read-only file system")
+
+    # A folder this process may not write (tests run as root, who may write a read-only folder).
+    monkeypatch.setattr(precomputed.os, "replace", refused)
+    assert measure_chance_level(index, embedder) == true_level
+    assert sorted(p.name for p in index.folder.iterdir()) == before  # nothing kept, nothing left over
