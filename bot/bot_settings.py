@@ -11,6 +11,7 @@ from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from retrieval.errors import UsruError
+from retrieval.settings import check_env_files
 
 TOKEN_RE = re.compile(r"^\d+:[A-Za-z0-9_-]{30,}$")
 DEFAULT_API_BASE_URL = "https://api.telegram.org/bot"
@@ -41,6 +42,8 @@ class BotSettings(BaseSettings):
         env_file_encoding="utf-8",
         extra="ignore",
         env_ignore_empty=True,
+        # A nan or infinite delay or rate would wait forever or never.
+        allow_inf_nan=False,
     )
 
     bot_token: SecretStr | None = None
@@ -80,6 +83,8 @@ class BotSettings(BaseSettings):
     state_file: Path | None = None
 
     def __init__(self, **values: Any) -> None:
+        # A .env that is not UTF-8 is named in one sentence, not a bare UnicodeDecodeError.
+        check_env_files(values.get("_env_file", self.model_config.get("env_file")))
         try:
             super().__init__(**values)
         except ValidationError as exc:

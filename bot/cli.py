@@ -10,6 +10,7 @@ import contextlib
 import errno
 import itertools
 import json
+import os
 import re
 import sys
 from collections.abc import Callable, Iterator
@@ -21,7 +22,7 @@ from rich.console import Console
 from rich.text import Text
 
 from retrieval.errors import QuestionError, UsruError
-from retrieval.settings import Settings, env_files
+from retrieval.settings import Settings, check_env_files, env_files
 from retrieval.textsafety import one_line
 
 PROG = "usru"
@@ -116,14 +117,38 @@ def make_settings(args: argparse.Namespace) -> Settings:
         overrides["sources"] = args.sources
     if args.index_dir is not None:
         overrides["index_dir"] = args.index_dir
+    files = env_files()
+    check_env_files(files)
     try:
         # .env files from the user's config folder, then the current one (pydantic-settings' _env_file).
-        return Settings(**{"_env_file": env_files(), **overrides})
+        return Settings(**{"_env_file": files, **overrides})
     except ValidationError as exc:  # a bad value in the environment or .env
-        raise UsruError(describe_invalid_setting(exc)) from exc
+        raise UsruError(describe_invalid_setting(exc, files)) from exc
 
 
-def describe_invalid_setting(exc: ValidationError) -> str:
+# A value shown in an error is cut to this many characters, with an ellipsis.
+SHOWN_CHARS = 60
+
+
+def given_value(name: str, files: tuple[Path, ...] = ()) -> str | None:
+    """The value of a setting as the user wrote it (before trimming or lower-casing): the environment wins,
+    then the later .env file, as pydantic-settings reads them (names in any case)."""
+    for key, value in os.environ.items():
+        if key.upper() == name.upper():
+            return value
+    from dotenv import dotenv_values
+
+    for path in reversed(files):
+        if not path.is_file():
+            continue
+        with contextlib.suppress(OSError, UnicodeDecodeError):
+            for key, written in dotenv_values(path, encoding="utf-8").items():
+                if key.upper() == name.upper() and written is not None:
+                    return written
+    return None
+
+
+def describe_invalid_setting(exc: ValidationError, files: tuple[Path, ...] = ()) -> str:
     """One sentence naming the variable, the value given and what it should be, without pydantic's markup."""
     first = exc.errors()[0]
     name = str(first["loc"][0]) if first["loc"] else "a setting"
@@ -139,8 +164,18 @@ def describe_invalid_setting(exc: ValidationError) -> str:
             if wanted.startswith("input ")
             else wanted
         )
-    given = first.get("input")
-    shown = f" is {str(given)[:60]!r}" if isinstance(given, (str, int, float)) else " is invalid"
+    if first["type"] == "finite_number":  # nan passes every limit check, so say this, not a limit
+        wanted = "it should be a finite number"
+    given = given_value(name, files) if first["loc"] else None
+    if given is None:
+        raw = first.get("input")
+        given = str(raw) if isinstance(raw, (str, int, float)) else None
+    if given is None:
+        shown = " is invalid"
+    elif len(given) > SHOWN_CHARS:
+        shown = f" is {given[:SHOWN_CHARS]!r}… ({len(given)} characters)"
+    else:
+        shown = f" is {given!r}"
     return f"The setting {name}{shown}: {wanted}."
 
 
@@ -449,6 +484,28 @@ COMMANDS: dict[str, Callable[[Settings, argparse.Namespace, Console, Console], i
 }
 
 
+# OSErrors about a path the user gave, not about the disk or the program.
+PATH_ERRNOS = (errno.ENAMETOOLONG, errno.ENOTDIR, errno.ELOOP)
+
+
+def shorten(text: str, limit: int = SHOWN_CHARS) -> str:
+    """The text, or its start and end around an ellipsis when longer than limit."""
+    if len(text) <= limit:
+        return text
+    return text[: limit * 2 // 3] + "…" + text[-(limit // 3) :]
+
+
+def describe_path_error(exc: OSError) -> str:
+    """One sentence naming the path (shortened) and what the system said about it."""
+    reason = {
+        errno.ENAMETOOLONG: "its name is too long",
+        errno.ENOTDIR: "part of it is a file, not a folder",
+        errno.ELOOP: "it has too many symbolic links (a link loop?)",
+    }.get(exc.errno or 0, exc.strerror or "it cannot be used")
+    path = os.fsdecode(exc.filename)
+    return f"Cannot use the path {shorten(path)!r}: {reason}."
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `usru` console script."""
     from bot.terminal import make_console, silence_stdout
@@ -469,6 +526,10 @@ def main(argv: list[str] | None = None) -> int:
         silence_stdout()
         return 0
     except OSError as exc:
+        if exc.errno in PATH_ERRNOS and exc.filename is not None:
+            # `--index-dir` of 300 characters, or a folder under a file: a path the system cannot use.
+            err.print(Text(f"{PROG}: {one_line(describe_path_error(exc))}"), soft_wrap=True)
+            return 2
         if exc.errno not in (errno.ENOSPC, errno.EIO, errno.EDQUOT):
             raise
         # Output to a full disk (`usru ask … > /dev/full`): say so once, where it can still be read.

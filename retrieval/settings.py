@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from pathlib import Path
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from retrieval.errors import UsruError
 
 # A fake embedding for tests and benchmarks; not meant for real answers.
 HASHING_MODEL = "hashing"
@@ -18,11 +21,38 @@ def env_files() -> tuple[Path, ...]:
     return (config / "usru" / ".env", Path(".env"))
 
 
+def check_env_files(paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]] | None) -> None:
+    """Raise a one-sentence UsruError naming a `.env` file that cannot be read as UTF-8 text.
+
+    pydantic-settings would raise a bare UnicodeDecodeError that names no file.
+    """
+    if paths is None:
+        return
+    candidates = [paths] if isinstance(paths, (str, os.PathLike)) else list(paths)
+    for path in (Path(p).expanduser() for p in candidates):
+        if not path.is_file():
+            continue  # missing files are skipped, as pydantic-settings does
+        try:
+            path.read_bytes().decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise UsruError(
+                f"The settings file {path} is not UTF-8 text (byte {exc.start + 1} is not valid UTF-8): "
+                "save it as UTF-8."
+            ) from None
+        except OSError as exc:
+            raise UsruError(f"The settings file {path} cannot be read ({exc.strerror or exc}).") from None
+
+
 class Settings(BaseSettings):
     """Where the articles and the index live, and how questions are answered."""
 
     model_config = SettingsConfigDict(
-        env_file=".env", env_file_encoding="utf-8", extra="ignore", env_ignore_empty=True
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        env_ignore_empty=True,
+        # nan passes every comparison as false, so USRU_MIN_RELEVANCE=nan would refuse nothing.
+        allow_inf_nan=False,
     )
 
     sources: Path = Field(default=Path("seeds"), validation_alias=AliasChoices("USRU_SOURCES", "sources"))
@@ -68,9 +98,12 @@ class Settings(BaseSettings):
     max_answer_chars: int = Field(
         default=900, ge=0, validation_alias=AliasChoices("USRU_MAX_ANSWER_CHARS", "max_answer_chars")
     )
-    # Refuse when the best passage is less similar to the question than this (cosine, 0..1).
+    # Refuse when the best passage's relevance is below this. Relevance is not a bare cosine: it is the
+    # sentence's cosine plus W_LEXICAL (0.35) and W_CONTEXT (0.25) shares (retrieval/extractive.py), so
+    # it reaches up to 1.6, and calibrated floors exceed 1 (retrieval/calibration.py: 1.14 on a whole
+    # corpus before the cap). Below 0 refuses nothing and above 2 everything, so only 0..2 is accepted.
     min_relevance: float | None = Field(
-        default=None, validation_alias=AliasChoices("USRU_MIN_RELEVANCE", "min_relevance")
+        default=None, ge=0, le=2, validation_alias=AliasChoices("USRU_MIN_RELEVANCE", "min_relevance")
     )
     # --- LLM answer mode (README, "Answer with an LLM"). Unset USRU_LLM: extractive answers, no model is called.
     # A LangChain init_chat_model spec such as "openai:gpt-4o-mini" or "ollama:llama3.1".
