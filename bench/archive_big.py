@@ -7,8 +7,8 @@ AllSides corpus (22,823 articles with `usru import`). This asks a split's questi
 article is an AllSides one, and its unanswerable questions, of any index over any sources folder, and
 scores them as bench/archive_eval.py does (its scoring functions, not copies). `usru import` names a
 record's file `imported/<corpus>/<id>-<hash>.md` where the slice names it `<id>.md`: the key's names are
-mapped to the sources folder's through the record id. With --slice the same questions are asked of the
-slice (its cached index), for the figures side by side.
+mapped to the sources folder's through the record id. Without --sources and --index the same questions
+are asked of the slice (its cached index), for the figures side by side.
 
 The index is only read: the service is opened without a reindex, so a read-only index (the whole-corpus
 one is shared) is never written. The index must have been built with the embedding settings the
@@ -211,6 +211,9 @@ def main(argv: list[str] | None = None) -> int:
 
         args.sources = slice_sources()
     index_dir = args.index or args.sources.parent / "index"
+    for flag, folder in (("--sources", args.sources), ("--index", index_dir)):
+        if not folder.is_dir():
+            parser.error(f"{flag} {folder}: no such folder")
     result = evaluate_big(args.split, args.sources, index_dir, args.relevance, keep_answers=bool(args.out))
     if args.out:
         args.out.write_text(json.dumps(result, indent=2, ensure_ascii=False), encoding="utf-8")

@@ -9,6 +9,7 @@ import pytest
 from bench.archive_big import (
     allsides_questions,
     check_phrases,
+    main,
     map_question,
     open_service,
     quoted_anywhere,
@@ -79,3 +80,14 @@ def test_no_index_is_built_where_there_is_none(tmp_path: Path) -> None:
     with pytest.raises(SystemExit, match="no index there"):
         open_service(_imported(tmp_path), tmp_path / "idx")
     assert not (tmp_path / "idx").exists()
+
+
+@pytest.mark.parametrize("flag", ["--sources", "--index"])
+def test_a_missing_folder_is_a_usage_error_not_a_traceback(
+    flag: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folders = {"--sources": tmp_path, "--index": tmp_path, flag: tmp_path / "nosuch"}
+    with pytest.raises(SystemExit) as exit_:
+        main([arg for pair in folders.items() for arg in (pair[0], str(pair[1]))])
+    assert exit_.value.code == 2
+    assert f"{flag} {tmp_path / 'nosuch'}: no such folder" in capsys.readouterr().err
