@@ -24,6 +24,8 @@ Commands: /sources  list the indexed articles
           /new      start a new conversation (forget the previous questions)
           /help     show this help
           /quit     leave (Ctrl-D works too)"""
+# The commands, each taking nothing after it.
+COMMAND_WORDS = frozenset({"/sources", "/new", "/help", "/quit", "/exit", "/q"})
 HISTORY = Path.home() / ".usru_history"
 
 
@@ -120,9 +122,13 @@ def run_chat(service: AnsweringService, console: Console, stdin: TextIO | None =
         if not question:
             continue
         command = question.lower()
-        if command in ("/quit", "/exit", "/q"):
+        word, *rest = command.split(maxsplit=1)
+        if word in COMMAND_WORDS and rest:
+            # "/sources extra" was asked as a question and answered with quotes about sources.
+            console.print(Text(f"{word} takes nothing after it; type {word} alone."))
+        elif command in ("/quit", "/exit", "/q"):
             break
-        if command == "/help":
+        elif command == "/help":
             console.print(Text(HELP))
         elif command == "/sources":
             print_sources(console, service.list_articles())

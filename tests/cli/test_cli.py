@@ -166,7 +166,10 @@ def test_sources_lists_the_five_files(indexed: Folders) -> None:
 
 
 def test_chat_answers_commands_and_questions_from_stdin(indexed: Folders) -> None:
-    stdin = f"/help\n\n{QUESTION}\n/sources\n/nonsense\n?!\n{OFF_TOPIC}\n/quit\n/help\n{QUESTION}\n"
+    stdin = (
+        f"/help\n\n{QUESTION}\n/sources\n/nonsense\n?!\n{OFF_TOPIC}\n/sources extra\n/quit now\n"
+        f"/quit\n/help\n{QUESTION}\n"
+    )
     result = usru(indexed, "chat", stdin=stdin)
     assert result.returncode == 0, result.stderr
     assert "Traceback" not in result.stderr
@@ -176,6 +179,9 @@ def test_chat_answers_commands_and_questions_from_stdin(indexed: Folders) -> Non
     assert out.count(f"“{QUOTE}”") == 1
     assert "5 indexed articles" in out
     assert "Unknown command /nonsense" in out
+    # A command with words after it is neither asked as a question nor run.
+    assert "/sources takes nothing after it" in out and "/quit takes nothing after it" in out
+    assert out.count("5 indexed articles") == 1
     assert "Please ask a question in words" in out
     assert "The indexed articles don't cover this question" in out
 
