@@ -115,9 +115,12 @@ _PASSIVE = frozenset({"was", "were", "been", "being", "be", "is", "are"})
 _ASKED_ACT = re.compile(r"\b(?:did|does|do|would|will|could)\s+(?P<rest>.+)$", re.IGNORECASE)
 
 
-# Month names, but "May" (Theresa May is asked by surname).
+# Month names and their short forms ("in Mar 2018", "Dec. 2016"), but "May" (Theresa May is asked by
+# surname); weekdays too: times, not names.
 _MONTHS = frozenset(
-    "january february march april june july august september october november december".split()
+    "january february march april june july august september october november december "
+    "jan feb mar apr jun jul aug sep sept oct nov dec "
+    "monday tuesday wednesday thursday friday saturday sunday".split()
 )
 
 
@@ -126,7 +129,7 @@ def anchor_names(index: StoredVersion, question: str) -> dict[str, list[str]]:
     bm25 = index.bm25
     names: dict[str, list[str]] = {}
     for name in [*full_names(question.strip()), *_CODE.findall(question)]:
-        if name.lower() in _MONTHS:
+        if name.lower().rstrip(".") in _MONTHS:
             continue  # a time, not a name: "in March 2018" dates the question, the year check reads it
         terms = [t for t in tokenize(name) if t not in STOPWORDS]
         words = [t for t in terms if not t.isdigit()]
@@ -220,6 +223,10 @@ def misplaced_year(index: StoredVersion, question: str) -> tuple[str, str, list[
         for year in years:
             if int(year) in reported:
                 continue
+            if reported and int(year) < reported[0] and _named_in_year(index, passages, int(year)):
+                # Asked before its first report while the name was in that year's news: the event may be that
+                # year's, told only in later articles' words ("a Turkish policeman killed the ambassador").
+                continue
             with_year = passages & chunks_with(index, [year])
             if len(with_year) > MAX_PASSAGES:
                 continue
@@ -238,6 +245,13 @@ def misplaced_year(index: StoredVersion, question: str) -> tuple[str, str, list[
                 continue
             return name, year, [str(y) for y in reported]
     return None
+
+
+def _named_in_year(index: StoredVersion, passages: set[int], year: int) -> bool:
+    """Whether MIN_EVIDENCE of the name's passages are in articles dated in the year."""
+    dates = article_dates(index)
+    chunk_article = index.chunks.article
+    return sum(int(dates[int(chunk_article[c])]) // 10_000 == year for c in passages) >= MIN_EVIDENCE
 
 
 def rarest_term(index: StoredVersion, question: str, skip: set[str]) -> str | None:
