@@ -18,6 +18,7 @@ from langchain_core.documents import Document
 from retrieval.act_doer import other_doer
 from retrieval.answer import Answer, Citation, answer_timings
 from retrieval.asked_time import prefer_asked_time
+from retrieval.caveat_guard import quotes_tell_act
 from retrieval.citations import cite, render_answer
 from retrieval.coverage import gap_for_names, unknown_names, years_covered
 from retrieval.details import asked_detail, asked_role, holds_detail, named_roles
@@ -435,6 +436,13 @@ def make_citation(index: StoredVersion, n: int, c: Candidate) -> Citation:
     return cite(index, n, c.article_id, c.start, c.end)
 
 
+def act_gap(index: StoredVersion, question: str, chosen: list[Candidate]) -> str | None:
+    """The caveat of the act checks, unless a shown quote tells the act the note would say none reports."""
+    gap = unsaid_act(index, question) or other_doer(index, question) or unreported_act(index, question)
+    quotes = [index.intact_article(c.article_id).text[c.start : c.end] for c in chosen]
+    return None if gap and quotes_tell_act(index, question, quotes) else gap
+
+
 Step = Callable[[dict[str, Any]], dict[str, Any]]
 
 
@@ -484,13 +492,10 @@ def extractive_steps(
             # A caveat, not a refusal: the question may put the event in other words than the articles, and
             # another doer of the act may share it with the asked one ("Britain, Germany and France expelled")
             # or the act be told of the asked one in other words ("ordered the expulsion").
-            gap = (
-                quoted_gap(index, x["question"], [c.article_id for c in chosen])
-                or unsaid_act(index, x["question"])
-                or other_doer(index, x["question"])
-                or unreported_act(index, x["question"])
-                or event_year_gap(index, x["question"])
+            gap = quoted_gap(index, x["question"], [c.article_id for c in chosen]) or act_gap(
+                index, x["question"], chosen
             )
+            gap = gap or event_year_gap(index, x["question"])
         if gap is None and (names := unknown_names(index, x["question"])):
             # Said with a refusal, and as a caveat with an answer: the quotes cannot be about that name.
             gap = gap_for_names(names)

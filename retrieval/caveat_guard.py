@@ -1,0 +1,65 @@
+"""A caveat that says no article reports the asked act must not sit above a quote that reports it.
+
+The act checks (presupposition.unsaid_act, act_doer.other_doer, unreported_act) read the archive's sentences
+with word-order rules: the doer before an active verb, the object after it. A sentence outside those rules
+("The Magnitsky Act, a 2012 bill passed by Congress and signed by then-President Barack Obama") is no report
+to them, and the answer showed that very sentence under "No indexed article reports that Obama did this".
+A note the reader can see contradicted is worse than no note, so a shown quote holding the doer, a form of
+the verb and the object's words (not negated) silences the act caveat. Loose on purpose, as the quotes are
+few and the note is only a caveat.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from retrieval.act_doer import _NEGATIONS, _PASSIVE, _WORD, _names_of, asked_act, past_forms
+from retrieval.index import StoredVersion
+from retrieval.lexical import STOPWORDS, tokenize
+from retrieval.unreported_act import counted_act, some_act
+
+# Words before the verb that deny it: "Trump did not sign", "never signed".
+NEGATION_REACH = 3
+# How near the doer stands to the verb: before it ("Trump signed", "Trump on Wednesday signed"), or after
+# "by" in the passive ("signed by then-President Barack Obama").
+DOER_REACH = 4
+# And the object after the verb ("fired the FBI director ... fire Robert Mueller" did not fire Mueller), or
+# before it in the passive.
+OBJECT_REACH = 8
+
+
+def quotes_tell_act(index: StoredVersion, question: str, quotes: Sequence[str]) -> bool:
+    """Whether a shown quote names the question's doer doing its verb (a past form) to most of its object."""
+    act = asked_act(question) or some_act(question) or counted_act(question)
+    if act is None:
+        return False
+    doer, verb, obj, complement = act
+    doers = {t for name in _names_of(doer, leaders=True) for t in tokenize(name)} - set(STOPWORDS)
+    forms = past_forms(index, verb)
+    wanted = {t for t in tokenize(obj or complement) if t not in STOPWORDS and not t.isdigit()}
+    if not doers or not forms:
+        return False
+    return any(_tells(quote, doers, forms, wanted) for quote in quotes)
+
+
+def _tells(quote: str, doers: set[str], forms: set[str], wanted: set[str]) -> bool:
+    """Whether the quote has the doer right before a past form of the verb (or after its "by"), not
+    negated, and half the object's words."""
+    lower = [w.lower().removesuffix("'s").removesuffix("’s").rstrip(".") for w in _WORD.findall(quote)]
+    for at, w in enumerate(lower):
+        if w not in forms or _NEGATIONS & set(lower[max(0, at - NEGATION_REACH) : at]):
+            continue
+        if lower[at + 1 : at + 2] == ["by"]:
+            near, done_to = lower[at + 2 : at + 2 + DOER_REACH], lower[max(0, at - OBJECT_REACH) : at]
+        elif at > 0 and lower[at - 1] in _PASSIVE:
+            continue  # "Yates was fired": done to someone, by no one named
+        else:
+            near, done_to = lower[max(0, at - DOER_REACH) : at], lower[at + 1 : at + 1 + OBJECT_REACH]
+        if doers & _terms(near) and len(wanted & _terms(done_to)) * 2 >= len(wanted):
+            return True
+    return False
+
+
+def _terms(words: list[str]) -> set[str]:
+    """The index terms of the words."""
+    return {t for w in words for t in tokenize(w)}

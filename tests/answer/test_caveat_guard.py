@@ -1,0 +1,85 @@
+"""An act caveat is not shown above a quote that tells the act (retrieval/caveat_guard.py)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from retrieval import event_check
+from retrieval.caveat_guard import quotes_tell_act
+from retrieval.index import StoredVersion
+from retrieval.service import build_service
+from retrieval.unreported_act import unreported_act
+from tests.answer.test_presupposition import build
+from tests.answer.test_unreported_act import ARTICLES
+from tests.conftest import hashing_settings_for
+
+MAGNITSKY = (
+    (
+        "The Magnitsky Act, a 2012 bill passed by Congress and signed by then-President Barack Obama, "
+        "froze assets of Russian officials.",
+        "2017-07-20",
+    ),
+    ("The Magnitsky Act angered Moscow, which banned adoptions.", "2017-07-21"),
+)
+SIGNED = MAGNITSKY[0][0]
+QUESTION = "Why did Obama sign the Magnitsky Act?"
+
+
+@pytest.fixture
+def index(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> StoredVersion:
+    """The act articles and the Magnitsky ones, counted as a large archive."""
+    monkeypatch.setattr(event_check, "MIN_ARTICLES", 2)
+    return build(tmp_path, (*ARTICLES, *MAGNITSKY)).index
+
+
+def test_the_passive_with_its_doer_after_by_tells_the_act(index: StoredVersion) -> None:
+    # The act check reads only "Obama signed ...", so it would caveat the very sentence quoted.
+    assert unreported_act(index, QUESTION) is not None
+    assert quotes_tell_act(index, QUESTION, [SIGNED])
+
+
+def test_an_active_sentence_with_the_doer_and_the_object_tells_the_act(index: StoredVersion) -> None:
+    assert quotes_tell_act(index, "Why did Trump fire James Comey?", [ARTICLES[0][0]])
+
+
+@pytest.mark.parametrize(
+    ("question", "quote"),
+    [
+        # Denied.
+        (QUESTION, "Obama never signed the Magnitsky Act."),
+        # Only supposed, or called for: the doer is too far from the verb, or the verb is an agentless passive.
+        ("Why did Trump fire Robert Mueller?", "Trump would face risks if he fired Mueller, Giuliani said."),
+        ("Why did Trump fire Robert Mueller?", "Trump has called for Mueller to be fired."),
+        # The act done to someone else.
+        ("Why did Trump fire Robert Mueller?", "President Trump fired FBI Director James Comey in May."),
+        # Someone else doing it.
+        ("Why did Putin sign the Magnitsky Act?", SIGNED),
+    ],
+)
+def test_a_quote_that_does_not_tell_the_act_leaves_the_caveat(
+    index: StoredVersion, question: str, quote: str
+) -> None:
+    assert not quotes_tell_act(index, question, [quote])
+
+
+def test_the_answer_quoting_the_act_carries_no_note_that_denies_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(event_check, "MIN_ARTICLES", 2)
+    sources = tmp_path / "src"
+    sources.mkdir()
+    for n, (text, date) in enumerate((*ARTICLES, *MAGNITSKY)):
+        (sources / f"a{n}.md").write_text(f"---\ndate: {json.dumps(date)}\n---\n\n{text}\n", encoding="utf-8")
+    settings = hashing_settings_for(sources, tmp_path / "idx").model_copy(update={"min_relevance": 0.0})
+    service = build_service(settings)
+    service.reindex()
+    answer = service.answer(QUESTION)
+    assert answer.status == "answered"
+    assert any("signed by then-President Barack Obama" in c.quote for c in answer.citations), answer
+    assert answer.note is None, answer.note
+    # The caveat still stands where no quote tells the act.
+    mueller = service.answer("Why did Trump fire Robert Mueller?")
+    assert mueller.note is not None and "fire Robert Mueller" in mueller.note
