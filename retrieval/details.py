@@ -106,6 +106,10 @@ _SPEECH = re.compile(
 # A question asking what someone called something, and the verbs that give a thing a name ("called on them to"
 # and "called for talks" name nothing, nor does "so-called").
 _ASKS_NAMING = re.compile(r"\bcall(?:s|ed)?\b(?!\s+(?:for|on|off|in|up|back|out)\b)", re.I)
+# The caller when named by a proper name alone ("What did Vladimir Putin call ..."): then the name a passage
+# gives must be theirs. "What did the Arizona senator call ..." names the caller in other words than the
+# passage ("McCain called"), so a caller with a lower-case word pins nothing.
+_NAMED_CALLER = re.compile(r"\b(?i:what (?:did|does)) ((?:[A-Z][\w'’.-]* ){1,3})call\b")
 _NAMING = re.compile(
     r"(?<!so-)\b(?:call(?:s|ed|ing)?(?!\s+(?:for|on|off|in|up|back|out)\b)|label(?:s|ed|led|ing|ling)?|dub(?:s|bed|bing)?"
     r"|brand(?:s|ed|ing)|term(?:s|ed)|nicknamed?|describ(?:es|ed|ing) (?:[\w'’-]+ ){0,4}as|referred to (?:[\w'’-]+ ){0,4}as)\b",
@@ -265,6 +269,9 @@ def holds_detail(
         if _ASKS_NAMING.search(question):
             # "What did X call Y?" is answered by the name X gave Y: "Tillerson labeled the two U.S. rivals the
             # 'principal economic enablers'", not by whatever X or anyone else said about Y.
+            caller = _NAMED_CALLER.search(" ".join(question.split()))
+            if caller and not set(tokenize(caller.group(1))[-1:]) & set(tokenize(passage)):
+                return False  # "What did Putin call the Skripal poisoning?": not what Theresa May called it
             return bool(_NAMING.search(passage))
         return any(ch in passage for ch in '"“”') or bool(_SPEECH.search(passage))
     if kind == "money":

@@ -197,6 +197,16 @@ def test_how_long_is_answered_by_a_duration_in_words() -> None:
     assert not holds_detail("length", "The two leaders met a year ago in Hamburg.", question)
 
 
+def test_what_a_named_person_called_a_thing_is_the_name_they_gave_not_anothers() -> None:
+    # a16: "What did Putin call the Skripal poisoning?" was answered by what Theresa May called it.
+    asked = "What did Putin call the Skripal poisoning?"
+    assert holds_detail("quote", "Putin called the poisoning nonsense.", asked)
+    assert not holds_detail("quote", "Theresa May called the poisoning an unlawful use of force.", asked)
+    # A caller in other words than the passage's pins no name: "the Arizona senator" is McCain.
+    senator = "What did the Arizona senator call the Russian cyberattacks?"
+    assert holds_detail("quote", "McCain called the cyberattacks an act of war.", senator)
+
+
 def test_what_someone_called_a_thing_is_answered_by_the_name_given_not_any_speech() -> None:
     called = "What did America's top diplomat call Moscow and Beijing after the rocket test?"
     labeled = (
