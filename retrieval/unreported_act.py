@@ -19,7 +19,9 @@ import numpy as np
 from retrieval import event_check
 from retrieval.act_doer import (
     _DENIALS,
+    _GENERIC,
     _LEADERS,
+    _NAME,
     _NEGATIONS,
     _OBJECT,
     _PASSIVE,
@@ -108,6 +110,19 @@ def some_act(question: str) -> tuple[str, str, str, str] | None:
     if obj is None and not complement:
         return None
     return m.group("some"), m.group("verb"), obj.group("name") if obj else "", "" if obj else complement
+
+
+# "Why did Putin resign?": an act told by its verb alone. Read by this check only: that another person
+# resigned says nothing of this one, so act_doer.other_doer has no use for it.
+_BARE = re.compile(rf"^\s*(?i:why\s+did)\s+(?P<doer>(?:the\s+)?{_NAME})\s+(?P<verb>[a-z]{{3,}})\s*\?*\s*$")
+
+
+def bare_act(question: str) -> tuple[str, str, str, str] | None:
+    """(doer, verb, "", "") of "Why did Putin resign?"."""
+    m = _BARE.match(question)
+    if m is None or m.group("verb") in STOPWORDS or m.group("verb") in _GENERIC:
+        return None
+    return m.group("doer"), m.group("verb"), "", ""
 
 
 def object_head(question: str, obj: str) -> str:
@@ -219,7 +234,7 @@ def unreported_act(index: StoredVersion, question: str) -> str | None:
     if len(index.articles) < event_check.MIN_ARTICLES:
         return None
     question = restore_case(index, question)  # a name typed in lower case is still a name
-    act = asked_act(question) or some_act(question) or counted_act(question)
+    act = asked_act(question) or some_act(question) or counted_act(question) or bare_act(question)
     if act is None:
         return None
     doer, verb, obj, complement = act
@@ -264,5 +279,5 @@ def unreported_act(index: StoredVersion, question: str) -> str | None:
     for sentence in _sentences(index, read):
         if tells_act(sentence, forms, described, complement, asked, head, nouns, state):
             return None
-    what = f"{verb} {obj}" + (f" {head}" if head else "") if obj else f"{verb} {complement}"
+    what = f"{verb} {obj}" + (f" {head}" if head else "") if obj else f"{verb} {complement}".rstrip()
     return render_prompt("gap_unreported.txt", doer=doer, act=what)

@@ -167,3 +167,20 @@ def test_a_leader_told_by_his_countrys_adjective_is_the_target(
     # Another country's leader is not told by "the Russian leader".
     note = unreported_act(index, "Why did Trump invite Erdogan to the White House?")
     assert note is not None and "invite Erdogan" in note, note
+
+
+def test_an_act_told_by_its_verb_alone_is_checked_too(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """a16: "Why did Putin resign?" was answered with quotes about others resigning and no note."""
+    monkeypatch.setattr(event_check, "MIN_ARTICLES", 2)
+    articles = (
+        *ARTICLES,
+        ("Michael Flynn resigned after misleading Vice President Mike Pence.", "2017-02-14"),
+        ("Critics said Putin should resign.", "2017-02-15"),
+    )
+    index = build(tmp_path, articles).index
+    note = unreported_act(index, "Why did Putin resign?")
+    assert note is not None and "Putin" in note and "“resign”" in note, note
+    assert unreported_act(index, "Why did Michael Flynn resign?") is None
+    assert unreported_act(index, "why did Flynn resign") is None
