@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
@@ -10,11 +9,9 @@ import pytest
 from retrieval import event_check
 from retrieval.caveat_guard import quotes_tell_act
 from retrieval.index import StoredVersion
-from retrieval.service import build_service
 from retrieval.unreported_act import unreported_act
 from tests.answer.test_presupposition import build
 from tests.answer.test_unreported_act import ARTICLES
-from tests.conftest import hashing_settings_for
 
 MAGNITSKY = (
     (
@@ -69,13 +66,7 @@ def test_the_answer_quoting_the_act_carries_no_note_that_denies_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(event_check, "MIN_ARTICLES", 2)
-    sources = tmp_path / "src"
-    sources.mkdir()
-    for n, (text, date) in enumerate((*ARTICLES, *MAGNITSKY)):
-        (sources / f"a{n}.md").write_text(f"---\ndate: {json.dumps(date)}\n---\n\n{text}\n", encoding="utf-8")
-    settings = hashing_settings_for(sources, tmp_path / "idx").model_copy(update={"min_relevance": 0.0})
-    service = build_service(settings)
-    service.reindex()
+    service = build(tmp_path, (*ARTICLES, *MAGNITSKY), min_relevance=0.0)
     answer = service.answer(QUESTION)
     assert answer.status == "answered"
     assert any("signed by then-President Barack Obama" in c.quote for c in answer.citations), answer

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
@@ -10,9 +9,7 @@ import pytest
 from retrieval import event_check
 from retrieval.event_year import asked_years, event_year_gap, unplaced_event
 from retrieval.index import StoredVersion
-from retrieval.service import build_service
 from tests.answer.test_presupposition import build
-from tests.conftest import hashing_settings_for
 
 ARTICLES = (
     ("Russia annexed Crimea in March.", "2014-03-18"),
@@ -110,13 +107,7 @@ def test_the_answer_keeps_its_quotes_and_carries_the_note(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(event_check, "MIN_ARTICLES", 2)
-    sources = tmp_path / "src"
-    sources.mkdir()
-    for n, (text, date) in enumerate(ARTICLES):
-        (sources / f"a{n}.md").write_text(f"---\ndate: {json.dumps(date)}\n---\n\n{text}\n", encoding="utf-8")
-    settings = hashing_settings_for(sources, tmp_path / "idx").model_copy(update={"min_relevance": 0.0})
-    service = build_service(settings)
-    service.reindex()
+    service = build(tmp_path, ARTICLES, min_relevance=0.0)
     answer = service.answer("Why did Obama expel 35 Russian diplomats in 2015?")
     # A caveat, not a refusal: two words can meet in reports of another event.
     assert answer.status == "answered"

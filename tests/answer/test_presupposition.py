@@ -32,13 +32,18 @@ ARTICLES = (
 )
 
 
-def build(tmp_path: Path, articles: tuple[tuple[str, str], ...] = ARTICLES) -> AnsweringService:
-    """A service over the articles, each a file with its date."""
+def build(
+    tmp_path: Path, articles: tuple[tuple[str, str], ...] = ARTICLES, min_relevance: float | None = None
+) -> AnsweringService:
+    """A service over the articles, each a file with its date (and, given min_relevance, that floor)."""
     sources = tmp_path / "src"
     sources.mkdir()
     for n, (text, date) in enumerate(articles):
         (sources / f"a{n}.md").write_text(f"---\ndate: {json.dumps(date)}\n---\n\n{text}\n", encoding="utf-8")
-    service = build_service(hashing_settings_for(sources, tmp_path / "idx"))
+    settings = hashing_settings_for(sources, tmp_path / "idx")
+    if min_relevance is not None:
+        settings = settings.model_copy(update={"min_relevance": min_relevance})
+    service = build_service(settings)
     service.reindex()
     return service
 

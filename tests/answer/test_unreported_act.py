@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
 
 from retrieval import event_check
 from retrieval.index import StoredVersion
-from retrieval.service import build_service
 from retrieval.unreported_act import tells_act, unreported_act
 from tests.answer.test_presupposition import build
-from tests.conftest import hashing_settings_for
 
 ARTICLES = (
     ("President Trump fired FBI Director James Comey in May.", "2017-05-10"),
@@ -138,13 +135,7 @@ def test_the_answer_keeps_its_quotes_and_carries_the_note(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(event_check, "MIN_ARTICLES", 2)
-    sources = tmp_path / "src"
-    sources.mkdir()
-    for n, (text, date) in enumerate(ARTICLES):
-        (sources / f"a{n}.md").write_text(f"---\ndate: {json.dumps(date)}\n---\n\n{text}\n", encoding="utf-8")
-    settings = hashing_settings_for(sources, tmp_path / "idx").model_copy(update={"min_relevance": 0.0})
-    service = build_service(settings)
-    service.reindex()
+    service = build(tmp_path, ARTICLES, min_relevance=0.0)
     answer = service.answer("Why did Trump fire Robert Mueller?")
     # A caveat, not a refusal: the act may be told in other words ("ordered the closure") or by a pronoun.
     assert answer.status == "answered"
