@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from retrieval.act_doer import _NEGATIONS, _PASSIVE, _WORD, _names_of, asked_act, past_forms
 from retrieval.index import StoredVersion
 from retrieval.lexical import STOPWORDS, tokenize
-from retrieval.unreported_act import counted_act, some_act
+from retrieval.unreported_act import _NUMBER, _beside, asked_count, counted_act, some_act
 
 # Words before the verb that deny it: "Trump did not sign", "never signed".
 NEGATION_REACH = 3
@@ -39,17 +39,21 @@ def quotes_tell_act(index: StoredVersion, question: str, quotes: Sequence[str]) 
     wanted = {t for t in tokenize(obj or complement) if t not in STOPWORDS and not t.isdigit()}
     if not doers or not forms:
         return False
-    return any(_tells(quote, doers, forms, wanted) for quote in quotes)
+    count = asked_count(question, verb)[0]
+    return any(_tells(quote, doers, forms, wanted, count) for quote in quotes)
 
 
-def _tells(quote: str, doers: set[str], forms: set[str], wanted: set[str]) -> bool:
+def _tells(quote: str, doers: set[str], forms: set[str], wanted: set[str], count: str = "") -> bool:
     """Whether the quote has the doer right before a past form of the verb (or after its "by"), not
-    negated, and half the object's words."""
+    negated, and half the object's words (and the asked count: "expel 35", not "expelled 60")."""
     lower = [w.lower().removesuffix("'s").removesuffix("’s").rstrip(".") for w in _WORD.findall(quote)]
     for at, w in enumerate(lower):
         if w not in forms or _NEGATIONS & set(lower[max(0, at - NEGATION_REACH) : at]):
             continue
-        if lower[at + 1 : at + 2] == ["by"]:
+        passive = lower[at + 1 : at + 2] == ["by"]
+        if count and count not in _NUMBER.findall(_beside(quote, at, passive)):
+            continue
+        if passive:
             near, done_to = lower[at + 2 : at + 2 + DOER_REACH], lower[max(0, at - OBJECT_REACH) : at]
         elif at > 0 and lower[at - 1] in _PASSIVE:
             continue  # "Yates was fired": done to someone, by no one named

@@ -20,6 +20,7 @@ from retrieval import event_check
 from retrieval.act_doer import (
     _DENIALS,
     _GENERIC,
+    _JOINING,
     _LEADERS,
     _NAME,
     _NEGATIONS,
@@ -125,6 +126,32 @@ def bare_act(question: str) -> tuple[str, str, str, str] | None:
     return m.group("doer"), m.group("verb"), "", ""
 
 
+# A count right after the asked verb: "expel 35 Russian diplomats". Read from the sentence's words, which
+# keep no digits, so from its text.
+_NUMBER = re.compile(r"\b\d[\d,]*\b")
+
+
+def _beside(sentence: str, at: int, passive: bool) -> str:
+    """The sentence's text from its word `at` to OBJECT_REACH words after it (before it, in the passive)."""
+    spans = [m.span() for m in _WORD.finditer(sentence)]
+    if passive:
+        return sentence[spans[max(0, at - OBJECT_REACH)][0] : spans[at][0]]
+    return sentence[spans[at][1] : spans[min(len(spans) - 1, at + OBJECT_REACH)][1]]
+
+
+def asked_count(question: str, verb: str) -> tuple[str, str]:
+    """The number right after the asked verb and what it counts ("expel 35 Russian diplomats": "35",
+    "35 Russian diplomats"), or empty strings."""
+    words = r"(?:\s+[A-Za-z][\w'’-]*){0,3}"
+    m = re.search(rf"\b{re.escape(verb)}\s+((\d[\d,]*){words})", question, re.IGNORECASE)
+    if m is None:
+        return "", ""
+    counted = m.group(1).split()
+    while counted[-1].lower() in STOPWORDS:  # "expel 60 Russian diplomats in 2018": not "in"
+        counted.pop()
+    return m.group(2), " ".join(counted)
+
+
 def object_head(question: str, obj: str) -> str:
     """The noun after a country named as the act's object ("the Russian ambassador": "ambassador"), as a term."""
     if not obj or _country(obj) is None:
@@ -145,6 +172,7 @@ def tells_act(
     head: str = "",
     nouns: frozenset[str] = frozenset(),
     state: bool = False,
+    count: str = "",
 ) -> bool:
     """Whether the sentence may tell the asked doer doing the act: the verb's past form (or, given `nouns`,
     its noun after a possessive, "Trump's visit to Helsinki", or its present after the doer, "Assad
@@ -180,12 +208,36 @@ def tells_act(
         near = lower[max(0, at - OBJECT_REACH) : at] if passive else lower[at + 1 : at + 1 + OBJECT_REACH]
         if head and not any(head in tokenize(w) for w in near):
             continue
+        if count and count not in _NUMBER.findall(_beside(sentence, at, passive)):
+            continue  # "expelled 60 Russian diplomats" tells no expelling of 35
         if state and passive and lower[at + 1 : at + 2] != ["by"] and lower[at - 1] in _REPORTED_PASSIVE:
             return True  # "Deripaska was sanctioned": a state's act, told without its agent
+        if not passive and _other_subject(words, lower, at, asked):
+            continue
         named = lower if passive else lower[max(0, at - DOER_REACH) : at]
         if asked & set(named):
             return True
     return False
+
+
+# Words that may stand between a verb's subject and the verb: "Obama also expelled", "Obama had expelled".
+_BETWEEN = frozenset("also then later had has have subsequently eventually".split())
+
+
+def _other_subject(words: list[str], lower: list[str], at: int, asked: set[str]) -> bool:
+    """Whether the verb's subject, the capitalised words right before it ("after Obama expelled 35
+    diplomats", "the White House expelled"), names no asked doer: then the asked doer, named further
+    off, is not the one acting. A time ("on Monday expelled") is no subject."""
+    i = at - 1
+    while i >= 0 and words[i].islower() and (lower[i] in _BETWEEN or lower[i].endswith("ly")):
+        i -= 1
+    run: list[str] = []
+    while i >= 0 and (words[i][:1].isupper() or lower[i] in _JOINING) and lower[i] not in _TIMES:
+        run.append(lower[i])
+        i -= 1
+    # A sentence's first word is capitalised too: "He expelled", "The embassy expelled" name no one.
+    names = [w for w in run if w not in _JOINING and w not in STOPWORDS]
+    return bool(names) and not asked & set(names)
 
 
 def _with_all(index: StoredVersion, groups: list[list[str]]) -> set[int]:
@@ -276,8 +328,12 @@ def unreported_act(index: StoredVersion, question: str) -> str | None:
     described = target | {
         n for c, leaders in _LEADERS.items() if target & set(leaders) for n in _country(c) or ()
     }
+    count, counted = asked_count(question, verb)
     for sentence in _sentences(index, read):
-        if tells_act(sentence, forms, described, complement, asked, head, nouns, state):
+        if tells_act(sentence, forms, described, complement, asked, head, nouns, state, count):
             return None
-    what = f"{verb} {obj}" + (f" {head}" if head else "") if obj else f"{verb} {complement}".rstrip()
+    if count:
+        what = f"{verb} {counted}"
+    else:
+        what = f"{verb} {obj}" + (f" {head}" if head else "") if obj else f"{verb} {complement}".rstrip()
     return render_prompt("gap_unreported.txt", doer=doer, act=what)

@@ -40,6 +40,7 @@ def test_the_passive_with_its_doer_after_by_tells_the_act(index: StoredVersion) 
 
 def test_an_active_sentence_with_the_doer_and_the_object_tells_the_act(index: StoredVersion) -> None:
     assert quotes_tell_act(index, "Why did Trump fire James Comey?", [ARTICLES[0][0]])
+    assert quotes_tell_act(index, "Why did Obama expel 35 Russian diplomats?", [ARTICLES[-2][0]])
 
 
 @pytest.mark.parametrize(
@@ -54,6 +55,8 @@ def test_an_active_sentence_with_the_doer_and_the_object_tells_the_act(index: St
         ("Why did Trump fire Robert Mueller?", "President Trump fired FBI Director James Comey in May."),
         # Someone else doing it.
         ("Why did Putin sign the Magnitsky Act?", SIGNED),
+        # Another count: Trump expelled 60, not 35.
+        ("Why did Trump expel 35 Russian diplomats?", "Trump expelled 60 Russian diplomats on Monday."),
     ],
 )
 def test_a_quote_that_does_not_tell_the_act_leaves_the_caveat(

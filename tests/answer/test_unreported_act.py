@@ -175,3 +175,40 @@ def test_an_act_told_by_its_verb_alone_is_checked_too(
     assert note is not None and "Putin" in note and "“resign”" in note, note
     assert unreported_act(index, "Why did Michael Flynn resign?") is None
     assert unreported_act(index, "why did Flynn resign") is None
+
+
+AFTER_OBAMA = (
+    "Trump called Putin smart for not retaliating after Obama expelled 35 diplomats.",
+    "2017-01-02",
+)
+
+
+def test_the_verbs_own_subject_is_the_doer_not_a_name_further_off(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """a16: "Why did Trump expel 35 Russian diplomats?" passed, Trump being named 20 words before "Obama
+    expelled"."""
+    monkeypatch.setattr(event_check, "MIN_ARTICLES", 2)
+    articles = (AFTER_OBAMA, ("Exports topped $10 billion, Moscow said.", "2017-03-17"))
+    index = build(tmp_path, articles).index
+    note = unreported_act(index, "Why did Trump expel diplomats?")
+    assert note is not None and "Trump" in note, note
+    assert unreported_act(index, "Why did Obama expel diplomats?") is None
+
+
+@pytest.mark.parametrize(
+    ("question", "note"),
+    [
+        # Trump expelled 60, Obama 35: the count is part of the act.
+        ("Why did Trump expel 35 Russian diplomats?", "“expel 35 Russian diplomats”"),
+        ("Why did Obama expel 60 Russian diplomats in 2016?", "“expel 60 Russian diplomats”"),
+        ("Why did Obama expel 35 Russian diplomats?", None),
+        ("Why did Trump expel 60 Russian officers?", None),
+    ],
+)
+def test_a_count_after_the_verb_must_be_the_reported_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, question: str, note: str | None
+) -> None:
+    monkeypatch.setattr(event_check, "MIN_ARTICLES", 2)
+    found = unreported_act(build(tmp_path, (*ARTICLES, AFTER_OBAMA)).index, question)
+    assert (found is None) if note is None else (found is not None and note in found), found
