@@ -45,6 +45,8 @@ from retrieval.truecase import restore_case
 # Words before the verb in which the sentence may name its doer: "Trump expelled 60 Russian intelligence
 # officers Monday and closed Russia's consulate in Seattle" names Trump 9 words before "closed".
 DOER_REACH = 25
+# Words after a passive's "by" in which its agent is named: "by then-President Barack Obama".
+BY_REACH = 5
 # Words after the verb (before it in the passive) in which its object's head noun stands: "expelled four
 # Russian diplomats", "closed Russia's consulate".
 OBJECT_REACH = 8
@@ -53,6 +55,13 @@ OBJECT_REACH = 8
 _UNREAL = frozenset("if whether unless be would could should might may must".split())
 # A condition stands further off, before the doer's full name: "if President Donald Trump fires Mueller".
 _CONDITIONS = frozenset("if whether unless".split())
+# The acts a state does by its offices, so that news tells them without the agent ("Deripaska was
+# sanctioned"). Not any act: "Skripal was poisoned" tells no act of Britain's (a16).
+_OFFICIAL = frozenset(
+    "sanction expel ban bar arrest detain charge indict deport close block jail imprison sentence convict "
+    "fine freeze seize annex recognize suspend revoke deny approve impose strip designate blacklist evict "
+    "order summon extradite exchange release pardon".split()
+)
 # Passages read for a state's act told in the passive without its agent, beyond those naming the state.
 AGENTLESS_READ = 40
 # Words before a verb's noun that make it an act of someone's: "his visit to Syria", "Trump's visit".
@@ -214,7 +223,13 @@ def tells_act(
             return True  # "Deripaska was sanctioned": a state's act, told without its agent
         if not passive and _other_subject(words, lower, at, asked):
             continue
-        named = lower if passive else lower[max(0, at - DOER_REACH) : at]
+        if passive:
+            # The agent after "by" ("signed by then-President Barack Obama"); an agentless passive names no
+            # doer, whoever else the sentence names ("British authorities have said Skripal ... were
+            # poisoned" is no act of Britain's, a16).
+            named = lower[at + 2 : at + 2 + BY_REACH] if lower[at + 1 : at + 2] == ["by"] else []
+        else:
+            named = lower[max(0, at - DOER_REACH) : at]
         if asked & set(named):
             return True
     return False
@@ -318,7 +333,7 @@ def unreported_act(index: StoredVersion, question: str) -> str | None:
         passages |= _with_all(index, [noun_terms, *pins])
     if len(passages) > MAX_READ:
         return None
-    state = _country(doer) is not None
+    state = _country(doer) is not None and verb.lower() in _OFFICIAL
     read = sorted(passages)
     if state and pins[:-1]:
         # A state's act told without its agent ("Deripaska was sanctioned") names no doer in its passage.

@@ -212,3 +212,34 @@ def test_a_count_after_the_verb_must_be_the_reported_one(
     monkeypatch.setattr(event_check, "MIN_ARTICLES", 2)
     found = unreported_act(build(tmp_path, (*ARTICLES, AFTER_OBAMA)).index, question)
     assert (found is None) if note is None else (found is not None and note in found), found
+
+
+SKRIPAL = (
+    (
+        "British authorities have said Skripal and his daughter were poisoned with a nerve agent.",
+        "2018-03-15",
+    ),
+    ("Sergei Skripal was poisoned in Salisbury, Britain said.", "2018-03-16"),
+    ("The Magnitsky Act was signed by then-President Barack Obama in 2012.", "2017-07-20"),
+)
+
+
+@pytest.mark.parametrize(
+    ("question", "doer"),
+    [
+        # a16: an agentless passive named Britain elsewhere in the sentence, and that passed as Britain's act.
+        ("Why did Britain poison Sergei Skripal?", "Britain"),
+        # Only a state's official acts are told without their agent: poisoning is none.
+        ("Why did Russia poison Sergei Skripal?", "Russia"),
+    ],
+)
+def test_an_agentless_passive_tells_no_act_but_a_states_official_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, question: str, doer: str
+) -> None:
+    monkeypatch.setattr(event_check, "MIN_ARTICLES", 2)
+    index = build(tmp_path, (*ARTICLES, *SKRIPAL)).index
+    note = unreported_act(index, question)
+    assert note is not None and doer in note, note
+    # The agent after "by" tells the act; a state's sanction needs none.
+    assert unreported_act(index, "Why did Obama sign the Magnitsky Act?") is None
+    assert unreported_act(index, "Why did the U.S. sanction Oleg Deripaska?") is None
