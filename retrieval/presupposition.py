@@ -33,7 +33,8 @@ from retrieval.index import StoredVersion
 from retrieval.lexical import STOPWORDS, tokenize
 from retrieval.premise_words import names_the_kind
 from retrieval.prompts import render_prompt
-from retrieval.truecase import restore_case
+from retrieval.truecase import NAME_SHARE as TRUECASE_SHARE
+from retrieval.truecase import restore_case, spelling
 
 # A name pins an event when at most this share of the chunks mention it (event_check.NAME_SHARE).
 NAME_SHARE = 0.03
@@ -43,6 +44,8 @@ MIN_EVIDENCE = 2
 # passes, as so many passages naming both the name and the year likely place it there, and the roles check
 # reads that many of its passages.
 MAX_PASSAGES = 40
+# Occurrences inside sentences read before a one-word name's spelling decides whether it is a name.
+MIN_SPELLINGS = 4
 # The asked act's verb must be as rare as a name among the passages naming either party ("shoot" is; "say",
 # "order" are not): a common verb links any two countries somewhere, and reading all those passages costs
 # tens of milliseconds.
@@ -133,9 +136,18 @@ def anchor_names(index: StoredVersion, question: str) -> dict[str, list[str]]:
             continue  # a time, not a name: "in March 2018" dates the question, the year check reads it
         terms = [t for t in tokenize(name) if t not in STOPWORDS]
         words = [t for t in terms if not t.isdigit()]
-        if words and all(0 < bm25.doc_freq(t) <= NAME_SHARE * bm25.n_docs for t in words):
-            names[name] = terms
+        if not words or not all(0 < bm25.doc_freq(t) <= NAME_SHARE * bm25.n_docs for t in words):
+            continue
+        if len(words) == 1 and not _CODE.fullmatch(name) and not _written_as_name(index, name):
+            continue  # "a Reason piece", "OVD-Info": the archive writes "reason" and "info" as words
+        names[name] = terms
     return names
+
+
+def _written_as_name(index: StoredVersion, word: str) -> bool:
+    """Whether the articles capitalise the word inside sentences as a name is (or have too few to tell)."""
+    found = spelling(index, word)
+    return found.seen < MIN_SPELLINGS or found.share >= TRUECASE_SHARE
 
 
 def _party_tokens(text: str) -> list[str]:
