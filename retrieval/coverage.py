@@ -61,6 +61,26 @@ def date_span(index: StoredVersion, filters: Filters | None = None) -> Span:
     return span
 
 
+# Per version name, with the articles it was read from (as _SPANS).
+_OUTLET_TERMS: dict[str, tuple[object, frozenset[str]]] = {}
+
+
+def outlet_terms(index: StoredVersion) -> frozenset[str]:
+    """The words of the articles' publishers: a name the articles never print may be who published them
+    (the AllSides records give a column's author as its publisher: "What does Victor Davis Hanson say ...")."""
+    articles = index.articles
+    with _SPANS_LOCK:
+        cached = _OUTLET_TERMS.get(index.version)
+    if cached is not None and cached[0] is articles:
+        return cached[1]
+    terms = frozenset(t for p in {a.publisher for a in articles if a.publisher} for t in tokenize(p))
+    with _SPANS_LOCK:
+        if len(_OUTLET_TERMS) > 16:
+            _OUTLET_TERMS.clear()
+        _OUTLET_TERMS[index.version] = (articles, terms)
+    return terms
+
+
 def asked_years(question: str) -> list[str]:
     """The years a question names."""
     return sorted(set(YEAR.findall(question)))
@@ -85,7 +105,12 @@ def unknown_names(index: StoredVersion, question: str) -> list[str]:
         terms = tokenize(m.group(0))
         if m.group(0) in names:
             continue  # a name asked twice is named once in the note ("Zelensky, Zelensky")
-        if terms and all(term_count(index, t) == 0 for t in terms) and not _dated_month(index, m.group(0)):
+        if (
+            terms
+            and all(term_count(index, t) == 0 for t in terms)
+            and not _dated_month(index, m.group(0))
+            and not set(terms) & outlet_terms(index)
+        ):
             names.append(m.group(0))
     return names
 

@@ -34,7 +34,15 @@ import threading
 from collections.abc import Sequence
 from typing import Protocol, TypeVar
 
-from retrieval.coverage import PROPER, asked_years, date_span, spellings, term_count, unknown_names
+from retrieval.coverage import (
+    PROPER,
+    asked_years,
+    date_span,
+    outlet_terms,
+    spellings,
+    term_count,
+    unknown_names,
+)
 from retrieval.filters import Filters
 from retrieval.index import StoredVersion
 from retrieval.lexical import STOPWORDS, tokenize
@@ -358,7 +366,10 @@ def missing_words(index: StoredVersion, question: str) -> list[str]:
     missing = unknown_names(index, question)
     # The halves of a missing "Jean-Claude" are unused words too: it is named once.
     parts = {part for name in missing for part in re.split(r"[-'’ ]", name)}
-    return missing + [w for w in unused_words(index, question) if w not in missing and w not in parts]
+    # A publisher's name is known though no text prints it (coverage.outlet_terms).
+    outlets = outlet_terms(index)
+    unused = [w for w in unused_words(index, question) if not set(tokenize(w)) & outlets]
+    return missing + [w for w in unused if w not in missing and w not in parts]
 
 
 def screen_events(

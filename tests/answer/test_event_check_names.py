@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from retrieval.coverage import unknown_names
 from retrieval.event_check import missing_words
 from tests.answer.test_event_check import DATES, FakeVersion, event_check
@@ -101,3 +103,14 @@ def test_a_name_asked_twice_is_named_once() -> None:
     question = "What did Zelensky say, and did Zelensky meet McConnell, and why did Zelensky go?"
     assert unknown_names(small, question) == ["Zelensky"]
     assert missing_words(large(), question).count("Zelensky") <= 1
+
+
+def test_a_publishers_name_is_known_though_no_text_prints_it() -> None:
+    # AllSides gives a column's author as its publisher: "What does Victor Davis Hanson say ..." was refused
+    # as "No indexed article mentions Hanson" (holdout h4-35).
+    archive = large()
+    archive.articles[0] = replace(archive.articles[0], publisher="Victor Hanson")
+    assert missing_words(archive, "What does Victor Hanson say about Navalny?") == []
+    assert unknown_names(archive, "What does Victor Hanson say about Navalny?") == []
+    # Other names no text prints are still named.
+    assert missing_words(archive, "What does Victor Smirnoff say about Navalny?") == ["Smirnoff"]
