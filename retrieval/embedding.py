@@ -23,6 +23,8 @@ log = logging.getLogger(__name__)
 BUNDLED_MODEL = "all-MiniLM-L6-v2 (bundled)"
 # oneDNN kernels kept by the bf16 torch path (see SentenceTransformerEmbedder): a bound, not one per shape.
 ONEDNN_KERNELS = 16
+# How much of a failed ONNX export's reason is logged.
+REASON_CHARS = 200
 
 
 @runtime_checkable
@@ -240,7 +242,10 @@ def load_embedder(
         # and embeds a corpus's mix of short sentences and long chunks faster than torch does.
         return OnnxEmbedder(folder)
     except Exception as exc:  # not every model exports; the torch path still answers
-        log.warning("Could not export %s to ONNX (%s); questions will use torch.", embedder.name, exc)
+        # The reason's first line only, cut: a bad folder name made torch's exporter print every weight
+        # tensor in its message (733 KB on stderr).
+        reason = (str(exc).splitlines() or [type(exc).__name__])[0][:REASON_CHARS]
+        log.warning("Could not export %s to ONNX (%s); questions will use torch.", embedder.name, reason)
     return embedder
 
 

@@ -98,3 +98,30 @@ def test_a_successful_export_leaves_only_its_folder(tmp_path: Path, monkeypatch:
     export_onnx(FakeSentenceTransformer(), "some-model", folder)  # replaces the first
     assert list(folder.parent.iterdir()) == [folder]
     assert sorted(p.name for p in folder.iterdir()) == ["meta.json", "model.onnx", "tokenizer.json"]
+
+
+def test_a_failed_export_logs_one_short_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A folder name that is not UTF-8 made torch's exporter put every weight tensor in its message, and
+    the warning printed all of it (733 KB on stderr, a17)."""
+    from retrieval import embedding, onnx_embedding
+
+    class Embedder:
+        name = "some-model"
+        _model = None
+
+        def __init__(self, model: str) -> None:
+            pass
+
+    def fail(*_args: object) -> None:
+        raise TypeError("_export_onnx(): incompatible function arguments\n" + "tensor([0.1, 0.2])\n" * 50_000)
+
+    monkeypatch.setattr(embedding, "SentenceTransformerEmbedder", Embedder)
+    monkeypatch.setattr(onnx_embedding, "export_onnx", fail)
+    with caplog.at_level("WARNING"):
+        assert isinstance(embedding.load_embedder("some-model", tmp_path / "idx"), Embedder)
+    (record,) = [r for r in caplog.records if "Could not export" in r.getMessage()]
+    message = record.getMessage()
+    assert "incompatible function arguments" in message and "tensor" not in message
+    assert len(message) < 400 and "\n" not in message
