@@ -485,7 +485,16 @@ COMMANDS: dict[str, Callable[[Settings, argparse.Namespace, Console, Console], i
 
 
 # OSErrors about a path the user gave, not about the disk or the program.
-PATH_ERRNOS = (errno.ENAMETOOLONG, errno.ENOTDIR, errno.ELOOP)
+PATH_ERRNOS = (
+    errno.ENAMETOOLONG,
+    errno.ENOTDIR,
+    errno.ELOOP,
+    # "--index-dir /proc/self/idx": a folder that cannot be made there (a17), or may not be written.
+    errno.ENOENT,
+    errno.EACCES,
+    errno.EPERM,
+    errno.EROFS,
+)
 
 
 def shorten(text: str, limit: int = SHOWN_CHARS) -> str:
@@ -501,6 +510,10 @@ def describe_path_error(exc: OSError) -> str:
         errno.ENAMETOOLONG: "its name is too long",
         errno.ENOTDIR: "part of it is a file, not a folder",
         errno.ELOOP: "it has too many symbolic links (a link loop?)",
+        errno.ENOENT: "it or a folder above it does not exist and cannot be made",
+        errno.EACCES: "permission denied",
+        errno.EPERM: "the operation is not permitted there",
+        errno.EROFS: "it is on a read-only file system",
     }.get(exc.errno or 0, exc.strerror or "it cannot be used")
     path = os.fsdecode(exc.filename)
     return f"Cannot use the path {shorten(path)!r}: {reason}."

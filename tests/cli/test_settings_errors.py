@@ -123,7 +123,14 @@ def test_a_too_long_index_folder_name_is_one_sentence(
 
 @pytest.mark.parametrize(
     ("code", "reason"),
-    [(errno.ENAMETOOLONG, "too long"), (errno.ENOTDIR, "not a folder"), (errno.ELOOP, "links")],
+    [
+        (errno.ENAMETOOLONG, "too long"),
+        (errno.ENOTDIR, "not a folder"),
+        (errno.ELOOP, "links"),
+        (errno.ENOENT, "does not exist"),
+        (errno.EACCES, "permission denied"),
+        (errno.EROFS, "read-only"),
+    ],
 )
 def test_a_path_the_system_refuses_anywhere_in_a_command_is_one_sentence_with_the_path_shortened(
     code: int,
@@ -149,3 +156,11 @@ def test_an_index_folder_under_a_file_is_one_sentence(
     (workdir / "plain").write_text("not a folder\n", encoding="utf-8")
     line = one_error_line(capsys, "--index-dir", "plain/index", "ask", "hi")
     assert "plain/index" in line, line
+
+
+def test_an_index_folder_that_cannot_be_made_is_one_sentence(
+    workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # With the real model the ONNX export's folder was claimed first, and that raised a traceback (a17).
+    line = one_error_line(capsys, "--index-dir", "/proc/self/idx", "index")
+    assert "/proc/self/idx" in line, line
