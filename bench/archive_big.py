@@ -214,7 +214,15 @@ def main(argv: list[str] | None = None) -> int:
     for flag, folder in (("--sources", args.sources), ("--index", index_dir)):
         if not folder.is_dir():
             parser.error(f"{flag} {folder}: no such folder")
-    result = evaluate_big(args.split, args.sources, index_dir, args.relevance, keep_answers=bool(args.out))
+    try:
+        result = evaluate_big(
+            args.split, args.sources, index_dir, args.relevance, keep_answers=bool(args.out)
+        )
+    except ValueError as exc:  # folders that hold no AllSides import: the key's articles are not there
+        missing = len(str(exc).splitlines()) - 1
+        parser.error(
+            f"--sources {args.sources}: {missing} questions' articles are not there (no AllSides import?)"
+        )
     if args.out:
         args.out.write_text(json.dumps(result, indent=2, ensure_ascii=False), encoding="utf-8")
     print("\n".join(render(result)))

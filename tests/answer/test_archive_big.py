@@ -91,3 +91,14 @@ def test_a_missing_folder_is_a_usage_error_not_a_traceback(
         main([arg for pair in folders.items() for arg in (pair[0], str(pair[1]))])
     assert exit_.value.code == 2
     assert f"{flag} {tmp_path / 'nosuch'}: no such folder" in capsys.readouterr().err
+
+
+def test_folders_without_the_archive_are_a_usage_error_not_a_traceback(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "src").mkdir()
+    (tmp_path / "idx").mkdir()
+    with pytest.raises(SystemExit) as exit_:
+        main(["--sources", str(tmp_path / "src"), "--index", str(tmp_path / "idx")])
+    assert exit_.value.code == 2
+    assert "articles are not there" in capsys.readouterr().err
