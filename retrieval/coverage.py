@@ -13,6 +13,7 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from retrieval.dates import WEEKDAYS
 from retrieval.filters import Filters
 from retrieval.index import StoredVersion
 from retrieval.lexical import tokenize
@@ -109,6 +110,8 @@ def unknown_names(index: StoredVersion, question: str) -> list[str]:
             terms
             and all(term_count(index, t) == 0 for t in terms)
             and not _dated_month(index, m.group(0))
+            and m.group(0).lower().rstrip(".")
+            not in WEEKDAYS  # "on Sun." was "No indexed article mentions Sun."
             and not set(terms) & outlet_terms(index)
         ):
             names.append(m.group(0))

@@ -30,6 +30,11 @@ MONTHS = {
 }
 MONTHS.update({m[:3]: v for m, v in list(MONTHS.items())})
 MONTHS["sept"] = 9
+# Weekdays and the short forms news writes them in ("Sun.", "Tues.", "Thurs."): times, never names.
+WEEKDAYS = frozenset(
+    "monday tuesday wednesday thursday friday saturday sunday "
+    "mon tue tues wed weds thu thur thurs fri sat sun".split()
+)
 MONTH = r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?"
 
 

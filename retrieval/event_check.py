@@ -43,6 +43,7 @@ from retrieval.coverage import (
     term_count,
     unknown_names,
 )
+from retrieval.dates import WEEKDAYS
 from retrieval.filters import Filters
 from retrieval.index import StoredVersion
 from retrieval.lexical import STOPWORDS, tokenize
@@ -207,8 +208,8 @@ def unused_words(index: StoredVersion, question: str) -> list[str]:
         if terms and all(term_count(index, t) or has_form(vocab, t) for t in terms):
             joined.update(compound.split("-"))
     for raw in _WORD.findall(question):
-        if len(raw) < MIN_WORD or raw.lower() in STOPWORDS or raw in joined:
-            continue
+        if len(raw) < MIN_WORD or raw.lower() in STOPWORDS or raw in joined or raw.lower() in WEEKDAYS:
+            continue  # a weekday is a time: "on Tues." names nothing the archive must hold (a17)
         terms = tokenize(raw)
         if not terms or any(term_count(index, t) for t in terms):
             continue

@@ -28,6 +28,7 @@ import numpy.typing as npt
 from retrieval import event_check
 from retrieval.asked_time import article_dates
 from retrieval.coverage import YEAR, date_span
+from retrieval.dates import WEEKDAYS
 from retrieval.event_check import chunks_with, full_names, sorted_vocabulary, word_forms
 from retrieval.index import StoredVersion
 from retrieval.lexical import STOPWORDS, tokenize
@@ -132,7 +133,7 @@ def anchor_names(index: StoredVersion, question: str) -> dict[str, list[str]]:
     bm25 = index.bm25
     names: dict[str, list[str]] = {}
     for name in [*full_names(question.strip()), *_CODE.findall(question)]:
-        if name.lower().rstrip(".") in _MONTHS:
+        if name.lower().rstrip(".") in _MONTHS or name.lower().rstrip(".") in WEEKDAYS:
             continue  # a time, not a name: "in March 2018" dates the question, the year check reads it
         terms = [t for t in tokenize(name) if t not in STOPWORDS]
         words = [t for t in terms if not t.isdigit()]

@@ -114,3 +114,10 @@ def test_a_publishers_name_is_known_though_no_text_prints_it() -> None:
     assert unknown_names(archive, "What does Victor Hanson say about Navalny?") == []
     # Other names no text prints are still named.
     assert missing_words(archive, "What does Victor Smirnoff say about Navalny?") == ["Smirnoff"]
+
+
+def test_a_short_weekday_is_a_time_not_an_unknown_name() -> None:
+    # "on Sun." was refused "No indexed article mentions Sun." (a17); "Tues.", "Thurs." too.
+    for day in ("Sun.", "Sun", "Tues.", "Thurs.", "Wed"):
+        question = f"What did Putin say on {day} about Navalny?"
+        assert missing_words(large(), question) == [], question
