@@ -104,14 +104,16 @@ _SPEECH = re.compile(
     r"|saying|according to)\b"
 )
 # A question asking what someone called something, and the verbs that give a thing a name ("called on them to"
-# and "called for talks" name nothing, nor does "so-called").
+# and "called for talks" name nothing, nor does "so-called", nor a telephone call: "received a call from
+# Putin", "a call with Trump" answered "What did Putin call Trump?", a17).
 _ASKS_NAMING = re.compile(r"\bcall(?:s|ed)?\b(?!\s+(?:for|on|off|in|up|back|out)\b)", re.I)
 # The caller when named by a proper name alone ("What did Vladimir Putin call ..."): then the name a passage
 # gives must be theirs. "What did the Arizona senator call ..." names the caller in other words than the
 # passage ("McCain called"), so a caller with a lower-case word pins nothing.
 _NAMED_CALLER = re.compile(r"\b(?i:what (?:did|does)) ((?:[A-Z][\w'’.-]* ){1,3})call\b")
 _NAMING = re.compile(
-    r"(?<!so-)\b(?:call(?:s|ed|ing)?(?!\s+(?:for|on|off|in|up|back|out)\b)|label(?:s|ed|led|ing|ling)?|dub(?:s|bed|bing)?"
+    r"(?<!so-)(?<!\ba )(?<!\bthe )(?<!phone )(?<!conference )(?<!telephone )"
+    r"\b(?:call(?:s|ed|ing)?(?!\s+(?:for|on|off|in|up|back|out|from|with)\b)|label(?:s|ed|led|ing|ling)?|dub(?:s|bed|bing)?"
     r"|brand(?:s|ed|ing)|term(?:s|ed)|nicknamed?|describ(?:es|ed|ing) (?:[\w'’-]+ ){0,4}as|referred to (?:[\w'’-]+ ){0,4}as)\b",
     re.I,
 )

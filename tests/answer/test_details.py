@@ -202,6 +202,11 @@ def test_what_a_named_person_called_a_thing_is_the_name_they_gave_not_anothers()
     asked = "What did Putin call the Skripal poisoning?"
     assert holds_detail("quote", "Putin called the poisoning nonsense.", asked)
     assert not holds_detail("quote", "Theresa May called the poisoning an unlawful use of force.", asked)
+    # A telephone call gives nothing a name (a17).
+    asked_trump = "What did Putin call Trump?"
+    assert holds_detail("quote", "Putin called Trump a very bright person.", asked_trump)
+    for call in ("Trump received a call from Putin on Tuesday.", "Putin had a phone call with Trump."):
+        assert not holds_detail("quote", call, asked_trump), call
     # A caller in other words than the passage's pins no name: "the Arizona senator" is McCain.
     senator = "What did the Arizona senator call the Russian cyberattacks?"
     assert holds_detail("quote", "McCain called the cyberattacks an act of war.", senator)
