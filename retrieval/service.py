@@ -26,6 +26,7 @@ from retrieval.followup import (
     points_back,
     standalone_by_rule,
 )
+from retrieval.freshness import flag_stale
 from retrieval.index import (
     ArticleInfo,
     FolderStore,
@@ -206,8 +207,20 @@ class AnsweringService:
         """Answer one question with verified quotes, or say the articles don't cover it.
 
         With filters, only articles they admit (by date and outlet) are searched and quoted; `max_quotes`
-        overrides USRU_MAX_QUOTES (`usru compare` shows fewer per leaning).
+        overrides USRU_MAX_QUOTES (`usru compare` shows fewer per leaning). A quoted file changed since it
+        was indexed is named in a caveat.
         """
+        answer = self._answer_any(question, on_text, filters, max_quotes)
+        return flag_stale(self.settings.sources, answer)
+
+    def _answer_any(
+        self,
+        question: str,
+        on_text: Callable[[str], None] | None,
+        filters: Filters | None,
+        max_quotes: int | None,
+    ) -> Answer:
+        """The answer in the question's language: Russian, English, or English with Cyrillic names."""
         text = clean_question(question, self.settings.max_question_chars)
         index = self.index
         if filters and not any(filters.admits_article(a) for a in index.articles):

@@ -424,6 +424,8 @@ EXPECTED_PLACEHOLDERS = {
     # retrieval/unreported_act.py and retrieval/event_year.py
     "gap_unreported.txt": {"doer", "act"},
     "gap_event_year.txt": {"words", "span", "year"},
+    # retrieval/freshness.py
+    "gap_stale.txt": {"sources"},
     "timeline.txt": {"first", "last"},
     # LLM mode (retrieval/llm.py); llm_answer.txt shows the reply's JSON shape, so it has literal braces.
     "llm_answer.txt": {"fence"},
