@@ -122,9 +122,11 @@ def some_act(question: str) -> tuple[str, str, str, str] | None:
     return m.group("some"), m.group("verb"), obj.group("name") if obj else "", "" if obj else complement
 
 
-# "Why did Putin resign?": an act told by its verb alone. Read by this check only: that another person
-# resigned says nothing of this one, so act_doer.other_doer has no use for it.
-_BARE = re.compile(rf"^\s*(?i:why\s+did)\s+(?P<doer>(?:the\s+)?{_NAME})\s+(?P<verb>[a-z]{{3,}})\s*\?*\s*$")
+# "Why did Putin resign?", "Did Putin resign?": an act told by its verb alone. Read by this check only:
+# that another person resigned says nothing of this one, so act_doer.other_doer has no use for it.
+_BARE = re.compile(
+    rf"^\s*(?i:(?:(?:why|when|how)\s+)?did)\s+(?P<doer>(?:the\s+)?{_NAME})\s+(?P<verb>[a-z]{{3,}})\s*\?*\s*$"
+)
 
 
 def bare_act(question: str) -> tuple[str, str, str, str] | None:

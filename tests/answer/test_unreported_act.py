@@ -173,6 +173,9 @@ def test_an_act_told_by_its_verb_alone_is_checked_too(
     index = build(tmp_path, articles).index
     note = unreported_act(index, "Why did Putin resign?")
     assert note is not None and "Putin" in note and "“resign”" in note, note
+    # Asked yes or no, or when: the same act taken for granted or asked about (a17).
+    for asked in ("Did Putin resign?", "When did Putin resign?"):
+        assert unreported_act(index, asked) == note, asked
     assert unreported_act(index, "Why did Michael Flynn resign?") is None
     assert unreported_act(index, "why did Flynn resign") is None
 
