@@ -29,7 +29,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.archive_eval import expand_key, load_archive_questions, misses, read_source
+from bench.archive_eval import expand_key, load_archive_questions, misses, print_misses, read_source
 from bench.evaluation import score_usru
 
 # A slice file named by its AllSides record id.
@@ -226,13 +226,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.out:
         args.out.write_text(json.dumps(result, indent=2, ensure_ascii=False), encoding="utf-8")
     print("\n".join(render(result)))
-    for m in result["usru_misses"]:
-        hit = " | expanded key: hit" if m["expanded_hit"] else ""
-        print(
-            f"- {m['id']} {m['question']} | expect {m['expect']} in {m['expect_source']} | {m['status']}{hit}"
-        )
-        for quote in m["quotes"]:
-            print(f"    {quote}")
+    print_misses(result["usru_misses"])
     return 0
 
 

@@ -363,14 +363,19 @@ def main(argv: list[str] | None = None) -> int:
     if args.out:
         args.out.write_text(json.dumps(result, indent=2, ensure_ascii=False), encoding="utf-8")
     print("\n".join(render_markdown(result)))
-    for m in result["usru_misses"]:
+    print_misses(result["usru_misses"])
+    return 0
+
+
+def print_misses(missed: list[dict[str, Any]]) -> None:
+    """Print each missed question with its expected phrase and the quotes shown instead."""
+    for m in missed:
         hit = " | expanded key: hit" if m["expanded_hit"] else ""
         print(
             f"- {m['id']} {m['question']} | expect {m['expect']} in {m['expect_source']} | {m['status']}{hit}"
         )
         for quote in m["quotes"]:
             print(f"    {quote}")
-    return 0
 
 
 if __name__ == "__main__":
