@@ -37,11 +37,11 @@ def cite(index: StoredVersion, n: int, article_id: int, start: int, end: int) ->
 def display_quote(quote: str) -> str:
     """The quote on one line, in quotation marks unless it already opens or closes with one."""
     flat = " ".join(quote.split())
-    opens = flat[:1] in "\"“‘«'"
-    opening = "" if opens else "“"
-    # A mark at the end closes our opening one only if the quote opened itself: 'He said "no"' needs ”.
-    closing = "" if opens and flat[-1:] in "\"”’»'" else "”"
-    return f"{opening}{flat}{closing}"
+    # Only a quote that both opens and closes with a mark is shown bare: 'He said "no"' needs our marks, and
+    # so does '“Of course,” Peskov told reporters.', which showed an opening mark short (a17).
+    if flat[:1] in "\"“‘«'" and flat[-1:] in "\"”’»'":
+        return flat
+    return f"“{flat}”"
 
 
 def join_names(names: list[str]) -> str:

@@ -21,6 +21,9 @@ def test_a_quote_ending_in_a_straight_mark_still_gets_its_closing_mark() -> None
     # A quote that brings its own marks is shown as it is.
     assert display_quote('"We have a common agenda."') == '"We have a common agenda."'
     assert display_quote("plain words") == "“plain words”"
+    # One that opens with a mark but runs on past its close is wrapped too, or the marks do not pair (a17).
+    peskov = "“Of course it was his decision,” Peskov told reporters."
+    assert display_quote(peskov) == f"“{peskov}”"
 
 
 def test_wrapped_quote_and_source_lines_hang_under_their_first_line() -> None:
