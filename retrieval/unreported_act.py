@@ -62,6 +62,10 @@ _OFFICIAL = frozenset(
     "fine freeze seize annex recognize suspend revoke deny approve impose strip designate blacklist evict "
     "order summon extradite exchange release pardon".split()
 )
+# The words that make a country's adjective name its leader: "the Russian leader", "the U.S. president".
+_LEADER_NOUNS = frozenset(
+    "leader leaders president counterpart premier head chief secretary diplomat".split()
+)
 # Passages read for a state's act told in the passive without its agent, beyond those naming the state.
 AGENTLESS_READ = 40
 # Words before a verb's noun that make it an act of someone's: "his visit to Syria", "Trump's visit".
@@ -184,6 +188,7 @@ def tells_act(
     nouns: frozenset[str] = frozenset(),
     state: bool = False,
     count: str = "",
+    leader_of: frozenset[str] = frozenset(),
 ) -> bool:
     """Whether the sentence may tell the asked doer doing the act: the verb's past form (or, given `nouns`,
     its noun after a possessive, "Trump's visit to Helsinki", or its present after the doer, "Assad
@@ -214,9 +219,12 @@ def tells_act(
             continue
         if _UNREAL & set(lower[max(0, at - 3) : at]) or _CONDITIONS & set(lower[max(0, at - 6) : at]):
             continue
-        if target and not target & _object_run(words, lower, at, passive):
+        matched = target & _object_run(words, lower, at, passive)
+        if target and not matched:
             continue
         near = lower[max(0, at - OBJECT_REACH) : at] if passive else lower[at + 1 : at + 1 + OBJECT_REACH]
+        if leader_of and matched <= leader_of and not _LEADER_NOUNS & set(near):
+            continue  # "the Russian leader" is Putin; "acting U.S. attorney general" is not Tillerson (a17)
         if head and not any(head in tokenize(w) for w in near):
             continue
         if count and count not in _NUMBER.findall(_beside(sentence, at, passive)):
@@ -342,12 +350,15 @@ def unreported_act(index: StoredVersion, question: str) -> str | None:
         read += sorted(_with_all(index, [sorted(forms), *pins[:-1]]) - passages)[:AGENTLESS_READ]
     # A leader is named by his country's adjective too: "Trump invited the Russian leader to Washington"
     # tells "invite Putin" (a true control was caveated). Only read sentences: the passages still hold his name.
-    described = target | {
+    leader_of = frozenset(
         n for c, leaders in _LEADERS.items() if target & set(leaders) for n in _country(c) or ()
-    }
+    )
+    described = target | leader_of
     count, counted = asked_count(question, verb)
     for sentence in _sentences(index, read):
-        if tells_act(sentence, forms, described, complement, asked, head, nouns, state, count):
+        if tells_act(
+            sentence, forms, described, complement, asked, head, nouns, state, count, leader_of - target
+        ):
             return None
     if count:
         what = f"{verb} {counted}"

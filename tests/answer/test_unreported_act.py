@@ -246,3 +246,25 @@ def test_an_agentless_passive_tells_no_act_but_a_states_official_one(
     # The agent after "by" tells the act; a state's sanction needs none.
     assert unreported_act(index, "Why did Obama sign the Magnitsky Act?") is None
     assert unreported_act(index, "Why did the U.S. sanction Oleg Deripaska?") is None
+
+
+def test_a_leaders_country_names_him_only_with_a_leader_word(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """a17: "Why did Trump fire Tillerson?" was cleared by "acting U.S. attorney general, was fired by
+    Trump" in a passage naming Tillerson: "U.S." stood for the secretary of state."""
+    monkeypatch.setattr(event_check, "MIN_ARTICLES", 2)
+    articles = (
+        (
+            "Rex Tillerson stayed on. Yates, the acting U.S. attorney general, was fired by Trump.",
+            "2017-11-01",
+        ),
+        (
+            "Rex Tillerson flew to Beijing. Yates, the acting U.S. attorney general, was fired by Trump.",
+            "2017-11-02",
+        ),
+        ("Exports topped $10 billion, Moscow said.", "2017-03-17"),
+    )
+    index = build(tmp_path, articles).index
+    note = unreported_act(index, "Why did Trump fire Tillerson?")
+    assert note is not None and "fire Tillerson" in note, note
