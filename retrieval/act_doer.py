@@ -109,6 +109,9 @@ _GENERIC = frozenset(
     "say said tell think know want mean make get go come see look react respond call ask use believe claim "
     "need try have happen become meet talk speak agree decide refuse plan hope promise threaten offer seek "
     "fail urge".split()  # "urge": advice anyone gives (cv-09: "did Senator Graham urge Trump" is his advice)
+    # What an outlet or a person reports or writes is asked, not taken for granted: "What did Breitbart report
+    # about Putin" was caveated as an act "report putin" (a17).
+    + "report write announce reveal disclose publish".split()
 )
 _IRREGULAR = {
     "give": ("gave", "given"),

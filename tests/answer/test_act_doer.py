@@ -329,3 +329,15 @@ def test_a_negated_question_or_a_when_how_where_without_a_named_object_is_not_re
         "Sally Yates",
         "",
     )
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        # What an outlet reports is asked, not taken for granted: the note said "report putin" (a17).
+        "What did Breitbart report about Putin and sanctions?",
+        "What did The Times reveal about Flynn?",
+    ],
+)
+def test_no_act_is_read_from_a_report(question: str) -> None:
+    assert asked_act(question) is None
