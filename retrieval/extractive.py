@@ -27,7 +27,7 @@ from retrieval.event_check import quoted_gap, screen_events
 from retrieval.event_year import event_year_gap
 from retrieval.index import StoredVersion
 from retrieval.lexical import tokenize
-from retrieval.neighbours import with_named_roles
+from retrieval.neighbours import same_paragraph, with_named_roles
 from retrieval.periphrases import described_terms
 from retrieval.presupposition import presupposition_gap, unsaid_act
 from retrieval.prompts import load_prompt
@@ -365,8 +365,7 @@ def _merge_adjacent(index: StoredVersion, chosen: list[Candidate]) -> list[Candi
             if o.article_id != c.article_id:
                 continue
             lo, hi = (o, c) if o.end <= c.start else (c, o)
-            gap = text[lo.end : hi.start]
-            if lo.end <= hi.start and not gap.strip() and gap.count("\n") <= 1:
+            if same_paragraph(text, lo.end, hi.start):
                 merged[i] = replace(o, start=lo.start, end=hi.end)
                 break
         else:
@@ -439,8 +438,10 @@ def make_citation(index: StoredVersion, n: int, c: Candidate) -> Citation:
 def act_gap(index: StoredVersion, question: str, chosen: list[Candidate]) -> str | None:
     """The caveat of the act checks, unless a shown quote tells the act the note would say none reports."""
     gap = unsaid_act(index, question) or other_doer(index, question) or unreported_act(index, question)
+    if gap is None:
+        return None
     quotes = [index.intact_article(c.article_id).text[c.start : c.end] for c in chosen]
-    return None if gap and quotes_tell_act(index, question, quotes) else gap
+    return None if quotes_tell_act(index, question, quotes) else gap
 
 
 Step = Callable[[dict[str, Any]], dict[str, Any]]
