@@ -17,6 +17,7 @@ import re
 from retrieval import event_check
 from retrieval.asked_time import article_dates
 from retrieval.coverage import date_span
+from retrieval.dates import MONTH, MONTHS
 from retrieval.event_check import chunks_with, sorted_vocabulary
 from retrieval.index import StoredVersion
 from retrieval.lexical import STOPWORDS, tokenize
@@ -36,18 +37,14 @@ MAX_PASSAGES = 120
 # one of them ("subway" for "metro").
 CANDIDATES = 4
 _GROUPS = ((0, 1, 2), (0, 1, 3), (0, 2, 3), (1, 2, 3), (0, 1), (0, 2), (1, 2))
-_MONTHS = (
-    "january|february|march|april|may|june|july|august|september|october|november|december"
-    "|jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec"
-)
 # A year asked as the time of the event: "in 2015", "in December 2016", "in late August 2014", "during 2017";
 # not a year naming a topic ("the 2016 election", "the 2018 World Cup").
 _ASKED_YEAR = re.compile(
-    rf"\b(?:in|during)\s+(?:(?:early|late|mid)-?\s*)?(?:(?:{_MONTHS})\.?\s+)?(?:\d{{1,2}},?\s+)?((?:19|20)\d\d)\b",
+    rf"\b(?:in|during)\s+(?:(?:early|late|mid)-?\s*)?(?:{MONTH}\s+)?(?:\d{{1,2}},?\s+)?((?:19|20)\d\d)\b",
     re.IGNORECASE,
 )
 _RAW = re.compile(r"[\w'’-]+")
-_MONTH_WORDS = frozenset(_MONTHS.split("|"))
+_MONTH_WORDS = frozenset(MONTHS)
 
 
 def asked_years(question: str) -> list[str]:

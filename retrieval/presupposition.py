@@ -28,7 +28,7 @@ import numpy.typing as npt
 from retrieval import event_check
 from retrieval.asked_time import article_dates
 from retrieval.coverage import YEAR, date_span
-from retrieval.dates import WEEKDAYS
+from retrieval.dates import MONTHS, WEEKDAYS
 from retrieval.event_check import chunks_with, full_names, sorted_vocabulary, word_forms
 from retrieval.index import StoredVersion
 from retrieval.lexical import STOPWORDS, tokenize
@@ -120,12 +120,8 @@ _ASKED_ACT = re.compile(r"\b(?:did|does|do|would|will|could)\s+(?P<rest>.+)$", r
 
 
 # Month names and their short forms ("in Mar 2018", "Dec. 2016"), but "May" (Theresa May is asked by
-# surname); weekdays too: times, not names.
-_MONTHS = frozenset(
-    "january february march april june july august september october november december "
-    "jan feb mar apr jun jul aug sep sept oct nov dec "
-    "monday tuesday wednesday thursday friday saturday sunday".split()
-)
+# surname): times, not names, as weekdays are (dates.WEEKDAYS).
+_MONTHS = frozenset(MONTHS) - {"may"}
 
 
 def anchor_names(index: StoredVersion, question: str) -> dict[str, list[str]]:
