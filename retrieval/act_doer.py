@@ -346,7 +346,12 @@ def _is_asked(name: str, asked: set[str], person: bool) -> bool:
 
 def _names(name: str) -> set[str]:
     """The words of a name as the asked doer's names are spelt ("Trump's" is "trump", "U.S." is "u.s")."""
-    return {w.lower().removesuffix("'s").removesuffix("’s").rstrip(".") for w in name.split()}
+    return {bare_word(w) for w in name.split()}
+
+
+def bare_word(word: str) -> str:
+    """A word lower-cased, without a possessive or a final full stop, as names and verbs are compared."""
+    return word.lower().removesuffix("'s").removesuffix("’s").rstrip(".")
 
 
 def _sentences(index: StoredVersion, chunk_ids: Sequence[int]) -> Iterator[str]:

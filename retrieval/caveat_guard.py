@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from retrieval.act_doer import _NEGATIONS, _PASSIVE, _WORD, _names_of, asked_act, past_forms
+from retrieval.act_doer import _NEGATIONS, _PASSIVE, _WORD, _names_of, asked_act, bare_word, past_forms
 from retrieval.index import StoredVersion
 from retrieval.lexical import STOPWORDS, tokenize
 from retrieval.unreported_act import _NUMBER, _beside, asked_count, counted_act, some_act
@@ -46,7 +46,7 @@ def quotes_tell_act(index: StoredVersion, question: str, quotes: Sequence[str]) 
 def _tells(quote: str, doers: set[str], forms: set[str], wanted: set[str], count: str = "") -> bool:
     """Whether the quote has the doer right before a past form of the verb (or after its "by"), not
     negated, and half the object's words (and the asked count: "expel 35", not "expelled 60")."""
-    lower = [w.lower().removesuffix("'s").removesuffix("’s").rstrip(".") for w in _WORD.findall(quote)]
+    lower = [bare_word(w) for w in _WORD.findall(quote)]
     for at, w in enumerate(lower):
         if w not in forms or _NEGATIONS & set(lower[max(0, at - NEGATION_REACH) : at]):
             continue

@@ -35,6 +35,7 @@ from retrieval.act_doer import (
     _object_run,
     _sentences,
     asked_act,
+    bare_word,
     past_forms,
 )
 from retrieval.index import StoredVersion
@@ -201,7 +202,7 @@ def tells_act(
     if not any(f in text for f in (*forms, *nouns)):
         return False  # most sentences read: tokenizing each word of them was most of the check's time
     words = _WORD.findall(sentence)
-    lower = [w.lower().removesuffix("'s").removesuffix("’s").rstrip(".") for w in words]
+    lower = [bare_word(w) for w in words]
     terms = [(tokenize(w) or [w])[0] for w in lower] if complement else lower
     complement = (tokenize(complement) or [complement])[0] if complement else ""
     for at, w in enumerate(lower):
