@@ -27,9 +27,11 @@ from retrieval.index.changes import (
     FileCache,
     LiveArticles,
     Plan,
+    Planned,
     body_hash,
     check_sources,
     plan_update,
+    read_planned,
     source_name,
 )
 from retrieval.index.durability import (
@@ -175,7 +177,11 @@ def _update_index(
             if plan.added:
                 # Handed over, not shared: _add_articles lets each batch's texts go once it is written.
                 added, plan.added = plan.added, []
-                segments += _add_articles(index_dir, added, embedder, vectors, totals, progress)
+                left_out = len(plan.skipped)
+                segments += _add_articles(
+                    index_dir, sources, plan, added, embedder, vectors, totals, progress
+                )
+                embedded -= len(plan.skipped) - left_out
             if totals["articles"] <= 0:
                 detail = f" ({len(plan.skipped)} skipped: {plan.skipped[0][1]}…)" if plan.skipped else ""
                 raise SourcesError(f"No readable .txt or .md articles in {sources}{detail}.")
@@ -336,7 +342,9 @@ def _live_count(index_dir: Path, seg: dict[str, Any]) -> int:
 
 def _add_articles(
     index_dir: Path,
-    articles: list[Article],
+    sources: Path,
+    plan: Plan,
+    articles: list[Planned],
     embedder: Embedder,
     vectors: str,
     totals: dict[str, int],
@@ -347,7 +355,8 @@ def _add_articles(
     Each batch is written as a complete segment and recorded in the journal before the next starts,
     so a run killed part-way loses at most one batch; memory holds one batch's vectors, not the corpus's.
     `articles` is emptied: each article is let go once its batch is written (the whole AllSides
-    corpus's decoded articles took about 400 MiB, held until the update ended).
+    corpus's decoded articles took about 400 MiB, held until the update ended), and articles the plan
+    did not keep decoded are read again when their batch comes (read_planned).
     """
     key = {
         "embedding_model": embedder.name,
@@ -365,9 +374,15 @@ def _add_articles(
     todo = todo[::-1]  # taken from the end, in order, so that a written batch holds nothing
     articles.clear()
     while todo:
-        batch = [todo.pop() for _ in range(min(BATCH_ARTICLES, len(todo)))]
+        planned = [todo.pop() for _ in range(min(BATCH_ARTICLES, len(todo)))]
+        batch = read_planned(sources, plan, planned)
+        size = len(planned)
+        del planned
+        if not batch:  # every file of the batch went away while the update ran
+            done += size
+            continue
 
-        def report(stage: str, n: int, of: int, base: int = done, size: int = len(batch)) -> None:
+        def report(stage: str, n: int, of: int, base: int = done, size: int = size) -> None:
             if progress:
                 progress("embed", base + (size * n) // max(of, 1), total)
 
@@ -381,7 +396,7 @@ def _add_articles(
         totals["articles"] += len(data.articles)
         totals["chunks"] += len(data.chunks)
         totals["sentences"] += len(data.sentences)
-        done += len(batch)
+        done += size
         durability.checkpoint(f"batch:{len(finished)}")
         del data, batch
     return segments

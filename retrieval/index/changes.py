@@ -19,7 +19,12 @@ from retrieval.errors import ArticleError, OutsideLinkError, SourcesError
 from retrieval.index.durability import current_version, read_manifest
 from retrieval.index.ownership import check_not_link
 from retrieval.index.records import Progress
+from retrieval.index.resume import BATCH_ARTICLES
 from retrieval.index.segments import check_segment_files
+
+# Decoded articles a plan keeps: one batch's. The others are read again when their batch comes, so that
+# planning a whole archive holds one batch of text, not the corpus's (about 600 MiB for AllSides' 22,835).
+KEEP_DECODED = BATCH_ARTICLES
 
 
 class FileCache:
@@ -229,10 +234,19 @@ def source_name(sources: Path, path: Path) -> str | None:
 
 
 @dataclass
+class Planned:
+    """An article an update embeds: its file, the content planned, and the decoded article if kept."""
+
+    source: str
+    content_hash: str
+    article: Article | None = None
+
+
+@dataclass
 class Plan:
     """What one update does, file by file."""
 
-    added: list[Article] = field(default_factory=list)  # articles to embed into a new segment
+    added: list[Planned] = field(default_factory=list)  # articles to embed into a new segment
     deleted: list[tuple[int, int]] = field(default_factory=list)  # (segment position, local id)
     aliases: dict[str, tuple[str, str]] = field(default_factory=dict)  # duplicates found or confirmed now
     unaliased: set[str] = field(default_factory=set)  # files that stopped being duplicates
@@ -264,7 +278,8 @@ def plan_update(
     plan.removed = {s for s in known if s not in on_disk}
     cached = cache.get_many(names)
     leaving = set(plan.removed)  # live articles that will not be in the new version
-    fresh: list[tuple[str, Article, str]] = []
+    fresh: list[tuple[str, str, str, Article | None]] = []
+    kept = 0
     for i, (source, (path, st)) in enumerate(on_disk.items()):
         if progress:
             progress("read", i, len(on_disk))
@@ -307,17 +322,19 @@ def plan_update(
             leaving.add(source)
         if source in aliases:
             plan.unaliased.add(source)
-        fresh.append((source, article, body_hash(article)))
+        decoded = article if kept < KEEP_DECODED else None
+        fresh.append((source, article.content_hash, body_hash(article), decoded))
+        kept += 1
     bodies: dict[str, str] = {}
-    for source, article, bhash in fresh:
+    for source, chash, bhash, decoded in fresh:
         owner = bodies.get(bhash)
         if owner is None and reusable:
             owner = next((s for s in live.with_body(bhash) if s not in leaving), None)
         if owner is not None and owner != source:
-            plan.aliases[source] = (owner, article.content_hash)
+            plan.aliases[source] = (owner, chash)
             continue
         bodies[bhash] = source
-        plan.added.append(article)
+        plan.added.append(Planned(source, chash, decoded))
     if reusable:
         plan.deleted = [(primaries[s][0], primaries[s][1]) for s in leaving if s in primaries]
         # A duplicate whose article leaves the index comes back as an article of its own.
@@ -327,5 +344,32 @@ def plan_update(
                 if alias in plan.aliases or not (sources / alias).is_file():
                     continue
                 plan.unaliased.add(alias)
-                plan.added.append(read_article(sources / alias, alias, root=sources))
+                again = read_article(sources / alias, alias, root=sources)
+                plan.added.append(Planned(alias, again.content_hash, again))
     return plan
+
+
+def read_planned(sources: Path, plan: Plan, entries: list[Planned]) -> list[Article]:
+    """The articles of these entries: kept ones as they are, the others read again from their files.
+
+    A file changed since it was planned is indexed as it is now; one that can no longer be read is left
+    out with the reason among the plan's skipped files (it is read again by the next update).
+    """
+    out: list[Article] = []
+    for entry in entries:
+        if entry.article is not None:
+            out.append(entry.article)
+            continue
+        path = sources / entry.source
+        try:
+            st = path.stat()
+            article = read_article(path, entry.source, root=sources)
+        except (OSError, ArticleError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            plan.skipped.append((entry.source, f"{reason}; it changed while it was being indexed"))
+            plan.stats.pop(entry.source, None)
+            continue
+        if article.content_hash != entry.content_hash:
+            plan.stats[entry.source] = (st.st_mtime_ns, st.st_size, article.content_hash)
+        out.append(article)
+    return out

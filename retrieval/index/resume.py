@@ -14,11 +14,13 @@ import json
 import sqlite3
 import uuid
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from retrieval.article import Article
 from retrieval.index.durability import PENDING, pending_segments, replace_durably
 from retrieval.index.segments import check_segment_files
+
+if TYPE_CHECKING:  # changes.py imports BATCH_ARTICLES from here
+    from retrieval.index.changes import Planned
 
 # Articles per segment in a long update: what a killed run can lose, and what one batch holds in memory.
 BATCH_ARTICLES = 1000
@@ -45,8 +47,8 @@ def _read_key(index_dir: Path) -> Any:
 
 
 def take_finished(
-    index_dir: Path, key: dict[str, Any], added: list[Article]
-) -> tuple[list[dict[str, Any]], list[Article], dict[str, int]]:
+    index_dir: Path, key: dict[str, Any], added: list[Planned]
+) -> tuple[list[dict[str, Any]], list[Planned], dict[str, int]]:
     """The finished segments holding some of `added` (their other articles listed as deleted), the
     articles still to embed, and the articles, chunks and sentences taken."""
     taken_counts = {"articles": 0, "chunks": 0, "sentences": 0}

@@ -22,7 +22,7 @@ from retrieval.chunking import CHUNKER_VERSION
 from retrieval.embedding import Embedder
 from retrieval.errors import IndexError_, IndexLockedError, SourcesError
 from retrieval.index.building import _embed_articles, plan_sources
-from retrieval.index.changes import Entry, FileCache, LiveArticles, check_sources
+from retrieval.index.changes import Entry, FileCache, LiveArticles, check_sources, read_planned
 from retrieval.index.durability import KEEP_VERSIONS
 from retrieval.index.records import IndexSummary, Progress
 from retrieval.index.segments import SegmentData
@@ -274,7 +274,8 @@ class PostgresStore:
                 skipped=plan.skipped,
             )
         # Embedding (the slow part) happens outside the transaction; the lock keeps other indexers out.
-        data = _embed_articles(plan.added, embedder, vectors, progress) if plan.added else None
+        added = read_planned(sources, plan, plan.added)
+        data = _embed_articles(added, embedder, vectors, progress) if added else None
         aliases = dict(live.aliases) if reusable else {}
         for gone in plan.removed | plan.unaliased:
             aliases.pop(gone, None)
@@ -337,8 +338,8 @@ class PostgresStore:
             chunks=int(n_chunks),
             sentences=int(n_sentences),
             seconds=time.perf_counter() - started,
-            embedded_articles=len(plan.added),
-            reused_articles=int(n_articles) - len(plan.added),
+            embedded_articles=len(added),
+            reused_articles=int(n_articles) - len(added),
             new=sorted(plan.new),
             changed=sorted(plan.changed),
             removed=sorted(plan.removed),
