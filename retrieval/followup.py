@@ -202,8 +202,57 @@ def carried_subject(question: str, previous: str) -> str:
     return " ".join(words[:MAX_CARRIED_WORDS])
 
 
+# "and Lavrov?", "what about the RNC?": a follow-up that is nothing but another name.
+_ONLY_NAME = re.compile(
+    r"^(?i:and|but|also|what about|how about|what of|same for|as for)\s+(?P<the>(?i:the)\s+)?"
+    r"(?P<name>[A-Z][\w’'.-]*(?:\s+(?:of\s+)?[A-Z][\w’'.-]*)*)\s*[?.!]*$"
+)
+_PLACES = frozenset(w for group in _ALIASES for w in group if w not in ("united", "states", "kingdom"))
+
+
+def _name_spans(question: str) -> list[tuple[int, int]]:
+    """Where the question's names stand: runs of capitalised words past its first word."""
+    spans: list[tuple[int, int]] = []
+    for i, m in enumerate(_WORD.finditer(question)):
+        if i == 0 or not _NAME.match(m.group(0)) or m.group(0).lower() in STOPWORDS:
+            continue
+        if spans and not question[spans[-1][1] : m.start()].strip():
+            spans[-1] = (spans[-1][0], m.end())
+        else:
+            spans.append((m.start(), m.end()))
+    return spans
+
+
+def _is_place(name: str) -> bool:
+    return any(w.lower().rstrip(".") in _PLACES or w.lower() in _PLACES for w in name.split())
+
+
+def swap_name(question: str, previous: str) -> str | None:
+    """The previous question asked of the follow-up's name instead ("and Lavrov?" after "Why did Putin
+    resign?": "Why did Lavrov resign?"), when one name of it is the one replaced: the only name, or the
+    only one that is a place when the new name is one, or a person when it is not."""
+    m = _ONLY_NAME.match(question.strip())
+    if m is None:
+        return None
+    name = m.group("name")
+    spans = _name_spans(previous)
+    if len(spans) > 1:
+        place = _is_place(name)
+        spans = [sp for sp in spans if _is_place(previous[sp[0] : sp[1]]) == place]
+    if len(spans) != 1 or previous[spans[0][0] : spans[0][1]].lower() == name.lower():
+        return None
+    start, end = spans[0]
+    if m.group("the") and not re.search(r"\bthe\s+$", previous[:start], re.IGNORECASE):
+        name = f"the {name}"
+    return previous[:start] + name + previous[end:]
+
+
 def carry_subject(question: str, previous: str, max_chars: int = 1000) -> str:
-    """The follow-up with the previous question's content words in front (the extractive rule)."""
+    """The follow-up with the previous question's content words in front (the extractive rule), or the
+    previous question with the follow-up's name swapped in (swap_name)."""
+    swapped = swap_name(question, previous)
+    if swapped is not None and len(swapped) <= max_chars:
+        return swapped
     subject = carried_subject(question, previous)
     if not subject:
         return question

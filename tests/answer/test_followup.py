@@ -47,3 +47,41 @@ def test_a_new_question_is_asked_as_it_is_and_a_follow_up_does_not_pile_up_subje
     assert standalone_by_rule("and what did Nebenzia say?", history) == (
         "new meeting 2019: and what did Nebenzia say?"
     )
+
+
+@pytest.mark.parametrize(
+    ("previous", "follow_up", "standalone"),
+    [
+        ("Why did Putin resign?", "and Lavrov?", "Why did Lavrov resign?"),
+        # The name replaced is the one of the same kind: a person for a person, a place for a place.
+        (
+            "What did Putin say about Ukraine?",
+            "what about Sergei Lavrov?",
+            "What did Sergei Lavrov say about Ukraine?",
+        ),
+        ("What did Putin say about Ukraine?", "And Syria?", "What did Putin say about Syria?"),
+        ("Did Russia hack the DNC?", "and the RNC?", "Did Russia hack the RNC?"),
+        (
+            "What did the Fed say about Russia?",
+            "and the Bank of England?",
+            "What did the Fed say about the Bank of England?",
+        ),
+    ],
+)
+def test_a_follow_up_that_is_only_a_name_asks_the_last_question_of_it(
+    previous: str, follow_up: str, standalone: str
+) -> None:
+    history = ChatHistory(4)
+    history.add(previous, "…")
+    assert standalone_by_rule(follow_up, history) == standalone
+
+
+def test_a_name_follow_up_that_could_replace_two_names_carries_the_subject_instead() -> None:
+    history = ChatHistory(4)
+    history.add("Why did Trump fire Comey?", "…")  # Tillerson for Trump or for Comey: nobody can tell
+    assert standalone_by_rule("and Tillerson?", history) == "fire: and Tillerson?"
+    # Words after the name are no name: the follow-up asks more than a name.
+    history.add("What did Lavrov say?", "…")
+    assert standalone_by_rule("What about Putin and arms control?", history).endswith(
+        ": What about Putin and arms control?"
+    )
