@@ -219,7 +219,7 @@ def misplaced_year(index: StoredVersion, question: str) -> tuple[str, str, list[
         # whole news corpus Turkey and "ambassador" meet every year, with "shot" too only in 2016 (v07).
         reporting = passages & event if len(passages & event) >= MIN_EVIDENCE else passages
         if len(reporting & second) >= MIN_EVIDENCE:
-            reporting &= second
+            reporting = reporting & second  # a new set: `reporting` may be `passages`, read again below
         if len(reporting) < MIN_EVIDENCE:
             continue
         # A year reports the event with MIN_EVIDENCE of its passages (one where no year has more): in a whole

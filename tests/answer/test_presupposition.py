@@ -374,3 +374,23 @@ def test_a_name_that_says_what_kind_of_answer_is_asked_anchors_no_event(tmp_path
     assert misplaced_year(index, "Which Texas senator mocked the hashtag campaign in 2014?") is None
     # Texas outside the asked-for kind still anchors the event.
     assert misplaced_year(index, "Who in Texas mocked the hashtag campaign in 2014?") is not None
+
+
+def test_the_year_check_reads_all_of_a_names_passages_after_narrowing_the_reporting_ones(
+    rare_names: None, tmp_path: Path
+) -> None:
+    # The question's rarest word is in no passage of hers, so the reporting passages are the name's; narrowing
+    # them by its second rarest ("sat", 2017's) once narrowed the name's own passages too, and Merkel's
+    # 2015 news no longer showed that the G-7 of 2015 was in her year.
+    articles = (
+        ("Angela Merkel hosted the leaders at the summit in Bavaria.", "2015-06-07"),
+        ("Obama and Angela Merkel shared a beer at the summit.", "2015-06-08"),
+        ("Angela Merkel sat beside Trump at the meeting in Hamburg.", "2017-07-07"),
+        ("Angela Merkel sat down with Putin in Hamburg.", "2017-07-08"),
+        ("Drinking water ran short in Flint.", "2016-01-10"),
+    )
+    index = build(tmp_path, articles).index
+    question = "What were Obama and Angela Merkel drinking when they sat down at the 2015 summit?"
+    assert misplaced_year(index, question) is None
+    # While a year in which she was not in the news is still the wrong one.
+    assert misplaced_year(index, question.replace("2015", "2016")) == ("Angela Merkel", "2016", ["2017"])
