@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import os
+import re
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -22,9 +24,10 @@ def env_files() -> tuple[Path, ...]:
 
 
 def check_env_files(paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]] | None) -> None:
-    """Raise a one-sentence UsruError naming a `.env` file that cannot be read as UTF-8 text.
+    """Raise a one-sentence UsruError naming a `.env` file that is not UTF-8 text or has a line that cannot be read.
 
-    pydantic-settings would raise a bare UnicodeDecodeError that names no file.
+    pydantic-settings would raise a bare UnicodeDecodeError that names no file, and python-dotenv drops a
+    line it cannot parse (an unclosed quote) with a warning naming neither the file nor the setting.
     """
     if paths is None:
         return
@@ -33,7 +36,7 @@ def check_env_files(paths: str | os.PathLike[str] | Iterable[str | os.PathLike[s
         if not path.is_file():
             continue  # missing files are skipped, as pydantic-settings does
         try:
-            path.read_bytes().decode("utf-8")
+            text = path.read_bytes().decode("utf-8")
         except UnicodeDecodeError as exc:
             raise UsruError(
                 f"The settings file {path} is not UTF-8 text (byte {exc.start + 1} is not valid UTF-8): "
@@ -41,6 +44,29 @@ def check_env_files(paths: str | os.PathLike[str] | Iterable[str | os.PathLike[s
             ) from None
         except OSError as exc:
             raise UsruError(f"The settings file {path} cannot be read ({exc.strerror or exc}).") from None
+        check_env_lines(path, text)
+
+
+# The name at the start of a `.env` line, as python-dotenv reads it; its value is never shown (it may be a key).
+_ENV_NAME = re.compile(r"\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_.-]*)\s*=")
+
+
+def check_env_lines(path: Path, text: str) -> None:
+    """Raise a one-sentence UsruError at the first line of a `.env` file that python-dotenv cannot parse.
+
+    Refused, not warned about: the setting on that line would be silently ignored, so usru would run with
+    a value the user did not choose.
+    """
+    from dotenv.parser import parse_stream
+
+    for binding in parse_stream(io.StringIO(text)):
+        if binding.error:
+            name = _ENV_NAME.match(binding.original.string)
+            setting = f" ({name.group(1)})" if name else ""
+            raise UsruError(
+                f"Line {binding.original.line} of the settings file {path}{setting} cannot be read "
+                "(is a quote left open?): fix or remove the line."
+            )
 
 
 class Settings(BaseSettings):

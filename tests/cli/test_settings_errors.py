@@ -108,6 +108,22 @@ def test_a_env_file_that_is_not_utf8_is_named_in_one_sentence(
     assert ".env is not UTF-8 text" in line, line
 
 
+def test_a_env_line_that_cannot_be_parsed_is_named_once_by_file_line_and_setting(
+    workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """python-dotenv warned twice, naming no file, and the setting was dropped: the command ran anyway."""
+    (workdir / ".env").write_text('USRU_VECTORS=two-passes\nUSRU_MAX_QUOTES="3\n', encoding="utf-8")
+    line = one_error_line(capsys, "sources")
+    assert "Line 2 of the settings file .env (USRU_MAX_QUOTES) cannot be read" in line, line
+    assert '"3' not in line, line  # the value is never shown: it may be an API key
+
+
+def test_the_bot_settings_name_a_env_line_that_cannot_be_parsed(workdir: Path) -> None:
+    (workdir / ".env").write_text("TELEGRAM_ADMINS='42\n", encoding="utf-8")
+    with pytest.raises(UsruError, match=r"Line 1 of the settings file \.env \(TELEGRAM_ADMINS\)"):
+        BotSettings()
+
+
 def test_the_bot_settings_name_a_env_file_that_is_not_utf8(workdir: Path) -> None:
     (workdir / ".env").write_bytes(b"TELEGRAM_ADMINS=\xff\n")
     with pytest.raises(UsruError, match=r"\.env is not UTF-8 text"):
