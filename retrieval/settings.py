@@ -7,8 +7,10 @@ import os
 import re
 from collections.abc import Iterable
 from pathlib import Path
+from typing import get_args
 
-from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic import AliasChoices, Field, SecretStr, ValidationInfo, field_validator
+from pydantic_core import PydanticCustomError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from retrieval.errors import UsruError
@@ -67,6 +69,19 @@ def check_env_lines(path: Path, text: str) -> None:
                 f"Line {binding.original.line} of the settings file {path}{setting} cannot be read "
                 "(is a quote left open?): fix or remove the line."
             )
+
+
+def refuse_digit_separators(model: type[BaseSettings], value: object, info: ValidationInfo) -> object:
+    """The value unchanged, unless it is a number field's text with an underscore.
+
+    Python reads "1_0" as 10; in a settings file it is a typo, refused like any other invalid number.
+    """
+    if not isinstance(value, str) or "_" not in value or info.field_name is None:
+        return value
+    annotation = model.model_fields[info.field_name].annotation
+    if annotation in (int, float) or any(kind in (int, float) for kind in get_args(annotation)):
+        raise PydanticCustomError("number_parsing", "Input should be a number written without underscores")
+    return value
 
 
 class Settings(BaseSettings):
@@ -164,3 +179,8 @@ class Settings(BaseSettings):
     def _lower_case(cls, value: object) -> object:
         """Choices read in any case: USRU_EMBED_PRECISION=BF16 is bf16, not a pattern error."""
         return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _plain_numbers(cls, value: object, info: ValidationInfo) -> object:
+        return refuse_digit_separators(cls, value, info)

@@ -94,6 +94,30 @@ def test_min_relevance_in_range_is_accepted(value: str, monkeypatch: pytest.Monk
     assert Settings(_env_file=None).min_relevance == float(value)
 
 
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("USRU_MIN_RELEVANCE", "1_0"), ("USRU_MAX_QUOTES", "1_0"), ("USRU_LLM_TIMEOUT", "1_0.5")],
+)
+def test_a_number_written_with_underscores_is_refused_as_typed(
+    name: str, value: str, workdir: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Python reads "1_0" as 10: USRU_MIN_RELEVANCE=1_0 became a floor of 10 and refused everything."""
+    monkeypatch.setenv(name, value)
+    line = one_error_line(capsys, "sources")
+    assert f"The setting {name} is '{value}': it should be a number" in line, line
+
+
+def test_bot_number_settings_refuse_underscores(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TELEGRAM_WEBHOOK_PORT", "8_443")
+    with pytest.raises(UsruError, match=r"TELEGRAM_WEBHOOK_PORT is invalid: .*without underscores"):
+        BotSettings(_env_file=None)
+
+
+def test_text_settings_keep_their_underscores(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("USRU_LLM", "openai:gpt_4")
+    assert Settings(_env_file=None).llm == "openai:gpt_4"
+
+
 def test_bot_float_settings_refuse_infinity(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TELEGRAM_RETRY_BACKOFF_S", "inf")  # passes ge=0: only allow_inf_nan stops it
     with pytest.raises(UsruError, match=r"TELEGRAM_RETRY_BACKOFF_S is invalid: .*finite"):
