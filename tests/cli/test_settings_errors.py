@@ -161,6 +161,16 @@ def test_a_too_long_index_folder_name_is_one_sentence(
     assert "too long" in line.lower(), line
 
 
+@pytest.mark.parametrize("command", [["ask", "hi"], ["index"], ["sources"]])
+def test_a_long_index_folder_in_an_error_sentence_is_cut_keeping_its_end(
+    command: list[str], workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The core's sentences ("Cannot read the index at …") printed all 300 characters of --index-dir."""
+    index_dir = "x" * 300 + "/my-index"
+    line = one_error_line(capsys, "--index-dir", index_dir, *command)
+    assert "x" * 100 not in line and "…" in line and "/my-index (309 characters)" in line, line
+
+
 @pytest.mark.parametrize(
     ("code", "reason"),
     [
