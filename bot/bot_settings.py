@@ -7,11 +7,11 @@ from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlparse
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from retrieval.errors import UsruError
-from retrieval.settings import check_env_files
+from retrieval.settings import check_env_files, refuse_digit_separators
 
 TOKEN_RE = re.compile(r"^\d+:[A-Za-z0-9_-]{30,}$")
 DEFAULT_API_BASE_URL = "https://api.telegram.org/bot"
@@ -91,6 +91,11 @@ class BotSettings(BaseSettings):
             first = exc.errors()[0]
             name = "TELEGRAM_" + "_".join(str(p) for p in first["loc"][:1]).upper()
             raise BotSettingsError(f"{name} is invalid: {first['msg']}.") from exc
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _plain_numbers(cls, value: object, info: ValidationInfo) -> object:
+        return refuse_digit_separators(cls, value, info)
 
     @field_validator("allowed_users", "admins", mode="before")
     @classmethod

@@ -23,7 +23,7 @@ from rich.text import Text
 
 from retrieval.errors import QuestionError, UsruError
 from retrieval.settings import Settings, check_env_files, env_files
-from retrieval.textsafety import one_line
+from retrieval.textsafety import cut, one_line, shorten_long_words
 
 PROG = "usru"
 
@@ -179,6 +179,11 @@ def describe_invalid_setting(exc: ValidationError, files: tuple[Path, ...] = ())
     return f"The setting {name}{shown}: {wanted}."
 
 
+def error_line(exc: Exception) -> str:
+    """An error as the one line printed after `usru: `, long paths in it shortened."""
+    return one_line(shorten_long_words(str(exc)))
+
+
 def _progress_reporter(
     console: Console, piped_summary: bool = True
 ) -> tuple[Callable[[str, int, int], None], Callable[[], None]]:
@@ -298,7 +303,7 @@ def run_watch(settings: Settings, args: argparse.Namespace, out: Console, err: C
             out.print(Text(f"No article changed; {one_line(describe_changes(summary))}."))
 
     def on_error(exc: Exception) -> None:
-        err.print(Text(f"{PROG}: {one_line(str(exc))}"), soft_wrap=True)
+        err.print(Text(f"{PROG}: {error_line(exc)}"), soft_wrap=True)
 
     def on_changes(paths: list[str]) -> None:
         err.print(noticed(paths), markup=False, highlight=False)
@@ -365,9 +370,10 @@ def run_ask(settings: Settings, args: argparse.Namespace, out: Console, err: Con
                 raise
             failures += 1
             if args.json:
-                print(json.dumps({"question": question, "error": str(exc)}, ensure_ascii=False), flush=True)
+                error = shorten_long_words(str(exc))
+                print(json.dumps({"question": question, "error": error}, ensure_ascii=False), flush=True)
             else:
-                err.print(Text(f"{PROG}: {one_line(str(exc))}"), soft_wrap=True)
+                err.print(Text(f"{PROG}: {error_line(exc)}"), soft_wrap=True)
             continue
         if args.json:
             print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=None if batch else 2), flush=True)
@@ -497,13 +503,6 @@ PATH_ERRNOS = (
 )
 
 
-def shorten(text: str, limit: int = SHOWN_CHARS) -> str:
-    """The text, or its start and end around an ellipsis when longer than limit."""
-    if len(text) <= limit:
-        return text
-    return text[: limit * 2 // 3] + "…" + text[-(limit // 3) :]
-
-
 def describe_path_error(exc: OSError) -> str:
     """One sentence naming the path (shortened) and what the system said about it."""
     reason = {
@@ -516,7 +515,8 @@ def describe_path_error(exc: OSError) -> str:
         errno.EROFS: "it is on a read-only file system",
     }.get(exc.errno or 0, exc.strerror or "it cannot be used")
     path = os.fsdecode(exc.filename)
-    return f"Cannot use the path {shorten(path)!r}: {reason}."
+    length = f" ({len(path)} characters)" if len(path) > SHOWN_CHARS else ""
+    return f"Cannot use the path {cut(path, SHOWN_CHARS)!r}{length}: {reason}."
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -530,7 +530,7 @@ def main(argv: list[str] | None = None) -> int:
         settings = make_settings(args)
         return COMMANDS[args.command](settings, args, out, err)
     except UsruError as exc:
-        err.print(Text(f"{PROG}: {one_line(str(exc))}"), soft_wrap=True)
+        err.print(Text(f"{PROG}: {error_line(exc)}"), soft_wrap=True)
         return exc.exit_code
     except KeyboardInterrupt:
         return 130

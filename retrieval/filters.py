@@ -101,20 +101,27 @@ class Filters:
 def make_filters(
     since: str | None = None, until: str | None = None, outlets: list[str] | None = None
 ) -> Filters:
-    """Filters from user input ("2017", "2017-01", "2017-01-05"); raises QuestionError on a bad date."""
+    """Filters from user input ("2017", "2017-01", "2017-01-05"); raises QuestionError on a bad date.
+
+    An empty value is refused, not taken as no filter: `--outlet ""` from a script whose variable was unset
+    would otherwise quote every outlet without a word.
+    """
     first = last = None
-    if since:
+    if since is not None:
         span = date_range(since)
         if span is None:
             raise QuestionError(f"since {since!r} is not a date; use YYYY, YYYY-MM or YYYY-MM-DD.")
         first = span[0]
-    if until:
+    if until is not None:
         span = date_range(until)
         if span is None:
             raise QuestionError(f"until {until!r} is not a date; use YYYY, YYYY-MM or YYYY-MM-DD.")
         last = span[1]
     if first and last and first > last:
         raise QuestionError(f"since {since} is after until {until}: no article can be in between.")
+    for outlet in outlets or []:
+        if not outlet.replace(",", " ").strip():
+            raise QuestionError(f"outlet {outlet!r} names no outlet; give a name, e.g. Reuters.")
     names = tuple(
         dict.fromkeys(" ".join(o.split()) for o in outlets or [] for o in o.split(",") if o.strip())
     )

@@ -59,8 +59,20 @@ if TYPE_CHECKING:
     from langchain_core.runnables import Runnable
 
 
-# A terminal's colour (CSI) and title or hyperlink (OSC) sequences, as a coloured paste carries them.
-_TERMINAL_SEQUENCE = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?")
+# A terminal's escape sequences, as a coloured paste or `tput` output carries them (ECMA-48): colour and
+# cursor (CSI), title and hyperlink (OSC), device strings (DCS, APC, PM, SOS; only when ended), keypad and
+# arrow keys (SS3: ESC O A), charsets (ESC ( B, which `tput sgr0` writes) and ESC 7, 8, =, >. Whatever of
+# one is left behind is letters ("B", "OA") or punctuation ("="), so a question made only of sequences was
+# answered, or refused as wordless, instead of as empty. Each form is narrow: an ESC typed before a word
+# ("\x1bPutin") must not take the word's first letter, or an unended ESC P the whole question.
+_TERMINAL_SEQUENCE = re.compile(
+    r"\x1b\[[0-?]*[ -/]*[@-~]"
+    r"|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?"
+    r"|\x1b[P_^X][^\x07\x1b]*(?:\x07|\x1b\\)"
+    r"|\x1bO[A-DFHP-S]"
+    r"|\x1b[!-/]+[0-~]"
+    r"|\x1b[78=>]"
+)
 
 
 def clean_question(question: str, max_chars: int) -> str:

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import io
 import os
+import re
 from collections.abc import Iterable
 from pathlib import Path
+from typing import get_args
 
-from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic import AliasChoices, Field, SecretStr, ValidationInfo, field_validator
+from pydantic_core import PydanticCustomError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from retrieval.errors import UsruError
@@ -22,9 +26,10 @@ def env_files() -> tuple[Path, ...]:
 
 
 def check_env_files(paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]] | None) -> None:
-    """Raise a one-sentence UsruError naming a `.env` file that cannot be read as UTF-8 text.
+    """Raise a one-sentence UsruError naming a `.env` file that is not UTF-8 text or has a line that cannot be read.
 
-    pydantic-settings would raise a bare UnicodeDecodeError that names no file.
+    pydantic-settings would raise a bare UnicodeDecodeError that names no file, and python-dotenv drops a
+    line it cannot parse (an unclosed quote) with a warning naming neither the file nor the setting.
     """
     if paths is None:
         return
@@ -33,7 +38,7 @@ def check_env_files(paths: str | os.PathLike[str] | Iterable[str | os.PathLike[s
         if not path.is_file():
             continue  # missing files are skipped, as pydantic-settings does
         try:
-            path.read_bytes().decode("utf-8")
+            text = path.read_bytes().decode("utf-8")
         except UnicodeDecodeError as exc:
             raise UsruError(
                 f"The settings file {path} is not UTF-8 text (byte {exc.start + 1} is not valid UTF-8): "
@@ -41,6 +46,42 @@ def check_env_files(paths: str | os.PathLike[str] | Iterable[str | os.PathLike[s
             ) from None
         except OSError as exc:
             raise UsruError(f"The settings file {path} cannot be read ({exc.strerror or exc}).") from None
+        check_env_lines(path, text)
+
+
+# The name at the start of a `.env` line, as python-dotenv reads it; its value is never shown (it may be a key).
+_ENV_NAME = re.compile(r"\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_.-]*)\s*=")
+
+
+def check_env_lines(path: Path, text: str) -> None:
+    """Raise a one-sentence UsruError at the first line of a `.env` file that python-dotenv cannot parse.
+
+    Refused, not warned about: the setting on that line would be silently ignored, so usru would run with
+    a value the user did not choose.
+    """
+    from dotenv.parser import parse_stream
+
+    for binding in parse_stream(io.StringIO(text)):
+        if binding.error:
+            name = _ENV_NAME.match(binding.original.string)
+            setting = f" ({name.group(1)})" if name else ""
+            raise UsruError(
+                f"Line {binding.original.line} of the settings file {path}{setting} cannot be read "
+                "(is a quote left open?): fix or remove the line."
+            )
+
+
+def refuse_digit_separators(model: type[BaseSettings], value: object, info: ValidationInfo) -> object:
+    """The value unchanged, unless it is a number field's text with an underscore.
+
+    Python reads "1_0" as 10; in a settings file it is a typo, refused like any other invalid number.
+    """
+    if not isinstance(value, str) or "_" not in value or info.field_name is None:
+        return value
+    annotation = model.model_fields[info.field_name].annotation
+    if annotation in (int, float) or any(kind in (int, float) for kind in get_args(annotation)):
+        raise PydanticCustomError("number_parsing", "Input should be a number written without underscores")
+    return value
 
 
 class Settings(BaseSettings):
@@ -138,3 +179,8 @@ class Settings(BaseSettings):
     def _lower_case(cls, value: object) -> object:
         """Choices read in any case: USRU_EMBED_PRECISION=BF16 is bf16, not a pattern error."""
         return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _plain_numbers(cls, value: object, info: ValidationInfo) -> object:
+        return refuse_digit_separators(cls, value, info)

@@ -43,6 +43,35 @@ def one_line(text: str) -> str:
     return escape_unsafe(text)
 
 
+# A word longer than this in a one-sentence error (a path, nearly always) is cut around an ellipsis; above
+# the 60 characters a setting's value is cut to, so that is not cut again.
+LONG_WORD_CHARS = 80
+
+
+def cut(text: str, limit: int = LONG_WORD_CHARS) -> str:
+    """The text, or its start and end around an ellipsis when longer than limit.
+
+    The end is kept because a path's last parts (the file, the folder made) say most.
+    """
+    if len(text) <= limit:
+        return text
+    return f"{text[: limit * 2 // 3]}…{text[-(limit // 3) :]}"
+
+
+def shorten_long_words(message: str, limit: int = LONG_WORD_CHARS) -> str:
+    """An error message with each word longer than limit cut, its length said, as a setting's value is:
+    a 300-character --index-dir named in a sentence would fill the screen."""
+
+    def shorten(m: re.Match[str]) -> str:
+        # The sentence's own punctuation after the word ("…/a);") stays after the length.
+        word = m.group(0).rstrip(").,;:!?]'\"”")
+        if len(word) <= limit:
+            return m.group(0)
+        return f"{cut(word, limit)} ({len(word)} characters){m.group(0)[len(word) :]}"
+
+    return re.sub(rf"\S{{{limit + 1},}}", shorten, message)
+
+
 def replace_unsafe(text: str, chars: str = UNSAFE, keep: str = "", by: str = " ") -> str:
     """Text with the unsafe characters (or the given subset of them) replaced, except those in `keep`."""
     return _pattern(chars, keep).sub(by, text)

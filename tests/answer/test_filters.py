@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 
 import pytest
+from rich.console import Console
 
 from bench.fakebotapi import FakeBotAPI, started_application
 from bot.bot_settings import BotSettings
+from bot.cli import main
+from bot.repl import run_chat
 from retrieval import search
 from retrieval.errors import QuestionError
 from retrieval.filters import Filters, date_range, make_filters, parse_filter_words
@@ -198,6 +202,44 @@ def test_usru_ask_takes_since_until_and_outlet(tmp_path: Path) -> None:
     cited = {c["source"] for c in json.loads(result.stdout)["citations"]}
     assert cited == {"c2017.md", "d2018.md"}
     assert_one_line_error(usru(folders, "ask", "--since", "June", QUESTION, env=env), "not a date")
+
+
+@pytest.mark.parametrize(
+    ("flag", "value", "words"),
+    [
+        ("--outlet", "", "outlet '' names no outlet"),
+        ("--outlet", "  ", "outlet '  ' names no outlet"),
+        ("--outlet", ",", "outlet ',' names no outlet"),
+        ("--since", "", "since '' is not a date"),
+        ("--until", " ", "until ' ' is not a date"),
+    ],
+)
+def test_usru_ask_refuses_an_empty_filter_value(
+    flag: str,
+    value: str,
+    words: str,
+    service: AnsweringService,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`--outlet ""` quoted every outlet without a word, as if no filter had been asked for."""
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
+    monkeypatch.setenv("EMBEDDING_MODEL", "hashing")
+    monkeypatch.chdir(tmp_path)
+    where = ["--sources", str(service.settings.sources), "--index-dir", str(service.settings.index_dir)]
+    code = main([*where, "ask", flag, value, QUESTION])
+    captured = capsys.readouterr()
+    assert code == 2 and captured.out == "", captured
+    assert captured.err.startswith(f"usru: {words}"), captured.err
+    assert len(captured.err.strip().splitlines()) == 1, captured.err
+
+
+def test_the_chat_refuses_an_outlet_word_that_names_no_outlet(service: AnsweringService) -> None:
+    """The same as `--outlet ,`: `outlet:,` was dropped and the question answered from every outlet."""
+    out = io.StringIO()
+    assert run_chat(service, Console(file=out, width=200), io.StringIO(f"outlet:, {QUESTION}\n")) == 0
+    assert out.getvalue().strip() == "outlet ',' names no outlet; give a name, e.g. Reuters."
 
 
 # ---------------------------------------------------------------------------- the bot

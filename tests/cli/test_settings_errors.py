@@ -94,6 +94,30 @@ def test_min_relevance_in_range_is_accepted(value: str, monkeypatch: pytest.Monk
     assert Settings(_env_file=None).min_relevance == float(value)
 
 
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("USRU_MIN_RELEVANCE", "1_0"), ("USRU_MAX_QUOTES", "1_0"), ("USRU_LLM_TIMEOUT", "1_0.5")],
+)
+def test_a_number_written_with_underscores_is_refused_as_typed(
+    name: str, value: str, workdir: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Python reads "1_0" as 10: USRU_MIN_RELEVANCE=1_0 became a floor of 10 and refused everything."""
+    monkeypatch.setenv(name, value)
+    line = one_error_line(capsys, "sources")
+    assert f"The setting {name} is '{value}': it should be a number" in line, line
+
+
+def test_bot_number_settings_refuse_underscores(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TELEGRAM_WEBHOOK_PORT", "8_443")
+    with pytest.raises(UsruError, match=r"TELEGRAM_WEBHOOK_PORT is invalid: .*without underscores"):
+        BotSettings(_env_file=None)
+
+
+def test_text_settings_keep_their_underscores(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("USRU_LLM", "openai:gpt_4")
+    assert Settings(_env_file=None).llm == "openai:gpt_4"
+
+
 def test_bot_float_settings_refuse_infinity(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TELEGRAM_RETRY_BACKOFF_S", "inf")  # passes ge=0: only allow_inf_nan stops it
     with pytest.raises(UsruError, match=r"TELEGRAM_RETRY_BACKOFF_S is invalid: .*finite"):
@@ -108,6 +132,22 @@ def test_a_env_file_that_is_not_utf8_is_named_in_one_sentence(
     assert ".env is not UTF-8 text" in line, line
 
 
+def test_a_env_line_that_cannot_be_parsed_is_named_once_by_file_line_and_setting(
+    workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """python-dotenv warned twice, naming no file, and the setting was dropped: the command ran anyway."""
+    (workdir / ".env").write_text('USRU_VECTORS=two-passes\nUSRU_MAX_QUOTES="3\n', encoding="utf-8")
+    line = one_error_line(capsys, "sources")
+    assert "Line 2 of the settings file .env (USRU_MAX_QUOTES) cannot be read" in line, line
+    assert '"3' not in line, line  # the value is never shown: it may be an API key
+
+
+def test_the_bot_settings_name_a_env_line_that_cannot_be_parsed(workdir: Path) -> None:
+    (workdir / ".env").write_text("TELEGRAM_ADMINS='42\n", encoding="utf-8")
+    with pytest.raises(UsruError, match=r"Line 1 of the settings file \.env \(TELEGRAM_ADMINS\)"):
+        BotSettings()
+
+
 def test_the_bot_settings_name_a_env_file_that_is_not_utf8(workdir: Path) -> None:
     (workdir / ".env").write_bytes(b"TELEGRAM_ADMINS=\xff\n")
     with pytest.raises(UsruError, match=r"\.env is not UTF-8 text"):
@@ -119,6 +159,16 @@ def test_a_too_long_index_folder_name_is_one_sentence(
 ) -> None:
     line = one_error_line(capsys, "--index-dir", "x" * 300, "ask", "hi")
     assert "too long" in line.lower(), line
+
+
+@pytest.mark.parametrize("command", [["ask", "hi"], ["index"], ["sources"]])
+def test_a_long_index_folder_in_an_error_sentence_is_cut_keeping_its_end(
+    command: list[str], workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The core's sentences ("Cannot read the index at …") printed all 300 characters of --index-dir."""
+    index_dir = "x" * 300 + "/my-index"
+    line = one_error_line(capsys, "--index-dir", index_dir, *command)
+    assert "x" * 100 not in line and "…" in line and "/my-index (309 characters)" in line, line
 
 
 @pytest.mark.parametrize(

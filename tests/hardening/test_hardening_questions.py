@@ -138,6 +138,35 @@ def test_the_repl_answers_every_question_and_runs_no_command(hashing_service: An
     assert hashing_service.stats().articles == 5, "index --rebuild typed in the chat is only a question"
 
 
+# Questions made only of what terminals and `tput` write; each left letters or punctuation behind.
+ESCAPES_ONLY = {
+    "tput sgr0 (charset, then CSI)": "\x1b(B\x1b[m",
+    "tput smkx (CSI, then keypad)": "\x1b[?1h\x1b=",
+    "an arrow key in application mode": "\x1bOA",
+    "save and restore the cursor": "\x1b7\x1b8",
+    "a device string": "\x1bP1$r\x1b\\",
+    "colour and control characters": "\x1b[31m\x01\x1b[0m",
+}
+
+
+@pytest.mark.parametrize("name", sorted(ESCAPES_ONLY))
+def test_usru_ask_and_the_repl_refuse_a_question_of_escape_sequences_alike(
+    name: str,
+    indexed: Folders,
+    hashing_service: AnsweringService,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """\x1b[31m alone was "empty" but \x1b= "no letters or digits" and \x1bOA answered as the word "OA"."""
+    question = ESCAPES_ONLY[name]
+    empty = "Please ask a question: the text was empty."
+    code, out, err = in_process(indexed, monkeypatch, capsys, "ask", question)
+    assert (code, out, err) == (2, "", f"usru: {empty}\n")
+    said = io.StringIO()
+    run_chat(hashing_service, Console(file=said, width=100, color_system=None), io.StringIO(question + "\n"))
+    assert said.getvalue().strip() == empty
+
+
 def test_the_repl_on_a_terminal_shows_markup_in_questions_as_text(
     hashing_service: AnsweringService, monkeypatch: pytest.MonkeyPatch
 ) -> None:
