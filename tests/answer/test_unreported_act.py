@@ -8,7 +8,7 @@ import pytest
 
 from retrieval import event_check
 from retrieval.index import StoredVersion
-from retrieval.unreported_act import tells_act, unreported_act
+from retrieval.unreported_act import as_asked, tells_act, unreported_act
 from tests.answer.test_presupposition import build
 
 ARTICLES = (
@@ -268,3 +268,11 @@ def test_a_leaders_country_names_him_only_with_a_leader_word(
     index = build(tmp_path, articles).index
     note = unreported_act(index, "Why did Trump fire Tillerson?")
     assert note is not None and "fire Tillerson" in note, note
+
+
+def test_the_act_in_the_note_is_worded_as_the_question_words_it() -> None:
+    # The bare words of "demand that Mike Pompeo free ..." read "demand mike".
+    question = "Why did Sergei Lavrov demand that Mike Pompeo free the woman arrested in Moscow?"
+    assert as_asked(question, "demand", "mike") == "demand that Mike Pompeo"
+    assert as_asked("Why did Putin resign as president?", "resign", "president") == "resign as president"
+    assert as_asked("Why did Putin resign?", "resign", "") == "resign"
