@@ -50,16 +50,3 @@ def test_a_weapon_is_answered_by_its_model_not_any_capitalised_word() -> None:
     assert not holds_detail("model", "There are no new NATO missiles in Europe, he said.", WEAPON)
     assert not holds_detail("model", "He said there are more and more new Russian missiles.", WEAPON)
     assert not holds_detail("model", "It is the worst crisis of the 21st century.", WEAPON)
-
-
-def test_what_a_named_person_urged_is_answered_by_their_own_words() -> None:
-    urge = "What did Senator Graham urge Trump to do if Putin denied meddling?"
-    assert asked_detail(urge) == "quote"
-    own = '"When Putin denies that he was involved, reject the denial," Graham said in the interview.'
-    assert holds_detail("quote", own, urge)
-    # Trump's words beside them answer what Trump said, not what Graham urged.
-    assert not holds_detail("quote", 'Trump had said he doesn\'t "see any reason why" Russia would.', urge)
-    # A speaker in lower-case words pins nothing: any speech may be theirs.
-    assert holds_detail(
-        "quote", "Barr said it was examining the matter.", "What did the attorney general tell senators?"
-    )
