@@ -163,6 +163,15 @@ def _update_index(
                 totals = {k: int(m[k]) for k in ("articles", "chunks", "sentences")}
             else:
                 segments, totals = [], {"articles": 0, "chunks": 0, "sentences": 0}
+            embedded = len(plan.added)
+            if plan.added:
+                # Handed over, not shared: _add_articles lets each batch's texts go once it is written.
+                added, plan.added = plan.added, []
+                segments, taken = _add_articles(
+                    index_dir, sources, plan, added, segments, embedder, vectors, totals, progress
+                )
+                embedded -= taken + len(plan.left_out)
+            # Deleted only now: a changed file that cannot be read again keeps its indexed version (read_planned).
             by_segment: dict[int, list[int]] = {}
             for pos, aid in plan.deleted:
                 by_segment.setdefault(pos, []).append(aid)
@@ -173,15 +182,6 @@ def _update_index(
                 totals["sentences"] -= n_sents
                 segments[pos]["deleted"] = sorted({*segments[pos]["deleted"], *ids})
             segments = [s for s in segments if _live_count(index_dir, s) > 0]
-            embedded = len(plan.added)
-            if plan.added:
-                # Handed over, not shared: _add_articles lets each batch's texts go once it is written.
-                added, plan.added = plan.added, []
-                left_out = len(plan.skipped)
-                segments += _add_articles(
-                    index_dir, sources, plan, added, embedder, vectors, totals, progress
-                )
-                embedded -= len(plan.skipped) - left_out
             if totals["articles"] <= 0:
                 detail = f" ({len(plan.skipped)} skipped: {plan.skipped[0][1]}…)" if plan.skipped else ""
                 raise SourcesError(f"No readable .txt or .md articles in {sources}{detail}.")
@@ -204,6 +204,9 @@ def _update_index(
             for gone in plan.removed | plan.unaliased:
                 aliases.pop(gone, None)
             aliases.update(plan.aliases)
+            # A duplicate of an article left out is no duplicate of anything indexed: the next update,
+            # not knowing it, reads and indexes it.
+            aliases = {k: v for k, v in aliases.items() if v[0] not in plan.left_out}
             version = next_name(index_dir / "versions", "v")
             manifest = {
                 "format": FORMAT_VERSION,
@@ -345,12 +348,14 @@ def _add_articles(
     sources: Path,
     plan: Plan,
     articles: list[Planned],
+    live_segments: list[dict[str, Any]],
     embedder: Embedder,
     vectors: str,
     totals: dict[str, int],
     progress: Progress | None,
-) -> list[dict[str, Any]]:
-    """Segments holding these articles: those a stopped run finished, then new ones a batch at a time.
+) -> tuple[list[dict[str, Any]], int]:
+    """The live segments, then those holding these articles: those a stopped run finished, then new ones a
+    batch at a time; and how many articles were taken from the stopped run.
 
     Each batch is written as a complete segment and recorded in the journal before the next starts,
     so a run killed part-way loses at most one batch; memory holds one batch's vectors, not the corpus's.
@@ -364,10 +369,11 @@ def _add_articles(
         "chunker": CHUNKER_VERSION,
         "vectors": vectors,
     }
-    segments, todo, taken = take_finished(index_dir, key, articles)
+    resumed, todo, taken = take_finished(index_dir, key, articles)
     for k, v in taken.items():
         totals[k] += v
-    finished = [s["name"] for s in segments]
+    finished = [s["name"] for s in resumed]
+    segments = [*live_segments, *resumed]
     total = len(articles)
     done = total - len(todo)
     many = len(todo) > BATCH_ARTICLES
@@ -399,7 +405,7 @@ def _add_articles(
         done += size
         durability.checkpoint(f"batch:{len(finished)}")
         del data, batch
-    return segments
+    return segments, taken["articles"]
 
 
 def _embed_articles(

@@ -256,6 +256,8 @@ class Plan:
     unreadable: set[str] = field(default_factory=set)  # live articles dropped because reading failed now
     skipped: list[tuple[str, str]] = field(default_factory=list)
     stats: dict[str, tuple[int, int, str]] = field(default_factory=dict)
+    replacing: dict[str, tuple[int, int]] = field(default_factory=dict)  # changed file -> its live article
+    left_out: set[str] = field(default_factory=set)  # planned, then unreadable when read again: not indexed
 
 
 def plan_update(
@@ -320,6 +322,8 @@ def plan_update(
             continue
         if source in primaries:
             leaving.add(source)
+            if reusable:
+                plan.replacing[source] = primaries[source][:2]
         if source in aliases:
             plan.unaliased.add(source)
         decoded = article if kept < KEEP_DECODED else None
@@ -337,15 +341,27 @@ def plan_update(
         plan.added.append(Planned(source, chash, decoded))
     if reusable:
         plan.deleted = [(primaries[s][0], primaries[s][1]) for s in leaving if s in primaries]
-        # A duplicate whose article leaves the index comes back as an article of its own.
-        added = {a.source for a in plan.added}
+        # A duplicate whose article leaves the index, or changes, stays a duplicate only of an article
+        # added now with its words; otherwise it comes back as an article of its own (an edited article
+        # took its unchanged copy's words with it, a18).
         for alias, (primary, _) in list(live.aliases.items()):
-            if primary in leaving and primary not in added and alias not in plan.removed | plan.unaliased:
-                if alias in plan.aliases or not (sources / alias).is_file():
-                    continue
-                plan.unaliased.add(alias)
+            if primary not in leaving or alias in plan.removed | plan.unaliased or alias in plan.aliases:
+                continue
+            if not (sources / alias).is_file():
+                continue
+            try:
                 again = read_article(sources / alias, alias, root=sources)
-                plan.added.append(Planned(alias, again.content_hash, again))
+            except ArticleError as exc:
+                plan.skipped.append((alias, str(exc)))
+                plan.unaliased.add(alias)
+                continue
+            owner = bodies.get(body_hash(again))
+            if owner is not None:
+                plan.aliases[alias] = (owner, again.content_hash)
+                continue
+            plan.unaliased.add(alias)
+            bodies[body_hash(again)] = alias
+            plan.added.append(Planned(alias, again.content_hash, again))
     return plan
 
 
@@ -366,10 +382,26 @@ def read_planned(sources: Path, plan: Plan, entries: list[Planned]) -> list[Arti
             article = read_article(path, entry.source, root=sources)
         except (OSError, ArticleError) as exc:
             reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-            plan.skipped.append((entry.source, f"{reason}; it changed while it was being indexed"))
-            plan.stats.pop(entry.source, None)
+            _leave_out(plan, entry.source, f"{reason}; it changed while it was being indexed", exc)
             continue
         if article.content_hash != entry.content_hash:
             plan.stats[entry.source] = (st.st_mtime_ns, st.st_size, article.content_hash)
         out.append(article)
     return out
+
+
+def _leave_out(plan: Plan, source: str, reason: str, exc: Exception) -> None:
+    """Plan without a file that could not be read again: a changed article keeps its indexed version, as
+    planning keeps it for a file that went bad (not what an outside link points to); a new one waits."""
+    plan.stats.pop(source, None)  # the file cache keeps what it had, so the next update reads it again
+    plan.new.discard(source)
+    plan.changed.discard(source)
+    live = plan.replacing.pop(source, None)
+    if live is not None and live in plan.deleted and not isinstance(exc, OutsideLinkError):
+        plan.deleted.remove(live)
+        plan.skipped.append((source, f"{reason}; kept the version indexed before"))
+        return
+    if live is not None:
+        plan.removed.add(source)
+    plan.left_out.add(source)
+    plan.skipped.append((source, reason))

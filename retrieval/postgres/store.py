@@ -280,6 +280,8 @@ class PostgresStore:
         for gone in plan.removed | plan.unaliased:
             aliases.pop(gone, None)
         aliases.update(plan.aliases)
+        # A duplicate of an article left out is no duplicate of anything indexed (as in the folder store).
+        aliases = {k: v for k, v in aliases.items() if v[0] not in plan.left_out}
         with conn.transaction():
             vid = int(conn.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM index_versions").fetchone()[0])
             if reusable:

@@ -92,3 +92,48 @@ def test_a_file_changed_or_removed_while_indexing_is_taken_as_it_is_now(
     embedder = CountingEmbedder()
     again = build_index(sources, index_dir, embedder)
     assert again.version == summary.version and again.embedded_articles == 0 and not embedder.texts
+
+
+def test_editing_an_article_with_a_duplicate_keeps_the_duplicates_words(tmp_path: Path) -> None:
+    sources = copy_seeds(tmp_path / "sources")
+    original = sorted(sources.iterdir())[0]
+    copy = sources / "zz_copy.md"
+    copy.write_bytes(original.read_bytes())
+    index_dir = tmp_path / "index"
+    first = build_index(sources, index_dir, HashingEmbedder())
+    assert ("zz_copy.md", original.name) in first.duplicates
+    original.write_text("A different report on a giraffe treaty signed in Tallinn.\n", encoding="utf-8")
+
+    build_index(sources, index_dir, HashingEmbedder())
+
+    index = load_index(index_dir)
+    kept = index.article_by_source("zz_copy.md")
+    edited = index.article_by_source(original.name)
+    assert kept is not None and edited is not None
+    assert "giraffe" in edited.text and "giraffe" not in kept.text
+    assert build_index(sources, index_dir, HashingEmbedder()).embedded_articles == 0
+
+
+def test_a_changed_file_that_goes_bad_while_indexing_keeps_its_indexed_version(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sources = copy_seeds(tmp_path / "sources")
+    extra = write_articles(sources, 4)
+    index_dir = tmp_path / "index"
+    build_index(sources, index_dir, HashingEmbedder())
+    target = sources / extra[2]
+    target.write_text(target.read_text(encoding="utf-8") + "\nA late line.\n", encoding="utf-8")
+    monkeypatch.setattr(changes, "KEEP_DECODED", 0)
+
+    def empty_after_planning(step: str) -> None:
+        if step == "read":
+            target.write_text("", encoding="utf-8")
+
+    monkeypatch.setattr(durability, "checkpoint", empty_after_planning)
+    summary = build_index(sources, index_dir, HashingEmbedder())
+
+    assert summary.articles == 9 and summary.changed == [] and summary.removed == []
+    assert [s for s, _ in summary.skipped] == [target.name]
+    assert "kept the version indexed before" in summary.skipped[0][1]
+    article = load_index(index_dir).article_by_source(target.name)
+    assert article is not None and "Quillvane" in article.text
