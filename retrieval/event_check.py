@@ -49,7 +49,7 @@ from retrieval.index import StoredVersion
 from retrieval.lexical import STOPWORDS, tokenize
 from retrieval.morphology import snowball_forms
 from retrieval.periphrases import descriptions
-from retrieval.premise_words import IRREGULAR, describing_name, unpremised_words
+from retrieval.premise_words import IRREGULAR, describing_name, names_the_kind, unpremised_words
 from retrieval.prompts import render_prompt
 from retrieval.truecase import restore_case
 from retrieval.window import describe_window, join_words, periods_after
@@ -319,6 +319,8 @@ def unsaid_events(
         and not any(name in d for d in described)
         # "the Philippine president": whose, not what the event is about; news names him (premise_words).
         and not describing_name(question, name)
+        # "Which Texas senator mocked ...": the answer is a senator from Texas, the event is not about Texas.
+        and not names_the_kind(question, name)
     }
     if not names:
         return []

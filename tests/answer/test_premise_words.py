@@ -34,7 +34,7 @@ def every_word_rare(monkeypatch: pytest.MonkeyPatch) -> None:
 ELSEWHERE = (
     9,
     "Elsewhere someone will receive apps, natural gas, react, characterize, handle, arrested, arrest, plead "
-    "guilty, fly, intercontinental, award, president.",
+    "guilty, fly, intercontinental, award, president, mocked.",
 )
 
 
@@ -108,3 +108,12 @@ def test_an_irregular_past_form_says_the_act() -> None:
     assert gaps([(0, "Japan protested the missile.")], "How far did the missile fly near Japan?", [0]) == [
         "fly"
     ]
+
+
+def test_a_name_in_the_wh_phrase_is_the_answers_kind_not_the_events() -> None:
+    """dev cv-22: "Which Texas senator mocked ..." was caveated "never say “mocked” about Texas" over the
+    quote of Ted Cruz's tweet: the answer is a senator from Texas, the event is not about Texas."""
+    passages = [(0, "Texas voters elected Ted Cruz."), (1, "Cruz made fun of the hashtag campaign.")]
+    assert gaps(passages, "Which Texas senator mocked the hashtag campaign?", [0, 1]) == []
+    # A name outside the wh-phrase is still checked.
+    assert gaps(passages, "Which senator mocked Texas?", [0, 1]) == ["mocked"]
