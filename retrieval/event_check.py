@@ -49,7 +49,7 @@ from retrieval.index import StoredVersion
 from retrieval.lexical import STOPWORDS, tokenize
 from retrieval.morphology import snowball_forms
 from retrieval.periphrases import descriptions
-from retrieval.premise_words import IRREGULAR, describing_name, names_the_kind, unpremised_words
+from retrieval.premise_words import IRREGULAR, describing_name, names_the_kind, side_words, unpremised_words
 from retrieval.prompts import render_prompt
 from retrieval.truecase import restore_case
 from retrieval.window import describe_window, join_words, periods_after
@@ -334,6 +334,9 @@ def unsaid_events(
         ]
         with_word = chunks_with(index, forms)
         for name, terms in names.items():
+            side = side_words(question, name)
+            if side is not None and raw.lower() not in side:
+                continue  # "talked by telephone before they met in Hamburg": Hamburg is the meeting's, not the call's
             # News names a person in full once, then by surname: a passage names them by any part of the
             # name, in an article that has it whole ("Shoigu was replaced" after "Sergei Shoigu").
             whole = set.intersection(*(articles_with(index, [t]) for t in terms))
