@@ -12,7 +12,8 @@ and on dev it fell on words that assert no event (issue 12):
   in its own words ("condemned", "accused");
 - the act wished or asked for ("want Asian leaders to handle the dispute"): the premise is the wish;
 - a name that only qualifies a noun ("the Philippine president", "the Malaysian airliner"): it says whose
-  or where, not what the event is about, and news names it another way (Duterte, MH17);
+  or where, not what the event is about, and news names it another way (Duterte, MH17); so does a capital
+  before a word of government ("the Damascus government": news says "the Syrian government", "Assad");
 - a name in a side phrase: a clause that dates the event ("before they first met in Hamburg", "before
   coming down near Japan") or the agent of a participle that says which thing is meant ("the arms deal
   signed by Reagan and Gorbachev"). The name belongs to that phrase's act, not to the asked one: "talked by
@@ -84,6 +85,8 @@ _BEFORE_DESCRIPTION = frozenset(
 )
 # A name of a people, place or side used as an adjective: "Philippine", "Malaysian", "Kurdish-led".
 _DESCRIBING_NAME = re.compile(r"^[A-Z][a-z]+(?:an|ese|ish|ic|ine|i)(?:-(?:led|backed|based|born|run))?$")
+# Words of government a capital stands for its state before: "the Damascus government", "the Kremlin regime".
+_SEAT_NOUNS = frozenset("government governments regime leadership authorities".split())
 # A side clause that dates the asked event: "... before they first met in Hamburg", "... after the vote".
 # Not the question's first word ("When did ..." asks the time of the event itself); to a comma or the end.
 _SIDE_CLAUSE = re.compile(
@@ -169,11 +172,14 @@ def attribution_words(question: str) -> set[str]:
 
 
 def describing_name(question: str, name: str) -> bool:
-    """Whether the name only qualifies the noun after it ("the Philippine president"), naming no party."""
-    if not _DESCRIBING_NAME.match(name):
-        return False
+    """Whether the name only qualifies the noun after it ("the Philippine president", "the Damascus
+    government"), naming no party."""
     follows = re.search(re.escape(name) + r"\s+([a-z][\w'’-]*)", question)
-    return follows is not None and follows.group(1).lower() not in STOPWORDS
+    if follows is None:
+        return False
+    if follows.group(1) in _SEAT_NOUNS:
+        return True
+    return bool(_DESCRIBING_NAME.match(name)) and follows.group(1).lower() not in STOPWORDS
 
 
 def side_words(question: str, name: str) -> set[str] | None:

@@ -40,7 +40,7 @@ def every_word_rare(monkeypatch: pytest.MonkeyPatch) -> None:
 ELSEWHERE = (
     9,
     "Elsewhere someone will receive apps, natural gas, react, characterize, handle, arrested, arrest, plead "
-    "guilty, fly, intercontinental, award, president, mocked, telephone, outlaw, collapsed, crashed.",
+    "guilty, fly, intercontinental, award, president, mocked, telephone, outlaw, alive, collapsed, crashed.",
 )
 
 
@@ -148,3 +148,12 @@ def test_a_name_in_a_side_phrase_belongs_to_that_phrases_act() -> None:
     prigozhin = [(0, "Yevgeny Prigozhin runs a troll farm.")]
     assert gaps(prigozhin, "What did Yevgeny Prigozhin say before his plane crashed?", [0]) == ["crashed"]
     assert side_words("When did Reagan meet Gorbachev in Reykjavik?", "Reagan") is None
+
+
+def test_a_capital_before_a_word_of_government_names_the_state() -> None:
+    """dev q2-09: "keeping the Damascus government alive" was caveated "never say “alive” about Damascus":
+    news says "the Syrian government" or "Assad", not Damascus, for the state's rule."""
+    assert describing_name("What does Tehran get out of keeping the Damascus government alive?", "Damascus")
+    assert not describing_name("Why did Russia bomb Damascus in April?", "Damascus")
+    passages = [(0, "Damascus hosted the talks."), (1, "Tehran propped up Assad.")]
+    assert gaps(passages, "Why did Tehran keep the Damascus government alive?", [0, 1]) == []
