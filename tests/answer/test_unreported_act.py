@@ -8,7 +8,7 @@ import pytest
 
 from retrieval import event_check
 from retrieval.index import StoredVersion
-from retrieval.unreported_act import tells_act, unreported_act
+from retrieval.unreported_act import counted_act, tells_act, unreported_act
 from tests.answer.test_presupposition import build
 
 ARTICLES = (
@@ -268,3 +268,12 @@ def test_a_leaders_country_names_him_only_with_a_leader_word(
     index = build(tmp_path, articles).index
     note = unreported_act(index, "Why did Trump fire Tillerson?")
     assert note is not None and "fire Tillerson" in note, note
+
+
+def test_a_caused_act_is_no_act_of_the_verbs(index: StoredVersion) -> None:
+    """dev cv-19: "How many American soldiers did Trump order withdrawn" was caveated "No indexed article
+    reports that Trump did this (“order soldiers”)": the counted soldiers are withdrawn, not ordered."""
+    assert counted_act("How many American soldiers did Trump order withdrawn from Syria?") is None
+    assert unreported_act(index, "How many American soldiers did Trump order withdrawn from Syria?") is None
+    # The act itself is still read (dev v25, unanswerable).
+    assert counted_act("How many American diplomats did Russia arrest in Moscow?") is not None
