@@ -40,7 +40,7 @@ def every_word_rare(monkeypatch: pytest.MonkeyPatch) -> None:
 ELSEWHERE = (
     9,
     "Elsewhere someone will receive apps, natural gas, react, characterize, handle, arrested, arrest, plead "
-    "guilty, fly, intercontinental, award, president, mocked, telephone, outlaw, alive, collapsed, crashed.",
+    "guilty, fly, intercontinental, award, president, mocked, telephone, outlaw, alive, collapsed, crashed, clashed.",
 )
 
 
@@ -157,3 +157,15 @@ def test_a_capital_before_a_word_of_government_names_the_state() -> None:
     assert not describing_name("Why did Russia bomb Damascus in April?", "Damascus")
     passages = [(0, "Damascus hosted the talks."), (1, "Tehran propped up Assad.")]
     assert gaps(passages, "Why did Tehran keep the Damascus government alive?", [0, 1]) == []
+
+
+def test_a_passage_naming_the_asked_group_beside_the_name_tells_the_event() -> None:
+    """dev cv-31: "Which Fox News anchor clashed with Eric Swalwell ..." was caveated "No indexed article
+    says “clashed” about Eric Swalwell" over "Swalwell duked it out with Fox News host Martha MacCallum":
+    the passage names the group's member beside the name, the meeting in its own words."""
+    question = "Which Fox News anchor clashed with Eric Swalwell over the collusion claim?"
+    met = [(0, "Rep. Eric Swalwell duked it out with Fox News host Martha MacCallum.")]
+    assert gaps(met, question, [0]) == []
+    # Without the group beside him, the word is still asked (and a group named elsewhere is no meeting).
+    apart = [(0, "Rep. Eric Swalwell spoke on CNN."), (0, "Fox News hosts debated the collusion claim.")]
+    assert "clashed" in gaps(apart, question, [0])
