@@ -49,7 +49,7 @@ from retrieval.index import StoredVersion
 from retrieval.lexical import STOPWORDS, tokenize
 from retrieval.morphology import snowball_forms
 from retrieval.periphrases import descriptions
-from retrieval.premise_words import IRREGULAR, describing_name, unpremised_words
+from retrieval.premise_words import IRREGULAR, describing_name, names_the_kind, side_words, unpremised_words
 from retrieval.prompts import render_prompt
 from retrieval.truecase import restore_case
 from retrieval.window import describe_window, join_words, periods_after
@@ -319,11 +319,23 @@ def unsaid_events(
         and not any(name in d for d in described)
         # "the Philippine president": whose, not what the event is about; news names him (premise_words).
         and not describing_name(question, name)
+        # "Which Texas senator mocked ...": the answer is a senator from Texas, the event is not about Texas.
+        and not names_the_kind(question, name)
     }
     if not names:
         return []
     vocab = sorted_vocabulary(index)
     chunk_article = index.chunks.article
+    # "Which Fox News anchor clashed with Eric Swalwell": a quoted passage naming the asked group beside the
+    # name names the member who met him, and tells the meeting in its own words ("Swalwell duked it out
+    # with Fox News host Martha MacCallum", dev cv-31): the answer the question asks for, not a gap.
+    grouped = {
+        c
+        for group, terms in rare_names(index, question).items()
+        if names_the_kind(question, group)
+        for c in set.intersection(*(chunks_with(index, [t]) for t in terms))
+        if int(chunk_article[c]) in quoted
+    }
     unsaid = []
     for raw, term in event_words(index, question, names):
         # "fly" is said "flew": a past form that shares no root counts as the word.
@@ -332,6 +344,11 @@ def unsaid_events(
         ]
         with_word = chunks_with(index, forms)
         for name, terms in names.items():
+            side = side_words(question, name)
+            if side is not None and raw.lower() not in side:
+                continue  # "talked by telephone before they met in Hamburg": Hamburg is the meeting's, not the call's
+            if grouped & chunks_with(index, terms):
+                continue
             # News names a person in full once, then by surname: a passage names them by any part of the
             # name, in an article that has it whole ("Shoigu was replaced" after "Sergei Shoigu").
             whole = set.intersection(*(articles_with(index, [t]) for t in terms))

@@ -12,7 +12,12 @@ and on dev it fell on words that assert no event (issue 12):
   in its own words ("condemned", "accused");
 - the act wished or asked for ("want Asian leaders to handle the dispute"): the premise is the wish;
 - a name that only qualifies a noun ("the Philippine president", "the Malaysian airliner"): it says whose
-  or where, not what the event is about, and news names it another way (Duterte, MH17).
+  or where, not what the event is about, and news names it another way (Duterte, MH17); so does a capital
+  before a word of government ("the Damascus government": news says "the Syrian government", "Assad");
+- a name in a side phrase: a clause that dates the event ("before they first met in Hamburg", "before
+  coming down near Japan") or the agent of a participle that says which thing is meant ("the arms deal
+  signed by Reagan and Gorbachev"). The name belongs to that phrase's act, not to the asked one: "talked by
+  telephone" was never said about Hamburg, nor "outlaw" about Reagan, and both questions are true.
 The words that stay are the act and the named things ("How did Alexei Navalny die", "Who blew up the Nord
 Stream pipelines", "How much grain did Ukraine export under the Black Sea grain deal").
 """
@@ -80,6 +85,18 @@ _BEFORE_DESCRIPTION = frozenset(
 )
 # A name of a people, place or side used as an adjective: "Philippine", "Malaysian", "Kurdish-led".
 _DESCRIBING_NAME = re.compile(r"^[A-Z][a-z]+(?:an|ese|ish|ic|ine|i)(?:-(?:led|backed|based|born|run))?$")
+# Words of government a capital stands for its state before: "the Damascus government", "the Kremlin regime".
+_SEAT_NOUNS = frozenset("government governments regime leadership authorities".split())
+# A side clause that dates the asked event: "... before they first met in Hamburg", "... after the vote".
+# Not the question's first word ("When did ..." asks the time of the event itself); to a comma or the end.
+_SIDE_CLAUSE = re.compile(
+    r"(?<=\s)(?:before|after|until|since|while|once|when|whenever)\b[^,;?]*", re.IGNORECASE
+)
+# A participle with its agent, saying which thing is meant: "the arms deal signed by Reagan and Gorbachev",
+# "the sanctions imposed by the Obama administration". The agent's name run ends at a lower-case word.
+_AGENT_PHRASE = re.compile(
+    r"\b[a-z]+(?:ed|en|wn)\s+by\s+(?:the\s+)?(?:then-)?[A-Z][\w.'’-]*(?:\s+(?:(?:and|of|the)\s+)*[A-Z][\w.'’-]*)*"
+)
 
 
 def _kind_match(question: str) -> re.Match[str] | None:
@@ -155,8 +172,23 @@ def attribution_words(question: str) -> set[str]:
 
 
 def describing_name(question: str, name: str) -> bool:
-    """Whether the name only qualifies the noun after it ("the Philippine president"), naming no party."""
-    if not _DESCRIBING_NAME.match(name):
-        return False
+    """Whether the name only qualifies the noun after it ("the Philippine president", "the Damascus
+    government"), naming no party."""
     follows = re.search(re.escape(name) + r"\s+([a-z][\w'’-]*)", question)
-    return follows is not None and follows.group(1).lower() not in STOPWORDS
+    if follows is None:
+        return False
+    if follows.group(1) in _SEAT_NOUNS:
+        return True
+    return bool(_DESCRIBING_NAME.match(name)) and follows.group(1).lower() not in STOPWORDS
+
+
+def side_words(question: str, name: str) -> set[str] | None:
+    """The lower-cased words of the side phrase the name stands in ("before they first met in Hamburg",
+    "signed by Reagan and Gorbachev"), or None when it stands in the asked event's own clause."""
+    at = question.find(name)
+    if at < 0:
+        return None
+    for m in (*_SIDE_CLAUSE.finditer(question), *_AGENT_PHRASE.finditer(question)):
+        if m.start() <= at and at + len(name) <= m.end():
+            return {w.lower() for w in _WORD.findall(m.group(0))}
+    return None

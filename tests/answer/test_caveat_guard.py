@@ -43,6 +43,25 @@ def test_an_active_sentence_with_the_doer_and_the_object_tells_the_act(index: St
     assert quotes_tell_act(index, "Why did Obama expel 35 Russian diplomats?", [ARTICLES[-2][0]])
 
 
+def test_a_count_beside_the_verb_tells_a_counted_act_in_its_own_noun(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """dev cv-17: "How many prosecutors did Mueller hire" was caveated "No indexed article reports that
+    Mueller did this (“hire prosecutors”)" over "Mueller has hired 16 lawyers": the counted noun is the
+    answer's kind, and news counts in its own noun."""
+    quote = (
+        "Since taking over the probe in May, Mueller has hired 16 lawyers with expertise in financial crime."
+    )
+    monkeypatch.setattr(event_check, "MIN_ARTICLES", 2)
+    index = build(tmp_path, (*ARTICLES, (quote, "2017-08-03"))).index
+    assert quotes_tell_act(index, "How many prosecutors did Mueller hire to chase financial crimes?", [quote])
+    # No count beside the verb tells no count.
+    assert not quotes_tell_act(index, "How many prosecutors did Mueller hire?", ["Mueller hired lawyers."])
+    # Another doer's count is none of the asked doer's (dev v25: Trump, not Russia, expelled 60).
+    other = "President Donald Trump ordered 60 Russian diplomats to leave and expelled 60 more."
+    assert not quotes_tell_act(index, "How many American diplomats did Russia expel?", [other])
+
+
 @pytest.mark.parametrize(
     ("question", "quote"),
     [
@@ -57,6 +76,11 @@ def test_an_active_sentence_with_the_doer_and_the_object_tells_the_act(index: St
         ("Why did Putin sign the Magnitsky Act?", SIGNED),
         # Another count: Trump expelled 60, not 35.
         ("Why did Trump expel 35 Russian diplomats?", "Trump expelled 60 Russian diplomats on Monday."),
+        # A counted act with no count beside the verb tells no count.
+        (
+            "How many prosecutors did Mueller hire?",
+            "Mueller hired lawyers with expertise in financial crime.",
+        ),
     ],
 )
 def test_a_quote_that_does_not_tell_the_act_leaves_the_caveat(

@@ -8,7 +8,7 @@ import pytest
 
 from retrieval import event_check
 from retrieval.index import StoredVersion
-from retrieval.unreported_act import as_asked, tells_act, unreported_act
+from retrieval.unreported_act import as_asked, counted_act, tells_act, unreported_act
 from tests.answer.test_presupposition import build
 
 ARTICLES = (
@@ -276,3 +276,12 @@ def test_the_act_in_the_note_is_worded_as_the_question_words_it() -> None:
     assert as_asked(question, "demand", "mike") == "demand that Mike Pompeo"
     assert as_asked("Why did Putin resign as president?", "resign", "president") == "resign as president"
     assert as_asked("Why did Putin resign?", "resign", "") == "resign"
+
+
+def test_a_caused_act_is_no_act_of_the_verbs(index: StoredVersion) -> None:
+    """dev cv-19: "How many American soldiers did Trump order withdrawn" was caveated "No indexed article
+    reports that Trump did this (“order soldiers”)": the counted soldiers are withdrawn, not ordered."""
+    assert counted_act("How many American soldiers did Trump order withdrawn from Syria?") is None
+    assert unreported_act(index, "How many American soldiers did Trump order withdrawn from Syria?") is None
+    # The act itself is still read (dev v25, unanswerable).
+    assert counted_act("How many American diplomats did Russia arrest in Moscow?") is not None
