@@ -227,18 +227,26 @@ def _is_place(name: str) -> bool:
     return any(w.lower().rstrip(".") in _PLACES or w.lower() in _PLACES for w in name.split())
 
 
+# "in Helsinki", "to Moscow": a name after these is a place, whatever it is.
+_LOCATIVE = re.compile(r"\b(?:in|at|to|from|near|into|inside|outside)\s+(?:the\s+)?$", re.IGNORECASE)
+
+
 def swap_name(question: str, previous: str) -> str | None:
     """The previous question asked of the follow-up's name instead ("and Lavrov?" after "Why did Putin
-    resign?": "Why did Lavrov resign?"), when one name of it is the one replaced: the only name, or the
-    only one that is a place when the new name is one, or a person when it is not."""
+    resign?": "Why did Lavrov resign?"), when exactly one name of it is of the same kind (a place for a
+    place, a person or body for one) to be replaced."""
     m = _ONLY_NAME.match(question.strip())
-    if m is None:
-        return None
-    name = m.group("name")
-    spans = _name_spans(previous)
-    if len(spans) > 1:
-        place = _is_place(name)
-        spans = [sp for sp in spans if _is_place(previous[sp[0] : sp[1]]) == place]
+    if m is None or not any(ch.islower() for ch in previous):
+        return None  # "WHY DID TILLERSON RESIGN?": in capitals, every word reads as a name (a18)
+    name = re.sub(r"(?:['’]s|\.)$", "", m.group("name"))  # "Lavrov's", "as for Lavrov."
+    if name.split()[0].lower() in STOPWORDS | _QUESTION_WORDS | _PERSONAL | {"i"}:
+        return None  # "and The?", "and Why?", "and I?" name no one
+    place = _is_place(name)
+    spans = [
+        sp
+        for sp in _name_spans(previous)
+        if (_is_place(previous[sp[0] : sp[1]]) or bool(_LOCATIVE.search(previous[: sp[0]]))) == place
+    ]
     if len(spans) != 1 or previous[spans[0][0] : spans[0][1]].lower() == name.lower():
         return None
     start, end = spans[0]

@@ -85,3 +85,30 @@ def test_a_name_follow_up_that_could_replace_two_names_carries_the_subject_inste
     assert standalone_by_rule("What about Putin and arms control?", history).endswith(
         ": What about Putin and arms control?"
     )
+
+
+@pytest.mark.parametrize(
+    ("previous", "follow_up"),
+    [
+        ("WHY DID TILLERSON RESIGN?", "and Flynn?"),  # in capitals every word reads as a name
+        ("What happened in Helsinki?", "and Trump?"),  # a person is not swapped in for a place
+        ("Why did Putin resign?", "and The?"),
+        ("Why did Putin resign?", "and Why?"),
+        ("Why did Putin resign?", "and I?"),
+    ],
+)
+def test_a_name_is_swapped_only_for_one_of_its_kind(previous: str, follow_up: str) -> None:
+    history = ChatHistory(4)
+    history.add(previous, "…")
+    assert standalone_by_rule(follow_up, history).endswith(f": {follow_up}") or (
+        standalone_by_rule(follow_up, history) == follow_up
+    )
+
+
+def test_a_possessive_or_a_stop_after_the_name_is_not_part_of_it() -> None:
+    history = ChatHistory(4)
+    history.add("Why did Putin resign?", "…")
+    assert standalone_by_rule("And Lavrov's?", history) == "Why did Lavrov resign?"
+    assert standalone_by_rule("as for Lavrov.", history) == "Why did Lavrov resign?"
+    history.add("What did Putin say in Helsinki?", "…")
+    assert standalone_by_rule("and Lavrov?", history) == "What did Lavrov say in Helsinki?"
