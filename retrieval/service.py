@@ -70,8 +70,14 @@ _TERMINAL_SEQUENCE = re.compile(
     r"|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?"
     r"|\x1b[P_^X][^\x07\x1b]*(?:\x07|\x1b\\)"
     r"|\x1bO[A-DFHP-S]"
-    r"|\x1b[!-/]+[0-~]"
+    r"|\x1b[ -/]+[0-~]"
     r"|\x1b[78=>]"
+    # ESC and one letter (ESC c resets, ESC D/M/E move, ESC N shifts, ESC \\ ends a string), not before a
+    # word's letters; and the 8-bit forms of CSI, OSC and the string controls (a18).
+    r"|\x1b[@-Z\\`-~](?![A-Za-z])"
+    r"|\x9b[0-?]*[ -/]*[@-~]"
+    r"|\x9d[^\x07\x1b\x9c]*(?:\x07|\x9c|\x1b\\)?"
+    r"|[\x90\x98\x9e\x9f][^\x07\x1b\x9c]*(?:\x07|\x9c|\x1b\\)"
 )
 
 

@@ -146,6 +146,13 @@ ESCAPES_ONLY = {
     "save and restore the cursor": "\x1b7\x1b8",
     "a device string": "\x1bP1$r\x1b\\",
     "colour and control characters": "\x1b[31m\x01\x1b[0m",
+    "a terminal reset": "\x1bc",
+    "index, reverse index, next line": "\x1bD\x1bM\x1bE",
+    "an announcer with its space": "\x1b F",
+    "a single shift": "\x1bN",
+    "a string terminator alone": "\x1b\\",
+    "8-bit colour": "\x9b31m\x9b0m",
+    "an 8-bit title": "\x9d0;t\x9c",
 }
 
 
