@@ -70,7 +70,8 @@ _TERMINAL_SEQUENCE = re.compile(
     r"|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?"
     r"|\x1b[P_^X][^\x07\x1b]*(?:\x07|\x1b\\)"
     r"|\x1bO[A-DFHP-S]"
-    r"|\x1b[ -/]+[0-~]"
+    r"|\x1b[!-/]+[0-~]"
+    r"|\x1b [FGLMN](?![A-Za-z])"  # ESC SP F: the space alone is no intermediate ("Russia\x1b ready")
     r"|\x1b[78=>]"
     # ESC and one letter (ESC c resets, ESC D/M/E move, ESC N shifts, ESC \\ ends a string), not before a
     # word's letters; and the 8-bit forms of CSI, OSC and the string controls (a18).
