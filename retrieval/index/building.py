@@ -30,6 +30,7 @@ from retrieval.index.changes import (
     Planned,
     body_hash,
     check_sources,
+    next_aliases,
     plan_update,
     read_planned,
     source_name,
@@ -200,13 +201,7 @@ def _update_index(
                 m.get("sentence_cells") if m and reusable else None,
                 embedder.dim,
             )
-            aliases = dict(live.aliases) if reusable else {}
-            for gone in plan.removed | plan.unaliased:
-                aliases.pop(gone, None)
-            aliases.update(plan.aliases)
-            # A duplicate of an article left out is no duplicate of anything indexed: the next update,
-            # not knowing it, reads and indexes it.
-            aliases = {k: v for k, v in aliases.items() if v[0] not in plan.left_out}
+            aliases = next_aliases(live.aliases, plan, reusable)
             version = next_name(index_dir / "versions", "v")
             manifest = {
                 "format": FORMAT_VERSION,

@@ -281,7 +281,6 @@ def plan_update(
     cached = cache.get_many(names)
     leaving = set(plan.removed)  # live articles that will not be in the new version
     fresh: list[tuple[str, str, str, Article | None]] = []
-    kept = 0
     for i, (source, (path, st)) in enumerate(on_disk.items()):
         if progress:
             progress("read", i, len(on_disk))
@@ -326,9 +325,8 @@ def plan_update(
                 plan.replacing[source] = primaries[source][:2]
         if source in aliases:
             plan.unaliased.add(source)
-        decoded = article if kept < KEEP_DECODED else None
+        decoded = article if len(fresh) < KEEP_DECODED else None
         fresh.append((source, article.content_hash, body_hash(article), decoded))
-        kept += 1
     bodies: dict[str, str] = {}
     for source, chash, bhash, decoded in fresh:
         owner = bodies.get(bhash)
@@ -355,14 +353,28 @@ def plan_update(
                 plan.skipped.append((alias, str(exc)))
                 plan.unaliased.add(alias)
                 continue
-            owner = bodies.get(body_hash(again))
+            bhash = body_hash(again)
+            owner = bodies.get(bhash)
             if owner is not None:
                 plan.aliases[alias] = (owner, again.content_hash)
                 continue
             plan.unaliased.add(alias)
-            bodies[body_hash(again)] = alias
+            bodies[bhash] = alias
             plan.added.append(Planned(alias, again.content_hash, again))
     return plan
+
+
+def next_aliases(live: dict[str, tuple[str, str]], plan: Plan, reusable: bool) -> dict[str, tuple[str, str]]:
+    """The duplicates the new version lists: the live ones still duplicates, and those the plan found.
+
+    A duplicate of an article left out (read_planned) is no duplicate of anything indexed: the next update,
+    not knowing it, reads and indexes it.
+    """
+    aliases = dict(live) if reusable else {}
+    for gone in plan.removed | plan.unaliased:
+        aliases.pop(gone, None)
+    aliases.update(plan.aliases)
+    return {k: v for k, v in aliases.items() if v[0] not in plan.left_out}
 
 
 def read_planned(sources: Path, plan: Plan, entries: list[Planned]) -> list[Article]:

@@ -22,7 +22,14 @@ from retrieval.chunking import CHUNKER_VERSION
 from retrieval.embedding import Embedder
 from retrieval.errors import IndexError_, IndexLockedError, SourcesError
 from retrieval.index.building import _embed_articles, plan_sources
-from retrieval.index.changes import Entry, FileCache, LiveArticles, check_sources, read_planned
+from retrieval.index.changes import (
+    Entry,
+    FileCache,
+    LiveArticles,
+    check_sources,
+    next_aliases,
+    read_planned,
+)
 from retrieval.index.durability import KEEP_VERSIONS
 from retrieval.index.records import IndexSummary, Progress
 from retrieval.index.segments import SegmentData
@@ -276,12 +283,7 @@ class PostgresStore:
         # Embedding (the slow part) happens outside the transaction; the lock keeps other indexers out.
         added = read_planned(sources, plan, plan.added)
         data = _embed_articles(added, embedder, vectors, progress) if added else None
-        aliases = dict(live.aliases) if reusable else {}
-        for gone in plan.removed | plan.unaliased:
-            aliases.pop(gone, None)
-        aliases.update(plan.aliases)
-        # A duplicate of an article left out is no duplicate of anything indexed (as in the folder store).
-        aliases = {k: v for k, v in aliases.items() if v[0] not in plan.left_out}
+        aliases = next_aliases(live.aliases, plan, reusable)
         with conn.transaction():
             vid = int(conn.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM index_versions").fetchone()[0])
             if reusable:
