@@ -23,7 +23,7 @@ from rich.text import Text
 
 from retrieval.errors import QuestionError, UsruError
 from retrieval.settings import Settings, check_env_files, env_files
-from retrieval.textsafety import cut, one_line, shorten_long_words
+from retrieval.textsafety import cut, error_line, one_line, shorten_long_words
 
 PROG = "usru"
 
@@ -177,11 +177,6 @@ def describe_invalid_setting(exc: ValidationError, files: tuple[Path, ...] = ())
     else:
         shown = f" is {given!r}"
     return f"The setting {name}{shown}: {wanted}."
-
-
-def error_line(exc: Exception) -> str:
-    """An error as the one line printed after `usru: `, long paths in it shortened."""
-    return one_line(shorten_long_words(str(exc)))
 
 
 def _progress_reporter(

@@ -16,7 +16,7 @@ from retrieval.answer import Answer
 from retrieval.conversation import Conversation, conversation_with
 from retrieval.errors import UsruError
 from retrieval.service import AnsweringService
-from retrieval.textsafety import escape_unsafe, one_line, shorten_long_words
+from retrieval.textsafety import error_line, escape_unsafe, one_line
 
 HELP = """Ask any question about US–Russia relations; answers quote the indexed articles word for word.
 Follow-up questions ("and what did Lavrov say?") continue the previous question.
@@ -141,6 +141,6 @@ def run_chat(service: AnsweringService, console: Console, stdin: TextIO | None =
             try:
                 ask(service, console, require_utf8(question), chat)
             except UsruError as exc:
-                console.print(Text(one_line(shorten_long_words(str(exc)))), soft_wrap=True)
+                console.print(Text(error_line(exc)), soft_wrap=True)
         console.print()
     return 0

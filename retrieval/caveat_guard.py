@@ -42,9 +42,11 @@ def quotes_tell_act(index: StoredVersion, question: str, quotes: Sequence[str]) 
     doer, verb, obj, complement = act
     doers = {t for name in _names_of(doer, leaders=True) for t in tokenize(name)} - set(STOPWORDS)
     forms = past_forms(index, verb)
-    wanted = {t for t in tokenize(obj or complement) if t not in STOPWORDS and not t.isdigit()}
-    if counted:
-        wanted = set()
+    wanted = (
+        set()
+        if counted
+        else {t for t in tokenize(obj or complement) if t not in STOPWORDS and not t.isdigit()}
+    )
     if not doers or not forms:
         return False
     count = asked_count(question, verb)[0]

@@ -309,9 +309,10 @@ def unsaid_events(
     """
     quoted = set(article_ids)
     described = descriptions(question)
+    rare = rare_names(index, question)
     names = {
         name: terms
-        for name, terms in rare_names(index, question).items()
+        for name, terms in rare.items()
         if all(quoted & articles_with(index, [t]) for t in terms)
         # "according to Mark Galeotti" names who says it, not whom the event is about (archive d45).
         and not re.search(r"\baccording to " + re.escape(name), question, re.IGNORECASE)
@@ -331,10 +332,22 @@ def unsaid_events(
     # with Fox News host Martha MacCallum", dev cv-31): the answer the question asks for, not a gap.
     grouped = {
         c
-        for group, terms in rare_names(index, question).items()
+        for group, terms in rare.items()
         if names_the_kind(question, group)
         for c in set.intersection(*(chunks_with(index, [t]) for t in terms))
         if int(chunk_article[c]) in quoted
+    }
+    # Per name, read once for all the event words: the words of its side phrase, its passages, and the
+    # articles that name it whole. News names a person in full once, then by surname: a passage names them
+    # by any part of the name, in an article that has it whole ("Shoigu was replaced" after "Sergei Shoigu").
+    read = {
+        name: (
+            side_words(question, name),
+            named,
+            set.intersection(*(articles_with(index, [t]) for t in terms)),
+        )
+        for name, terms in names.items()
+        if not grouped & (named := chunks_with(index, terms))
     }
     unsaid = []
     for raw, term in event_words(index, question, names):
@@ -343,16 +356,10 @@ def unsaid_events(
             f for v in IRREGULAR.get(term, ()) for f in tokenize(v)
         ]
         with_word = chunks_with(index, forms)
-        for name, terms in names.items():
-            side = side_words(question, name)
+        for name, (side, named, whole) in read.items():
             if side is not None and raw.lower() not in side:
                 continue  # "talked by telephone before they met in Hamburg": Hamburg is the meeting's, not the call's
-            if grouped & chunks_with(index, terms):
-                continue
-            # News names a person in full once, then by surname: a passage names them by any part of the
-            # name, in an article that has it whole ("Shoigu was replaced" after "Sergei Shoigu").
-            whole = set.intersection(*(articles_with(index, [t]) for t in terms))
-            together = {c for c in with_word & chunks_with(index, terms) if int(chunk_article[c]) in whole}
+            together = {c for c in with_word & named if int(chunk_article[c]) in whole}
             if not any(int(chunk_article[c]) in quoted for c in together):
                 unsaid.append((name, raw, bool(together)))
     return unsaid

@@ -72,6 +72,11 @@ def shorten_long_words(message: str, limit: int = LONG_WORD_CHARS) -> str:
     return re.sub(rf"\S{{{limit + 1},}}", shorten, message)
 
 
+def error_line(exc: BaseException) -> str:
+    """An error as one printable line, its long words (paths) shortened."""
+    return one_line(shorten_long_words(str(exc)))
+
+
 def replace_unsafe(text: str, chars: str = UNSAFE, keep: str = "", by: str = " ") -> str:
     """Text with the unsafe characters (or the given subset of them) replaced, except those in `keep`."""
     return _pattern(chars, keep).sub(by, text)

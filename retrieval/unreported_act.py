@@ -377,20 +377,22 @@ def unreported_act(index: StoredVersion, question: str) -> str | None:
     return render_prompt("gap_unreported.txt", doer=doer, act=what)
 
 
+# The further words of a name ("Mike" then " Pompeo").
+_NAME_REST = re.compile(r"(?:\s+[A-Z][\w.'’-]*)*")
+
+
 def as_asked(question: str, verb: str, complement: str) -> str:
     """The act as the question words it, from the verb to its complement and the rest of the name that
     word opens ("demand that Mike Pompeo", where the bare words read "demand mike"), or the bare words."""
+    if not complement:
+        return verb
     found = re.search(
         rf"\b{re.escape(verb)}(?:\s+[\w.'’-]+){{0,3}}?\s+{re.escape(complement)}\b", question, re.IGNORECASE
     )
-    if not complement or found is None:
-        return f"{verb} {complement}".rstrip()
+    if found is None:
+        return f"{verb} {complement}"
     end = found.end()
     rest = _NAME_REST.match(question, end)
     if rest is not None and question[end - len(complement) : end][:1].isupper():
         end = rest.end()
     return question[found.start() : end]
-
-
-# The further words of a name ("Mike" then " Pompeo").
-_NAME_REST = re.compile(r"(?:\s+[A-Z][\w.'’-]*)*")
