@@ -1,6 +1,7 @@
 """Peak memory of `usru index` by step: what grows with the corpus rather than with the batch (issue 13).
 
-Builds an index of a sources folder in this process while a thread samples the resident set every 20 ms,
+Builds an index of a sources folder in this process while a thread samples the resident set every 20 ms
+(this process's and its embedding workers' together),
 and reports the highest RSS seen inside each step of building.py (reading the sources, each batch's
 embedding and segment write, compaction, the quantizers, reading the new version, preparing it, writing
 its load files). Run it at growing corpus sizes: a step whose peak grows with the corpus is the one to fix.
@@ -42,8 +43,27 @@ MIB = 1024 * 1024
 
 
 def rss_mib() -> float:
-    with open("/proc/self/statm", "rb") as f:
-        return int(f.read().split()[1]) * PAGE / MIB
+    """This process's resident set plus its children's (a bf16 run embeds in a torch worker)."""
+    return sum(_resident_pages(pid) for pid in ("self", *_children())) * PAGE / MIB
+
+
+def _resident_pages(pid: str) -> int:
+    try:
+        with open(f"/proc/{pid}/statm", "rb") as f:
+            return int(f.read().split()[1])
+    except (OSError, ValueError, IndexError):
+        return 0  # a worker that has just exited
+
+
+def _children() -> list[str]:
+    out: list[str] = []
+    try:
+        for task in os.listdir("/proc/self/task"):
+            with open(f"/proc/self/task/{task}/children", encoding="ascii") as f:
+                out += f.read().split()
+    except OSError:
+        pass
+    return out
 
 
 def rss_split() -> dict[str, int]:
@@ -179,7 +199,12 @@ def main() -> None:
         "embedder": embedder.name,
         "wall_s": round(time.perf_counter() - started, 1),
         "cpu_s": round(time.process_time() - cpu0, 1),
-        "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+        # Workers' CPU, counted once they have exited (each update's worker stops before its finishing steps).
+        "children_cpu_s": round(os.times().children_user + os.times().children_system, 1),
+        # The highest sampled sum over this process and its workers; beside it each one's own peak.
+        "peak_rss_mib": round(max(sampler.peaks.values())),
+        "peak_rss_indexer_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+        "peak_rss_worker_mib": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024),
         "steps": {k: [round(sampler.peaks[k]), sampler.split[k]] for k in sampler.order},
         "timeline": [f"{label} {rss} {split}" for label, rss, split in sampler.timeline],
     }

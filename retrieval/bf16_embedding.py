@@ -3,8 +3,9 @@
 On a CPU with AMX (or AVX512-BF16) torch runs the model in bfloat16 at about twice its fp32 rate,
 and the vectors stay within a cosine of about 0.9999 of fp32 ones. Indexing is where the texts are,
 so only passages take that path; a question is one short text, and the fp32 ONNX export embeds it
-without importing torch (a cold `usru ask` stays as fast as at fp32). Torch is loaded on the first
-passage, so answering from a bf16 index never loads it.
+without importing torch (a cold `usru ask` stays as fast as at fp32). Torch runs in a worker process
+started on the first passage (embed_worker.py), so answering from a bf16 index never loads it and an
+indexer lets it go, memory and all, once its articles are embedded.
 """
 
 from __future__ import annotations
@@ -78,6 +79,14 @@ class Bf16Embedder:
         clear = getattr(self._questions, "clear_cache", None)
         if clear is not None:
             clear()
+
+    def release_passages(self) -> None:
+        """Let the passage model go once an update's articles are embedded (its worker's memory with it)."""
+        with self._lock:
+            passages, self._passages = self._passages, None
+        close = getattr(passages, "close", None)
+        if close is not None:
+            close()
 
     @property
     def passages_loaded(self) -> bool:

@@ -256,12 +256,20 @@ def _load_bf16(model: str, index_dir: Path | None, use_onnx: bool) -> Embedder:
     if index_dir is None or not use_onnx:
         return SentenceTransformerEmbedder(model, bf16=True)
     from retrieval.bf16_embedding import Bf16Embedder
-    from retrieval.onnx_embedding import OnnxEmbedder
+    from retrieval.embed_worker import WorkerEmbedder, export_in_worker
+    from retrieval.index.ownership import claim_index_dir
+    from retrieval.onnx_embedding import OnnxEmbedder, export_folder
 
+    folder = export_folder(index_dir, embedder_id(model))
+    if not (folder / "meta.json").is_file():
+        claim_index_dir(index_dir)  # the export is written into the index folder: never into a user's folder
+        # Exported by a child, so that this process never loads torch; if that fails, the export below
+        # is tried here, with its warning and its fall back.
+        export_in_worker(model, folder)
     questions = load_embedder(model, index_dir, True)
     if not isinstance(questions, OnnxEmbedder):  # the model did not export: torch embeds both at bf16
         return SentenceTransformerEmbedder(model, bf16=True)
-    return Bf16Embedder(questions, lambda: SentenceTransformerEmbedder(model, bf16=True))
+    return Bf16Embedder(questions, lambda: WorkerEmbedder(model))
 
 
 def _load_int8(model: str, index_dir: Path, folder: Path) -> Embedder:

@@ -168,9 +168,16 @@ def _update_index(
             if plan.added:
                 # Handed over, not shared: _add_articles lets each batch's texts go once it is written.
                 added, plan.added = plan.added, []
-                segments, taken = _add_articles(
-                    index_dir, sources, plan, added, segments, embedder, vectors, totals, progress
-                )
+                try:
+                    segments, taken = _add_articles(
+                        index_dir, sources, plan, added, segments, embedder, vectors, totals, progress
+                    )
+                finally:
+                    # The finishing steps below embed nothing: a bf16 run's torch worker goes before them,
+                    # and its memory with it (issue 13).
+                    release = getattr(embedder, "release_passages", None)
+                    if release is not None:
+                        release()
                 embedded -= taken + len(plan.left_out)
             # Deleted only now: a changed file that cannot be read again keeps its indexed version (read_planned).
             by_segment: dict[int, list[int]] = {}

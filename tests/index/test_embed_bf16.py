@@ -164,6 +164,8 @@ def test_a_bf16_index_is_recorded_and_answered_without_torch(tmp_path: Path) -> 
     )
     built = build_service(settings)
     assert built.index.embedding_model == precise_name(BUNDLED_MODEL, BF16) == built.embedder.name
+    # Its torch worker went once the articles were embedded, before the finishing steps (issue 13).
+    assert isinstance(built.embedder, Bf16Embedder) and not built.embedder.passages_loaded
     service = build_service(settings)  # a new process's service over the index built above
     assert service.answer("Is Russia ready to resume arms control talks?").status == "answered"
     assert isinstance(service.embedder, Bf16Embedder) and not service.embedder.passages_loaded

@@ -1,0 +1,90 @@
+"""bf16 passages embedded in a torch worker process: same vectors, bounded, gone before finishing (issue 13)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from retrieval.article import read_article
+from retrieval.embed_worker import WorkerEmbedder
+from retrieval.embedding import SentenceTransformerEmbedder
+from retrieval.errors import UsruError
+from tests.conftest import SEEDS
+
+pytestmark = pytest.mark.model
+
+
+def _texts() -> list[str]:
+    texts = [read_article(p).text[:600] for p in sorted(SEEDS.iterdir())[:4] if p.is_file()]
+    return [*texts, "Да, это по-русски.", "word " * 400, "\u0000 and \u2028 and emoji \U0001f600"]
+
+
+def test_the_worker_gives_the_in_process_vectors_and_is_replaced_past_its_bound() -> None:
+    texts = _texts()
+    # bf16 rounding depends on a batch's padded length, so each call is matched against the same call.
+    in_process = SentenceTransformerEmbedder("", bf16=True)
+    expected, head, tail = (in_process.embed_documents(t) for t in (texts, texts[:3], texts[3:]))
+    worker = WorkerEmbedder("")
+    try:
+        assert np.array_equal(worker.embed_documents(texts), expected)
+        assert worker.starts == 1 and worker.name == in_process.name and worker.dim == 384
+        first = worker._proc
+        assert first is not None and first.poll() is None  # kept between batches while small
+        worker.restart_mib = 1  # every worker is past this bound after its first batch
+        assert np.array_equal(worker.embed_documents(texts[:3]), head)
+        assert first.poll() is not None and worker._proc is None
+        assert np.array_equal(worker.embed_documents(texts[3:]), tail)
+        assert worker.starts == 2
+    finally:
+        worker.close()
+    assert worker._proc is None
+
+
+def test_a_worker_killed_mid_batch_is_one_sentence_and_the_next_batch_gets_a_new_one() -> None:
+    worker = WorkerEmbedder("")
+    try:
+        worker.embed_documents(["Putin met Trump in Helsinki."])
+        proc = worker._proc
+        assert proc is not None
+        # Killed (as the OOM killer would) while it embeds a batch that takes it many seconds.
+        timer = threading.Timer(1.0, os.kill, (proc.pid, signal.SIGKILL))
+        timer.start()
+        with pytest.raises(UsruError, match=r"^The embedding worker stopped \(exit status -9\)\.$"):
+            worker.embed_documents([f"Sentence {i} about sanctions and talks. " * 20 for i in range(3000)])
+        timer.join()
+        assert worker._proc is None
+        assert worker.embed_documents(["And again."]).shape == (1, 384) and worker.starts == 2
+    finally:
+        worker.close()
+
+
+def test_a_model_the_worker_cannot_load_is_its_sentence(tmp_path: Path) -> None:
+    worker = WorkerEmbedder(str(tmp_path / "no-such-model"))
+    with pytest.raises(UsruError, match="Cannot load the embedding model"):
+        worker.embed_documents(["Putin met Trump in Helsinki."])
+    assert worker._proc is None
+
+
+def test_a_bf16_index_run_never_loads_torch_and_leaves_no_worker(tmp_path: Path) -> None:
+    code = (
+        "import os, sys\n"
+        "from bot.cli import main\n"
+        f"rc = main(['index', '--sources', {str(SEEDS)!r}, '--index-dir', {str(tmp_path / 'idx')!r}])\n"
+        "kids = [c for t in os.listdir('/proc/self/task') for c in open(f'/proc/self/task/{t}/children').read().split()]\n"
+        "print(rc, 'torch' in sys.modules, len(kids))\n"
+    )
+    env = dict(os.environ, USRU_EMBED_PRECISION="bf16", HF_HUB_OFFLINE="1")
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=root, timeout=600
+    )
+    assert done.returncode == 0, done.stderr[-500:]
+    assert done.stdout.split()[-3:] == ["0", "False", "0"], done.stdout[-500:]
+    assert "5 embedded" in done.stdout
