@@ -173,10 +173,12 @@ _SUM_OR_DATE = re.compile(
     rf"|\b\d[\d,.]*\s?(?:million\s|billion\s|trillion\s)?(?:dollars|euros|rubles|roubles|pounds)\b"
     rf"|\b(?:{_MONTHS})\b\.?\s\d{{1,2}}\b|\b(?:19|20)\d\d\b"
 )
-# A clause setting a condition: "if they would get together", "unless Moscow stuck to the accord".
+# A clause setting a condition: "if they would get together", "unless Moscow stuck to the accord". "Provided"
+# sets one as a conjunction ("provided that", ", provided Moscow complies"), not as a verb: "oligarchs, who have
+# provided millions of dollars to Manafort" led the answer to when Manafort and Gates must post bail (a18).
 _CONDITION = re.compile(
-    r"\b(?:if|unless|provided|providing|as long as|so long as|only when|on condition|in exchange for"
-    r"|in return for|as soon as)\b",
+    r"\b(?:if|unless|as long as|so long as|only when|on condition|in exchange for|in return for|as soon as"
+    r"|provid(?:ed|ing) that)\b|,\s+provided\b(?!\s+(?:with|by|to|for|in|on|at|from|under)\b)",
     re.I,
 )
 # A model name: letters joined to digits ("9M729", "S-400", "SSC-8"), not an ordinal ("21st"); or a name before a
