@@ -44,7 +44,9 @@ def test_a_condition_is_answered_by_the_clause_that_sets_it() -> None:
 
 def test_provided_sets_a_condition_only_as_a_conjunction() -> None:
     bail = "Under what condition would Manafort and Gates have to post bail?"
-    oligarchs = "Both have ties to Russian oligarchs, who have provided millions of dollars to Manafort and Gates."
+    oligarchs = (
+        "Both have ties to Russian oligarchs, who have provided millions of dollars to Manafort and Gates."
+    )
     assert not holds_detail("condition", oligarchs, bail)
     assert not holds_detail("condition", "The U.S. is providing arms to Kiev.", bail)
     assert not holds_detail("condition", "The aides, provided with lawyers, pleaded not guilty.", bail)
