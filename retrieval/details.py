@@ -293,6 +293,22 @@ def asked_role(question: str) -> str | None:
     return (m.group(1) or m.group(2)).lower() if m else None
 
 
+def role_owner(question: str) -> frozenset[str]:
+    """The terms of the name a "Which …" question puts before the asked role ("Which Fox News anchor": fox,
+    news), which a person in that role must be named beside; none for an office every story names (White
+    House, Russian, Senate) or a lower-case word ("Which career prosecutor")."""
+    m = _ASKED_ROLE.search(" ".join(question.split()))
+    if m is None or m.group(1) is None:
+        return frozenset()
+    before = m.group(0)[: m.start(1) - m.start(0)].split()[1:]
+    return frozenset(
+        t
+        for w in before
+        if _CAPITALISED.fullmatch(w) and w.lower().rstrip(".") not in _GENERIC
+        for t in tokenize(w)
+    )
+
+
 def asked_detail(question: str) -> Detail | None:
     """The kind of specific detail the question asks for, or None for a why/what-happened question."""
     q = " ".join(question.split())
