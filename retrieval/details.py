@@ -173,10 +173,12 @@ _SUM_OR_DATE = re.compile(
     rf"|\b\d[\d,.]*\s?(?:million\s|billion\s|trillion\s)?(?:dollars|euros|rubles|roubles|pounds)\b"
     rf"|\b(?:{_MONTHS})\b\.?\s\d{{1,2}}\b|\b(?:19|20)\d\d\b"
 )
-# A clause setting a condition: "if they would get together", "unless Moscow stuck to the accord".
+# A clause setting a condition: "if they would get together", "unless Moscow stuck to the accord". "Provided"
+# sets one as a conjunction ("provided that", ", provided Moscow complies"), not as a verb: "oligarchs, who have
+# provided millions of dollars to Manafort" led the answer to when Manafort and Gates must post bail (a18).
 _CONDITION = re.compile(
-    r"\b(?:if|unless|provided|providing|as long as|so long as|only when|on condition|in exchange for"
-    r"|in return for|as soon as)\b",
+    r"\b(?:if|unless|as long as|so long as|only when|on condition|in exchange for|in return for|as soon as"
+    r"|provid(?:ed|ing) that)\b|,\s+provided\b(?!\s+(?:with|by|to|for|in|on|at|from|under)\b)",
     re.I,
 )
 # A model name: letters joined to digits ("9M729", "S-400", "SSC-8"), not an ordinal ("21st"); or a name before a
@@ -289,6 +291,22 @@ def asked_role(question: str) -> str | None:
     """The role of the person a question asks for ("Which veteran of the NSA …": veteran), or None."""
     m = _ASKED_ROLE.search(" ".join(question.split()))
     return (m.group(1) or m.group(2)).lower() if m else None
+
+
+def role_owner(question: str) -> frozenset[str]:
+    """The terms of the name a "Which …" question puts before the asked role ("Which Fox News anchor": fox,
+    news), which a person in that role must be named beside; none for an office every story names (White
+    House, Russian, Senate) or a lower-case word ("Which career prosecutor")."""
+    m = _ASKED_ROLE.search(" ".join(question.split()))
+    if m is None or m.group(1) is None:
+        return frozenset()
+    before = m.group(0)[: m.start(1) - m.start(0)].split()[1:]
+    return frozenset(
+        t
+        for w in before
+        if _CAPITALISED.fullmatch(w) and w.lower().rstrip(".") not in _GENERIC
+        for t in tokenize(w)
+    )
 
 
 def asked_detail(question: str) -> Detail | None:

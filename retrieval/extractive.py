@@ -21,7 +21,7 @@ from retrieval.asked_time import prefer_asked_time
 from retrieval.caveat_guard import quotes_tell_act
 from retrieval.citations import cite, render_answer
 from retrieval.coverage import gap_for_names, unknown_names, years_covered
-from retrieval.details import asked_detail, asked_role, holds_detail, named_roles
+from retrieval.details import asked_detail, asked_role, holds_detail, named_roles, role_owner
 from retrieval.embedding import Embedder, Vectors
 from retrieval.event_check import quoted_gap, screen_events
 from retrieval.event_year import event_year_gap
@@ -164,6 +164,7 @@ def score_sentences(
     penalty = UNKNOWN_NAME_PENALTY if unknown_names(index, question) else 0.0
     kind = asked_detail(question)
     role = asked_role(question) if kind == "person" else None
+    owner = role_owner(question) if role is not None else frozenset()
     bm25 = index.bm25
 
     def common(term: str) -> bool:
@@ -220,7 +221,10 @@ def score_sentences(
             lexical = max(lexical, coverage(own | words(sid - 1, aid)))
             gain = coverage(own - words(sid - 1, aid))
         detail = holds_detail(kind, text[start:end], question, common)
-        role_bonus = W_ROLE if detail and role is not None and role in named_roles(text[start:end]) else 0.0
+        role_bonus = 0.0
+        if detail and role is not None and role in named_roles(text[start:end]):
+            # "Which Fox News anchor …" asks for an anchor of Fox News: NBC's anchor Lester Holt is no answer (a18).
+            role_bonus = W_ROLE if owner <= set(tokenize(text[start:end])) else 0.0
         score = float(d) + W_LEXICAL * lexical + W_CONTEXT * ctx - penalty + (W_DETAIL if detail else 0.0)
         score += role_bonus
         score -= _non_answer(text[start:end])

@@ -72,3 +72,34 @@ def test_a_name_in_the_role_asked_for_ranks_above_other_names(tmp_path: Path) ->
     assert (veteran.role_bonus, other.role_bonus) == (W_ROLE, 0.0)
     # The bonus ranks; the relevance a refusal is measured on leaves it out.
     assert veteran.relevance == pytest.approx(veteran.score - 0.25 - W_ROLE + veteran.length_penalty)
+
+
+def test_the_role_counts_only_beside_the_name_the_question_gives_it(tmp_path: Path) -> None:
+    # "Which Fox News anchor …" asks for an anchor of Fox News: NBC's anchor is no answer (a18).
+    from retrieval.details import role_owner
+    from retrieval.extractive import W_ROLE
+
+    question = "Which Fox News anchor interviewed the senator?"
+    assert role_owner(question) == {"fox", "new"}
+    assert role_owner("Which career prosecutor did Sessions ask to resign?") == frozenset()
+    assert role_owner("Which White House official traveled to Moscow?") == frozenset()
+    sources = tmp_path / "src"
+    sources.mkdir()
+    articles = {
+        "nbc.md": "The senator was interviewed by NBC News anchor Lester Holt on Monday.",
+        "fox.md": "The senator was interviewed by Fox News anchor Bret Baier on Monday.",
+    }
+    articles |= {f"filler{i}.md": f"The council met on day {i} and adjourned." for i in range(25)}
+    for name, text in articles.items():
+        (sources / name).write_text(text + "\n", encoding="utf-8")
+    service = build_service(hashing_settings_for(sources, tmp_path / "idx"))
+    service.reindex()
+    index = service.index
+    docs = [chunk_document(index, h) for h in search_chunks(index, service.embedder, question, 2)]
+    by_source = {
+        index.article(c.article_id).source: c
+        for c in score_sentences(index, service.embedder, question, docs)
+    }
+    fox, nbc = by_source["fox.md"], by_source["nbc.md"]
+    assert fox.detail and nbc.detail
+    assert (fox.role_bonus, nbc.role_bonus) == (W_ROLE, 0.0)

@@ -42,6 +42,18 @@ def test_a_condition_is_answered_by_the_clause_that_sets_it() -> None:
     assert not holds_detail("condition", "Priebus said the president-elect will accept it.", CONDITION)
 
 
+def test_provided_sets_a_condition_only_as_a_conjunction() -> None:
+    bail = "Under what condition would Manafort and Gates have to post bail?"
+    oligarchs = (
+        "Both have ties to Russian oligarchs, who have provided millions of dollars to Manafort and Gates."
+    )
+    assert not holds_detail("condition", oligarchs, bail)
+    assert not holds_detail("condition", "The U.S. is providing arms to Kiev.", bail)
+    assert not holds_detail("condition", "The aides, provided with lawyers, pleaded not guilty.", bail)
+    assert holds_detail("condition", "They stay home, provided they surrender their passports.", bail)
+    assert holds_detail("condition", "Bail was set at $10 million, providing that he stays home.", bail)
+
+
 def test_a_weapon_is_answered_by_its_model_not_any_capitalised_word() -> None:
     model = "It rejected a U.S. demand to destroy the new missile, the Novator 9M729."
     assert holds_detail("model", model, WEAPON)
