@@ -101,7 +101,7 @@ class WorkerEmbedder:
         self._stop()
         self._errors = tempfile.TemporaryFile()  # noqa: SIM115 (kept open for the worker's life, closed in _stop)
         proc = subprocess.Popen(
-            [sys.executable, "-m", "retrieval.embed_worker", self.model],
+            _command(self.model),
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=self._errors,
@@ -148,6 +148,12 @@ class WorkerEmbedder:
         if self._errors is not None:
             self._errors.close()
             self._errors = None
+
+
+def _command(*args: str) -> list[str]:
+    # -P: the working folder is not put on the child's path, so a "retrieval" folder where usru is run
+    # cannot stand in for this package (it ran a planted retrieval/embed_worker.py).
+    return [sys.executable, "-P", "-m", "retrieval.embed_worker", *args]
 
 
 def _child_env() -> dict[str, str]:
@@ -265,7 +271,7 @@ def export_in_worker(model: str, folder: Path) -> bool:
     The export needs torch; done in this process, torch's ~500 MiB would stay for the whole bf16 run.
     """
     done = subprocess.run(
-        [sys.executable, "-m", "retrieval.embed_worker", "--export", str(folder), model],
+        _command("--export", str(folder), model),
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

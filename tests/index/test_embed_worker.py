@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from retrieval.article import read_article
-from retrieval.embed_worker import WorkerEmbedder
+from retrieval.embed_worker import WorkerEmbedder, export_in_worker
 from retrieval.embedding import SentenceTransformerEmbedder
 from retrieval.errors import UsruError
 from tests.conftest import SEEDS
@@ -88,3 +88,21 @@ def test_a_bf16_index_run_never_loads_torch_and_leaves_no_worker(tmp_path: Path)
     assert done.returncode == 0, done.stderr[-500:]
     assert done.stdout.split()[-3:] == ["0", "False", "0"], done.stdout[-500:]
     assert "5 embedded" in done.stdout
+
+
+def test_a_retrieval_folder_where_usru_runs_is_not_run_as_the_worker(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    planted = tmp_path / "retrieval"
+    planted.mkdir()
+    (planted / "__init__.py").write_text("", "utf-8")
+    marker = tmp_path / "ran"
+    (planted / "embed_worker.py").write_text(f"open({str(marker)!r}, 'w').close()\n", "utf-8")
+    monkeypatch.chdir(tmp_path)
+    worker = WorkerEmbedder("")
+    try:
+        assert worker.embed_documents(["Putin met Trump in Helsinki."]).shape == (1, 384)
+    finally:
+        worker.close()
+    assert export_in_worker("", tmp_path / "export")
+    assert not marker.exists()
