@@ -208,6 +208,8 @@ def parse_article(text: str, source: str) -> Article:
     if not text.strip():
         raise ArticleError("the file is empty")
     front, body_start = _read_front_matter(text)
+    if not body_start:
+        front, body_start = _read_header_block(text)
     lines = _split_lines(text, body_start)
     page = _classify(text, lines)
     if not page.paragraphs:
@@ -271,6 +273,44 @@ def _read_front_matter(text: str) -> tuple[dict[str, object], int]:
     if not isinstance(data, dict):
         raise ArticleError("its YAML front matter is not a mapping of fields")
     return {str(k).lower(): v for k, v in data.items()}, m.end()
+
+
+# Plain-text dumps often open with mail-style fields ("Title: …", "Date: …", "URL: …") and a blank line.
+_HEADER_KEYS = {
+    "title": "title",
+    "headline": "title",
+    "date": "date",
+    "published": "date",
+    "publisher": "publisher",
+    "source": "publisher",
+    "outlet": "publisher",
+    "url": "url",
+    "link": "url",
+}
+_HEADER_LINE = re.compile(r"[ \t]*([A-Za-z]+)[ \t]*:[ \t]*(\S.*?)[ \t]*\r?\n")
+_BLANK_LINE = re.compile(r"[ \t]*(?:\r?\n|\Z)")
+
+
+def _read_header_block(text: str) -> tuple[dict[str, object], int]:
+    """Fields from a leading block of "Key: value" lines closed by a blank line, as front matter.
+
+    Only a block made wholly of known keys counts, so a body that opens with "Update: Moscow said…" is
+    left alone; the block leaves the quotable body, as YAML front matter does.
+    """
+    fields: dict[str, object] = {}
+    pos = 1 if text.startswith("\ufeff") else 0
+    while m := _HEADER_LINE.match(text, pos):
+        key = _HEADER_KEYS.get(m.group(1).lower())
+        if key is None or key in fields:
+            return {}, 0
+        fields[key] = m.group(2)
+        pos = m.end()
+    blank = _BLANK_LINE.match(text, pos)
+    if not fields or blank is None or not text[blank.end() :].strip():
+        return {}, 0
+    if "date" in fields and parse_date(str(fields["date"])) is None:
+        raise ArticleError(f"its 'Date:' line {str(fields['date'])[:40]!r} is not a date (use YYYY-MM-DD)")
+    return fields, blank.end()
 
 
 def _normalise_date(value: object) -> str | None:

@@ -361,6 +361,37 @@ def test_invalid_front_matter_is_an_article_error(front: str) -> None:
         parse_article(front + page(TITLE, *BODY), "x.txt")
 
 
+def test_a_leading_block_of_header_lines_is_metadata_not_body() -> None:
+    header = (
+        "Title: Header title\r\nDate: 2018-07-16\r\nSource: Header Wire\r\nURL: https://example.com/h\r\n\r\n"
+    )
+    article, paragraphs = parse(header + page(TITLE, *BODY, sep="\r\n\r\n"))
+    # "Title:" stayed in the title, and the header lines were quotable body (a18).
+    assert (article.title, article.date, article.publisher) == ("Header title", "2018-07-16", "Header Wire")
+    assert article.url == "https://example.com/h"
+    assert paragraphs == BODY
+    assert all(s.start >= len(header) for s in article.paragraphs)
+
+
+@pytest.mark.parametrize(
+    "opening",
+    [
+        "Update: Moscow said on Monday it would respond.\n\n",  # not a header key
+        "Title: One\nTitle: Two\n\n",  # a key twice
+        "Title: No blank line after it\n",
+    ],
+)
+def test_lines_that_only_look_like_a_header_stay_text(opening: str) -> None:
+    article, _ = parse(opening + page(TITLE, *BODY))
+    assert article.url is None and article.date is None
+    assert not (article.title or "").startswith(("Header", "One", "Two", "No blank"))
+
+
+def test_a_header_date_that_is_no_date_is_an_article_error() -> None:
+    with pytest.raises(ArticleError, match="'Date:' line 'last Tuesday' is not a date"):
+        parse_article("Date: last Tuesday\n\n" + page(TITLE, *BODY), "x.txt")
+
+
 # ---------------------------------------------------------------------------- files and encodings
 
 
