@@ -38,32 +38,12 @@ from typing import Any
 
 import numpy as np
 
-PAGE = os.sysconf("SC_PAGE_SIZE")
-MIB = 1024 * 1024
+from bench.tree_memory import tree_rss_mib
 
 
 def rss_mib() -> float:
     """This process's resident set plus its children's (a bf16 run embeds in a torch worker)."""
-    return sum(_resident_pages(pid) for pid in ("self", *_children())) * PAGE / MIB
-
-
-def _resident_pages(pid: str) -> int:
-    try:
-        with open(f"/proc/{pid}/statm", "rb") as f:
-            return int(f.read().split()[1])
-    except (OSError, ValueError, IndexError):
-        return 0  # a worker that has just exited
-
-
-def _children() -> list[str]:
-    out: list[str] = []
-    try:
-        for task in os.listdir("/proc/self/task"):
-            with open(f"/proc/self/task/{task}/children", encoding="ascii") as f:
-                out += f.read().split()
-    except OSError:
-        pass
-    return out
+    return tree_rss_mib()
 
 
 def rss_split() -> dict[str, int]:

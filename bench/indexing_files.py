@@ -27,6 +27,7 @@ from typing import Any
 from bench.archive_slice import ALLSIDES, REUTERS, build_sources
 from bench.corpora import corpora_dir, read_records
 from bench.evaluation import ROOT
+from bench.tree_memory import TreePeak
 
 PEER = """
 import sys
@@ -57,15 +58,23 @@ def timed_cpu(args: list[str], env: dict[str, str]) -> tuple[float, float, float
     On a shared machine wall time swings with the neighbours' load; CPU seconds barely do.
     """
     t0 = time.perf_counter()
-    proc = subprocess.run(
-        ["/usr/bin/time", "-v", *args], cwd=ROOT, env=env, capture_output=True, text=True, check=False
+    proc = subprocess.Popen(
+        ["/usr/bin/time", "-v", *args],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
+    # Summed over the process tree: time -v's figure is the largest single process, and a bf16 run's
+    # indexer and torch worker are resident together.
+    with proc, TreePeak(proc.pid) as peak:
+        stdout, stderr = proc.communicate()
     wall = time.perf_counter() - t0
     if proc.returncode != 0:
-        raise RuntimeError(f"{args[2:4]} failed: {proc.stderr[-2000:]}")
-    rss = re.search(r"Maximum resident set size \(kbytes\): (\d+)", proc.stderr)
-    cpu = sum(float(m) for m in re.findall(r"(?:User|System) time \(seconds\): ([\d.]+)", proc.stderr))
-    return wall, int(rss.group(1)) / 1024 if rss else float("nan"), cpu, proc.stdout
+        raise RuntimeError(f"{args[2:4]} failed: {stderr[-2000:]}")
+    cpu = sum(float(m) for m in re.findall(r"(?:User|System) time \(seconds\): ([\d.]+)", stderr))
+    return wall, peak.peak_mib, cpu, stdout
 
 
 def write_articles(folder: Path, corpus: str, n: int | None) -> int:
