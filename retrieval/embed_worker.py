@@ -6,20 +6,25 @@ loading the new version) came on top of that, to a 2.95 GiB peak. A child's memo
 indexer stops the worker once the articles are embedded, and restarts it between batches when it has
 grown past `RESTART_MIB`.
 
-The pipes carry bytes only, never pickles: length-prefixed UTF-8 texts one way, float32 rows the other.
+The worker talks over two pipes of its own (not stdin/stdout, where a library or a user's
+sitecustomize may print) and they carry bytes only, never pickles: length-prefixed UTF-8 texts one
+way, float32 rows the other. A worker whose indexer is gone exits within a second.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import struct
 import subprocess
 import sys
 import tempfile
 import threading
+import time
 import weakref
 from pathlib import Path
-from typing import IO, Any, BinaryIO, NoReturn
+from typing import IO, BinaryIO, NoReturn
 
 import numpy as np
 
@@ -31,9 +36,76 @@ from retrieval.errors import UsruError
 RESTART_MIB = 1024
 # How much of the worker's last complaint a user is shown.
 REASON_CHARS = 300
+# How long a worker told to stop may take before it is killed.
+STOP_S = 10
 _READY, _VECTORS, _FAILED, _EMBED = b"R", b"V", b"X", b"E"
 _U32 = struct.Struct("<I")
 _REPLY = struct.Struct("<IIQ")  # rows, dim, the worker's resident KiB
+
+
+class _Worker:
+    """One running worker: the process, its two pipes and the file its complaints go to."""
+
+    def __init__(self, model: str) -> None:
+        # The temporary file outlives this call: it is the worker's stderr, closed in stop().
+        self.errors = tempfile.TemporaryFile()  # noqa: SIM115
+        to_child, to_us = os.pipe(), os.pipe()
+        child_fds = (to_child[0], to_us[1])
+        try:
+            self.proc = subprocess.Popen(
+                _command("--fds", f"{child_fds[0]},{child_fds[1]}", model),
+                stdin=subprocess.DEVNULL,
+                stdout=self.errors,
+                stderr=self.errors,
+                pass_fds=child_fds,
+                env=_child_env(),
+            )
+        except BaseException:
+            os.close(to_child[1])
+            os.close(to_us[0])
+            self.errors.close()
+            raise
+        finally:
+            for fd in child_fds:  # the child's ends are the child's alone
+                os.close(fd)
+        self.requests: BinaryIO = os.fdopen(to_child[1], "wb")
+        self.replies: BinaryIO = os.fdopen(to_us[0], "rb")
+
+    def stop(self, *, quiet: bool = False) -> None:
+        """End of input tells the worker to exit; one that does not go within STOP_S is killed."""
+        try:
+            with contextlib.suppress(OSError):  # a dead worker's pipe
+                self.requests.close()
+            self.proc.wait(timeout=STOP_S)
+        except (subprocess.TimeoutExpired, KeyboardInterrupt) as exc:
+            self.proc.kill()
+            self.proc.wait()
+            # A second Ctrl-C at exit (the finaliser) is not a traceback; anywhere else it still interrupts.
+            if isinstance(exc, KeyboardInterrupt) and not quiet:
+                raise
+        finally:
+            self.replies.close()
+            self.errors.close()
+
+    def reason(self) -> str:
+        """The worker's end as one sentence: its exit status and the last line it wrote (before stop())."""
+        try:
+            code = self.proc.wait(timeout=STOP_S)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            code = self.proc.wait()
+        if code == -signal.SIGINT:
+            return "The embedding worker was interrupted."
+        last = ""
+        try:
+            self.errors.seek(0)
+            lines = [
+                x.strip() for x in self.errors.read().decode("utf-8", "replace").splitlines() if x.strip()
+            ]
+            last = lines[-1][:REASON_CHARS] if lines else ""
+        except (OSError, ValueError):
+            pass
+        return f"The embedding worker stopped (exit status {code}){': ' + last if last else ''}."
 
 
 class WorkerEmbedder:
@@ -48,39 +120,41 @@ class WorkerEmbedder:
         self.restart_mib = restart_mib
         self.starts = 0  # how many workers were started (tests, benchmarks)
         self.dim = 0
-        self._proc: subprocess.Popen[bytes] | None = None
-        self._errors: IO[bytes] | None = None
+        self._worker: _Worker | None = None
         self._lock = threading.Lock()
-        self._closer = weakref.finalize(self, _stop, [None])
+        self._closer = weakref.finalize(self, _stop_quietly, [None])
+
+    @property
+    def _proc(self) -> subprocess.Popen[bytes] | None:
+        """The running worker's process, if any (tests)."""
+        return None if self._worker is None else self._worker.proc
 
     def embed_documents(self, texts: list[str]) -> Vectors:
         """Embed passages in the worker; a worker grown past its bound is replaced afterwards."""
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         with self._lock:
-            proc = self._worker()
-            assert proc.stdin is not None and proc.stdout is not None
+            worker = self._running()
             parts = [_EMBED, _U32.pack(len(texts))]
             for text in texts:
                 raw = text.encode("utf-8", "surrogatepass")
                 parts += [_U32.pack(len(raw)), raw]
             try:
-                proc.stdin.write(b"".join(parts))
-                proc.stdin.flush()
-            except (BrokenPipeError, OSError):
-                self._fail(proc)
-            kind = self._take(proc, 1)
+                worker.requests.write(b"".join(parts))
+                worker.requests.flush()
+            except OSError:
+                self._fail(worker)
+            kind = self._take(worker, 1)
             if kind == _FAILED:
-                message = _read_message(proc.stdout)
-                self._stop()
+                message = self._message(worker)
                 # RuntimeError, as torch raised it in-process: Bf16Embedder words a missing bf16 kernel.
                 raise RuntimeError(message)
             if kind != _VECTORS:
-                self._fail(proc)
-            rows, dim, rss_kib = _REPLY.unpack(self._take(proc, _REPLY.size))
+                self._fail(worker)
+            rows, dim, rss_kib = _REPLY.unpack(self._take(worker, _REPLY.size))
             if rows != len(texts) or dim != self.dim:
-                self._fail(proc)
-            data = self._take(proc, rows * dim * 4)
+                self._fail(worker)
+            data = self._take(worker, rows * dim * 4)
             if rss_kib > self.restart_mib * 1024:
                 self._stop()
             return np.frombuffer(data, dtype="<f4").reshape(rows, dim).astype(np.float32)
@@ -95,59 +169,64 @@ class WorkerEmbedder:
         with self._lock:
             self._stop()
 
-    def _worker(self) -> subprocess.Popen[bytes]:
-        if self._proc is not None and self._proc.poll() is None:
-            return self._proc
+    def _running(self) -> _Worker:
+        if self._worker is not None and self._worker.proc.poll() is None:
+            return self._worker
         self._stop()
-        self._errors = tempfile.TemporaryFile()  # noqa: SIM115 (kept open for the worker's life, closed in _stop)
-        proc = subprocess.Popen(
-            _command(self.model),
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=self._errors,
-            env=_child_env(),
-        )
-        self._proc = proc
+        worker = _Worker(self.model)
+        self._worker = worker
         self._closer.detach()
-        self._closer = weakref.finalize(self, _stop, [proc])
+        self._closer = weakref.finalize(self, _stop_quietly, [worker])
         self.starts += 1
-        assert proc.stdout is not None
-        kind = self._take(proc, 1)
+        kind = self._take(worker, 1)
         if kind == _FAILED:
-            message = _read_message(proc.stdout)
-            self._stop()
             # Already one sentence (a model that cannot load offline): the child raised a UsruError.
-            raise UsruError(message)
+            raise UsruError(self._message(worker))
         if kind != _READY:
-            self._fail(proc)
-        (dim,) = _U32.unpack(self._take(proc, 4))
+            self._fail(worker)
+        (dim,) = _U32.unpack(self._take(worker, 4))
         self.dim = int(dim)
-        return proc
+        return worker
 
-    def _take(self, proc: subprocess.Popen[bytes], n: int) -> bytes:
+    def _take(self, worker: _Worker, n: int) -> bytes:
         """Exactly n bytes from the worker, or its end as one sentence."""
-        assert proc.stdout is not None
         chunks, left = [], n
         while left:
-            got = proc.stdout.read(left)
+            got = worker.replies.read(left)
             if not got:
-                self._fail(proc)
+                self._fail(worker)
             chunks.append(got)
             left -= len(got)
         return b"".join(chunks)
 
-    def _fail(self, proc: subprocess.Popen[bytes]) -> NoReturn:
-        """The worker died or spoke out of turn: one sentence with its exit status and last complaint."""
-        errors = self._errors
+    def _message(self, worker: _Worker) -> str:
+        """The one-sentence failure the worker sent before exiting; the worker is then stopped."""
+        head = worker.replies.read(4)
+        message = "The embedding worker failed without saying why."
+        if len(head) == 4:
+            message = worker.replies.read(_U32.unpack(head)[0]).decode("utf-8", "replace") or message
         self._stop()
-        raise UsruError(_died(proc, errors))
+        return message
+
+    def _fail(self, worker: _Worker) -> NoReturn:
+        """The worker died or spoke out of turn: one sentence with its exit status and last complaint."""
+        with contextlib.suppress(OSError):
+            worker.requests.close()  # a live worker exits at end of input
+        reason = worker.reason()  # read before _stop closes the file it is in
+        self._stop()
+        raise UsruError(reason)
 
     def _stop(self) -> None:
-        _stop([self._proc])
-        self._proc = None
-        if self._errors is not None:
-            self._errors.close()
-            self._errors = None
+        worker, self._worker = self._worker, None
+        if worker is not None:
+            worker.stop()
+
+
+def _stop_quietly(holder: list[_Worker | None]) -> None:
+    """At exit or when the embedder is collected: stop a worker still running."""
+    worker = holder[0]
+    if worker is not None and not worker.replies.closed:
+        worker.stop(quiet=True)
 
 
 def _command(*args: str) -> list[str]:
@@ -165,44 +244,20 @@ def _child_env() -> dict[str, str]:
     return env
 
 
-def _stop(holder: list[subprocess.Popen[bytes] | None]) -> None:
-    """Close the worker's input (it exits at end of input) and wait; kill it if it does not go."""
-    proc = holder[0]
-    if proc is None or proc.poll() is not None:
-        return
-    try:
-        if proc.stdin is not None:
-            proc.stdin.close()
-        proc.wait(timeout=10)
-    except (OSError, subprocess.TimeoutExpired):
-        proc.kill()
-        proc.wait()
+def export_in_worker(model: str, folder: Path) -> bool:
+    """Write the model's ONNX export from a child process; False if it could not (the caller falls back).
 
-
-def _read_message(stream: BinaryIO | IO[bytes]) -> str:
-    """The worker's one-sentence failure, sent before it exits."""
-    head = stream.read(4)
-    if len(head) != 4:
-        return "The embedding worker failed without saying why."
-    (size,) = _U32.unpack(head)
-    return stream.read(size).decode("utf-8", "replace")
-
-
-def _died(proc: subprocess.Popen[bytes], errors: IO[bytes] | None) -> str:
-    try:
-        code = proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        code = proc.wait()
-    last = ""
-    if errors is not None:
-        try:
-            errors.seek(0)
-            lines = [x.strip() for x in errors.read().decode("utf-8", "replace").splitlines() if x.strip()]
-            last = lines[-1][:REASON_CHARS] if lines else ""
-        except (OSError, ValueError):
-            pass
-    return f"The embedding worker stopped (exit status {code}){': ' + last if last else ''}."
+    The export needs torch; done in this process, torch's ~500 MiB would stay for the whole bf16 run.
+    """
+    done = subprocess.run(
+        _command("--export", str(folder), model),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=_child_env(),
+        check=False,
+    )
+    return done.returncode == 0 and (folder / "meta.json").is_file()
 
 
 def _resident_kib() -> int:
@@ -216,17 +271,17 @@ def _resident_kib() -> int:
     return 0
 
 
-def _send(out: BinaryIO, *parts: bytes) -> None:
+def _send(out: IO[bytes], *parts: bytes) -> None:
     out.write(b"".join(parts))
     out.flush()
 
 
-def _send_failure(out: BinaryIO, message: str) -> None:
+def _send_failure(out: IO[bytes], message: str) -> None:
     raw = message.encode("utf-8", "replace")
     _send(out, _FAILED, _U32.pack(len(raw)), raw)
 
 
-def serve(model: str, inp: BinaryIO, out: BinaryIO) -> int:
+def serve(model: str, inp: IO[bytes], out: IO[bytes]) -> int:
     """The child's loop: load the model at bf16, then embed each batch asked for until end of input."""
     from retrieval.bf16_embedding import release_freed_memory
     from retrieval.embedding import SentenceTransformerEmbedder
@@ -258,27 +313,11 @@ def serve(model: str, inp: BinaryIO, out: BinaryIO) -> int:
         _send(out, _VECTORS, _REPLY.pack(data.shape[0], data.shape[1], _resident_kib()), data.tobytes())
 
 
-def _exact(inp: BinaryIO, n: int) -> bytes:
+def _exact(inp: IO[bytes], n: int) -> bytes:
     data = inp.read(n)
     if len(data) != n:
         raise SystemExit(3)  # the indexer went away mid-request
     return data
-
-
-def export_in_worker(model: str, folder: Path) -> bool:
-    """Write the model's ONNX export from a child process; False if it could not (the caller falls back).
-
-    The export needs torch; done in this process, torch's ~500 MiB would stay for the whole bf16 run.
-    """
-    done = subprocess.run(
-        _command("--export", str(folder), model),
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        env=_child_env(),
-        check=False,
-    )
-    return done.returncode == 0 and (folder / "meta.json").is_file()
 
 
 def _export(folder: Path, model: str) -> int:
@@ -290,15 +329,34 @@ def _export(folder: Path, model: str) -> int:
     return 0
 
 
+def _exit_with_parent() -> None:
+    """Exit as soon as the indexer is gone: a killed indexer's worker must not go on writing (a19)."""
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(3)
+
+    threading.Thread(target=watch, daemon=True).start()
+
+
 def main(argv: list[str] | None = None) -> int:
-    """`python -m retrieval.embed_worker MODEL`: serve bf16 passage vectors over stdin/stdout."""
+    """`python -m retrieval.embed_worker --fds IN,OUT MODEL` serves bf16 passage vectors over those pipes;
+    `--export FOLDER MODEL` writes the model's ONNX export."""
     args = sys.argv[1:] if argv is None else argv
+    _exit_with_parent()
     if args[:1] == ["--export"] and len(args) == 3:
         return _export(Path(args[1]), args[2])
-    # The protocol owns the real stdout; anything a library prints goes to stderr instead.
-    out: Any = os.fdopen(os.dup(1), "wb", buffering=0)
-    os.dup2(2, 1)
-    return serve(args[0] if args else "", sys.stdin.buffer, out)
+    if args[:1] != ["--fds"] or len(args) != 3:
+        print(
+            "usage: python -m retrieval.embed_worker --fds IN,OUT MODEL | --export FOLDER MODEL",
+            file=sys.stderr,
+        )
+        return 2
+    fd_in, fd_out = (int(x) for x in args[1].split(","))
+    with os.fdopen(fd_in, "rb") as inp, os.fdopen(fd_out, "wb") as out:
+        return serve(args[2], inp, out)
 
 
 if __name__ == "__main__":

@@ -261,12 +261,18 @@ def _load_bf16(model: str, index_dir: Path | None, use_onnx: bool) -> Embedder:
     from retrieval.onnx_embedding import OnnxEmbedder, export_folder
 
     folder = export_folder(index_dir, embedder_id(model))
-    if not (folder / "meta.json").is_file():
+    questions: Embedder | None = None
+    if (folder / "meta.json").is_file():
+        try:
+            questions = OnnxEmbedder(folder)
+        except Exception as exc:  # a damaged export: made again below, by a child too (a19)
+            log.warning("Ignoring the ONNX export in %s (%s); exporting again.", folder, exc)
+    if questions is None:
         claim_index_dir(index_dir)  # the export is written into the index folder: never into a user's folder
         # Exported by a child, so that this process never loads torch; if that fails, the export below
         # is tried here, with its warning and its fall back.
         export_in_worker(model, folder)
-    questions = load_embedder(model, index_dir, True)
+        questions = load_embedder(model, index_dir, True)
     if not isinstance(questions, OnnxEmbedder):  # the model did not export: torch embeds both at bf16
         return SentenceTransformerEmbedder(model, bf16=True)
     return Bf16Embedder(questions, lambda: WorkerEmbedder(model))

@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -76,7 +77,12 @@ def test_a_bf16_index_run_never_loads_torch_and_leaves_no_worker(tmp_path: Path)
     code = (
         "import os, sys\n"
         "from bot.cli import main\n"
-        f"rc = main(['index', '--sources', {str(SEEDS)!r}, '--index-dir', {str(tmp_path / 'idx')!r}])\n"
+        f"args = ['index', '--sources', {str(SEEDS)!r}, '--index-dir', {str(tmp_path / 'idx')!r}]\n"
+        "rc = main(args)\n"
+        # A damaged export is made again by a child too, not by loading torch here (a19).
+        f"model = next(({str(tmp_path / 'idx')!r} / __import__('pathlib').Path('onnx')).rglob('model.onnx'))\n"
+        "model.write_bytes(model.read_bytes()[:1000])\n"
+        "rc += main(args + ['--rebuild'])\n"
         "kids = [c for t in os.listdir('/proc/self/task') for c in open(f'/proc/self/task/{t}/children').read().split()]\n"
         "print(rc, 'torch' in sys.modules, len(kids))\n"
     )
@@ -106,3 +112,75 @@ def test_a_retrieval_folder_where_usru_runs_is_not_run_as_the_worker(
         worker.close()
     assert export_in_worker("", tmp_path / "export")
     assert not marker.exists()
+
+
+def test_a_crashed_worker_says_why() -> None:
+    worker = WorkerEmbedder("")
+    try:
+        worker.embed_documents(["Putin met Trump in Helsinki."])
+        # The tokenizer cannot take a lone surrogate: the worker dies with a TypeError on its stderr,
+        # whose last line the sentence now carries (it was read after its file was closed, a19).
+        with pytest.raises(UsruError, match=r"^The embedding worker stopped \(exit status 1\): TypeError: "):
+            worker.embed_documents(["lone \ud800"])
+    finally:
+        worker.close()
+
+
+def test_an_interrupted_worker_says_so() -> None:
+    worker = WorkerEmbedder("")
+    try:
+        worker.embed_documents(["Putin met Trump in Helsinki."])
+        proc = worker._proc
+        assert proc is not None
+        timer = threading.Timer(1.0, os.kill, (proc.pid, signal.SIGINT))
+        timer.start()
+        with pytest.raises(UsruError, match=r"^The embedding worker was interrupted\.$"):
+            worker.embed_documents([f"Sentence {i} about sanctions and talks. " * 20 for i in range(3000)])
+        timer.join()
+    finally:
+        worker.close()
+
+
+def test_what_a_library_prints_does_not_break_the_pipes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A user's sitecustomize printed into the protocol (stdout) and indexing failed after a 10 s stall (a19).
+    (tmp_path / "sitecustomize.py").write_text("print('hello from sitecustomize')\n", "utf-8")
+    monkeypatch.setenv("PYTHONPATH", str(tmp_path))
+    worker = WorkerEmbedder("")
+    try:
+        assert worker.embed_documents(["Putin met Trump in Helsinki."]).shape == (1, 384)
+    finally:
+        worker.close()
+
+
+def test_a_worker_whose_indexer_was_killed_exits(tmp_path: Path) -> None:
+    code = (
+        "import sys, time\n"
+        "from retrieval.embed_worker import WorkerEmbedder\n"
+        "w = WorkerEmbedder('')\n"
+        "w.embed_documents(['Putin met Trump in Helsinki.'])\n"
+        "print(w._proc.pid, flush=True)\n"
+        "w.embed_documents([f'Sentence {i} about sanctions and talks. ' * 20 for i in range(3000)])\n"
+    )
+    root = Path(__file__).resolve().parents[2]
+    indexer = subprocess.Popen(
+        [sys.executable, "-c", code], stdout=subprocess.PIPE, text=True, cwd=root, env=dict(os.environ)
+    )
+    assert indexer.stdout is not None
+    worker_pid = int(indexer.stdout.readline())
+    time.sleep(1.0)  # the worker is in the middle of the long batch
+    indexer.kill()
+    indexer.wait()
+    indexer.stdout.close()
+    # It exits within a second or so instead of finishing its batch (or, as an exporter, writing on).
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and Path(f"/proc/{worker_pid}").exists():
+        status = (
+            Path(f"/proc/{worker_pid}/status").read_text() if Path(f"/proc/{worker_pid}").exists() else ""
+        )
+        if "State:\tZ" in status:
+            break
+        time.sleep(0.1)
+    status = Path(f"/proc/{worker_pid}/status").read_text() if Path(f"/proc/{worker_pid}").exists() else ""
+    assert not status or "State:\tZ" in status, status[:200]
