@@ -4,7 +4,8 @@
 
 Both run as new processes on the same folder: usru's whole command (model load, ONNX export,
 embedding, writing) and the tutorial's (load the model, split 1000/200, embed, FAISS flat). Peak
-memory is each process's maximum resident set (/usr/bin/time). With --latency, answers are timed
+memory is the highest summed resident set of each command's process tree (a bf16 run embeds in a
+worker process), sampled every 50 ms; CPU seconds include the children's. With --latency, answers are timed
 on the index made: cold (`usru ask` as a new process) and warm (p50 in one process).
 `make bench` runs it on a few hundred Reuters articles; USRU_BENCH_ALLSIDES=N (or "all") adds a
 run on that many AllSides articles (22,835 in all: hours on two cores).
