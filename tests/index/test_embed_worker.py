@@ -27,6 +27,18 @@ def _texts() -> list[str]:
     return [*texts, "Да, это по-русски.", "word " * 400, "\u0000 and \u2028 and emoji \U0001f600"]
 
 
+def _signal_mid_batch(worker: WorkerEmbedder, sig: int, message: str) -> None:
+    """Send the worker `sig` one second into a batch that takes it many seconds; expect `message`."""
+    worker.embed_documents(["Putin met Trump in Helsinki."])
+    proc = worker._proc
+    assert proc is not None
+    timer = threading.Timer(1.0, os.kill, (proc.pid, sig))
+    timer.start()
+    with pytest.raises(UsruError, match=message):
+        worker.embed_documents([f"Sentence {i} about sanctions and talks. " * 20 for i in range(3000)])
+    timer.join()
+
+
 def test_the_worker_gives_the_in_process_vectors_and_is_replaced_past_its_bound() -> None:
     texts = _texts()
     # bf16 rounding depends on a batch's padded length, so each call is matched against the same call.
@@ -51,15 +63,8 @@ def test_the_worker_gives_the_in_process_vectors_and_is_replaced_past_its_bound(
 def test_a_worker_killed_mid_batch_is_one_sentence_and_the_next_batch_gets_a_new_one() -> None:
     worker = WorkerEmbedder("")
     try:
-        worker.embed_documents(["Putin met Trump in Helsinki."])
-        proc = worker._proc
-        assert proc is not None
         # Killed (as the OOM killer would) while it embeds a batch that takes it many seconds.
-        timer = threading.Timer(1.0, os.kill, (proc.pid, signal.SIGKILL))
-        timer.start()
-        with pytest.raises(UsruError, match=r"^The embedding worker stopped \(exit status -9\)\.$"):
-            worker.embed_documents([f"Sentence {i} about sanctions and talks. " * 20 for i in range(3000)])
-        timer.join()
+        _signal_mid_batch(worker, signal.SIGKILL, r"^The embedding worker stopped \(exit status -9\)\.$")
         assert worker._proc is None
         assert worker.embed_documents(["And again."]).shape == (1, 384) and worker.starts == 2
     finally:
@@ -129,14 +134,7 @@ def test_a_crashed_worker_says_why() -> None:
 def test_an_interrupted_worker_says_so() -> None:
     worker = WorkerEmbedder("")
     try:
-        worker.embed_documents(["Putin met Trump in Helsinki."])
-        proc = worker._proc
-        assert proc is not None
-        timer = threading.Timer(1.0, os.kill, (proc.pid, signal.SIGINT))
-        timer.start()
-        with pytest.raises(UsruError, match=r"^The embedding worker was interrupted\.$"):
-            worker.embed_documents([f"Sentence {i} about sanctions and talks. " * 20 for i in range(3000)])
-        timer.join()
+        _signal_mid_batch(worker, signal.SIGINT, r"^The embedding worker was interrupted\.$")
     finally:
         worker.close()
 
