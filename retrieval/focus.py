@@ -12,8 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import numpy as np
-
+from retrieval.arrays import distinct
 from retrieval.asked_time import article_dates, asked_window
 from retrieval.event_check import rare_names
 from retrieval.index import StoredVersion
@@ -34,7 +33,7 @@ def named_articles(index: StoredVersion, question: str) -> set[int]:
         for term in sorted(terms, key=bm25.doc_freq):
             t = bm25.vocab[term]
             chunks = bm25.doc_ids[int(bm25.offsets[t]) : int(bm25.offsets[t + 1])]
-            found = set(np.unique(chunk_article[chunks]).tolist())
+            found = set(distinct(chunk_article[chunks]).tolist())
             articles = found if articles is None else articles & found
             if not articles:
                 break

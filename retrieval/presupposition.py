@@ -26,6 +26,7 @@ import numpy as np
 import numpy.typing as npt
 
 from retrieval import event_check
+from retrieval.arrays import distinct
 from retrieval.asked_time import article_dates
 from retrieval.coverage import YEAR, date_span
 from retrieval.dates import MONTHS, WEEKDAYS
@@ -354,7 +355,7 @@ def reversed_roles(index: StoredVersion, question: str) -> tuple[str, str] | Non
     about = np.zeros(index.bm25.n_docs, dtype=bool)
     for term in subject | obj:
         about[_postings(index, term)] = True
-    with_verb = np.unique(np.concatenate([_postings(index, f) for f in forms] or [np.zeros(0, np.int64)]))
+    with_verb = distinct(np.concatenate([_postings(index, f) for f in forms] or [np.zeros(0, np.int64)]))
     n_about = int(np.count_nonzero(about))
     if not len(with_verb) or not n_about or np.count_nonzero(about[with_verb]) > VERB_SHARE * n_about:
         return None

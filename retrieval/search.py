@@ -8,6 +8,7 @@ import numpy as np
 import numpy.typing as npt
 from langchain_core.documents import Document
 
+from retrieval.arrays import contains
 from retrieval.asked_time import WINDOW_DEPTH
 from retrieval.chunking import Chunk as _Chunk
 from retrieval.chunking import Sentence as _Sentence
@@ -51,7 +52,7 @@ def allowed_chunks(index: StoredVersion, filters: Filters) -> IntArray:
     admitted = [a.id for a in index.articles if filters.admits_article(a)]
     if not admitted or not len(index.chunks):
         return np.zeros(0, dtype=np.int64)
-    ids: IntArray = np.flatnonzero(np.isin(index.chunks[:, 0], admitted)).astype(np.int64)
+    ids: IntArray = np.flatnonzero(contains(index.chunks[:, 0], admitted)).astype(np.int64)
     return ids
 
 

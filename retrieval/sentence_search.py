@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from retrieval.arrays import distinct
 from retrieval.embedding import Vectors
 from retrieval.index.records import ChunkCol
 from retrieval.index.sentence_ann import NPROBE
@@ -183,7 +184,7 @@ def _admitted_sentences(index: Any, allowed: IntArray) -> IntArray:
     if not len(first):
         return np.zeros(0, dtype=np.int64)
     spans = [np.arange(a, b) for a, b in zip(first.tolist(), end.tolist(), strict=True)]
-    rows: IntArray = np.unique(np.concatenate(spans)).astype(np.int64)
+    rows: IntArray = distinct(np.concatenate(spans)).astype(np.int64)
     return rows
 
 

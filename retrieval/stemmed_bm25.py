@@ -14,6 +14,7 @@ import math
 import numpy as np
 import numpy.typing as npt
 
+from retrieval.arrays import distinct_inverse
 from retrieval.lexical import Bm25
 from retrieval.morphology import snowball_stem, vocabulary_forms
 
@@ -26,7 +27,7 @@ def stem_postings(bm25: Bm25, forms: list[str]) -> tuple[npt.NDArray[np.int64], 
         return bm25.doc_ids[lo:hi].astype(np.int64), bm25.tfs[lo:hi]
     ids = np.concatenate([bm25.doc_ids[lo:hi] for lo, hi in spans]).astype(np.int64)
     tfs = np.concatenate([bm25.tfs[lo:hi] for lo, hi in spans])
-    docs, at = np.unique(ids, return_inverse=True)
+    docs, at = distinct_inverse(ids)
     return docs, np.bincount(at, weights=tfs, minlength=len(docs)).astype(np.float32)
 
 

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 
 from retrieval.answer import Citation
+from retrieval.arrays import common, distinct
 from retrieval.errors import QuestionError
 from retrieval.filters import Dated, Filters
 from retrieval.leanings import load_leanings, order_labels
@@ -159,8 +160,8 @@ def articles_mentioning(index: StoredVersion, terms: list[str]) -> list[int]:
         if t is None:
             return []
         chunks = bm25.doc_ids[int(bm25.offsets[t]) : int(bm25.offsets[t + 1])]
-        ids = np.unique(chunk_article[chunks])
-        found = ids if found is None else np.intersect1d(found, ids, assume_unique=True)
+        ids = distinct(chunk_article[chunks])
+        found = ids if found is None else common(found, ids)
         if not len(found):
             return []
     return [] if found is None else [int(x) for x in found]

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from retrieval.arrays import common
 from retrieval.index import StoredVersion
 from retrieval.lexical import STOPWORDS, tokenize
 
@@ -111,7 +112,7 @@ def _read_spelling(index: StoredVersion, lower: str, before: str, after: str) ->
             other = _forms(index, neighbour)
             if not other:
                 return Spelling(None, 0, 0)
-            chunks = np.intersect1d(chunks, _chunks_with(index, other))
+            chunks = common(chunks, _chunks_with(index, other))
             if is_before:
                 lead = _alternatives(neighbour, other) + r"\s+"
             else:

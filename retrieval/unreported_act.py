@@ -38,6 +38,7 @@ from retrieval.act_doer import (
     bare_word,
     past_forms,
 )
+from retrieval.arrays import contains, distinct
 from retrieval.index import StoredVersion
 from retrieval.lexical import STOPWORDS, stem, tokenize
 from retrieval.prompts import render_prompt
@@ -294,7 +295,7 @@ def _with_all(index: StoredVersion, groups: list[list[str]]) -> set[int]:
     postings.sort(key=lambda parts: sum(len(p) for p in parts))
     if not postings or not postings[0]:
         return set()
-    found = np.unique(np.concatenate(postings[0]))
+    found = distinct(np.concatenate(postings[0]))
     for parts in postings[1:]:
         held = np.zeros(len(found), dtype=bool)
         for part in parts:
@@ -308,7 +309,7 @@ def _with_all(index: StoredVersion, groups: list[list[str]]) -> set[int]:
 def _holds(postings: np.ndarray, chunks: np.ndarray) -> np.ndarray:
     """Which of the chunks a term's postings hold (binary search where the postings are in order)."""
     if len(postings) and not (np.diff(postings) > 0).all():
-        return np.isin(chunks, postings)
+        return contains(chunks, postings)
     at = np.searchsorted(postings, chunks)
     inside = at < len(postings)
     held = np.zeros(len(chunks), dtype=bool)

@@ -16,6 +16,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from retrieval.arrays import run_starts
+
 FLAT_MAX = 20_000  # chunks; exact search stays under ~5 ms up to here
 NPROBE = 32  # cells scanned per question: recall@10 ≥ 0.99 at 100k and 1M in `make bench`
 RETRAIN_GROWTH = 8  # cells are retrained once the corpus outgrows the one they were trained on 8-fold
@@ -142,7 +144,8 @@ class VectorIndexBuilder:
         else:
             sorted_vecs = np.ascontiguousarray(vectors[order], dtype=np.float32)
         ids = (order + base).astype(np.int64)
-        cells, starts = np.unique(lists[order], return_index=True)
+        starts = run_starts(lists[order])
+        cells = lists[order][starts]
         ends = [*starts[1:].tolist(), len(order)]
         invlists: Any = self.index.invlists
         for cell, lo, hi in zip(cells.tolist(), starts.tolist(), ends, strict=True):

@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from retrieval.arrays import distinct
 from retrieval.embedding import Vectors
 
 IntArray = npt.NDArray[np.int64]
@@ -89,7 +90,7 @@ class RowStack:
         rows = np.asarray(rows, dtype=np.int64).reshape(-1)
         out: Vectors = np.empty((len(rows), self.dim), dtype=np.float32)
         part, local = self._locate(rows)
-        parts = np.unique(part).tolist()
+        parts = distinct(part).tolist()
         for p in parts:
             mine = np.flatnonzero(part == p)
             out[mine] = self._arrays[p][local[mine]]
