@@ -13,7 +13,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from retrieval.answer import Answer, Citation
-from retrieval.article import read_article
+from retrieval.article import read_article_text
 from retrieval.errors import ArticleError
 from retrieval.prompts import render_prompt
 
@@ -25,7 +25,7 @@ def stale_sources(sources: Path, citations: Sequence[Citation]) -> list[str]:
     for c in citations:
         if c.source not in texts:
             try:
-                texts[c.source] = read_article(sources / c.source, c.source, root=sources).text
+                texts[c.source] = read_article_text(sources / c.source, c.source, root=sources)
             except (ArticleError, OSError):
                 texts[c.source] = None
         text = texts[c.source]
