@@ -440,7 +440,9 @@ def run_chat(settings: Settings, args: argparse.Namespace, out: Console, err: Co
     if isinstance(sys.stdin, io.TextIOWrapper):
         # Undecodable bytes arrive as lone surrogates, which the REPL refuses line by line.
         sys.stdin.reconfigure(errors="surrogateescape")
-    return chat(_service(settings, err), out)
+    service = _service(settings, err)
+    service.prefetch()
+    return chat(service, out)
 
 
 def run_sources(settings: Settings, args: argparse.Namespace, out: Console, err: Console) -> int:

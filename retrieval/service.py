@@ -126,11 +126,12 @@ class AnsweringService:
         self.store: IndexStore = store if store is not None else FolderStore(settings.index_dir)
         self._index = index
         self._lock = threading.Lock()
-        # The index version's words by sound, for names in Russian questions: read from the version (or
-        # built, for one written before they were stored) in the background as each version is loaded, so
-        # that the first Russian question does not wait for it.
+        # The index version's words by sound, for names in Russian questions: read when first needed, or,
+        # once `prefetch` is called, in the background as each version is loaded. Not at start for every
+        # process: on the whole AllSides corpus it is 3.3 CPU-seconds, which a one-shot English `usru ask`
+        # never uses and which its answer then waited behind (the GIL, 2 cores).
         self._sounds: tuple[str, Future[SoundIndex]] | None = None
-        self._prepare_sounds(index)
+        self._prefetch_sounds = False
         self._chain: Runnable[dict[str, Any], Answer] | ExtractiveChain
         # With USRU_LLM (or a model passed in) a chat model writes the answer; otherwise quotes only.
         self.chat_model = chat_model
@@ -213,8 +214,14 @@ class AnsweringService:
                     # Keep answering from the version we have rather than fail mid-conversation.
                     return self._index
             live = self._index
-        self._prepare_sounds(live)
+        if self._prefetch_sounds:
+            self._prepare_sounds(live)
         return live
+
+    def prefetch(self) -> None:
+        """Read in the background what a first Russian question needs (for front ends that stay up)."""
+        self._prefetch_sounds = True
+        self._prepare_sounds(self._index)
 
     def answer(
         self,

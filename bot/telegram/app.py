@@ -149,6 +149,7 @@ def run_bot(settings: Settings, bot_settings: BotSettings) -> int:
     except UsruError as exc:
         print(f"usru: {exc}", file=sys.stderr)
         return exc.exit_code
+    service.prefetch()
     app = build_application(service, settings, bot_settings)
     try:
         wait_for_telegram(app, bot_settings.retry_backoff_s)

@@ -260,3 +260,14 @@ def test_a_name_from_a_newly_indexed_article_is_found_by_sound(tmp_path: Path) -
     # The sound index is built afresh for the new version (in the background), so the new name is heard.
     answer = service.answer("Что Галеотти сказал о Путине?")
     assert answer.status == "answered" and "Galeotti" in answer.question, answer.answer
+
+
+def test_the_sound_index_is_read_on_demand_or_ahead_when_asked(tmp_path: Path) -> None:
+    # A one-shot English `usru ask` never needs it; the REPL and the bot read it ahead (prefetch).
+    service = service_over(tmp_path, ARTICLES)
+    assert service._sounds is None
+    service.answer("Which judge recused himself from the Flynn case?")
+    assert service._sounds is None
+    service.prefetch()
+    assert service._sounds is not None and service._sounds[0] == service.index.version
+    assert "Flynn" in service.search_words("Какой судья взял самоотвод по делу Флинна?")
