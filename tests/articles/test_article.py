@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from retrieval.article import Article, decode_bytes, parse_article, read_article
+from retrieval.article import Article, decode_bytes, parse_article, read_article, read_article_text
 from retrieval.errors import ArticleError
 from tests.support.pages import B1, B2, B3, BODY, TITLE, kept, page, parse
 
@@ -529,3 +529,32 @@ def test_a_copyright_line_names_the_outlet_without_its_legal_form() -> None:
     line = "Copyright © 2019 The Washington Times, LLC. Click here for reprint permission."
     article, _ = parse(page(TITLE, *BODY, line))
     assert article.publisher == "The Washington Times"
+
+
+@pytest.mark.parametrize(
+    ("name", "data"),
+    [
+        ("front.md", b"---\ntitle: T\ndate: '2019-01-02'\n---\n\nRussia said it was ready.\n"),
+        ("plain.txt", "Title: T\nDate: 2019-01-02\n\nРоссия заявила о готовности.\n".encode("cp1251")),
+        ("bom.txt", "\ufeffMoscow said no.\r\nWashington said yes.\r\n".encode("utf-16")),
+        (
+            "page.html",
+            b"<html><head><title>T</title></head><body><article><p>Moscow and Washington met in "
+            b"Helsinki to talk about arms control and the war in Syria.</p></article></body></html>",
+        ),
+    ],
+)
+def test_the_cheap_text_is_the_text_read_article_indexes(tmp_path: Path, name: str, data: bytes) -> None:
+    # Freshness checks quotes against it at their offsets: any difference would flag every quote as stale.
+    path = tmp_path / name
+    path.write_bytes(data)
+    assert read_article_text(path, name, root=tmp_path) == read_article(path, name, root=tmp_path).text
+
+
+def test_the_cheap_text_refuses_a_link_out_of_the_folder(tmp_path: Path) -> None:
+    outside = tmp_path / "secret.txt"
+    outside.write_text("The secret line.\n", encoding="utf-8")
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "link.txt").symlink_to(outside)
+    with pytest.raises(ArticleError, match="outside the sources folder"):
+        read_article_text(tmp_path / "src" / "link.txt", "link.txt", root=tmp_path / "src")
