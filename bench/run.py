@@ -35,6 +35,7 @@ from bench.indexing import render_markdown as render_indexing
 from bench.indexing_files import render_markdown as render_files
 from bench.large_index import render_markdown as render_large
 from bench.pg_vectors import render_markdown as render_pg_vectors
+from bench.real_latency import render_markdown as render_real_latency
 from bench.scale import render_markdown as render_scale
 
 RESULTS = ROOT / "bench" / "results"
@@ -199,6 +200,8 @@ def render_markdown(result: dict[str, Any]) -> str:
         "",
         *render_large(result.get("large_index")),
         "",
+        *render_real_latency(result.get("real_latency")),
+        "",
         *render_bot_load(result["bot_load"]),
         "",
         *(render_bot_workers(result["bot_workers"]) if result.get("bot_workers") else []),
@@ -229,6 +232,17 @@ def render_markdown(result: dict[str, Any]) -> str:
         f"Reproduce: `make bench` ({'--quick' if result['quick'] else 'full'} run).",
     ]
     return "\n".join(lines) + "\n"
+
+
+def real_latency() -> dict[str, Any] | None:
+    """Cold and warm answers on a real whole-corpus index, when USRU_BENCH_REAL_INDEX names one (hours to build)."""
+    index = os.environ.get("USRU_BENCH_REAL_INDEX", "").strip()
+    sources = os.environ.get("USRU_BENCH_REAL_SOURCES", "").strip()
+    if not index or not sources:
+        return None
+    from bench.real_latency import measure_real_latency
+
+    return measure_real_latency(Path(index), Path(sources))
 
 
 def bot_load(quick: bool) -> dict[str, Any]:
@@ -377,6 +391,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args.quick and os.environ.get("USRU_BENCH_LARGE_BUILD", "1") != "0":
         # The whole AllSides corpus built with fake vectors: peak memory while indexing (issue 13).
         large = {**(large or {}), "build": measure_large_build()}
+    real = real_latency()
     bot = bot_load(args.quick)
     workers = bot_workers(args.quick)
     vectors_pg = pg_vectors(args.quick)
@@ -397,6 +412,7 @@ def main(argv: list[str] | None = None) -> int:
         "indexing_allsides": allsides,
         "scale": scale,
         "large_index": large,
+        "real_latency": real,
         "bot_load": bot,
         "bot_workers": workers,
         "pg_vectors": vectors_pg,
