@@ -50,6 +50,15 @@ def load_settings_embedder(settings: Settings) -> Embedder:
     )
 
 
+def open_settings_export(settings: Settings) -> Embedder | None:
+    """The settings' embedder if its ONNX export is there to open (nothing written), else None."""
+    from retrieval.embedding import open_exported
+
+    return open_exported(
+        settings.embedding_model, settings.index_dir, settings.use_onnx, settings.embed_precision
+    )
+
+
 def open_service(settings: Settings, progress: Progress | None = None) -> AnsweringService:
     """The answering service over the live index, building the index first if there is none."""
     from retrieval.service import build_service

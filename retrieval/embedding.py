@@ -135,7 +135,7 @@ class SentenceTransformerEmbedder(CachedQueries):
                 self._model: Any = SentenceTransformer(path, device="cpu", **options)
         except Exception as exc:  # the library raises many kinds for a bad name or folder
             raise UsruError(
-                f"Cannot load the embedding model {model or path!r} offline; set EMBEDDING_MODEL to a local "
+                f"Cannot load the embedding model {model or path!r} offline; set USRU_EMBEDDING_MODEL to a local "
                 "sentence-transformers folder or leave it empty for the bundled model."
             ) from exc
         get_dim = (
@@ -247,6 +247,40 @@ def load_embedder(
         reason = (str(exc).splitlines() or [type(exc).__name__])[0][:REASON_CHARS]
         log.warning("Could not export %s to ONNX (%s); questions will use torch.", embedder.name, reason)
     return embedder
+
+
+def open_exported(
+    model: str, index_dir: Path, use_onnx: bool = True, precision: str = "fp32"
+) -> Embedder | None:
+    """The embedder `load_embedder` gives, when its ONNX export is already there and opens; else None.
+
+    It only reads: no export is written, no torch is loaded, so it may run in a thread beside loading
+    the index. A thread left inside an export's rmtree-on-failure or torch at exit leaks the export's
+    temporary folder and aborts the process (a20); None sends the caller to `load_embedder`.
+    """
+    from retrieval.onnx_precision import BF16, FP32, INT8, int8_folder
+
+    if model == HASHING_MODEL:
+        return HashingEmbedder() if precision == FP32 else None
+    if not use_onnx or precision not in (FP32, INT8, BF16):
+        return None
+    from retrieval.onnx_embedding import OnnxEmbedder, export_folder
+
+    folder = export_folder(index_dir, embedder_id(model))
+    if precision == INT8:
+        folder = int8_folder(folder)
+    if not (folder / "meta.json").is_file():
+        return None
+    try:
+        questions = OnnxEmbedder(folder)
+    except Exception:  # damaged or foreign: load_embedder says so and makes it again
+        return None
+    if precision != BF16:
+        return questions
+    from retrieval.bf16_embedding import Bf16Embedder
+    from retrieval.embed_worker import WorkerEmbedder
+
+    return Bf16Embedder(questions, lambda: WorkerEmbedder(model))
 
 
 def _load_bf16(model: str, index_dir: Path | None, use_onnx: bool) -> Embedder:

@@ -385,6 +385,16 @@ class AnsweringService:
         return Passage(before, text[start:end], after)
 
 
+def settle(future: Future[Any]) -> None:
+    """Wait until the future's work has ended, through further Ctrl-Cs."""
+    while True:
+        try:
+            future.exception()  # waits; the work's own error is left for result() to raise
+            return
+        except KeyboardInterrupt:
+            continue
+
+
 def run_in_thread(work: Callable[[], T], name: str) -> Future[T]:
     """Run `work` in a daemon thread; its result (or error, raised to whoever waits) in the future.
 
@@ -404,7 +414,7 @@ def run_in_thread(work: Callable[[], T], name: str) -> Future[T]:
 
 def build_service(settings: Settings, progress: Progress | None = None) -> AnsweringService:
     """Load the embedder and the index (building it first if there is none)."""
-    from retrieval.api import load_settings_embedder, open_store
+    from retrieval.api import load_settings_embedder, open_settings_export, open_store
 
     store = open_store(settings)
     if store.current_version() is None and not settings.sources.is_dir():
@@ -420,15 +430,21 @@ def build_service(settings: Settings, progress: Progress | None = None) -> Answe
         store.update(settings.sources, embedder, vectors=settings.vectors, progress=progress, wait=True)
         index = store.load()
     else:
-        # The model's session is built while the index loads: onnxruntime and the export's digest
+        # The model's session is opened while the index loads: onnxruntime and the export's digest
         # release the GIL, so the two overlap on two cores (0.7 s of a cold ask on the whole corpus).
-        loading = run_in_thread(lambda: load_settings_embedder(settings), "usru-embedder")
+        # Only an export already there is opened so; one to write is written here, after the index.
+        opening = run_in_thread(lambda: open_settings_export(settings), "usru-embedder")
         try:
             index = store.load()
-        except Exception:
-            loading.result()  # the embedder's own error first, as when it was loaded before the index
+            opened = opening.result()
+        except BaseException as error:
+            # Even on Ctrl-C: a thread still inside onnxruntime when Python exits aborts the process
+            # ("terminate called without an active exception", a20); opening takes under a second.
+            settle(opening)
+            if isinstance(error, Exception) and opening.result() is None:
+                load_settings_embedder(settings)  # the embedder's own error first, as when it loaded first
             raise
-        embedder = loading.result()
+        embedder = opened if opened is not None else load_settings_embedder(settings)
     if index.embedding_model != embedder.name:
         where = "in the database" if settings.database_url else f"at {settings.index_dir}"
         from retrieval.onnx_precision import split_name
