@@ -60,6 +60,9 @@ print(json.dumps({
 
 def measure_real_latency(index_dir: Path, sources: Path, colds: int = 5, warm: int = 100) -> dict[str, Any]:
     """Cold asks (median of `colds`, after one to fill the page cache) and warm answers to distinct questions."""
+    if not (index_dir / "CURRENT").is_file():
+        # The first ask would build one from the sources, silently: hours for a whole corpus (a20).
+        raise ValueError(f"{index_dir} holds no built index (no CURRENT file); build it with `usru index`.")
     env = {
         **os.environ,
         "USRU_INDEX_DIR": str(index_dir),
@@ -85,7 +88,11 @@ def measure_real_latency(index_dir: Path, sources: Path, colds: int = 5, warm: i
 def render_markdown(r: dict[str, Any] | None) -> list[str]:
     """The table for latest.md."""
     if not r:
-        return ["## Latency on a real whole-corpus index", "", "Not run (set USRU_BENCH_REAL_INDEX)."]
+        return [
+            "## Latency on a real whole-corpus index",
+            "",
+            "Not run (set USRU_BENCH_REAL_INDEX and USRU_BENCH_REAL_SOURCES).",
+        ]
     w = r["warm"]
     return [
         "## Latency on a real whole-corpus index",
@@ -109,7 +116,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sources", type=Path, required=True)
     parser.add_argument("--colds", type=int, default=5)
     args = parser.parse_args(argv)
-    result = measure_real_latency(args.index, args.sources, args.colds)
+    try:
+        result = measure_real_latency(args.index, args.sources, args.colds)
+    except ValueError as exc:
+        print(f"real_latency: {exc}", file=sys.stderr)
+        return 2
     out = ROOT / "bench" / "results" / "real_latency.json"
     out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     print("\n".join(render_markdown(result)))

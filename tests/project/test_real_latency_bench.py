@@ -29,3 +29,10 @@ def test_it_times_cold_asks_and_distinct_warm_answers(
 
 def test_the_report_says_when_it_was_not_run() -> None:
     assert "Not run" in "\n".join(render_markdown(None))
+
+
+def test_a_folder_without_an_index_is_refused_not_built(tmp_path: Path) -> None:
+    sources = copy_seeds(tmp_path / "src")
+    with pytest.raises(ValueError, match="no built index"):
+        measure_real_latency(tmp_path / "typo", sources, colds=1, warm=1)
+    assert not (tmp_path / "typo").exists()
