@@ -175,7 +175,9 @@ def read_article_text(path: Path, source: str | None = None, root: Path | None =
 
     A text file's is its decoded bytes, front matter included, so its metadata is not parsed: checking an
     answer's quoted files (freshness) then costs no YAML import, 0.2 s of a cold `usru ask`. A web page's
-    text is its extracted article, so a page is read whole.
+    text is its extracted article, so a page is read whole. A file that `read_article` would now refuse
+    (front matter that no longer parses, too many sentences) still gives its text: its quotes are checked
+    where they are, and `usru index` names the file when it keeps the version indexed before.
     """
     if path.suffix.lower() in HTML_SUFFIXES:
         return read_article(path, source, root).text
