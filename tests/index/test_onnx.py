@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -116,3 +117,18 @@ def test_an_index_embedded_with_onnx_answers_like_one_embedded_with_torch(
         a = with_onnx.answer(q["question"])
         b = with_torch.answer(q["question"])
         assert (a.status, a.citations) == (b.status, b.citations), q["id"]
+
+
+@pytest.mark.parametrize("spin", [True, False])
+def test_threads_never_spin_past_the_end_of_a_run(indexed: Settings, spin: bool) -> None:
+    # Threads left spinning after a run compete with the Python that uses its vectors: a warm answer on
+    # the whole-corpus index burned twice the CPU. Spinning within a run is kept unless turned off.
+    folder = export_folder(indexed.index_dir, SentenceTransformerEmbedder("").name)
+    options = OnnxEmbedder(folder, spin=spin)._session.get_session_options()
+    entries = {}
+    for key in ("session.force_spinning_stop", "session.intra_op.allow_spinning"):
+        with contextlib.suppress(RuntimeError):  # onnxruntime's answer for a key not set
+            entries[key] = options.get_session_config_entry(key)
+    assert entries == (
+        {"session.force_spinning_stop": "1"} if spin else {"session.intra_op.allow_spinning": "0"}
+    )
