@@ -32,6 +32,8 @@ _PERSON_NOUNS = (
     # Broadcasters' people: "Which Fox News anchor clashed with Swalwell?" asks for a name (dev cv-31).
     r"|anchor|anchorman|anchorwoman|host|correspondent|commentator|pundit|presenter|interviewer"
 )
+# The verbs a question asks someone's words with ("What did Graham urge …", "How did Putin describe …").
+_SPEECH_ASKED = r"say|tell|urge|warn|suggest|propose|predict|promise|claim|argue|demand|ask|write|tweet"
 # A verb between "what" and a role word ends the noun phrase: "Under what condition would the president-elect
 # accept…" asks for a condition, not a person (dev cv-02).
 _AUXILIARY = r"(?:did|does|do|is|was|were|are|has|have|had|will|would|can|could|should|may|might|must)"
@@ -45,7 +47,13 @@ _RULES: list[tuple[Detail, re.Pattern[str]]] = [
     (
         "quote",
         re.compile(
-            r"\bwhat did (?:[\w'’-]+ ){1,4}call\b|\bhow did (?:[\w'’-]+ ){1,4}(?:describe|call|characteri[sz]e|portray)\b",
+            r"\bwhat did (?:[\w'’-]+ ){1,4}call\b|\bhow did (?:[\w'’-]+ ){1,4}(?:describe|call|characteri[sz]e|portray)\b"
+            # "How did the Kurdish-led fighters react …" is answered by what they said ("the US's move would have
+            # 'dangerous implications for international stability'", dev cv-20), not by the lead saying they condemned it.
+            r"|\bhow did (?:[\w'’-]+ ){1,4}(?:react|respond)\b"
+            # "What did Senator Graham urge Trump to do …" is answered by Graham's words (dev cv-09); asked of a
+            # speaker named by a proper name only, as the speaker then pins whose words answer (_SPEAKER).
+            rf"|\bwhat did (?:[\w'’.-]+ ){{0,3}}(?-i:[A-Z])[\w'’-]* (?:{_SPEECH_ASKED})\b",
             re.I,
         ),
     ),
@@ -141,6 +149,23 @@ _ASKS_NAMING = re.compile(r"\bcall(?:s|ed)?\b(?!\s+(?:for|on|off|in|up|back|out)
 # gives must be theirs. "What did the Arizona senator call ..." names the caller in other words than the
 # passage ("McCain called"), so a caller with a lower-case word pins nothing.
 _NAMED_CALLER = re.compile(r"\b(?i:what (?:did|does)) ((?:[A-Z][\w'’.-]* ){1,3})call\b")
+# Whose words a question asks for, when it names them by a proper name at the end of the phrase ("How did retired
+# General Clark describe …": Clark; "What did Senator Graham urge …": Graham); "the Arizona senator" or "Russia's
+# foreign ministry" name the speaker in other words than the articles, and pin no one.
+_SPEAKER = re.compile(
+    r"^\W*(?i:how|what) (?i:did|does|do) ((?:[\w'’.-]+ ){0,3}[A-Z][\w'’.-]*) "
+    rf"(?i:describe|call|characteri[sz]e|portray|react|respond|{_SPEECH_ASKED})\b"
+)
+# The verb saying whose words a passage reports, with the word before it ("Graham said", "Trump has tweeted",
+# "he went on") and the words after it ("said Sen. Lindsey Graham", "according to Trump"): the speaker is one of them.
+_ATTRIBUTION = re.compile(
+    r"([\w'’.-]+)\s+(?:(?:has|had|have|also|later|then|again|once)\s+)?"
+    r"(?:said|says|told|tells|tweeted|wrote|writes|added|adds|warned|argued|urged|replied|insisted|stated|went on)\b"
+    r"|\b(?:said|says|told|tweeted|wrote|added|warned|according to)\s+((?:[A-Z][\w'’.-]*\s?){1,4})"
+)
+# An apposition between the speaker and the verb ("Clark, the former supreme allied commander of NATO, said").
+_APPOSED = re.compile(r",\s+(?:the|a|an|who|which|whose)\b[^,;:]{0,120},")
+_PRONOUNS = frozenset("he she they".split())
 _NAMING = re.compile(
     r"(?<!so-)(?<!\ba )(?<!\bthe )(?<!phone )(?<!conference )(?<!telephone )"
     r"\b(?:call(?:s|ed|ing)?(?!\s+(?:for|on|off|in|up|back|out|from|with)\b)|label(?:s|ed|led|ing|ling)?|dub(?:s|bed|bing)?"
@@ -336,7 +361,10 @@ def holds_detail(
             if caller and not set(tokenize(caller.group(1))[-1:]) & set(tokenize(passage)):
                 return False  # "What did Putin call the Skripal poisoning?": not what Theresa May called it
             return bool(_NAMING.search(passage))
-        return any(ch in passage for ch in '"“”') or bool(_SPEECH.search(passage))
+        if not (any(ch in passage for ch in '"“”') or _SPEECH.search(passage)):
+            return False
+        speaker = _speaker(question)
+        return speaker is None or _may_speak(passage, speaker)
     if kind == "condition":
         return bool(_CONDITION.search(passage))
     if kind == "model":
@@ -366,6 +394,23 @@ def holds_detail(
     return any(
         _new_name(m.group(0), asked) for m in _CAPITALISED.finditer(passage) if not _opens(passage, m.start())
     )
+
+
+def _speaker(question: str) -> str | None:
+    """The surname of the speaker whose words a question asks for ("How did Putin describe …": putin), or None."""
+    m = _SPEAKER.search(" ".join(question.split()))
+    terms = tokenize(m.group(1)) if m else []
+    return terms[-1] if terms else None
+
+
+def _may_speak(passage: str, speaker: str) -> bool:
+    """Whether the passage's words may be the speaker's: said by them or by "he"/"she", or said by no one named."""
+    # "How did Trump react …" is not answered by "“… President Trump obstructed justice,” Dershowitz said".
+    said_by = [
+        set(tokenize(m.group(1) or m.group(2))) or {(m.group(1) or "").lower()}
+        for m in _ATTRIBUTION.finditer(_APPOSED.sub("", passage))
+    ]
+    return not said_by or any(speaker in who or who & _PRONOUNS for who in said_by)
 
 
 def _new_person(name: list[str], asked: set[str], common: Callable[[str], bool] | None = None) -> bool:
