@@ -55,3 +55,26 @@ def test_a_speaker_named_in_other_words_still_takes_anyone_s_speech() -> None:
     ministry = "How did Russia's foreign ministry characterize Washington's accusations?"
     assert holds_detail("quote", "“It is slander,” the ministry said.", ministry)
     assert holds_detail("quote", "Blinken said Russia was using the crash as cover.", ministry)
+
+
+SPY_AGENCY = "Who would have taken over the spy agency if its chief had replaced the secretary of state?"
+
+
+def test_a_name_given_only_as_the_source_of_the_words_did_not_do_the_act_asked_about() -> None:
+    spokeswoman = "White House spokeswoman Sarah Sanders said the secretary of state remained in his post."
+    assert not holds_detail("person", spokeswoman, SPY_AGENCY)
+    cotton = "Republican Senator Tom Cotton, a Trump ally, would be tapped to replace Pompeo, the officials told Reuters."
+    assert holds_detail("person", cotton, SPY_AGENCY)
+    # The source is known by the verb after the name as well as before it.
+    assert not holds_detail("person", "The reports were untrue, said spokeswoman Heather Nauert.", SPY_AGENCY)
+
+
+def test_a_source_answers_a_question_about_words_who_someone_is_or_a_role() -> None:
+    kelly = "White House Chief of Staff John Kelly said a special counsel should be appointed."
+    assert holds_detail("person", kelly, "Who asked for a special counsel to look at the Democrats?")
+    veteran = "“They are our best,” said Debora Plunkett, a 31-year veteran of the National Security Agency."
+    assert holds_detail("person", veteran, "Which veteran of the NSA praised the hackers?")
+    assert holds_detail("person", veteran, "Which veteran of the spy agency is now retired?")
+    antonov = "“Soon,” Ambassador (Anatoly) Antonov said."
+    assert holds_detail("person", antonov, "Who is Russia's ambassador?")
+    assert not holds_detail("person", antonov, "Who would inspect the site?")
