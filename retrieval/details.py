@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Literal
 
 from retrieval.lexical import tokenize
+from retrieval.morphology import snowball_stem
 
 Detail = Literal[
     "quote", "condition", "money", "count", "length", "person", "number", "date", "place", "model", "name"
@@ -167,6 +168,16 @@ _ATTRIBUTION = re.compile(
 # An apposition between the speaker and the verb ("Clark, the former supreme allied commander of NATO, said").
 _APPOSED = re.compile(r",\s+(?:the|a|an|who|which|whose)\b[^,;:]{0,120},")
 _PRONOUNS = frozenset("he she they".split())
+_WORD = re.compile(r"[\w'’-]+")
+_HOW_MANY = frozenset("how many much".split())
+# Words either side of a number that may name what it counts ("hired a staff of 16 lawyers").
+COUNT_REACH = 4
+# Nouns news uses for one another when counting people: "How many lawyers has the budget been paying for?" is
+# answered by "17 attorneys" (dev n02), "How many prosecutors did Mueller hire" by "16 lawyers" (dev cv-17).
+_COUNTED_KIN = (
+    frozenset({"lawyer", "attorney", "prosecutor", "counsel"}),
+    frozenset({"soldier", "troop", "servicemen", "servicemembers"}),
+)
 # "Who is Russia's ambassador?", "What was the name of the lawyer …?" ask who someone is, whatever they did in the
 # sentence that names them: "“Soon,” Ambassador (Anatoly) Antonov said" answers.
 _ASKS_WHO_IS = re.compile(r"^\W*(?:who|whom)\s+(?:is|was|are|were)\b|\bname\b", re.I)
@@ -375,8 +386,8 @@ def holds_detail(
             return bool(_NAMING.search(passage))
         if not (any(ch in passage for ch in '"“”') or _SPEECH.search(passage)):
             return False
-        speaker = _speaker(question)
-        return speaker is None or _may_speak(passage, speaker)
+        speaker = _find_speaker(question)
+        return speaker is None or _is_said_by(passage, speaker)
     if kind == "condition":
         return bool(_CONDITION.search(passage))
     if kind == "model":
@@ -392,6 +403,11 @@ def holds_detail(
     if kind in ("number", "count"):
         if kind == "count":
             passage = _DESIGNATION.sub(" ", _SUM_OR_DATE.sub(" ", passage))
+            counted = _find_counted_terms(question)
+            return any(
+                not _in_question(m.group(0), asked) and _counts_asked_thing(passage, m, counted)
+                for m in _NUMBER.finditer(passage)
+            )
         return any(not _in_question(m.group(0), asked) for m in _NUMBER.finditer(passage))
     if kind == "date":
         return any(not _in_question(m.group(0), asked) for m in _DATE.finditer(passage))
@@ -404,7 +420,7 @@ def holds_detail(
         # unless the question asks for words, who someone is or a role ("Which veteran of the NSA …": "said
         # Debora Plunkett").
         exempt = _ASKS_WORDS.search(question) or _ASKS_WHO_IS.search(question) or asked_role(question)
-        sources = set() if exempt else _sources(passage)
+        sources = set() if exempt else _find_sources(passage)
         return any(
             _new_person(name, asked, common)
             and len(done_to & set(tokenize(described))) < _DESCRIBED
@@ -416,14 +432,33 @@ def holds_detail(
     )
 
 
-def _speaker(question: str) -> str | None:
+def _find_counted_terms(question: str) -> frozenset[str]:
+    """The stems of the question's common words ("How many prosecutors did Mueller hire …": prosecutor, hire, …)."""
+    # Names are left out: the subject ("Mueller brought dozens of charges") stands beside every count about it.
+    words = [w for w in _WORD.findall(question) if not w[0].isupper() and w.lower() not in _HOW_MANY]
+    stems = {snowball_stem(t) for w in words for t in tokenize(w)}
+    return frozenset(stems.union(*(kin for kin in _COUNTED_KIN if kin & stems)))
+
+
+def _counts_asked_thing(passage: str, number: re.Match[str], counted: frozenset[str]) -> bool:
+    """Whether a number stands within COUNT_REACH words of what the question counts or does to it."""
+    # "How many prosecutors did Mueller hire …" is answered by "hired 16 lawyers", not by "35 people" charged or
+    # "dozens of charges" brought (dev cv-17); a question naming nothing but names takes any number.
+    if not counted:
+        return True
+    before = _WORD.findall(passage[: number.start()])[-COUNT_REACH:]
+    after = _WORD.findall(passage[number.end() :])[:COUNT_REACH]
+    return any(snowball_stem(t) in counted for w in before + after for t in tokenize(w))
+
+
+def _find_speaker(question: str) -> str | None:
     """The surname of the speaker whose words a question asks for ("How did Putin describe …": putin), or None."""
     m = _SPEAKER.search(" ".join(question.split()))
     terms = tokenize(m.group(1)) if m else []
     return terms[-1] if terms else None
 
 
-def _sources(passage: str) -> set[str]:
+def _find_sources(passage: str) -> set[str]:
     """The terms of the names the passage gives as saying its words ("Heather Nauert said": nauert)."""
     return {
         t
@@ -432,7 +467,7 @@ def _sources(passage: str) -> set[str]:
     }
 
 
-def _may_speak(passage: str, speaker: str) -> bool:
+def _is_said_by(passage: str, speaker: str) -> bool:
     """Whether the passage's words may be the speaker's: said by them or by "he"/"she", or said by no one named."""
     # "How did Trump react …" is not answered by "“… President Trump obstructed justice,” Dershowitz said".
     said_by = [
