@@ -16,7 +16,18 @@ from retrieval.lexical import tokenize
 from retrieval.morphology import snowball_stem
 
 Detail = Literal[
-    "quote", "condition", "money", "count", "length", "person", "number", "date", "place", "model", "name"
+    "quote",
+    "condition",
+    "money",
+    "count",
+    "length",
+    "person",
+    "number",
+    "date",
+    "place",
+    "model",
+    "name",
+    "list",
 ]
 
 _MONTHS = (
@@ -121,6 +132,16 @@ _RULES: list[tuple[Detail, re.Pattern[str]]] = [
             r"|app|agency|document|report|station|broadcasters?|bank|lender|weapon|warplane"
             r"|plane|missile|system|committee|panel|party|organi[sz]ation|event|field)s?\b"
             r"|\bwhat (?:\w+ ){1,4}called\b|\bwhat did \w+(?: \w+)? call\b|\bcalled\W*$",
+            re.I,
+        ),
+    ),
+    # "Which parts of the economy …", "What changes did Tillerson promise …" ask for several things by a plural
+    # noun no other rule knows: they are answered by the sentence listing them ("Russia's energy, arms and
+    # financial sectors", dev cv-03), not by the lead saying "penalties targeting key sectors".
+    (
+        "list",
+        re.compile(
+            rf"^\W*(?:which|what) (?:[\w-]+ ){{0,2}}?(?!{_AUXILIARY}\b)[a-z]+[^s\W]s (?:of|{_AUXILIARY})\b",
             re.I,
         ),
     ),
@@ -229,6 +250,9 @@ _CONDITION = re.compile(
     r"|provid(?:ed|ing) that)\b|,\s+provided\b(?!\s+(?:with|by|to|for|in|on|at|from|under)\b)",
     re.I,
 )
+# Three or more things listed: "energy, arms and financial sectors", "merging agency email lists, allowing more
+# telecommuting for employees and partially easing a hiring freeze".
+_ENUMERATION = re.compile(r"[\w'’-]+(?:\s[\w'’-]+){0,5},\s(?:[\w'’-]+\s){0,6}?(?:and|or)\s[\w'’-]+")
 # A model name: letters joined to digits ("9M729", "S-400", "SSC-8"), not an ordinal ("21st"); or a name before a
 # weapon word ("a Buk missile", "Kalibr cruise missiles"), not an acronym or a nation's adjective: "new NATO
 # missiles" and "Russian missiles" name no model.
@@ -390,6 +414,8 @@ def holds_detail(
         return speaker is None or _is_said_by(passage, speaker)
     if kind == "condition":
         return bool(_CONDITION.search(passage))
+    if kind == "list":
+        return bool(_ENUMERATION.search(passage))
     if kind == "model":
         return any(_new_name(m.group(0), asked) for m in _MODEL.finditer(passage))
     if kind == "money":
