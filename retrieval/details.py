@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable
 from typing import Literal
 
+from retrieval.act_doer import sentence_doers
 from retrieval.lexical import tokenize
 from retrieval.morphology import snowball_stem
 
@@ -300,7 +301,7 @@ _APPOSITION = re.compile(r"[’']?s?,\s+((?:the|a|an)\s[^,.;:!?\n]{1,80})")
 # that description ("Andrey Karlov, the Russian ambassador to Turkey") is the one the act was done to.
 _WHO_DID = re.compile(
     r"^\W*who\s+(?!(?:is|was|are|were|did|does|do|has|have|had|will|would|can|could|should|may|might|must)\b)"
-    r"[\w'’-]+\s+(?:(?:down|up|out|off|over|away)\s+)?(.+)$",
+    r"(?P<verb>[\w'’-]+)\s+(?:(?:down|up|out|off|over|away)\s+)?(?P<done_to>.+)$",
     re.I,
 )
 # Words of that description a name's own description must share to be that person.
@@ -440,7 +441,10 @@ def holds_detail(
     if kind == "person":
         # "Who…" is answered by a person's full name the question lacks, not by any capitalised word
         # ("The U.S. District Court … judge" names no judge); measured on the archive's dev split.
-        done_to = set(tokenize(m.group(1))) if (m := _WHO_DID.match(" ".join(question.split()))) else set()
+        act = _WHO_DID.match(" ".join(question.split()))
+        if act and _names_doer(passage, act, asked):
+            return True
+        done_to = set(tokenize(act.group("done_to"))) if act else set()
         # "Who would have taken over the spy agency …?" is not answered by the spokeswoman who said the reports
         # were untrue (dev q2-16): a name given only as the source of the sentence's words did no act asked about,
         # unless the question asks for words, who someone is or a role ("Which veteran of the NSA …": "said
@@ -501,6 +505,18 @@ def _is_said_by(passage: str, speaker: str) -> bool:
         for m in _ATTRIBUTION.finditer(_APPOSED.sub("", passage))
     ]
     return not said_by or any(speaker in who or who & _PRONOUNS for who in said_by)
+
+
+def _names_doer(passage: str, act: re.Match[str], asked: set[str]) -> bool:
+    """Whether the passage names who did the act a "Who <verb> <object>?" question asks about, whoever it is."""
+    # "Who fired Sally Yates?" is answered by "Trump fired Yates" or "Yates … fired by Trump", though Trump runs
+    # through every story, and "Who shot down the Russian warplane?" by "two of its F-16s shot down a Russian
+    # warplane": the doer of the asked act, a name before its verb or after "by", need be no person's full name.
+    # The object is the first name after the verb: "the Russian warplane near the Syrian border" is no Syrian jet.
+    first = _NAME_RUN.search(act.group("done_to"))
+    target = {w.lower().strip("()") for w in first.group(0).split()} if first else set()
+    doers = sentence_doers(passage, {act.group("verb").lower()}, target)
+    return any(not _in_question(doer, asked) for doer in doers)
 
 
 def _new_person(name: list[str], asked: set[str], common: Callable[[str], bool] | None = None) -> bool:
