@@ -507,14 +507,27 @@ def _is_said_by(passage: str, speaker: str) -> bool:
     return not said_by or any(speaker in who or who & _PRONOUNS for who in said_by)
 
 
+def names_doer(passage: str, question: str) -> bool:
+    """Whether the passage names who did the act a "Who <verb> <object>?" question asks about."""
+    act = _WHO_DID.match(" ".join(question.split()))
+    return act is not None and _names_doer(passage, act, set(tokenize(question)))
+
+
 def _names_doer(passage: str, act: re.Match[str], asked: set[str]) -> bool:
     """Whether the passage names who did the act a "Who <verb> <object>?" question asks about, whoever it is."""
     # "Who fired Sally Yates?" is answered by "Trump fired Yates" or "Yates … fired by Trump", though Trump runs
     # through every story, and "Who shot down the Russian warplane?" by "two of its F-16s shot down a Russian
     # warplane": the doer of the asked act, a name before its verb or after "by", need be no person's full name.
-    # The object is the first name after the verb: "the Russian warplane near the Syrian border" is no Syrian jet.
+    # The object is the first name after the verb: "the Russian warplane near the Syrian border" is no Syrian jet;
+    # the words of its phrase must be there too: "shot down a Russian warplane" shot no Russian ambassador.
     first = _NAME_RUN.search(act.group("done_to"))
     target = {w.lower().strip("()") for w in first.group(0).split()} if first else set()
+    phrase = re.split(
+        r"\s(?:to|near|in|on|at|for|from|with|by|of|over|after|before|during|when|while|and)\s",
+        act.group("done_to"),
+    )[0]
+    if not set(tokenize(" ".join(w for w in phrase.split() if w.islower()))) <= set(tokenize(passage)):
+        return False
     doers = sentence_doers(passage, {act.group("verb").lower()}, target)
     return any(not _in_question(doer, asked) for doer in doers)
 
