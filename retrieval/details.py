@@ -83,7 +83,9 @@ _RULES: list[tuple[Detail, re.Pattern[str]]] = [
         # "What does the modernization cost?" asks for a sum too.
         re.compile(
             r"\bhow much (?:money )?(?:did|does|do|was|is|were|has|have|had|will|would)\b"
-            r"|^\W*what (?:[\w'’.,-]+ ){0,10}costs?\b",
+            r"|^\W*what (?:[\w'’.,-]+ ){0,10}costs?\b"
+            # A Russian question's rendering: "Сколько стоила сделка …" is "how many cost worth deal …".
+            r"|^\W*how (?:many|much) (?:cost|costs|worth|price)\b",
             re.I,
         ),
     ),
@@ -499,7 +501,8 @@ def _find_sources(passage: str) -> set[str]:
 
 def _is_said_by(passage: str, speaker: str) -> bool:
     """Whether the passage's words may be the speaker's: said by them or by "he"/"she", or said by no one named."""
-    # "How did Trump react …" is not answered by "“… President Trump obstructed justice,” Dershowitz said".
+    # "How did Trump react …" is not answered by "“… President Trump obstructed justice,” Dershowitz said". A
+    # pronoun is a stopword to tokenize, so the word itself stands for it.
     said_by = [
         set(tokenize(m.group(1) or m.group(2))) or {(m.group(1) or "").lower()}
         for m in _ATTRIBUTION.finditer(_APPOSED.sub("", passage))

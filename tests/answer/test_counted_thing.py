@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from retrieval.details import holds_detail
+from retrieval.details import asked_detail, holds_detail
 
 HIRED = "How many prosecutors did Mueller hire to chase financial crimes?"
 
@@ -34,3 +34,10 @@ def test_news_counts_people_by_other_nouns_for_them() -> None:
 def test_a_question_counting_nothing_but_names_takes_any_number() -> None:
     assert holds_detail("count", "Some 60 of them signed the letter.", "How many Democrats and Republicans?")
     assert not holds_detail("count", "Some 60 of them signed the letter.", "How many Democrats voted?")
+
+
+def test_a_russian_question_s_rendering_asking_a_price_asks_for_a_sum() -> None:
+    # "Сколько стоила сделка …" is rendered "how many cost worth deal …": a price, not a count of things, so
+    # the count's nearness rule must not take its "two warships" for the answer.
+    assert asked_detail("how many cost worth deal France French Russia military warships ships") == "money"
+    assert asked_detail("How many journalists did Fusion GPS pay, according to court filings?") == "count"
