@@ -8,6 +8,7 @@ dev split of tests/eval/archive.yaml (see bench/archive_eval.py).
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from typing import Literal
@@ -443,7 +444,7 @@ def holds_detail(
     if kind == "person":
         # "Who…" is answered by a person's full name the question lacks, not by any capitalised word
         # ("The U.S. District Court … judge" names no judge); measured on the archive's dev split.
-        act = _WHO_DID.match(" ".join(question.split()))
+        act = _asked_act(question)
         if act and _names_doer(passage, act, asked):
             return True
         done_to = set(tokenize(act.group("done_to"))) if act else set()
@@ -451,19 +452,28 @@ def holds_detail(
         # were untrue (dev q2-16): a name given only as the source of the sentence's words did no act asked about,
         # unless the question asks for words, who someone is or a role ("Which veteran of the NSA …": "said
         # Debora Plunkett").
-        exempt = _ASKS_WORDS.search(question) or _ASKS_WHO_IS.search(question) or asked_role(question)
-        sources = set() if exempt else _find_sources(passage)
-        return any(
-            _new_person(name, asked, common)
-            and len(done_to & set(tokenize(described))) < _DESCRIBED
-            and not set(tokenize(" ".join(name))[-1:]) & sources
+        new = [
+            name
             for name, described in _named_people(passage)
-        )
+            if _new_person(name, asked, common) and len(done_to & set(tokenize(described))) < _DESCRIBED
+        ]
+        if not new or _takes_sources(question):
+            return bool(new)
+        sources = _find_sources(passage)
+        return any(not set(tokenize(" ".join(name))[-1:]) & sources for name in new)
     return any(
         _new_name(m.group(0), asked) for m in _CAPITALISED.finditer(passage) if not _opens(passage, m.start())
     )
 
 
+# The question-level helpers below are asked once per candidate sentence: cached by question.
+@functools.lru_cache(maxsize=256)
+def _takes_sources(question: str) -> bool:
+    """Whether a name given as the source of a sentence's words may answer the question."""
+    return bool(_ASKS_WORDS.search(question) or _ASKS_WHO_IS.search(question) or asked_role(question))
+
+
+@functools.lru_cache(maxsize=256)
 def _find_counted_terms(question: str) -> frozenset[str]:
     """The stems of the question's common words ("How many prosecutors did Mueller hire …": prosecutor, hire, …)."""
     # Names are left out: the subject ("Mueller brought dozens of charges") stands beside every count about it.
@@ -483,6 +493,7 @@ def _counts_asked_thing(passage: str, number: re.Match[str], counted: frozenset[
     return any(snowball_stem(t) in counted for w in before + after for t in tokenize(w))
 
 
+@functools.lru_cache(maxsize=256)
 def _find_speaker(question: str) -> str | None:
     """The surname of the speaker whose words a question asks for ("How did Putin describe …": putin), or None."""
     m = _SPEAKER.search(" ".join(question.split()))
@@ -512,8 +523,14 @@ def _is_said_by(passage: str, speaker: str) -> bool:
 
 def names_doer(passage: str, question: str) -> bool:
     """Whether the passage names who did the act a "Who <verb> <object>?" question asks about."""
-    act = _WHO_DID.match(" ".join(question.split()))
+    act = _asked_act(question)
     return act is not None and _names_doer(passage, act, set(tokenize(question)))
+
+
+@functools.lru_cache(maxsize=256)
+def _asked_act(question: str) -> re.Match[str] | None:
+    """The verb and object of a "Who <verb> <object>?" question, or None."""
+    return _WHO_DID.match(" ".join(question.split()))
 
 
 def _names_doer(passage: str, act: re.Match[str], asked: set[str]) -> bool:
@@ -523,6 +540,9 @@ def _names_doer(passage: str, act: re.Match[str], asked: set[str]) -> bool:
     # warplane": the doer of the asked act, a name before its verb or after "by", need be no person's full name.
     # The object is the first name after the verb: "the Russian warplane near the Syrian border" is no Syrian jet;
     # the words of its phrase must be there too: "shot down a Russian warplane" shot no Russian ambassador.
+    verb = act.group("verb").lower()
+    if verb not in passage.lower():
+        return False  # most sentences never use the verb: the doers are not looked for there (a who-question's cost)
     first = _NAME_RUN.search(act.group("done_to"))
     target = {w.lower().strip("()") for w in first.group(0).split()} if first else set()
     phrase = re.split(
@@ -531,7 +551,7 @@ def _names_doer(passage: str, act: re.Match[str], asked: set[str]) -> bool:
     )[0]
     if not set(tokenize(" ".join(w for w in phrase.split() if w.islower()))) <= set(tokenize(passage)):
         return False
-    doers = sentence_doers(passage, {act.group("verb").lower()}, target)
+    doers = sentence_doers(passage, {verb}, target)
     return any(not _in_question(doer, asked) for doer in doers)
 
 
