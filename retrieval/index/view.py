@@ -22,9 +22,9 @@ from retrieval.index.records import ArticleInfo, IndexStats, IntArray, StoredArt
 from retrieval.index.rows import RowStack
 from retrieval.index.segments import merge, read_segment
 from retrieval.index.sentence_ann import SentenceAnn
+from retrieval.index.sentence_terms import SentenceTerms
 from retrieval.index.stored_ivf import read_stored_ivf
 from retrieval.index.texts import RecentTexts
-from retrieval.lexical import tokenize
 from retrieval.vector_index import VectorIndexBuilder
 
 # Up to this many admitted chunks a filtered search scores each exactly; past it faiss filters by id.
@@ -106,7 +106,7 @@ class Index:
         ):
             raise ValueError("its parts disagree in size")
         self._by_source = {a.source: a for a in self.articles}
-        self._terms: dict[int, frozenset[str]] = {}
+        self._terms = SentenceTerms(self._sentence_text)
         self._intact: set[int] = set()
         self.aliases: dict[str, list[str]] = {}
         for alias, (primary, _) in sorted(manifest.get("aliases", {}).items()):
@@ -171,12 +171,12 @@ class Index:
 
     def sentence_terms(self, sentence_id: int) -> frozenset[str]:
         """The BM25 terms of one sentence, remembered: every question re-scores the same few."""
-        terms = self._terms.get(sentence_id)
-        if terms is None:
-            s = self.sentences.row(sentence_id)
-            terms = frozenset(tokenize(self.articles[s.article].text[s.start : s.end]))
-            self._terms[sentence_id] = terms  # a racing thread computes the same value
-        return terms
+        return self._terms.get(sentence_id)
+
+    def _sentence_text(self, sentence_id: int) -> str:
+        """One sentence's text."""
+        s = self.sentences.row(sentence_id)
+        return self.articles[s.article].text[s.start : s.end]
 
     def article_by_source(self, source: str) -> StoredArticle | None:
         """The article indexed from this file name (or from a duplicate of it), if any."""

@@ -30,7 +30,8 @@ from retrieval.index.records import (
     StoredArticle,
     list_article_infos,
 )
-from retrieval.lexical import Bm25, tokenize
+from retrieval.index.sentence_terms import SentenceTerms
+from retrieval.lexical import Bm25
 
 log = logging.getLogger(__name__)
 
@@ -169,7 +170,7 @@ class PostgresVersion:
         self._alias_lists: dict[str, list[str]] = {}
         for alias, primary in aliases:
             self._alias_lists.setdefault(primary, []).append(alias)
-        self._terms: dict[int, frozenset[str]] = {}
+        self._terms = SentenceTerms(self._sentence_text)
         self._intact: set[int] = set()
 
     def _local(self, gids: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
@@ -269,12 +270,12 @@ class PostgresVersion:
 
     def sentence_terms(self, sentence_id: int) -> frozenset[str]:
         """The BM25 terms of one sentence, remembered."""
-        terms = self._terms.get(sentence_id)
-        if terms is None:
-            s = self.sentences.row(sentence_id)
-            terms = frozenset(tokenize(self.articles[s.article].text[s.start : s.end]))
-            self._terms[sentence_id] = terms
-        return terms
+        return self._terms.get(sentence_id)
+
+    def _sentence_text(self, sentence_id: int) -> str:
+        """One sentence's text."""
+        s = self.sentences.row(sentence_id)
+        return self.articles[s.article].text[s.start : s.end]
 
     def article_by_source(self, source: str) -> StoredArticle | None:
         """The article indexed from this file name (or from a duplicate of it), if any."""

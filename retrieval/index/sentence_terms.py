@@ -1,0 +1,39 @@
+"""The BM25 terms of a loaded version's sentences, computed when scored and the most recent kept.
+
+An answer scores about 180 candidate sentences, and the next question often scores many of them again. Kept
+without a bound, they grew a bot's memory by about 0.1 MB a question on the whole AllSides corpus (1.05
+million sentences, about 1.7 KB each once tokenised): a bot up for weeks would reach gigabytes.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+
+from cachetools import LRUCache
+
+from retrieval.lexical import tokenize
+
+KEPT = 50_000  # sentences: about 85 MiB, the candidates of the last ~300 questions
+
+
+class SentenceTerms:
+    """Sentence id → its BM25 terms, from the sentence's text; thread-safe."""
+
+    def __init__(self, text_of: Callable[[int], str], kept: int = KEPT) -> None:
+        self._text_of = text_of
+        self._kept: LRUCache[int, frozenset[str]] = LRUCache(kept)
+        self._lock = threading.Lock()  # cachetools' caches are not thread-safe on their own
+
+    def __len__(self) -> int:
+        return len(self._kept)
+
+    def get(self, sentence_id: int) -> frozenset[str]:
+        """The sentence's terms, tokenised now unless kept."""
+        with self._lock:
+            terms = self._kept.get(sentence_id)
+        if terms is None:
+            terms = frozenset(tokenize(self._text_of(sentence_id)))
+            with self._lock:
+                self._kept[sentence_id] = terms  # a racing thread computes the same value
+        return terms

@@ -1,0 +1,51 @@
+"""A loaded version's sentence terms are computed on demand and only the most recent kept (sentence_terms.py)."""
+
+from __future__ import annotations
+
+import threading
+
+from retrieval.index.sentence_terms import SentenceTerms
+from retrieval.lexical import tokenize
+
+TEXTS = [f"Russia and the United States spoke about arms control in round {n}." for n in range(40)]
+
+
+def test_the_terms_are_the_sentence_s_bm25_tokens() -> None:
+    terms = SentenceTerms(TEXTS.__getitem__)
+    assert terms.get(7) == frozenset(tokenize(TEXTS[7]))
+    assert {"7", "russia", "arm"} <= terms.get(7)
+
+
+def test_only_the_most_recent_are_kept_and_the_rest_are_made_again() -> None:
+    asked: list[int] = []
+
+    def text_of(sid: int) -> str:
+        asked.append(sid)
+        return TEXTS[sid]
+
+    terms = SentenceTerms(text_of, kept=3)
+    for sid in range(10):
+        terms.get(sid)
+    assert len(terms) == 3
+    terms.get(9)  # kept: not read again
+    assert asked == list(range(10))
+    assert terms.get(0) == frozenset(tokenize(TEXTS[0]))  # forgotten: read again, the same terms
+    assert asked[-1] == 0 and len(terms) == 3
+
+
+def test_threads_sharing_a_small_cache_get_the_right_terms() -> None:
+    terms = SentenceTerms(TEXTS.__getitem__, kept=5)
+    wrong: list[int] = []
+
+    def ask(offset: int) -> None:
+        for k in range(2_000):
+            sid = (k * 7 + offset) % len(TEXTS)
+            if terms.get(sid) != frozenset(tokenize(TEXTS[sid])):
+                wrong.append(sid)
+
+    threads = [threading.Thread(target=ask, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert wrong == [] and len(terms) <= 5
