@@ -8,13 +8,33 @@ million sentences, about 1.7 KB each once tokenised): a bot up for weeks would r
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from typing import Protocol
 
 from cachetools import LRUCache
 
+from retrieval.index.records import SentenceTable, StoredArticle
 from retrieval.lexical import tokenize
 
 KEPT = 50_000  # sentences: about 85 MiB, the candidates of the last ~300 questions
+
+
+class HasSentences(Protocol):
+    """A loaded version, folder or PostgreSQL, as far as its sentences' texts go."""
+
+    @property
+    def articles(self) -> Sequence[StoredArticle]:
+        """Every article, by row id."""
+
+    @property
+    def sentences(self) -> SentenceTable:
+        """Every sentence, by sentence id."""
+
+
+def sentence_text(version: HasSentences, sentence_id: int) -> str:
+    """One sentence's text, from its article's."""
+    s = version.sentences.row(sentence_id)
+    return version.articles[s.article].text[s.start : s.end]
 
 
 class SentenceTerms:

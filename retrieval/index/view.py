@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,7 @@ from retrieval.index.records import ArticleInfo, IndexStats, IntArray, StoredArt
 from retrieval.index.rows import RowStack
 from retrieval.index.segments import merge, read_segment
 from retrieval.index.sentence_ann import SentenceAnn
-from retrieval.index.sentence_terms import SentenceTerms
+from retrieval.index.sentence_terms import SentenceTerms, sentence_text
 from retrieval.index.stored_ivf import read_stored_ivf
 from retrieval.index.texts import RecentTexts
 from retrieval.vector_index import VectorIndexBuilder
@@ -106,7 +107,7 @@ class Index:
         ):
             raise ValueError("its parts disagree in size")
         self._by_source = {a.source: a for a in self.articles}
-        self._terms = SentenceTerms(self._sentence_text)
+        self._terms = SentenceTerms(functools.partial(sentence_text, self))
         self._intact: set[int] = set()
         self.aliases: dict[str, list[str]] = {}
         for alias, (primary, _) in sorted(manifest.get("aliases", {}).items()):
@@ -172,11 +173,6 @@ class Index:
     def sentence_terms(self, sentence_id: int) -> frozenset[str]:
         """The BM25 terms of one sentence, remembered: every question re-scores the same few."""
         return self._terms.get(sentence_id)
-
-    def _sentence_text(self, sentence_id: int) -> str:
-        """One sentence's text."""
-        s = self.sentences.row(sentence_id)
-        return self.articles[s.article].text[s.start : s.end]
 
     def article_by_source(self, source: str) -> StoredArticle | None:
         """The article indexed from this file name (or from a duplicate of it), if any."""

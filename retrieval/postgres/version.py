@@ -9,6 +9,7 @@ candidates and scores them here with the same float32 arithmetic as the local st
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -30,7 +31,7 @@ from retrieval.index.records import (
     StoredArticle,
     list_article_infos,
 )
-from retrieval.index.sentence_terms import SentenceTerms
+from retrieval.index.sentence_terms import SentenceTerms, sentence_text
 from retrieval.lexical import Bm25
 
 log = logging.getLogger(__name__)
@@ -170,7 +171,7 @@ class PostgresVersion:
         self._alias_lists: dict[str, list[str]] = {}
         for alias, primary in aliases:
             self._alias_lists.setdefault(primary, []).append(alias)
-        self._terms = SentenceTerms(self._sentence_text)
+        self._terms = SentenceTerms(functools.partial(sentence_text, self))
         self._intact: set[int] = set()
 
     def _local(self, gids: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
@@ -271,11 +272,6 @@ class PostgresVersion:
     def sentence_terms(self, sentence_id: int) -> frozenset[str]:
         """The BM25 terms of one sentence, remembered."""
         return self._terms.get(sentence_id)
-
-    def _sentence_text(self, sentence_id: int) -> str:
-        """One sentence's text."""
-        s = self.sentences.row(sentence_id)
-        return self.articles[s.article].text[s.start : s.end]
 
     def article_by_source(self, source: str) -> StoredArticle | None:
         """The article indexed from this file name (or from a duplicate of it), if any."""
