@@ -501,13 +501,14 @@ def _find_speaker(question: str) -> str | None:
     return terms[-1] if terms else None
 
 
+def _find_attributions(passage: str) -> list[re.Match[str]]:
+    """Each place the passage says whose words it reports, appositions skipped ("Clark, the former …, said")."""
+    return list(_ATTRIBUTION.finditer(_APPOSED.sub("", passage)))
+
+
 def _find_sources(passage: str) -> set[str]:
     """The terms of the names the passage gives as saying its words ("Heather Nauert said": nauert)."""
-    return {
-        t
-        for m in _ATTRIBUTION.finditer(_APPOSED.sub("", passage))
-        for t in tokenize(m.group(1) or m.group(2))
-    }
+    return {t for m in _find_attributions(passage) for t in tokenize(m.group(1) or m.group(2))}
 
 
 def _is_said_by(passage: str, speaker: str) -> bool:
@@ -516,7 +517,7 @@ def _is_said_by(passage: str, speaker: str) -> bool:
     # pronoun is a stopword to tokenize, so the word itself stands for it.
     said_by = [
         set(tokenize(m.group(1) or m.group(2))) or {(m.group(1) or "").lower()}
-        for m in _ATTRIBUTION.finditer(_APPOSED.sub("", passage))
+        for m in _find_attributions(passage)
     ]
     return not said_by or any(speaker in who or who & _PRONOUNS for who in said_by)
 
