@@ -46,6 +46,6 @@ def stemmed_scores(bm25: Bm25, tokens: list[str]) -> npt.NDArray[np.float32]:
         docs, tf = stem_postings(bm25, forms)
         df = len(docs)
         idf = math.log(1.0 + (bm25.n_docs - df + 0.5) / (df + 0.5))
-        norm = tf + bm25.k1 * (1.0 - bm25.b + bm25.b * bm25.doc_lens[docs] / bm25.avg_len)
+        norm = tf + bm25.length_norm[docs]
         out[docs] += idf * tf * (bm25.k1 + 1.0) / norm
     return out

@@ -15,6 +15,7 @@ from retrieval.lexical import Bm25, tokenize
 from tests.conftest import SEED_NAMES, SEEDS
 from tests.index.test_bm25_merge import postings
 from tests.index.test_segments import write_synthetic
+from tests.support.mapping import is_mapped
 
 QUESTIONS = ("grain exports framework", "arms control talks", "Putin Obama Independence Day")
 
@@ -61,7 +62,7 @@ def test_loading_maps_the_stored_postings_and_they_equal_merging_at_load(
 
     monkeypatch.setattr(Bm25, "merge", staticmethod(refuse))
     stored = load_index(index_dir).bm25
-    assert isinstance(stored.doc_ids, np.memmap)
+    assert is_mapped(stored.doc_ids)
     monkeypatch.undo()
     assert_same_bm25(stored, merged_at_load(index_dir).bm25)
 
@@ -80,7 +81,7 @@ def test_stored_postings_that_do_not_match_their_record_are_merged_again(tmp_pat
         record = folder / RECORD
         record.write_text(record.read_text().replace('"key": "', '"key": "0'))
     loaded = load_index(index_dir).bm25
-    assert not isinstance(loaded.doc_ids, np.memmap)
+    assert not is_mapped(loaded.doc_ids)
     assert_same_bm25(loaded, expected)
 
 
