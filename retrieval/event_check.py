@@ -239,7 +239,7 @@ def articles_with(index: StoredVersion, terms: Sequence[str]) -> set[int]:
         t = bm25.vocab.get(term)
         if t is not None:
             chunks = bm25.doc_ids[int(bm25.offsets[t]) : int(bm25.offsets[t + 1])]
-            out.update(int(a) for a in chunk_article[chunks])
+            out.update(chunk_article[chunks].tolist())
     return out
 
 

