@@ -25,6 +25,10 @@ BUNDLED_MODEL = "all-MiniLM-L6-v2 (bundled)"
 ONEDNN_KERNELS = 16
 # How much of a failed ONNX export's reason is logged.
 REASON_CHARS = 200
+# Threads of the session that embeds only questions (a bf16 index's): one short text runs as fast on one
+# thread as on two (6.4-7.9 ms against 6.9-8.5 wall on the whole-corpus questions) and leaves the other
+# core to the answer, where two spent 11-12 ms of CPU a question (issue 13).
+QUESTION_THREADS = 1
 
 
 @runtime_checkable
@@ -200,7 +204,11 @@ class HashingEmbedder:
 
 
 def load_embedder(
-    model: str, index_dir: Path | None = None, use_onnx: bool = True, precision: str = "fp32"
+    model: str,
+    index_dir: Path | None = None,
+    use_onnx: bool = True,
+    precision: str = "fp32",
+    threads: int = 0,
 ) -> Embedder:
     """Build the embedder a settings value names.
 
@@ -208,6 +216,7 @@ def load_embedder(
     without one yet, sentence-transformers is loaded once to write the export. precision="int8" runs
     a dynamically quantised copy of that export (about twice the texts per CPU second, other vectors);
     precision="bf16" embeds passages with torch in bfloat16 and questions with the fp32 export.
+    `threads`: the ONNX session's (0: one per core).
     """
     from retrieval.onnx_precision import BF16, FP32, check_precision
 
@@ -229,7 +238,7 @@ def load_embedder(
         return _load_int8(model, index_dir, folder)
     if (folder / "meta.json").is_file():
         try:
-            return OnnxEmbedder(folder)
+            return OnnxEmbedder(folder, threads=threads)
         except Exception as exc:  # a damaged or foreign export: rebuild it below
             log.warning("Ignoring the ONNX export in %s (%s); exporting again.", folder, exc)
     from retrieval.index.ownership import claim_index_dir
@@ -240,7 +249,7 @@ def load_embedder(
         export_onnx(embedder._model, embedder.name, folder)
         # The export gives the same vectors (cosine 1 - 1e-7, identical answers on the question set)
         # and embeds a corpus's mix of short sentences and long chunks faster than torch does.
-        return OnnxEmbedder(folder)
+        return OnnxEmbedder(folder, threads=threads)
     except Exception as exc:  # not every model exports; the torch path still answers
         # The reason's first line only, cut: a bad folder name made torch's exporter print every weight
         # tensor in its message (733 KB on stderr).
@@ -272,7 +281,7 @@ def open_exported(
     if not (folder / "meta.json").is_file():
         return None
     try:
-        questions = OnnxEmbedder(folder)
+        questions = OnnxEmbedder(folder, threads=QUESTION_THREADS if precision == BF16 else 0)
     except Exception:  # damaged or foreign: load_embedder says so and makes it again
         return None
     if precision != BF16:
@@ -298,7 +307,7 @@ def _load_bf16(model: str, index_dir: Path | None, use_onnx: bool) -> Embedder:
     questions: Embedder | None = None
     if (folder / "meta.json").is_file():
         try:
-            questions = OnnxEmbedder(folder)
+            questions = OnnxEmbedder(folder, threads=QUESTION_THREADS)
         except Exception as exc:  # a damaged export: made again below, by a child too (a19)
             log.warning("Ignoring the ONNX export in %s (%s); exporting again.", folder, exc)
     if questions is None:
@@ -306,7 +315,7 @@ def _load_bf16(model: str, index_dir: Path | None, use_onnx: bool) -> Embedder:
         # Exported by a child, so that this process never loads torch; if that fails, the export below
         # is tried here, with its warning and its fall back.
         export_in_worker(model, folder)
-        questions = load_embedder(model, index_dir, True)
+        questions = load_embedder(model, index_dir, True, threads=QUESTION_THREADS)
     if not isinstance(questions, OnnxEmbedder):  # the model did not export: torch embeds both at bf16
         return SentenceTransformerEmbedder(model, bf16=True)
     return Bf16Embedder(questions, lambda: WorkerEmbedder(model))

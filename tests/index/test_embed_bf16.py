@@ -16,6 +16,7 @@ from retrieval.calibration import margin_of
 from retrieval.embedding import (
     BUNDLED_MODEL,
     ONEDNN_KERNELS,
+    QUESTION_THREADS,
     Embedder,
     HashingEmbedder,
     SentenceTransformerEmbedder,
@@ -169,6 +170,11 @@ def test_a_bf16_index_is_recorded_and_answered_without_torch(tmp_path: Path) -> 
     service = build_service(settings)  # a new process's service over the index built above
     assert service.answer("Is Russia ready to resume arms control talks?").status == "answered"
     assert isinstance(service.embedder, Bf16Embedder) and not service.embedder.passages_loaded
+    # Its questions' session runs on one thread, whether opened beside the index's loading or after it: as
+    # fast for one short text as two threads, with the other core left to the answer (issue 13).
+    for embedder in (built.embedder, service.embedder, load_embedder("", settings.index_dir, True, BF16)):
+        questions = embedder._questions  # type: ignore[attr-defined]
+        assert questions._session.get_session_options().intra_op_num_threads == QUESTION_THREADS == 1
     retriever = load_retriever(settings.index_dir)
     assert retriever.embedder.name == service.embedder.name  # type: ignore[attr-defined]
     for other in ("fp32", "int8"):
