@@ -25,7 +25,10 @@ STOPWORDS = frozenset(
 _TOKEN = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
 _INITIALS = re.compile(r"\b([A-Za-z])\.([A-Za-z])\.")
 _INITIALS_HINT = re.compile(r"\.[A-Za-z]\.")  # in every text _INITIALS matches
-TERMS_KEPT = 200_000  # words → terms remembered by tokenize: ~30 MB at most
+TERMS_KEPT = 200_000  # words → terms remembered by tokenize
+# Longer words are not remembered, so the memory stays ~30 MB at most: news words are shorter (the longest in
+# both corpora has 59 letters), while 200,000 distinct 1,000-letter words from questions held 411 MiB (a21).
+REMEMBERED_CHARS = 40
 _TERMS: dict[str, str] = {}
 # Common spelling variants across outlets, so a question's wording still meets the article's.
 _CANONICAL = {
@@ -69,9 +72,11 @@ def tokenize(text: str) -> list[str]:
     for raw in _TOKEN.findall(text.lower()):
         term = terms.get(raw)
         if term is None:
-            if len(terms) >= TERMS_KEPT:
-                terms.clear()  # a bound, not a policy: a news vocabulary stays far below it
-            term = terms[raw] = _term(raw)
+            term = _term(raw)
+            if len(raw) <= REMEMBERED_CHARS:
+                if len(terms) >= TERMS_KEPT:
+                    terms.clear()  # a bound, not a policy: a news vocabulary stays far below it
+                terms[raw] = term
         if term:
             out.append(term)
     return out
@@ -204,7 +209,7 @@ class Bm25:
     def scores(self, tokens: list[str]) -> npt.NDArray[np.float32]:
         """BM25 score of every document for the query tokens."""
         out = np.zeros(self.n_docs, dtype=np.float32)
-        for term in set(tokens):
+        for term in dict.fromkeys(tokens):  # in order, not a set's: float32 sums then agree across processes
             t = self.vocab.get(term)
             if t is None:
                 continue

@@ -58,3 +58,12 @@ def test_remembered_terms_stay_under_their_bound(monkeypatch: pytest.MonkeyPatch
         assert tokenize(chunk) == reference_tokenize(chunk)
         assert len(lexical._TERMS) <= 50
     assert tokenize("the words") == ["word"]
+
+
+def test_long_words_are_read_but_not_remembered(monkeypatch: pytest.MonkeyPatch) -> None:
+    # 200,000 distinct 1,000-letter words from questions held 411 MiB when every word was remembered (a21).
+    monkeypatch.setattr(lexical, "_TERMS", {})
+    long_word = "x" * 1000 + "s"
+    assert tokenize(f"Sanctions {long_word}") == ["sanction", "x" * 1000]
+    assert set(lexical._TERMS) == {"sanctions"}
+    assert max(map(len, lexical._TERMS)) <= lexical.REMEMBERED_CHARS
