@@ -1,14 +1,20 @@
-"""The console script's launcher: Ctrl-C while modules load ends with status 130 and no traceback."""
+"""The console script's launcher: Ctrl-C while modules load ends the run as Ctrl-C later does, without a traceback."""
 
 from __future__ import annotations
 
 import importlib.abc
+import os
+import signal
+import subprocess
 import sys
+from pathlib import Path
 from types import ModuleType
 
 import pytest
 
 from bot import launch
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 class _InterruptOnLoad(importlib.abc.MetaPathFinder):
@@ -24,7 +30,7 @@ def test_ctrl_c_while_the_command_line_loads_exits_130(monkeypatch: pytest.Monke
     monkeypatch.delitem(sys.modules, "bot.cli", raising=False)
     monkeypatch.delattr("bot.cli", raising=False)
     monkeypatch.setattr(sys, "meta_path", [_InterruptOnLoad(), *sys.meta_path])
-    assert launch.main() == launch.INTERRUPTED == 130
+    assert launch.main(end_by_signal=False) == launch.INTERRUPTED == 130
 
 
 def test_ctrl_c_before_the_command_line_catches_it_exits_130(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -34,7 +40,7 @@ def test_ctrl_c_before_the_command_line_catches_it_exits_130(monkeypatch: pytest
         raise KeyboardInterrupt  # main() builds its parser before its own handler is in place
 
     monkeypatch.setattr(bot.cli, "build_parser", interrupted_parser)
-    assert launch.main() == 130
+    assert launch.main(end_by_signal=False) == 130
 
 
 def test_the_launcher_runs_the_command_line(
@@ -52,3 +58,45 @@ def test_the_console_script_is_the_launcher() -> None:
 
     (script,) = [e for e in entry_points(group="console_scripts") if e.name == "usru"]
     assert script.value == "bot.launch:main"
+
+
+def _interrupted_script(tmp_path: Path, how: str) -> Path:
+    """A script running the launcher over a command line whose first step is interrupted (`how`)."""
+    script = tmp_path / "interrupted.py"
+    script.write_text(
+        "import os, signal, sys, time\n"
+        "import bot.cli\n"
+        "from bot import launch\n"
+        "def interrupted_parser():\n"
+        f"    {how}\n"
+        "bot.cli.build_parser = interrupted_parser\n"
+        "print('partial output', flush=False)\n"
+        "sys.exit(launch.main())\n",
+        encoding="utf-8",
+    )
+    return script
+
+
+def test_a_run_ctrl_c_stopped_ends_by_sigint(tmp_path: Path) -> None:
+    script = _interrupted_script(tmp_path, "raise KeyboardInterrupt")
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    run = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, env=env, timeout=60)
+    assert run.returncode == -signal.SIGINT
+    assert run.stdout == "partial output\n" and run.stderr == ""  # printed output is flushed first
+
+
+def test_ctrl_c_in_a_shell_loop_stops_the_loop(tmp_path: Path) -> None:
+    # A terminal's Ctrl-C reaches the shell and the command; a command that then exits with a plain 130
+    # tells bash it handled the interrupt itself, and the loop went on to the next file (a21).
+    script = _interrupted_script(tmp_path, "os.killpg(0, signal.SIGINT); time.sleep(10)")
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    loop = subprocess.run(
+        ["bash", "-c", f'for i in 1 2 3; do "{sys.executable}" "{script}"; echo "went on after $i"; done'],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        start_new_session=True,  # the shell and its commands are the group the interrupt reaches
+    )
+    assert loop.stdout == "partial output\n"
+    assert loop.returncode == -signal.SIGINT
