@@ -28,6 +28,7 @@ from retrieval.event_year import event_year_gap
 from retrieval.index import StoredVersion
 from retrieval.lexical import tokenize
 from retrieval.neighbours import same_paragraph, with_named_roles
+from retrieval.non_answers import weigh_non_answer
 from retrieval.periphrases import described_terms
 from retrieval.presupposition import presupposition_gap, unsaid_act
 from retrieval.prompts import load_prompt
@@ -78,10 +79,6 @@ DETAIL_REACH = 0.25
 ARTICLE_REACH = 0.35
 # A surname in more than this share of the chunks is background, not the person a "who" question asks for.
 BACKGROUND_SHARE = 0.05
-# Taken off a sentence that asks a question ("So, what kind of player is Putin?") or that is a headline
-# (no closing punctuation): it echoes the question's words without answering it.
-W_NO_ANSWER = 0.2
-W_HEADLINE = 0.2
 # Quotes shown in one answer stop at this many characters (the best quote is always shown): further
 # quotes rarely hold an answer the first ones miss (archive dev split: median 730 → about 700 characters,
 # no hit lost; 800 lost a seeds answer, tests/eval/questions.yaml q36, whose four quotes make 852).
@@ -232,7 +229,7 @@ def score_sentences(
             role_bonus = W_ROLE if owner <= set(tokenize(text[start:end])) else 0.0
         score = float(d) + W_LEXICAL * lexical + W_CONTEXT * ctx - penalty + (W_DETAIL if detail else 0.0)
         score += role_bonus
-        score -= _non_answer(text[start:end])
+        score -= weigh_non_answer(text[start:end])
         length_penalty = W_LENGTH * max(0.0, (end - start - LONG) / 100)
         out.append(
             Candidate(
@@ -272,17 +269,6 @@ def _doers_only(candidates: list[Candidate], doers: list[bool]) -> list[Candidat
         else c
         for c, doer in zip(candidates, doers, strict=True)
     ]
-
-
-_CLOSING = re.compile(r"[.!…:;][\"'”’»)\]]*\s*$|[\"”»]\s*$")
-
-
-def _non_answer(span: str) -> float:
-    """What a span loses for being a question or a headline rather than a statement."""
-    last = span.rstrip().rstrip("\"'”’»)]").rstrip()
-    if last.endswith("?"):
-        return W_NO_ANSWER
-    return 0.0 if _CLOSING.search(span) else W_HEADLINE
 
 
 def best_relevance(index: StoredVersion, embedder: Embedder, question: str) -> float | None:
