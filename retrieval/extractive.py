@@ -25,15 +25,16 @@ from retrieval.details import asked_detail, asked_role, holds_detail, named_role
 from retrieval.embedding import Embedder, Vectors
 from retrieval.event_check import quoted_gap, screen_events
 from retrieval.event_year import event_year_gap
+from retrieval.filters import Filters
 from retrieval.index import StoredVersion
 from retrieval.lexical import tokenize
-from retrieval.neighbours import same_paragraph, with_named_roles
+from retrieval.neighbours import same_paragraph, with_named_roles, with_next_chunks
 from retrieval.non_answers import weigh_non_answer
 from retrieval.periphrases import described_terms
 from retrieval.presupposition import presupposition_gap, unsaid_act
 from retrieval.prompts import load_prompt
 from retrieval.quote_policy import drop_extra_quotes, restates
-from retrieval.search import chunk_document, search_chunks
+from retrieval.search import ChunkHit, chunk_document, search_chunks
 from retrieval.truecase import NAME_SHARE, spelling
 from retrieval.unreported_act import unreported_act
 
@@ -271,10 +272,23 @@ def _doers_only(candidates: list[Candidate], doers: list[bool]) -> list[Candidat
     ]
 
 
+def find_chunks(
+    index: StoredVersion,
+    embedder: Embedder,
+    question: str,
+    k: int,
+    qvec: Vectors,
+    filters: Filters | None = None,
+) -> list[ChunkHit]:
+    """The chunks whose sentences are scored: the k retrieved, and for a "who" question the chunk after each."""
+    hits = search_chunks(index, embedder, question, k, qvec=qvec, filters=filters)
+    return with_next_chunks(index, hits, qvec) if asked_detail(question) == "person" else hits
+
+
 def best_relevance(index: StoredVersion, embedder: Embedder, question: str) -> float | None:
     """The best relevance any sentence reaches for the question, as an answer would score it (no filters)."""
     qvec = embedder.embed_query(question)
-    docs = [chunk_document(index, h) for h in search_chunks(index, embedder, question, CHUNKS, qvec=qvec)]
+    docs = [chunk_document(index, h) for h in find_chunks(index, embedder, question, CHUNKS, qvec)]
     return max((c.relevance for c in score_sentences(index, embedder, question, docs, qvec)), default=None)
 
 
@@ -472,7 +486,7 @@ def extractive_steps(
         qvec = embedder.embed_query(x["question"])
         # What HybridRetriever returns, without LangChain's retriever machinery (its import alone
         # was ~0.5 CPU-s of every cold `usru ask`, issue 13).
-        hits = search_chunks(index, embedder, x["question"], k, qvec=qvec, filters=x.get("filters"))
+        hits = find_chunks(index, embedder, x["question"], k, qvec, x.get("filters"))
         docs = [chunk_document(index, hit) for hit in hits]
         return {**x, "docs": docs, "qvec": qvec, "t_retrieve": time.perf_counter() - t0, "t0": t0}
 
