@@ -28,7 +28,7 @@ from retrieval.event_year import event_year_gap
 from retrieval.filters import Filters
 from retrieval.index import StoredVersion
 from retrieval.lexical import tokenize
-from retrieval.neighbours import same_paragraph, with_lead_chunks, with_named_roles, with_next_chunks
+from retrieval.neighbours import add_lead_chunks, add_next_chunks, same_paragraph, with_named_roles
 from retrieval.non_answers import weigh_non_answer
 from retrieval.periphrases import described_terms
 from retrieval.presupposition import presupposition_gap, unsaid_act
@@ -285,7 +285,7 @@ def find_chunks(
     hits = search_chunks(index, embedder, question, k, qvec=qvec, filters=filters)
     if asked_detail(question) != "person":
         return hits
-    return with_lead_chunks(index, with_next_chunks(index, hits, qvec), qvec)
+    return add_lead_chunks(index, add_next_chunks(index, hits, qvec), qvec)
 
 
 def best_relevance(index: StoredVersion, embedder: Embedder, question: str) -> float | None:

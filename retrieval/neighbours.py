@@ -21,37 +21,40 @@ if TYPE_CHECKING:
     from retrieval.index import StoredVersion
 
 
-def with_next_chunks(index: StoredVersion, hits: Sequence[ChunkHit], qvec: Vectors) -> list[ChunkHit]:
+def add_next_chunks(index: StoredVersion, hits: Sequence[ChunkHit], qvec: Vectors) -> list[ChunkHit]:
     """The hits, then the chunk after each in its article (scored by its own cosine) where not among them."""
     # A story tells the act in the words a "who" question uses, and names the doer after it: "Trump was asked by
     # Jeff Glor of CBS News …" follows the paragraphs on the interview, in a chunk that shares few of the
     # question's words (archive dev split: 136 -> 137 of 175 quoted, nothing lost; the chunk before gains none).
-    out = list(hits)
-    have = {h.chunk_id for h in hits}
-    articles = index.chunks.article
-    for h in hits:
-        after = h.chunk_id + 1
-        if after < len(articles) and after not in have and int(articles[after]) == int(articles[h.chunk_id]):
-            have.add(after)
-            out.append(ChunkHit(after, 0.0, float(index.chunk_vector(after) @ qvec.reshape(-1)), 0.0))
-    return out
+    return _add_chunks(index, hits, qvec, [(h.chunk_id, h.chunk_id + 1) for h in hits])
 
 
-def with_lead_chunks(index: StoredVersion, hits: Sequence[ChunkHit], qvec: Vectors) -> list[ChunkHit]:
+def add_lead_chunks(index: StoredVersion, hits: Sequence[ChunkHit], qvec: Vectors) -> list[ChunkHit]:
     """The hits, then the first chunk of each one's article (scored by its own cosine) where not among them."""
     # A story's lead names who did what ("Sen. Mark Warner said Sunday that President Trump has 'parroted' Russian
     # policies"); the paragraphs retrieved for the question's other words call them "Mr. Warner" or "he" (archive
     # dev split, with short titles as roles: 137 -> 138 of 175 quoted, nothing lost).
-    out = list(hits)
-    have = {h.chunk_id for h in hits}
     articles = index.chunks.article
+    pairs = []
     for h in hits:
         first = h.chunk_id
         while first > 0 and int(articles[first - 1]) == int(articles[h.chunk_id]):
             first -= 1
-        if first not in have:
-            have.add(first)
-            out.append(ChunkHit(first, 0.0, float(index.chunk_vector(first) @ qvec.reshape(-1)), 0.0))
+        pairs.append((h.chunk_id, first))
+    return _add_chunks(index, hits, qvec, pairs)
+
+
+def _add_chunks(
+    index: StoredVersion, hits: Sequence[ChunkHit], qvec: Vectors, pairs: Sequence[tuple[int, int]]
+) -> list[ChunkHit]:
+    """The hits, then each chunk of (hit's chunk, chunk) pairs that is of the hit's article and not among them."""
+    out = list(hits)
+    have = {h.chunk_id for h in hits}
+    articles = index.chunks.article
+    for hit, cid in pairs:
+        if 0 <= cid < len(articles) and cid not in have and int(articles[cid]) == int(articles[hit]):
+            have.add(cid)
+            out.append(ChunkHit(cid, 0.0, float(index.chunk_vector(cid) @ qvec.reshape(-1)), 0.0))
     return out
 
 

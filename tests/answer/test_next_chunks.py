@@ -11,7 +11,7 @@ import pytest
 
 import retrieval.extractive as extractive
 from retrieval.extractive import find_chunks
-from retrieval.neighbours import with_lead_chunks, with_next_chunks
+from retrieval.neighbours import add_lead_chunks, add_next_chunks
 from retrieval.search import ChunkHit
 
 # Chunks 0-2 are one article's, 3-4 another's; chunk i's vector is the i-th unit vector.
@@ -28,15 +28,15 @@ def _hit(cid: int) -> ChunkHit:
 
 
 def test_the_chunk_after_each_hit_in_its_article_is_added_with_its_own_cosine() -> None:
-    out = with_next_chunks(_index(), [_hit(0), _hit(3)], QVEC)  # type: ignore[arg-type]
+    out = add_next_chunks(_index(), [_hit(0), _hit(3)], QVEC)  # type: ignore[arg-type]
     assert [h.chunk_id for h in out] == [0, 3, 1, 4]
     assert out[2].dense == pytest.approx(0.3)
     assert out[3].dense == pytest.approx(0.6)
 
 
 def test_no_chunk_of_another_article_past_the_end_or_already_retrieved_is_added() -> None:
-    assert [h.chunk_id for h in with_next_chunks(_index(), [_hit(2), _hit(4)], QVEC)] == [2, 4]  # type: ignore[arg-type]
-    assert [h.chunk_id for h in with_next_chunks(_index(), [_hit(1), _hit(0)], QVEC)] == [1, 0, 2]  # type: ignore[arg-type]
+    assert [h.chunk_id for h in add_next_chunks(_index(), [_hit(2), _hit(4)], QVEC)] == [2, 4]  # type: ignore[arg-type]
+    assert [h.chunk_id for h in add_next_chunks(_index(), [_hit(1), _hit(0)], QVEC)] == [1, 0, 2]  # type: ignore[arg-type]
 
 
 def test_only_a_question_asking_for_a_person_scores_the_next_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -53,7 +53,7 @@ def test_only_a_question_asking_for_a_person_scores_the_next_chunks(monkeypatch:
 
 
 def test_the_lead_chunk_of_each_hits_article_is_added_once_with_its_own_cosine() -> None:
-    out = with_lead_chunks(_index(), [_hit(2), _hit(1), _hit(4)], QVEC)  # type: ignore[arg-type]
+    out = add_lead_chunks(_index(), [_hit(2), _hit(1), _hit(4)], QVEC)  # type: ignore[arg-type]
     assert [h.chunk_id for h in out] == [2, 1, 4, 0, 3]
     assert out[3].dense == pytest.approx(0.0)
-    assert [h.chunk_id for h in with_lead_chunks(_index(), [_hit(0)], QVEC)] == [0]  # type: ignore[arg-type]
+    assert [h.chunk_id for h in add_lead_chunks(_index(), [_hit(0)], QVEC)] == [0]  # type: ignore[arg-type]
