@@ -53,6 +53,16 @@ them), a lost-slot candidate next to a chosen quote lengthening it (loses d27, n
 quote lacking the detail run on into a neighbour holding one (takes the wrong neighbour: a Democrat's name
 for a spokesman's), and the detail bonus raised by the question words a sentence holds (0.1-0.3 x its
 coverage: loses n02, d03, d09).
+Fifth round (q13, 175 answerable dev questions, 135 quoted): of the detail misses, p43, n07, cv-04, cv-11, cv-16,
+cv-32 and p21 had no candidate holding the answer (the name sits in the article's lead, in the chunk after the
+retrieved one, or in an article not retrieved: sentence cosine ranks 67th-2,549th of the index). Scoring, for a
+who-question, the chunk after each retrieved chunk and each article's lead chunk, with "Sen."/"Rep." read as
+roles, and photo captions scored down like headlines: 138 quoted, none lost (cv-04, p43, cv-25). Tried without a
+gain: the chunk before each (none), the next chunks for every detail kind or every question (same hits, 14 and
+23 answers changed), both for the other detail kinds (same hits, 4-7 changed), leads of three or five sentences (cv-11's "National security adviser John Bolton is heading to Moscow"
+still ranks 23rd: cosine 0.41), and a "what crime" kind answered by "pleaded guilty to" (it takes "plead guilty
+to a crime", which names none). The rest quote the fact from another outlet (q2-07, c09, c12), paraphrase it
+(c04, c05, cv-10), or need the speaker told apart by description ("Russia's foreign ministry", cv-05).
 """
 
 from __future__ import annotations

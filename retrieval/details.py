@@ -342,11 +342,15 @@ def _named_people(passage: str) -> list[tuple[list[str], str]]:
 
 
 _ROLE = re.compile(rf"\b({_PERSON_NOUNS})s?\b", re.I)
+# Titles written short before a name: "Sen. Mark Warner said …" names a senator for "Which senator said …?" (dev p43).
+_SHORT_TITLES = {"Sen": "senator", "Rep": "representative", "Gov": "governor", "Gen": "general"}
+_SHORT_TITLE = re.compile(r"\b(Sen|Rep|Gov|Gen)\.")
 
 
 def roles(passage: str) -> set[str]:
-    """The words for people's roles in a passage ("spokesman", "lawyer"), named or not."""
-    return {m.group(1).lower() for m in _ROLE.finditer(passage)}
+    """The words for people's roles in a passage ("spokesman", "lawyer", "Sen.": senator), named or not."""
+    short = {_SHORT_TITLES[m.group(1)] for m in _SHORT_TITLE.finditer(passage)}
+    return short | {m.group(1).lower() for m in _ROLE.finditer(passage)}
 
 
 def named_roles(passage: str) -> set[str]:

@@ -25,14 +25,16 @@ from retrieval.details import asked_detail, asked_role, holds_detail, named_role
 from retrieval.embedding import Embedder, Vectors
 from retrieval.event_check import quoted_gap, screen_events
 from retrieval.event_year import event_year_gap
+from retrieval.filters import Filters
 from retrieval.index import StoredVersion
 from retrieval.lexical import tokenize
-from retrieval.neighbours import same_paragraph, with_named_roles
+from retrieval.neighbours import add_lead_chunks, add_next_chunks, same_paragraph, with_named_roles
+from retrieval.non_answers import weigh_non_answer
 from retrieval.periphrases import described_terms
 from retrieval.presupposition import presupposition_gap, unsaid_act
 from retrieval.prompts import load_prompt
 from retrieval.quote_policy import drop_extra_quotes, restates
-from retrieval.search import chunk_document, search_chunks
+from retrieval.search import ChunkHit, chunk_document, search_chunks
 from retrieval.truecase import NAME_SHARE, spelling
 from retrieval.unreported_act import unreported_act
 
@@ -78,10 +80,6 @@ DETAIL_REACH = 0.25
 ARTICLE_REACH = 0.35
 # A surname in more than this share of the chunks is background, not the person a "who" question asks for.
 BACKGROUND_SHARE = 0.05
-# Taken off a sentence that asks a question ("So, what kind of player is Putin?") or that is a headline
-# (no closing punctuation): it echoes the question's words without answering it.
-W_NO_ANSWER = 0.2
-W_HEADLINE = 0.2
 # Quotes shown in one answer stop at this many characters (the best quote is always shown): further
 # quotes rarely hold an answer the first ones miss (archive dev split: median 730 → about 700 characters,
 # no hit lost; 800 lost a seeds answer, tests/eval/questions.yaml q36, whose four quotes make 852).
@@ -232,7 +230,7 @@ def score_sentences(
             role_bonus = W_ROLE if owner <= set(tokenize(text[start:end])) else 0.0
         score = float(d) + W_LEXICAL * lexical + W_CONTEXT * ctx - penalty + (W_DETAIL if detail else 0.0)
         score += role_bonus
-        score -= _non_answer(text[start:end])
+        score -= weigh_non_answer(text[start:end])
         length_penalty = W_LENGTH * max(0.0, (end - start - LONG) / 100)
         out.append(
             Candidate(
@@ -274,21 +272,26 @@ def _doers_only(candidates: list[Candidate], doers: list[bool]) -> list[Candidat
     ]
 
 
-_CLOSING = re.compile(r"[.!…:;][\"'”’»)\]]*\s*$|[\"”»]\s*$")
-
-
-def _non_answer(span: str) -> float:
-    """What a span loses for being a question or a headline rather than a statement."""
-    last = span.rstrip().rstrip("\"'”’»)]").rstrip()
-    if last.endswith("?"):
-        return W_NO_ANSWER
-    return 0.0 if _CLOSING.search(span) else W_HEADLINE
+def find_chunks(
+    index: StoredVersion,
+    embedder: Embedder,
+    question: str,
+    k: int,
+    qvec: Vectors,
+    filters: Filters | None = None,
+) -> list[ChunkHit]:
+    """The chunks whose sentences are scored: the k retrieved, and for a "who" question the chunk after each and
+    the lead of each one's article."""
+    hits = search_chunks(index, embedder, question, k, qvec=qvec, filters=filters)
+    if asked_detail(question) != "person":
+        return hits
+    return add_lead_chunks(index, add_next_chunks(index, hits, qvec), qvec)
 
 
 def best_relevance(index: StoredVersion, embedder: Embedder, question: str) -> float | None:
     """The best relevance any sentence reaches for the question, as an answer would score it (no filters)."""
     qvec = embedder.embed_query(question)
-    docs = [chunk_document(index, h) for h in search_chunks(index, embedder, question, CHUNKS, qvec=qvec)]
+    docs = [chunk_document(index, h) for h in find_chunks(index, embedder, question, CHUNKS, qvec)]
     return max((c.relevance for c in score_sentences(index, embedder, question, docs, qvec)), default=None)
 
 
@@ -486,7 +489,7 @@ def extractive_steps(
         qvec = embedder.embed_query(x["question"])
         # What HybridRetriever returns, without LangChain's retriever machinery (its import alone
         # was ~0.5 CPU-s of every cold `usru ask`, issue 13).
-        hits = search_chunks(index, embedder, x["question"], k, qvec=qvec, filters=x.get("filters"))
+        hits = find_chunks(index, embedder, x["question"], k, qvec, x.get("filters"))
         docs = [chunk_document(index, hit) for hit in hits]
         return {**x, "docs": docs, "qvec": qvec, "t_retrieve": time.perf_counter() - t0, "t0": t0}
 

@@ -11,7 +11,8 @@ import pytest
 from retrieval import calibration
 from retrieval.calibration import PROBES, calibrated_floor, chance_level
 from retrieval.embedding import BUNDLED_MODEL
-from retrieval.extractive import MIN_RELEVANCE, W_HEADLINE, W_NO_ANSWER, _non_answer, best_relevance
+from retrieval.extractive import MIN_RELEVANCE, best_relevance
+from retrieval.non_answers import W_HEADLINE, W_NO_ANSWER, weigh_non_answer
 from retrieval.service import AnsweringService, build_service
 from retrieval.settings import HASHING_MODEL, Settings
 from tests.conftest import copy_seeds
@@ -119,7 +120,7 @@ def test_the_service_answers_with_the_calibrated_floor_unless_one_is_set(
     ],
 )
 def test_questions_and_headlines_are_scored_down_statements_are_not(span: str, loss: float) -> None:
-    assert _non_answer(span) == loss
+    assert weigh_non_answer(span) == loss
 
 
 @pytest.mark.model

@@ -54,3 +54,12 @@ def test_a_quote_describing_a_spokesman_runs_on_into_the_sentence_naming_him() -
     assert with_named_roles(_index(), [savary, doe], [spokesman]) == [spokesman]
     # A quote that holds a detail already, or names no role, is left as it is.
     assert with_named_roles(_index(), [grubbs], [savary]) == [savary]
+
+
+def test_a_title_written_short_gives_the_role_a_question_asks_for() -> None:
+    # "Which senator said Trump has echoed Putin?" asks for a senator: "Sen. Mark Warner" is one (dev p43).
+    assert named_roles(
+        "Sen. Mark Warner said Sunday that President Trump has “parroted” Russian policies."
+    ) == {"senator"}
+    assert named_roles("Rep. Adam Schiff told reporters the panel would meet.") == {"representative"}
+    assert roles("The Senate voted on Tuesday.") == set()
