@@ -57,7 +57,8 @@ Fifth round (q13, 175 answerable dev questions, 135 quoted): of the detail misse
 cv-32 and p21 had no candidate holding the answer (the name sits in the article's lead, in the chunk after the
 retrieved one, or in an article not retrieved: sentence cosine ranks 67th-2,549th of the index). Scoring, for a
 who-question, the chunk after each retrieved chunk and each article's lead chunk, with "Sen."/"Rep." read as
-roles, and photo captions scored down like headlines: 138 quoted, none lost (cv-04, p43, cv-25). Tried without a
+roles, and photo captions scored down like headlines: 138 quoted, none lost (cv-04, p43, cv-25). The lead chunks
+were taken out after the merge: on the holdouts they lost h4-34 and gained none (137 quoted, p43 missed). Tried without a
 gain: the chunk before each (none), the next chunks for every detail kind or every question (same hits, 14 and
 23 answers changed), both for the other detail kinds (same hits, 4-7 changed), leads of three or five sentences (cv-11's "National security adviser John Bolton is heading to Moscow"
 still ranks 23rd: cosine 0.41), and a "what crime" kind answered by "pleaded guilty to" (it takes "plead guilty

@@ -28,7 +28,7 @@ from retrieval.event_year import event_year_gap
 from retrieval.filters import Filters
 from retrieval.index import StoredVersion
 from retrieval.lexical import tokenize
-from retrieval.neighbours import add_lead_chunks, add_next_chunks, same_paragraph, with_named_roles
+from retrieval.neighbours import add_next_chunks, same_paragraph, with_named_roles
 from retrieval.non_answers import weigh_non_answer
 from retrieval.periphrases import described_terms
 from retrieval.presupposition import presupposition_gap, unsaid_act
@@ -156,8 +156,8 @@ def score_sentences(
         return []
     if qvec is None:
         qvec = embedder.embed_query(question)
-    q_terms = set(tokenize(question))
-    weights = {t: index.bm25.idf(t) for t in q_terms}
+    # In the question's order, not a set's: the sums below then agree across processes to the last bit.
+    weights = {t: index.bm25.idf(t) for t in dict.fromkeys(tokenize(question))}
     total = sum(weights.values()) or 1.0
     penalty = UNKNOWN_NAME_PENALTY if unknown_names(index, question) else 0.0
     kind = asked_detail(question)
@@ -280,12 +280,14 @@ def find_chunks(
     qvec: Vectors,
     filters: Filters | None = None,
 ) -> list[ChunkHit]:
-    """The chunks whose sentences are scored: the k retrieved, and for a "who" question the chunk after each and
-    the lead of each one's article."""
+    """The chunks whose sentences are scored: the k retrieved, and for a "who" question the chunk after each."""
     hits = search_chunks(index, embedder, question, k, qvec=qvec, filters=filters)
     if asked_detail(question) != "person":
         return hits
-    return add_lead_chunks(index, add_next_chunks(index, hits, qvec), qvec)
+    # Not each article's lead chunk too: with short titles as roles it found p43's senator on dev (137 -> 138),
+    # but lost a holdout answer (h4-34: the lead's announcement outscored "Rep. Mark Meadows …") and doubled
+    # the sentences a who-question scores again.
+    return add_next_chunks(index, hits, qvec)
 
 
 def best_relevance(index: StoredVersion, embedder: Embedder, question: str) -> float | None:

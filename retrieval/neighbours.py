@@ -29,21 +29,6 @@ def add_next_chunks(index: StoredVersion, hits: Sequence[ChunkHit], qvec: Vector
     return _add_chunks(index, hits, qvec, [(h.chunk_id, h.chunk_id + 1) for h in hits])
 
 
-def add_lead_chunks(index: StoredVersion, hits: Sequence[ChunkHit], qvec: Vectors) -> list[ChunkHit]:
-    """The hits, then the first chunk of each one's article (scored by its own cosine) where not among them."""
-    # A story's lead names who did what ("Sen. Mark Warner said Sunday that President Trump has 'parroted' Russian
-    # policies"); the paragraphs retrieved for the question's other words call them "Mr. Warner" or "he" (archive
-    # dev split, with short titles as roles: 137 -> 138 of 175 quoted, nothing lost).
-    articles = index.chunks.article
-    pairs = []
-    for h in hits:
-        first = h.chunk_id
-        while first > 0 and int(articles[first - 1]) == int(articles[h.chunk_id]):
-            first -= 1
-        pairs.append((h.chunk_id, first))
-    return _add_chunks(index, hits, qvec, pairs)
-
-
 def _add_chunks(
     index: StoredVersion, hits: Sequence[ChunkHit], qvec: Vectors, pairs: Sequence[tuple[int, int]]
 ) -> list[ChunkHit]:

@@ -1,5 +1,5 @@
-"""A "who" question scores the chunk after each retrieved one and its article's lead too: stories name the doer
-in the lead or after telling the act, in other words than the question's."""
+"""A "who" question scores the chunk after each retrieved one too: stories name the doer after telling the act, in
+other words than the question's."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 
 import retrieval.extractive as extractive
 from retrieval.extractive import find_chunks
-from retrieval.neighbours import add_lead_chunks, add_next_chunks
+from retrieval.neighbours import add_next_chunks
 from retrieval.search import ChunkHit
 
 # Chunks 0-2 are one article's, 3-4 another's; chunk i's vector is the i-th unit vector.
@@ -48,12 +48,8 @@ def test_only_a_question_asking_for_a_person_scores_the_next_chunks(monkeypatch:
     why = "Why did Trump decline to blame Putin?"
     assert [h.chunk_id for h in find_chunks(_index(), None, who, 16, QVEC)] == [0, 1]  # type: ignore[arg-type]
     assert [h.chunk_id for h in find_chunks(_index(), None, why, 16, QVEC)] == [0]  # type: ignore[arg-type]
+    monkeypatch.setattr(extractive, "search_chunks", lambda *_, **__: [_hit(3)])
+    assert [h.chunk_id for h in find_chunks(_index(), None, who, 16, QVEC)] == [3, 4]  # type: ignore[arg-type]
+    # Not the lead of the hit's article: it lost a holdout answer (h4-34).
     monkeypatch.setattr(extractive, "search_chunks", lambda *_, **__: [_hit(4)])
-    assert [h.chunk_id for h in find_chunks(_index(), None, who, 16, QVEC)] == [4, 3]  # type: ignore[arg-type]
-
-
-def test_the_lead_chunk_of_each_hits_article_is_added_once_with_its_own_cosine() -> None:
-    out = add_lead_chunks(_index(), [_hit(2), _hit(1), _hit(4)], QVEC)  # type: ignore[arg-type]
-    assert [h.chunk_id for h in out] == [2, 1, 4, 0, 3]
-    assert out[3].dense == pytest.approx(0.0)
-    assert [h.chunk_id for h in add_lead_chunks(_index(), [_hit(0)], QVEC)] == [0]  # type: ignore[arg-type]
+    assert [h.chunk_id for h in find_chunks(_index(), None, who, 16, QVEC)] == [4]  # type: ignore[arg-type]
