@@ -26,20 +26,53 @@ def main(*, end_by_signal: bool = True) -> int:
         status = run_cli()
     except KeyboardInterrupt:
         status = INTERRUPTED
-    if status == INTERRUPTED and end_by_signal:
-        end_by_sigint()
+    try:
+        if interrupted_meanwhile(keep_blocked=end_by_signal):
+            status = INTERRUPTED
+    except KeyboardInterrupt:  # a pending one, run as the call began
+        status = INTERRUPTED
+    if end_by_signal:
+        end(status)
     return status
 
 
-def end_by_sigint() -> None:
-    """End this process by SIGINT with its default action, after flushing what was printed."""
+def interrupted_meanwhile(*, keep_blocked: bool) -> bool:
+    """Whether a Ctrl-C came that no code has acted on yet; SIGINT stays blocked after if `keep_blocked`.
+
+    Ctrl-C that also ends what feeds `usru ask` on stdin can land as its last read sees the end of input:
+    the read returns, the interrupt waits for the next Python call, and that came only in the interpreter's
+    shutdown, which printed "Exception ignored … KeyboardInterrupt" and exited 0, so a shell loop went on (a22).
+    """
+    if not hasattr(signal, "pthread_sigmask"):
+        return False
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    interrupted = signal.SIGINT in signal.sigpending()
+    try:
+        _run_pending_handlers()
+    except KeyboardInterrupt:
+        interrupted = True
+    if not keep_blocked:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+    return interrupted
+
+
+def _run_pending_handlers() -> None:
+    """Nothing: calling a Python function runs the signal handlers whose signals have come (CPython)."""
+
+
+def end(status: int) -> None:
+    """Flush the output; end by SIGINT if interrupted, else leave SIGINT to its default action and return."""
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(OSError, ValueError):  # a closed or broken stream: nothing can reach it
             stream.flush()
-    if sys.platform == "win32":  # no default SIGINT action to take there: the status says it
+    if not hasattr(signal, "pthread_sigmask"):  # no blocked SIGINT to let go of, nor a default action
         return
+    # From here a Ctrl-C ends the process at once, by SIGINT: the work is done and its output flushed, and
+    # one during the interpreter's shutdown printed a traceback.
     signal.signal(signal.SIGINT, signal.SIG_DFL)
-    os.kill(os.getpid(), signal.SIGINT)
+    if status == INTERRUPTED:
+        os.kill(os.getpid(), signal.SIGINT)  # delivered, with its default action, as it is unblocked
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 
 
 if __name__ == "__main__":

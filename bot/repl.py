@@ -114,6 +114,8 @@ def run_chat(service: AnsweringService, console: Console, stdin: TextIO | None =
         except EOFError:
             break
         except KeyboardInterrupt:
+            if not interactive:
+                raise  # fed by a pipe or a file, Ctrl-C stops the run; at a prompt it only clears the line
             console.print()
             continue
         if not interactive and line == "":

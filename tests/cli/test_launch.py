@@ -100,3 +100,34 @@ def test_ctrl_c_in_a_shell_loop_stops_the_loop(tmp_path: Path) -> None:
     )
     assert loop.stdout == "partial output\n"
     assert loop.returncode == -signal.SIGINT
+
+
+def test_ctrl_c_left_pending_as_the_run_returns_ends_it_by_sigint(tmp_path: Path) -> None:
+    # Ctrl-C that also ended what fed `usru ask` could land as its last read saw the end of input: it waited
+    # for the interpreter's shutdown, printed "Exception ignored … KeyboardInterrupt" and the exit was 0 (a22).
+    # Here the command returns 0 with the signal still held by the kernel.
+    how = "signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT}); os.kill(os.getpid(), signal.SIGINT); return 0"
+    script = _interrupted_script(tmp_path, how)
+    script.write_text(
+        script.read_text().replace(
+            "bot.cli.build_parser = interrupted_parser", "bot.cli.main = interrupted_parser"
+        )
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    run = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, env=env, timeout=60)
+    assert (run.returncode, run.stdout, run.stderr) == (-signal.SIGINT, "partial output\n", "")
+
+
+def test_a_finished_run_keeps_its_status_and_sigint_is_let_go(tmp_path: Path) -> None:
+    script = _interrupted_script(tmp_path, "return 0")
+    script.write_text(
+        script.read_text()
+        .replace("bot.cli.build_parser = interrupted_parser", "bot.cli.main = interrupted_parser")
+        .replace(
+            "sys.exit(launch.main())",
+            "status = launch.main(); print(signal.getsignal(signal.SIGINT) == signal.SIG_DFL, signal.SIGINT in signal.pthread_sigmask(signal.SIG_BLOCK, set())); sys.exit(status)",
+        )
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    run = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, env=env, timeout=60)
+    assert (run.returncode, run.stdout, run.stderr) == (0, "partial output\nTrue False\n", "")

@@ -217,3 +217,25 @@ async def test_telegram_replies_to_every_question_with_well_formed_html(
     assert "characters or fewer" in api.sent(chats["100k characters"])[0].text
     assert service.stats().articles == 5
     assert not Path(SHELL_MARK).exists() and not os.path.exists(settings.sources / SHELL_MARK)
+
+
+class _InterruptedAfter(io.StringIO):
+    """Standard input that Ctrl-C interrupts once, after the given lines; then its end, as a pipe's reader sees it."""
+
+    interrupted = False
+
+    def readline(self, size: int | None = -1) -> str:
+        line = super().readline()
+        if not line and not self.interrupted:
+            self.interrupted = True
+            raise KeyboardInterrupt
+        return line
+
+
+def test_ctrl_c_stops_a_chat_fed_by_a_pipe(hashing_service: AnsweringService) -> None:
+    # At a prompt Ctrl-C only clears the line; fed by a pipe the chat ignored it and read on (a22).
+    out = io.StringIO()
+    console = Console(file=out, force_terminal=False, width=100, color_system=None)
+    with pytest.raises(KeyboardInterrupt):
+        run_chat(hashing_service, console, _InterruptedAfter(f"{QUESTION}\n"))
+    assert QUOTE in out.getvalue()  # the question before it was answered
