@@ -25,16 +25,15 @@ from retrieval.details import asked_detail, asked_role, holds_detail, named_role
 from retrieval.embedding import Embedder, Vectors
 from retrieval.event_check import quoted_gap, screen_events
 from retrieval.event_year import event_year_gap
-from retrieval.filters import Filters
 from retrieval.index import StoredVersion
 from retrieval.lexical import tokenize
-from retrieval.neighbours import add_next_chunks, same_paragraph, with_named_roles
+from retrieval.neighbours import find_chunks, same_paragraph, with_named_roles
 from retrieval.non_answers import weigh_non_answer
 from retrieval.periphrases import described_terms
 from retrieval.presupposition import presupposition_gap, unsaid_act
 from retrieval.prompts import load_prompt
 from retrieval.quote_policy import drop_extra_quotes, restates
-from retrieval.search import ChunkHit, chunk_document, search_chunks
+from retrieval.search import chunk_document
 from retrieval.truecase import NAME_SHARE, spelling
 from retrieval.unreported_act import unreported_act
 
@@ -272,24 +271,6 @@ def _doers_only(candidates: list[Candidate], doers: list[bool]) -> list[Candidat
     ]
 
 
-def find_chunks(
-    index: StoredVersion,
-    embedder: Embedder,
-    question: str,
-    k: int,
-    qvec: Vectors,
-    filters: Filters | None = None,
-) -> list[ChunkHit]:
-    """The chunks whose sentences are scored: the k retrieved, and for a "who" question the chunk after each."""
-    hits = search_chunks(index, embedder, question, k, qvec=qvec, filters=filters)
-    if asked_detail(question) != "person":
-        return hits
-    # Not each article's lead chunk too: with short titles as roles it found p43's senator on dev (137 -> 138),
-    # but lost a holdout answer (h4-34: the lead's announcement outscored "Rep. Mark Meadows …") and doubled
-    # the sentences a who-question scores again.
-    return add_next_chunks(index, hits, qvec)
-
-
 def best_relevance(index: StoredVersion, embedder: Embedder, question: str) -> float | None:
     """The best relevance any sentence reaches for the question, as an answer would score it (no filters)."""
     qvec = embedder.embed_query(question)
@@ -480,9 +461,12 @@ Step = Callable[[dict[str, Any]], dict[str, Any]]
 
 
 def extractive_steps(
-    embedder: Embedder, k: int = CHUNKS
+    embedder: Embedder, k: int = CHUNKS, next_chunks: bool = True
 ) -> tuple[Step, Step, Callable[[dict[str, Any]], Answer]]:
-    """The retrieve, choose and compose steps of the extractive chain, for chains that reuse them."""
+    """The retrieve, choose and compose steps of the extractive chain, for chains that reuse them.
+
+    `next_chunks`: a "who" question's passages include the chunk after each retrieved one (find_chunks).
+    """
 
     def retrieve(x: dict[str, Any]) -> dict[str, Any]:
         t0 = time.perf_counter()
@@ -491,7 +475,7 @@ def extractive_steps(
         qvec = embedder.embed_query(x["question"])
         # What HybridRetriever returns, without LangChain's retriever machinery (its import alone
         # was ~0.5 CPU-s of every cold `usru ask`, issue 13).
-        hits = find_chunks(index, embedder, x["question"], k, qvec, x.get("filters"))
+        hits = find_chunks(index, embedder, x["question"], k, qvec, x.get("filters"), next_chunks)
         docs = [chunk_document(index, hit) for hit in hits]
         return {**x, "docs": docs, "qvec": qvec, "t_retrieve": time.perf_counter() - t0, "t0": t0}
 

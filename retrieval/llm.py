@@ -419,7 +419,9 @@ def build_llm_chain(
     The input is the extractive chain's, plus an optional "on_text" callback that receives the answer
     text as the model writes it (the unverified draft; the Answer returned is the verified one).
     """
-    retrieve, choose, compose = extractive_steps(embedder, k)
+    # The k chunks only: the chunk after each, which the extractive choice scores for "who" questions, doubled
+    # their passages in the model's prompt (a22), a cost measured for no model here.
+    retrieve, choose, compose = extractive_steps(embedder, k, next_chunks=False)
     asked = json_mode(model, provider)
 
     def call(messages: list[BaseMessage], on_text: OnText | None) -> str:

@@ -569,3 +569,19 @@ def test_the_piped_repl_carries_the_subject_into_follow_ups(hashing_service: Ans
     )
     assert out.count("(taken as: Russia ready resume arms control talks: and what about talks?)") == 1
     assert "Starting a new conversation." in out
+
+
+def test_a_who_question_shows_the_model_only_the_chunks_retrieved(hashing_service: AnsweringService) -> None:
+    # The extractive choice also scores the chunk after each for "who" questions; in the model's prompt that
+    # doubled the passages, a cost no model here was measured for (a22).
+    from retrieval.neighbours import find_chunks
+    from retrieval.search import search_chunks
+
+    question = "Who said Russia is ready to resume arms control talks?"
+    index, embedder = hashing_service.index, hashing_service.embedder
+    qvec = embedder.embed_query(question)
+    retrieved = search_chunks(index, embedder, question, 8, qvec=qvec)
+    assert len(find_chunks(index, embedder, question, 8, qvec)) > len(retrieved)  # the extractive choice's
+    model = scripted(good_reply)
+    llm_service(hashing_service, model).answer(question)
+    assert len(passages(model.calls[0])) == len(retrieved)

@@ -9,9 +9,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-import retrieval.extractive as extractive
-from retrieval.extractive import find_chunks
-from retrieval.neighbours import add_next_chunks
+import retrieval.neighbours as neighbours
+from retrieval.neighbours import add_next_chunks, find_chunks
 from retrieval.search import ChunkHit
 
 # Chunks 0-2 are one article's, 3-4 another's; chunk i's vector is the i-th unit vector.
@@ -43,13 +42,13 @@ def test_only_a_question_asking_for_a_person_scores_the_next_chunks(monkeypatch:
     def search(*_: Any, **__: Any) -> list[ChunkHit]:
         return [_hit(0)]
 
-    monkeypatch.setattr(extractive, "search_chunks", search)
+    monkeypatch.setattr(neighbours, "search_chunks", search)
     who = "Which television journalist asked Trump whether he blamed Putin?"
     why = "Why did Trump decline to blame Putin?"
     assert [h.chunk_id for h in find_chunks(_index(), None, who, 16, QVEC)] == [0, 1]  # type: ignore[arg-type]
     assert [h.chunk_id for h in find_chunks(_index(), None, why, 16, QVEC)] == [0]  # type: ignore[arg-type]
-    monkeypatch.setattr(extractive, "search_chunks", lambda *_, **__: [_hit(3)])
+    monkeypatch.setattr(neighbours, "search_chunks", lambda *_, **__: [_hit(3)])
     assert [h.chunk_id for h in find_chunks(_index(), None, who, 16, QVEC)] == [3, 4]  # type: ignore[arg-type]
     # Not the lead of the hit's article: it lost a holdout answer (h4-34).
-    monkeypatch.setattr(extractive, "search_chunks", lambda *_, **__: [_hit(4)])
+    monkeypatch.setattr(neighbours, "search_chunks", lambda *_, **__: [_hit(4)])
     assert [h.chunk_id for h in find_chunks(_index(), None, who, 16, QVEC)] == [4]  # type: ignore[arg-type]
