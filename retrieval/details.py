@@ -344,7 +344,8 @@ def _named_people(passage: str) -> list[tuple[list[str], str]]:
 _ROLE = re.compile(rf"\b({_PERSON_NOUNS})s?\b", re.I)
 # Titles written short before a name: "Sen. Mark Warner said …" names a senator for "Which senator said …?" (dev p43).
 _SHORT_TITLES = {"Sen": "senator", "Rep": "representative", "Gov": "governor", "Gen": "general"}
-_SHORT_TITLE = re.compile(r"\b(Sen|Rep|Gov|Gen)\.")
+# Not before a lone letter ("Gen. Z" is none), and plural before two names ("Sens. John McCain and …", a22).
+_SHORT_TITLE = re.compile(r"\b(Sen|Rep|Gov|Gen)s?\.(?!\s*[A-Z]\b)")
 
 
 def roles(passage: str) -> set[str]:

@@ -63,3 +63,10 @@ def test_a_title_written_short_gives_the_role_a_question_asks_for() -> None:
     ) == {"senator"}
     assert named_roles("Rep. Adam Schiff told reporters the panel would meet.") == {"representative"}
     assert roles("The Senate voted on Tuesday.") == set()
+
+
+def test_plural_short_titles_give_roles_and_a_lone_letter_is_no_name() -> None:
+    # "Sens. John McCain and Lindsey Graham" are senators; "Gen. Z" names a generation, not a general (a22).
+    assert roles("Sens. John McCain and Lindsey Graham said it.") == {"senator"}
+    assert roles("Reps. Adam Schiff and Eric Swalwell said so.") == {"representative"}
+    assert roles("Gen. Z voters turned out.") == set()

@@ -29,6 +29,9 @@ def test_a_caption_is_scored_down(span: str) -> None:
         "The town of Novoazovsk, located in southern Ukraine, had earlier escaped the violence.",
         "The photos showed Russian tanks crossing the border, a NATO official said.",
         "Here are a few of the photos, tweeted by US Ambassador to Ukraine Geoffrey Pyatt:",
+        # A link's text pasted into a real report (a22).
+        "Trump told Mueller he didn't recall discussing WikiLeaks with Roger Stone 2019 in Photos: 35 pictures in"
+        " politics MORE, who was convicted of lying to Congress last week.",
     ],
 )
 def test_a_statement_about_photos_is_not_a_caption(span: str) -> None:
