@@ -63,6 +63,8 @@ def _run_pending_handlers() -> None:
 def end(status: int) -> None:
     """Flush the output; end by SIGINT if interrupted, else leave SIGINT to its default action and return."""
     for stream in (sys.stdout, sys.stderr):
+        if stream is None:  # started with that descriptor closed (`usru sources >&-`, a23)
+            continue
         with contextlib.suppress(OSError, ValueError):  # a closed or broken stream: nothing can reach it
             stream.flush()
     if not hasattr(signal, "pthread_sigmask"):  # no blocked SIGINT to let go of, nor a default action

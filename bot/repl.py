@@ -144,5 +144,10 @@ def run_chat(service: AnsweringService, console: Console, stdin: TextIO | None =
                 ask(service, console, require_utf8(question), chat)
             except UsruError as exc:
                 console.print(Text(error_line(exc)), soft_wrap=True)
+            except KeyboardInterrupt:
+                if not interactive:
+                    raise
+                # At a terminal Ctrl-C stops the answer, not the chat: the conversation so far stays (a23).
+                console.print(Text("(stopped)", style="dim"))
         console.print()
     return 0

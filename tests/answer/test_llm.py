@@ -585,3 +585,19 @@ def test_a_who_question_shows_the_model_only_the_chunks_retrieved(hashing_servic
     model = scripted(good_reply)
     llm_service(hashing_service, model).answer(question)
     assert len(passages(model.calls[0])) == len(retrieved)
+
+
+def test_ctrl_c_during_an_answer_on_a_terminal_stops_the_answer_not_the_chat(
+    hashing_service: AnsweringService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # It ended the whole chat, the conversation with it (a23); a slow model's answer is what one stops.
+    def interrupted(messages: list[BaseMessage]) -> str:
+        raise KeyboardInterrupt
+
+    service = llm_service(hashing_service, scripted(interrupted, good_reply))
+    try:
+        out = tty_repl(service, [QUESTION, QUESTION, "/quit"], monkeypatch)
+    except KeyboardInterrupt:  # raised on, it would stop the test run itself
+        pytest.fail("Ctrl-C during an answer ended the chat")
+    assert out.count("(stopped)") == 1
+    assert out.count("The articles report on arms control [1].") == 1  # the next question is answered

@@ -131,3 +131,24 @@ def test_a_finished_run_keeps_its_status_and_sigint_is_let_go(tmp_path: Path) ->
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     run = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, env=env, timeout=60)
     assert (run.returncode, run.stdout, run.stderr) == (0, "partial output\nTrue False\n", "")
+
+
+@pytest.mark.parametrize("closed", [1, 2])
+def test_a_run_started_with_its_output_closed_keeps_its_status(tmp_path: Path, closed: int) -> None:
+    # With the descriptor closed Python's stream is None, and flushing it failed: status 1, a traceback (a23).
+    script = _interrupted_script(tmp_path, "return 0")
+    script.write_text(
+        script.read_text()
+        .replace("bot.cli.build_parser = interrupted_parser", "bot.cli.main = interrupted_parser")
+        .replace("print('partial output', flush=False)\n", "")
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    run = subprocess.run(
+        [sys.executable, str(script)],
+        env=env,
+        timeout=60,
+        stdout=subprocess.DEVNULL if closed == 2 else None,
+        stderr=subprocess.DEVNULL if closed == 1 else subprocess.PIPE,
+        preexec_fn=lambda: os.close(closed),
+    )
+    assert run.returncode == 0
