@@ -46,18 +46,12 @@ def add_next_chunks(index: StoredVersion, hits: Sequence[ChunkHit], qvec: Vector
     # A story tells the act in the words a "who" question uses, and names the doer after it: "Trump was asked by
     # Jeff Glor of CBS News …" follows the paragraphs on the interview, in a chunk that shares few of the
     # question's words (archive dev split: 136 -> 137 of 175 quoted, nothing lost; the chunk before gains none).
-    return _add_chunks(index, hits, qvec, [(h.chunk_id, h.chunk_id + 1) for h in hits])
-
-
-def _add_chunks(
-    index: StoredVersion, hits: Sequence[ChunkHit], qvec: Vectors, pairs: Sequence[tuple[int, int]]
-) -> list[ChunkHit]:
-    """The hits, then each chunk of (hit's chunk, chunk) pairs that is of the hit's article and not among them."""
     out = list(hits)
     have = {h.chunk_id for h in hits}
     articles = index.chunks.article
-    for hit, cid in pairs:
-        if 0 <= cid < len(articles) and cid not in have and int(articles[cid]) == int(articles[hit]):
+    for h in hits:
+        cid = h.chunk_id + 1
+        if cid < len(articles) and cid not in have and int(articles[cid]) == int(articles[h.chunk_id]):
             have.add(cid)
             out.append(ChunkHit(cid, 0.0, float(index.chunk_vector(cid) @ qvec.reshape(-1)), 0.0))
     return out
