@@ -449,9 +449,9 @@ def holds_detail(
     if kind == "person":
         # "Who…" is answered by a person's full name the question lacks, not by any capitalised word
         # ("The U.S. District Court … judge" names no judge); measured on the archive's dev split.
-        act = _asked_act(question)
-        if act and _names_doer(passage, act, asked):
+        if names_doer(passage, question):
             return True
+        act = _asked_act(question)
         done_to = set(tokenize(act.group("done_to"))) if act else set()
         # "Who would have taken over the spy agency …?" is not answered by the spokeswoman who said the reports
         # were untrue (dev q2-16): a name given only as the source of the sentence's words did no act asked about,
@@ -527,6 +527,8 @@ def _is_said_by(passage: str, speaker: str) -> bool:
     return not said_by or any(speaker in who or who & _PRONOUNS for who in said_by)
 
 
+# Cached: score_sentences asks it of each candidate again, after holds_detail has (issue 13).
+@functools.lru_cache(maxsize=1024)
 def names_doer(passage: str, question: str) -> bool:
     """Whether the passage names who did the act a "Who <verb> <object>?" question asks about."""
     act = _asked_act(question)
