@@ -32,6 +32,7 @@ from retrieval.non_answers import weigh_non_answer
 from retrieval.periphrases import described_terms
 from retrieval.presupposition import presupposition_gap, unsaid_act
 from retrieval.prompts import load_prompt
+from retrieval.question_vector import PendingVector
 from retrieval.quote_policy import drop_extra_quotes, restates
 from retrieval.search import chunk_document
 from retrieval.truecase import NAME_SHARE, spelling
@@ -471,11 +472,13 @@ def extractive_steps(
     def retrieve(x: dict[str, Any]) -> dict[str, Any]:
         t0 = time.perf_counter()
         index: StoredVersion = x["index"]
-        # Embedded once: retrieval and the choice of sentences both score against this vector.
-        qvec = embedder.embed_query(x["question"])
+        # Embedded once: retrieval and the choice of sentences both score against this vector. In a thread,
+        # while search ranks the chunks by their words.
+        pending = PendingVector(embedder, x["question"])
         # What HybridRetriever returns, without LangChain's retriever machinery (its import alone
         # was ~0.5 CPU-s of every cold `usru ask`, issue 13).
-        hits = find_chunks(index, embedder, x["question"], k, qvec, x.get("filters"), next_chunks)
+        hits = find_chunks(index, embedder, x["question"], k, pending, x.get("filters"), next_chunks)
+        qvec = pending()
         docs = [chunk_document(index, hit) for hit in hits]
         return {**x, "docs": docs, "qvec": qvec, "t_retrieve": time.perf_counter() - t0, "t0": t0}
 

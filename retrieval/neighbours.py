@@ -13,6 +13,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from retrieval.details import asked_detail, named_roles, roles
+from retrieval.question_vector import resolve_vector
 from retrieval.search import ChunkHit, search_chunks
 
 if TYPE_CHECKING:
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
     from retrieval.extractive import Candidate
     from retrieval.filters import Filters
     from retrieval.index import StoredVersion
+    from retrieval.question_vector import QuestionVector
 
 
 def find_chunks(
@@ -27,7 +29,7 @@ def find_chunks(
     embedder: Embedder,
     question: str,
     k: int,
-    qvec: Vectors,
+    qvec: QuestionVector,
     filters: Filters | None = None,
     next_chunks: bool = True,
 ) -> list[ChunkHit]:
@@ -38,7 +40,7 @@ def find_chunks(
     # Not each article's lead chunk too: with short titles as roles it found p43's senator on dev (137 -> 138),
     # but lost a holdout answer (h4-34: the lead's announcement outscored "Rep. Mark Meadows …") and doubled
     # the sentences a who-question scores again.
-    return add_next_chunks(index, hits, qvec)
+    return add_next_chunks(index, hits, resolve_vector(qvec))
 
 
 def add_next_chunks(index: StoredVersion, hits: Sequence[ChunkHit], qvec: Vectors) -> list[ChunkHit]:

@@ -13,12 +13,13 @@ from retrieval.asked_time import WINDOW_DEPTH
 from retrieval.chunking import Chunk as _Chunk
 from retrieval.chunking import Sentence as _Sentence
 from retrieval.chunking import chunk_text
-from retrieval.embedding import Embedder, Vectors
+from retrieval.embedding import Embedder
 from retrieval.filters import Filters
 from retrieval.focus import focus_chunks
 from retrieval.index import StoredVersion
 from retrieval.lexical import tokenize
 from retrieval.periphrases import named_words
+from retrieval.question_vector import QuestionVector, resolve_vector
 from retrieval.sentence_search import search_sentence_chunks
 from retrieval.stemmed_bm25 import stemmed_scores
 
@@ -61,12 +62,13 @@ def search_chunks(
     embedder: Embedder,
     question: str,
     k: int,
-    qvec: Vectors | None = None,
+    qvec: QuestionVector | None = None,
     filters: Filters | None = None,
 ) -> list[ChunkHit]:
     """The k chunks that best match the question by reciprocal-rank fusion of dense, BM25 and sentence ranks.
 
-    `qvec` is the question's vector when the caller has it already (it is embedded once per answer).
+    `qvec` is the question's vector when the caller has it already (it is embedded once per answer), or a
+    PendingVector being embedded meanwhile: it is waited for once the lexical ranking is done.
     With filters, only chunks of the articles they admit are candidates, in every ranking.
     """
     n = len(index.chunks)
@@ -81,12 +83,6 @@ def search_chunks(
     # focus.py) are also taken from deeper.
     inside = focus_chunks(index, question)
     reach = depth if inside is None else min(admitted, max(depth, WINDOW_DEPTH))
-    qvec = (embedder.embed_query(question) if qvec is None else qvec).reshape(1, -1)
-    dense_scores, dense_ids = index.search_vectors(qvec, reach, allowed=allowed)
-    # Equal scores are ranked by chunk id: FAISS and pgvector order ties each their own way (and differ in
-    # the last bits), so the folder index and the database would fuse the same ranks differently.
-    dense_hits = [(int(i), float(s)) for i, s in zip(dense_ids[0], dense_scores[0], strict=True) if i >= 0]
-    dense = dict(sorted(dense_hits, key=lambda hit: (-round(hit[1], TIE_DIGITS), hit[0])))
     # Each question word counts as its Snowball stem: a paraphrase inflects the article's words its own way.
     # The names of what the question describes ('the Western military alliance': NATO) are searched too.
     lexical_all = stemmed_scores(index.bm25, tokenize(question) + tokenize(named_words(question)))
@@ -96,6 +92,14 @@ def search_chunks(
         lexical_all = np.where(mask, lexical_all, 0.0)
     top_lex = np.argpartition(-lexical_all, reach - 1)[:reach] if reach < n else np.arange(n)
     top_lex = top_lex[np.argsort(-lexical_all[top_lex], kind="stable")]
+    # The dense ranking comes second: a question's vector being embedded in a thread (question_vector.py) is
+    # ready by now on a machine with a free core.
+    qvec = (embedder.embed_query(question) if qvec is None else resolve_vector(qvec)).reshape(1, -1)
+    dense_scores, dense_ids = index.search_vectors(qvec, reach, allowed=allowed)
+    # Equal scores are ranked by chunk id: FAISS and pgvector order ties each their own way (and differ in
+    # the last bits), so the folder index and the database would fuse the same ranks differently.
+    dense_hits = [(int(i), float(s)) for i, s in zip(dense_ids[0], dense_scores[0], strict=True) if i >= 0]
+    dense = dict(sorted(dense_hits, key=lambda hit: (-round(hit[1], TIE_DIGITS), hit[0])))
     fused: dict[int, float] = {}
     for rank, cid in enumerate(dense):
         if rank < depth or (inside is not None and inside(cid)):

@@ -1,0 +1,111 @@
+"""The question's vector embedded in a thread while search ranks chunks by their words."""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pytest
+
+from retrieval.embedding import HashingEmbedder, Vectors
+from retrieval.errors import UsruError
+from retrieval.index import build_index, load_index
+from retrieval.index.view import Index
+from retrieval.question_vector import PendingVector, resolve_vector
+from retrieval.search import search_chunks
+from retrieval.service import AnsweringService
+from tests.conftest import copy_seeds
+
+
+@pytest.fixture(scope="module")
+def index(tmp_path_factory: pytest.TempPathFactory) -> Index:
+    root = tmp_path_factory.mktemp("pending")
+    build_index(copy_seeds(root / "sources"), root / "index", HashingEmbedder())
+    return load_index(root / "index")
+
+
+class GatedEmbedder(HashingEmbedder):
+    """Embeds a question only once the test lets it, recording which thread did."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.gate = threading.Event()
+        self.threads: list[str] = []
+
+    def embed_query(self, text: str) -> Vectors:
+        self.threads.append(threading.current_thread().name)
+        assert self.gate.wait(10), "never let through"
+        return super().embed_query(text)
+
+
+class FailingEmbedder(HashingEmbedder):
+    def embed_query(self, text: str) -> Vectors:
+        raise UsruError("The model is gone.")
+
+
+def test_a_pending_vector_is_the_question_s_vector_embedded_in_another_thread() -> None:
+    embedder = GatedEmbedder()
+    pending = PendingVector(embedder, "arms control talks")
+    embedder.gate.set()
+    vec = pending()
+    assert np.array_equal(vec, HashingEmbedder().embed_query("arms control talks"))
+    assert embedder.threads and embedder.threads[0] != threading.current_thread().name
+    assert pending() is vec  # asked again, the same vector: not embedded twice
+    assert len(embedder.threads) == 1
+
+
+def test_the_embedding_s_error_is_raised_where_the_vector_is_asked_for() -> None:
+    pending = PendingVector(FailingEmbedder(), "arms control talks")
+    with pytest.raises(UsruError, match="The model is gone"):
+        pending()
+
+
+def test_search_ranks_by_words_before_it_waits_for_the_vector(index: Index) -> None:
+    """The lexical ranking runs while the vector is still being embedded, and the hits are those of a ready one."""
+    question = "Is Russia ready to resume arms control talks?"
+    embedder = GatedEmbedder()
+    pending = PendingVector(embedder, question)
+    waited: list[bool] = []
+
+    def vector() -> Vectors:
+        waited.append(not embedder.gate.is_set())
+        embedder.gate.set()  # the search asks for the vector only now: let the embedding finish
+        return resolve_vector(pending)
+
+    import retrieval.search as search
+
+    calls: list[str] = []
+    original = search.stemmed_scores
+
+    def stemmed(*args: object) -> object:
+        calls.append("lexical" if not waited else "lexical after the vector")
+        return original(*args)  # type: ignore[arg-type]
+
+    search.stemmed_scores = stemmed  # type: ignore[assignment]
+    try:
+        hits = search_chunks(index, embedder, question, 6, qvec=vector)
+    finally:
+        search.stemmed_scores = original
+    assert calls == ["lexical"] and waited == [True]
+    ready = search_chunks(index, HashingEmbedder(), question, 6, qvec=HashingEmbedder().embed_query(question))
+    assert hits == ready
+
+
+def test_an_answer_embeds_its_question_once_off_the_answering_thread(
+    hashing_service: AnsweringService,
+) -> None:
+    embedder = hashing_service.embedder
+    seen: list[str] = []
+    original = embedder.embed_query
+
+    def recording(text: str) -> Vectors:
+        seen.append(threading.current_thread().name)
+        return original(text)
+
+    embedder.embed_query = recording  # type: ignore[method-assign]
+    try:
+        answer = hashing_service.answer("What did Lavrov say about the sanctions imposed by Washington?")
+    finally:
+        del embedder.embed_query
+    assert answer.question
+    assert seen == ["usru-question-vector"]
