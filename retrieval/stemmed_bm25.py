@@ -10,13 +10,29 @@ with nothing re-indexed.
 from __future__ import annotations
 
 import math
+import threading
+import weakref
 
 import numpy as np
 import numpy.typing as npt
+from cachetools import LRUCache
 
 from retrieval.arrays import distinct_inverse
 from retrieval.lexical import Bm25
 from retrieval.morphology import snowball_stem, vocabulary_forms
+
+Scores = npt.NDArray[np.float32]
+
+# A stem in more than this share of the chunks ("russia", "trump", "presid") has its scores kept as one array
+# over all chunks: gathering and weighing its postings (up to half the chunks) was half of a warm answer's
+# stemmed BM25 on the whole AllSides corpus, and one array added costs a tenth of that (3.0 -> 1.6 ms a question
+# over 398 archive questions, scores bit-identical). Rarer stems' postings are short and read each time.
+DENSE_SHARE = 1 / 16
+# At most this many bytes of such arrays per loaded version (1.1 MB each on the whole corpus: ~40 stems; the
+# archive's questions used 61 in 398 questions, most of them once).
+DENSE_BYTES = 48 << 20
+_DENSE: weakref.WeakKeyDictionary[Bm25, LRUCache[tuple[str, ...], Scores]] = weakref.WeakKeyDictionary()
+_LOCK = threading.Lock()  # cachetools' caches are not thread-safe on their own
 
 
 def stem_postings(bm25: Bm25, forms: list[str]) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]:
@@ -31,7 +47,7 @@ def stem_postings(bm25: Bm25, forms: list[str]) -> tuple[npt.NDArray[np.int64], 
     return docs, np.bincount(at, weights=tfs, minlength=len(docs)).astype(np.float32)
 
 
-def stemmed_scores(bm25: Bm25, tokens: list[str]) -> npt.NDArray[np.float32]:
+def stemmed_scores(bm25: Bm25, tokens: list[str]) -> Scores:
     """BM25 score of every chunk for the question's tokens, each counted as its Snowball stem."""
     out = np.zeros(bm25.n_docs, dtype=np.float32)
     seen: set[str] = set()
@@ -43,9 +59,44 @@ def stemmed_scores(bm25: Bm25, tokens: list[str]) -> npt.NDArray[np.float32]:
         forms = vocabulary_forms(bm25.vocab, token)
         if not forms:
             continue
-        docs, tf = stem_postings(bm25, forms)
-        df = len(docs)
-        idf = math.log(1.0 + (bm25.n_docs - df + 0.5) / (df + 0.5))
-        norm = tf + bm25.length_norm[docs]
-        out[docs] += idf * tf * (bm25.k1 + 1.0) / norm
+        # Keyed by the forms, not the stem: each token's look-up keeps the token itself, whatever its ending.
+        key = tuple(forms)
+        dense = _kept(bm25, key)
+        if dense is not None:
+            out += dense  # the same float32 sums as adding the postings: elsewhere it adds 0
+            continue
+        docs, scores = _stem_scores(bm25, forms)
+        if len(docs) > DENSE_SHARE * bm25.n_docs:
+            dense = np.zeros(bm25.n_docs, dtype=np.float32)
+            dense[docs] = scores
+            _keep(bm25, key, dense)
+            out += dense
+        else:
+            out[docs] += scores
     return out
+
+
+def _stem_scores(bm25: Bm25, forms: list[str]) -> tuple[npt.NDArray[np.int64], Scores]:
+    """The chunks holding any of the forms and the stem's BM25 score in each."""
+    docs, tf = stem_postings(bm25, forms)
+    df = len(docs)
+    idf = math.log(1.0 + (bm25.n_docs - df + 0.5) / (df + 0.5))
+    norm = tf + bm25.length_norm[docs]
+    scores: Scores = idf * tf * (bm25.k1 + 1.0) / norm
+    return docs, scores
+
+
+def _kept(bm25: Bm25, key: tuple[str, ...]) -> Scores | None:
+    with _LOCK:
+        kept = _DENSE.get(bm25)
+        return None if kept is None else kept.get(key)
+
+
+def _keep(bm25: Bm25, key: tuple[str, ...], dense: Scores) -> None:
+    if dense.nbytes > DENSE_BYTES:
+        return
+    with _LOCK:
+        kept = _DENSE.get(bm25)
+        if kept is None:
+            kept = _DENSE[bm25] = LRUCache(DENSE_BYTES, getsizeof=lambda a: a.nbytes)
+        kept[key] = dense

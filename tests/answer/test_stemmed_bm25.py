@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
+from retrieval import stemmed_bm25
 from retrieval.lexical import Bm25, tokenize
 from retrieval.morphology import snowball_stem, vocabulary_forms
 from retrieval.stemmed_bm25 import stemmed_scores
@@ -47,3 +49,37 @@ def test_forms_are_found_by_their_stem_and_checked_by_it() -> None:
     # "organization" is no form of "organ": Snowball keeps them apart, and so does the look-up.
     assert vocabulary_forms(vocab, "organization") == []
     assert vocabulary_forms(vocab, "organ") == ["organ"]
+
+
+def test_a_common_stem_s_kept_scores_add_up_to_the_same_bits(monkeypatch: pytest.MonkeyPatch) -> None:
+    chunks = [
+        f"Russia said talks on item {i} went on." if i % 2 else f"Moscow spoke of item {i}."
+        for i in range(64)
+    ]
+    bm25 = Bm25.build([tokenize(c) for c in chunks])
+    questions = [
+        "Did Russia say the talks went on?",
+        "What did Russia's envoy say?",
+        "Russians spoke of talks",
+    ]
+    monkeypatch.setattr(stemmed_bm25, "DENSE_SHARE", 2.0)  # nothing kept: every stem's postings read
+    expected = [stemmed_scores(bm25, tokenize(q)) for q in questions]
+    assert not stemmed_bm25._DENSE.get(bm25)
+    monkeypatch.setattr(stemmed_bm25, "DENSE_SHARE", 0.25)
+    for _ in range(2):  # the first pass keeps "russia"'s and "talk"'s scores, the second adds them as kept
+        for q, want in zip(questions, expected, strict=True):
+            assert np.array_equal(stemmed_scores(bm25, tokenize(q)), want)
+    kept = stemmed_bm25._DENSE[bm25]
+    assert ("russia",) in kept and all(len(forms) for forms in kept)
+    assert not any("item" in forms for forms in kept)  # "item" is in every chunk but each number in one
+
+
+def test_the_kept_scores_stay_within_their_byte_bound(monkeypatch: pytest.MonkeyPatch) -> None:
+    words = [f"w{i}" for i in range(40)]
+    bm25 = Bm25.build([words for _ in range(200)])  # every word in every chunk: each stem would be kept
+    monkeypatch.setattr(stemmed_bm25, "DENSE_BYTES", 3 * 200 * 4)  # room for three stems' arrays
+    for w in words:
+        stemmed_scores(bm25, [w])
+    kept = stemmed_bm25._DENSE[bm25]
+    assert len(kept) == 3 and kept.currsize <= 3 * 200 * 4
+    assert list(kept) == [("w37",), ("w38",), ("w39",)]  # the most recent
