@@ -16,6 +16,16 @@ from typing import Literal
 from retrieval.act_doer import sentence_doers
 from retrieval.lexical import tokenize
 from retrieval.morphology import snowball_stem
+from retrieval.people import (
+    CAPITALISED,
+    GENERIC,
+    MONTHS,
+    NAME_RUN,
+    PERSON_NOUNS,
+    asked_role,
+    named_people,
+    new_person,
+)
 
 Detail = Literal[
     "quote",
@@ -32,20 +42,6 @@ Detail = Literal[
     "list",
 ]
 
-_MONTHS = (
-    "January|February|March|April|May|June|July|August|September|October|November|December"
-    "|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept?|Oct|Nov|Dec"
-)
-_PERSON_NOUNS = (
-    r"person|man|woman|people|senator|senators|judge|lawyer|attorney|official|officials|ambassador|minister"
-    r"|prosecutor|member|operative|delegate|hacker|adviser|advisor|aide|lawmaker|congressman|journalist"
-    r"|reporter|spy|director|chairman|leader|president|oligarch|businessman|general|founder|candidate"
-    r"|spokesman|spokeswoman|secretary|agent|diplomat|columnist|analyst|envoy|executive|billionaire|manager"
-    r"|contractor|partner|veteran|employee|staffer|author|writer|officer|politician|activist|critic|expert"
-    r"|scientist|democrat|republican|congresswoman|representative|governor|mayor|donor|lobbyist|consultant"
-    # Broadcasters' people: "Which Fox News anchor clashed with Swalwell?" asks for a name (dev cv-31).
-    r"|anchor|anchorman|anchorwoman|host|correspondent|commentator|pundit|presenter|interviewer"
-)
 # The verbs a question asks someone's words with ("What did Graham urge …", "How did Putin describe …").
 _SPEECH_ASKED = r"say|tell|urge|warn|suggest|propose|predict|promise|claim|argue|demand|ask|write|tweet"
 # A verb between "what" and a role word ends the noun phrase: "Under what condition would the president-elect
@@ -113,7 +109,7 @@ _RULES: list[tuple[Detail, re.Pattern[str]]] = [
         "person",
         re.compile(
             rf"^\W*(?:who|whom|whose)\b|\bwhat (?:was|is) (?:the|his|her) (?:\w+ )?name\b"
-            rf"|\b(?:which|what) (?:(?!{_AUXILIARY}\b)[\w-]+ ){{0,3}}(?:{_PERSON_NOUNS})s?\b|\bnamed? whom\b"
+            rf"|\b(?:which|what) (?:(?!{_AUXILIARY}\b)[\w-]+ ){{0,3}}(?:{PERSON_NOUNS})s?\b|\bnamed? whom\b"
             rf"|\bwith whom\b|\bby whom\b",
             re.I,
         ),
@@ -187,7 +183,7 @@ _SPEAKER = re.compile(
 _ATTRIBUTION = re.compile(
     r"([\w'’.-]+)\s+(?:(?:has|had|have|also|later|then|again|once)\s+)?"
     r"(?:said|says|told|tells|tweeted|wrote|writes|added|adds|warned|argued|urged|replied|insisted|stated|went on)\b"
-    rf"|\b(?:said|says|told|tweeted|wrote|added|warned|according to)\s+(?:(?:{_PERSON_NOUNS})\s+)?"
+    rf"|\b(?:said|says|told|tweeted|wrote|added|warned|according to)\s+(?:(?:{PERSON_NOUNS})\s+)?"
     r"((?:[A-Z][\w'’.-]*\s?){1,4})"
 )
 # An apposition between the speaker and the verb ("Clark, the former supreme allied commander of NATO, said").
@@ -223,7 +219,7 @@ _NAMING = re.compile(
 # A month or a year. Not a weekday, "yesterday" or "today": a news sentence names the day it reports on
 # ("said on Wednesday"), which is rarely the date asked for ("When was FARA first passed?" → 1938); counting
 # them let sentences from that week outrank the one with the year (archive dev split: 54 → 55 of 65 quoted).
-_DATE = re.compile(rf"\b(?:{_MONTHS})\b\.?|\b(?:19|20)\d\d\b")
+_DATE = re.compile(rf"\b(?:{MONTHS})\b\.?|\b(?:19|20)\d\d\b")
 _LENGTH = re.compile(
     rf"(?:{_NUMBER.pattern})[\s-](?:(?:and a half|or so|more|full)\s)?(?:seconds?|minutes?|hours?|days?|weeks?|months?"
     rf"|years?|decades?|centur(?:y|ies)|pages?|words?|miles?|kilomet(?:er|re)s?|meters?|metres?|feet|foot)\b",
@@ -244,7 +240,7 @@ _DESIGNATION = re.compile(r"\b[A-Za-z]+-?\d[\w-]*|\b\d+[A-Za-z][\w-]*")
 _SUM_OR_DATE = re.compile(
     rf"[$€£]\s?\d[\d,.]*(?:\s?(?:million|billion|trillion|bn|mln)\b)?"
     rf"|\b\d[\d,.]*\s?(?:million\s|billion\s|trillion\s)?(?:dollars|euros|rubles|roubles|pounds)\b"
-    rf"|\b(?:{_MONTHS})\b\.?\s\d{{1,2}}\b|\b(?:19|20)\d\d\b"
+    rf"|\b(?:{MONTHS})\b\.?\s\d{{1,2}}\b|\b(?:19|20)\d\d\b"
 )
 # A clause setting a condition: "if they would get together", "unless Moscow stuck to the accord". "Provided"
 # sets one as a conjunction ("provided that", ", provided Moscow complies"), not as a verb: "oligarchs, who have
@@ -264,42 +260,8 @@ _MODEL = re.compile(
     rf"\b(?!\d+(?:st|nd|rd|th)\b)(?:[A-Za-z]+-?\d[\w-]*|\d+[A-Za-z][\w-]*)"
     rf"|(?<![\w’'])(?!Soviet\b)[A-Z][a-z]+(?<!an)(?<!ese)(?<!ish)(?<!ch)(?<!i)(?=\s(?:[a-z-]+\s)?(?:{_WEAPON_NOUNS})\b)"
 )
-_CAPITALISED = re.compile(r"(?<![\w’'])[A-Z][\w’'.-]*[A-Za-z0-9]|(?<![\w’'])[A-Z]\b")
-# Capitalised words that say nothing specific: they do not name the person or thing asked for.
-_GENERIC = frozenset(
-    """the a an this that these those he she it they we i his her their its in on at for of to and but or
-    as by with from after before during when where while if mr mrs ms dr sen rep gov gen president
-    republican republicans democrat democrats democratic senate house congress white federal u.s us usa
-    washington moscow russia russian russians america american americans u.s. trump putin monday tuesday
-    wednesday thursday friday saturday sunday reuters cnn ap""".split()
-)
 
 
-# A run of capitalised words (with initials, a bracketed first name as Reuters inserts one, "Ambassador (Anatoly)
-# Antonov", and name particles, "van der Zwaan"); a person's name is its last words after any title.
-_NAME_RUN = re.compile(
-    r"(?<![\w’'])\(?[A-Z][\w’'.-]*\)?(?:\s(?:(?:van|von|der|de|del|da|bin|al)\s)*\(?[A-Z][\w’'.-]*\)?)*"
-)
-_INSTITUTIONS = frozenset(
-    """committee court district house senate department times post street journal news agency council party
-    bureau office union commission administration ministry parliament group inc corp company bank university
-    institute center centre foundation act treaty lab labs security intelligence affairs school project
-    states kingdom city county beach island river valley republic federation forces army navy force""".split()
-)
-# Titles and the words written before a name ("Florida Congressman Matt Gaetz", "U.S. District Judge Emmet
-# Sullivan"): the name is what follows the last of them.
-_TITLES = frozenset(
-    """judge ambassador senator congressman congresswoman representative secretary minister president
-    director chairman chairwoman chief deputy attorney general counsel special spokesman spokeswoman adviser
-    advisor aide sen sen. rep rep. gov gov. lt col col. gen gen. sgt former prime foreign defense state
-    vice acting agent officer lawyer judge justice democrat republican businessman billionaire oligarch
-    prosecutor professor dr dr. mr mr. mrs mrs. ms ms. sir lord king queen prince pope san new los st st. fort
-    north south east west united""".split()
-)
-_MONTH = re.compile(rf"(?:{_MONTHS})", re.I)
-# The words before a name that may describe the person ("before Russian ambassador Andrey Karlov was shot").
-_TITLE_WORDS = 4
-_APPOSITION = re.compile(r"[’']?s?,\s+((?:the|a|an)\s[^,.;:!?\n]{1,80})")
 # "Who shot the Russian ambassador to Turkey?": the act's verb and whom it was done to. A name the articles give
 # that description ("Andrey Karlov, the Russian ambassador to Turkey") is the one the act was done to.
 _WHO_DID = re.compile(
@@ -309,85 +271,6 @@ _WHO_DID = re.compile(
 )
 # Words of that description a name's own description must share to be that person.
 _DESCRIBED = 2
-_WEEKDAYS = frozenset("monday tuesday wednesday thursday friday saturday sunday".split())
-
-
-def _named_people(passage: str) -> list[tuple[list[str], str]]:
-    """The names of people in a passage (two or more capitalised words after any title, none an institution),
-    each with the words that describe the person: the title before the name (in its run of capitals or the few
-    words before it) and an apposition after it ("Andrey Karlov, the Russian ambassador to Turkey, ...")."""
-    names = []
-    for m in _NAME_RUN.finditer(passage):
-        words = [w.strip("()") for w in m.group(0).split()]
-        words[-1] = re.sub(r"[’']s$", "", words[-1])
-        cut = 0
-        for i, w in enumerate(words):
-            low = w.lower().rstrip(".").rstrip(",")
-            # "Kaspersky Lab" or "House Judiciary Committee" names no person: a name follows such words.
-            if (
-                low in _TITLES
-                or low in _GENERIC
-                or low in _INSTITUTIONS
-                or low in _WEEKDAYS
-                or _MONTH.fullmatch(low)
-            ):
-                cut = i + 1
-        name = words[cut:]
-        if len(name) >= 2 and re.search(r"[a-z]", name[-1]):
-            before = re.split(r"[.;:!?,\n]", passage[: m.start()])[-1].split()[-_TITLE_WORDS:]
-            after = _APPOSITION.match(passage, m.end())
-            described = [*before, *words[:cut], *(after.group(1).split() if after else [])]
-            names.append((name, " ".join(described)))
-    return names
-
-
-_ROLE = re.compile(rf"\b({_PERSON_NOUNS})s?\b", re.I)
-# Titles written short before a name: "Sen. Mark Warner said …" names a senator for "Which senator said …?" (dev p43).
-_SHORT_TITLES = {"Sen": "senator", "Rep": "representative", "Gov": "governor", "Gen": "general"}
-# Not before a lone letter ("Gen. Z" is none), and plural before two names ("Sens. John McCain and …", a22).
-_SHORT_TITLE = re.compile(r"\b(Sen|Rep|Gov|Gen)s?\.(?!\s*[A-Z]\b)")
-
-
-def roles(passage: str) -> set[str]:
-    """The words for people's roles in a passage ("spokesman", "lawyer", "Sen.": senator), named or not."""
-    short = {_SHORT_TITLES[m.group(1)] for m in _SHORT_TITLE.finditer(passage)}
-    return short | {m.group(1).lower() for m in _ROLE.finditer(passage)}
-
-
-def named_roles(passage: str) -> set[str]:
-    """The roles the passage gives a named person ("spokesman Ken Grubbs said": spokesman)."""
-    return {role for _, described in _named_people(passage) for role in roles(described)}
-
-
-# The first role word after "Which" ("Which veteran of the spy agency": veteran, not spy), past a possessive
-# ("Which of the president's lawyers": lawyer), or after "Who is the".
-_ASKED_ROLE = re.compile(
-    rf"^\W*(?:which|what)\s+(?:of\s+(?:the\s+)?[\w'’-]+\s+)?(?:[\w'’-]+\s+){{0,3}}?({_PERSON_NOUNS})s?\b"
-    rf"|^\W*who\s+(?:is|was|are|were)\s+the\s+(?:[\w'’-]+\s+){{0,3}}?({_PERSON_NOUNS})s?\b",
-    re.I,
-)
-
-
-def asked_role(question: str) -> str | None:
-    """The role of the person a question asks for ("Which veteran of the NSA …": veteran), or None."""
-    m = _ASKED_ROLE.search(" ".join(question.split()))
-    return (m.group(1) or m.group(2)).lower() if m else None
-
-
-def role_owner(question: str) -> frozenset[str]:
-    """The terms of the name a "Which …" question puts before the asked role ("Which Fox News anchor": fox,
-    news), which a person in that role must be named beside; none for an office every story names (White
-    House, Russian, Senate) or a lower-case word ("Which career prosecutor")."""
-    m = _ASKED_ROLE.search(" ".join(question.split()))
-    if m is None or m.group(1) is None:
-        return frozenset()
-    before = m.group(0)[: m.start(1) - m.start(0)].split()[1:]
-    return frozenset(
-        t
-        for w in before
-        if _CAPITALISED.fullmatch(w) and w.lower().rstrip(".") not in _GENERIC
-        for t in tokenize(w)
-    )
 
 
 def asked_detail(question: str) -> Detail | None:
@@ -459,15 +342,15 @@ def holds_detail(
         # Debora Plunkett").
         new = [
             name
-            for name, described in _named_people(passage)
-            if _new_person(name, asked, common) and len(done_to & set(tokenize(described))) < _DESCRIBED
+            for name, described in named_people(passage)
+            if new_person(name, asked, common) and len(done_to & set(tokenize(described))) < _DESCRIBED
         ]
         if not new or _takes_sources(question):
             return bool(new)
         sources = _find_sources(passage)
         return any(not set(tokenize(" ".join(name))[-1:]) & sources for name in new)
     return any(
-        _new_name(m.group(0), asked) for m in _CAPITALISED.finditer(passage) if not _opens(passage, m.start())
+        _new_name(m.group(0), asked) for m in CAPITALISED.finditer(passage) if not _opens(passage, m.start())
     )
 
 
@@ -551,7 +434,7 @@ def _names_doer(passage: str, act: re.Match[str], asked: set[str]) -> bool:
     verb = act.group("verb").lower()
     if verb not in passage.lower():
         return False  # most sentences never use the verb: the doers are not looked for there (a who-question's cost)
-    first = _NAME_RUN.search(act.group("done_to"))
+    first = NAME_RUN.search(act.group("done_to"))
     target = {w.lower().strip("()") for w in first.group(0).split()} if first else set()
     phrase = re.split(
         r"\s(?:to|near|in|on|at|for|from|with|by|of|over|after|before|during|when|while|and)\s",
@@ -563,13 +446,6 @@ def _names_doer(passage: str, act: re.Match[str], asked: set[str]) -> bool:
     return any(not _in_question(doer, asked) for doer in doers)
 
 
-def _new_person(name: list[str], asked: set[str], common: Callable[[str], bool] | None = None) -> bool:
-    terms = tokenize(" ".join(name))
-    # The surname in the question ("since Devin Nunes stepped aside") names no one new, nor does one that runs
-    # through the archive: "Special Counsel Robert Mueller" sits in the leads of half the Russia stories.
-    return bool(terms) and terms[-1] not in asked and not (common is not None and common(terms[-1]))
-
-
 def _in_question(token: str, asked: set[str]) -> bool:
     terms = tokenize(token)
     return bool(terms) and all(t in asked for t in terms)
@@ -577,7 +453,7 @@ def _in_question(token: str, asked: set[str]) -> bool:
 
 def _new_name(word: str, asked: set[str]) -> bool:
     low = word.lower().rstrip(".")
-    if low in _GENERIC or re.fullmatch(rf"(?:{_MONTHS})", word.rstrip("."), re.I):
+    if low in GENERIC or re.fullmatch(rf"(?:{MONTHS})", word.rstrip("."), re.I):
         return False
     return not _in_question(word, asked)
 

@@ -21,7 +21,7 @@ from retrieval.asked_time import prefer_asked_time
 from retrieval.caveat_guard import quotes_tell_act
 from retrieval.citations import cite, render_answer
 from retrieval.coverage import gap_for_names, unknown_names, years_covered
-from retrieval.details import asked_detail, asked_role, holds_detail, named_roles, names_doer, role_owner
+from retrieval.details import asked_detail, holds_detail, names_doer
 from retrieval.embedding import Embedder, Vectors
 from retrieval.event_check import quoted_gap, screen_events
 from retrieval.event_year import event_year_gap
@@ -29,6 +29,7 @@ from retrieval.index import StoredVersion
 from retrieval.lexical import tokenize
 from retrieval.neighbours import find_chunks, same_paragraph, with_named_roles
 from retrieval.non_answers import weigh_non_answer
+from retrieval.people import asked_role, named_roles, role_owner
 from retrieval.periphrases import described_terms
 from retrieval.presupposition import presupposition_gap, unsaid_act
 from retrieval.prompts import load_prompt

@@ -12,7 +12,8 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from retrieval.details import asked_detail, named_roles, roles
+from retrieval.details import asked_detail
+from retrieval.people import named_roles, roles
 from retrieval.question_vector import resolve_vector
 from retrieval.search import ChunkHit, search_chunks
 

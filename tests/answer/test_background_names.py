@@ -60,8 +60,8 @@ def _scored_by_source(tmp_path: Path, question: str, articles: dict[str, str]) -
 
 
 def test_a_name_in_the_role_asked_for_ranks_above_other_names(tmp_path: Path) -> None:
-    from retrieval.details import asked_role
     from retrieval.extractive import W_ROLE
+    from retrieval.people import asked_role
 
     question = "Which veteran of the spy agency is helping the school write its advice?"
     assert asked_role(question) == "veteran"
@@ -84,8 +84,8 @@ def test_a_name_in_the_role_asked_for_ranks_above_other_names(tmp_path: Path) ->
 
 def test_the_role_counts_only_beside_the_name_the_question_gives_it(tmp_path: Path) -> None:
     # "Which Fox News anchor …" asks for an anchor of Fox News: NBC's anchor is no answer (a18).
-    from retrieval.details import role_owner
     from retrieval.extractive import W_ROLE
+    from retrieval.people import role_owner
 
     question = "Which Fox News anchor interviewed the senator?"
     assert role_owner(question) == {"fox", "new"}

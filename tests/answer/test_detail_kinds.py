@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from retrieval.details import asked_detail, asked_role, holds_detail
+from retrieval.details import asked_detail, holds_detail
+from retrieval.people import asked_role
 
 CONDITION = "Under what condition would the president-elect accept the intelligence findings?"
 WEAPON = "What Russian weapon did Washington say violated the treaty?"

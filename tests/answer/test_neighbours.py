@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-from retrieval.details import named_roles, roles
 from retrieval.extractive import Candidate
 from retrieval.neighbours import with_named_roles
+from retrieval.people import named_roles, roles
 
 ARTICLE = (
     "Voters chose Rohrabacher over Democrat Suzanne Savary in 2016. "
