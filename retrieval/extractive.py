@@ -474,14 +474,22 @@ def extractive_steps(
         t0 = time.perf_counter()
         index: StoredVersion = x["index"]
         # Embedded once: retrieval and the choice of sentences both score against this vector. In a thread,
-        # while search ranks the chunks by their words.
+        # while the question's own check and search's ranking of the chunks by their words need none.
         pending = PendingVector(embedder, x["question"])
+        premise_gap = presupposition_gap(index, x["question"])
         # What HybridRetriever returns, without LangChain's retriever machinery (its import alone
         # was ~0.5 CPU-s of every cold `usru ask`, issue 13).
         hits = find_chunks(index, embedder, x["question"], k, pending, x.get("filters"), next_chunks)
         qvec = pending()
         docs = [chunk_document(index, hit) for hit in hits]
-        return {**x, "docs": docs, "qvec": qvec, "t_retrieve": time.perf_counter() - t0, "t0": t0}
+        return {
+            **x,
+            "docs": docs,
+            "qvec": qvec,
+            "premise_gap": premise_gap,
+            "t_retrieve": time.perf_counter() - t0,
+            "t0": t0,
+        }
 
     def choose(x: dict[str, Any]) -> dict[str, Any]:
         index: StoredVersion = x["index"]
@@ -494,7 +502,8 @@ def extractive_steps(
         candidates, event_gap = screen_events(
             index, x["question"], candidates, x.get("rendered", False), filters
         )
-        if gap is None and event_gap is None and (wrong := presupposition_gap(index, x["question"])):
+        premise_gap = x["premise_gap"] if "premise_gap" in x else presupposition_gap(index, x["question"])
+        if gap is None and event_gap is None and (wrong := premise_gap):
             # A real event asked with the wrong year or the roles reversed: quotes about it would seem to agree.
             candidates, event_gap = [], wrong
         gap = gap or event_gap

@@ -109,3 +109,35 @@ def test_an_answer_embeds_its_question_once_off_the_answering_thread(
         del embedder.embed_query
     assert answer.question
     assert seen == ["usru-question-vector"]
+
+
+def test_the_question_s_own_check_runs_while_its_vector_is_embedded(
+    hashing_service: AnsweringService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The wrong-year and reversed-roles check needs no vector: it runs before the answer waits for one."""
+    import retrieval.extractive as extractive
+
+    embedder = hashing_service.embedder
+    gate = threading.Event()
+    original = embedder.embed_query
+
+    def gated(text: str) -> Vectors:
+        assert gate.wait(10), "the vector was waited for before the question's check ran"
+        return original(text)
+
+    checked: list[bool] = []
+    check = extractive.presupposition_gap
+
+    def recording(index: object, question: str) -> str | None:
+        checked.append(not gate.is_set())  # the vector is not there yet
+        gate.set()
+        return check(index, question)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(extractive, "presupposition_gap", recording)
+    embedder.embed_query = gated  # type: ignore[method-assign]
+    try:
+        answer = hashing_service.answer("Did Lavrov meet Tillerson in 2025 about the sanctions?")
+    finally:
+        del embedder.embed_query
+    assert checked == [True]
+    assert answer.question
