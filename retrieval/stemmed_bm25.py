@@ -31,6 +31,10 @@ DENSE_SHARE = 1 / 16
 # At most this many bytes of such arrays per loaded version (1.1 MB each on the whole corpus: ~40 stems; the
 # archive's questions used 61 in 398 questions, most of them once).
 DENSE_BYTES = 48 << 20
+# A question keeps at most this many new stems' arrays: one of 120 common words (which fits in a question)
+# otherwise turned the whole cache over, ran slower than reading postings (109 ms against 96 on the whole
+# corpus: zeroing and filling 1.1 MB per stem) and emptied the cache for every other question (a24).
+NEW_PER_QUESTION = 8
 _DENSE: weakref.WeakKeyDictionary[Bm25, LRUCache[tuple[str, ...], Scores]] = weakref.WeakKeyDictionary()
 _LOCK = threading.Lock()  # cachetools' caches are not thread-safe on their own
 
@@ -51,6 +55,7 @@ def stemmed_scores(bm25: Bm25, tokens: list[str]) -> Scores:
     """BM25 score of every chunk for the question's tokens, each counted as its Snowball stem."""
     out = np.zeros(bm25.n_docs, dtype=np.float32)
     seen: set[str] = set()
+    kept_now = 0
     for token in tokens:
         stem = snowball_stem(token)
         if stem in seen:
@@ -66,7 +71,8 @@ def stemmed_scores(bm25: Bm25, tokens: list[str]) -> Scores:
             out += dense  # the same float32 sums as adding the postings: elsewhere it adds 0
             continue
         docs, scores = _stem_scores(bm25, forms)
-        if len(docs) > DENSE_SHARE * bm25.n_docs:
+        if len(docs) > DENSE_SHARE * bm25.n_docs and kept_now < NEW_PER_QUESTION:
+            kept_now += 1
             dense = np.zeros(bm25.n_docs, dtype=np.float32)
             dense[docs] = scores
             _keep(bm25, key, dense)

@@ -83,3 +83,18 @@ def test_the_kept_scores_stay_within_their_byte_bound(monkeypatch: pytest.Monkey
     kept = stemmed_bm25._DENSE[bm25]
     assert len(kept) == 3 and kept.currsize <= 3 * 200 * 4
     assert list(kept) == [("w37",), ("w38",), ("w39",)]  # the most recent
+
+
+def test_one_question_of_many_common_words_keeps_only_a_few_of_them(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A question listing 40 common words must not turn the whole cache over for everyone else (a24)."""
+    words = [f"w{i}" for i in range(40)]
+    bm25 = Bm25.build([words for _ in range(200)])
+    monkeypatch.setattr(stemmed_bm25, "DENSE_BYTES", 100 * 200 * 4)  # room for all 40
+    stemmed_scores(bm25, words[:2])
+    before = list(stemmed_bm25._DENSE[bm25])
+    expected = stemmed_scores(bm25, words)
+    kept = stemmed_bm25._DENSE[bm25]
+    assert len(kept) == len(before) + stemmed_bm25.NEW_PER_QUESTION
+    assert before == [("w0",), ("w1",)] and all(forms in kept for forms in before)
+    monkeypatch.setattr(stemmed_bm25, "DENSE_SHARE", 2.0)
+    assert np.array_equal(stemmed_scores(bm25, words), expected)  # the same scores, kept or read
