@@ -141,3 +141,31 @@ def test_the_question_s_own_check_runs_while_its_vector_is_embedded(
         del embedder.embed_query
     assert checked == [True]
     assert answer.question
+
+
+def test_the_chunks_vectors_are_searched_beside_the_sentence_channel(
+    index: Index, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The dense search waits here until the sentence channel has begun: one after the other, it never would."""
+    import retrieval.search as search
+
+    question = "Is Russia ready to resume arms control talks?"
+    expected = search_chunks(index, HashingEmbedder(), question, 6)
+    scanning = threading.Event()
+    threads: list[str] = []
+    dense = index.search_vectors
+    channel = search.search_sentence_chunks
+
+    def searching(*args: object, **kwargs: object) -> object:
+        threads.append(threading.current_thread().name)
+        assert scanning.wait(10), "the dense search ran before the sentence channel began"
+        return dense(*args, **kwargs)  # type: ignore[arg-type]
+
+    def scanning_sentences(*args: object) -> object:
+        scanning.set()
+        return channel(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(index, "search_vectors", searching)
+    monkeypatch.setattr(search, "search_sentence_chunks", scanning_sentences)
+    assert search_chunks(index, HashingEmbedder(), question, 6) == expected
+    assert threads == ["usru-dense-search"]
