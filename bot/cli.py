@@ -542,6 +542,13 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         if exc.errno not in (errno.ENOSPC, errno.EIO, errno.EDQUOT):
             raise
+        if exc.filename is not None:
+            # A file the command read or wrote (the model's export failing to read, a24), not its output.
+            path = cut(os.fsdecode(exc.filename), SHOWN_CHARS)
+            err.print(
+                Text(f"{PROG}: Could not use the file {path!r} ({exc.strerror or exc})."), soft_wrap=True
+            )
+            return 2
         # Output to a full disk (`usru ask … > /dev/full`): say so once, where it can still be read.
         silence_stdout()
         with contextlib.suppress(OSError):

@@ -214,3 +214,17 @@ def test_an_index_folder_that_cannot_be_made_is_one_sentence(
     # With the real model the ONNX export's folder was claimed first, and that raised a traceback (a17).
     line = one_error_line(capsys, "--index-dir", "/proc/self/idx", "index")
     assert "/proc/self/idx" in line, line
+
+
+@pytest.mark.parametrize("code", [errno.EIO, errno.ENOSPC])
+def test_a_file_that_fails_to_read_or_write_is_named_not_taken_for_the_output(
+    code: int, workdir: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An I/O error on the model's export while embedding said "Could not write the output" (a24)."""
+
+    def fail(*_args: object) -> int:
+        raise OSError(code, os.strerror(code), "/models/export/model.onnx")
+
+    monkeypatch.setitem(cli.COMMANDS, "sources", fail)
+    line = one_error_line(capsys, "sources")
+    assert "/models/export/model.onnx" in line and os.strerror(code) in line and "the output" not in line, line
