@@ -75,6 +75,7 @@ def stemmed_scores(bm25: Bm25, tokens: list[str]) -> Scores:
             kept_now += 1
             dense = np.zeros(bm25.n_docs, dtype=np.float32)
             dense[docs] = scores
+            dense.flags.writeable = False  # shared by every later question
             _keep(bm25, key, dense)
             out += dense
         else:
