@@ -8,6 +8,7 @@ million sentences, about 1.7 KB each once tokenised): a bot up for weeks would r
 from __future__ import annotations
 
 import threading
+import weakref
 from collections.abc import Callable, Sequence
 from typing import Protocol
 
@@ -35,6 +36,24 @@ def sentence_text(version: HasSentences, sentence_id: int) -> str:
     """One sentence's text, from its article's."""
     s = version.sentences.row(sentence_id)
     return version.articles[s.article].text[s.start : s.end]
+
+
+def weak_text_of(version: HasSentences) -> Callable[[int], str]:
+    """sentence_text for this version, holding it by a weak reference.
+
+    A version keeps its SentenceTerms, which kept the version: the cycle left every replaced version (its
+    mapped files, kept terms and stem scores) to the garbage collector, and a re-indexing bot held up to
+    three of them at once (a24). Unreferenced, a version now goes when its last reader lets it go.
+    """
+    ref = weakref.ref(version)
+
+    def text_of(sentence_id: int) -> str:
+        held = ref()
+        if held is None:  # only a version's own terms call this, and they go with it
+            raise ReferenceError("the index version was let go")
+        return sentence_text(held, sentence_id)
+
+    return text_of
 
 
 class SentenceTerms:

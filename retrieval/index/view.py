@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +22,7 @@ from retrieval.index.records import ArticleInfo, IndexStats, IntArray, StoredArt
 from retrieval.index.rows import RowStack
 from retrieval.index.segments import merge, read_segment
 from retrieval.index.sentence_ann import SentenceAnn
-from retrieval.index.sentence_terms import SentenceTerms, sentence_text
+from retrieval.index.sentence_terms import SentenceTerms, weak_text_of
 from retrieval.index.stored_ivf import read_stored_ivf
 from retrieval.index.texts import RecentTexts
 from retrieval.vector_index import VectorIndexBuilder
@@ -107,7 +106,7 @@ class Index:
         ):
             raise ValueError("its parts disagree in size")
         self._by_source = {a.source: a for a in self.articles}
-        self._terms = SentenceTerms(functools.partial(sentence_text, self))
+        self._terms = SentenceTerms(weak_text_of(self))
         self._intact: set[int] = set()
         self.aliases: dict[str, list[str]] = {}
         for alias, (primary, _) in sorted(manifest.get("aliases", {}).items()):

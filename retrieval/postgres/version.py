@@ -9,7 +9,6 @@ candidates and scores them here with the same float32 arithmetic as the local st
 from __future__ import annotations
 
 import contextlib
-import functools
 import logging
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -31,7 +30,7 @@ from retrieval.index.records import (
     StoredArticle,
     list_article_infos,
 )
-from retrieval.index.sentence_terms import SentenceTerms, sentence_text
+from retrieval.index.sentence_terms import SentenceTerms, weak_text_of
 from retrieval.lexical import Bm25
 
 log = logging.getLogger(__name__)
@@ -171,7 +170,7 @@ class PostgresVersion:
         self._alias_lists: dict[str, list[str]] = {}
         for alias, primary in aliases:
             self._alias_lists.setdefault(primary, []).append(alias)
-        self._terms = SentenceTerms(functools.partial(sentence_text, self))
+        self._terms = SentenceTerms(weak_text_of(self))
         self._intact: set[int] = set()
 
     def _local(self, gids: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:

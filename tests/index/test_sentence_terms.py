@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import gc
 import threading
+import weakref
+from pathlib import Path
 
-from retrieval.index.sentence_terms import SentenceTerms
+import pytest
+
+from retrieval.embedding import HashingEmbedder
+from retrieval.index import build_index, load_index
+from retrieval.index.sentence_terms import SentenceTerms, weak_text_of
 from retrieval.lexical import tokenize
+from tests.conftest import copy_seeds
 
 TEXTS = [f"Russia and the United States spoke about arms control in round {n}." for n in range(40)]
 
@@ -49,3 +57,21 @@ def test_threads_sharing_a_small_cache_get_the_right_terms() -> None:
     for t in threads:
         t.join()
     assert wrong == [] and len(terms) <= 5
+
+
+def test_a_version_no_one_holds_goes_at_once_with_its_terms(tmp_path: Path) -> None:
+    """A version and its terms made a cycle: replaced versions waited for the garbage collector (a24)."""
+    build_index(copy_seeds(tmp_path / "sources"), tmp_path / "index", HashingEmbedder())
+    gc.collect()
+    gc.disable()
+    try:
+        version = load_index(tmp_path / "index")
+        assert version.sentence_terms(3)  # the terms read the version's texts
+        text_of = weak_text_of(version)
+        held = weakref.ref(version)
+        del version
+        assert held() is None  # let go by reference counting alone, not by a collection
+        with pytest.raises(ReferenceError):
+            text_of(3)
+    finally:
+        gc.enable()
