@@ -18,7 +18,7 @@ class Pending(Generic[T]):
     """A call running in a thread; calling this waits for its result, or raises its exception."""
 
     def __init__(self, work: Callable[[], T], name: str) -> None:
-        self._work = work
+        self._work: Callable[[], T] | None = work
         self._result: T | None = None
         self._error: BaseException | None = None
         # Not a daemon: an interpreter that exits while the thread is inside onnxruntime aborts the process,
@@ -27,13 +27,20 @@ class Pending(Generic[T]):
         self._thread.start()
 
     def _run(self) -> None:
+        work, self._work = self._work, None  # its closure (an index version) is not held past the call
         try:
-            self._result = self._work()
+            self._result = work()  # type: ignore[misc]
         except BaseException as exc:  # raised where the result is asked for, in the thread that needs it
             self._error = exc
+            # The error's traceback holds this frame: without these locals it holds neither this object (which
+            # holds the error: a cycle) nor the work's closure (a failed search's index version, a25).
+            del self, work
 
     def __call__(self) -> T:
         self._thread.join()
         if self._error is not None:
-            raise self._error
+            try:
+                raise self._error
+            finally:
+                del self  # as in _run: the raised traceback holds this frame
         return self._result  # type: ignore[return-value]

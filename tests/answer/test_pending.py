@@ -1,0 +1,65 @@
+"""Work run in a thread and waited for where its result is needed (retrieval/pending.py)."""
+
+from __future__ import annotations
+
+import gc
+import threading
+import weakref
+
+import pytest
+
+from retrieval.pending import Pending
+
+
+class Version:
+    """Stands for an index version: what a failed search must not keep alive."""
+
+
+def search(version: Version) -> int:
+    raise ConnectionError("the database went away")
+
+
+def start(work: object, version: Version) -> Pending[int]:
+    """The work on this version, in a thread: its closure holds the version as a search's lambda does."""
+    return Pending(lambda: work(version), "usru-test")  # type: ignore[operator,no-any-return]
+
+
+def test_the_result_is_the_work_s_and_comes_from_another_thread() -> None:
+    names: list[str] = []
+    pending = Pending(lambda: names.append(threading.current_thread().name) or 42, "usru-test")
+    assert pending() == 42 and pending() == 42
+    assert names == ["usru-test"]
+
+
+def test_a_failed_call_raises_each_time_and_keeps_nothing_it_read() -> None:
+    """A failed search held its index version in a cycle until the collector ran (a25)."""
+
+    gc.collect()
+    gc.disable()
+    try:
+        version = Version()
+        held = weakref.ref(version)
+        pending = start(search, version)
+        del version
+        for _ in range(2):
+            with pytest.raises(ConnectionError, match="went away"):
+                pending()
+        del pending
+        assert held() is None  # by reference counting alone
+    finally:
+        gc.enable()
+
+
+def test_a_finished_call_keeps_nothing_it_read() -> None:
+    gc.collect()
+    gc.disable()
+    try:
+        version = Version()
+        held = weakref.ref(version)
+        pending = start(id, version)
+        del version
+        assert pending()
+        assert held() is None  # the pending call itself still lives
+        del pending
+    finally:
+        gc.enable()
