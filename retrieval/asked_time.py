@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Protocol, TypeVar
@@ -23,6 +22,7 @@ import numpy.typing as npt
 
 from retrieval.dates import MONTHS, month_key
 from retrieval.index.records import StoredArticle
+from retrieval.per_version import PerVersion
 
 # Articles dated this many days after the asked period still report it (next-day stories, weekly reviews).
 GRACE_DAYS = 31
@@ -114,9 +114,7 @@ def asked_window(question: str) -> Window | None:
 
 
 IntArray = npt.NDArray[np.int64]
-# Per version name, checked against the version's own article list (two folders both start at v000001).
-_DATES: dict[str, tuple[object, IntArray]] = {}
-_LOCK = threading.Lock()
+_DATES: PerVersion[IntArray] = PerVersion()
 _ISO = re.compile(r"^(\d{4})-(\d{2})(?:-(\d{2}))?")
 
 
@@ -145,22 +143,18 @@ C = TypeVar("C", bound=Scored)
 
 def article_dates(index: Dated) -> IntArray:
     """Each article's date as a YYYYMMDD number (0: undated), computed once per index version."""
-    articles = index.articles
-    with _LOCK:
-        cached = _DATES.get(index.version)
-    if cached is not None and cached[0] is articles:
-        return cached[1]
-    out = np.zeros(len(articles), dtype=np.int64)
-    for i, a in enumerate(articles):
-        m = _ISO.match(a.date or "")
-        if m:
-            # A date stated to the month only is taken as its middle.
-            out[i] = int(m.group(1)) * 10_000 + int(m.group(2)) * 100 + int(m.group(3) or 15)
-    with _LOCK:
-        if len(_DATES) > 8:
-            _DATES.clear()
-        _DATES[index.version] = (articles, out)
-    return out
+
+    def read() -> IntArray:
+        articles = index.articles
+        out = np.zeros(len(articles), dtype=np.int64)
+        for i, a in enumerate(articles):
+            m = _ISO.match(a.date or "")
+            if m:
+                # A date stated to the month only is taken as its middle.
+                out[i] = int(m.group(1)) * 10_000 + int(m.group(2)) * 100 + int(m.group(3) or 15)
+        return out
+
+    return _DATES.get(index, None, read)
 
 
 def prefer_asked_time(index: Dated, question: str, candidates: list[C]) -> list[C]:

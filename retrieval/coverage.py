@@ -9,7 +9,6 @@ those that match mentions 2022."). Likewise for a name no article mentions.
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -17,6 +16,7 @@ from retrieval.dates import WEEKDAYS
 from retrieval.filters import Filters
 from retrieval.index import StoredVersion
 from retrieval.lexical import tokenize
+from retrieval.per_version import PerVersion
 from retrieval.prompts import render_prompt
 from retrieval.truecase import restore_case
 
@@ -38,48 +38,36 @@ class Span:
     last: str | None
 
 
-# Per version name and filters, with the articles it was measured on: two indexes (two folders, tests)
-# reuse "v000001", and a filtered question is asked again and again (the bot's `/ask since:…`), where a pass
-# over a large archive's rows per question adds up.
-_SPANS: dict[tuple[str, Filters | None], tuple[object, Span]] = {}
-_SPANS_LOCK = threading.Lock()
+# Per version and filters: a filtered question is asked again and again (the bot's `/ask since:…`), where a
+# pass over a large archive's rows per question adds up.
+_SPANS: PerVersion[Span] = PerVersion()
 
 
 def date_span(index: StoredVersion, filters: Filters | None = None) -> Span:
     """The first and last dates of the articles the filters admit (of all articles without filters)."""
-    articles = index.articles
-    key = (index.version, filters or None)
-    with _SPANS_LOCK:
-        cached = _SPANS.get(key)
-    if cached is not None and cached[0] is articles:
-        return cached[1]
-    dates = sorted(a.date for a in articles if a.date and (not filters or filters.admits_article(a)))
-    span = Span(dates[0], dates[-1]) if dates else Span(None, None)
-    with _SPANS_LOCK:
-        if len(_SPANS) > 16:
-            _SPANS.clear()
-        _SPANS[key] = (articles, span)
-    return span
+
+    def measure() -> Span:
+        dates = sorted(
+            a.date for a in index.articles if a.date and (not filters or filters.admits_article(a))
+        )
+        return Span(dates[0], dates[-1]) if dates else Span(None, None)
+
+    return _SPANS.get(index, filters or None, measure)
 
 
-# Per version name, with the articles it was read from (as _SPANS).
-_OUTLET_TERMS: dict[str, tuple[object, frozenset[str]]] = {}
+_OUTLET_TERMS: PerVersion[frozenset[str]] = PerVersion()
 
 
 def outlet_terms(index: StoredVersion) -> frozenset[str]:
     """The words of the articles' publishers: a name the articles never print may be who published them
     (the AllSides records give a column's author as its publisher: "What does Victor Davis Hanson say ...")."""
-    articles = index.articles
-    with _SPANS_LOCK:
-        cached = _OUTLET_TERMS.get(index.version)
-    if cached is not None and cached[0] is articles:
-        return cached[1]
-    terms = frozenset(t for p in {a.publisher for a in articles if a.publisher} for t in tokenize(p))
-    with _SPANS_LOCK:
-        if len(_OUTLET_TERMS) > 16:
-            _OUTLET_TERMS.clear()
-        _OUTLET_TERMS[index.version] = (articles, terms)
-    return terms
+    return _OUTLET_TERMS.get(
+        index,
+        None,
+        lambda: frozenset(
+            t for p in {a.publisher for a in index.articles if a.publisher} for t in tokenize(p)
+        ),
+    )
 
 
 def asked_years(question: str) -> list[str]:

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from retrieval.asked_time import article_dates
+from retrieval.coverage import date_span, outlet_terms
 from retrieval.embedding import HashingEmbedder
 from retrieval.index import build_index, load_index
 from retrieval.index.sentence_terms import SentenceTerms, weak_text_of
@@ -59,18 +61,23 @@ def test_threads_sharing_a_small_cache_get_the_right_terms() -> None:
     assert wrong == [] and len(terms) <= 5
 
 
-def test_a_version_no_one_holds_goes_at_once_with_its_terms(tmp_path: Path) -> None:
-    """A version and its terms made a cycle: replaced versions waited for the garbage collector (a24)."""
+def test_a_version_no_one_holds_goes_at_once_with_its_terms_and_dates(tmp_path: Path) -> None:
+    """A version and its terms made a cycle, and caches by version name kept its articles: replaced versions
+    waited for the garbage collector or for 8 to 16 newer ones (a24, a25)."""
     build_index(copy_seeds(tmp_path / "sources"), tmp_path / "index", HashingEmbedder())
     gc.collect()
     gc.disable()
     try:
         version = load_index(tmp_path / "index")
         assert version.sentence_terms(3)  # the terms read the version's texts
+        assert date_span(version).first and outlet_terms(version) and article_dates(version).any()
+        assert date_span(version) is date_span(version)  # kept while the version lives
         text_of = weak_text_of(version)
         held = weakref.ref(version)
+        article = weakref.ref(version.articles[0])
         del version
         assert held() is None  # let go by reference counting alone, not by a collection
+        assert article() is None  # and its articles with it (their texts hold a SQLite connection)
         with pytest.raises(ReferenceError):
             text_of(3)
     finally:
