@@ -215,6 +215,10 @@ class AnsweringService:
                 except IndexError_:
                     # Keep answering from the version we have rather than fail mid-conversation.
                     return self._index
+                if self._sounds is not None and self._sounds[0] != self._index.version:
+                    # The replaced version's sound index holds that version: both go now, not at the next
+                    # Russian question (a25); a Russian question builds this version's.
+                    self._sounds = None
             live = self._index
         if self._prefetch_sounds:
             self._prepare_sounds(live)
