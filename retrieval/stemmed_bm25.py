@@ -35,6 +35,9 @@ DENSE_BYTES = 48 << 20
 # otherwise turned the whole cache over, ran slower than reading postings (109 ms against 96 on the whole
 # corpus: zeroing and filling 1.1 MB per stem) and emptied the cache for every other question (a24).
 NEW_PER_QUESTION = 8
+# A question of more distinct stems than this keeps none: asked again and again, 8 new arrays each time still
+# turned the cache over (a25). News questions have 3 to 15.
+ADMITTING_STEMS = 24
 _DENSE: weakref.WeakKeyDictionary[Bm25, LRUCache[tuple[str, ...], Scores]] = weakref.WeakKeyDictionary()
 _LOCK = threading.Lock()  # cachetools' caches are not thread-safe on their own
 
@@ -55,7 +58,7 @@ def stemmed_scores(bm25: Bm25, tokens: list[str]) -> Scores:
     """BM25 score of every chunk for the question's tokens, each counted as its Snowball stem."""
     out = np.zeros(bm25.n_docs, dtype=np.float32)
     seen: set[str] = set()
-    kept_now = 0
+    kept_now = 0 if len({snowball_stem(t) for t in tokens}) <= ADMITTING_STEMS else NEW_PER_QUESTION
     for token in tokens:
         stem = snowball_stem(token)
         if stem in seen:
