@@ -6,8 +6,10 @@ model files, so everything built on it is fast. Tests that need the real model h
 
 from __future__ import annotations
 
+import gc
 import os
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -95,3 +97,14 @@ def real_seeds(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     settings = Settings(_env_file=None, sources=copy_seeds(root / "sources"), index_dir=root / "idx")  # type: ignore[call-arg]
     build_service(settings)
     return settings
+
+
+@pytest.fixture
+def no_cycle_collector() -> Iterator[None]:
+    """Python's cycle collector off: what must go by reference counting alone is then seen to."""
+    gc.collect()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import threading
 import weakref
 
@@ -31,35 +30,25 @@ def test_the_result_is_the_work_s_and_comes_from_another_thread() -> None:
     assert names == ["usru-test"]
 
 
+@pytest.mark.usefixtures("no_cycle_collector")
 def test_a_failed_call_raises_each_time_and_keeps_nothing_it_read() -> None:
     """A failed search held its index version in a cycle until the collector ran (a25)."""
-
-    gc.collect()
-    gc.disable()
-    try:
-        version = Version()
-        held = weakref.ref(version)
-        pending = start(search, version)
-        del version
-        for _ in range(2):
-            with pytest.raises(ConnectionError, match="went away"):
-                pending()
-        del pending
-        assert held() is None  # by reference counting alone
-    finally:
-        gc.enable()
+    version = Version()
+    held = weakref.ref(version)
+    pending = start(search, version)
+    del version
+    for _ in range(2):
+        with pytest.raises(ConnectionError, match="went away"):
+            pending()
+    del pending
+    assert held() is None  # by reference counting alone
 
 
+@pytest.mark.usefixtures("no_cycle_collector")
 def test_a_finished_call_keeps_nothing_it_read() -> None:
-    gc.collect()
-    gc.disable()
-    try:
-        version = Version()
-        held = weakref.ref(version)
-        pending = start(id, version)
-        del version
-        assert pending()
-        assert held() is None  # the pending call itself still lives
-        del pending
-    finally:
-        gc.enable()
+    version = Version()
+    held = weakref.ref(version)
+    pending = start(id, version)
+    del version
+    assert pending()
+    assert held() is None  # the pending call itself still lives

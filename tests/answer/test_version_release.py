@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import weakref
 from pathlib import Path
 
@@ -18,27 +17,21 @@ QUESTIONS = (
 )
 
 
+@pytest.mark.usefixtures("no_cycle_collector")
 @pytest.mark.parametrize("prefetch", [False, True])
 def test_each_replaced_version_goes_at_the_swap(tmp_path: Path, prefetch: bool) -> None:
     sources = copy_seeds(tmp_path / "sources")
     service = build_service(hashing_settings_for(sources, tmp_path / "index"))
     if prefetch:
         service.prefetch()
-    gc.collect()
-    gc.disable()
-    try:
-        replaced = []
-        for edit in range(3):
-            for question in QUESTIONS:
-                service.answer(question)
-            replaced.append(weakref.ref(service.index))
-            article = sorted(p for p in sources.iterdir() if p.is_file())[0]
-            article.write_text(
-                article.read_text(encoding="utf-8") + f"\n\nEdit {edit}: Lavrov spoke again.\n"
-            )
-            service.reindex()
-            assert service.index is not replaced[-1]()
-            # By reference counting alone: the sound index held its version until the next Russian question.
-            assert [r() for r in replaced] == [None] * len(replaced)
-    finally:
-        gc.enable()
+    replaced = []
+    for edit in range(3):
+        for question in QUESTIONS:
+            service.answer(question)
+        replaced.append(weakref.ref(service.index))
+        article = sorted(p for p in sources.iterdir() if p.is_file())[0]
+        article.write_text(article.read_text(encoding="utf-8") + f"\n\nEdit {edit}: Lavrov spoke again.\n")
+        service.reindex()
+        assert service.index is not replaced[-1]()
+        # By reference counting alone: the sound index held its version until the next Russian question.
+        assert [r() for r in replaced] == [None] * len(replaced)

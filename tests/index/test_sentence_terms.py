@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import threading
 import weakref
 from pathlib import Path
@@ -61,24 +60,20 @@ def test_threads_sharing_a_small_cache_get_the_right_terms() -> None:
     assert wrong == [] and len(terms) <= 5
 
 
+@pytest.mark.usefixtures("no_cycle_collector")
 def test_a_version_no_one_holds_goes_at_once_with_its_terms_and_dates(tmp_path: Path) -> None:
     """A version and its terms made a cycle, and caches by version name kept its articles: replaced versions
     waited for the garbage collector or for 8 to 16 newer ones (a24, a25)."""
     build_index(copy_seeds(tmp_path / "sources"), tmp_path / "index", HashingEmbedder())
-    gc.collect()
-    gc.disable()
-    try:
-        version = load_index(tmp_path / "index")
-        assert version.sentence_terms(3)  # the terms read the version's texts
-        assert date_span(version).first and outlet_terms(version) and article_dates(version).any()
-        assert date_span(version) is date_span(version)  # kept while the version lives
-        text_of = weak_text_of(version)
-        held = weakref.ref(version)
-        article = weakref.ref(version.articles[0])
-        del version
-        assert held() is None  # let go by reference counting alone, not by a collection
-        assert article() is None  # and its articles with it (their texts hold a SQLite connection)
-        with pytest.raises(ReferenceError):
-            text_of(3)
-    finally:
-        gc.enable()
+    version = load_index(tmp_path / "index")
+    assert version.sentence_terms(3)  # the terms read the version's texts
+    assert date_span(version).first and outlet_terms(version) and article_dates(version).any()
+    assert date_span(version) is date_span(version)  # kept while the version lives
+    text_of = weak_text_of(version)
+    held = weakref.ref(version)
+    article = weakref.ref(version.articles[0])
+    del version
+    assert held() is None  # let go by reference counting alone, not by a collection
+    assert article() is None  # and its articles with it (their texts hold a SQLite connection)
+    with pytest.raises(ReferenceError):
+        text_of(3)
