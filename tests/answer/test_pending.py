@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import weakref
+from collections.abc import Callable
 
 import pytest
 
@@ -18,9 +19,11 @@ def search(version: Version) -> int:
     raise ConnectionError("the database went away")
 
 
-def start(work: object, version: Version) -> Pending[int]:
-    """The work on this version, in a thread: its closure holds the version as a search's lambda does."""
-    return Pending(lambda: work(version), "usru-test")  # type: ignore[operator,no-any-return]
+def start(work: Callable[[Version], int]) -> tuple[Pending[int], weakref.ref[Version]]:
+    """The work on a new version, in a thread (its closure holds the version as a search's lambda does), and
+    a weak reference to the version, which nothing else holds."""
+    version = Version()
+    return Pending(lambda: work(version), "usru-test"), weakref.ref(version)
 
 
 def test_the_result_is_the_work_s_and_comes_from_another_thread() -> None:
@@ -33,10 +36,7 @@ def test_the_result_is_the_work_s_and_comes_from_another_thread() -> None:
 @pytest.mark.usefixtures("no_cycle_collector")
 def test_a_failed_call_raises_each_time_and_keeps_nothing_it_read() -> None:
     """A failed search held its index version in a cycle until the collector ran (a25)."""
-    version = Version()
-    held = weakref.ref(version)
-    pending = start(search, version)
-    del version
+    pending, held = start(search)
     for _ in range(2):
         with pytest.raises(ConnectionError, match="went away"):
             pending()
@@ -46,9 +46,6 @@ def test_a_failed_call_raises_each_time_and_keeps_nothing_it_read() -> None:
 
 @pytest.mark.usefixtures("no_cycle_collector")
 def test_a_finished_call_keeps_nothing_it_read() -> None:
-    version = Version()
-    held = weakref.ref(version)
-    pending = start(id, version)
-    del version
+    pending, held = start(id)
     assert pending()
     assert held() is None  # the pending call itself still lives
