@@ -227,4 +227,6 @@ def test_a_file_that_fails_to_read_or_write_is_named_not_taken_for_the_output(
 
     monkeypatch.setitem(cli.COMMANDS, "sources", fail)
     line = one_error_line(capsys, "sources")
-    assert "/models/export/model.onnx" in line and os.strerror(code) in line and "the output" not in line, line
+    assert "/models/export/model.onnx" in line and os.strerror(code) in line and "the output" not in line, (
+        line
+    )
