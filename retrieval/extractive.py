@@ -33,7 +33,7 @@ from retrieval.people import asked_role, named_roles, role_owner
 from retrieval.periphrases import described_terms
 from retrieval.presupposition import presupposition_gap, unsaid_act
 from retrieval.prompts import load_prompt
-from retrieval.question_vector import PendingVector
+from retrieval.question_vector import embed_in_thread
 from retrieval.quote_policy import drop_extra_quotes, restates
 from retrieval.search import chunk_document
 from retrieval.truecase import NAME_SHARE, spelling
@@ -475,12 +475,12 @@ def extractive_steps(
         index: StoredVersion = x["index"]
         # Embedded once: retrieval and the choice of sentences both score against this vector. In a thread,
         # while the question's own check and search's ranking of the chunks by their words need none.
-        pending = PendingVector(embedder, x["question"])
+        pending = embed_in_thread(embedder, x["question"])
         premise_gap = presupposition_gap(index, x["question"])
         # What HybridRetriever returns, without LangChain's retriever machinery (its import alone
         # was ~0.5 CPU-s of every cold `usru ask`, issue 13).
-        hits = find_chunks(index, embedder, x["question"], k, pending, x.get("filters"), next_chunks)
-        qvec = pending()
+        hits = find_chunks(index, embedder, x["question"], k, pending.result, x.get("filters"), next_chunks)
+        qvec = pending.result()
         docs = [chunk_document(index, hit) for hit in hits]
         return {
             **x,

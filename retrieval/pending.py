@@ -2,45 +2,40 @@
 
 An answer's steps that release the GIL (onnxruntime's run, FAISS's search, numpy's scans) can run beside
 Python work that does not need their result: on a machine with a free core the answer then waits for the
-longer of the two only (issue 13).
+longer of the two only (issue 13). Loading runs the model's session beside the index, and a Russian
+question's sound index is read in the background.
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from typing import Generic, TypeVar
+from concurrent.futures import Future
+from typing import TypeVar
 
 T = TypeVar("T")
 
 
-class Pending(Generic[T]):
-    """A call running in a thread; calling this waits for its result, or raises its exception."""
+def run_in_thread(work: Callable[[], T], name: str, *, daemon: bool) -> Future[T]:
+    """Run `work` in a thread; its result (or error, raised to whoever waits) in the future.
 
-    def __init__(self, work: Callable[[], T], name: str) -> None:
-        self._work: Callable[[], T] | None = work
-        self._result: T | None = None
-        self._error: BaseException | None = None
-        # Not a daemon: an interpreter that exits while the thread is inside onnxruntime aborts the process,
-        # so exiting waits for the few milliseconds it has left.
-        self._thread = threading.Thread(target=self._run, name=name)
-        self._thread.start()
+    A daemon is not waited for by an exit or Ctrl-C (a ThreadPoolExecutor's worker is joined at exit): for
+    long work whose result may never be wanted. Not a daemon for work inside onnxruntime: an interpreter
+    that exits while a thread is in it aborts the process, so exiting waits for the milliseconds it has left.
+    """
+    future: Future[T] = Future()
+    threading.Thread(target=_run, args=(future, work), name=name, daemon=daemon).start()
+    return future
 
-    def _run(self) -> None:
-        work, self._work = self._work, None  # its closure (an index version) is not held past the call
-        try:
-            self._result = work()  # type: ignore[misc]
-        except BaseException as exc:  # raised where the result is asked for, in the thread that needs it
-            self._error = exc
-            # The error's traceback holds this frame: without these locals it holds neither this object (which
-            # holds the error: a cycle) nor the work's closure (a failed search's index version, a25).
-            del self, work
 
-    def __call__(self) -> T:
-        self._thread.join()
-        if self._error is not None:
-            try:
-                raise self._error
-            finally:
-                del self  # as in _run: the raised traceback holds this frame
-        return self._result  # type: ignore[return-value]
+def _run(future: Future[T], work: Callable[[], T]) -> None:
+    try:
+        result = work()
+    except BaseException as error:
+        future.set_exception(error)
+        # The error's traceback holds this frame: without these locals it holds neither the future (which holds
+        # the error: a cycle) nor the work (whose closure holds an index version), as concurrent.futures' own
+        # workers do (a25).
+        del future, work
+    else:
+        future.set_result(result)

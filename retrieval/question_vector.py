@@ -9,18 +9,17 @@ longer of the two only (issue 13).
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import Future
 
 from retrieval.embedding import Embedder, Vectors
-from retrieval.pending import Pending
+from retrieval.pending import run_in_thread
 
 QuestionVector = Vectors | Callable[[], Vectors]
 
 
-class PendingVector(Pending[Vectors]):
-    """The question's vector, being embedded in a thread; calling it waits for the vector."""
-
-    def __init__(self, embedder: Embedder, question: str) -> None:
-        super().__init__(lambda: embedder.embed_query(question), "usru-question-vector")
+def embed_in_thread(embedder: Embedder, question: str) -> Future[Vectors]:
+    """The question's vector, being embedded in a thread (inside onnxruntime: not a daemon)."""
+    return run_in_thread(lambda: embedder.embed_query(question), "usru-question-vector", daemon=False)
 
 
 def resolve_vector(qvec: QuestionVector) -> Vectors:

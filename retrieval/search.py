@@ -18,7 +18,7 @@ from retrieval.filters import Filters
 from retrieval.focus import focus_chunks
 from retrieval.index import StoredVersion
 from retrieval.lexical import tokenize
-from retrieval.pending import Pending
+from retrieval.pending import run_in_thread
 from retrieval.periphrases import named_words
 from retrieval.question_vector import QuestionVector, resolve_vector
 from retrieval.sentence_search import search_sentence_chunks
@@ -69,7 +69,7 @@ def search_chunks(
     """The k chunks that best match the question by reciprocal-rank fusion of dense, BM25 and sentence ranks.
 
     `qvec` is the question's vector when the caller has it already (it is embedded once per answer), or a
-    PendingVector being embedded meanwhile: it is waited for once the lexical ranking is done.
+    callable waiting for it while it is embedded (question_vector.py): called once the lexical ranking is done.
     With filters, only chunks of the articles they admit are candidates, in every ranking.
     """
     n = len(index.chunks)
@@ -98,11 +98,13 @@ def search_chunks(
     vector = (embedder.embed_query(question) if qvec is None else resolve_vector(qvec)).reshape(1, -1)
     # FAISS releases the GIL: the chunks' own vectors are searched in a thread while this one scans the
     # sentences' (2 of the 9-10 ms the two take on the whole corpus, fused below in the same order).
-    dense_search = Pending(lambda: index.search_vectors(vector, reach, allowed=allowed), "usru-dense-search")
+    dense_search = run_in_thread(
+        lambda: index.search_vectors(vector, reach, allowed=allowed), "usru-dense-search", daemon=False
+    )
     # The sentence channel reaches as deep as the answer reads: deeper, its far chunks crowded out the
     # chunks both other channels agree on (dev recall@16 at full weight: 61 of 65 at depth k, 60 at 30, 58 at 50).
     by_sentence = search_sentence_chunks(index, vector[0], k, allowed)
-    dense_scores, dense_ids = dense_search()
+    dense_scores, dense_ids = dense_search.result()
     # Equal scores are ranked by chunk id: FAISS and pgvector order ties each their own way (and differ in
     # the last bits), so the folder index and the database would fuse the same ranks differently.
     dense_hits = [(int(i), float(s)) for i, s in zip(dense_ids[0], dense_scores[0], strict=True) if i >= 0]

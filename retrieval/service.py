@@ -38,6 +38,7 @@ from retrieval.index import (
 )
 from retrieval.lexical import tokenize
 from retrieval.mixed_script import has_cyrillic, latin_names
+from retrieval.pending import run_in_thread
 from retrieval.precomputed import load_sound_index, measure_chance_level
 from retrieval.russian import (
     Rendering,
@@ -297,7 +298,7 @@ class AnsweringService:
             sounds = self._sounds
             if sounds is not None and sounds[0] == index.version:
                 return sounds[1]
-            future = run_in_thread(lambda: load_sound_index(index), "usru-sound-index")
+            future = run_in_thread(lambda: load_sound_index(index), "usru-sound-index", daemon=True)
             self._sounds = (index.version, future)
         return future
 
@@ -399,23 +400,6 @@ def settle(future: Future[Any]) -> None:
             continue
 
 
-def run_in_thread(work: Callable[[], T], name: str) -> Future[T]:
-    """Run `work` in a daemon thread; its result (or error, raised to whoever waits) in the future.
-
-    Daemon: an exit or Ctrl-C does not wait for it, where a ThreadPoolExecutor's worker is joined at exit.
-    """
-    future: Future[T] = Future()
-
-    def run() -> None:
-        try:
-            future.set_result(work())
-        except BaseException as error:
-            future.set_exception(error)
-
-    threading.Thread(target=run, name=name, daemon=True).start()
-    return future
-
-
 def build_service(settings: Settings, progress: Progress | None = None) -> AnsweringService:
     """Load the embedder and the index (building it first if there is none)."""
     from retrieval.api import load_settings_embedder, open_settings_export, open_store
@@ -437,7 +421,7 @@ def build_service(settings: Settings, progress: Progress | None = None) -> Answe
         # The model's session is opened while the index loads: onnxruntime and the export's digest
         # release the GIL, so the two overlap on two cores (0.7 s of a cold ask on the whole corpus).
         # Only an export already there is opened so; one to write is written here, after the index.
-        opening = run_in_thread(lambda: open_settings_export(settings), "usru-embedder")
+        opening = run_in_thread(lambda: open_settings_export(settings), "usru-embedder", daemon=True)
         try:
             index = store.load()
             opened = opening.result()

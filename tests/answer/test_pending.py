@@ -5,10 +5,11 @@ from __future__ import annotations
 import threading
 import weakref
 from collections.abc import Callable
+from concurrent.futures import Future
 
 import pytest
 
-from retrieval.pending import Pending
+from retrieval.pending import run_in_thread
 
 
 class Version:
@@ -19,17 +20,19 @@ def search(version: Version) -> int:
     raise ConnectionError("the database went away")
 
 
-def start(work: Callable[[Version], int]) -> tuple[Pending[int], weakref.ref[Version]]:
+def start(work: Callable[[Version], int]) -> tuple[Future[int], weakref.ref[Version]]:
     """The work on a new version, in a thread (its closure holds the version as a search's lambda does), and
     a weak reference to the version, which nothing else holds."""
     version = Version()
-    return Pending(lambda: work(version), "usru-test"), weakref.ref(version)
+    return run_in_thread(lambda: work(version), "usru-test", daemon=False), weakref.ref(version)
 
 
 def test_the_result_is_the_work_s_and_comes_from_another_thread() -> None:
     names: list[str] = []
-    pending = Pending(lambda: names.append(threading.current_thread().name) or 42, "usru-test")
-    assert pending() == 42 and pending() == 42
+    pending = run_in_thread(
+        lambda: names.append(threading.current_thread().name) or 42, "usru-test", daemon=False
+    )
+    assert pending.result() == 42 and pending.result() == 42
     assert names == ["usru-test"]
 
 
@@ -39,7 +42,7 @@ def test_a_failed_call_raises_each_time_and_keeps_nothing_it_read() -> None:
     pending, held = start(search)
     for _ in range(2):
         with pytest.raises(ConnectionError, match="went away"):
-            pending()
+            pending.result()
     del pending
     assert held() is None  # by reference counting alone
 
@@ -47,5 +50,5 @@ def test_a_failed_call_raises_each_time_and_keeps_nothing_it_read() -> None:
 @pytest.mark.usefixtures("no_cycle_collector")
 def test_a_finished_call_keeps_nothing_it_read() -> None:
     pending, held = start(id)
-    assert pending()
+    assert pending.result()
     assert held() is None  # the pending call itself still lives

@@ -11,7 +11,7 @@ from retrieval.embedding import HashingEmbedder, Vectors
 from retrieval.errors import UsruError
 from retrieval.index import build_index, load_index
 from retrieval.index.view import Index
-from retrieval.question_vector import PendingVector, resolve_vector
+from retrieval.question_vector import embed_in_thread, resolve_vector
 from retrieval.search import search_chunks
 from retrieval.service import AnsweringService
 from tests.conftest import copy_seeds
@@ -45,32 +45,32 @@ class FailingEmbedder(HashingEmbedder):
 
 def test_a_pending_vector_is_the_question_s_vector_embedded_in_another_thread() -> None:
     embedder = GatedEmbedder()
-    pending = PendingVector(embedder, "arms control talks")
+    pending = embed_in_thread(embedder, "arms control talks")
     embedder.gate.set()
-    vec = pending()
+    vec = pending.result()
     assert np.array_equal(vec, HashingEmbedder().embed_query("arms control talks"))
     assert embedder.threads and embedder.threads[0] != threading.current_thread().name
-    assert pending() is vec  # asked again, the same vector: not embedded twice
+    assert pending.result() is vec  # asked again, the same vector: not embedded twice
     assert len(embedder.threads) == 1
 
 
 def test_the_embedding_s_error_is_raised_where_the_vector_is_asked_for() -> None:
-    pending = PendingVector(FailingEmbedder(), "arms control talks")
+    pending = embed_in_thread(FailingEmbedder(), "arms control talks")
     with pytest.raises(UsruError, match="The model is gone"):
-        pending()
+        pending.result()
 
 
 def test_search_ranks_by_words_before_it_waits_for_the_vector(index: Index) -> None:
     """The lexical ranking runs while the vector is still being embedded, and the hits are those of a ready one."""
     question = "Is Russia ready to resume arms control talks?"
     embedder = GatedEmbedder()
-    pending = PendingVector(embedder, question)
+    pending = embed_in_thread(embedder, question)
     waited: list[bool] = []
 
     def vector() -> Vectors:
         waited.append(not embedder.gate.is_set())
         embedder.gate.set()  # the search asks for the vector only now: let the embedding finish
-        return resolve_vector(pending)
+        return resolve_vector(pending.result)
 
     import retrieval.search as search
 

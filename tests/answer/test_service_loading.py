@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from retrieval.errors import IndexError_, UsruError
-from retrieval.service import build_service, run_in_thread
+from retrieval.pending import run_in_thread
+from retrieval.service import build_service
 from retrieval.settings import Settings
 from tests.conftest import copy_seeds, hashing_settings_for
 
@@ -49,9 +50,9 @@ def test_the_loaded_service_answers(indexed: Settings) -> None:
 
 
 def test_work_in_a_thread_hands_back_its_result_or_its_error() -> None:
-    assert run_in_thread(lambda: 6 * 7, "t").result(timeout=10) == 42
+    assert run_in_thread(lambda: 6 * 7, "t", daemon=True).result(timeout=10) == 42
     with pytest.raises(ZeroDivisionError):
-        run_in_thread(lambda: 1 // 0, "t").result(timeout=10)
+        run_in_thread(lambda: 1 // 0, "t", daemon=True).result(timeout=10)
 
 
 def test_ctrl_c_while_the_index_loads_waits_for_the_model_s_thread(
