@@ -18,8 +18,7 @@ W_CAPTION = 0.2
 _CLOSING = re.compile(r"[.!…:;][\"'”’»)\]]*\s*$|[\"”»]\s*$")
 _CAPTION = re.compile(
     # "Photos:" only opening the span or a credit in brackets: inside a sentence it is a link's text pasted into a
-    # real report ("… with
-    # Roger Stone … 2019 in Photos: 35 pictures in politics MORE, who was convicted …", a22).
+    # real report ("… with Roger Stone … 2019 in Photos: 35 pictures in politics MORE, who was convicted …", a22).
     r"\bHide Caption \d+ of \d+\b|^\W*Photos?:\s|\(Photos?:\s|\bFILE PHOTO:|\bJUST WATCHED\b|\bReplay More Videos\b"
 )
 

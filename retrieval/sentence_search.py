@@ -11,8 +11,6 @@ scan costs more than the rest of an answer: a folder index then searches its sen
 
 from __future__ import annotations
 
-import contextlib
-import weakref
 from typing import Any
 
 import numpy as np
@@ -23,6 +21,7 @@ from retrieval.embedding import Vectors
 from retrieval.index.records import ChunkCol
 from retrieval.index.sentence_ann import NPROBE
 from retrieval.index.sentence_cells import SCAN_MAX
+from retrieval.per_version import PerVersion
 
 IntArray = npt.NDArray[np.int64]
 
@@ -31,17 +30,16 @@ MAX_SCANNED = SCAN_MAX
 # A filtered search past MAX_SCANNED scores the admitted chunks' sentences exactly up to this many.
 EXACT_FILTERED = 50_000
 BLOCK_ROWS = 16_384
-_OWNERS: weakref.WeakKeyDictionary[Any, IntArray] = weakref.WeakKeyDictionary()
+_OWNERS: PerVersion[IntArray] = PerVersion(per_version=1)
+_SPANS: PerVersion[tuple[IntArray, IntArray] | None] = PerVersion(per_version=1)
 
 
 def sentence_chunks(index: Any) -> IntArray:
     """The first chunk holding each sentence (-1 for none), computed once per loaded index."""
-    try:
-        cached = _OWNERS.get(index)
-    except TypeError:  # an index that cannot be weakly referenced is simply not cached
-        cached = None
-    if cached is not None:
-        return cached
+    return _OWNERS.get(index, "owners", lambda: _map_owners(index))
+
+
+def _map_owners(index: Any) -> IntArray:
     owner: IntArray = np.full(len(index.sentences), -1, dtype=np.int64)
     spans = _chunk_spans(index)
     first, end = spans
@@ -51,8 +49,6 @@ def sentence_chunks(index: Any) -> IntArray:
         # Later chunks first, so that where chunks overlap a sentence keeps the first chunk that holds it.
         for c in range(len(first) - 1, -1, -1):
             owner[int(first[c]) : int(end[c])] = c
-    with contextlib.suppress(TypeError):
-        _OWNERS[index] = owner
     return owner
 
 
@@ -81,19 +77,13 @@ def _owners_in_order(spans: tuple[IntArray, IntArray], sids: IntArray) -> IntArr
     return owner
 
 
-_SPANS: weakref.WeakKeyDictionary[Any, tuple[IntArray, IntArray] | None] = weakref.WeakKeyDictionary()
-
-
 def owners_of(index: Any, sids: IntArray) -> IntArray:
     """The first chunk holding each of these sentences (-1 for none), as sentence_chunks gives it.
 
     Past the scan only a few hundred sentences' chunks are asked per question: they are looked up
     alone, not mapped for all 1.2 million sentences first (0.2 s on a cold `usru ask`).
     """
-    try:
-        spans = _SPANS[index] if index in _SPANS else _SPANS.setdefault(index, _ordered_spans(index))
-    except TypeError:
-        spans = _ordered_spans(index)
+    spans = _SPANS.get(index, "spans", lambda: _ordered_spans(index))
     if spans is None:
         return sentence_chunks(index)[sids]
     return _owners_in_order(spans, sids)
