@@ -35,6 +35,7 @@ from retrieval.presupposition import presupposition_gap, unsaid_act
 from retrieval.prompts import load_prompt
 from retrieval.question_vector import embed_in_thread
 from retrieval.quote_policy import drop_extra_quotes, restates
+from retrieval.same_point import group_same_points, same_point_groups
 from retrieval.search import chunk_document
 from retrieval.truecase import NAME_SHARE, spelling
 from retrieval.unreported_act import unreported_act
@@ -52,7 +53,6 @@ W_CONTEXT = 0.25
 MIN_RELEVANCE = 0.57
 # Further quotes must come this close to the best one.
 MARGIN = 0.20
-SAME_POINT = 0.72  # cosine between two outlets' sentences that make one point
 # A sentence this close to a shown one is left out. At 0.92 two outlets' wordings of one wire sentence
 # ("Flynn served 24 days as Trump's national security adviser but was fired…") were both shown (archive
 # dev split: median 622 → 600 characters, 55 of 65 quoted either way; 0.80 loses two).
@@ -328,7 +328,7 @@ def select_quotes(
             more.append(c)
     chosen = _with_detail(candidates, chosen, min_relevance, max_quotes)
     chosen = with_named_roles(index, candidates, chosen)
-    return _group_same_points(index, _within_budget(_merge_adjacent(index, chosen), max_chars)), more
+    return group_same_points(index, _within_budget(_merge_adjacent(index, chosen), max_chars)), more
 
 
 def _with_detail(
@@ -386,46 +386,6 @@ def _merge_adjacent(index: StoredVersion, chosen: list[Candidate]) -> list[Candi
         else:
             merged.append(c)
     return merged
-
-
-def _group_same_points(index: StoredVersion, chosen: list[Candidate]) -> list[Candidate]:
-    """Order the quotes so that different outlets making one point sit together."""
-    ordered: list[Candidate] = []
-    placed: set[int] = set()
-    for i, c in enumerate(chosen):
-        if i in placed:
-            continue
-        ordered.append(c)
-        placed.add(i)
-        vec = index.sentence_vecs[c.sentence_id]
-        for j in range(i + 1, len(chosen)):
-            o = chosen[j]
-            if (
-                j not in placed
-                and o.article_id != c.article_id
-                and float(index.sentence_vecs[o.sentence_id] @ vec) >= SAME_POINT
-            ):
-                ordered.append(o)
-                placed.add(j)
-    return ordered
-
-
-def same_point_groups(index: StoredVersion, ordered: list[Candidate]) -> list[tuple[int, ...]]:
-    """Runs of adjacent quotes (by position) from different outlets that make one point."""
-    groups: list[tuple[int, ...]] = []
-    run = [0] if ordered else []
-    for i in range(1, len(ordered)):
-        a, b = ordered[run[0]], ordered[i]
-        sim = float(index.sentence_vecs[a.sentence_id] @ index.sentence_vecs[b.sentence_id])
-        if b.article_id != a.article_id and sim >= SAME_POINT:
-            run.append(i)
-        else:
-            if len(run) > 1:
-                groups.append(tuple(run))
-            run = [i]
-    if len(run) > 1:
-        groups.append(tuple(run))
-    return groups
 
 
 def order_by_date(index: StoredVersion, chosen: list[Candidate]) -> list[Candidate]:
