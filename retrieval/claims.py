@@ -21,7 +21,7 @@ _OPENERS = frozenset(
     though but and or nor so yet after before during despite unlike like asked sources articles article
     one two three several many some most all both neither either none each every""".split()
 )
-_NUMBER_WORDS = {
+NUMBER_WORDS = {
     w: str(i)
     for i, w in enumerate(
         "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
@@ -121,7 +121,7 @@ def claim_terms(sentence: str, common: frozenset[str] = frozenset()) -> list[str
         bare = word.rstrip(".")
         low = bare.lower()
         opener, start = start, False
-        if low in _NUMBER_WORDS or low in _MONTHS:
+        if low in NUMBER_WORDS or low in _MONTHS:
             terms.append(bare)
             continue
         if not bare[:1].isupper() or len(bare) < 2 or low in STOPWORDS:
@@ -139,8 +139,8 @@ def _supported(term: str, words: set[str], numbers: set[str]) -> bool:
     low = _normalise(term + "." if "." in term else term).strip()
     if _NUMBER.fullmatch(term):
         return term.replace(",", "") in numbers
-    if low in _NUMBER_WORDS:
-        return low in words or _NUMBER_WORDS[low] in numbers
+    if low in NUMBER_WORDS:
+        return low in words or NUMBER_WORDS[low] in numbers
     for part in [p for p in _WORD.findall(low) if len(p) > 1]:
         if part in words:
             continue

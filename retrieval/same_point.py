@@ -16,6 +16,7 @@ import re
 from collections.abc import Sequence
 from typing import Protocol, TypeVar
 
+from retrieval.claims import NUMBER_WORDS
 from retrieval.index import StoredVersion
 
 # Cosine between two outlets' sentences that make one point. Of those 84 pairs, 19 reached 0.80 and 16 of
@@ -26,21 +27,8 @@ _MONTH = (
     r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)?"
     r"|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
 )
-_NUMBER_WORDS = {
-    w: str(i)
-    for i, w in enumerate(
-        "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
-        "sixteen seventeen eighteen nineteen twenty".split()
-    )
-} | {
-    "thirty": "30",
-    "forty": "40",
-    "fifty": "50",
-    "sixty": "60",
-    "seventy": "70",
-    "eighty": "80",
-    "ninety": "90",
-}
+# Number words as the digits they stand for ("twelve", "dozen"); "millions" and the like count nothing alone.
+_NUMBER_WORDS = {word: digits for word, digits in NUMBER_WORDS.items() if digits.isdigit()}
 # A number, or a number word; a day after its month ("March 4", "Jan. 12") and a year are dates, not counts.
 _COUNT = re.compile(
     rf"(?<!\w)(?:{_MONTH}\.? (?P<day>\d{{1,2}})\b|(?P<number>\d+(?:[.,]\d+)*)|(?P<word>[a-z]+))",
