@@ -7,7 +7,7 @@ from rich.table import Table
 from rich.text import Text
 
 from retrieval.answer import Answer
-from retrieval.citations import display_quote, same_point_note
+from retrieval.citations import display_quote, same_story_note
 from retrieval.index import ArticleInfo, IndexSummary
 from retrieval.textsafety import escape_unsafe, one_line
 
@@ -69,7 +69,7 @@ def print_citations(console: Console, answer: Answer) -> None:
         )
         console.print(_hanging(Text("    — ", style="dim"), who))
         if c.n in same_as:
-            console.print(Text(same_point_note(by_n[same_as[c.n]], c), style="dim"))
+            console.print(Text(same_story_note(by_n[same_as[c.n]], c), style="dim"))
 
 
 def _hanging(label: Text, body: Text) -> Table:

@@ -213,12 +213,12 @@ def quote_blocks(c: Citation, limit: int = MAX_MESSAGE, note: str = "") -> list[
     return wrapped_blocks(c.quote, wrap, limit)
 
 
-def _same_point_notes(answer: Answer) -> dict[int, str]:
+def _same_story_notes(answer: Answer) -> dict[int, str]:
     notes: dict[int, str] = {}
     for group in answer.groups:
         first, *others = group
         for n in others:
-            notes[n] = f" <i>(same point as [{first}])</i>"
+            notes[n] = f" <i>(same story as [{first}])</i>"
     return notes
 
 
@@ -235,7 +235,7 @@ def format_answer(answer: Answer, limit: int = MAX_MESSAGE, *, echo_question: bo
     if answer.lead.strip():
         blocks.extend(wrapped_blocks(answer.lead, lambda body, _: f"<b>{body}</b>", limit))
     blocks.extend(note)
-    notes = _same_point_notes(answer)
+    notes = _same_story_notes(answer)
     for c in answer.citations:
         blocks.extend(quote_blocks(c, limit, notes.get(c.n, "")))
     return pack(blocks, limit)

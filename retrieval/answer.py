@@ -54,7 +54,7 @@ class Answer:
     citations: tuple[Citation, ...]
     mode: str
     timings_ms: dict[str, float]
-    # Lists of citation numbers that make the same point (several outlets saying one thing).
+    # Lists of citation numbers that tell one story (retrieval/same_story.py), shown side by side.
     groups: tuple[tuple[int, ...], ...] = ()
     # Further supporting quotes that were not shown, for a "more quotes" action.
     more: tuple[Citation, ...] = field(default=())
@@ -73,6 +73,8 @@ class Answer:
             "citations": [c.to_dict() for c in self.citations],
             "mode": self.mode,
             "timings_ms": dict(self.timings_ms),
+            # Which quotes tell one story, for a reader of the JSON as for one of the text.
+            "groups": [list(group) for group in self.groups],
             "note": self.note,
         }
 

@@ -86,13 +86,13 @@ def render_citations(citations: Sequence[Citation], groups: Sequence[tuple[int, 
             )
         )
         if pos in same_as:
-            lines.append(same_point_note(citations[same_as[pos]], c))
+            lines.append(same_story_note(citations[same_as[pos]], c))
     return lines
 
 
-def same_point_note(first: Citation, later: Citation) -> str:
-    """The line under a quote that makes an earlier one's point, saying whether another outlet does."""
-    # Two Reuters stories making one point are no second outlet's word for it.
+def same_story_note(first: Citation, later: Citation) -> str:
+    """The line under a quote on an earlier one's story, saying whether another outlet tells it."""
+    # Two Reuters articles on one story are no second outlet's word for it.
     same_outlet = one_line(first.publisher or first.source) == one_line(later.publisher or later.source)
-    template = "same_point_same_outlet.txt" if same_outlet else "same_point.txt"
+    template = "same_story_same_outlet.txt" if same_outlet else "same_story.txt"
     return render_prompt(template, first=first.n)

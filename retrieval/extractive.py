@@ -35,7 +35,7 @@ from retrieval.presupposition import presupposition_gap, unsaid_act
 from retrieval.prompts import load_prompt
 from retrieval.question_vector import embed_in_thread
 from retrieval.quote_policy import drop_extra_quotes, restates
-from retrieval.same_point import group_same_points, same_point_groups
+from retrieval.same_story import group_same_stories, same_story_groups
 from retrieval.search import chunk_document
 from retrieval.truecase import NAME_SHARE, spelling
 from retrieval.unreported_act import unreported_act
@@ -287,7 +287,7 @@ def select_quotes(
     min_relevance: float,
     max_chars: int = MAX_CHARS,
 ) -> tuple[list[Candidate], list[Candidate]]:
-    """The quotes to show (same points side by side) and the runners-up."""
+    """The quotes to show (one story's side by side) and the runners-up."""
     # Refuse on relevance alone: the detail bonus ranks relevant sentences, it must not make an
     # off-topic one ("Who wrote War and Peace?" → a sentence naming someone) pass the threshold.
     if not candidates or max(c.relevance for c in candidates) < min_relevance:
@@ -328,7 +328,7 @@ def select_quotes(
             more.append(c)
     chosen = _with_detail(candidates, chosen, min_relevance, max_quotes)
     chosen = with_named_roles(index, candidates, chosen)
-    return group_same_points(index, _within_budget(_merge_adjacent(index, chosen), max_chars)), more
+    return group_same_stories(index, _within_budget(_merge_adjacent(index, chosen), max_chars)), more
 
 
 def _with_detail(
@@ -391,12 +391,12 @@ def _merge_adjacent(index: StoredVersion, chosen: list[Candidate]) -> list[Candi
 def order_by_date(index: StoredVersion, chosen: list[Candidate]) -> list[Candidate]:
     """Quotes from several dates oldest first, so the answer reads as a timeline; undated ones last.
 
-    Quotes that make the same point stay side by side (oldest first), placed at the earliest date among them.
+    Quotes on one story stay side by side (oldest first), placed at the earliest date among them.
     """
     dates = [index.article(c.article_id).date for c in chosen]
     if len(set(dates)) < 2:
         return chosen
-    units = [list(group) for group in same_point_groups(index, chosen)]
+    units = [list(group) for group in same_story_groups(index, chosen)]
     grouped = {pos for unit in units for pos in unit}
     units += [[pos] for pos in range(len(chosen)) if pos not in grouped]
     for unit in units:
@@ -503,7 +503,7 @@ def extractive_steps(
         else:
             chosen = order_by_date(index, chosen)
             citations = [make_citation(index, n, c) for n, c in enumerate(chosen, start=1)]
-            groups = same_point_groups(index, chosen)
+            groups = same_story_groups(index, chosen)
             lead, text = render_answer(citations, groups)
             more = [make_citation(index, len(citations) + n, c) for n, c in enumerate(x["more"], start=1)]
         return Answer(

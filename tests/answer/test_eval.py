@@ -59,7 +59,7 @@ def test_no_answerable_question_is_refused(scored) -> None:  # type: ignore[no-u
 def test_answers_have_exactly_the_documented_fields(scored) -> None:  # type: ignore[no-untyped-def]
     _, answers, _ = scored
     for a in answers:
-        assert set(a) == {"question", "status", "answer", "citations", "mode", "timings_ms", "note"}
+        assert set(a) == {"question", "status", "answer", "citations", "mode", "timings_ms", "groups", "note"}
         assert a["mode"] == "extractive"
         assert set(a["timings_ms"]) == {"retrieve", "answer", "total"}
         for c in a["citations"]:

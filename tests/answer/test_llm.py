@@ -40,7 +40,7 @@ from tests.support.corpus import assert_verbatim
 
 QUESTION = "Is Russia ready to resume arms control talks?"
 OFF_TOPIC = "sourdough bread recipe"
-JSON_KEYS = {"question", "status", "answer", "citations", "mode", "timings_ms", "note"}
+JSON_KEYS = {"question", "status", "answer", "citations", "mode", "timings_ms", "groups", "note"}
 CITATION_KEYS = {"n", "source", "title", "publisher", "date", "quote", "start", "end"}
 FENCED = re.compile(
     r"<<<(ARTICLE-[0-9a-f]+) passage_id=(\d+) \| [^\n]*>>>\n(.*?)\n<<<END \1 passage_id=\2>>>", re.DOTALL

@@ -88,7 +88,7 @@ def test_ask_json_prints_one_json_object(indexed: Folders) -> None:
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""
     data = json.loads(result.stdout)  # the whole output is one object
-    assert set(data) == {"question", "status", "answer", "citations", "mode", "timings_ms", "note"}
+    assert set(data) == {"question", "status", "answer", "citations", "mode", "timings_ms", "groups", "note"}
     assert data["question"] == QUESTION
     assert data["status"] == "answered"
     assert data["citations"]

@@ -185,10 +185,10 @@ def test_what_the_articles_lack_is_said_after_the_refusal_or_the_lead() -> None:
     assert note not in "".join(format_answer(answer_of(cite(1, "A."))))
 
 
-def test_same_point_groups_are_noted() -> None:
+def test_same_story_groups_are_noted() -> None:
     answer = answer_of(cite(1, "A."), cite(2, "B."))
     grouped = dataclasses.replace(answer, groups=((1, 2),))
-    assert "same point as [1]" in format_answer(grouped)[0]
+    assert "same story as [1]" in format_answer(grouped)[0]
 
 
 @pytest.mark.parametrize(
