@@ -30,19 +30,22 @@ class _Quote:
 @dataclass(frozen=True)
 class _Article:
     text: str
+    date: str | None = "2018-07-13"
 
 
 class _Version:
     """Sentences, one per article, whose vectors meet the first at the cosines given."""
 
-    def __init__(self, texts: list[str], cosines: list[float]) -> None:
+    def __init__(self, texts: list[str], cosines: list[float], dates: list[str | None] | None = None) -> None:
         dim = len(texts) + 1
         vecs = np.zeros((len(texts), dim), dtype=np.float32)
         for i, cos in enumerate(cosines):
             vecs[i, 0] = cos
             vecs[i, i + 1] = math.sqrt(max(0.0, 1.0 - cos * cos))
         self.sentence_vecs = vecs
-        self._articles = [_Article(t) for t in texts]
+        self._articles = [
+            _Article(t, d) for t, d in zip(texts, dates or ["2018-07-13"] * len(texts), strict=True)
+        ]
 
     def article(self, article_id: int) -> _Article:
         return self._articles[article_id]
@@ -102,6 +105,9 @@ def test_figures_are_counts_days_and_years_however_written() -> None:
         ),
         ("He was indicted with 12 counts.", "In the first indictments, he was charged with 12 counts.", True),
         ("It was their first meeting.", "It was their second meeting.", False),
+        ("Putin met Trump in July.", "Putin met Trump in November.", False),
+        ("Putin met Trump on Monday.", "Putin met Trump on Friday.", False),
+        ("Theresa May said Russia may retaliate in July.", "Russia could retaliate in July, May said.", True),
     ],
 )
 def test_one_story_needs_the_same_figures_and_no_question(first: str, second: str, one_story: bool) -> None:
@@ -127,6 +133,36 @@ def test_groups_keep_only_quotes_on_the_first_ones_story() -> None:
     assert [q.sentence_id for q in group_same_stories(version, quotes)] == [0, 2, 1, 3]
     assert same_story_groups(version, quotes) == []  # in the given order no two neighbours tell one story
     assert same_story_groups(version, [quotes[0], quotes[2], quotes[1]]) == [(0, 1)]
+
+
+@pytest.mark.parametrize(
+    ("dates", "texts", "one_story"),
+    [
+        (
+            ["2017-07-19", "2017-07-20"],
+            ["Trump accepted Putin's denials.", "Trump accepted Putin's denials."],
+            True,
+        ),
+        # Hamburg 2017 and Helsinki 2018 (a27): a year apart, no time named in common.
+        (
+            ["2017-07-19", "2018-08-06"],
+            ["Trump accepted Putin's denials.", "Trump accepted Putin's denials."],
+            False,
+        ),
+        (
+            ["2017-07-19", "2018-08-06"],
+            ["In 2016 Russia hacked the DNC.", "Russia hacked the DNC in 2016."],
+            True,
+        ),
+        ([None, None], ["Trump accepted Putin's denials.", "Trump accepted Putin's denials."], False),
+        ([None, "2017"], ["Russia hacked the DNC on June 14.", "On June 14 Russia hacked the DNC."], True),
+    ],
+)
+def test_articles_far_apart_tell_one_story_only_by_a_time_both_name(
+    dates: list[str | None], texts: list[str], one_story: bool
+) -> None:
+    version = cast(Any, _Version(texts, [1.0, 0.95], dates))
+    assert same_story_groups(version, _quotes(texts)) == ([(0, 1)] if one_story else [])
 
 
 def test_quotes_of_one_article_are_never_labelled_as_another_outlets() -> None:
