@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import weakref
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, cast
 
 import pytest
 
+from retrieval.event_check import is_dated, sorted_vocabulary
 from retrieval.service import build_service
 from tests.conftest import copy_seeds, hashing_settings_for
 
@@ -35,3 +38,40 @@ def test_each_replaced_version_goes_at_the_swap(tmp_path: Path, prefetch: bool) 
         assert service.index is not replaced[-1]()
         # By reference counting alone: the sound index held its version until the next Russian question.
         assert [r() for r in replaced] == [None] * len(replaced)
+
+
+class _Articles(list[Any]):
+    """A version's article list, which a weak reference can watch."""
+
+
+@dataclass
+class _Article:
+    date: str | None
+
+
+@dataclass
+class _Bm25:
+    vocab: dict[str, int]
+
+
+@dataclass(eq=False)
+class _Version:
+    version: str
+    articles: _Articles
+    bm25: _Bm25
+
+
+@pytest.mark.usefixtures("no_cycle_collector")
+def test_the_event_checks_let_a_replaced_versions_articles_and_postings_go() -> None:
+    # Keyed by version name, they kept the article list (its texts hold a SQLite connection) and the BM25
+    # postings of up to 8 and 4 replaced versions.
+    held: list[weakref.ref[Any]] = []
+    for n in range(3):
+        version = _Version(
+            f"v{n}", _Articles([_Article(f"2017-01-0{n + 1}")]), _Bm25({"putin": 0, f"w{n}": 1})
+        )
+        assert is_dated(cast(Any, version))
+        assert sorted_vocabulary(cast(Any, version)) == sorted(["putin", f"w{n}"])
+        held += [weakref.ref(version.articles), weakref.ref(version.bm25)]
+        del version
+    assert [r() for r in held] == [None] * len(held)
