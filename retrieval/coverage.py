@@ -32,10 +32,12 @@ _APOSTROPHES = str.maketrans("'’", "’'")
 
 @dataclass(frozen=True)
 class Span:
-    """The first and last article dates of an index version."""
+    """The first and last article dates of an index version, and how many of its articles have a date."""
 
     first: str | None
     last: str | None
+    dated: int = 0
+    undated: int = 0
 
 
 # Per version and filters: a filtered question is asked again and again (the bot's `/ask since:…`), where a
@@ -47,10 +49,10 @@ def date_span(index: StoredVersion, filters: Filters | None = None) -> Span:
     """The first and last dates of the articles the filters admit (of all articles without filters)."""
 
     def measure() -> Span:
-        dates = sorted(
-            a.date for a in index.articles if a.date and (not filters or filters.admits_article(a))
-        )
-        return Span(dates[0], dates[-1]) if dates else Span(None, None)
+        admitted = [a.date for a in index.articles if not filters or filters.admits_article(a)]
+        dates = sorted(d for d in admitted if d)
+        undated = len(admitted) - len(dates)
+        return Span(dates[0], dates[-1], len(dates), undated) if dates else Span(None, None, 0, undated)
 
     return _SPANS.get(index, filters or None, measure)
 

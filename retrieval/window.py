@@ -25,9 +25,13 @@ _MONTH_YEAR = re.compile(
 def describe_window(span: Span, filters: Filters | None = None) -> str:
     """The window in words, as a note begins: "The articles searched (dated 2017-11-15 or earlier) run from …"."""
     which = f" searched ({filters.describe()})" if filters else ""
+    # The seeds date one article of five: "The articles are all from 2017-10-20" said of all five.
+    articles = (
+        f"dated articles ({span.dated:,} of {span.dated + span.undated:,})" if span.undated else "articles"
+    )
     if span.first == span.last:
-        return render_prompt("span_one_day.txt", which=which, first=span.first)
-    return render_prompt("span.txt", which=which, first=span.first, last=span.last)
+        return render_prompt("span_one_day.txt", articles=articles, which=which, first=span.first)
+    return render_prompt("span.txt", articles=articles, which=which, first=span.first, last=span.last)
 
 
 def join_words(words: list[str]) -> str:

@@ -412,8 +412,8 @@ EXPECTED_PLACEHOLDERS = {
     "gap_names.txt": {"names"},
     "gap_expected.txt": {"span", "years"},
     "gap_later_years.txt": {"span", "years"},
-    "span.txt": {"which", "first", "last"},
-    "span_one_day.txt": {"which", "first"},
+    "span.txt": {"articles", "which", "first", "last"},
+    "span_one_day.txt": {"articles", "which", "first"},
     "gap_together.txt": {"subject", "word"},
     "gap_quoted.txt": {"subject", "word"},
     # retrieval/presupposition.py

@@ -17,6 +17,18 @@ def test_an_archive_of_one_date_is_all_from_it() -> None:
     )
 
 
+def test_a_window_with_undated_articles_speaks_of_the_dated_ones() -> None:
+    # The seeds date one article of five: "The articles are all from 2017-10-20" said of all five.
+    assert (
+        describe_window(DateSpan("2017-10-20", "2017-10-20", dated=1, undated=4))
+        == "The dated articles (1 of 5) are all from 2017-10-20"
+    )
+    assert (
+        describe_window(DateSpan("2014-01-02", "2019-12-31", dated=22_811, undated=12))
+        == "The dated articles (22,811 of 22,823) run from 2014-01-02 to 2019-12-31"
+    )
+
+
 def test_two_later_years_are_joined_with_and() -> None:
     archive = large(("2017-05-01",) * 5)
     kept, note = screen_events(archive, "What happened between 2018 and 2019?", [Span(0, 0, 20)])
