@@ -23,6 +23,7 @@ from datetime import date
 from typing import NamedTuple, Protocol, TypeVar
 
 from retrieval.claims import NUMBER_WORDS
+from retrieval.dates import MONTH
 from retrieval.event_check import Quotable
 from retrieval.index import StoredVersion
 
@@ -35,10 +36,6 @@ SAME_STORY = 0.80
 # day or year in common, and one of them told another story.
 STORY_DAYS = 31
 
-_MONTH = (
-    r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)?"
-    r"|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
-)
 # Number words as the digits they stand for ("twelve", "dozen"); "one" is mostly a pronoun ("one official
 # said"), and "millions" and the like count nothing alone.
 _NUMBER_WORDS = {w: d for w, d in NUMBER_WORDS.items() if d.isdigit() and w != "one"}
@@ -53,8 +50,8 @@ _ORDINALS = {
 _MAGNITUDES = {"thousand": "thousand", "million": "million", "billion": "billion", "trillion": "trillion"}
 _SUFFIXES = {"bn": "billion", "m": "million", "k": "thousand"}
 _FIGURE = re.compile(
-    rf"(?<!\w)(?:(?P<month>{_MONTH})\.?\s+(?P<day>\d{{1,2}})(?:st|nd|rd|th)?(?!\w)"
-    rf"|(?P<day_first>\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<month_after>{_MONTH})\b"
+    rf"(?<!\w)(?:(?P<month>{MONTH})\s+(?P<day>\d{{1,2}})(?:st|nd|rd|th)?(?!\w)"
+    rf"|(?P<day_first>\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<month_after>{MONTH})(?!\w)"
     r"|(?P<number>\d+(?:[.,]\d+)*)(?![.,]?\d)(?P<suffix>[^\W\d_]*)"
     r"|(?P<word>[^\W\d_]+(?:-[^\W\d_]+)?))"
     r"(?:\s+(?P<magnitude>thousand|million|billion|trillion)\b)?",
