@@ -9,12 +9,18 @@ from retrieval.index import StoredVersion
 from retrieval.prompts import load_prompt, render_prompt
 
 
-def timeline_note(citations: Sequence[Citation]) -> str:
-    """A sentence saying the quotes run in date order and over which dates, when they span several."""
-    dates = sorted({c.date for c in citations if c.date})
+def timeline_note(citations: Sequence[Citation], groups: Sequence[tuple[int, ...]] = ()) -> str:
+    """A sentence saying over which dates the quotes run, when they span several, and in what order."""
+    shown = [c.date for c in citations if c.date]
+    dates = sorted(set(shown))
     if len(dates) < 2:
         return ""
-    return render_prompt("timeline.txt", first=dates[0], last=dates[-1])
+    if shown == sorted(shown):
+        return render_prompt("timeline.txt", first=dates[0], last=dates[-1])
+    # A story's quotes stand together at its earliest date (extractive.order_by_date), so a later quote of
+    # one may come before an earlier one of another: "in date order" would be untrue (a28).
+    template = "timeline_grouped.txt" if any(len(g) > 1 for g in groups) else "timeline_span.txt"
+    return render_prompt(template, first=dates[0], last=dates[-1])
 
 
 def cite(index: StoredVersion, n: int, article_id: int, start: int, end: int) -> Citation:
@@ -64,7 +70,7 @@ def render_answer(citations: list[Citation], groups: list[tuple[int, ...]]) -> t
         lead = render_prompt("lead_one.txt", outlets=join_names(outlets))
     else:
         lead = render_prompt("lead_many.txt", count=len(sources), outlets=join_names(outlets))
-    if note := timeline_note(citations):
+    if note := timeline_note(citations, groups):
         lead = f"{lead} {note}"
     return lead, "\n".join([lead, "", *render_citations(citations, groups)])
 

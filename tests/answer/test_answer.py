@@ -427,6 +427,8 @@ EXPECTED_PLACEHOLDERS = {
     # retrieval/freshness.py
     "gap_stale.txt": {"sources"},
     "timeline.txt": {"first", "last"},
+    "timeline_grouped.txt": {"first", "last"},
+    "timeline_span.txt": {"first", "last"},
     # LLM mode (retrieval/llm.py); llm_answer.txt shows the reply's JSON shape, so it has literal braces.
     "llm_answer.txt": {"fence"},
     "llm_passages.txt": {"fence", "passages", "question"},

@@ -9,7 +9,8 @@ from typing import Any, cast
 import numpy as np
 import pytest
 
-from retrieval.answer import Answer
+from retrieval.answer import Answer, Citation
+from retrieval.citations import render_answer
 from retrieval.same_story import (
     SAME_STORY,
     group_same_stories,
@@ -177,3 +178,22 @@ def test_json_answers_say_which_quotes_tell_one_story() -> None:
     answer = Answer("q", "answered", "lead", "text", (), "extractive", {}, groups=((1, 2), (3, 4, 5)))
     assert answer.to_dict()["groups"] == [[1, 2], [3, 4, 5]]
     assert Answer("q", "not_found", "lead", "text", (), "extractive", {}).to_dict()["groups"] == []
+
+
+def _cited(dates: list[str | None]) -> list[Citation]:
+    return [
+        Citation(n, f"a{n}.md", "Title", f"Outlet {n}", date, f"Quote {n}.", 0, 8)
+        for n, date in enumerate(dates, start=1)
+    ]
+
+
+def test_the_lead_claims_date_order_only_when_the_quotes_keep_it() -> None:
+    """a28: a story's second quote, moved up beside its first, broke the order the lead line claimed."""
+    in_order = _cited(["2018-03-26", "2018-03-26", "2018-03-27", None])
+    lead, _ = render_answer(in_order, [(0, 1)])
+    assert "The quotes run in date order, from 2018-03-26 to 2018-03-27." in lead
+    grouped = _cited(["2018-03-26", "2018-03-27", "2018-03-26", "2018-03-27"])
+    lead, _ = render_answer(grouped, [(0, 1)])
+    assert "date order but for quotes telling one story" in lead and "from 2018-03-26 to 2018-03-27" in lead
+    lead, _ = render_answer(grouped, [])
+    assert "date order" not in lead and "The quotes run from 2018-03-26 to 2018-03-27." in lead
