@@ -94,7 +94,31 @@ _COMPOUND = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)+")
 _AHEAD = re.compile(
     r"\b(?:will|would|should|going to|set to|upcoming|next|ahead|into (?:early |late |mid-)?\d{4}|expect\w*"
     r"|plan(?:s|ned|ning)?|schedul\w*"
-    r"|forecast\w*|predict\w*|prospects?|outlook)\b",
+    r"|forecast\w*|predict\w*|prospects?|outlook"
+    # "Is New START due to expire in 2021?", "extending New START beyond 2021", "preparing for the 2020
+    # election", "running for president in 2020": told ahead of time by 2014-2019 articles (a28). Not "due to"
+    # as "because of" ("fall due to the 2022 sanctions").
+    r"|due (?:to (?:expire|end|lapse|run out|begin|start|be|take|hold|meet|vote|open|close|finish)|in|by)"
+    r"|beyond (?:early |late |mid-)?\d{4}|prepar\w*|run(?:s|ning)? for)\b",
+    re.IGNORECASE,
+)
+# A later year naming what people talked of before it came ("What did Mueller say about Russian interference in
+# the 2020 election?"), not the time of the act asked ("say about Navalny's poisoning in August 2020"), nor
+# its outcome ("say after losing the 2020 election", "won"): 2019 articles report what was said of it (a28).
+_SAID = re.compile(
+    r"\b(?:say|says|said|saying|warn\w*|think|thinks|thought|believe\w*|fear\w*|tell|told|worr\w*)\b",
+    re.IGNORECASE,
+)
+_TOPIC_YEAR = re.compile(
+    r"\b(?:the|a|an|his|her|its|their)\s+(?:[a-z]+\s+)?(?:19|20)\d\d\s+[a-z]", re.IGNORECASE
+)
+_OUTCOME = re.compile(
+    r"\b(?:won|wins?|winners?|lost|lose|losing|loss|results?|outcome|after|since|happened|defeat\w*"
+    r"|(?:re-?)?elected|aftermath"
+    # Where the words were said, not what they were about: "say about Russia in the 2020 presidential
+    # debates" (dev) asks what was said in 2020.
+    r"|debates?|interviews?|speech|speeches|address|rall(?:y|ies)|hearings?|conferences?|summit|town halls?"
+    r"|testimony|state of the union)\b",
     re.IGNORECASE,
 )
 
@@ -144,7 +168,9 @@ def _later_periods(index: StoredVersion, question: str, filters: Filters | None)
 
 def asks_ahead(question: str) -> bool:
     """Whether the question asks what was planned or expected rather than what happened."""
-    return _AHEAD.search(question) is not None
+    if _AHEAD.search(question):
+        return True
+    return bool(_SAID.search(question) and _TOPIC_YEAR.search(question) and not _OUTCOME.search(question))
 
 
 def sorted_vocabulary(index: StoredVersion) -> list[str]:

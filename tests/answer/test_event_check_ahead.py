@@ -22,9 +22,26 @@ def test_questions_about_plans_and_expectations_ask_ahead() -> None:
         "Should the special counsel investigation continue in 2018?",
         "What did Republicans expect from the 2018 midterms?",
         "What were the plans for 2018?",
+        # a28: refused with "they cannot report what happened then", though 2019 articles tell each.
+        "Is New START due to expire in 2021?",
+        "What did Putin say about extending New START beyond 2021?",
+        "How are intelligence agencies preparing for Russian interference in the 2020 election?",
+        "Who is running for president in 2020?",
+        "What did Mueller say about Russian interference in the 2020 election?",
+        "What did Dan Coats warn about the 2020 election?",
     ):
         assert asks_ahead(question), question
-    for question in ("Who won the 2024 Russian presidential election?", "What did Putin say about 2022?"):
+    for question in (
+        "Who won the 2024 Russian presidential election?",
+        "What did Putin say about 2022?",
+        # The year is the time of what was said, or the question asks what came of it.
+        "What did the Kremlin say about Alexei Navalny's poisoning in August 2020?",
+        "What did Trump say after losing the 2020 election?",
+        "What did Putin say about the results of the 2024 election?",
+        "How did Russia interfere in the 2020 election?",
+        "Who won the 2020 election?",
+        "What did Trump say about Russia in the 2020 presidential debates?",
+    ):
         assert not asks_ahead(question), question
 
 
@@ -53,6 +70,7 @@ def test_words_that_only_look_ahead_do_not_count() -> None:
         "What did Russian forces do at the nuclear plant in 2022?",
         "What did Mueller look into in 2020?",
         "Why did the ruble fall due to the 2022 sanctions?",
+        "Which deal was due to the 2021 talks?",
     ):
         assert not asks_ahead(question), question
 
