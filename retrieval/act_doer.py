@@ -56,6 +56,32 @@ _NOT_NAMES = STOPWORDS | frozenset(
     "wednesday thursday friday saturday sunday".split()
 )
 _PASSIVE = frozenset({"was", "were", "been", "being", "be", "is", "are"})
+
+
+# The lower-case words right after an object's name that are the thing named: "the Russia sanctions bill".
+HEAD_WORDS = 3
+_FOLLOWING = re.compile(r"\s+([a-z][a-z'’-]*)")
+
+
+def object_heads(question: str, verb: str, obj: str) -> set[str]:
+    """The terms of the common nouns the object's name stands before in the question ("pass the Russia
+    sanctions bill": sanction, bill): what the act was done to, which the name only qualifies. None in the
+    passive, where the verb follows the object ("Why was Sally Yates fired by ...")."""
+    at = question.find(obj)
+    told = re.search(rf"\b{re.escape(verb)}\b", question)
+    if at < 0 or told is None or told.start() > at:
+        return set()
+    heads: set[str] = set()
+    pos = at + len(obj)
+    for _ in range(HEAD_WORDS):
+        m = _FOLLOWING.match(question, pos)
+        if m is None or m.group(1) in STOPWORDS:
+            break
+        heads.update(tokenize(m.group(1)))
+        pos = m.end()
+    return heads
+
+
 # Words that deny the act when they stand just before its verb ("never fired", "denied he fired") or between
 # the verb and its complement ("pleaded not guilty"): such a sentence reports no one doing it.
 _NEGATIONS = frozenset("not never didn't hasn't hadn't wasn't weren't".split())
@@ -232,11 +258,23 @@ def _object_run(words: Sequence[str], lower: Sequence[str], at: int, passive: bo
     return run
 
 
+def _near_terms(lower: Sequence[str], at: int, passive: bool) -> set[str]:
+    """The terms of the words an object stands in: after the verb, or before it in the passive."""
+    span = lower[max(0, at - OBJECT_WINDOW) : at] if passive else lower[at + 1 : at + 1 + OBJECT_WINDOW]
+    return {t for w in span for t in tokenize(w)}
+
+
 def sentence_doers(
-    sentence: str, forms: set[str], target: set[str], complement: str = "", relative: bool = False
+    sentence: str,
+    forms: set[str],
+    target: set[str],
+    complement: str = "",
+    relative: bool = False,
+    heads: frozenset[str] = frozenset(),
 ) -> list[str]:
     """The doers the sentence names for the verb done to the target (any word of it), or followed closely by
-    the complement ("pleaded guilty"); given `relative`, also a name before "who" ("Manafort, who pleaded")."""
+    the complement ("pleaded guilty"); given `relative`, also a name before "who" ("Manafort, who pleaded");
+    given `heads`, the noun the target's name qualifies must stand beside the verb too (object_heads)."""
     words = _WORD.findall(sentence)
     lower = [w.lower().removesuffix("'s").removesuffix("’s") for w in words]
     doers = []
@@ -252,6 +290,9 @@ def sentence_doers(
         if _NEGATIONS & {*lower[max(0, at - 3) : at], *after} or _DENIALS & set(lower[max(0, at - 6) : at]):
             continue
         if target and not target & _object_run(words, lower, at, passive):
+            continue
+        # "Tillerson labeled the two U.S. rivals" is no labelling of "US media" (a28).
+        if heads and not heads & _near_terms(lower, at, passive):
             continue
         doer = _doer_after_by(words, at) if passive else _doer_before(words, at, relative)
         if doer:
@@ -307,6 +348,7 @@ def other_doer(index: StoredVersion, question: str) -> str | None:
     # A person asked is not answered by a country's act ("the U.S. expelled" may be Obama's doing).
     person = _country(doer) is None
     target = _names_of(obj) if obj else set()
+    heads = frozenset(object_heads(question, verb, obj)) if obj else frozenset()
     passages = chunks_with(index, sorted(forms))
     for words in (target, {complement} if complement else set()):
         if words:
@@ -322,7 +364,7 @@ def other_doer(index: StoredVersion, question: str) -> str | None:
             for name in sentence_doers(sentence, forms, target, complement, True)
         ):
             return None
-        for name in sentence_doers(sentence, forms, target, complement):
+        for name in sentence_doers(sentence, forms, target, complement, heads=heads):
             # "Trump officials pleaded guilty" is neither Trump's plea nor another doer to name against him.
             if not (person and _country(name)) and not _names(name) & asked:
                 found[name] += 1

@@ -13,7 +13,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from retrieval.act_doer import _NEGATIONS, _PASSIVE, _WORD, _names_of, asked_act, bare_word, past_forms
+from retrieval.act_doer import (
+    _NEGATIONS,
+    _PASSIVE,
+    _WORD,
+    _names_of,
+    asked_act,
+    bare_word,
+    object_heads,
+    past_forms,
+)
 from retrieval.index import StoredVersion
 from retrieval.lexical import STOPWORDS, tokenize
 from retrieval.unreported_act import _NUMBER, _beside, asked_count, counted_act, some_act
@@ -50,15 +59,23 @@ def quotes_tell_act(index: StoredVersion, question: str, quotes: Sequence[str]) 
     if not doers or not forms:
         return False
     count = asked_count(question, verb)[0]
-    return any(_tells(quote, doers, forms, wanted, count, counted) for quote in quotes)
+    heads = object_heads(question, verb, obj) if obj and not counted else set()
+    return any(_tells(quote, doers, forms, wanted, count, counted, heads) for quote in quotes)
 
 
 def _tells(
-    quote: str, doers: set[str], forms: set[str], wanted: set[str], count: str = "", counted: bool = False
+    quote: str,
+    doers: set[str],
+    forms: set[str],
+    wanted: set[str],
+    count: str = "",
+    counted: bool = False,
+    heads: set[str] | None = None,
 ) -> bool:
     """Whether the quote has the doer right before a past form of the verb (or after its "by"), not
-    negated, and half the object's words (and the asked count: "expel 35", not "expelled 60"; or, for a
-    `counted` act, some number right beside the verb: "hired 16 lawyers")."""
+    negated, and half the object's words or a word of the noun the name qualifies (`heads`: "the Senate
+    passed a bill" tells "pass the Russia sanctions bill", a28), and the asked count ("expel 35", not
+    "expelled 60"; or, for a `counted` act, some number right beside the verb: "hired 16 lawyers")."""
     lower = [bare_word(w) for w in _WORD.findall(quote)]
     for at, w in enumerate(lower):
         if w not in forms or _NEGATIONS & set(lower[max(0, at - NEGATION_REACH) : at]):
@@ -74,7 +91,8 @@ def _tells(
             continue  # "Yates was fired": done to someone, by no one named
         else:
             near, done_to = lower[max(0, at - DOER_REACH) : at], lower[at + 1 : at + 1 + OBJECT_REACH]
-        if doers & _terms(near) and len(wanted & _terms(done_to)) * 2 >= len(wanted):
+        held = _terms(done_to)
+        if doers & _terms(near) and (len(wanted & held) * 2 >= len(wanted) or (heads and heads & held)):
             return True
     return False
 

@@ -101,3 +101,14 @@ def test_the_answer_quoting_the_act_carries_no_note_that_denies_it(
     # The caveat still stands where no quote tells the act.
     mueller = service.answer("Why did Trump fire Robert Mueller?")
     assert mueller.note is not None and "fire Robert Mueller" in mueller.note
+
+
+def test_the_noun_the_objects_name_qualifies_tells_the_act(index: StoredVersion) -> None:
+    """a28: "No indexed article reports that the Senate did this (“pass Russia sanction”)" sat under "the Senate
+    passed a bill 98-2 that calls for ... sanctions": the bill is what was passed, "Russia" only names it."""
+    quote = "In June, the Senate passed a bill 98-2 that calls for a new set of sanctions against Russia."
+    assert quotes_tell_act(index, "Why did the Senate pass the Russia sanctions bill 98-2?", [quote])
+    # Another thing passed is no report of it.
+    assert not quotes_tell_act(
+        index, "Why did the Senate pass the Russia sanctions bill?", ["The Senate passed a budget in June."]
+    )
