@@ -348,6 +348,11 @@ def reversed_roles(index: StoredVersion, question: str) -> tuple[str, str] | Non
     if act is None:
         return None
     subject, verb, obj = act
+    if verb in _GENERIC:
+        # Both sides of any story "respond" and "react" to each other: the first passages read hold one way
+        # round more often by chance, and "How did the US respond to Russia's annexation of Crimea?" was
+        # refused as the roles reversed (a28).
+        return None
     forms = _verb_forms(index, verb)
     # The verb's share of the passages about either party, not of the archive: a whole news corpus says
     # "shoot" of its gun crimes in 3.7% of its chunks (the Russia slice: 2.0%), but in 1.5% of those naming

@@ -251,6 +251,19 @@ def test_roles_reversed_name_who_did_it(version: StoredVersion) -> None:
     assert gap is not None and "Turkey" in gap
 
 
+@pytest.mark.usefixtures("rare_verbs")
+def test_both_sides_respond_so_responding_is_never_reversed(tmp_path: Path) -> None:
+    """a28: "How did the US respond to Russia's annexation of Crimea?" was refused as the roles reversed,
+    as the first passages read had Russia responding to the U.S."""
+    responses = (
+        ("Russia responded to the U.S. sanctions with a ban on food imports.", "2014-08-07"),
+        ("Moscow responded to Washington by expelling diplomats.", "2014-08-08"),
+    )
+    index = build(tmp_path, (*ARTICLES, *responses)).index
+    assert reversed_roles(index, "How did the US respond to Russia's annexation of Crimea?") is None
+    assert presupposition_gap(index, "How did the US respond to Russia's annexation of Crimea?") is None
+
+
 @pytest.mark.usefixtures("rare_names")
 def test_a_verb_common_elsewhere_is_rare_among_the_passages_about_the_parties(tmp_path: Path) -> None:
     # A whole news corpus says "shoot" of its gun crimes in 3.7% of its chunks, past VERB_SHARE, but in
