@@ -13,15 +13,17 @@ from dataclasses import replace
 from pathlib import Path
 
 from retrieval.answer import Answer, Citation
-from retrieval.article import read_article_text
+from retrieval.article import read_article, read_article_text
 from retrieval.errors import ArticleError
 from retrieval.prompts import render_prompt
 
 
-def stale_sources(sources: Path, citations: Sequence[Citation]) -> list[str]:
-    """The cited files that no longer hold their quote at its offsets (changed, removed or unreadable)."""
+def stale_sources(sources: Path, citations: Sequence[Citation]) -> tuple[list[str], list[str]]:
+    """The cited files that no longer hold their quote at its offsets: (changed or removed, still there but
+    unreadable as an article, such as emptied)."""
     texts: dict[str, str | None] = {}
     stale: list[str] = []
+    kept: list[str] = []
     for c in citations:
         if c.source not in texts:
             try:
@@ -29,15 +31,34 @@ def stale_sources(sources: Path, citations: Sequence[Citation]) -> list[str]:
             except (ArticleError, OSError):
                 texts[c.source] = None
         text = texts[c.source]
-        if (text is None or text[c.start : c.end] != c.quote) and c.source not in stale:
-            stale.append(c.source)
-    return stale
+        if (text is None or text[c.start : c.end] != c.quote) and c.source not in stale + kept:
+            (kept if _refused(sources, c.source) else stale).append(c.source)
+    return stale, kept
+
+
+def _refused(sources: Path, source: str) -> bool:
+    """Whether the file is there but `usru index` would refuse it, and so keep the copy indexed before."""
+    path = sources / source
+    if path.is_symlink() or not path.is_file():
+        return False  # a link is dropped from the index, not kept (index/changes.py)
+    try:
+        # Read whole (front matter parsed) only here, for a quoted file that changed: rare.
+        read_article(path, source, root=sources)
+    except ArticleError:
+        return True
+    except OSError:
+        return False
+    return False
 
 
 def flag_stale(sources: Path, answer: Answer) -> Answer:
     """The answer with a caveat naming the quoted files that changed since they were indexed, if any."""
-    stale = stale_sources(sources, answer.citations)
-    if not stale:
-        return answer
-    note = render_prompt("gap_stale.txt", sources=", ".join(stale))
-    return replace(answer, note=f"{answer.note} {note}" if answer.note else note)
+    stale, kept = stale_sources(sources, answer.citations)
+    notes = [answer.note] if answer.note else []
+    if stale:
+        notes.append(render_prompt("gap_stale.txt", sources=", ".join(stale)))
+    if kept:
+        # `usru index` keeps the copy of a file it cannot read (emptied, say) on purpose: "Update the index"
+        # would change nothing, however often it ran (a28).
+        notes.append(render_prompt("gap_kept.txt", sources=", ".join(kept)))
+    return replace(answer, note=" ".join(notes)) if stale or kept else answer

@@ -426,6 +426,7 @@ EXPECTED_PLACEHOLDERS = {
     "gap_event_year.txt": {"words", "span", "year"},
     # retrieval/freshness.py
     "gap_stale.txt": {"sources"},
+    "gap_kept.txt": {"sources"},
     "timeline.txt": {"first", "last"},
     "timeline_grouped.txt": {"first", "last"},
     "timeline_span.txt": {"first", "last"},

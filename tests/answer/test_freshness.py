@@ -45,3 +45,14 @@ def test_a_source_removed_after_indexing_is_named(tmp_path: Path) -> None:
     (sources / "arms.md").unlink()
     answer = service.answer("Is Russia ready to work on arms control?")
     assert answer.note is not None and "arms.md" in answer.note and "other.md" not in answer.note
+
+
+def test_a_source_emptied_after_indexing_says_its_copy_is_kept(tmp_path: Path) -> None:
+    """a28: an emptied file keeps its indexed copy, yet the note said "Update the index", which changed nothing."""
+    service, sources = _service(tmp_path)
+    (sources / "arms.md").write_text("", encoding="utf-8")
+    service.reindex()
+    answer = service.answer("Is Russia ready to work on arms control?")
+    assert any("is ready" in c.quote for c in answer.citations)
+    assert answer.note is not None and "arms.md" in answer.note and "keeps that copy" in answer.note
+    assert "Update the index" not in answer.note, answer.note
