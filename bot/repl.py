@@ -137,8 +137,11 @@ def run_chat(service: AnsweringService, console: Console, stdin: TextIO | None =
         elif command == "/new":
             chat.forget()
             console.print("Starting a new conversation.", markup=False)
-        elif command.startswith("/") and " " not in command:
-            console.print(Text(f"Unknown command {one_line(question)}; type /help for the commands."))
+        elif command.startswith("/") and word[1:].isalpha():
+            # "/since 2019-13" is a command this chat lacks, not a question to answer with quotes (a28).
+            console.print(
+                Text(f"Unknown command {one_line(question.split()[0])}; type /help for the commands.")
+            )
         else:
             try:
                 ask(service, console, require_utf8(question), chat)
