@@ -193,12 +193,19 @@ def content_words(question: str) -> list[str]:
     return out
 
 
+_YEAR = re.compile(r"^(?:1[89]|20)\d\d$")
+
+
 def carried_subject(question: str, previous: str) -> str:
-    """The previous question's content words a follow-up carries over (its own names replace the old)."""
+    """The previous question's content words a follow-up carries over (its own names and years replace the
+    old)."""
     words = content_words(previous)
     if own_names(question):
         # "and what did Nebenzia say?": the follow-up's own name replaces the earlier ones, not joins them.
         words = [w for w in words if not _NAME.match(w)] or words
+    if any(_YEAR.match(w) for w in _WORD.findall(question)):
+        # "And in 2018?" after "… in 2025?": the year asked now, not both (a28 was refused for 2025).
+        words = [w for w in words if not _YEAR.match(w)]
     return " ".join(words[:MAX_CARRIED_WORDS])
 
 
@@ -227,6 +234,12 @@ def _is_place(name: str) -> bool:
     return any(w.lower().rstrip(".") in _PLACES or w.lower() in _PLACES for w in name.split())
 
 
+# "What did Lavrov say about …", "How did Peskov react to …": the name is who spoke, the rest what about.
+_SPEAKER = re.compile(
+    r"^\s*(?i:what|how|why|when|where)\s+(?i:did|does|do|has|had)\s+(?P<name>[A-Z][\w’'.-]*)"
+    r"(?:\s+[A-Z][\w’'.-]*)*\s+(?:say|said|tell|told|think|thought|react|respond|comment|reply|write|wrote"
+    r"|claim|warn|call|describe|mean)\b"
+)
 # "in Helsinki", "to Moscow": a name after these is a place, whatever it is.
 _LOCATIVE = re.compile(r"\b(?:in|at|to|from|near|into|inside|outside)\s+(?:the\s+)?$", re.IGNORECASE)
 
@@ -247,6 +260,10 @@ def swap_name(question: str, previous: str) -> str | None:
         for sp in _name_spans(previous)
         if (_is_place(previous[sp[0] : sp[1]]) or bool(_LOCATIVE.search(previous[: sp[0]]))) == place
     ]
+    if len(spans) > 1 and not place and (speaker := _SPEAKER.match(previous)):
+        # "What did Lavrov say about the Skripal case?" then "And Peskov?": another speaker on the same
+        # matter, not Lavrov on Peskov (a28 carried "say case" and lost Skripal).
+        spans = [sp for sp in spans if sp[0] == speaker.start("name")]
     if len(spans) != 1 or previous[spans[0][0] : spans[0][1]].lower() == name.lower():
         return None
     start, end = spans[0]

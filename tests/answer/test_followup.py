@@ -112,3 +112,24 @@ def test_a_possessive_or_a_stop_after_the_name_is_not_part_of_it() -> None:
     assert standalone_by_rule("as for Lavrov.", history) == "Why did Lavrov resign?"
     history.add("What did Putin say in Helsinki?", "…")
     assert standalone_by_rule("and Lavrov?", history) == "What did Lavrov say in Helsinki?"
+
+
+def test_a_name_follow_up_to_what_someone_said_asks_it_of_the_new_speaker() -> None:
+    """a28: "And Peskov?" after "What did Lavrov say about the Skripal case?" was asked as "case: And
+    Peskov?", which lost Skripal; the speaker is the name replaced, the matter stays."""
+    history = ChatHistory(4)
+    history.add("What did Lavrov say about the Skripal case?", "…")
+    assert standalone_by_rule("And Peskov?", history) == "What did Peskov say about the Skripal case?"
+    history.add("How did Peskov react to the Mueller report?", "…")
+    assert standalone_by_rule("and Lavrov?", history) == "How did Lavrov react to the Mueller report?"
+    # Not an act done to someone: whether Tillerson fired or was fired, nobody can tell.
+    history.add("Why did Trump fire Comey?", "…")
+    assert standalone_by_rule("and Tillerson?", history) == "fire: and Tillerson?"
+
+
+def test_a_follow_up_with_its_own_year_drops_the_earlier_one() -> None:
+    """a28: "And in 2018?" after a question about 2025 was asked of both years and refused for 2025."""
+    history = ChatHistory(4)
+    history.add("What did Peskov say about the Skripal case in 2025?", "…")
+    standalone = standalone_by_rule("And in 2018?", history)
+    assert "2018" in standalone and "2025" not in standalone and "Skripal" in standalone, standalone
