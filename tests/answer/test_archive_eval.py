@@ -41,7 +41,15 @@ def test_question_set_has_the_kinds_and_splits_asked_for() -> None:
     assert len(questions) >= 150
     assert kinds["paraphrase"] >= 40 and kinds["unanswerable"] >= 30
     assert sum(q["asks"] != "none" for q in questions) >= 40
-    assert {q["split"] for q in questions} == {"dev", "test", "holdout", "holdout2", "holdout3", "holdout4", "holdout5"}
+    assert {q["split"] for q in questions} == {
+        "dev",
+        "test",
+        "holdout",
+        "holdout2",
+        "holdout3",
+        "holdout4",
+        "holdout5",
+    }
     assert len({q["id"] for q in questions}) == len(questions)
     test = load_archive_questions(split="test")
     assert 0 < len(test) < len(questions)
