@@ -216,13 +216,18 @@ def tells_act(
     terms = [(tokenize(w) or [w])[0] for w in lower] if complement else lower
     complement = (tokenize(complement) or [complement])[0] if complement else ""
     for at, w in enumerate(lower):
-        # "his visit", "a quick visit", "Trump's visit"; and a headline's present "Assad Visits Moscow".
+        # "his visit", "a quick visit", "Trump's visit"; and a headline's present "Assad Visits Moscow". A
+        # possessive names the doer only as the asked one's: "Trump Adviser's Visit to Moscow" is the
+        # adviser's visit, and cleared "When did Trump visit Moscow as president?" (a28).
         noun = w in nouns and any(
-            words[i].endswith(("'s", "’s")) or lower[i] in _OWNERS for i in range(max(0, at - 2), at)
+            (words[i].endswith(("'s", "’s")) and lower[i] in asked) or lower[i] in _OWNERS
+            for i in range(max(0, at - 2), at)
         )
         headline = w in nouns and w.endswith("s") and at > 0 and lower[at - 1] in asked
         if w not in forms and stem(w) not in forms and not noun and not headline:
             continue
+        if noun and _by_another(words, lower, at, asked):
+            continue  # "a June 2016 visit to Moscow by Carter Page" is Page's visit, whoever the sentence names
         passive = not noun and ((at > 0 and lower[at - 1] in _PASSIVE) or lower[at + 1 : at + 2] == ["by"])
         if complement and complement not in terms[max(0, at - OBJECT_REACH) : at + 1 + OBJECT_REACH]:
             continue
@@ -253,6 +258,19 @@ def tells_act(
             named = lower[max(0, at - DOER_REACH) : at]
         if asked & set(named):
             return True
+    return False
+
+
+def _by_another(words: list[str], lower: list[str], at: int, asked: set[str]) -> bool:
+    """Whether a "by" within a few words after the noun at `at` names someone other than the asked doer."""
+    for i in range(at + 1, min(len(words) - 1, at + 1 + BY_REACH)):
+        if lower[i] == "by" and words[i + 1][:1].isupper():
+            run = []
+            j = i + 1
+            while j < len(words) and words[j][:1].isupper():
+                run.append(lower[j])
+                j += 1
+            return not asked & set(run)
     return False
 
 

@@ -98,6 +98,21 @@ def test_a_reported_act_is_not_questioned(index: StoredVersion, question: str) -
     assert unreported_act(index, question) is None
 
 
+def test_a_visit_is_the_doers_only_when_the_possessive_is_his() -> None:
+    """a28: "Trump Adviser's Visit to Moscow" cleared "When did Trump visit Moscow as president?"."""
+    visited, asked, moscow = {"visited"}, {"trump"}, {"moscow"}
+    visits = frozenset({"visit", "visits"})
+    assert not tells_act(
+        "Trump Adviser's Visit to Moscow Got Attention.", visited, moscow, "", asked, "", visits
+    )
+    assert tells_act("Trump's visit to Moscow was brief.", visited, moscow, "", asked, "", visits)
+    by_page = (
+        "The probe into President Trump's campaign began with a June 2016 visit to Moscow by Carter Page."
+    )
+    assert not tells_act(by_page, visited, moscow, "", asked, "", visits)
+    assert tells_act("Trump said his visit to Moscow was brief.", visited, moscow, "", asked, "", visits)
+
+
 def test_a_supposed_wished_or_denied_act_is_no_report() -> None:
     fired, asked, mueller = {"fired"}, {"trump"}, {"mueller"}
     assert tells_act("Trump fired Robert Mueller on Friday.", fired, mueller, "", asked)
