@@ -37,6 +37,7 @@ from retrieval.question_vector import embed_in_thread
 from retrieval.quote_policy import drop_extra_quotes, restates
 from retrieval.same_story import group_same_stories, same_story_groups
 from retrieval.search import chunk_document
+from retrieval.speaker import unnamed_speaker
 from retrieval.truecase import NAME_SHARE, spelling
 from retrieval.unreported_act import unreported_act
 
@@ -486,6 +487,9 @@ def extractive_steps(
                 index, x["question"], chosen
             )
             gap = gap or event_year_gap(index, x["question"])
+            gap = gap or unnamed_speaker(
+                x["question"], [index.article(c.article_id).text[c.start : c.end] for c in chosen]
+            )
         if gap is None and (names := unknown_names(index, x["question"])):
             # Said with a refusal, and as a caveat with an answer: the quotes cannot be about that name.
             gap = gap_for_names(names)

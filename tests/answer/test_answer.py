@@ -427,6 +427,7 @@ EXPECTED_PLACEHOLDERS = {
     # retrieval/freshness.py
     "gap_stale.txt": {"sources"},
     "gap_kept.txt": {"sources"},
+    "gap_speaker.txt": {"speaker"},
     "timeline.txt": {"first", "last"},
     "timeline_grouped.txt": {"first", "last"},
     "timeline_span.txt": {"first", "last"},
