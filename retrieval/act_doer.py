@@ -240,10 +240,13 @@ def _doer_after_by(words: Sequence[str], at: int) -> str | None:
     return None
 
 
-def _object_run(words: Sequence[str], lower: Sequence[str], at: int, passive: bool) -> set[str]:
+def _object_run(
+    words: Sequence[str], lower: Sequence[str], at: int, passive: bool, breaks: frozenset[int] = frozenset()
+) -> set[str]:
     """The words of the first name after the verb at `at` ("fired acting Attorney General Sally Yates"), or in
     the passive the last one before it ("Yates was fired"): "expelled 23 Russian diplomats and the U.S. ..."
-    did nothing to the U.S."""
+    did nothing to the U.S. Not past a clause's comma (`breaks`: the words a comma or semicolon stands
+    before): "criticized the idea, saying Moscow could not be trusted" criticized no Moscow (a30 of a28's)."""
     span = (
         range(max(0, at - OBJECT_WINDOW), at)[::-1]
         if passive
@@ -251,11 +254,21 @@ def _object_run(words: Sequence[str], lower: Sequence[str], at: int, passive: bo
     )
     run: set[str] = set()
     for i in span:
+        if (i in breaks) if not passive else (i + 1 in breaks):
+            break
         if words[i][:1].isupper() and lower[i] not in STOPWORDS:
             run.add(lower[i])
         elif run:
             break
     return run
+
+
+def clause_breaks(sentence: str) -> frozenset[int]:
+    """The indices of the sentence's words (as _WORD finds them) that a comma, semicolon or colon precedes."""
+    spans = [m.span() for m in _WORD.finditer(sentence)]
+    return frozenset(
+        i for i in range(1, len(spans)) if any(ch in ",;:" for ch in sentence[spans[i - 1][1] : spans[i][0]])
+    )
 
 
 def _near_terms(lower: Sequence[str], at: int, passive: bool) -> set[str]:
@@ -277,6 +290,7 @@ def sentence_doers(
     given `heads`, the noun the target's name qualifies must stand beside the verb too (object_heads)."""
     words = _WORD.findall(sentence)
     lower = [w.lower().removesuffix("'s").removesuffix("’s") for w in words]
+    breaks = clause_breaks(sentence)
     doers = []
     for at, w in enumerate(lower):
         if w not in forms and stem(w) not in forms:
@@ -289,7 +303,7 @@ def sentence_doers(
         after = lower[at + 1 : at + 1 + lower[at + 1 : at + 4].index(complement)] if complement else []
         if _NEGATIONS & {*lower[max(0, at - 3) : at], *after} or _DENIALS & set(lower[max(0, at - 6) : at]):
             continue
-        if target and not target & _object_run(words, lower, at, passive):
+        if target and not target & _object_run(words, lower, at, passive, breaks):
             continue
         # "Tillerson labeled the two U.S. rivals" is no labelling of "US media" (a28).
         if heads and not heads & _near_terms(lower, at, passive):

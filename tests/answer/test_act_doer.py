@@ -371,3 +371,17 @@ def test_another_doer_is_named_only_for_the_thing_the_question_names(
     assert other_doer(index, "Why did Russia label US media as foreign agents?") is None
     gap = other_doer(index, "Why did Russia label U.S. rivals as enablers?")
     assert gap is not None and "Tillerson" in gap, gap
+
+
+def test_an_object_is_not_read_past_a_clauses_comma() -> None:
+    """ "Senior Republicans criticized the idea, saying Moscow could not be trusted" was read as criticizing
+    Moscow, and gave "The articles say Senior Republicans did this; none says the US did" for "Why did the
+    US criticize Russia?"."""
+    said = "Senior Republicans criticized the idea, saying Moscow could not be trusted."
+    assert sentence_doers(said, {"criticized"}, {"moscow", "russia"}) == []
+    assert sentence_doers("Senior Republicans criticized Moscow on Monday.", {"criticized"}, {"moscow"}) == [
+        "Senior Republicans"
+    ]
+    assert sentence_doers("Trump fired acting Attorney General Sally Yates.", {"fired"}, {"yates"}) == [
+        "Trump"
+    ]
