@@ -189,7 +189,9 @@ def past_forms(index: StoredVersion, verb: str) -> set[str]:
     return {f for f in found if f in vocab} | {f for f in _IRREGULAR.get(verb, ()) if f in vocab}
 
 
-def _doer_before(words: Sequence[str], at: int, relative: bool = False) -> str | None:
+def _doer_before(
+    words: Sequence[str], at: int, relative: bool = False, breaks: frozenset[int] = frozenset()
+) -> str | None:
     """The capitalised name just before the verb at `at` (over "has", "also" ..., and given `relative` a
     "who"), as the sentence spells it."""
     i = at - 1
@@ -200,22 +202,34 @@ def _doer_before(words: Sequence[str], at: int, relative: bool = False) -> str |
     if i > 0 and words[i].lower() in _BODIES:
         i -= 1
     start = i + 1
-    i = _name_start(words, i)
+    i = _name_start(words, i, breaks)
     if i + 1 >= start:
         return None  # "the administration expelled" names no one
     # "Britain, Germany and France expelled", "Gates and van der Zwaan pleaded": every name joined to the
-    # doer by "and" (the commas are gone from `words`) did it too.
+    # doer by "and" did it too, and so does each name of the list before it, a comma apart.
     first = i + 1
-    while i > 0 and words[i].lower() in _JOINING and words[i - 1][:1].isupper():
-        j = _name_start(words, i - 1)
-        if j + 1 > i - 1:
+    joined = False
+    while i >= 0:
+        if i > 0 and words[i].lower() in _JOINING and words[i - 1][:1].isupper():
+            j = _name_start(words, i - 1, breaks)
+            if j + 1 > i - 1:
+                break
+            joined = True
+        elif joined and first in breaks and words[i][:1].isupper():
+            j = _name_start(words, i, breaks)  # "Britain," before "Germany and France"
+            if j + 1 > i:
+                break
+        else:
             break
         first, i = j + 1, j
     return " ".join(words[first:end])
 
 
-def _name_start(words: Sequence[str], i: int) -> int:
-    """The index before the name that ends at word i (capitalised words and particles such as "van der")."""
+def _name_start(words: Sequence[str], i: int, breaks: frozenset[int] = frozenset()) -> int:
+    """The index before the name that ends at word i (capitalised words and particles such as "van der"),
+    not past a comma (`breaks`): "against the United States, Trump warned" names Trump (a28's "the United
+    States Trump")."""
+    end = i
     while i >= 0 and (
         (words[i][:1].isupper() and words[i].lower() not in _NOT_NAMES)
         or (
@@ -224,6 +238,8 @@ def _name_start(words: Sequence[str], i: int) -> int:
             and (words[i + 1][:1].isupper() or words[i + 1] in _PARTICLES)
         )
     ):
+        if i < end and i + 1 in breaks:
+            break
         i -= 1
     return i
 
@@ -238,6 +254,10 @@ def _doer_after_by(words: Sequence[str], at: int) -> str | None:
             run.append(w)
         return " ".join(run) or None
     return None
+
+
+# Words opening a clause after a verb: a name after them is that clause's subject, not the verb's object.
+_CLAUSE_OPENERS = frozenset({"that", "whether", "if", "because", "while", "when", "as"})
 
 
 def _object_run(
@@ -256,6 +276,8 @@ def _object_run(
     for i in span:
         if (i in breaks) if not passive else (i + 1 in breaks):
             break
+        if not passive and lower[i] in _CLAUSE_OPENERS:
+            break  # "Sanders warned that the U.S. cannot go it alone": the U.S. is the clause's, not warned
         if words[i][:1].isupper() and lower[i] not in STOPWORDS:
             run.add(lower[i])
         elif run:
@@ -308,7 +330,7 @@ def sentence_doers(
         # "Tillerson labeled the two U.S. rivals" is no labelling of "US media" (a28).
         if heads and not heads & _near_terms(lower, at, passive):
             continue
-        doer = _doer_after_by(words, at) if passive else _doer_before(words, at, relative)
+        doer = _doer_after_by(words, at) if passive else _doer_before(words, at, relative, breaks)
         if doer:
             doers.append(doer)
     return doers
@@ -380,7 +402,9 @@ def other_doer(index: StoredVersion, question: str) -> str | None:
             return None
         for name in sentence_doers(sentence, forms, target, complement, heads=heads):
             # "Trump officials pleaded guilty" is neither Trump's plea nor another doer to name against him.
-            if not (person and _country(name)) and not _names(name) & asked:
+            # The object itself, not a noun it names ("U.S. rivals"), cannot be its own doer.
+            same_side = not heads and _same_side(name, target)
+            if not (person and _country(name)) and not _names(name) & asked and not same_side:
                 found[name] += 1
     if sum(found.values()) < MIN_EVIDENCE:
         return None
@@ -390,6 +414,19 @@ def other_doer(index: StoredVersion, question: str) -> str | None:
     said = "the " + said if said.startswith(("U.S.", "United")) else said
     what = f"{verb} {obj}" if obj else f"{verb} {complement}"
     return render_prompt("gap_other_doer.txt", said=said, act=what, asked=doer)
+
+
+def _same_side(name: str, target: set[str]) -> bool:
+    """Whether the doer read is the act's object or its leader: no country warns itself, so "After threats
+    against the United States, Trump warned that he would use America's arsenal" was misread (a28's "The
+    articles say Trump did this ("warn US"); none says Russia did")."""
+    return bool(target) and bool(_names(name) & _names_of_each(target))
+
+
+def _names_of_each(target: set[str]) -> set[str]:
+    """The target's words with its country's leaders, when it names a country."""
+    country = next((names for names in _COUNTRIES if target & set(names)), None)
+    return target | set(_LEADERS.get(country[0], ())) if country else target
 
 
 def _is_asked(name: str, asked: set[str], person: bool) -> bool:

@@ -385,3 +385,32 @@ def test_an_object_is_not_read_past_a_clauses_comma() -> None:
     assert sentence_doers("Trump fired acting Attorney General Sally Yates.", {"fired"}, {"yates"}) == [
         "Trump"
     ]
+
+
+def test_a_doer_is_not_read_past_a_comma_but_a_list_of_doers_is() -> None:
+    """ "After threats against the United States, Trump warned" gave the doer "United States Trump" (a28)."""
+    warned = "After threats against the United States, Trump warned that he would act."
+    assert sentence_doers(warned, {"warned"}, set()) == ["Trump"]
+    listed = "Britain, Germany and France expelled Russian diplomats."
+    assert sentence_doers(listed, {"expelled"}, set()) == ["Britain Germany and France"]
+
+
+def test_a_name_opening_a_clause_after_the_verb_is_not_its_object() -> None:
+    """ "Sanders warned that the U.S. cannot go it alone" warned no U.S. (a28's "Why did Russia warn the US")."""
+    us = {"us", "usa", "u.s", "america", "american", "united", "washington"}
+    assert sentence_doers("Sanders warned that the U.S. cannot go it alone.", {"warned"}, us) == []
+    assert sentence_doers("Sanders warned the U.S. on Monday.", {"warned"}, us) == ["Sanders"]
+
+
+def test_no_country_or_its_leader_is_read_as_doing_the_act_to_itself(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A misread sentence cannot make the object its own doer: "Trump warned America's enemies" is no report
+    that Trump, for the US, warned the US, so it names no other doer of "warn America" than Russia."""
+    monkeypatch.setattr(event_check, "MIN_ARTICLES", 2)
+    warned = (
+        ("Trump warned America's enemies on Tuesday.", "2017-08-08"),
+        ("Trump warned America's foes again.", "2017-08-09"),
+    )
+    index = build(tmp_path, (*ARTICLES, *warned)).index
+    assert other_doer(index, "Why did Russia warn America?") is None
