@@ -13,12 +13,13 @@ that reports X's act names X doing it somewhere, and on dev no answerable questi
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections import Counter
 from collections.abc import Iterator, Sequence
 
 from retrieval import event_check
-from retrieval.event_check import chunks_with
+from retrieval.event_check import chunks_with, sorted_vocabulary
 from retrieval.index import StoredVersion
 from retrieval.lexical import STOPWORDS, stem, tokenize
 from retrieval.prompts import render_prompt
@@ -394,11 +395,18 @@ def other_doer(index: StoredVersion, question: str) -> str | None:
         return None
     others = sorted(passages - with_doer)[:MAX_PASSAGES]
     found: Counter[str] = Counter()
+    country = None if person else _country(doer)
+    if country is not None and _country_told(index, country, verb, target, complement, heads):
+        return None
+    wanted = set(heads) or target or ({complement} if complement else set())
+    named = bool(target) and not heads
     for sentence in _sentences(index, [*sorted(with_doer), *others]):
         if any(
             _is_asked(name, asked, person)
             for name in sentence_doers(sentence, forms, target, complement, True)
         ):
+            return None
+        if country is not None and wanted and _told_of_country(sentence, country, verb, wanted, named):
             return None
         for name in sentence_doers(sentence, forms, target, complement, heads=heads):
             # "Trump officials pleaded guilty" is neither Trump's plea nor another doer to name against him.
@@ -414,6 +422,71 @@ def other_doer(index: StoredVersion, question: str) -> str | None:
     said = "the " + said if said.startswith(("U.S.", "United")) else said
     what = f"{verb} {obj}" if obj else f"{verb} {complement}"
     return render_prompt("gap_other_doer.txt", said=said, act=what, asked=doer)
+
+
+# Words a country's adjective may stand before the act in ("Russian fighter jets dropped bombs"), and the
+# words after it its object may stand in ("bombs deep into the heart of Syria").
+COUNTRY_REACH = 6  # "Russia announced Thursday that it had banned imports"
+OBJECT_REACH_WORDS = 8
+# Vocabulary words read as forms of a verb's root ("bomb": bombed, bombing, bombs, bombers).
+MAX_FORMS = 40
+
+
+def _country_told(
+    index: StoredVersion,
+    country: tuple[str, ...],
+    verb: str,
+    target: set[str],
+    complement: str,
+    heads: frozenset[str] = frozenset(),
+) -> bool:
+    """Whether a passage naming the country and the object tells the country doing the act by its
+    adjective and any form of the verb, its noun too ("dropped bombs" has no "bombed"); given `heads`, the
+    noun the object's name qualifies is what must follow ("close the U.S. embassy": an embassy)."""
+    root = verb[: max(4, len(verb) - 2)]
+    vocab = sorted_vocabulary(index)
+    start = bisect.bisect_left(vocab, root)
+    forms = [w for w in vocab[start : start + MAX_FORMS] if w.startswith(root)]
+    wanted = set(heads) or target or ({complement} if complement else set())
+    if not forms or not wanted:
+        return False
+    passages = (
+        chunks_with(index, forms)
+        & chunks_with(index, sorted({t for w in country for t in tokenize(w)}))
+        & chunks_with(index, sorted({t for w in wanted for t in tokenize(w)}))
+    )
+    named = bool(target) and not heads
+    return any(
+        _told_of_country(sentence, country, verb, wanted, named)
+        for sentence in _sentences(index, sorted(passages)[:MAX_PASSAGES])
+    )
+
+
+def _told_of_country(
+    sentence: str, country: tuple[str, ...], verb: str, wanted: set[str], named: bool = False
+) -> bool:
+    """Whether the sentence tells the country doing the act by its name or adjective (its forces too) before
+    any form of the verb, its noun too, with the object (or the act's complement) after it: "Russian fighter
+    jets dropped bombs deep into the heart of Syria" for "Why did Russia bomb Syria?", which was caveated
+    "The articles say Trump did this" (a30). A named object must be the first name after the verb: "Russia
+    blocked LinkedIn ... and threatened Facebook" blocked no Facebook."""
+    words = _WORD.findall(sentence)
+    lower = [bare_word(w) for w in words]
+    breaks = clause_breaks(sentence)
+    root = verb[: max(4, len(verb) - 2)]
+    for i, word in enumerate(lower):
+        if word not in country:
+            continue
+        for j in range(i + 1, min(len(lower), i + 1 + COUNTRY_REACH)):
+            if not lower[j].startswith(root):
+                continue
+            if named:
+                held = _object_run(words, lower, j, False, breaks)
+            else:
+                held = {t for w in lower[j + 1 : j + 1 + OBJECT_REACH_WORDS] for t in (w, *tokenize(w))}
+            if wanted & held:
+                return True
+    return False
 
 
 def _same_side(name: str, target: set[str]) -> bool:

@@ -110,7 +110,12 @@ _SAID = re.compile(
     re.IGNORECASE,
 )
 _TOPIC_YEAR = re.compile(
-    r"\b(?:the|a|an|his|her|its|their)\s+(?:[a-z]+\s+)?(?:19|20)\d\d\s+[a-z]", re.IGNORECASE
+    r"\b(?:the|a|an|his|her|its|their)\s+(?:[a-z]+\s+)?(?:19|20)\d\d\s+(?:[a-z]+\s+)?"
+    # What is set for a year before it comes (an election, a census, a deadline), as news can speak of
+    # it ahead; not what happened in it ("the 2020 poisoning of Navalny", "the 2021 Capitol riot", a30).
+    r"(?:elections?|race|campaign|midterms?|primary|primaries|vote|ballot|cycle|census|olympics|games"
+    r"|world cup|deadline|expiration|candidates?|contest)\b",
+    re.IGNORECASE,
 )
 _OUTCOME = re.compile(
     r"\b(?:won|wins?|winners?|lost|lose|losing|loss|results?|outcome|after|since|happened|defeat\w*"

@@ -372,6 +372,10 @@ def reversed_roles(index: StoredVersion, question: str) -> tuple[str, str] | Non
         for at, token in enumerate(tokens):
             if token not in forms:
                 continue
+            if at > 0 and tokens[at - 1] == "to":
+                # "Putin ordered the US to cut 755 staff": an infinitive's subject does what another made it
+                # do, so "Why did Russia cut US embassy staff?" is no question with the roles reversed (a30).
+                continue
             before = [t for t in tokens[max(0, at - 8) : at] if t in subject | obj]
             after = [t for t in tokens[at + 1 : at + 9] if t in subject | obj]
             if not before or not after:

@@ -31,11 +31,13 @@ from retrieval.act_doer import (
     _WORD,
     MAX_READ,
     _country,
+    _country_told,
     _names_of,
     _object_run,
     _sentences,
     asked_act,
     bare_word,
+    object_heads,
     past_forms,
 )
 from retrieval.arrays import contains, distinct
@@ -389,6 +391,10 @@ def unreported_act(index: StoredVersion, question: str) -> str | None:
             sentence, forms, described, complement, asked, head, nouns, state, count, leader_of - target
         ):
             return None
+    country = _country(doer)
+    heads = frozenset(object_heads(question, verb, obj)) if obj else frozenset()
+    if country is not None and not count and _country_told(index, country, verb, target, complement, heads):
+        return None  # "Russian fighter jets dropped bombs deep into the heart of Syria" (a30)
     if count:
         what = f"{verb} {counted}"
     else:

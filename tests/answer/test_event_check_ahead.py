@@ -29,6 +29,8 @@ def test_questions_about_plans_and_expectations_ask_ahead() -> None:
         "Who is running for president in 2020?",
         "What did Mueller say about Russian interference in the 2020 election?",
         "What did Dan Coats warn about the 2020 election?",
+        "What did Putin say about the 2020 presidential race?",
+        "What did Republicans fear about the 2022 midterms?",
     ):
         assert asks_ahead(question), question
     for question in (
@@ -41,6 +43,10 @@ def test_questions_about_plans_and_expectations_ask_ahead() -> None:
         "How did Russia interfere in the 2020 election?",
         "Who won the 2020 election?",
         "What did Trump say about Russia in the 2020 presidential debates?",
+        # Events of the later year, not set before it (a30).
+        "What did the Kremlin say about the 2020 poisoning of Navalny?",
+        "What did Biden say about the 2021 Capitol riot?",
+        "What did Putin say about the 2020 constitutional referendum?",
     ):
         assert not asks_ahead(question), question
 

@@ -264,6 +264,17 @@ def test_both_sides_respond_so_responding_is_never_reversed(tmp_path: Path) -> N
     assert presupposition_gap(index, "How did the US respond to Russia's annexation of Crimea?") is None
 
 
+@pytest.mark.usefixtures("rare_verbs")
+def test_an_act_someone_was_made_to_do_is_not_theirs_against_the_question(tmp_path: Path) -> None:
+    """a30: "Putin ordered the US to cut 755 staff" made "Why did Russia cut US embassy staff?" reversed."""
+    cuts = (
+        ("Vladimir Putin ordered the US to cut 755 diplomatic staff in Russia.", "2017-07-30"),
+        ("Moscow forced the U.S. to cut its diplomatic personnel in Russia.", "2017-08-30"),
+    )
+    index = build(tmp_path, (*ARTICLES, *cuts)).index
+    assert reversed_roles(index, "Why did Russia cut US embassy staff?") is None
+
+
 @pytest.mark.usefixtures("rare_names")
 def test_a_verb_common_elsewhere_is_rare_among_the_passages_about_the_parties(tmp_path: Path) -> None:
     # A whole news corpus says "shoot" of its gun crimes in 3.7% of its chunks, past VERB_SHARE, but in

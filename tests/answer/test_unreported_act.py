@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from retrieval import event_check
+from retrieval.act_doer import other_doer
 from retrieval.index import StoredVersion
 from retrieval.unreported_act import as_asked, counted_act, tells_act, unreported_act
 from tests.answer.test_presupposition import build
@@ -300,3 +301,27 @@ def test_a_caused_act_is_no_act_of_the_verbs(index: StoredVersion) -> None:
     assert unreported_act(index, "How many American soldiers did Trump order withdrawn from Syria?") is None
     # The act itself is still read (dev v25, unanswerable).
     assert counted_act("How many American diplomats did Russia arrest in Moscow?") is not None
+
+
+def test_a_country_is_told_doing_the_act_by_its_forces_and_the_verbs_noun(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """a30: "Why did Russia bomb Syria?" was caveated "No indexed article reports that Russia did this"
+    (and "The articles say Trump did this") above "Russian fighter jets dropped bombs deep into Syria"; and
+    "Why did Russia ban US food imports?" above "Russia announced Thursday that it had banned imports"."""
+    monkeypatch.setattr(event_check, "MIN_ARTICLES", 2)
+    told = (
+        ("Russian fighter jets dropped bombs deep into the heart of Syria.", "2015-10-01"),
+        ("Trump bombed Syria in April.", "2017-04-07"),
+        ("Trump bombed Syria again a year later.", "2018-04-14"),
+        (
+            "Russia announced Thursday that it had banned imports of food from the United States.",
+            "2014-08-07",
+        ),
+    )
+    index = build(tmp_path, (*ARTICLES, *told)).index
+    assert unreported_act(index, "Why did Russia bomb Syria?") is None
+    assert other_doer(index, "Why did Russia bomb Syria?") is None
+    assert unreported_act(index, "Why did Russia ban US food imports?") is None
+    # The first name after the verb is its object: Russia blocked LinkedIn, not Facebook (as before).
+    assert unreported_act(index, "Why did Russia block Facebook?") is not None
