@@ -112,3 +112,18 @@ def test_the_noun_the_objects_name_qualifies_tells_the_act(index: StoredVersion)
     assert not quotes_tell_act(
         index, "Why did the Senate pass the Russia sanctions bill?", ["The Senate passed a budget in June."]
     )
+
+
+def test_the_acts_noun_after_the_doers_possessive_tells_the_act(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """a30: "No indexed article reports that Trump did this (“label US media”)" sat above "Trump’s label of
+    the media as the enemy of the people"."""
+    quote = "Critics decried Trump’s label of the media as the enemy of the people."
+    monkeypatch.setattr(event_check, "MIN_ARTICLES", 2)
+    index = build(
+        tmp_path, (*ARTICLES, (quote, "2018-08-16"), ("Obama labeled it a hoax.", "2016-01-01"))
+    ).index
+    question = "Why did Trump label US media the enemy of the people?"
+    assert quotes_tell_act(index, question, [quote])
+    assert not quotes_tell_act(index, question, ["Obama’s label of the media stuck."])
