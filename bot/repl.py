@@ -137,8 +137,8 @@ def run_chat(service: AnsweringService, console: Console, stdin: TextIO | None =
         elif command == "/new":
             chat.forget()
             console.print("Starting a new conversation.", markup=False)
-        elif command.startswith("/") and word[1:].isalpha():
-            # "/since 2019-13" is a command this chat lacks, not a question to answer with quotes (a28).
+        elif word.startswith("/") and len(word) > 1:
+            # "/since 2019-13", "/2019 sanctions": a command this chat lacks, not a question (a28, a30).
             console.print(
                 Text(f"Unknown command {one_line(question.split()[0])}; type /help for the commands.")
             )

@@ -167,7 +167,7 @@ def test_sources_lists_the_five_files(indexed: Folders) -> None:
 
 def test_chat_answers_commands_and_questions_from_stdin(indexed: Folders) -> None:
     stdin = (
-        f"/help\n\n{QUESTION}\n/sources\n/nonsense\n/since 2019-13\n?!\n{OFF_TOPIC}\n/sources extra\n/quit now\n"
+        f"/help\n\n{QUESTION}\n/sources\n/nonsense\n/since 2019-13\n/2019 sanctions\n?!\n{OFF_TOPIC}\n/sources extra\n/quit now\n"
         f"/quit\n/help\n{QUESTION}\n"
     )
     result = usru(indexed, "chat", stdin=stdin)
@@ -180,7 +180,7 @@ def test_chat_answers_commands_and_questions_from_stdin(indexed: Folders) -> Non
     assert "5 indexed articles" in out
     assert "Unknown command /nonsense" in out
     # An unknown command with words after it is no question either (a28: "/since 2019-13" was answered).
-    assert "Unknown command /since;" in out
+    assert "Unknown command /since;" in out and "Unknown command /2019;" in out
     # A command with words after it is neither asked as a question nor run.
     assert "/sources takes nothing after it" in out and "/quit takes nothing after it" in out
     assert out.count("5 indexed articles") == 1
