@@ -174,11 +174,12 @@ def points_back(question: str) -> bool:
 
 
 def own_names(question: str) -> list[str]:
-    """The capitalised words of a question past its first word (names of people, places, bodies)."""
+    """The capitalised words of a question past its first word (names of people, places, bodies); a month
+    is a time, not a name ("And in March 2019?" kept the earlier question's names, a30)."""
     return [
         w
         for i, w in enumerate(_WORD.findall(question))
-        if i > 0 and _NAME.match(w) and w.lower() not in STOPWORDS
+        if i > 0 and _NAME.match(w) and w.lower() not in STOPWORDS and not _MONTH.fullmatch(w)
     ]
 
 
@@ -204,16 +205,25 @@ def carried_subject(question: str, previous: str) -> str:
         # "and what did Nebenzia say?": the follow-up's own name replaces the earlier ones, not joins them.
         words = [w for w in words if not _NAME.match(w)] or words
     if any(_YEAR.match(w) for w in _WORD.findall(question)):
-        # "And in 2018?" after "… in 2025?": the year asked now, not both (a28 was refused for 2025).
-        words = [w for w in words if not _YEAR.match(w)]
+        # "And in 2018?" after "… in 2025?": the time asked now, not both (a28 was refused for 2025).
+        words = [w for w in words if not _YEAR.match(w) and not _MONTH.fullmatch(w)]
     return " ".join(words[:MAX_CARRIED_WORDS])
 
 
 # "and Lavrov?", "what about the RNC?": a follow-up that is nothing but another name.
+_MONTH_NAMES = (
+    "January|February|March|April|May|June|July|August|September|October|November|December"
+    "|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept?|Oct|Nov|Dec"
+)
+# "in 2017", "in March 2019": when, said after a name ("And Peskov in 2017?") or in a question.
+_WHEN = rf"(?:in|during)\s+(?:(?:{_MONTH_NAMES})\.?\s+)?(?:1[89]|20)\d\d"
 _ONLY_NAME = re.compile(
     r"^(?i:and|but|also|what about|how about|what of|same for|as for)\s+(?P<the>(?i:the)\s+)?"
-    r"(?P<name>[A-Z][\w’'.-]*(?:\s+(?:of\s+)?[A-Z][\w’'.-]*)*)\s*[?.!]*$"
+    r"(?P<name>[A-Z][\w’'.-]*(?:\s+(?:of\s+)?[A-Z][\w’'.-]*)*)"
+    rf"(?:\s+(?P<when>{_WHEN}))?\s*[?.!]*$"
 )
+_ASKED_WHEN = re.compile(rf"\s*\b{_WHEN}\b", re.IGNORECASE)
+_MONTH = re.compile(rf"(?:{_MONTH_NAMES})\.?")
 _PLACES = frozenset(w for group in _ALIASES for w in group if w not in ("united", "states", "kingdom"))
 
 
@@ -269,7 +279,11 @@ def swap_name(question: str, previous: str) -> str | None:
     start, end = spans[0]
     if m.group("the") and not re.search(r"\bthe\s+$", previous[:start], re.IGNORECASE):
         name = f"the {name}"
-    return previous[:start] + name + previous[end:]
+    swapped = previous[:start] + name + previous[end:]
+    if m.group("when"):
+        # "And Peskov in 2017?": the new time replaces the old one, or is added (a30).
+        swapped = _ASKED_WHEN.sub("", swapped).rstrip(" ?.!") + f" {m.group('when')}?"
+    return swapped
 
 
 def carry_subject(question: str, previous: str, max_chars: int = 1000) -> str:
