@@ -8,19 +8,24 @@ costs a few milliseconds; the caveat names them so the reader knows which quotes
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import hashlib
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 
 from retrieval.answer import Answer, Citation
-from retrieval.article import read_article, read_article_text
+from retrieval.article import HTML_SUFFIXES, read_article, read_article_text
 from retrieval.errors import ArticleError
 from retrieval.prompts import render_prompt
 
 
-def stale_sources(sources: Path, citations: Sequence[Citation]) -> tuple[list[str], list[str]]:
-    """The cited files that no longer hold their quote at its offsets: (changed or removed, still there but
-    unreadable as an article, such as emptied)."""
+def stale_sources(
+    sources: Path, citations: Sequence[Citation], indexed_hash: Callable[[str], str | None] | None = None
+) -> tuple[list[str], list[str]]:
+    """The cited files that changed since they were indexed: (changed or removed, still there but unreadable
+    as an article, such as emptied). A file changed if it no longer holds its quote at its offsets, or, given
+    `indexed_hash` (the hash the index keeps of each file's text), if its text is not the one indexed: a date
+    or publisher edited in its front matter leaves the quote where it was (a30)."""
     texts: dict[str, str | None] = {}
     stale: list[str] = []
     kept: list[str] = []
@@ -31,8 +36,15 @@ def stale_sources(sources: Path, citations: Sequence[Citation]) -> tuple[list[st
             except (ArticleError, OSError):
                 texts[c.source] = None
         text = texts[c.source]
-        if (text is None or text[c.start : c.end] != c.quote) and c.source not in stale + kept:
+        if c.source in stale + kept:
+            continue
+        if text is None or text[c.start : c.end] != c.quote:
             (kept if _refused(sources, c.source) else stale).append(c.source)
+        elif indexed_hash is not None and not c.source.lower().endswith(HTML_SUFFIXES):
+            # A web page's indexed hash covers its extracted metadata too: its quote check stands alone.
+            indexed = indexed_hash(c.source)
+            if indexed and hashlib.sha256(text.encode("utf-8")).hexdigest() != indexed:
+                stale.append(c.source)
     return stale, kept
 
 
@@ -51,9 +63,11 @@ def _refused(sources: Path, source: str) -> bool:
     return False
 
 
-def flag_stale(sources: Path, answer: Answer) -> Answer:
+def flag_stale(
+    sources: Path, answer: Answer, indexed_hash: Callable[[str], str | None] | None = None
+) -> Answer:
     """The answer with a caveat naming the quoted files that changed since they were indexed, if any."""
-    stale, kept = stale_sources(sources, answer.citations)
+    stale, kept = stale_sources(sources, answer.citations, indexed_hash)
     notes = [answer.note] if answer.note else []
     if stale:
         notes.append(render_prompt("gap_stale.txt", sources=", ".join(stale)))

@@ -244,7 +244,12 @@ class AnsweringService:
         was indexed is named in a caveat.
         """
         answer = self._answer_any(question, on_text, filters, max_quotes)
-        return flag_stale(self.settings.sources, answer)
+        return flag_stale(self.settings.sources, answer, self._indexed_hash)
+
+    def _indexed_hash(self, source: str) -> str | None:
+        """The hash of the text the live version indexed from this file, if it has the file."""
+        article = self._index.article_by_source(source)
+        return article.content_hash if article is not None else None
 
     def _answer_any(
         self,

@@ -56,3 +56,13 @@ def test_a_source_emptied_after_indexing_says_its_copy_is_kept(tmp_path: Path) -
     assert any("is ready" in c.quote for c in answer.citations)
     assert answer.note is not None and "arms.md" in answer.note and "keeps that copy" in answer.note
     assert "Update the index" not in answer.note, answer.note
+
+
+def test_a_source_whose_front_matter_changed_is_named(tmp_path: Path) -> None:
+    """a30: a date edited in the front matter (the same length, so the quote stays at its offsets) was still
+    shown as the indexed date with nothing said."""
+    service, sources = _service(tmp_path)
+    arms = sources / "arms.md"
+    arms.write_text(arms.read_text(encoding="utf-8").replace("2019-01-02", "2014-01-05"), encoding="utf-8")
+    answer = service.answer("Is Russia ready to work on arms control?")
+    assert answer.note is not None and "arms.md changed or went away" in answer.note, answer.note
