@@ -72,6 +72,22 @@ def outlet_terms(index: StoredVersion) -> frozenset[str]:
     )
 
 
+_OUTLET_NAMES: PerVersion[frozenset[frozenset[str]]] = PerVersion()
+
+
+def outlet_names(index: StoredVersion) -> frozenset[frozenset[str]]:
+    """Each publisher's name as a set of terms: a name in a question that is an outlet names a source."""
+    return _OUTLET_NAMES.get(
+        index,
+        None,
+        lambda: frozenset(
+            frozenset(tokenize(p))
+            for p in {a.publisher for a in index.articles if a.publisher}
+            if tokenize(p)
+        ),
+    )
+
+
 def asked_years(question: str) -> list[str]:
     """The years a question names."""
     return sorted(set(YEAR.findall(question)))

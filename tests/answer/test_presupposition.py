@@ -276,6 +276,27 @@ def test_an_act_someone_was_made_to_do_is_not_theirs_against_the_question(tmp_pa
 
 
 @pytest.mark.usefixtures("rare_names")
+def test_an_outlet_named_as_the_source_dates_no_event(tmp_path: Path) -> None:
+    """holdout5 h5-03: "according to Vox's July 2014 explainer" was refused as "No indexed article reports
+    this about Vox in 2014: the articles that do are dated 2017", from Vox's own later articles."""
+    sources = tmp_path / "src"
+    sources.mkdir()
+    texts = (
+        ("EU countries import 3.2 billion euros of Russian arms a year.", "2014-07-30", "Vox"),
+        ("Vox explains the sanctions on Russian arms again.", "2017-03-01", "Vox"),
+        ("Vox explains Russian arms sales to Europe.", "2017-05-01", "Vox"),
+    )
+    for n, (text, date, outlet) in enumerate((*((t, d, "Reuters") for t, d in ARTICLES), *texts)):
+        (sources / f"a{n}.md").write_text(
+            f"---\ndate: {json.dumps(date)}\npublisher: {outlet}\n---\n\n{text}\n", encoding="utf-8"
+        )
+    service = build_service(hashing_settings_for(sources, tmp_path / "idx"))
+    service.reindex()
+    question = "How much Russian arms do EU countries import, according to Vox's July 2014 explainer?"
+    assert misplaced_year(service.index, question) is None
+
+
+@pytest.mark.usefixtures("rare_names")
 def test_a_verb_common_elsewhere_is_rare_among_the_passages_about_the_parties(tmp_path: Path) -> None:
     # A whole news corpus says "shoot" of its gun crimes in 3.7% of its chunks, past VERB_SHARE, but in
     # 1.5% of those naming Russia or Turkey: the check must still read who shot whom there.
