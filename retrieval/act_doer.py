@@ -400,13 +400,18 @@ def other_doer(index: StoredVersion, question: str) -> str | None:
         return None
     wanted = set(heads) or target or ({complement} if complement else set())
     named = bool(target) and not heads
+    qualifier = target if heads else set()
     for sentence in _sentences(index, [*sorted(with_doer), *others]):
         if any(
             _is_asked(name, asked, person)
             for name in sentence_doers(sentence, forms, target, complement, True)
         ):
             return None
-        if country is not None and wanted and _told_of_country(sentence, country, verb, wanted, named):
+        if (
+            country is not None
+            and wanted
+            and _told_of_country(sentence, country, verb, wanted, named, qualifier)
+        ):
             return None
         for name in sentence_doers(sentence, forms, target, complement, heads=heads):
             # "Trump officials pleaded guilty" is neither Trump's plea nor another doer to name against him.
@@ -430,6 +435,19 @@ COUNTRY_REACH = 6  # "Russia announced Thursday that it had banned imports"
 OBJECT_REACH_WORDS = 8
 # Vocabulary words read as forms of a verb's root ("bomb": bombed, bombing, bombs, bombers).
 MAX_FORMS = 40
+# Words after the verb in which the name qualifying its object stands ("banned imports of meat, fish and
+# milk from the United States").
+QUALIFIER_REACH = 16
+# What may stand between a country and its act: who acts for it, auxiliaries and reported speech.
+_SUBJECT_WORDS = frozenset(
+    """forces force troops soldiers military army navy air jets jet warplanes warplanes planes aircraft fighter
+    fighters bombers pilots officials authorities government ministry administration leaders leader president
+    parliament lawmakers diplomats security service services intelligence agents hackers police state media
+    foreign defense defence minister secretary spokesman spokeswoman deputy prime ambassador envoy chief head
+    dropped launched carried out conducted began started continued resumed stepped up its their a new
+    has have had was were is are will would also then later announced said says that it they on monday
+    tuesday wednesday thursday friday saturday sunday""".split()
+)
 
 
 def _country_told(
@@ -456,14 +474,20 @@ def _country_told(
         & chunks_with(index, sorted({t for w in wanted for t in tokenize(w)}))
     )
     named = bool(target) and not heads
+    qualifier = target if heads else set()
     return any(
-        _told_of_country(sentence, country, verb, wanted, named)
+        _told_of_country(sentence, country, verb, wanted, named, qualifier)
         for sentence in _sentences(index, sorted(passages)[:MAX_PASSAGES])
     )
 
 
 def _told_of_country(
-    sentence: str, country: tuple[str, ...], verb: str, wanted: set[str], named: bool = False
+    sentence: str,
+    country: tuple[str, ...],
+    verb: str,
+    wanted: set[str],
+    named: bool = False,
+    qualifier: set[str] | frozenset[str] = frozenset(),
 ) -> bool:
     """Whether the sentence tells the country doing the act by its name or adjective (its forces too) before
     any form of the verb, its noun too, with the object (or the act's complement) after it: "Russian fighter
@@ -480,11 +504,25 @@ def _told_of_country(
         for j in range(i + 1, min(len(lower), i + 1 + COUNTRY_REACH)):
             if not lower[j].startswith(root):
                 continue
+            # The country is the verb's subject only over its forces and auxiliaries ("Russian fighter jets
+            # dropped", "Russia announced … that it had banned"): "U.S. officials called the poisoning of
+            # Skripal" and "the people of Ukraine … bombs" tell no act of theirs (a31).
+            if any(
+                w not in _SUBJECT_WORDS and not w.endswith("ly") and not words[k][:1].isupper()
+                for k, w in enumerate(lower[i + 1 : j], start=i + 1)
+            ) or any(k in breaks for k in range(i + 1, j + 1)):
+                break
+            if lower[j - 1] in _PASSIVE and (
+                lower[j].endswith(("ed", "en")) or lower[j + 1 : j + 2] == ["by"]
+            ):
+                break  # "since Ukraine was invaded by Russia": done to the country, not by it (a31)
             if named:
                 held = _object_run(words, lower, j, False, breaks)
             else:
                 held = {t for w in lower[j + 1 : j + 1 + OBJECT_REACH_WORDS] for t in (w, *tokenize(w))}
-            if wanted & held:
+            # "expel British diplomats": Russian diplomats expelled are no British ones (a31).
+            farther = {t for w in lower[j + 1 : j + 1 + QUALIFIER_REACH] for t in (w, *tokenize(w))}
+            if wanted & held and (not qualifier or qualifier & farther):
                 return True
     return False
 

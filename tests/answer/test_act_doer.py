@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from retrieval import event_check
-from retrieval.act_doer import asked_act, object_heads, other_doer, sentence_doers
+from retrieval.act_doer import _told_of_country, asked_act, object_heads, other_doer, sentence_doers
 from retrieval.index import StoredVersion
 from retrieval.service import build_service
 from tests.answer.test_presupposition import build
@@ -414,3 +414,60 @@ def test_no_country_or_its_leader_is_read_as_doing_the_act_to_itself(
     )
     index = build(tmp_path, (*ARTICLES, *warned)).index
     assert other_doer(index, "Why did Russia warn America?") is None
+
+
+RUSSIA = ("russia", "russian", "moscow", "kremlin")
+UKRAINE = ("ukraine", "ukrainian", "kiev", "kyiv")
+USA = ("us", "usa", "america", "american", "washington", "u.s", "united")
+
+
+@pytest.mark.parametrize(
+    ("sentence", "country", "verb", "wanted", "qualifier", "told"),
+    [
+        (
+            "Russian fighter jets dropped bombs deep into the heart of Syria.",
+            RUSSIA,
+            "bomb",
+            {"syria"},
+            (),
+            True,
+        ),
+        (
+            "Russian Foreign Minister Sergey Lavrov warned Washington on Monday.",
+            RUSSIA,
+            "warn",
+            {"washington"},
+            (),
+            True,
+        ),
+        # a31: a mention is no subject: a comma, a passive, other words between, another country's diplomats.
+        (
+            "Russia’s 2014 invasion of Ukraine, 2015 bombing campaign in Syria.",
+            UKRAINE,
+            "bomb",
+            {"syria"},
+            (),
+            False,
+        ),
+        ("Aid had flowed since Ukraine was invaded by Russia.", UKRAINE, "invade", {"russia"}, (), False),
+        (
+            "U.S. officials called the March 4 poisoning of Skripal an attack.",
+            USA,
+            "poison",
+            {"skripal"},
+            (),
+            False,
+        ),
+        ("The U.S. expelled 60 Russian diplomats last week.", USA, "expel", {"diplomat"}, {"british"}, False),
+        ("The U.S. expelled 60 British diplomats last week.", USA, "expel", {"diplomat"}, {"british"}, True),
+    ],
+)
+def test_a_country_does_the_act_only_as_its_subject(
+    sentence: str,
+    country: tuple[str, ...],
+    verb: str,
+    wanted: set[str],
+    qualifier: tuple[str, ...],
+    told: bool,
+) -> None:
+    assert _told_of_country(sentence, country, verb, wanted, False, set(qualifier)) is told
