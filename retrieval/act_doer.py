@@ -13,7 +13,6 @@ that reports X's act names X doing it somewhere, and on dev no answerable questi
 
 from __future__ import annotations
 
-import bisect
 import re
 from collections import Counter
 from collections.abc import Iterator, Sequence
@@ -22,6 +21,7 @@ from retrieval import event_check
 from retrieval.event_check import chunks_with, sorted_vocabulary
 from retrieval.index import StoredVersion
 from retrieval.lexical import STOPWORDS, stem, tokenize
+from retrieval.morphology import snowball_forms
 from retrieval.prompts import render_prompt
 from retrieval.truecase import restore_case
 
@@ -401,6 +401,7 @@ def other_doer(index: StoredVersion, question: str) -> str | None:
     wanted = set(heads) or target or ({complement} if complement else set())
     named = bool(target) and not heads
     qualifier = target if heads else set()
+    told_forms = act_forms(index, verb) if country is not None else frozenset()
     for sentence in _sentences(index, [*sorted(with_doer), *others]):
         if any(
             _is_asked(name, asked, person)
@@ -410,7 +411,7 @@ def other_doer(index: StoredVersion, question: str) -> str | None:
         if (
             country is not None
             and wanted
-            and _told_of_country(sentence, country, verb, wanted, named, qualifier)
+            and _told_of_country(sentence, country, told_forms, wanted, named, qualifier)
         ):
             return None
         for name in sentence_doers(sentence, forms, target, complement, heads=heads):
@@ -433,11 +434,12 @@ def other_doer(index: StoredVersion, question: str) -> str | None:
 # words after it its object may stand in ("bombs deep into the heart of Syria").
 COUNTRY_REACH = 6  # "Russia announced Thursday that it had banned imports"
 OBJECT_REACH_WORDS = 8
-# Vocabulary words read as forms of a verb's root ("bomb": bombed, bombing, bombs, bombers).
-MAX_FORMS = 40
 # Words after the verb in which the name qualifying its object stands ("banned imports of meat, fish and
 # milk from the United States").
 QUALIFIER_REACH = 16
+# Who acts for a country in its news besides its leaders: "the administration banned the use of Kaspersky
+# software by the U.S. government" (a31).
+_STAND_INS = {"us": ("administration", "pentagon", "white")}
 # What may stand between a country and its act: who acts for it, auxiliaries and reported speech.
 _SUBJECT_WORDS = frozenset(
     """forces force troops soldiers military army navy air jets jet warplanes warplanes planes aircraft fighter
@@ -446,7 +448,7 @@ _SUBJECT_WORDS = frozenset(
     foreign defense defence minister secretary spokesman spokeswoman deputy prime ambassador envoy chief head
     dropped launched carried out conducted began started continued resumed stepped up its their a new
     has have had was were is are will would also then later announced said says that it they on monday
-    tuesday wednesday thursday friday saturday sunday""".split()
+    tuesday wednesday thursday friday saturday sunday house department to""".split()
 )
 
 
@@ -461,30 +463,33 @@ def _country_told(
     """Whether a passage naming the country and the object tells the country doing the act by its
     adjective and any form of the verb, its noun too ("dropped bombs" has no "bombed"); given `heads`, the
     noun the object's name qualifies is what must follow ("close the U.S. embassy": an embassy)."""
-    root = verb[: max(4, len(verb) - 2)]
-    vocab = sorted_vocabulary(index)
-    start = bisect.bisect_left(vocab, root)
-    forms = [w for w in vocab[start : start + MAX_FORMS] if w.startswith(root)]
+    forms = act_forms(index, verb)
     wanted = set(heads) or target or ({complement} if complement else set())
     if not forms or not wanted:
         return False
     passages = (
-        chunks_with(index, forms)
+        chunks_with(index, sorted(forms))
         & chunks_with(index, sorted({t for w in country for t in tokenize(w)}))
         & chunks_with(index, sorted({t for w in wanted for t in tokenize(w)}))
     )
     named = bool(target) and not heads
     qualifier = target if heads else set()
     return any(
-        _told_of_country(sentence, country, verb, wanted, named, qualifier)
+        _told_of_country(sentence, country, forms, wanted, named, qualifier)
         for sentence in _sentences(index, sorted(passages)[:MAX_PASSAGES])
     )
+
+
+def act_forms(index: StoredVersion, verb: str) -> frozenset[str]:
+    """The verb's forms in the archive, its noun's too: its Snowball forms ("bomb": bombs, bombed, bombing;
+    "ban": banned, not "bank" as a shared root would have it) and its past forms ("give": gave)."""
+    return frozenset(snowball_forms(sorted_vocabulary(index), verb)) | past_forms(index, verb)
 
 
 def _told_of_country(
     sentence: str,
     country: tuple[str, ...],
-    verb: str,
+    verb_forms: frozenset[str],
     wanted: set[str],
     named: bool = False,
     qualifier: set[str] | frozenset[str] = frozenset(),
@@ -497,20 +502,25 @@ def _told_of_country(
     words = _WORD.findall(sentence)
     lower = [bare_word(w) for w in words]
     breaks = clause_breaks(sentence)
-    root = verb[: max(4, len(verb) - 2)]
+    forms = {*country, *_LEADERS.get(country[0], ()), *_STAND_INS.get(country[0], ())}
     for i, word in enumerate(lower):
-        if word not in country:
+        if word not in forms:
             continue
-        for j in range(i + 1, min(len(lower), i + 1 + COUNTRY_REACH)):
-            if not lower[j].startswith(root):
+        start = i + 1
+        if start in breaks and lower[start : start + 1] in (["which"], ["who"]):
+            # "Ukraine, which is not an EU member, is to expel 13 Russian diplomats" (a31): past the clause.
+            start = next((b for b in sorted(breaks) if b > start), len(lower))
+        for j in range(start, min(len(lower), start + COUNTRY_REACH)):
+            # Forms as the index spells them: "bombs" is the term "bomb".
+            if lower[j] not in verb_forms and not set(tokenize(lower[j])) & verb_forms:
                 continue
             # The country is the verb's subject only over its forces and auxiliaries ("Russian fighter jets
             # dropped", "Russia announced … that it had banned"): "U.S. officials called the poisoning of
             # Skripal" and "the people of Ukraine … bombs" tell no act of theirs (a31).
             if any(
                 w not in _SUBJECT_WORDS and not w.endswith("ly") and not words[k][:1].isupper()
-                for k, w in enumerate(lower[i + 1 : j], start=i + 1)
-            ) or any(k in breaks for k in range(i + 1, j + 1)):
+                for k, w in enumerate(lower[start:j], start=start)
+            ) or any(k in breaks for k in range(i + 1 if start == i + 1 else start + 1, j + 1)):
                 break
             if lower[j - 1] in _PASSIVE and (
                 lower[j].endswith(("ed", "en")) or lower[j + 1 : j + 2] == ["by"]

@@ -99,7 +99,7 @@ _AHEAD = re.compile(
     # election", "running for president in 2020": told ahead of time by 2014-2019 articles (a28). Not "due to"
     # as "because of" ("fall due to the 2022 sanctions").
     r"|due (?:to (?:expire|end|lapse|run out|begin|start|be|take|hold|meet|vote|open|close|finish)|in|by)"
-    r"|beyond (?:early |late |mid-)?\d{4}|prepar\w*|run(?:s|ning)? for)\b",
+    r"|beyond (?:early |late |mid-)?\d{4}|prepar\w*|run(?:s|ning)? for|expir(?:e|es|ing))\b",
     re.IGNORECASE,
 )
 # A later year naming what people talked of before it came ("What did Mueller say about Russian interference in
@@ -113,8 +113,8 @@ _TOPIC_YEAR = re.compile(
     r"\b(?:the|a|an|his|her|its|their)\s+(?:[a-z]+\s+)?(?:19|20)\d\d\s+(?:[a-z]+\s+)?"
     # What is set for a year before it comes (an election, a census, a deadline), as news can speak of
     # it ahead; not what happened in it ("the 2020 poisoning of Navalny", "the 2021 Capitol riot", a30).
-    r"(?:elections?|race|campaign|midterms?|primary|primaries|vote|ballot|cycle|census|olympics|games"
-    r"|world cup|deadline|expiration|candidates?|contest)\b",
+    r"(?:elections?|race|campaign|midterms?|primary|primaries|caucus(?:es)?|nomination|convention|trial|vote"
+    r"|ballot|cycle|census|olympics|games|world cup|deadline|expiration|candidates?|contest)\b",
     re.IGNORECASE,
 )
 _OUTCOME = re.compile(

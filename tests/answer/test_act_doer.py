@@ -460,6 +460,23 @@ USA = ("us", "usa", "america", "american", "washington", "u.s", "united")
         ),
         ("The U.S. expelled 60 Russian diplomats last week.", USA, "expel", {"diplomat"}, {"british"}, False),
         ("The U.S. expelled 60 British diplomats last week.", USA, "expel", {"diplomat"}, {"british"}, True),
+        # a31: past a "which" clause, and the US acting as "the administration".
+        (
+            "Ukraine, which is not an EU member, is to expel 13 Russian diplomats.",
+            UKRAINE,
+            "expel",
+            {"diplomat"},
+            (),
+            True,
+        ),
+        (
+            "In 2017 the administration banned the use of Kaspersky software.",
+            USA,
+            "ban",
+            {"software"},
+            (),
+            True,
+        ),
     ],
 )
 def test_a_country_does_the_act_only_as_its_subject(
@@ -470,4 +487,5 @@ def test_a_country_does_the_act_only_as_its_subject(
     qualifier: tuple[str, ...],
     told: bool,
 ) -> None:
-    assert _told_of_country(sentence, country, verb, wanted, False, set(qualifier)) is told
+    forms = frozenset({verb, verb + "ed", verb + "ing", verb + "led", verb + "ned", verb + "ded"})
+    assert _told_of_country(sentence, country, forms, wanted, False, set(qualifier)) is told

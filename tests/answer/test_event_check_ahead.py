@@ -31,6 +31,10 @@ def test_questions_about_plans_and_expectations_ask_ahead() -> None:
         "What did Dan Coats warn about the 2020 election?",
         "What did Putin say about the 2020 presidential race?",
         "What did Republicans fear about the 2022 midterms?",
+        # a31: set ahead too.
+        "What did Russia say about New START expiring in 2021?",
+        "What did Democrats say about the 2020 Iowa caucuses?",
+        "What did Biden say about the 2020 Democratic nomination?",
     ):
         assert asks_ahead(question), question
     for question in (
