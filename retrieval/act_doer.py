@@ -171,6 +171,26 @@ def _names_of(doer: str, leaders: bool = False) -> set[str]:
     return {doer.lower().split()[-1].rstrip(".").removesuffix("'s")}
 
 
+# Verbs news uses for one act: "Turkish authorities detained Brunson" reports "Why did Turkey arrest Andrew
+# Brunson?" (a31). Read only to clear a question (the act reported), never to name another doer. Not "fire":
+# "Trump has dismissed Mueller's probe as a witch hunt" fires no one (dev v20 lost its true caveat).
+_SAME_ACT = {
+    "arrest": ("detain", "jail", "imprison"),
+    "detain": ("arrest", "jail"),
+    "jail": ("imprison", "detain"),
+    "kill": ("murder", "assassinate"),
+    "ban": ("prohibit", "bar"),
+}
+
+
+def reported_forms(index: StoredVersion, verb: str) -> set[str]:
+    """The past forms of the verb and of the verbs news uses for the same act ("arrest": detained, jailed)."""
+    forms = past_forms(index, verb)
+    for other in _SAME_ACT.get(verb.lower(), ()):
+        forms |= past_forms(index, other)
+    return forms
+
+
 def past_forms(index: StoredVersion, verb: str) -> set[str]:
     """The verb's past forms in the archive ("fire": fired; "plug": plugged; "give": gave, given).
 

@@ -21,7 +21,7 @@ from retrieval.act_doer import (
     asked_act,
     bare_word,
     object_heads,
-    past_forms,
+    reported_forms,
 )
 from retrieval.index import StoredVersion
 from retrieval.lexical import STOPWORDS, tokenize
@@ -50,7 +50,7 @@ def quotes_tell_act(index: StoredVersion, question: str, quotes: Sequence[str]) 
         return False
     doer, verb, obj, complement = act
     doers = {t for name in _names_of(doer, leaders=True) for t in tokenize(name)} - set(STOPWORDS)
-    forms = past_forms(index, verb)
+    forms = reported_forms(index, verb)
     wanted = (
         set()
         if counted

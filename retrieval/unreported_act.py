@@ -38,7 +38,7 @@ from retrieval.act_doer import (
     asked_act,
     bare_word,
     object_heads,
-    past_forms,
+    reported_forms,
 )
 from retrieval.arrays import contains, distinct
 from retrieval.index import StoredVersion
@@ -354,7 +354,7 @@ def unreported_act(index: StoredVersion, question: str) -> str | None:
         # "did America's top diplomat call", "did the Canadian firm bought by ... own": the doer is the noun
         # after the possessive or adjective, not the verb act_doer read there.
         return None
-    forms = past_forms(index, verb)
+    forms = reported_forms(index, verb)
     if not forms:
         return None
     if _WHAT_NOUN_DID.match(question) and not obj:

@@ -325,3 +325,18 @@ def test_a_country_is_told_doing_the_act_by_its_forces_and_the_verbs_noun(
     assert unreported_act(index, "Why did Russia ban US food imports?") is None
     # The first name after the verb is its object: Russia blocked LinkedIn, not Facebook (as before).
     assert unreported_act(index, "Why did Russia block Facebook?") is not None
+
+
+def test_an_act_told_in_another_verb_for_it_is_reported(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """a31: "Why did Turkey arrest Andrew Brunson?" was caveated above "Turkish authorities detained
+    Brunson"; news says detained or jailed for arrested."""
+    monkeypatch.setattr(event_check, "MIN_ARTICLES", 2)
+    told = (
+        ("Turkey detained Andrew Brunson in 2016 on terrorism charges.", "2018-08-01"),
+        ("Turkey arrested a journalist in Istanbul.", "2018-08-02"),
+    )
+    index = build(tmp_path, (*ARTICLES, *told)).index
+    assert unreported_act(index, "Why did Turkey arrest Andrew Brunson?") is None
+    assert unreported_act(index, "Why did Turkey fire Andrew Brunson?") is not None
