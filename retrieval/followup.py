@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from cachetools import LRUCache
 
 from retrieval.lexical import STOPWORDS, shared_prefix
+from retrieval.people import MONTHS
 
 # At most this many of the previous question's content words are carried into a follow-up.
 MAX_CARRIED_WORDS = 8
@@ -211,19 +212,15 @@ def carried_subject(question: str, previous: str) -> str:
 
 
 # "and Lavrov?", "what about the RNC?": a follow-up that is nothing but another name.
-_MONTH_NAMES = (
-    "January|February|March|April|May|June|July|August|September|October|November|December"
-    "|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept?|Oct|Nov|Dec"
-)
 # "in 2017", "in March 2019": when, said after a name ("And Peskov in 2017?") or in a question.
-_WHEN = rf"(?:in|during)\s+(?:(?:{_MONTH_NAMES})\.?\s+)?(?:1[89]|20)\d\d"
+_WHEN = rf"(?:in|during)\s+(?:(?:{MONTHS})\.?\s+)?(?:1[89]|20)\d\d"
 _ONLY_NAME = re.compile(
     r"^(?i:and|but|also|what about|how about|what of|same for|as for)\s+(?P<the>(?i:the)\s+)?"
     r"(?P<name>[A-Z][\w’'.-]*(?:\s+(?:of\s+)?[A-Z][\w’'.-]*)*)"
     rf"(?:\s+(?P<when>{_WHEN}))?\s*[?.!]*$"
 )
 _ASKED_WHEN = re.compile(rf"\s*\b{_WHEN}\b", re.IGNORECASE)
-_MONTH = re.compile(rf"(?:{_MONTH_NAMES})\.?")
+_MONTH = re.compile(rf"(?:{MONTHS})\.?")
 _PLACES = frozenset(w for group in _ALIASES for w in group if w not in ("united", "states", "kingdom"))
 
 
