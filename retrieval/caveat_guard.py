@@ -1,6 +1,6 @@
 """A caveat that says no article reports the asked act must not sit above a quote that reports it.
 
-The act checks (presupposition.unsaid_act, act_doer.other_doer, unreported_act) read the archive's sentences
+The act checks (presupposition.unsaid_act, wrong_doer.other_doer, unreported_act) read the archive's sentences
 with word-order rules: the doer before an active verb, the object after it. A sentence outside those rules
 ("The Magnitsky Act, a 2012 bill passed by Congress and signed by then-President Barack Obama") is no report
 to them, and the answer showed that very sentence under "No indexed article reports that Obama did this".

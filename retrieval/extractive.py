@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Any
 
 from langchain_core.documents import Document
 
-from retrieval.act_doer import other_doer
 from retrieval.answer import Answer, Citation, answer_timings
 from retrieval.asked_time import prefer_asked_time
 from retrieval.caveat_guard import quotes_tell_act
@@ -40,6 +39,7 @@ from retrieval.search import chunk_document
 from retrieval.speaker import unnamed_speaker
 from retrieval.truecase import NAME_SHARE, spelling
 from retrieval.unreported_act import unreported_act
+from retrieval.wrong_doer import other_doer
 
 if TYPE_CHECKING:
     from langchain_core.runnables import Runnable

@@ -1,7 +1,7 @@
 """An act the question takes for granted that no article reports: "Why did Trump fire Robert Mueller?"
 
 The names and words are all in the archive (Trump, Mueller, "fired"), so the name and word checks pass, and
-the quotes about Trump and Mueller read as if the question were right. act_doer.other_doer names another
+the quotes about Trump and Mueller read as if the question were right. wrong_doer.other_doer names another
 doer when the articles give the act to someone else; when they give it to no one (Mueller was never
 fired; Putin never resigned, gave Flynn no award, never blocked Facebook) it says nothing. This check
 reads the sentences that hold the act's past form, its object (or the word after the verb: "resign as
@@ -31,7 +31,6 @@ from retrieval.act_doer import (
     _WORD,
     MAX_READ,
     _country,
-    _country_told,
     _names_of,
     _object_run,
     _sentences,
@@ -45,6 +44,7 @@ from retrieval.index import StoredVersion
 from retrieval.lexical import STOPWORDS, stem, tokenize
 from retrieval.prompts import render_prompt
 from retrieval.truecase import restore_case
+from retrieval.wrong_doer import _country_told, act_forms
 
 # Words before the verb in which the sentence may name its doer: "Trump expelled 60 Russian intelligence
 # officers Monday and closed Russia's consulate in Seattle" names Trump 9 words before "closed".
@@ -140,7 +140,7 @@ def some_act(question: str) -> tuple[str, str, str, str] | None:
 
 
 # "Why did Putin resign?", "Did Putin resign?": an act told by its verb alone. Read by this check only:
-# that another person resigned says nothing of this one, so act_doer.other_doer has no use for it.
+# that another person resigned says nothing of this one, so wrong_doer.other_doer has no use for it.
 _BARE = re.compile(
     rf"^\s*(?i:(?:(?:why|when|how)\s+)?did)\s+(?P<doer>(?:the\s+)?{_NAME})\s+(?P<verb>[a-z]{{3,}})\s*\?*\s*$"
 )
@@ -393,7 +393,11 @@ def unreported_act(index: StoredVersion, question: str) -> str | None:
             return None
     country = _country(doer)
     heads = frozenset(object_heads(question, verb, obj)) if obj else frozenset()
-    if country is not None and not count and _country_told(index, country, verb, target, complement, heads):
+    if (
+        country is not None
+        and not count
+        and _country_told(index, country, act_forms(index, verb), target, complement, heads)
+    ):
         return None  # "Russian fighter jets dropped bombs deep into the heart of Syria" (a30)
     if count:
         what = f"{verb} {counted}"

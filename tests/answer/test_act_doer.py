@@ -8,9 +8,10 @@ from pathlib import Path
 import pytest
 
 from retrieval import event_check
-from retrieval.act_doer import _told_of_country, asked_act, object_heads, other_doer, sentence_doers
+from retrieval.act_doer import asked_act, object_heads, sentence_doers
 from retrieval.index import StoredVersion
 from retrieval.service import build_service
+from retrieval.wrong_doer import _told_of_country, other_doer
 from tests.answer.test_presupposition import build
 from tests.conftest import hashing_settings_for
 
@@ -239,7 +240,7 @@ def test_a_doer_named_in_many_passages_is_still_checked(
 ) -> None:
     # a14: past MAX_PASSAGES passages naming Trump beside "pleaded guilty" the check was off.
     monkeypatch.setattr(event_check, "MIN_ARTICLES", 2)
-    monkeypatch.setattr("retrieval.act_doer.MAX_PASSAGES", 3)
+    monkeypatch.setattr("retrieval.wrong_doer.MAX_PASSAGES", 3)
     articles = [
         (f"Michael Flynn pleaded guilty, a blow to President Trump, aide {n} said.", f"2017-12-{n + 1:02d}")
         for n in range(8)

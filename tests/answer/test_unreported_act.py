@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from retrieval import event_check
-from retrieval.act_doer import other_doer
 from retrieval.index import StoredVersion
 from retrieval.unreported_act import as_asked, counted_act, tells_act, unreported_act
+from retrieval.wrong_doer import other_doer
 from tests.answer.test_presupposition import build
 
 ARTICLES = (

@@ -1,4 +1,4 @@
-"""The presupposition checks (retrieval/presupposition.py, act_doer.py) read the same sentences from PostgreSQL as from the folder."""
+"""The presupposition checks (retrieval/presupposition.py, wrong_doer.py) read the same sentences from PostgreSQL as from the folder."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from retrieval import act_doer, event_check, presupposition
+from retrieval import event_check, presupposition, wrong_doer
 from tests.answer.test_act_doer import ARTICLES as ACTS
 from tests.answer.test_presupposition import ARTICLES, PLEAS
 from tests.support.postgres import folder_and_database_versions
@@ -50,7 +50,7 @@ def test_both_stores_name_the_same_other_doer(
         "Why did Trump fire Sally Yates?",
         "Why did Jared Kushner plead guilty?",
     ):
-        notes = [act_doer.other_doer(v, q) for v in versions]
+        notes = [wrong_doer.other_doer(v, q) for v in versions]
         assert notes[0] == notes[1], q
-    note = act_doer.other_doer(versions[1], "Why did Michael Flynn fire Sally Yates?")
+    note = wrong_doer.other_doer(versions[1], "Why did Michael Flynn fire Sally Yates?")
     assert note is not None and "Trump" in note
