@@ -12,6 +12,7 @@ from cachetools import LRUCache
 
 from retrieval.lexical import STOPWORDS, shared_prefix
 from retrieval.people import MONTHS
+from retrieval.speaker import SPEECH_VERBS
 
 # At most this many of the previous question's content words are carried into a follow-up.
 MAX_CARRIED_WORDS = 8
@@ -244,8 +245,7 @@ def _is_place(name: str) -> bool:
 # "What did Lavrov say about …", "How did Peskov react to …": the name is who spoke, the rest what about.
 _SPEAKER = re.compile(
     r"^\s*(?i:what|how|why|when|where)\s+(?i:did|does|do|has|had)\s+(?P<name>[A-Z][\w’'.-]*)"
-    r"(?:\s+[A-Z][\w’'.-]*)*\s+(?:say|said|tell|told|think|thought|react|respond|comment|reply|write|wrote"
-    r"|claim|warn|call|describe|mean)\b"
+    rf"(?:\s+[A-Z][\w’'.-]*)*\s+(?:{SPEECH_VERBS}|mean)\b"
 )
 # "in Helsinki", "to Moscow": a name after these is a place, whatever it is.
 _LOCATIVE = re.compile(r"\b(?:in|at|to|from|near|into|inside|outside)\s+(?:the\s+)?$", re.IGNORECASE)

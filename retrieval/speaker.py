@@ -23,11 +23,14 @@ _BODIES = frozenset(
     commission parliament duma cia fbi nsa gru""".split()
 )
 _TITLES = frozenset("president senator sen rep gov general gen mr mrs ms dr secretary minister prime".split())
+# The verbs of a question asking for someone's words (followup.py reads who spoke by them too).
+SPEECH_VERBS = (
+    "say|said|tell|told|think|thought|describe|call|warn|claim|react|respond|comment|reply|write|wrote"
+)
 # "What did Hillary Clinton say …", "How did Lavrov react …", "What has Peskov told …".
 _SPEECH = re.compile(
     r"^\s*(?i:what|how|why|when)\s+(?i:did|does|do|has|had)\s+"
-    r"(?P<name>(?:[A-Z][\w’'.-]*\s+){0,2}[A-Z][\w’'.-]*)\s+"
-    r"(?:say|said|tell|told|think|thought|describe|call|warn|claim|react|respond|comment|reply|write|wrote)\b"
+    rf"(?P<name>(?:[A-Z][\w’'.-]*\s+){{0,2}}[A-Z][\w’'.-]*)\s+(?:{SPEECH_VERBS})\b"
 )
 
 
