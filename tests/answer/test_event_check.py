@@ -123,6 +123,12 @@ def test_quotes_about_a_rare_name_that_never_say_its_rare_word_leave_a_gap(
     archive = large()
     nord, putin, navalny, texas = 0, 1, 2, 3
     assert full_names("Who blew up the Nord Stream pipelines in Texas?") == ["Nord Stream", "Texas"]
+    # A particle inside a name keeps it whole: "Pen" alone read Marine Le Pen as 2017's stories (h5-07).
+    assert full_names("Did Marine Le Pen meet Ursula von der Leyen?") == [
+        "Marine Le Pen",
+        "Ursula von der Leyen",
+    ]
+    assert full_names("Did Putin meet de Gaulle?") == ["Putin", "Gaulle"]
     blew = "Who blew up the Nord Stream pipelines?"
     # No article about Nord Stream says "blew": the quotes about it leave the gap, whatever they are.
     assert unsaid_events(archive, blew, [nord]) == [("Nord Stream", "blew", False)]

@@ -71,6 +71,9 @@ def test_a_year_used_as_a_topics_name_places_no_event_in_it() -> None:
     assert not places_in("The Helsinki summit came two years after the 2016 election.", "2016", {"helsinki"})
     assert places_in("Putin visited Helsinki in 2016.", "2016", {"helsinki"})
     assert places_in("The 2016 election was hacked.", "2016", {"election"})
+    # The question's topic in another inflection is the same topic (h5-21: "the 2016 elections").
+    assert places_in("Russia meddled in the 2016 elections, he said.", "2016", {"election"})
+    assert not places_in("Russia meddled in the 2016 elections, he said.", "2016", {"elect"})
     # Given the name, the year must stand near it: a long sentence dates its other clauses too.
     far = (
         "Putin may read the showing in Helsinki as a reason to " + "try again and " * 10 + "hack as in 2016."
@@ -182,6 +185,23 @@ def test_where_every_year_has_one_report_one_is_enough(tmp_path: Path) -> None:
     )
     index = build(tmp_path, (*ARTICLES, *mh17)).index
     assert misplaced_year(index, "Who downed flight MH17 over Ukraine in 2016?") is None
+
+
+@pytest.mark.usefixtures("rare_names")
+def test_one_report_against_two_does_not_tell_the_year(tmp_path: Path) -> None:
+    # Two 2017 passages against one of 2014 are too few to say when Le Pen acknowledged the loan (holdout5
+    # h5-07 was refused); three against one still are enough (MH17's look-back above).
+    loan = (
+        ("Marine Le Pen recently acknowledged a loan from a Kremlin-linked bank.", "2014-12-31"),
+        ("Marine Le Pen acknowledged the loan again, aides said.", "2017-02-01"),
+        ("Marine Le Pen acknowledged the loan in a radio interview.", "2017-03-01"),
+    )
+    question = "How much did Marine Le Pen acknowledge borrowing in 2014?"
+    assert misplaced_year(build(tmp_path, (*ARTICLES, *loan)).index, question) is None
+    third = ("Marine Le Pen acknowledged the loan once more on Monday.", "2017-04-01")
+    (tmp_path / "3").mkdir()
+    found = misplaced_year(build(tmp_path / "3", (*ARTICLES, *loan, third)).index, question)
+    assert found == ("Marine Le Pen", "2014", ["2017"]), found
 
 
 @pytest.mark.usefixtures("rare_names")
