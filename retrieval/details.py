@@ -28,6 +28,7 @@ from retrieval.people import (
 )
 
 Detail = Literal[
+    "title",
     "quote",
     "condition",
     "money",
@@ -52,8 +53,27 @@ _AUXILIARY = r"(?:did|does|do|is|was|were|are|has|have|had|will|would|can|could|
 # Syria" (dev cv-28), so they are no question's model, only the word a model name stands before.
 _ARMS = r"weapons?|missiles?|rockets?|warheads?|bombs?"
 _WEAPON_NOUNS = rf"{_ARMS}|warplanes?|planes?|jets?|aircraft|bombers?|drones?|tanks?|warships?|submarines?"
+# What goes by a title: a work, a ship, or a phrase someone coined.
+_TITLED = (
+    r"books?|memoirs?|novels?|films?|movies?|documentar(?:y|ies)|musicals?|plays?|songs?|albums?|shows?|series"
+    r"|ships?|vessels?|destroyers?|cruisers?|carriers?|nicknames?|slogans?|hashtags?|mottos?|headlines?"
+)
+# How a which/what question opens, with the preposition the asked thing may take ("Near which station …").
+_OPENING = r"^\W*(?:(?:in|on|at|near|from|to|with|for|by|under|into|through|against|during|after|before) )?(?:which|what)"
 _PLACE_NOUNS = r"country|countries|state|states|city|cities|nation|nations|region|place|town|capital|island"
 _RULES: list[tuple[Detail, re.Pattern[str]]] = [
+    # "Which Mel Brooks musical …", "What nickname …", "What is the title of the book …": a work, a ship or a
+    # coined phrase is answered by its name, given in quotes, as a hashtag or after USS ("His darkly comical musical
+    # "The Producers""), not by the sentence that names its author ("… identified by Mel Brooks", holdout5 h5-12).
+    (
+        "title",
+        re.compile(
+            rf"{_OPENING} (?:(?!{_AUXILIARY}\b)[\w'’-]+ ){{0,3}}(?:{_TITLED})\b"
+            rf"|^\W*what (?:is|was) the (?:title|name) of (?:the|his|her|their|a|an) (?:[\w'’-]+ ){{0,2}}(?:{_TITLED})\b"
+            r"|^\W*what (?:is|was) the title\b",
+            re.I,
+        ),
+    ),
     (
         "quote",
         re.compile(
@@ -101,7 +121,8 @@ _RULES: list[tuple[Detail, re.Pattern[str]]] = [
     (
         "date",
         re.compile(
-            r"^\W*when\b|\b(?:what|which) (?:date|year|day|month)\b|\bon what\b|\bin what year\b", re.I
+            r"^\W*when\b|,\s+when\s+(?:had|has|have|did|does|do|was|were|is|are|would|will)\b|\b(?:what|which) (?:date|year|day|month)\b|\bon what\b|\bin what year\b",
+            re.I,
         ),
     ),
     ("place", re.compile(rf"^\W*where\b|\b(?:which|what) (?:\w+ )?(?:{_PLACE_NOUNS})\b", re.I)),
@@ -121,14 +142,14 @@ _RULES: list[tuple[Detail, re.Pattern[str]]] = [
     (
         "model",
         re.compile(
-            rf"^\W*(?:which|what) (?:(?!of\b)[\w-]+ ){{0,2}}(?:{_ARMS})\s+(?:{_AUXILIARY}|\w+ed)\b",
+            rf"{_OPENING} (?:(?!of\b)[\w-]+ ){{0,2}}(?:{_ARMS})\s+(?:{_AUXILIARY}|\w+ed)\b",
             re.I,
         ),
     ),
     (
         "name",
         re.compile(
-            r"^\W*(?:which|what) (?:[\w-]+ ){0,3}(?:type|kind|name|law|bill|treaty|company|firm|group"
+            rf"{_OPENING} (?:[\w'’-]+ ){{0,3}}(?:type|kind|name|law|bill|treaty|company|firm|group"
             r"|app|agency|document|report|station|broadcasters?|bank|lender|weapon|warplane"
             r"|plane|missile|system|committee|panel|party|organi[sz]ation|event|field)s?\b"
             r"|\bwhat (?:\w+ ){1,4}called\b|\bwhat did \w+(?: \w+)? call\b|\bcalled\W*$",
@@ -141,7 +162,7 @@ _RULES: list[tuple[Detail, re.Pattern[str]]] = [
     (
         "list",
         re.compile(
-            rf"^\W*(?:which|what) (?:[\w-]+ ){{0,2}}?(?!{_AUXILIARY}\b)[a-z]+[^s\W]s (?:of|{_AUXILIARY})\b",
+            rf"{_OPENING} (?:[\w-]+ ){{0,2}}?(?!{_AUXILIARY}\b)[a-z]+[^s\W]s (?:of|{_AUXILIARY})\b",
             re.I,
         ),
     ),
@@ -262,6 +283,14 @@ _MODEL = re.compile(
 )
 
 
+# A title: a capitalised phrase of up to eight words in quotes (not a quoted sentence, which runs longer or
+# ends in a full stop), a hashtag, or a ship's name.
+_TITLE = re.compile(
+    r"(?<=[\"“‘'])[A-Z#][^\"“”‘’.!?]{0,60}?(?=[,]?[\"”’'])(?<!\s)"
+    r"|#[A-Za-z]\w+|\b(?:USS|HMS|RFS|INS)\s+[A-Z][\w'’-]+"
+)
+
+
 # "Who shot the Russian ambassador to Turkey?": the act's verb and whom it was done to. A name the articles give
 # that description ("Andrey Karlov, the Russian ambassador to Turkey") is the one the act was done to.
 _WHO_DID = re.compile(
@@ -304,6 +333,10 @@ def holds_detail(
             return False
         speaker = _find_speaker(question)
         return speaker is None or _is_said_by(passage, speaker)
+    if kind == "title":
+        return any(
+            _is_title(m.group(0)) and not _in_question(m.group(0), asked) for m in _TITLE.finditer(passage)
+        )
     if kind == "condition":
         return bool(_CONDITION.search(passage))
     if kind == "list":
@@ -444,6 +477,12 @@ def _names_doer(passage: str, act: re.Match[str], asked: set[str]) -> bool:
         return False
     doers = sentence_doers(passage, {verb}, target)
     return any(not _in_question(doer, asked) for doer in doers)
+
+
+def _is_title(phrase: str) -> bool:
+    """Whether a quoted phrase reads as a name: at most three words, or every long word capitalised."""
+    words = phrase.split()
+    return len(words) <= 3 or all(w[:1].isupper() for w in words if len(w) > 3)
 
 
 def _in_question(token: str, asked: set[str]) -> bool:
