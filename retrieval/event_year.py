@@ -13,6 +13,7 @@ told in other words in the asked year.
 from __future__ import annotations
 
 import re
+from collections import Counter
 
 from retrieval import event_check
 from retrieval.asked_time import article_dates
@@ -44,6 +45,11 @@ _ASKED_YEAR = re.compile(
     re.IGNORECASE,
 )
 _RAW = re.compile(r"[\w'’-]+")
+# A year a sentence puts its event in: "in 2014", "in March 2014", "since late 2013", "by Sept. 30, 2015".
+_PLACED = re.compile(
+    rf"\b(?:in|since|by|during|until)\s+(?:(?:early|late|mid)-?\s*)?(?:{MONTH}\.?\s+)?(?:\d{{1,2}},?\s+)?((?:19|20)\d\d)\b",
+    re.IGNORECASE,
+)
 _MONTH_WORDS = frozenset(MONTHS)
 
 
@@ -86,6 +92,52 @@ def unplaced_event(index: StoredVersion, question: str) -> tuple[str, list[str],
     years = [y for y in asked_years(question) if span.first[:4] <= y <= span.last[:4]]
     if not years:
         return None
+    found = _reporting(index, question, years)
+    if found is None:
+        return None
+    terms, (reporting, passage_years) = found
+    dates = article_dates(index)
+    reported = sorted({int(dates[a]) // 10_000 for a, _ in reporting} - {0})
+    for year in years:
+        if (
+            int(year) in reported
+            or int(year) in passage_years
+            or any(re.search(rf"\b{year}\b", s) for _, s in reporting)
+        ):
+            continue
+        return year, terms, [str(y) for y in reported]
+    return None
+
+
+def placed_earlier(index: StoredVersion, question: str) -> tuple[str, list[str], str] | None:
+    """(asked year, the event's words, the year its sentences put it in) for a year before the first article
+    that no sentence reporting the event names, when MIN_EVIDENCE of them place it in one other year."""
+    if len(index.articles) < event_check.MIN_ARTICLES:
+        return None
+    span = date_span(index)
+    if not span.first:
+        return None
+    # Before the first article no article's date can speak against the year, but the articles' own words
+    # can: "Why did Russia annex Crimea in 2012?" meets a dozen sentences saying it did so in 2014 (h5-u04).
+    years = [y for y in asked_years(question) if y < span.first[:4]]
+    if not years:
+        return None
+    found = _reporting(index, question, years, sample=True)
+    if found is None:
+        return None
+    terms, (reporting, _) = found
+    placed = Counter(y for _, sentence in reporting for y in set(_PLACED.findall(sentence)))
+    if not placed or any(re.search(rf"\b{y}\b", s) for y in years for _, s in reporting):
+        return None
+    year, n = placed.most_common(1)[0]
+    return (years[0], terms, year) if n >= MIN_EVIDENCE else None
+
+
+def _reporting(
+    index: StoredVersion, question: str, years: list[str], sample: bool = False
+) -> tuple[list[str], tuple[list[tuple[int, str]], set[int]]] | None:
+    """The event's words and the sentences (and passage years) that report it, by the first group of the
+    question's rarest words that enough sentences hold."""
     # "according to a report for Congress" names who tells it: its words are not the event's.
     source = {t for w in attribution_words(question) for t in tokenize(w)}
     rare = key_terms(index, question, set(years) | source)
@@ -101,21 +153,10 @@ def unplaced_event(index: StoredVersion, question: str) -> tuple[str, list[str],
             # "subway"); where it is there, the sentences with all three have spoken ("Which Democrat did
             # Rohrabacher defeat in 2016?": the sentences of his 2018 defeat hold "Democrat" too).
             continue
-        found = _evidence(index, terms)
+        found = _evidence(index, terms, sample)
         if found is None:
             continue
-        reporting, passage_years = found
-        dates = article_dates(index)
-        reported = sorted({int(dates[a]) // 10_000 for a, _ in reporting} - {0})
-        for year in years:
-            if (
-                int(year) in reported
-                or int(year) in passage_years
-                or any(re.search(rf"\b{year}\b", s) for _, s in reporting)
-            ):
-                continue
-            return year, terms, [str(y) for y in reported]
-        return None
+        return terms, found
     return None
 
 
@@ -126,14 +167,19 @@ def _meets(index: StoredVersion, pair: list[str], rare: list[str]) -> bool:
     return any(passages & chunks_with(index, sorted(term_forms(vocab, t))) for t in rare if t not in pair)
 
 
-def _evidence(index: StoredVersion, terms: list[str]) -> tuple[list[tuple[int, str]], set[int]] | None:
+def _evidence(
+    index: StoredVersion, terms: list[str], sample: bool = False
+) -> tuple[list[tuple[int, str]], set[int]] | None:
     """The sentences holding every term in any form, with the years of the passages holding both; None when
-    fewer than MIN_EVIDENCE sentences or more than MAX_PASSAGES passages hold them."""
+    fewer than MIN_EVIDENCE sentences or more than MAX_PASSAGES passages hold them (with `sample`, the first
+    MAX_PASSAGES are read instead: an event that common is told the same way in any of them)."""
     vocab = sorted_vocabulary(index)
     forms = [term_forms(vocab, t) for t in terms]
     passages = set.intersection(*(chunks_with(index, sorted(f)) for f in forms))
     if len(passages) > MAX_PASSAGES:
-        return None
+        if not sample:
+            return None
+        passages = set(sorted(passages)[:MAX_PASSAGES])
     dates = article_dates(index)
     chunk_article = index.chunks.article
     # A passage of the asked year holding the words may tell the event over two sentences: it clears.
@@ -151,12 +197,17 @@ def _evidence(index: StoredVersion, terms: list[str]) -> tuple[list[tuple[int, s
 def event_year_gap(index: StoredVersion, question: str) -> str | None:
     """The caveat when the articles report the question's event, but never in the year it asks."""
     question = restore_case(index, question)
-    found = unplaced_event(index, question)
-    if found is None:
-        return None
-    year, terms, reported = found
-    span = reported[0] if len(reported) == 1 else f"{reported[0]}–{reported[-1]}"
     # Each word as the question spells it ("Petersburg", not the index's "petersburg").
     spelt = {t: raw for raw in _RAW.findall(question) for t in tokenize(raw)[:1]}
+    found = unplaced_event(index, question)
+    if found is None:
+        earlier = placed_earlier(index, question)
+        if earlier is None:
+            return None
+        year, terms, placed = earlier
+        words = ", ".join(f"“{spelt.get(t, t)}”" for t in terms)
+        return render_prompt("gap_event_text_year.txt", words=words, placed=placed, year=year)
+    year, terms, reported = found
+    span = reported[0] if len(reported) == 1 else f"{reported[0]}–{reported[-1]}"
     words = ", ".join(f"“{spelt.get(t, t)}”" for t in terms)
     return render_prompt("gap_event_year.txt", words=words, span=span, year=year)

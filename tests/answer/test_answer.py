@@ -424,6 +424,7 @@ EXPECTED_PLACEHOLDERS = {
     # retrieval/unreported_act.py and retrieval/event_year.py
     "gap_unreported.txt": {"doer", "act"},
     "gap_event_year.txt": {"words", "span", "year"},
+    "gap_event_text_year.txt": {"words", "placed", "year"},
     # retrieval/freshness.py
     "gap_stale.txt": {"sources"},
     "gap_kept.txt": {"sources"},

