@@ -72,7 +72,7 @@ def object_heads(question: str, verb: str, obj: str) -> set[str]:
 _NEGATIONS = frozenset("not never didn't hasn't hadn't wasn't weren't".split())
 # Denials stand further off: "Trump denied that he fired".
 _DENIALS = frozenset("denied denies deny denying".split())
-_NAME = r"(?:[A-Z][\w.'’-]*\s+){0,2}[A-Z][\w.'’-]*"
+_NAME = r"(?:[A-Z][\w.'’-]*\s+){0,4}[A-Z][\w.'’-]*"
 # "did Michael Flynn fire Sally Yates", "did the U.S. close": the doer (capitalised words, with "the" as the
 # question writes it, for the note), then the verb; "What led Michael Flynn to fire Sally Yates" too.
 _ASKED = re.compile(

@@ -45,6 +45,13 @@ def test_the_question_names_doer_verb_and_object_or_the_word_after_the_verb() ->
     assert asked_act("Why did Carter Page plead guilty?") == ("Carter Page", "plead", "", "guilty")
     # Who did it is what "Who fired ...?" asks: nothing taken for granted.
     assert asked_act("Who fired Sally Yates?") is None
+    # A doer with a title before the name (h5-u07 was read as no act at all).
+    assert asked_act("Why did Attorney General Jeff Sessions appoint Robert Mueller in May 2017?") == (
+        "Attorney General Jeff Sessions",
+        "appoint",
+        "Robert Mueller",
+        "",
+    )
 
 
 def test_a_sentence_names_the_doer_before_the_verb_or_after_by() -> None:
