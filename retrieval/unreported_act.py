@@ -369,7 +369,9 @@ def unreported_act(index: StoredVersion, question: str) -> str | None:
     passages = _with_all(index, [sorted(forms), *pins])
     head = object_head(question, obj)
     # The verb's noun ("visit", "visits") reports the act after a possessive; found in passages with it too.
-    nouns = frozenset({verb, verb + "s", verb + "es"})
+    # And its -ment noun: "Mueller's indictment … against Manafort", "with the indictments of … Paul Manafort"
+    # tell "indict Paul Manafort" (the note said no article reports it).
+    nouns = frozenset({verb, verb + "s", verb + "es", verb + "ment", verb + "ments"})
     if noun_terms := sorted({t for n in nouns for t in tokenize(n)} & index.bm25.vocab.keys()):
         passages |= _with_all(index, [noun_terms, *pins])
     if len(passages) > MAX_READ:

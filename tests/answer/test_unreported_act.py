@@ -10,6 +10,7 @@ from retrieval import event_check
 from retrieval.index import StoredVersion
 from retrieval.unreported_act import as_asked, counted_act, tells_act, unreported_act
 from retrieval.wrong_doer import other_doer
+from tests.answer.test_presupposition import ARTICLES as OTHER_ARTICLES
 from tests.answer.test_presupposition import build
 
 ARTICLES = (
@@ -340,3 +341,21 @@ def test_an_act_told_in_another_verb_for_it_is_reported(
     index = build(tmp_path, (*ARTICLES, *told)).index
     assert unreported_act(index, "Why did Turkey arrest Andrew Brunson?") is None
     assert unreported_act(index, "Why did Turkey fire Andrew Brunson?") is not None
+
+
+def test_the_acts_ment_noun_after_the_doers_possessive_tells_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # "No indexed article reports that Robert Mueller did this (“indict Paul Manafort”)" stood beside an
+    # archive saying "Mueller’s indictment … against … Paul Manafort".
+    monkeypatch.setattr(event_check, "MIN_ARTICLES", 2)
+    indictments = (
+        ("Robert Mueller’s indictment alleges 12 counts against Paul Manafort.", "2017-10-30"),
+        ("A grand jury indicted Michael Flynn's business partner on Monday.", "2018-12-17"),
+        ("Robert Mueller spoke to Michael Flynn's lawyers.", "2018-12-18"),
+    )
+    # Not this file's ARTICLES, which tell the indictment with the verb.
+    index = build(tmp_path, (*OTHER_ARTICLES, *indictments)).index
+    assert unreported_act(index, "Why did Robert Mueller indict Paul Manafort?") is None
+    note = unreported_act(index, "Why did Robert Mueller indict Michael Flynn?")
+    assert note is not None and "indict Michael Flynn" in note, note
