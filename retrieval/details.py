@@ -60,6 +60,7 @@ _TITLED = (
 )
 # How a which/what question opens, with the preposition the asked thing may take ("Near which station …").
 _OPENING = r"^\W*(?:(?:in|on|at|near|from|to|with|for|by|under|into|through|against|during|after|before) )?(?:which|what)"
+_TITLED_ASKED = re.compile(rf"\b({_TITLED})\b", re.I)
 _PLACE_NOUNS = r"country|countries|state|states|city|cities|nation|nations|region|place|town|capital|island"
 _RULES: list[tuple[Detail, re.Pattern[str]]] = [
     # "Which Mel Brooks musical …", "What nickname …", "What is the title of the book …": a work, a ship or a
@@ -285,10 +286,20 @@ _MODEL = re.compile(
 
 # A title: a capitalised phrase of up to eight words in quotes (not a quoted sentence, which runs longer or
 # ends in a full stop), a hashtag, or a ship's name.
-_TITLE = re.compile(
-    r"(?<=[\"“‘'])[A-Z#][^\"“”‘’.!?]{0,60}?(?=[,]?[\"”’'])(?<!\s)"
-    r"|#[A-Za-z]\w+|\b(?:USS|HMS|RFS|INS)\s+[A-Z][\w'’-]+"
+# A phrase in quotes: the quote marks not apostrophes ("Trump’s", "it’s"), so not touching a letter outside.
+_QUOTED = re.compile(
+    r"(?:(?<=^[\"“‘'])|(?<=[^\w][\"“‘']))[\w#][^\"“”‘’.!?]{0,100}?(?=[,.]?[\"”’'](?![A-Za-z]))(?<!\s)"
 )
+_HASHTAG = re.compile(r"#[A-Za-z]\w+")
+_SHIP_NAME = re.compile(r"\b(?:USS|HMS|RFS|INS)\s+[A-Z][\w'’-]+")
+_SHIPS = frozenset(
+    tokenize("ship ships vessel vessels destroyer destroyers cruiser cruisers carrier carriers")
+)
+# A quoted phrase is the title only where the sentence says what it names ("his book, “Fear”", "the musical
+# "The Producers"", "Trump's nickname for Clinton") or that it is a name ("called", "dubbed"): any quoted name
+# alone let "I wrote "Understanding Trump"" answer which book Luke Harding wrote, and a campaign trail's "Back
+# to Mike Pence" which musical's cast addressed him (a32).
+_NAMES_IT = frozenset(tokenize("called titled entitled dubbed named nicknamed known"))
 
 
 # "Who shot the Russian ambassador to Turkey?": the act's verb and whom it was done to. A name the articles give
@@ -334,9 +345,7 @@ def holds_detail(
         speaker = _find_speaker(question)
         return speaker is None or _is_said_by(passage, speaker)
     if kind == "title":
-        return any(
-            _is_title(m.group(0)) and not _in_question(m.group(0), asked) for m in _TITLE.finditer(passage)
-        )
+        return _holds_title(passage, question, asked)
     if kind == "condition":
         return bool(_CONDITION.search(passage))
     if kind == "list":
@@ -477,6 +486,22 @@ def _names_doer(passage: str, act: re.Match[str], asked: set[str]) -> bool:
         return False
     doers = sentence_doers(passage, {verb}, target)
     return any(not _in_question(doer, asked) for doer in doers)
+
+
+def _holds_title(passage: str, question: str, asked: set[str]) -> bool:
+    """Whether the passage names a title of what the question asks for that the question lacks."""
+    noun = _TITLED_ASKED.search(question)
+    wanted = set(tokenize(noun.group(1))) if noun else set()
+    if wanted & _SHIPS and any(not _in_question(m.group(0), asked) for m in _SHIP_NAME.finditer(passage)):
+        return True
+    if "hashtag" in wanted and any(not _in_question(m.group(0), asked) for m in _HASHTAG.finditer(passage)):
+        return True
+    held = set(tokenize(passage))
+    if not (wanted & held or _NAMES_IT & held):
+        return False
+    return any(
+        _is_title(m.group(0)) and not _in_question(m.group(0), asked) for m in _QUOTED.finditer(passage)
+    )
 
 
 def _is_title(phrase: str) -> bool:

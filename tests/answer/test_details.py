@@ -276,3 +276,23 @@ def test_who_did_it_is_not_answered_by_the_name_of_whom_it_was_done_to() -> None
     assert holds_detail("person", gunman, shot)
     # Asked who holds the post, the name with that description is the answer.
     assert holds_detail("person", victim, "Who is the Russian ambassador to Turkey?")
+
+
+def test_a_quoted_name_is_a_title_only_where_the_sentence_says_what_it_names() -> None:
+    # a32: "I wrote "Understanding Trump"" was quoted for which book Luke Harding wrote, and "Back to Mike
+    # Pence," he'd interject" for which musical's cast addressed Pence.
+    book = "Which book by Luke Harding describes how Russia helped Trump?"
+    assert not holds_detail("title", 'I wrote "Understanding Trump" for the grassroots activists.', book)
+    harding = "It was in the book, “Collusion: Secret Meetings, Dirty Money, and How Russia Helped Donald Trump Win.”"
+    assert holds_detail("title", harding, book)
+    musical = "Which musical's cast addressed Mike Pence from the stage?"
+    assert not holds_detail("title", "“Back to Mike Pence,” he'd interject before the primaries.", musical)
+    # A lower-case nickname counts beside the word; an apostrophe opens or closes no quote.
+    nickname = "What nickname did Trump give Hillary Clinton?"
+    assert holds_detail(
+        "title", "Second, “crooked Hillary,” Trump’s nickname for Clinton, should resonate.", nickname
+    )
+    show = "Which show made Donald Trump a reality TV star?"
+    assert not holds_detail(
+        "title", "The show worked, he says, as “even though it’s not live,” it felt so.", show
+    )
