@@ -261,12 +261,18 @@ def misplaced_year(index: StoredVersion, question: str) -> tuple[str, str, list[
                 # Asked before its first report while the name was in that year's news: the event may be that
                 # year's, told only in later articles' words ("a Turkish policeman killed the ambassador").
                 continue
-            with_year = passages & chunks_with(index, [year])
+            # A sentence names a person by surname once the article has named them in full ("In 2013, Putin
+            # awarded Tillerson ..."): the name's last word stands for it, in a passage of its own too: "lying
+            # about sharing with Kilimnik in 2016 polling data" stands in no passage naming Konstantin (a32).
+            last_word = [t for t in terms if not t.isdigit()][-1]
+            naming = {int(chunk_article[c]) for c in passages}
+            with_year = {
+                c
+                for c in chunks_with(index, [last_word]) & chunks_with(index, [year])
+                if int(chunk_article[c]) in naming
+            }
             if len(with_year) > MAX_PASSAGES:
                 continue
-            # A sentence names a person by surname once the article has named them in full ("In 2013, Putin
-            # awarded Tillerson ..."): the name's last word stands for it.
-            last_word = [t for t in terms if not t.isdigit()][-1]
             # And it must hold another of the question's words: a whole news corpus names a country beside
             # any year ("Flynn's lobbying for Turkey ended ... in January 2017"), which dates no shooting down.
             others = set(tokenize(question)) - set(terms) - {year} - set(STOPWORDS)

@@ -459,3 +459,25 @@ def test_the_year_check_reads_all_of_a_names_passages_after_narrowing_the_report
     assert misplaced_year(index, question) is None
     # While a year in which she was not in the news is still the wrong one.
     assert misplaced_year(index, question.replace("2015", "2016")) == ("Angela Merkel", "2016", ["2017"])
+
+
+@pytest.mark.usefixtures("rare_names")
+def test_a_surname_in_a_passage_of_its_own_places_the_named_person_in_the_year(tmp_path: Path) -> None:
+    # a32: "lying about sharing with Kilimnik in 2016 polling data" stood in a passage of an article naming
+    # Konstantin Kilimnik in full only in another passage, and 2016 was refused as the wrong year.
+    filler = " ".join(f"Officials in Kiev discussed the budget for the {n}th time." for n in range(40))
+    long_article = (
+        f"Konstantin Kilimnik worked with Manafort in Kiev for a decade. {filler} "
+        "Prosecutors said Manafort lied about sharing with Kilimnik in 2016 polling data."
+    )
+    kilimnik = (
+        (long_article, "2019-01-08"),
+        ("Konstantin Kilimnik received polling data, the filing said.", "2019-01-09"),
+        ("Konstantin Kilimnik and the polling data are at the heart of the case.", "2019-02-01"),
+    )
+    index = build(tmp_path, (*ARTICLES, *kilimnik)).index
+    assert len(index.chunks) > len(ARTICLES) + len(kilimnik), "the long article must span several passages"
+    question = "Did Paul Manafort share polling data with Konstantin Kilimnik in 2016?"
+    assert misplaced_year(index, question) is None
+    found = misplaced_year(index, question.replace("2016", "2015"))
+    assert found is not None and found[0] == "Konstantin Kilimnik", found
