@@ -154,3 +154,18 @@ def test_a_year_before_the_archive_is_named_when_its_reports_put_the_event_in_an
     assert event_year_gap(index, "Why did Russia invade Georgia in 2008?") is None
     assert event_year_gap(index, "Why did Russia invade Georgia in 2007?") is None
     assert event_year_gap(index, "Why did Russia annex Crimea in 2014?") is None
+
+
+def test_a_year_the_archive_covers_is_named_when_its_reports_put_the_event_in_another(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Anniversary pieces date the annexation's reports every year, so the dates clear "Did Russia annex Crimea
+    # in 2015?" (a32); their sentences still put it in 2014.
+    monkeypatch.setattr(event_check, "MIN_ARTICLES", 2)
+    anniversary = ("A year after Russia annexed Crimea in 2014, the sanctions bite.", "2015-03-18")
+    index = build(tmp_path, (*ARTICLES, *EARLIER, anniversary)).index
+    note = event_year_gap(index, "Did Russia annex Crimea in 2015?")
+    assert note is not None and "put it in 2014" in note and "2015" in note, note
+    assert event_year_gap(index, "Did Russia annex Crimea in 2014?") is None
+    # The question's verb must be among the event's words: its other words may meet in reports of another act.
+    assert event_year_gap(index, "Were sanctions on Russia over Crimea discussed in 2015?") is None
