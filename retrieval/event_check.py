@@ -257,9 +257,15 @@ def articles_with(index: StoredVersion, terms: Sequence[str]) -> set[int]:
     return out
 
 
-# A particle inside a name ("Marine Le Pen", "Ursula von der Leyen"): too short for PROPER, it would split
+# A particle inside a name ("Marine Le Pen", "Ursula von der Leyen", "Bashar al-Assad"): too short for PROPER, it would split
 # the name in two, and "Pen" alone was read as the name of 2017's stories (holdout5 h5-07).
-_PARTICLES = re.compile(r" (?:(?:Le|La|De|Du|Da|Di|Van|Von|de|du|da|di|van|von|der|den|bin|ibn|al|el) )+")
+_PARTICLES = re.compile(
+    r" (?:(?:Le|La|De|Du|Da|Di|Van|Von|de|du|da|di|van|von|der|den|bin|ibn|al|el) )+| (?:al|el|Al|El)-"
+)
+
+
+# The particles' own terms: a name's passages are those with its other words, however they write "al-".
+NAME_PARTICLES = frozenset("le la de du da di van von der den bin ibn al el".split())
 
 
 def full_names(question: str) -> list[str]:
@@ -284,7 +290,9 @@ def rare_names(index: StoredVersion, question: str) -> dict[str, list[str]]:
         terms = [
             t
             for t in tokenize(name)
-            if t not in _NOT_NAMES and 0 < bm25.doc_freq(t) <= NAME_SHARE * bm25.n_docs
+            if t not in _NOT_NAMES
+            and t not in NAME_PARTICLES
+            and 0 < bm25.doc_freq(t) <= NAME_SHARE * bm25.n_docs
         ]
         if terms:
             names[name] = terms

@@ -30,7 +30,7 @@ from retrieval.arrays import distinct
 from retrieval.asked_time import article_dates
 from retrieval.coverage import YEAR, date_span, outlet_names
 from retrieval.dates import MONTHS, WEEKDAYS
-from retrieval.event_check import chunks_with, full_names, sorted_vocabulary, word_forms
+from retrieval.event_check import NAME_PARTICLES, chunks_with, full_names, sorted_vocabulary, word_forms
 from retrieval.index import StoredVersion
 from retrieval.lexical import STOPWORDS, tokenize
 from retrieval.premise_words import names_the_kind
@@ -45,6 +45,9 @@ MIN_EVIDENCE = 2
 # A year with fewer passages than MIN_EVIDENCE still reports the event when no year has more than this many
 # times as many.
 LONE_RATIO = 2
+# The question's other words a sentence naming the person by surname, in a passage without the full name,
+# must hold to place them in the year.
+SURNAME_WORDS = 2
 # At most this many passages are read per check (a pinned name is in far fewer): past it the year check
 # passes, as so many passages naming both the name and the year likely place it there, and the roles check
 # reads that many of its passages.
@@ -135,7 +138,7 @@ def anchor_names(index: StoredVersion, question: str) -> dict[str, list[str]]:
     for name in [*full_names(question.strip()), *_CODE.findall(question)]:
         if name.lower().rstrip(".") in _MONTHS or name.lower().rstrip(".") in WEEKDAYS:
             continue  # a time, not a name: "in March 2018" dates the question, the year check reads it
-        terms = [t for t in tokenize(name) if t not in STOPWORDS]
+        terms = [t for t in tokenize(name) if t not in STOPWORDS and t not in NAME_PARTICLES]
         words = [t for t in terms if not t.isdigit()]
         if not words or not all(0 < bm25.doc_freq(t) <= NAME_SHARE * bm25.n_docs for t in words):
             continue
@@ -265,26 +268,43 @@ def misplaced_year(index: StoredVersion, question: str) -> tuple[str, str, list[
             # awarded Tillerson ..."): the name's last word stands for it, in a passage of its own too: "lying
             # about sharing with Kilimnik in 2016 polling data" stands in no passage naming Konstantin (a32).
             last_word = [t for t in terms if not t.isdigit()][-1]
-            naming = {int(chunk_article[c]) for c in passages}
-            with_year = {
-                c
-                for c in chunks_with(index, [last_word]) & chunks_with(index, [year])
-                if int(chunk_article[c]) in naming
-            }
+            with_year = passages & chunks_with(index, [year])
             if len(with_year) > MAX_PASSAGES:
                 continue
+            # Only up to MAX_PASSAGES in all: past it a surname's passages are not what says the year passes
+            # ("Assad" and 2016 meet in hundreds; "Did Bashar al-Assad visit Moscow in 2016?" must be read).
+            naming = {int(chunk_article[c]) for c in passages}
+            by_surname = sorted(
+                c
+                for c in chunks_with(index, [last_word]) & chunks_with(index, [year])
+                if int(chunk_article[c]) in naming and c not in with_year
+            )
+            surname_only = set(by_surname[: MAX_PASSAGES - len(with_year)])
             # And it must hold another of the question's words: a whole news corpus names a country beside
             # any year ("Flynn's lobbying for Turkey ended ... in January 2017"), which dates no shooting down.
+            # Two, in a passage naming the person by surname only: "Assad", "Moscow" and 2016 meet in many a
+            # sentence on Syria's war, none of them on a visit.
             others = set(tokenize(question)) - set(terms) - {year} - set(STOPWORDS)
             if any(
                 last_word in (held := set(tokenize(s)))
                 and places_in(s, year, words, terms)
-                and (not others or held & others)
-                for _, s in passage_sentences(index, list(with_year))
+                and (not others or len(held & others) >= (SURNAME_WORDS if c in surname_only else 1))
+                for c, s in _chunk_sentences(index, sorted(with_year | surname_only))
             ):
                 continue
             return name, year, [str(y) for y in reported]
     return None
+
+
+def _chunk_sentences(index: StoredVersion, chunk_ids: Sequence[int]) -> Iterator[tuple[int, str]]:
+    """(chunk id, sentence text) of each sentence of the chunks."""
+    sentences = index.sentences
+    for c in chunk_ids:
+        row = index.chunks.row(int(c))
+        text = index.article(row.article).text
+        for sid in range(row.first_sentence, row.end_sentence):
+            srow = sentences.row(sid)
+            yield int(c), text[srow.start : srow.end]
 
 
 def _named_in_year(index: StoredVersion, passages: set[int], year: int) -> bool:

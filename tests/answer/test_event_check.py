@@ -129,6 +129,7 @@ def test_quotes_about_a_rare_name_that_never_say_its_rare_word_leave_a_gap(
         "Ursula von der Leyen",
     ]
     assert full_names("Did Putin meet de Gaulle?") == ["Putin", "Gaulle"]
+    assert full_names("Did Bashar al-Assad visit Moscow?") == ["Bashar al-Assad", "Moscow"]
     blew = "Who blew up the Nord Stream pipelines?"
     # No article about Nord Stream says "blew": the quotes about it leave the gap, whatever they are.
     assert unsaid_events(archive, blew, [nord]) == [("Nord Stream", "blew", False)]

@@ -481,3 +481,22 @@ def test_a_surname_in_a_passage_of_its_own_places_the_named_person_in_the_year(t
     assert misplaced_year(index, question) is None
     found = misplaced_year(index, question.replace("2016", "2015"))
     assert found is not None and found[0] == "Konstantin Kilimnik", found
+
+
+@pytest.mark.usefixtures("rare_names")
+def test_a_surname_alone_must_meet_two_of_the_questions_words_to_place_the_year(tmp_path: Path) -> None:
+    # "Assad", "Moscow" and 2016 meet in sentences on Syria's war, none of them on a visit (a32).
+    filler = " ".join(f"Officials in Damascus discussed the budget for the {n}th time." for n in range(40))
+    war = (
+        f"Bashar al-Assad has ruled Syria since 2000. {filler} "
+        "Assad's forces retook Aleppo with help from Moscow in 2016."
+    )
+    visits = (
+        (war, "2018-01-10"),
+        ("Bashar al-Assad visited Moscow on Tuesday, his first trip abroad in years.", "2015-10-21"),
+        ("Bashar al-Assad visited Moscow to thank Putin, the Kremlin said.", "2015-10-22"),
+    )
+    index = build(tmp_path, (*ARTICLES, *visits)).index
+    found = misplaced_year(index, "Did Bashar al-Assad visit Moscow in 2016?")
+    assert found is not None and found[0] == "Bashar al-Assad" and found[1] == "2016", found
+    assert misplaced_year(index, "Did Bashar al-Assad visit Moscow in 2015?") is None
