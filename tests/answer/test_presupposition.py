@@ -461,14 +461,19 @@ def test_the_year_check_reads_all_of_a_names_passages_after_narrowing_the_report
     assert misplaced_year(index, question.replace("2015", "2016")) == ("Angela Merkel", "2016", ["2017"])
 
 
+def in_two_passages(first: str, last: str) -> str:
+    """An article whose first and last sentences stand in different passages (chunks)."""
+    filler = " ".join(f"Officials discussed the budget for the {n}th time." for n in range(40))
+    return f"{first} {filler} {last}"
+
+
 @pytest.mark.usefixtures("rare_names")
 def test_a_surname_in_a_passage_of_its_own_places_the_named_person_in_the_year(tmp_path: Path) -> None:
     # a32: "lying about sharing with Kilimnik in 2016 polling data" stood in a passage of an article naming
     # Konstantin Kilimnik in full only in another passage, and 2016 was refused as the wrong year.
-    filler = " ".join(f"Officials in Kiev discussed the budget for the {n}th time." for n in range(40))
-    long_article = (
-        f"Konstantin Kilimnik worked with Manafort in Kiev for a decade. {filler} "
-        "Prosecutors said Manafort lied about sharing with Kilimnik in 2016 polling data."
+    long_article = in_two_passages(
+        "Konstantin Kilimnik worked with Manafort in Kiev for a decade.",
+        "Prosecutors said Manafort lied about sharing with Kilimnik in 2016 polling data.",
     )
     kilimnik = (
         (long_article, "2019-01-08"),
@@ -486,10 +491,9 @@ def test_a_surname_in_a_passage_of_its_own_places_the_named_person_in_the_year(t
 @pytest.mark.usefixtures("rare_names")
 def test_a_surname_alone_must_meet_two_of_the_questions_words_to_place_the_year(tmp_path: Path) -> None:
     # "Assad", "Moscow" and 2016 meet in sentences on Syria's war, none of them on a visit (a32).
-    filler = " ".join(f"Officials in Damascus discussed the budget for the {n}th time." for n in range(40))
-    war = (
-        f"Bashar al-Assad has ruled Syria since 2000. {filler} "
-        "Assad's forces retook Aleppo with help from Moscow in 2016."
+    war = in_two_passages(
+        "Bashar al-Assad has ruled Syria since 2000.",
+        "Assad's forces retook Aleppo with help from Moscow in 2016.",
     )
     visits = (
         (war, "2018-01-10"),
