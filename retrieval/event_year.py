@@ -144,7 +144,9 @@ def placed_earlier(index: StoredVersion, question: str) -> tuple[str, list[str],
     if not before and not _holds_verb(question, terms):
         return None  # "What were the attorneys working on … in October 2018?": "special counsel" is no event
     placed = Counter(y for _, sentence in reporting for y in set(_PLACED.findall(sentence)))
-    if not placed or any(re.search(rf"\b{y}\b", s) for y in years for _, s in reporting):
+    # A sentence putting the event in the asked year clears it; one naming the year otherwise does not ("the
+    # 2016 election" beside Comey's firing, h4-u06 "Why did Trump fire … Comey in May 2016?").
+    if not placed or any(placed.get(y) for y in years):
         return None
     year, n = placed.most_common(1)[0]
     if before:

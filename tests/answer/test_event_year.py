@@ -162,8 +162,12 @@ def test_a_year_the_archive_covers_is_named_when_its_reports_put_the_event_in_an
     # Anniversary pieces date the annexation's reports every year, so the dates clear "Did Russia annex Crimea
     # in 2015?" (a32); their sentences still put it in 2014.
     monkeypatch.setattr(event_check, "MIN_ARTICLES", 2)
-    anniversary = ("A year after Russia annexed Crimea in 2014, the sanctions bite.", "2015-03-18")
-    index = build(tmp_path, (*ARTICLES, *EARLIER, anniversary)).index
+    anniversary = (
+        ("A year after Russia annexed Crimea in 2014, the sanctions bite.", "2015-03-18"),
+        # The year named, not as the event's time: it clears nothing (h4-u06's "the 2016 election").
+        ("The 2015 parade marked how Russia annexed Crimea in 2014.", "2015-05-09"),
+    )
+    index = build(tmp_path, (*ARTICLES, *EARLIER, *anniversary)).index
     note = event_year_gap(index, "Did Russia annex Crimea in 2015?")
     assert note is not None and "put it in 2014" in note and "2015" in note, note
     assert event_year_gap(index, "Did Russia annex Crimea in 2014?") is None
