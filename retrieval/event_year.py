@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Sequence
 
 from retrieval import event_check
 from retrieval.asked_time import article_dates
@@ -23,7 +24,7 @@ from retrieval.event_check import chunks_with, sorted_vocabulary
 from retrieval.index import StoredVersion
 from retrieval.lexical import STOPWORDS, tokenize
 from retrieval.morphology import snowball_forms
-from retrieval.premise_words import attribution_words
+from retrieval.premise_words import IRREGULAR, attribution_words
 from retrieval.presupposition import passage_sentences
 from retrieval.prompts import render_prompt
 from retrieval.truecase import restore_case
@@ -45,6 +46,10 @@ _ASKED_YEAR = re.compile(
     re.IGNORECASE,
 )
 _RAW = re.compile(r"[\w'’-]+")
+# The event's words a shown quote putting something in the asked year must hold to speak against a year note:
+# one let "killing 224 people in October 2015" (the Sinai bomb) silence the note on the St. Petersburg subway
+# bombing "in 2015" (g3-u04).
+SHOWN_TERMS = 2
 # Sentences placing an event in one year needed to question another the articles cover, and their share of
 # the years such sentences name.
 PLACED_EVIDENCE = 3
@@ -53,6 +58,8 @@ PLACED_SHARE = 0.6
 VERB_ROOT = 5
 _AUXILIARY_REST = re.compile(r"\b(?:did|does|do|was|were|is|are|has|have|had)\s+(.*)", re.IGNORECASE)
 _LOWER = re.compile(r"\b[a-z][a-z'’-]{2,}\b")
+# The word after a placed year: a topic's noun ("in 2018 elections") makes it no time.
+_HEAD_WORD = re.compile(r"\s+([A-Za-z][\w-]*)")
 # A year a sentence puts its event in: "in 2014", "in March 2014", "since late 2013", "by Sept. 30, 2015".
 _PLACED = re.compile(
     rf"\b(?:in|since|by|during|until)\s+(?:(?:early|late|mid)-?\s*)?(?:{MONTH}\.?\s+)?(?:\d{{1,2}},?\s+)?((?:19|20)\d\d)\b",
@@ -141,32 +148,59 @@ def placed_earlier(index: StoredVersion, question: str) -> tuple[str, list[str],
     if found is None:
         return None
     terms, (reporting, _) = found
-    if not before and not _holds_verb(question, terms):
-        return None  # "What were the attorneys working on … in October 2018?": "special counsel" is no event
-    placed = Counter(y for _, sentence in reporting for y in set(_PLACED.findall(sentence)))
+    if not _holds_verb(index, question, terms):
+        # "What were the attorneys working on … in October 2018?": "special counsel" is no event; "Did Russia
+        # expel USAID in 2012?" met "expel" only in the G8's expulsion (a33).
+        return None
+    placed = Counter(y for _, sentence in reporting for y in set(placed_years(sentence)))
     # A sentence putting the event in the asked year clears it; one naming the year otherwise does not ("the
     # 2016 election" beside Comey's firing, h4-u06 "Why did Trump fire … Comey in May 2016?").
     if not placed or any(placed.get(y) for y in years):
         return None
     year, n = placed.most_common(1)[0]
-    if before:
-        return (years[0], terms, year) if n >= MIN_EVIDENCE else None
-    enough = n >= PLACED_EVIDENCE and n >= PLACED_SHARE * sum(placed.values())
-    return (years[0], terms, year) if enough else None
+    least = MIN_EVIDENCE if before else PLACED_EVIDENCE
+    return (years[0], terms, year) if n >= least and n >= PLACED_SHARE * sum(placed.values()) else None
 
 
-def _holds_verb(question: str, terms: list[str]) -> bool:
-    """Whether the question's verb, its first content word after the auxiliary ("did Russia annex", "was
-    Mueller appointed"), is among the event's words."""
+def placed_years(sentence: str) -> list[str]:
+    """The years the sentence puts something in ("in March 2014", "since 2014"), not those naming a topic:
+    a headline list's "sanctions Russian individuals for interference in 2018 elections" put no sanctions in
+    2018 (a33: "Did Congress pass sanctions on Russia in 2017?" was noted "put it in 2018")."""
+    out = []
+    for m in _PLACED.finditer(sentence):
+        head = _HEAD_WORD.match(sentence, m.end())  # a possessive ("2016's first weeks") is still a time
+        if head is None or head.group(1).lower() in STOPWORDS:
+            out.append(m.group(1))
+    return out
+
+
+def _holds_verb(index: StoredVersion, question: str, terms: list[str]) -> bool:
+    """Whether the question's verb is among the event's words."""
+    verb = question_verb(index, question)
+    return verb is not None and any(t[:VERB_ROOT] == verb[:VERB_ROOT] for t in terms)
+
+
+def question_verb(index: StoredVersion, question: str) -> str | None:
+    """The question's verb as a term: its first lower-case word after the auxiliary that is a verb ("did Russia
+    annex", "was Mueller appointed"; not "did the Assad regime use": "regime")."""
     m = _AUXILIARY_REST.search(question)
     if m is None:
-        return False
-    # The subject's capitalised words come first; the verb is the first lower-case content word.
+        return None
+    vocab = index.bm25.vocab
     for raw in _LOWER.findall(m.group(1)):
-        term = tokenize(raw)
-        if term:
-            return any(t[:VERB_ROOT] == term[0][:VERB_ROOT] for t in terms)
-    return False
+        word = raw.lower()
+        if word in STOPWORDS:
+            continue
+        # A verb: a past form or gerund asked ("appointed", "working": cv-12's attorneys were "working on" it,
+        # not "counseled"), one the archive writes ("annexed", "used"), or an irregular one ("meet": "met").
+        if (
+            word.endswith(("ed", "ing"))
+            or word in IRREGULAR
+            or any(f in vocab for f in (word + "ed", word + "d", word + word[-1] + "ed"))
+        ):
+            term = tokenize(raw)
+            return term[0] if term else None
+    return None
 
 
 def _reporting(
@@ -230,20 +264,52 @@ def _evidence(
     return reporting, passage_years
 
 
-def event_year_gap(index: StoredVersion, question: str) -> str | None:
-    """The caveat when the articles report the question's event, but never in the year it asks."""
+def years_text(years: list[str]) -> str:
+    """The years as runs ("2014–2015, 2017–2019"): a range spanning the asked year read as if it held it (a33)."""
+    runs: list[list[int]] = []
+    for y in sorted({int(y) for y in years}):
+        if runs and y == runs[-1][-1] + 1:
+            runs[-1].append(y)
+        else:
+            runs.append([y])
+    return ", ".join(str(r[0]) if len(r) == 1 else f"{r[0]}–{r[-1]}" for r in runs)
+
+
+def event_year_gap(index: StoredVersion, question: str, shown: Sequence[tuple[str, str]] = ()) -> str | None:
+    """The caveat when the articles report the question's event, but never in the year it asks.
+
+    `shown`: the answer's quotes as (text, article date): one putting something in the asked year beside one
+    of the event's words tells the reader otherwise ("… a letter of intent for the project in 2015", a33), and
+    the note is not given. A quote merely dated the year is no such word: a look-back ("One year ago Russia
+    annexed Crimea"), or another event's words ("the Tokyo subway sarin attack, which killed 12").
+    """
     question = restore_case(index, question)
     # Each word as the question spells it ("Petersburg", not the index's "petersburg").
     spelt = {t: raw for raw in _RAW.findall(question) for t in tokenize(raw)[:1]}
     found = unplaced_event(index, question)
-    if found is None:
-        earlier = placed_earlier(index, question)
-        if earlier is None:
-            return None
+    if found is not None:
+        year, terms, reported = found
+        template, fields = "gap_event_year.txt", {"span": years_text(reported)}
+    elif (earlier := placed_earlier(index, question)) is not None:
         year, terms, placed = earlier
-        words = ", ".join(f"“{spelt.get(t, t)}”" for t in terms)
-        return render_prompt("gap_event_text_year.txt", words=words, placed=placed, year=year)
-    year, terms, reported = found
-    span = reported[0] if len(reported) == 1 else f"{reported[0]}–{reported[-1]}"
+        template, fields = "gap_event_text_year.txt", {"placed": placed}
+    else:
+        return None
+    if _shown_placing(index, shown, year, terms):
+        return None  # "… a letter of intent for the project in 2015" under "none puts it in 2015" (a33)
     words = ", ".join(f"“{spelt.get(t, t)}”" for t in terms)
-    return render_prompt("gap_event_year.txt", words=words, span=span, year=year)
+    return render_prompt(template, words=words, year=year, **fields)
+
+
+def _shown_placing(
+    index: StoredVersion, shown: Sequence[tuple[str, str]], year: str, terms: list[str]
+) -> bool:
+    """Whether a shown quote puts something in the year ("in 2015") beside SHOWN_TERMS of the event's words."""
+    vocab = sorted_vocabulary(index)
+    forms = [term_forms(vocab, t) for t in terms]
+    for text, _ in shown:
+        if year in placed_years(text):
+            words = set(tokenize(text))
+            if sum(bool(words & f) for f in forms) >= SHOWN_TERMS:
+                return True
+    return False

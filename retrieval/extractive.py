@@ -486,7 +486,17 @@ def extractive_steps(
             gap = quoted_gap(index, x["question"], [c.article_id for c in chosen]) or act_gap(
                 index, x["question"], chosen
             )
-            gap = gap or event_year_gap(index, x["question"])
+            gap = gap or event_year_gap(
+                index,
+                x["question"],
+                [
+                    (
+                        index.article(c.article_id).text[c.start : c.end],
+                        index.article(c.article_id).date or "",
+                    )
+                    for c in chosen
+                ],
+            )
             gap = gap or unnamed_speaker(
                 x["question"], [index.article(c.article_id).text[c.start : c.end] for c in chosen]
             )

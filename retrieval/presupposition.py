@@ -288,7 +288,10 @@ def misplaced_year(index: StoredVersion, question: str) -> tuple[str, str, list[
             if any(
                 last_word in (held := set(tokenize(s)))
                 and places_in(s, year, words, terms)
-                and (not others or len(held & others) >= (SURNAME_WORDS if c in surname_only else 1))
+                and (
+                    not others
+                    or len(held & others) >= (min(SURNAME_WORDS, len(others)) if c in surname_only else 1)
+                )
                 for c, s in _chunk_sentences(index, sorted(with_year | surname_only))
             ):
                 continue

@@ -7,7 +7,14 @@ from pathlib import Path
 import pytest
 
 from retrieval import event_check
-from retrieval.event_year import asked_years, event_year_gap, unplaced_event
+from retrieval.event_year import (
+    asked_years,
+    event_year_gap,
+    placed_years,
+    question_verb,
+    unplaced_event,
+    years_text,
+)
 from retrieval.index import StoredVersion
 from tests.answer.test_presupposition import build
 
@@ -173,3 +180,38 @@ def test_a_year_the_archive_covers_is_named_when_its_reports_put_the_event_in_an
     assert event_year_gap(index, "Did Russia annex Crimea in 2014?") is None
     # The question's verb must be among the event's words: its other words may meet in reports of another act.
     assert event_year_gap(index, "Were sanctions on Russia over Crimea discussed in 2015?") is None
+
+
+def test_a_year_naming_a_topic_places_nothing() -> None:
+    # a33: a headline list's "sanctions Russian individuals for interference in 2018 elections" put the 2017
+    # sanctions law "in 2018".
+    assert placed_years("US sanctions Russians for interference in 2018 elections MORE") == []
+    assert placed_years("Russia annexed Crimea in March 2014, and since 2015 it has …") == ["2014", "2015"]
+    assert placed_years("It was in 2016's first weeks.") == ["2016"]
+
+
+def test_the_questions_verb_is_no_noun_of_its_subject(index: StoredVersion) -> None:
+    # a33: "Did the Assad regime use chemical weapons in 2017?" took "regime" for the verb.
+    assert question_verb(index, "Did Obama expel 35 Russian diplomats in 2015?") == "expel"
+    assert question_verb(index, "Was the Seattle consulate closed in 2016?") == "closed"
+    assert question_verb(index, "Did the Assad regime use chemical weapons in 2017?") != "regime"
+    # A gerund is the verb: cv-12's attorneys were "working on" something, not "counseled".
+    assert question_verb(index, "What were the attorneys working on for the counsel in 2018?") == "working"
+
+
+def test_a_year_note_is_not_given_over_a_quote_that_tells_otherwise(index: StoredVersion) -> None:
+    question = "Why did Obama expel 35 Russian diplomats in 2015?"
+    assert event_year_gap(index, question) is not None
+    # A shown quote putting the event's words in the asked year speaks against the note (a33: "… signed a letter
+    # of intent for the project in 2015" under "none puts it in 2015").
+    placing = [("Obama expelled 35 Russian diplomats in 2015, aides said.", "2018-01-01")]
+    assert event_year_gap(index, question, placing) is None
+    # A quote merely dated the year does not: it may look back, or tell another event in the same words.
+    dated = [("Obama expelled 35 Russian diplomats a year ago.", "2015-12-29")]
+    assert event_year_gap(index, question, dated) is not None
+
+
+def test_years_are_told_as_runs() -> None:
+    # a33: "are dated 2014–2019; none puts it in 2016" read as if 2016 were among them.
+    assert years_text(["2014", "2015", "2017", "2018", "2019"]) == "2014–2015, 2017–2019"
+    assert years_text(["2018"]) == "2018"
