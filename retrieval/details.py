@@ -284,9 +284,8 @@ _MODEL = re.compile(
 )
 
 
-# A title: a capitalised phrase of up to eight words in quotes (not a quoted sentence, which runs longer or
-# ends in a full stop), a hashtag, or a ship's name.
-# A phrase in quotes: the quote marks not apostrophes ("Trump’s", "it’s"), so not touching a letter outside.
+# A title: a phrase in quotes that reads as a name (_is_title), a hashtag, or a ship's name. The quote marks are
+# not apostrophes ("Trump’s", "it’s"), so they touch no letter outside the phrase.
 _QUOTED = re.compile(
     r"(?:(?<=^[\"“‘'])|(?<=[^\w][\"“‘']))[\w#][^\"“”‘’.!?]{0,100}?(?=[,.]?[\"”’'](?![A-Za-z]))(?<!\s)"
 )

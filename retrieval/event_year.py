@@ -39,12 +39,20 @@ MAX_PASSAGES = 120
 # one of them ("subway" for "metro").
 CANDIDATES = 4
 _GROUPS = ((0, 1, 2), (0, 1, 3), (0, 2, 3), (1, 2, 3), (0, 1), (0, 2), (1, 2))
+
+
 # A year asked as the time of the event: "in 2015", "in December 2016", "in late August 2014", "during 2017";
 # not a year naming a topic ("the 2016 election", "the 2018 World Cup").
-_ASKED_YEAR = re.compile(
-    rf"\b(?:in|during)\s+(?:(?:early|late|mid)-?\s*)?(?:{MONTH}\s+)?(?:\d{{1,2}},?\s+)?((?:19|20)\d\d)\b",
-    re.IGNORECASE,
-)
+def _year_after(prepositions: str) -> re.Pattern[str]:
+    """A year after one of the prepositions, with an optional "early"/"late"/"mid", month and day ("in late
+    March 2014", "by Sept. 30, 2015"); the year is the group."""
+    return re.compile(
+        rf"\b(?:{prepositions})\s+(?:(?:early|late|mid)-?\s*)?(?:{MONTH}\s+)?(?:\d{{1,2}},?\s+)?((?:19|20)\d\d)\b",
+        re.IGNORECASE,
+    )
+
+
+_ASKED_YEAR = _year_after("in|during")
 _RAW = re.compile(r"[\w'’-]+")
 # The event's words a shown quote putting something in the asked year must hold to speak against a year note:
 # one let "killing 224 people in October 2015" (the Sinai bomb) silence the note on the St. Petersburg subway
@@ -61,10 +69,7 @@ _LOWER = re.compile(r"\b[a-z][a-z'’-]{2,}\b")
 # The word after a placed year: a topic's noun ("in 2018 elections") makes it no time.
 _HEAD_WORD = re.compile(r"\s+([A-Za-z][\w-]*)")
 # A year a sentence puts its event in: "in 2014", "in March 2014", "since late 2013", "by Sept. 30, 2015".
-_PLACED = re.compile(
-    rf"\b(?:in|since|by|during|until)\s+(?:(?:early|late|mid)-?\s*)?(?:{MONTH}\.?\s+)?(?:\d{{1,2}},?\s+)?((?:19|20)\d\d)\b",
-    re.IGNORECASE,
-)
+_PLACED = _year_after("in|since|by|during|until")
 _MONTH_WORDS = frozenset(MONTHS)
 
 
@@ -124,7 +129,7 @@ def unplaced_event(index: StoredVersion, question: str) -> tuple[str, list[str],
     return None
 
 
-def placed_earlier(index: StoredVersion, question: str) -> tuple[str, list[str], str] | None:
+def placed_elsewhere(index: StoredVersion, question: str) -> tuple[str, list[str], str] | None:
     """(asked year, the event's words, the year its sentences put it in) for a year before the first article
     that no sentence reporting the event names, when MIN_EVIDENCE of them place it in one other year; or for a
     year the articles cover, when the question's verb is among those words and PLACED_EVIDENCE of them
@@ -290,7 +295,7 @@ def event_year_gap(index: StoredVersion, question: str, shown: Sequence[tuple[st
     if found is not None:
         year, terms, reported = found
         template, fields = "gap_event_year.txt", {"span": years_text(reported)}
-    elif (earlier := placed_earlier(index, question)) is not None:
+    elif (earlier := placed_elsewhere(index, question)) is not None:
         year, terms, placed = earlier
         template, fields = "gap_event_text_year.txt", {"placed": placed}
     else:

@@ -486,20 +486,11 @@ def extractive_steps(
             gap = quoted_gap(index, x["question"], [c.article_id for c in chosen]) or act_gap(
                 index, x["question"], chosen
             )
-            gap = gap or event_year_gap(
-                index,
-                x["question"],
-                [
-                    (
-                        index.article(c.article_id).text[c.start : c.end],
-                        index.article(c.article_id).date or "",
-                    )
-                    for c in chosen
-                ],
-            )
-            gap = gap or unnamed_speaker(
-                x["question"], [index.article(c.article_id).text[c.start : c.end] for c in chosen]
-            )
+            shown = [(index.article(c.article_id), c) for c in chosen]
+            quotes = [article.text[c.start : c.end] for article, c in shown]
+            dated = [(quote, article.date or "") for quote, (article, _) in zip(quotes, shown, strict=True)]
+            gap = gap or event_year_gap(index, x["question"], dated)
+            gap = gap or unnamed_speaker(x["question"], quotes)
         if gap is None and (names := unknown_names(index, x["question"])):
             # Said with a refusal, and as a caveat with an answer: the quotes cannot be about that name.
             gap = gap_for_names(names)

@@ -169,14 +169,21 @@ def passage_sentences(
     index: StoredVersion, chunk_ids: Sequence[int], limit: int = MAX_PASSAGES
 ) -> Iterator[tuple[int, str]]:
     """(article id, sentence text) of each sentence of the first `limit` chunks."""
+    chunk_article = index.chunks.article
+    for c, sentence in chunk_sentences(index, sorted(chunk_ids)[:limit]):
+        yield int(chunk_article[c]), sentence
+
+
+def chunk_sentences(index: StoredVersion, chunk_ids: Sequence[int]) -> Iterator[tuple[int, str]]:
+    """(chunk id, sentence text) of each sentence of the chunks, in the order given."""
     sentences = index.sentences
     texts: dict[int, str] = {}
-    for c in sorted(chunk_ids)[:limit]:
+    for c in chunk_ids:
         row = index.chunks.row(int(c))
         text = texts.get(row.article) or texts.setdefault(row.article, index.article(row.article).text)
         for s in range(row.first_sentence, row.end_sentence):
             srow = sentences.row(s)
-            yield row.article, text[srow.start : srow.end]
+            yield int(c), text[srow.start : srow.end]
 
 
 def places_in(sentence: str, year: str, question_words: set[str], name: Sequence[str] = ()) -> bool:
@@ -292,22 +299,11 @@ def misplaced_year(index: StoredVersion, question: str) -> tuple[str, str, list[
                     not others
                     or len(held & others) >= (min(SURNAME_WORDS, len(others)) if c in surname_only else 1)
                 )
-                for c, s in _chunk_sentences(index, sorted(with_year | surname_only))
+                for c, s in chunk_sentences(index, sorted(with_year | surname_only))
             ):
                 continue
             return name, year, [str(y) for y in reported]
     return None
-
-
-def _chunk_sentences(index: StoredVersion, chunk_ids: Sequence[int]) -> Iterator[tuple[int, str]]:
-    """(chunk id, sentence text) of each sentence of the chunks."""
-    sentences = index.sentences
-    for c in chunk_ids:
-        row = index.chunks.row(int(c))
-        text = index.article(row.article).text
-        for sid in range(row.first_sentence, row.end_sentence):
-            srow = sentences.row(sid)
-            yield int(c), text[srow.start : srow.end]
 
 
 def _named_in_year(index: StoredVersion, passages: set[int], year: int) -> bool:
