@@ -177,21 +177,36 @@ def score_sentences(
     ids: list[int] = []
     context: list[float] = []
     ranks: list[int] = []
+    seen: set[int] = set()
     for rank, doc in enumerate(docs):
         chunk = index.chunks.row(doc.metadata["chunk_id"])
         for sid in range(chunk.first_sentence, chunk.end_sentence):
-            if index.sentences.quotable[sid] and sid not in ids:
+            if sid not in seen and index.sentences.quotable[sid]:
+                seen.add(sid)
                 ids.append(sid)
                 context.append(float(doc.metadata["dense"]))
                 ranks.append(rank)
     if not ids:
         return []
     dense = index.sentence_vecs[ids] @ qvec
+    # Each sentence is read as its own words and as its neighbours' context: looked up once per answer.
+    terms: dict[int, frozenset[str]] = {}
+    texts: dict[int, str] = {}
 
     def words(sid: int, aid: int) -> frozenset[str]:
         """The sentence's terms, or none when sid is not a sentence of that article."""
-        in_article = 0 <= sid < len(index.sentences) and int(index.sentences.article[sid]) == aid
-        return index.sentence_terms(sid) if in_article else frozenset()
+        if not (0 <= sid < len(index.sentences) and int(index.sentences.article[sid]) == aid):
+            return frozenset()
+        held = terms.get(sid)
+        if held is None:
+            held = terms[sid] = index.sentence_terms(sid)
+        return held
+
+    def text_of(aid: int) -> str:
+        held = texts.get(aid)
+        if held is None:
+            held = texts[aid] = index.article(aid).text
+        return held
 
     described = described_terms(question)
 
@@ -206,10 +221,11 @@ def score_sentences(
     for sid, d, ctx, rank in zip(ids, dense, context, ranks, strict=True):
         aid, start, end, _ = index.sentences.row(sid)
         own = words(sid, aid)
-        window = own | words(sid - 1, aid) | words(sid + 1, aid)
-        lexical = max(coverage(own), WINDOW_SHARE * coverage(window))
-        text = index.article(aid).text
+        before = words(sid - 1, aid)
+        window = own | before | words(sid + 1, aid)
         gain = coverage(own)
+        lexical = max(gain, WINDOW_SHARE * coverage(window))
+        text = text_of(aid)
         joined = (
             bool(_ANAPHORA.match(text[start:end]))
             and sid > 0
@@ -218,8 +234,8 @@ def score_sentences(
         if joined:
             # Quote the referent too, and let its words count as this sentence's own.
             start = int(index.sentences.start[sid - 1])
-            lexical = max(lexical, coverage(own | words(sid - 1, aid)))
-            gain = coverage(own - words(sid - 1, aid))
+            lexical = max(lexical, coverage(own | before))
+            gain = coverage(own - before)
             # The span is as close to the question as its two sentences together: "They made up a phony collusion
             # … story, found zero proof" answers how Trump reacted only with the sentence before it (dev cv-23).
             # The mean, not the referent's own closeness: taking that ranked spans over the referent alone and
@@ -253,9 +269,7 @@ def score_sentences(
             )
         )
     if kind == "person":
-        out = _doers_only(
-            out, [names_doer(index.article(c.article_id).text[c.start : c.end], question) for c in out]
-        )
+        out = _doers_only(out, [names_doer(text_of(c.article_id)[c.start : c.end], question) for c in out])
     out.sort(key=lambda c: -c.score)
     return out
 
