@@ -123,6 +123,10 @@ _GENERIC = frozenset(
     # What an outlet or a person reports or writes is asked, not taken for granted: "What did Breitbart report
     # about Putin" was caveated as an act "report putin" (a17).
     + "report write announce reveal disclose publish".split()
+    # How anyone described, explained or justified something is asked, as premise_words reads these words:
+    # "How did Putin describe Turkey's downing of the Russian jet?" was caveated as an act "describe Turkey's
+    # downing" that no article reported.
+    + "describe characterize characterise portray explain justify view feel reply answer".split()
 )
 _IRREGULAR = {
     "give": ("gave", "given"),

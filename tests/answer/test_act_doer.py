@@ -351,6 +351,21 @@ def test_no_act_is_read_from_a_report(question: str) -> None:
     assert asked_act(question) is None
 
 
+@pytest.mark.parametrize(
+    "question",
+    [
+        # How anyone described something is asked: the note said no article reports that Putin did this
+        # ("describe Turkey's downing"), beside his words on it (archive h28, g3-34).
+        "How did Putin describe Turkey's downing of the Russian jet?",
+        "How did the Green Party describe Hillary Clinton's claim that Jill Stein is a Russian asset?",
+        "How did Lavrov characterize the Mueller indictments?",
+        "How did Rosenstein justify the firing of James Comey?",
+    ],
+)
+def test_no_act_is_read_from_a_description(question: str) -> None:
+    assert asked_act(question) is None
+
+
 def test_the_noun_an_objects_name_qualifies_is_the_thing_done_to() -> None:
     assert object_heads("Why did the Senate pass the Russia sanctions bill 98-2?", "pass", "Russia") == {
         "sanction",
