@@ -113,20 +113,25 @@ _LEADERS = {
     "ukraine": ("poroshenko", "zelensky"),
     "germany": ("merkel",),
 }
+# How anyone described, explained or justified something is asked, as premise_words reads these words: "How did
+# Putin describe Turkey's downing of the Russian jet?" was caveated as an act "describe Turkey's downing" that
+# no article reported (archive h28).
+DESCRIBING = frozenset(
+    "describe characterize characterise portray explain justify view feel reply answer".split()
+)
 # Verbs every name meets somewhere: they pin no act. A meeting or talk has two doers ("Trump met a Russian"
 # says nothing against Erik Prince's meeting), and "agree to pay", "decide to leave" tell their act by the
 # verb after them.
-_GENERIC = frozenset(
-    "say said tell think know want mean make get go come see look react respond call ask use believe claim "
-    "need try have happen become meet talk speak agree decide refuse plan hope promise threaten offer seek "
-    "fail urge".split()  # "urge": advice anyone gives (cv-09: "did Senator Graham urge Trump" is his advice)
-    # What an outlet or a person reports or writes is asked, not taken for granted: "What did Breitbart report
-    # about Putin" was caveated as an act "report putin" (a17).
-    + "report write announce reveal disclose publish".split()
-    # How anyone described, explained or justified something is asked, as premise_words reads these words:
-    # "How did Putin describe Turkey's downing of the Russian jet?" was caveated as an act "describe Turkey's
-    # downing" that no article reported.
-    + "describe characterize characterise portray explain justify view feel reply answer".split()
+_GENERIC = (
+    frozenset(
+        "say said tell think know want mean make get go come see look react respond call ask use believe claim "
+        "need try have happen become meet talk speak agree decide refuse plan hope promise threaten offer seek "
+        "fail urge".split()  # "urge": advice anyone gives (cv-09: "did Senator Graham urge Trump" is his advice)
+        # What an outlet or a person reports or writes is asked, not taken for granted: "What did Breitbart report
+        # about Putin" was caveated as an act "report putin" (a17).
+        + "report write announce reveal disclose publish".split()
+    )
+    | DESCRIBING
 )
 _IRREGULAR = {
     "give": ("gave", "given"),

@@ -25,7 +25,8 @@ from collections.abc import Iterator, Sequence
 import numpy as np
 import numpy.typing as npt
 
-from retrieval import act_doer, event_check
+from retrieval import event_check
+from retrieval.act_doer import DESCRIBING
 from retrieval.arrays import distinct
 from retrieval.asked_time import article_dates
 from retrieval.coverage import YEAR, date_span, outlet_names
@@ -114,9 +115,15 @@ _ACT_ON_NAMED = re.compile(
     r"\b(?:did|does)\s+(?:[A-Z][\w.]+\s+){1,2}(?P<verb>[a-z]{3,})\s+(?:the\s+|a\s+)?"
     r"(?P<name>(?:[A-Z][a-z]+\s+){1,2}[A-Z][a-z]+)\b"
 )
-# Verbs too common to pin an act (every name meets them somewhere, or nowhere in that form), and verbs of
-# saying, whose object is asked, not taken for granted: one list with act_doer's.
-_GENERIC = act_doer._GENERIC | {"do"}
+# Verbs too common to pin an act: every name meets them somewhere, or nowhere in that form. Fewer than
+# act_doer's, which names another doer: "meet" or "promise" still pins what one named person did.
+_GENERIC = (
+    frozenset(
+        "say said tell think know want mean make get do go come see look react respond call ask use "
+        "believe claim want need try".split()
+    )
+    | DESCRIBING
+)
 # Inflections of a verb, after its base ("plead" + "ed"; "receiv" + "es"; "shop" + "p" + "ing").
 _SUFFIXES = frozenset({"", "e", "s", "es", "ed", "d", "ing"})
 _PASSIVE = frozenset({"was", "were", "been", "being", "be", "is", "are"})
