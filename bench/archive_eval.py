@@ -1,6 +1,6 @@
 """Archive evaluation: usru beside the LangChain tutorial pipeline (k=4 and k=1) on the Russia slice.
 
-    python -m bench.archive_eval [--split test|dev|holdout|holdout2|holdout3|holdout4|holdout5|all] [--out FILE.json]
+    python -m bench.archive_eval [--split test|dev|holdout|holdout2|holdout3|holdout4|holdout5|holdout6|all] [--out FILE.json]
 
 The slice's sources folder and usru's index are built once into the cache ($USRU_BENCH_CACHE, else
 ~/.cache/usru-bench) and reused; so are the tutorial pipeline's chunk vectors. Before scoring, every
@@ -35,7 +35,7 @@ LIST_KEYS = ("expect_sources", "expect_phrases", "also_sources", "also_phrases",
 
 
 def load_archive_questions(path: Path = ARCHIVE_QUESTIONS, split: str = "all") -> list[dict[str, Any]]:
-    """The archive questions of one split (dev, test, holdout, holdout2, holdout3, holdout4, holdout5) or all of them."""
+    """The archive questions of one split (dev, test, holdout, holdout2, holdout3, holdout4, holdout5, holdout6) or all of them."""
     questions: list[dict[str, Any]] = yaml.safe_load(path.read_text(encoding="utf-8"))
     return [q for q in questions if split == "all" or q["split"] == split]
 
@@ -261,7 +261,7 @@ SYSTEMS = ("usru", "tutorial_k4", "tutorial_k1")
 def split_figures(questions: list[dict[str, Any]], result: dict[str, Any]) -> dict[str, dict[str, int]]:
     """Answerable questions quoted per split, on the strict and the expanded key, for each system scored."""
     out: dict[str, dict[str, int]] = {}
-    for split in ("dev", "test", "holdout", "holdout2", "holdout3", "holdout4", "holdout5"):
+    for split in ("dev", "test", "holdout", "holdout2", "holdout3", "holdout4", "holdout5", "holdout6"):
         ids = {q["id"] for q in questions if q["split"] == split and q["kind"] != "unanswerable"}
         if not ids:
             continue
@@ -347,7 +347,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--split",
-        choices=["dev", "test", "holdout", "holdout2", "holdout3", "holdout4", "holdout5", "all"],
+        choices=["dev", "test", "holdout", "holdout2", "holdout3", "holdout4", "holdout5", "holdout6", "all"],
         default="test",
         # Named, not listed, in the usage line: the list of splits outgrew it, and an --out error is one sentence.
         metavar="SPLIT",

@@ -49,6 +49,7 @@ def test_question_set_has_the_kinds_and_splits_asked_for() -> None:
         "holdout3",
         "holdout4",
         "holdout5",
+        "holdout6",
     }
     assert len({q["id"] for q in questions}) == len(questions)
     test = load_archive_questions(split="test")
@@ -61,6 +62,7 @@ def test_question_set_has_the_kinds_and_splits_asked_for() -> None:
         ("holdout3", 38, 12),
         ("holdout4", 38, 12),
         ("holdout5", 38, 12),
+        ("holdout6", 38, 12),
     ):
         holdout = load_archive_questions(split=split)
         refusals = sum(q["kind"] == "unanswerable" for q in holdout)
