@@ -73,6 +73,8 @@ IRREGULAR = {
 _ACCORDING = re.compile(r"\baccording to\s+([^,;?]*)", re.IGNORECASE)
 # A word of the question, as event_check reads them (apostrophes kept inside a word).
 _WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*(?:-[^\W\d_]+)*")
+# A word of a name, digits allowed once it has a letter: "MI6", "G-20".
+_NAME_WORD = re.compile(r"(?=[\w'’-]*[^\W\d_])[^\W_]+(?:['’][^\W_]+)*(?:-[^\W_]+)*")
 # Verbs whose object is an opinion or a reaction: "How did X react", "What did X call Y".
 _SAYING = frozenset(
     "react reacted reacting reaction respond responded responding response characterize characterized "
@@ -168,7 +170,8 @@ def attribution_words(question: str) -> set[str]:
     """The words of an "according to ..." clause (cv-13: "according to a report for Congress"): who tells
     the event, not the event, lower-cased."""
     m = _ACCORDING.search(question)
-    return {w.lower() for w in _WORD.findall(m.group(1))} if m else set()
+    # Letters and digits: "MI6", "G-20" (a bare number or year is no teller's name).
+    return {w.lower() for w in _NAME_WORD.findall(m.group(1))} if m else set()
 
 
 def describing_name(question: str, name: str) -> bool:

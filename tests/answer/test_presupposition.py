@@ -190,7 +190,7 @@ def test_where_every_year_has_one_report_one_is_enough(tmp_path: Path) -> None:
 @pytest.mark.usefixtures("rare_names")
 def test_one_report_against_two_does_not_tell_the_year(tmp_path: Path) -> None:
     # Two 2017 passages against one of 2014 are too few to say when Le Pen acknowledged the loan (holdout5
-    # h5-07 was refused); three against one still are enough (MH17's look-back above).
+    # h5-07 was refused).
     loan = (
         ("Marine Le Pen recently acknowledged a loan from a Kremlin-linked bank.", "2014-12-31"),
         ("Marine Le Pen acknowledged the loan again, aides said.", "2017-02-01"),
@@ -198,10 +198,51 @@ def test_one_report_against_two_does_not_tell_the_year(tmp_path: Path) -> None:
     )
     question = "How much did Marine Le Pen acknowledge borrowing in 2014?"
     assert misplaced_year(build(tmp_path, (*ARTICLES, *loan)).index, question) is None
+    # One of 2019 against three of 2017 is: a lone passage after the years that report most looks back at
+    # the event, as MH17's above (one before them cannot, test_a_lone_report_before_...).
     third = ("Marine Le Pen acknowledged the loan once more on Monday.", "2017-04-01")
+    late = ("Marine Le Pen has acknowledged the loan, which she took years ago.", "2019-04-01")
     (tmp_path / "3").mkdir()
-    found = misplaced_year(build(tmp_path / "3", (*ARTICLES, *loan, third)).index, question)
-    assert found == ("Marine Le Pen", "2014", ["2017"]), found
+    index = build(tmp_path / "3", (*ARTICLES, *loan[1:], third, late)).index
+    found = misplaced_year(index, question.replace("2014", "2019"))
+    assert found == ("Marine Le Pen", "2019", ["2017"]), found
+
+
+@pytest.mark.usefixtures("rare_names")
+def test_a_lone_report_before_the_years_that_report_most_counts(tmp_path: Path) -> None:
+    # holdout6 h6-28: one 2016 passage on Obama and Putin at the G-20's sidelines against three on the 2017
+    # summit's; a 2016 article cannot look back at 2017, so it reports an event of its own year.
+    summits = (
+        ("Obama met Putin on the sidelines of the G-20 summit in China.", "2016-09-05"),
+        *(
+            (f"Trump met Putin on the sidelines of the G-20 summit, report {n}.", f"2017-07-0{n + 7}")
+            for n in range(3)
+        ),
+    )
+    index = build(tmp_path, (*ARTICLES, *summits)).index
+    assert (
+        misplaced_year(index, "How long did Obama meet Putin on the sidelines of the G-20 in 2016?") is None
+    )
+    # After the years that report it, a lone passage is still a look-back (MH17 above), and a year with no
+    # report at all is still wrong.
+    found = misplaced_year(index, "How long did Obama meet Putin on the sidelines of the G-20 in 2015?")
+    assert found is not None and found[1] == "2015", found
+
+
+@pytest.mark.usefixtures("rare_names")
+def test_a_name_in_the_according_to_clause_dates_no_event(tmp_path: Path) -> None:
+    # holdout6 h6-24: "according to a former MI6 counterterrorism chief" was refused as "No indexed article
+    # reports this about MI6 in 2015", from MI6's 2017 stories: the teller is not the event.
+    mi6 = tuple(
+        (f"MI6 warned of Russian spies in Britain, report {n}.", f"2017-0{n + 1}-02") for n in range(3)
+    )
+    index = build(tmp_path, (*ARTICLES, *mi6)).index
+    question = (
+        "How many Russians joined ISIS by autumn 2015, according to a former MI6 counterterrorism chief?"
+    )
+    assert misplaced_year(index, question) is None
+    found = misplaced_year(index, "How many Russian spies did MI6 warn of in 2015?")
+    assert found is not None and found[0] == "MI6", found
 
 
 @pytest.mark.usefixtures("rare_names")
