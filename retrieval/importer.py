@@ -9,6 +9,7 @@ removed; every file is written to a temporary name and renamed into place.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import gzip
 import hashlib
@@ -18,7 +19,7 @@ import os
 import re
 import tempfile
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -75,6 +76,13 @@ class ImportSummary:
     filtered: int = 0
     skipped: list[tuple[str, str]] = field(default_factory=list)
     seconds: float = 0.0
+
+
+@dataclass(frozen=True)
+class Header:
+    """A CSV dump's field names, read before its records."""
+
+    names: list[str]
 
 
 @dataclass(frozen=True)
@@ -137,8 +145,10 @@ def _is_csv(path: Path, head: bytes) -> bool:
     return not head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"{")
 
 
-def read_records(path: Path, progress: Progress | None = None) -> Iterator[Record | tuple[str, str]]:
-    """The dump's records, or (where, reason) for a line that cannot be read; JSON Lines or CSV."""
+def read_records(
+    path: Path, progress: Progress | None = None
+) -> Generator[Header | Record | tuple[str, str], None, None]:
+    """The dump's records (a CSV's header first), or (where, reason) for a line that cannot be read."""
     stream, raw = _open_binary(path)
     total = os.fstat(raw.fileno()).st_size
     with raw, stream:
@@ -188,7 +198,7 @@ def _as_text(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False) if isinstance(value, dict) else str(value)
 
 
-def _csv_rows(path: Path, stream: IO[bytes]) -> Iterator[Record | tuple[str, str]]:
+def _csv_rows(path: Path, stream: IO[bytes]) -> Iterator[Header | Record | tuple[str, str]]:
     # surrogateescape: a bad byte spoils its record only, found per field below, instead of the file.
     text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="surrogateescape", newline="")
     csv.field_size_limit(MAX_ARTICLE_BYTES)
@@ -201,6 +211,7 @@ def _csv_rows(path: Path, stream: IO[bytes]) -> Iterator[Record | tuple[str, str
     except csv.Error as exc:
         raise ImportError_(f"{path} is not a CSV file ({exc}).") from exc
     header = [h.strip() for h in header]
+    yield Header([h for h in header if h])
     while True:
         where = f"line {reader.line_num + 1}"
         try:
@@ -294,7 +305,10 @@ class Importer:
         fields: dict[str, str] | None = None
         keys: set[str] = set()
         seen: dict[str, str] = {}
+        self._check_named_fields(dump)
         for item in read_records(dump, progress):
+            if isinstance(item, Header):
+                continue
             if isinstance(item, tuple):
                 summary.records += 1
                 summary.skipped.append(item)
@@ -320,6 +334,32 @@ class Importer:
             _fsync_dir(folder)
         summary.seconds = time.perf_counter() - t0
         return summary
+
+    def _check_named_fields(self, dump: Path) -> None:
+        """Refuse a field option that names no field of the dump, before anything is written."""
+        # A named field the dump lacks reads as empty in every record: a re-import would then strip
+        # that metadata from every article imported before.
+        wanted = {name for name in self.options.fields.values() if name}
+        if not wanted:
+            return
+        names: dict[str, None] = {}
+        with contextlib.closing(read_records(dump)) as items:
+            for item in items:
+                if isinstance(item, Header):
+                    names = dict.fromkeys(item.names)
+                    break
+                if isinstance(item, Record):
+                    # JSON records may each carry other fields: read on until every named one was seen.
+                    names.update(dict.fromkeys(item.values))
+                    if wanted.issubset(names):
+                        return
+        if not names:
+            return  # no record could be read: the import itself says so
+        for key in FIELDS:
+            name = self.options.fields.get(key)
+            if name and name not in names:
+                shown = ", ".join(list(names)[:20]) + (", …" if len(names) > 20 else "")
+                raise ImportError_(f"No field {name!r} in {dump.name} for --{key} (its fields: {shown}).")
 
     def _take(
         self,

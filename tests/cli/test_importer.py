@@ -398,3 +398,44 @@ def test_a_record_with_a_lone_surrogate_is_skipped_and_the_rest_imported(tmp_pat
     summary = import_dump(dump, sources)
     assert dict(summary.skipped)["line 1"] == "not valid Unicode (a lone surrogate)"
     assert list(imported(sources, "d")) == ["r1.md"]
+
+
+def test_a_field_option_naming_no_field_of_the_dump_is_refused_and_nothing_is_rewritten(
+    tmp_path: Path,
+) -> None:
+    # An outside tester's re-import with --publisher nosuch stripped the publisher of an article imported before.
+    dump = tmp_path / "d.csv"
+    dump.write_bytes(
+        b'\xef\xbb\xbfid,text,date,publisher\nb1,"Multi\nline text, about Russia",2018-07-16,Foo\n'
+    )
+    sources = tmp_path / "src"
+    import_dump(dump, sources)
+    article = sources / "imported/d/b1.md"
+    before = article.read_bytes()
+    for key in ("publisher", "date", "text", "id"):
+        with pytest.raises(ImportError_) as raised:
+            import_dump(dump, sources, ImportOptions(fields={key: "nosuch"}))
+        assert str(raised.value) == (
+            f"No field 'nosuch' in d.csv for --{key} (its fields: id, text, date, publisher)."
+        )
+    assert article.read_bytes() == before
+    # JSON records may each have other fields: a field in any record counts, one in none is refused.
+    lines = [{"id": "j1", "text": TEXT_A}, {"id": "j2", "text": TEXT_B, "outlet": "AP"}]
+    s = import_dump(
+        jsonl(tmp_path / "j.jsonl", lines), sources, ImportOptions(fields={"publisher": "outlet"})
+    )
+    assert len(s.written) == 2
+    with pytest.raises(
+        ImportError_, match=r"No field 'site' in j.jsonl for --publisher \(its fields: id, text, outlet\)"
+    ):
+        import_dump(tmp_path / "j.jsonl", sources, ImportOptions(fields={"publisher": "site"}))
+
+
+def test_usru_import_with_a_field_the_dump_lacks_is_one_sentence_and_exit_2(tmp_path: Path) -> None:
+    folders = Folders(tmp_path, tmp_path / "src", tmp_path / "idx")
+    result = usru(folders, "import", str(jsonl(tmp_path / "d.jsonl", GOOD)), "--no-index", "--date", "nosuch")
+    assert result.returncode == 2
+    assert_one_line_error(result, "No field 'nosuch' in d.jsonl for --date")
+    assert not (folders.sources / "imported").exists() or not any(
+        (folders.sources / "imported").rglob("*.md")
+    )
