@@ -17,7 +17,7 @@ import io
 import json
 import os
 import re
-import tempfile
+import secrets
 import zlib
 from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
@@ -443,7 +443,15 @@ class Importer:
 
 def _write_atomically(path: Path, data: bytes) -> None:
     """Write to a hidden temporary file beside the target (never indexed), then rename over it."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    # Not mkstemp: its files are 0600 whatever the umask, and an article should be readable as any
+    # other file the user makes (0644 under umask 022).
+    while True:
+        tmp = path.parent / f".{path.name}.{secrets.token_hex(8)}.tmp"
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
+            break
+        except FileExistsError:
+            continue
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)

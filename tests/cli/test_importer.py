@@ -439,3 +439,18 @@ def test_usru_import_with_a_field_the_dump_lacks_is_one_sentence_and_exit_2(tmp_
     assert not (folders.sources / "imported").exists() or not any(
         (folders.sources / "imported").rglob("*.md")
     )
+
+
+@pytest.mark.parametrize(("umask", "mode"), [(0o022, 0o644), (0o077, 0o600), (0o002, 0o664)])
+def test_imported_articles_get_the_usual_mode_under_the_umask(tmp_path: Path, umask: int, mode: int) -> None:
+    # An outside tester found every imported article 0600 whatever the umask.
+    sources = tmp_path / "src"
+    old = os.umask(umask)
+    try:
+        import_dump(jsonl(tmp_path / "d.jsonl", GOOD), sources)
+    finally:
+        os.umask(old)
+    assert {p.name: p.stat().st_mode & 0o777 for p in (sources / "imported/d").iterdir()} == {
+        "r1.md": mode,
+        "r2.md": mode,
+    }
