@@ -4,7 +4,8 @@ Each record becomes `imported/<dump>/<id>.md`: YAML front matter with the dump's
 record's text unchanged. The file name comes from the record's id, so importing the same dump again
 writes the same files, and a file whose bytes would not change is not touched (the incremental index
 then re-embeds nothing). Bad records are skipped with a reason; files already imported are never
-removed; every file is written to a temporary name and renamed into place.
+removed; every file is written to a temporary name and renamed into place. A hidden `.dump` file in the
+folder names the dump its records came from, so that another dump of the same name is refused, not mixed in.
 """
 
 from __future__ import annotations
@@ -31,6 +32,9 @@ from retrieval.dates import parse_date
 from retrieval.errors import UsruError
 
 IMPORT_FOLDER = "imported"
+# Names the dump a folder's records came from: two dumps of one name would otherwise share the folder,
+# and one's record 1 would replace the other's. Hidden, so never indexed.
+DUMP_MARKER = ".dump"
 FIELDS = ("id", "title", "text", "date", "publisher", "url", "leaning")
 # Field names tried, in order, when the user names none (compared case-insensitively).
 FIELD_NAMES: dict[str, tuple[str, ...]] = {
@@ -302,6 +306,20 @@ class Importer:
                 "outside the sources folder; nothing was imported."
             )
         summary = ImportSummary(folder=folder.relative_to(self.sources).as_posix(), fields={})
+        for path in (folder.parent, folder):
+            if path.exists() and not path.is_dir():
+                rel = path.relative_to(self.sources).as_posix()
+                raise ImportError_(
+                    f"{rel} in {self.sources} is a file, not a folder; move it away to import {dump.name}."
+                )
+        source = os.fsencode(dump.resolve())
+        claimed = _claimed_by(folder)
+        if claimed is not None and claimed != source:
+            raise ImportError_(
+                f"{summary.folder} in {self.sources} holds the records of {os.fsdecode(claimed)}, another dump "
+                f"of the same name; rename {dump.name} to import it beside them (or, if it is that dump moved, "
+                f"delete {summary.folder}/{DUMP_MARKER})."
+            )
         fields: dict[str, str] | None = None
         keys: set[str] = set()
         seen: dict[str, str] = {}
@@ -328,6 +346,8 @@ class Importer:
                         "name it with --text."
                     )
                 folder.mkdir(parents=True, exist_ok=True)
+                if claimed is None:
+                    _write_atomically(folder / DUMP_MARKER, source + b"\n")
             summary.records += 1
             self._take(item, fields, folder, seen, summary)
         if summary.written:
@@ -439,6 +459,16 @@ class Importer:
                 f"Cannot write {path} ({exc.strerror or exc}); the files imported so far are kept."
             ) from exc
         summary.written.append(f"{summary.folder}/{name}")
+
+
+def _claimed_by(folder: Path) -> bytes | None:
+    """The resolved path of the dump whose records the folder holds, or None when no import said."""
+    try:
+        return (folder / DUMP_MARKER).read_bytes().removesuffix(b"\n")
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise ImportError_(f"Cannot read {folder / DUMP_MARKER} ({exc.strerror or exc}).") from exc
 
 
 def _write_atomically(path: Path, data: bytes) -> None:

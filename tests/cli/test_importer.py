@@ -37,7 +37,7 @@ def jsonl(path: Path, lines: list[Any], *, gz: bool = False) -> Path:
 
 def imported(sources: Path, stem: str) -> dict[str, str]:
     folder = sources / "imported" / stem
-    return {p.name: p.read_text(encoding="utf-8") for p in sorted(folder.iterdir())}
+    return {p.name: p.read_text(encoding="utf-8") for p in sorted(folder.iterdir()) if p.suffix == ".md"}
 
 
 GOOD = [
@@ -122,7 +122,7 @@ def test_reimporting_rewrites_nothing_and_keeps_what_was_imported_before(tmp_pat
     third = import_dump(changed, sources)
     assert third.written == ["imported/d/r2.md"]
     assert r1.exists() and "Senate keeps sanctions on Russia" in r2.read_text(encoding="utf-8")
-    assert not [p for p in (sources / "imported/d").iterdir() if p.name.startswith(".")], "no temp files left"
+    assert not [p for p in (sources / "imported/d").iterdir() if p.suffix == ".tmp"], "no temp files left"
 
 
 def test_gzip_is_detected_by_content_and_csv_fields_are_detected_or_named(tmp_path: Path) -> None:
@@ -453,4 +453,58 @@ def test_imported_articles_get_the_usual_mode_under_the_umask(tmp_path: Path, um
     assert {p.name: p.stat().st_mode & 0o777 for p in (sources / "imported/d").iterdir()} == {
         "r1.md": mode,
         "r2.md": mode,
+        ".dump": mode,
     }
+
+
+def test_a_dump_of_the_same_name_never_replaces_another_dumps_articles(tmp_path: Path) -> None:
+    # An outside tester imported a/news.jsonl, then b/news.jsonl: b's record 1 silently replaced a's.
+    sources = tmp_path / "src"
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    first = jsonl(tmp_path / "a/news.jsonl", GOOD)
+    import_dump(first, sources)
+    before = imported(sources, "news")
+    other = jsonl(tmp_path / "b/news.jsonl", [{**GOOD[0], "title": "Another outlet's r1"}])
+    (tmp_path / "a/news.csv").write_text(f"id,text\nr1,{TEXT_B}\n", encoding="utf-8")
+    for dump in (other, tmp_path / "a/news.csv"):
+        with pytest.raises(ImportError_) as raised:
+            import_dump(dump, sources)
+        assert str(raised.value).startswith(
+            f"imported/news in {sources} holds the records of {first}, another dump of the same name; "
+            f"rename {dump.name} to import it beside them"
+        )
+    assert imported(sources, "news") == before
+    # The same dump again, also through a link to it, is the same dump: idempotent as before.
+    assert import_dump(first, sources).unchanged == 2
+    (tmp_path / "c").mkdir()
+    (tmp_path / "c/news.jsonl").symlink_to(first)
+    again = import_dump(tmp_path / "c/news.jsonl", sources)
+    assert (again.written, again.unchanged) == ([], 2)
+    renamed = tmp_path / "b/news-b.jsonl"
+    other.rename(renamed)
+    assert import_dump(renamed, sources).written == ["imported/news-b/r1.md"]
+
+
+def test_a_folder_imported_before_the_marker_keeps_working_and_is_then_claimed(tmp_path: Path) -> None:
+    sources = tmp_path / "src"
+    dump = jsonl(tmp_path / "news.jsonl", GOOD)
+    import_dump(dump, sources)
+    (sources / "imported/news/.dump").unlink()  # as an import before the marker left it
+    assert import_dump(dump, sources).unchanged == 2
+    assert (sources / "imported/news/.dump").read_bytes() == os.fsencode(dump.resolve()) + b"\n"
+    (tmp_path / "b").mkdir()
+    with pytest.raises(ImportError_, match="another dump of the same name"):
+        import_dump(jsonl(tmp_path / "b/news.jsonl", GOOD), sources)
+
+
+@pytest.mark.parametrize("path", ["imported", "imported/news"])
+def test_an_import_folder_that_is_a_file_is_one_sentence_and_exit_2(tmp_path: Path, path: str) -> None:
+    # `imported/<dump name>` as a file was a FileExistsError traceback.
+    folders = Folders(tmp_path, tmp_path / "src", tmp_path / "idx")
+    (folders.sources / path).parent.mkdir(parents=True, exist_ok=True)
+    (folders.sources / path).write_text("x", encoding="utf-8")
+    result = usru(folders, "import", str(jsonl(tmp_path / "news.jsonl", GOOD)), "--no-index")
+    assert result.returncode == 2
+    assert_one_line_error(result, f"{path} in {folders.sources} is a file, not a folder")
+    assert (folders.sources / path).read_text(encoding="utf-8") == "x"
