@@ -282,6 +282,11 @@ class Importer:
         until = _date_bounds(options.until, "--until")
         self.since = since[0] if since else None
         self.until = until[1] if until else None
+        if self.since and self.until and self.since > self.until:
+            # As `ask` says it: an import that filters out every record is a mistake, not a success.
+            raise ImportError_(
+                f"--since {options.since} is after --until {options.until}: no record can be in between."
+            )
 
     def run(self, dump: Path, progress: Progress | None = None) -> ImportSummary:
         """Import every record of the dump; returns what was written, unchanged, filtered and skipped."""

@@ -508,3 +508,15 @@ def test_an_import_folder_that_is_a_file_is_one_sentence_and_exit_2(tmp_path: Pa
     assert result.returncode == 2
     assert_one_line_error(result, f"{path} in {folders.sources} is a file, not a folder")
     assert (folders.sources / path).read_text(encoding="utf-8") == "x"
+
+
+def test_a_reversed_date_range_is_refused_as_ask_refuses_it(tmp_path: Path) -> None:
+    # An outside tester's `import --since 2019 --until 2017` filtered out every record and exited 0.
+    folders = Folders(tmp_path, tmp_path / "src", tmp_path / "idx")
+    dump = jsonl(tmp_path / "d.jsonl", GOOD)
+    result = usru(folders, "import", str(dump), "--no-index", "--since", "2019", "--until", "2017")
+    assert result.returncode == 2
+    assert_one_line_error(result, "usru: --since 2019 is after --until 2017: no record can be in between.")
+    assert not (folders.sources / "imported").exists()
+    s = import_dump(dump, folders.sources, ImportOptions(since="2017-12-05", until="2017-12"))
+    assert s.written == ["imported/d/r2.md"], "one day, inside the month, is a range"
