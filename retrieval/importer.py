@@ -95,6 +95,8 @@ class Record:
 
     where: str
     values: dict[str, str]
+    # JSON fields whose value is no string or number, with what it is ("a list"): not to be coerced.
+    odd: dict[str, str] = field(default_factory=dict)
 
 
 def dump_stem(path: Path) -> str:
@@ -191,7 +193,17 @@ def _json_rows(stream: IO[bytes]) -> Iterator[Record | tuple[str, str]]:
         if not isinstance(obj, dict):
             yield where, "not a JSON object"
             continue
-        yield Record(where, {str(k): _as_text(v) for k, v in obj.items() if v is not None})
+        odd = {str(k): kind for k, v in obj.items() if (kind := _odd_kind(v))}
+        yield Record(where, {str(k): _as_text(v) for k, v in obj.items() if v is not None}, odd)
+
+
+def _odd_kind(value: Any) -> str | None:
+    """What a JSON value is when it is no string or number (None for those and for null)."""
+    if isinstance(value, bool):
+        return "true or false"
+    if isinstance(value, list):
+        return "a list"
+    return "an object" if isinstance(value, dict) else None
 
 
 def _as_text(value: Any) -> str:
@@ -394,6 +406,13 @@ class Importer:
         seen: dict[str, str],
         summary: ImportSummary,
     ) -> None:
+        for key, name in fields.items():
+            kind = record.odd.get(name)
+            # A text may come as a list of paragraphs; {"id": ["x"]} or a publisher {"name": "X"} is no
+            # value to guess at (the publisher was written as the string '{"name": "X"}').
+            if kind and not (key == "text" and kind == "a list"):
+                summary.skipped.append((record.where, f"the {key} field {name!r} holds {kind}, not text"))
+                return
         values = {k: record.values.get(name, "") for k, name in fields.items()}
         values = {k: values.get(k, "") for k in FIELDS}
         text = values["text"]

@@ -520,3 +520,29 @@ def test_a_reversed_date_range_is_refused_as_ask_refuses_it(tmp_path: Path) -> N
     assert not (folders.sources / "imported").exists()
     s = import_dump(dump, folders.sources, ImportOptions(since="2017-12-05", until="2017-12"))
     assert s.written == ["imported/d/r2.md"], "one day, inside the month, is a range"
+
+
+def test_a_json_value_that_is_no_string_or_number_is_skipped_not_coerced(tmp_path: Path) -> None:
+    # An outside tester's {"id": ["x"]} was imported as id "x", a publisher {"name": "X"} as '{"name": "X"}'.
+    sources = tmp_path / "src"
+    lines: list[Any] = [
+        {"id": ["x"], "text": TEXT_A},
+        {"id": "p1", "text": TEXT_A, "publisher": {"name": "X"}},
+        {"id": "t1", "text": TEXT_A, "title": True},
+        {"id": "d1", "text": TEXT_A, "date": [2018, 7, 16]},
+        {"id": "u1", "text": TEXT_A, "url": {"href": "http://x"}},
+        {"id": "b1", "text": {"body": TEXT_A}},
+        {"id": 7, "text": ["First paragraph on Russia.", "Second one."], "title": 1984, "publisher": None},
+    ]
+    summary = import_dump(jsonl(tmp_path / "d.jsonl", lines), sources)
+    assert summary.skipped == [
+        ("line 1", "the id field 'id' holds a list, not text"),
+        ("line 2", "the publisher field 'publisher' holds an object, not text"),
+        ("line 3", "the title field 'title' holds true or false, not text"),
+        ("line 4", "the date field 'date' holds a list, not text"),
+        ("line 5", "the url field 'url' holds an object, not text"),
+        ("line 6", "the text field 'text' holds an object, not text"),
+    ]
+    assert summary.written == ["imported/d/7.md"], "numbers are values, a text may be a list of paragraphs"
+    a = read_article(sources / "imported/d/7.md", "7.md")
+    assert a.text.endswith("First paragraph on Russia.\n\nSecond one.") and a.title == "1984"
