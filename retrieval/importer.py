@@ -20,7 +20,7 @@ import os
 import re
 import secrets
 import zlib
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -162,20 +162,40 @@ def read_records(
             head = bytes(stream.peek(4096)[:4096])
         except (OSError, EOFError, zlib.error) as exc:
             raise ImportError_(f"{path} is not a readable gzip file ({exc}).") from exc
-        rows = _csv_rows(path, stream) if _is_csv(path, head) else _json_rows(stream)
+        encoding = _bom_encoding(head)
+        if encoding is not None:
+            head = head.decode(encoding, "ignore").encode("utf-8")
+        if _is_csv(path, head):
+            rows = _csv_rows(path, stream, encoding)
+        elif encoding is None:
+            rows = _json_rows(stream)
+        else:
+            text = io.TextIOWrapper(stream, encoding=encoding, newline="\n")
+            rows = _json_rows(line.encode("utf-8", "surrogatepass") for line in text)
         try:
             for n, item in enumerate(rows, start=1):
                 if progress is not None and n % 200 == 0:
                     progress(raw.tell(), total)
                 yield item
-        except (OSError, EOFError, zlib.error) as exc:
-            # A truncated or corrupt gzip: what was read so far stays imported.
+        except (OSError, EOFError, zlib.error, UnicodeDecodeError) as exc:
+            # A truncated or corrupt gzip, or UTF-16 cut mid-character: what was read so far stays imported.
             yield "end of file", f"the file is damaged after this point ({type(exc).__name__}: {exc})"
         if progress is not None:
             progress(total, total)
 
 
-def _json_rows(stream: IO[bytes]) -> Iterator[Record | tuple[str, str]]:
+def _bom_encoding(head: bytes) -> str | None:
+    """The dump's encoding when it starts with a UTF-16 or UTF-32 byte order mark, else None (UTF-8)."""
+    # Excel's "Unicode text" and PowerShell write UTF-16 with a BOM; read as UTF-8, each record was
+    # refused as "not valid UTF-8" (two of them for one record, split at its NUL bytes).
+    if head.startswith((b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff")):
+        return "utf-32"
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "utf-16"
+    return None
+
+
+def _json_rows(stream: Iterable[bytes]) -> Iterator[Record | tuple[str, str]]:
     for n, line in enumerate(stream, start=1):
         where = f"line {n}"
         if not line.strip():
@@ -214,9 +234,16 @@ def _as_text(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False) if isinstance(value, dict) else str(value)
 
 
-def _csv_rows(path: Path, stream: IO[bytes]) -> Iterator[Header | Record | tuple[str, str]]:
+def _csv_rows(
+    path: Path, stream: IO[bytes], encoding: str | None = None
+) -> Iterator[Header | Record | tuple[str, str]]:
     # surrogateescape: a bad byte spoils its record only, found per field below, instead of the file.
-    text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="surrogateescape", newline="")
+    text = io.TextIOWrapper(
+        stream,
+        encoding=encoding or "utf-8-sig",
+        errors="strict" if encoding else "surrogateescape",
+        newline="",
+    )
     csv.field_size_limit(MAX_ARTICLE_BYTES)
     delimiter = "\t" if path.name.lower().removesuffix(".gz").endswith(".tsv") else ","
     reader = csv.reader(text, delimiter=delimiter)

@@ -546,3 +546,20 @@ def test_a_json_value_that_is_no_string_or_number_is_skipped_not_coerced(tmp_pat
     assert summary.written == ["imported/d/7.md"], "numbers are values, a text may be a list of paragraphs"
     a = read_article(sources / "imported/d/7.md", "7.md")
     assert a.text.endswith("First paragraph on Russia.\n\nSecond one.") and a.title == "1984"
+
+
+def test_a_dump_in_utf16_or_utf32_with_a_byte_order_mark_is_read_as_such(tmp_path: Path) -> None:
+    # An outside tester's UTF-16 dump of one record was refused as "not valid UTF-8", "2 records skipped".
+    sources = tmp_path / "src"
+    line = json.dumps({**GOOD[0], "title": "Путин и Трамп"}, ensure_ascii=False) + "\n"
+    (tmp_path / "le.jsonl").write_bytes(line.encode("utf-16"))
+    (tmp_path / "wide.jsonl").write_bytes((line + line.replace('"r1"', '"r3"')).encode("utf-32"))
+    (tmp_path / "be.csv").write_bytes(b"\xfe\xff" + f'id,text\r\nc1,"{TEXT_B}"\r\n'.encode("utf-16-be"))
+    for name, written in [("le", 1), ("wide", 2), ("be", 1)]:
+        s = import_dump(tmp_path / f"{name}.{'csv' if name == 'be' else 'jsonl'}", sources)
+        assert (s.records, len(s.written), s.skipped) == (written, written, []), name
+    assert read_article(sources / "imported/le/r1.md", "r1.md").title == "Путин и Трамп"
+    assert read_article(sources / "imported/be/c1.md", "c1.md").text.endswith(TEXT_B)
+    # Other encodings stay refused record by record, as before.
+    (tmp_path / "latin.jsonl").write_bytes(line.replace("Путин и Трамп", "Café").encode("latin-1"))
+    assert import_dump(tmp_path / "latin.jsonl", sources).skipped == [("line 1", "not valid UTF-8")]
