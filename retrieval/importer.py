@@ -4,11 +4,13 @@ Each record becomes `imported/<dump>/<id>.md`: YAML front matter with the dump's
 record's text unchanged. The file name comes from the record's id, so importing the same dump again
 writes the same files, and a file whose bytes would not change is not touched (the incremental index
 then re-embeds nothing). Bad records are skipped with a reason; files already imported are never
-removed; every file is written to a temporary name and renamed into place.
+removed; every file is written to a temporary name and renamed into place. A hidden `.dump` file in the
+folder names the dump its records came from, so that another dump of the same name is refused, not mixed in.
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import gzip
 import hashlib
@@ -16,9 +18,9 @@ import io
 import json
 import os
 import re
-import tempfile
+import secrets
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -30,6 +32,9 @@ from retrieval.dates import parse_date
 from retrieval.errors import UsruError
 
 IMPORT_FOLDER = "imported"
+# Names the dump a folder's records came from: two dumps of one name would otherwise share the folder,
+# and one's record 1 would replace the other's. Hidden, so never indexed.
+DUMP_MARKER = ".dump"
 FIELDS = ("id", "title", "text", "date", "publisher", "url", "leaning")
 # Field names tried, in order, when the user names none (compared case-insensitively).
 FIELD_NAMES: dict[str, tuple[str, ...]] = {
@@ -78,11 +83,20 @@ class ImportSummary:
 
 
 @dataclass(frozen=True)
+class Header:
+    """A CSV dump's field names, read before its records."""
+
+    names: list[str]
+
+
+@dataclass(frozen=True)
 class Record:
     """One record of the dump, as its fields, with where it sits for messages."""
 
     where: str
     values: dict[str, str]
+    # JSON fields whose value is no string or number, with what it is ("a list"): not to be coerced.
+    odd: dict[str, str] = field(default_factory=dict)
 
 
 def dump_stem(path: Path) -> str:
@@ -137,8 +151,10 @@ def _is_csv(path: Path, head: bytes) -> bool:
     return not head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"{")
 
 
-def read_records(path: Path, progress: Progress | None = None) -> Iterator[Record | tuple[str, str]]:
-    """The dump's records, or (where, reason) for a line that cannot be read; JSON Lines or CSV."""
+def read_records(
+    path: Path, progress: Progress | None = None
+) -> Generator[Header | Record | tuple[str, str], None, None]:
+    """The dump's records (a CSV's header first), or (where, reason) for a line that cannot be read."""
     stream, raw = _open_binary(path)
     total = os.fstat(raw.fileno()).st_size
     with raw, stream:
@@ -146,20 +162,40 @@ def read_records(path: Path, progress: Progress | None = None) -> Iterator[Recor
             head = bytes(stream.peek(4096)[:4096])
         except (OSError, EOFError, zlib.error) as exc:
             raise ImportError_(f"{path} is not a readable gzip file ({exc}).") from exc
-        rows = _csv_rows(path, stream) if _is_csv(path, head) else _json_rows(stream)
+        encoding = _bom_encoding(head)
+        if encoding is not None:
+            head = head.decode(encoding, "ignore").encode("utf-8")
+        if _is_csv(path, head):
+            rows = _csv_rows(path, stream, encoding)
+        elif encoding is None:
+            rows = _json_rows(stream)
+        else:
+            text = io.TextIOWrapper(stream, encoding=encoding, newline="\n")
+            rows = _json_rows(line.encode("utf-8", "surrogatepass") for line in text)
         try:
             for n, item in enumerate(rows, start=1):
                 if progress is not None and n % 200 == 0:
                     progress(raw.tell(), total)
                 yield item
-        except (OSError, EOFError, zlib.error) as exc:
-            # A truncated or corrupt gzip: what was read so far stays imported.
+        except (OSError, EOFError, zlib.error, UnicodeDecodeError) as exc:
+            # A truncated or corrupt gzip, or UTF-16 cut mid-character: what was read so far stays imported.
             yield "end of file", f"the file is damaged after this point ({type(exc).__name__}: {exc})"
         if progress is not None:
             progress(total, total)
 
 
-def _json_rows(stream: IO[bytes]) -> Iterator[Record | tuple[str, str]]:
+def _bom_encoding(head: bytes) -> str | None:
+    """The dump's encoding when it starts with a UTF-16 or UTF-32 byte order mark, else None (UTF-8)."""
+    # Excel's "Unicode text" and PowerShell write UTF-16 with a BOM; read as UTF-8, each record was
+    # refused as "not valid UTF-8" (two of them for one record, split at its NUL bytes).
+    if head.startswith((b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff")):
+        return "utf-32"
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "utf-16"
+    return None
+
+
+def _json_rows(stream: Iterable[bytes]) -> Iterator[Record | tuple[str, str]]:
     for n, line in enumerate(stream, start=1):
         where = f"line {n}"
         if not line.strip():
@@ -177,7 +213,17 @@ def _json_rows(stream: IO[bytes]) -> Iterator[Record | tuple[str, str]]:
         if not isinstance(obj, dict):
             yield where, "not a JSON object"
             continue
-        yield Record(where, {str(k): _as_text(v) for k, v in obj.items() if v is not None})
+        odd = {str(k): kind for k, v in obj.items() if (kind := _odd_kind(v))}
+        yield Record(where, {str(k): _as_text(v) for k, v in obj.items() if v is not None}, odd)
+
+
+def _odd_kind(value: Any) -> str | None:
+    """What a JSON value is when it is no string or number (None for those and for null)."""
+    if isinstance(value, bool):
+        return "true or false"
+    if isinstance(value, list):
+        return "a list"
+    return "an object" if isinstance(value, dict) else None
 
 
 def _as_text(value: Any) -> str:
@@ -188,9 +234,16 @@ def _as_text(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False) if isinstance(value, dict) else str(value)
 
 
-def _csv_rows(path: Path, stream: IO[bytes]) -> Iterator[Record | tuple[str, str]]:
+def _csv_rows(
+    path: Path, stream: IO[bytes], encoding: str | None = None
+) -> Iterator[Header | Record | tuple[str, str]]:
     # surrogateescape: a bad byte spoils its record only, found per field below, instead of the file.
-    text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="surrogateescape", newline="")
+    text = io.TextIOWrapper(
+        stream,
+        encoding=encoding or "utf-8-sig",
+        errors="strict" if encoding else "surrogateescape",
+        newline="",
+    )
     csv.field_size_limit(MAX_ARTICLE_BYTES)
     delimiter = "\t" if path.name.lower().removesuffix(".gz").endswith(".tsv") else ","
     reader = csv.reader(text, delimiter=delimiter)
@@ -201,6 +254,7 @@ def _csv_rows(path: Path, stream: IO[bytes]) -> Iterator[Record | tuple[str, str
     except csv.Error as exc:
         raise ImportError_(f"{path} is not a CSV file ({exc}).") from exc
     header = [h.strip() for h in header]
+    yield Header([h for h in header if h])
     while True:
         where = f"line {reader.line_num + 1}"
         try:
@@ -267,6 +321,11 @@ class Importer:
         until = _date_bounds(options.until, "--until")
         self.since = since[0] if since else None
         self.until = until[1] if until else None
+        if self.since and self.until and self.since > self.until:
+            # As `ask` says it: an import that filters out every record is a mistake, not a success.
+            raise ImportError_(
+                f"--since {options.since} is after --until {options.until}: no record can be in between."
+            )
 
     def run(self, dump: Path, progress: Progress | None = None) -> ImportSummary:
         """Import every record of the dump; returns what was written, unchanged, filtered and skipped."""
@@ -291,10 +350,27 @@ class Importer:
                 "outside the sources folder; nothing was imported."
             )
         summary = ImportSummary(folder=folder.relative_to(self.sources).as_posix(), fields={})
+        for path in (folder.parent, folder):
+            if path.exists() and not path.is_dir():
+                rel = path.relative_to(self.sources).as_posix()
+                raise ImportError_(
+                    f"{rel} in {self.sources} is a file, not a folder; move it away to import {dump.name}."
+                )
+        source = os.fsencode(dump.resolve())
+        claimed = _claimed_by(folder)
+        if claimed is not None and claimed != source:
+            raise ImportError_(
+                f"{summary.folder} in {self.sources} holds the records of {os.fsdecode(claimed)}, another dump "
+                f"of the same name; rename {dump.name} to import it beside them (or, if it is that dump moved, "
+                f"delete {summary.folder}/{DUMP_MARKER})."
+            )
         fields: dict[str, str] | None = None
         keys: set[str] = set()
         seen: dict[str, str] = {}
+        self._check_named_fields(dump)
         for item in read_records(dump, progress):
+            if isinstance(item, Header):
+                continue
             if isinstance(item, tuple):
                 summary.records += 1
                 summary.skipped.append(item)
@@ -314,12 +390,40 @@ class Importer:
                         "name it with --text."
                     )
                 folder.mkdir(parents=True, exist_ok=True)
+                if claimed is None:
+                    _write_atomically(folder / DUMP_MARKER, source + b"\n")
             summary.records += 1
             self._take(item, fields, folder, seen, summary)
         if summary.written:
             _fsync_dir(folder)
         summary.seconds = time.perf_counter() - t0
         return summary
+
+    def _check_named_fields(self, dump: Path) -> None:
+        """Refuse a field option that names no field of the dump, before anything is written."""
+        # A named field the dump lacks reads as empty in every record: a re-import would then strip
+        # that metadata from every article imported before.
+        wanted = {name for name in self.options.fields.values() if name}
+        if not wanted:
+            return
+        names: dict[str, None] = {}
+        with contextlib.closing(read_records(dump)) as items:
+            for item in items:
+                if isinstance(item, Header):
+                    names = dict.fromkeys(item.names)
+                    break
+                if isinstance(item, Record):
+                    # JSON records may each carry other fields: read on until every named one was seen.
+                    names.update(dict.fromkeys(item.values))
+                    if wanted.issubset(names):
+                        return
+        if not names:
+            return  # no record could be read: the import itself says so
+        for key in FIELDS:
+            name = self.options.fields.get(key)
+            if name and name not in names:
+                shown = ", ".join(list(names)[:20]) + (", …" if len(names) > 20 else "")
+                raise ImportError_(f"No field {name!r} in {dump.name} for --{key} (its fields: {shown}).")
 
     def _take(
         self,
@@ -329,6 +433,13 @@ class Importer:
         seen: dict[str, str],
         summary: ImportSummary,
     ) -> None:
+        for key, name in fields.items():
+            kind = record.odd.get(name)
+            # A text may come as a list of paragraphs; {"id": ["x"]} or a publisher {"name": "X"} is no
+            # value to guess at (the publisher was written as the string '{"name": "X"}').
+            if kind and not (key == "text" and kind == "a list"):
+                summary.skipped.append((record.where, f"the {key} field {name!r} holds {kind}, not text"))
+                return
         values = {k: record.values.get(name, "") for k, name in fields.items()}
         values = {k: values.get(k, "") for k in FIELDS}
         text = values["text"]
@@ -401,9 +512,27 @@ class Importer:
         summary.written.append(f"{summary.folder}/{name}")
 
 
+def _claimed_by(folder: Path) -> bytes | None:
+    """The resolved path of the dump whose records the folder holds, or None when no import said."""
+    try:
+        return (folder / DUMP_MARKER).read_bytes().removesuffix(b"\n")
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise ImportError_(f"Cannot read {folder / DUMP_MARKER} ({exc.strerror or exc}).") from exc
+
+
 def _write_atomically(path: Path, data: bytes) -> None:
     """Write to a hidden temporary file beside the target (never indexed), then rename over it."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    # Not mkstemp: its files are 0600 whatever the umask, and an article should be readable as any
+    # other file the user makes (0644 under umask 022).
+    while True:
+        tmp = path.parent / f".{path.name}.{secrets.token_hex(8)}.tmp"
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
+            break
+        except FileExistsError:
+            continue
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)

@@ -37,7 +37,7 @@ def jsonl(path: Path, lines: list[Any], *, gz: bool = False) -> Path:
 
 def imported(sources: Path, stem: str) -> dict[str, str]:
     folder = sources / "imported" / stem
-    return {p.name: p.read_text(encoding="utf-8") for p in sorted(folder.iterdir())}
+    return {p.name: p.read_text(encoding="utf-8") for p in sorted(folder.iterdir()) if p.suffix == ".md"}
 
 
 GOOD = [
@@ -122,7 +122,7 @@ def test_reimporting_rewrites_nothing_and_keeps_what_was_imported_before(tmp_pat
     third = import_dump(changed, sources)
     assert third.written == ["imported/d/r2.md"]
     assert r1.exists() and "Senate keeps sanctions on Russia" in r2.read_text(encoding="utf-8")
-    assert not [p for p in (sources / "imported/d").iterdir() if p.name.startswith(".")], "no temp files left"
+    assert not [p for p in (sources / "imported/d").iterdir() if p.suffix == ".tmp"], "no temp files left"
 
 
 def test_gzip_is_detected_by_content_and_csv_fields_are_detected_or_named(tmp_path: Path) -> None:
@@ -398,3 +398,168 @@ def test_a_record_with_a_lone_surrogate_is_skipped_and_the_rest_imported(tmp_pat
     summary = import_dump(dump, sources)
     assert dict(summary.skipped)["line 1"] == "not valid Unicode (a lone surrogate)"
     assert list(imported(sources, "d")) == ["r1.md"]
+
+
+def test_a_field_option_naming_no_field_of_the_dump_is_refused_and_nothing_is_rewritten(
+    tmp_path: Path,
+) -> None:
+    # An outside tester's re-import with --publisher nosuch stripped the publisher of an article imported before.
+    dump = tmp_path / "d.csv"
+    dump.write_bytes(
+        b'\xef\xbb\xbfid,text,date,publisher\nb1,"Multi\nline text, about Russia",2018-07-16,Foo\n'
+    )
+    sources = tmp_path / "src"
+    import_dump(dump, sources)
+    article = sources / "imported/d/b1.md"
+    before = article.read_bytes()
+    for key in ("publisher", "date", "text", "id"):
+        with pytest.raises(ImportError_) as raised:
+            import_dump(dump, sources, ImportOptions(fields={key: "nosuch"}))
+        assert str(raised.value) == (
+            f"No field 'nosuch' in d.csv for --{key} (its fields: id, text, date, publisher)."
+        )
+    assert article.read_bytes() == before
+    # JSON records may each have other fields: a field in any record counts, one in none is refused.
+    lines = [{"id": "j1", "text": TEXT_A}, {"id": "j2", "text": TEXT_B, "outlet": "AP"}]
+    s = import_dump(
+        jsonl(tmp_path / "j.jsonl", lines), sources, ImportOptions(fields={"publisher": "outlet"})
+    )
+    assert len(s.written) == 2
+    with pytest.raises(
+        ImportError_, match=r"No field 'site' in j.jsonl for --publisher \(its fields: id, text, outlet\)"
+    ):
+        import_dump(tmp_path / "j.jsonl", sources, ImportOptions(fields={"publisher": "site"}))
+
+
+def test_usru_import_with_a_field_the_dump_lacks_is_one_sentence_and_exit_2(tmp_path: Path) -> None:
+    folders = Folders(tmp_path, tmp_path / "src", tmp_path / "idx")
+    result = usru(folders, "import", str(jsonl(tmp_path / "d.jsonl", GOOD)), "--no-index", "--date", "nosuch")
+    assert result.returncode == 2
+    assert_one_line_error(result, "No field 'nosuch' in d.jsonl for --date")
+    assert not (folders.sources / "imported").exists() or not any(
+        (folders.sources / "imported").rglob("*.md")
+    )
+
+
+@pytest.mark.parametrize(("umask", "mode"), [(0o022, 0o644), (0o077, 0o600), (0o002, 0o664)])
+def test_imported_articles_get_the_usual_mode_under_the_umask(tmp_path: Path, umask: int, mode: int) -> None:
+    # An outside tester found every imported article 0600 whatever the umask.
+    sources = tmp_path / "src"
+    old = os.umask(umask)
+    try:
+        import_dump(jsonl(tmp_path / "d.jsonl", GOOD), sources)
+    finally:
+        os.umask(old)
+    assert {p.name: p.stat().st_mode & 0o777 for p in (sources / "imported/d").iterdir()} == {
+        "r1.md": mode,
+        "r2.md": mode,
+        ".dump": mode,
+    }
+
+
+def test_a_dump_of_the_same_name_never_replaces_another_dumps_articles(tmp_path: Path) -> None:
+    # An outside tester imported a/news.jsonl, then b/news.jsonl: b's record 1 silently replaced a's.
+    sources = tmp_path / "src"
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    first = jsonl(tmp_path / "a/news.jsonl", GOOD)
+    import_dump(first, sources)
+    before = imported(sources, "news")
+    other = jsonl(tmp_path / "b/news.jsonl", [{**GOOD[0], "title": "Another outlet's r1"}])
+    (tmp_path / "a/news.csv").write_text(f"id,text\nr1,{TEXT_B}\n", encoding="utf-8")
+    for dump in (other, tmp_path / "a/news.csv"):
+        with pytest.raises(ImportError_) as raised:
+            import_dump(dump, sources)
+        assert str(raised.value).startswith(
+            f"imported/news in {sources} holds the records of {first}, another dump of the same name; "
+            f"rename {dump.name} to import it beside them"
+        )
+    assert imported(sources, "news") == before
+    # The same dump again, also through a link to it, is the same dump: idempotent as before.
+    assert import_dump(first, sources).unchanged == 2
+    (tmp_path / "c").mkdir()
+    (tmp_path / "c/news.jsonl").symlink_to(first)
+    again = import_dump(tmp_path / "c/news.jsonl", sources)
+    assert (again.written, again.unchanged) == ([], 2)
+    renamed = tmp_path / "b/news-b.jsonl"
+    other.rename(renamed)
+    assert import_dump(renamed, sources).written == ["imported/news-b/r1.md"]
+
+
+def test_a_folder_imported_before_the_marker_keeps_working_and_is_then_claimed(tmp_path: Path) -> None:
+    sources = tmp_path / "src"
+    dump = jsonl(tmp_path / "news.jsonl", GOOD)
+    import_dump(dump, sources)
+    (sources / "imported/news/.dump").unlink()  # as an import before the marker left it
+    assert import_dump(dump, sources).unchanged == 2
+    assert (sources / "imported/news/.dump").read_bytes() == os.fsencode(dump.resolve()) + b"\n"
+    (tmp_path / "b").mkdir()
+    with pytest.raises(ImportError_, match="another dump of the same name"):
+        import_dump(jsonl(tmp_path / "b/news.jsonl", GOOD), sources)
+
+
+@pytest.mark.parametrize("path", ["imported", "imported/news"])
+def test_an_import_folder_that_is_a_file_is_one_sentence_and_exit_2(tmp_path: Path, path: str) -> None:
+    # `imported/<dump name>` as a file was a FileExistsError traceback.
+    folders = Folders(tmp_path, tmp_path / "src", tmp_path / "idx")
+    (folders.sources / path).parent.mkdir(parents=True, exist_ok=True)
+    (folders.sources / path).write_text("x", encoding="utf-8")
+    result = usru(folders, "import", str(jsonl(tmp_path / "news.jsonl", GOOD)), "--no-index")
+    assert result.returncode == 2
+    assert_one_line_error(result, f"{path} in {folders.sources} is a file, not a folder")
+    assert (folders.sources / path).read_text(encoding="utf-8") == "x"
+
+
+def test_a_reversed_date_range_is_refused_as_ask_refuses_it(tmp_path: Path) -> None:
+    # An outside tester's `import --since 2019 --until 2017` filtered out every record and exited 0.
+    folders = Folders(tmp_path, tmp_path / "src", tmp_path / "idx")
+    dump = jsonl(tmp_path / "d.jsonl", GOOD)
+    result = usru(folders, "import", str(dump), "--no-index", "--since", "2019", "--until", "2017")
+    assert result.returncode == 2
+    assert_one_line_error(result, "usru: --since 2019 is after --until 2017: no record can be in between.")
+    assert not (folders.sources / "imported").exists()
+    s = import_dump(dump, folders.sources, ImportOptions(since="2017-12-05", until="2017-12"))
+    assert s.written == ["imported/d/r2.md"], "one day, inside the month, is a range"
+
+
+def test_a_json_value_that_is_no_string_or_number_is_skipped_not_coerced(tmp_path: Path) -> None:
+    # An outside tester's {"id": ["x"]} was imported as id "x", a publisher {"name": "X"} as '{"name": "X"}'.
+    sources = tmp_path / "src"
+    lines: list[Any] = [
+        {"id": ["x"], "text": TEXT_A},
+        {"id": "p1", "text": TEXT_A, "publisher": {"name": "X"}},
+        {"id": "t1", "text": TEXT_A, "title": True},
+        {"id": "d1", "text": TEXT_A, "date": [2018, 7, 16]},
+        {"id": "u1", "text": TEXT_A, "url": {"href": "http://x"}},
+        {"id": "b1", "text": {"body": TEXT_A}},
+        {"id": 7, "text": ["First paragraph on Russia.", "Second one."], "title": 1984, "publisher": None},
+    ]
+    summary = import_dump(jsonl(tmp_path / "d.jsonl", lines), sources)
+    assert summary.skipped == [
+        ("line 1", "the id field 'id' holds a list, not text"),
+        ("line 2", "the publisher field 'publisher' holds an object, not text"),
+        ("line 3", "the title field 'title' holds true or false, not text"),
+        ("line 4", "the date field 'date' holds a list, not text"),
+        ("line 5", "the url field 'url' holds an object, not text"),
+        ("line 6", "the text field 'text' holds an object, not text"),
+    ]
+    assert summary.written == ["imported/d/7.md"], "numbers are values, a text may be a list of paragraphs"
+    a = read_article(sources / "imported/d/7.md", "7.md")
+    assert a.text.endswith("First paragraph on Russia.\n\nSecond one.") and a.title == "1984"
+
+
+def test_a_dump_in_utf16_or_utf32_with_a_byte_order_mark_is_read_as_such(tmp_path: Path) -> None:
+    # An outside tester's UTF-16 dump of one record was refused as "not valid UTF-8", "2 records skipped".
+    sources = tmp_path / "src"
+    line = json.dumps({**GOOD[0], "title": "Путин и Трамп"}, ensure_ascii=False) + "\n"
+    (tmp_path / "le.jsonl").write_bytes(line.encode("utf-16"))
+    (tmp_path / "wide.jsonl").write_bytes((line + line.replace('"r1"', '"r3"')).encode("utf-32"))
+    (tmp_path / "be.csv").write_bytes(b"\xfe\xff" + f'id,text\r\nc1,"{TEXT_B}"\r\n'.encode("utf-16-be"))
+    for name, written in [("le", 1), ("wide", 2), ("be", 1)]:
+        s = import_dump(tmp_path / f"{name}.{'csv' if name == 'be' else 'jsonl'}", sources)
+        assert (s.records, len(s.written), s.skipped) == (written, written, []), name
+    assert read_article(sources / "imported/le/r1.md", "r1.md").title == "Путин и Трамп"
+    assert read_article(sources / "imported/be/c1.md", "c1.md").text.endswith(TEXT_B)
+    # Other encodings stay refused record by record, as before.
+    (tmp_path / "latin.jsonl").write_bytes(line.replace("Путин и Трамп", "Café").encode("latin-1"))
+    assert import_dump(tmp_path / "latin.jsonl", sources).skipped == [("line 1", "not valid UTF-8")]
