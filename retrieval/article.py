@@ -327,9 +327,20 @@ def _read_header_block(text: str) -> tuple[dict[str, object], int]:
     blank = _BLANK_LINE.match(text, pos)
     if not fields or blank is None or not text[blank.end() :].strip():
         return {}, 0
-    if "date" in fields and parse_date(str(fields["date"])) is None:
-        raise ArticleError(f"its 'Date:' line {str(fields['date'])[:40]!r} is not a date (use YYYY-MM-DD)")
+    if "date" in fields and _stated_date(str(fields["date"])) is None:
+        raise ArticleError(
+            f"its 'Date:' line {str(fields['date'])[:40]!r} is not a date (use YYYY-MM-DD, YYYY-MM or YYYY)"
+        )
     return fields, blank.end()
+
+
+def _stated_date(value: str) -> str | None:
+    """A metadata date as stored: YYYY-MM-DD, or YYYY-MM or YYYY when stated only to the month or year."""
+    # A year alone is a date only here, where the field says it is one: in a page's text it is any number.
+    year = re.fullmatch(r"\s*(\d{4})\s*", value)
+    if year:
+        return year.group(1) if int(year.group(1)) >= dt.MINYEAR else None
+    return parse_date(value)
 
 
 def _normalise_date(value: object) -> str | None:
@@ -339,9 +350,12 @@ def _normalise_date(value: object) -> str | None:
         return value.date().isoformat()
     if isinstance(value, dt.date):
         return value.isoformat()
-    parsed = parse_date(str(value))
+    # `date: 2018` reaches here as the number 2018.
+    parsed = None if isinstance(value, bool) else _stated_date(str(value))
     if parsed is None:
-        raise ArticleError(f"its front-matter date {str(value)!r} is not a date (use YYYY-MM-DD)")
+        raise ArticleError(
+            f"its front-matter date {str(value)!r} is not a date (use YYYY-MM-DD, YYYY-MM or YYYY)"
+        )
     return parsed
 
 
