@@ -233,8 +233,8 @@ def parse_article(text: str, source: str) -> Article:
     page = _classify(text, lines)
     if not page.paragraphs:
         raise ArticleError("no article text found (only headings or page furniture)")
-    title = _as_str(front.get("title")) or page.title
-    publisher = trusted_publisher(_as_str(front.get("publisher")) or _infer_publisher(page))
+    title = _text_field(front, "title") or page.title
+    publisher = trusted_publisher(_text_field(front, "publisher") or _infer_publisher(page))
     date = _normalise_date(front.get("date")) if "date" in front else page.date
     return Article(
         source=source,
@@ -242,11 +242,11 @@ def parse_article(text: str, source: str) -> Article:
         title=title,
         publisher=publisher,
         date=date,
-        url=_as_str(front.get("url")),
+        url=_text_field(front, "url"),
         content_hash=content_hash(text),
         paragraphs=tuple(page.paragraphs),
         dropped=tuple(page.dropped),
-        leaning=_as_str(front.get("leaning")),
+        leaning=_text_field(front, "leaning"),
     )
 
 
@@ -273,6 +273,29 @@ def _as_str(value: object) -> str | None:
     # Invisible characters are kept: trusted_publisher needs them to see a disguised name.
     s = " ".join(replace_unsafe(str(value), CONTROLS + REORDERING).split())
     return s or None
+
+
+# What YAML reads a field written as text into (`title: 1984` is a number, `date: 2018-07-16` a date).
+_TEXTUAL = (str, int, float, dt.date)
+
+
+def _text_field(front: dict[str, object], key: str) -> str | None:
+    """A front-matter field as one line of text; a list of names ("publisher: [A, B]") is joined."""
+    # Anything else would be shown as Python writes it ("b'hello'", "{'a': 1}", "False" for "title: No"):
+    # the file is skipped with the reason, as for a date that is no date.
+    value = front.get(key)
+    items = value if isinstance(value, list) else [value]
+    odd = [v for v in items if v is not None and (isinstance(v, bool) or not isinstance(v, _TEXTUAL))]
+    if not odd:
+        return ", ".join(s for v in items if (s := _as_str(v))) or None
+    kinds = {
+        bytes: "binary data",
+        dict: "a mapping",
+        list: "a nested list",
+        bool: "a yes/no word YAML reads as true or false",
+    }
+    kind = kinds.get(type(odd[0]), f"a {type(odd[0]).__name__} value")
+    raise ArticleError(f"its front-matter {key} holds {kind}, not text (write it as plain text, quoted)")
 
 
 def _read_front_matter(text: str) -> tuple[dict[str, object], int]:
