@@ -292,7 +292,7 @@ def run_watch(settings: Settings, args: argparse.Namespace, out: Console, err: C
                     f"Watching {one_line(str(settings.sources))} for changed articles; press Ctrl-C to stop."
                 )
             )
-        if runs[0] == 1 or changed_anything(summary) or summary.skipped:
+        if runs[0] == 1 or changed_anything(summary) or summary.skipped or summary.duplicates:
             print_summary(out, summary)
         else:
             out.print(Text(f"No article changed; {one_line(describe_changes(summary))}."))
