@@ -292,7 +292,7 @@ def run_watch(settings: Settings, args: argparse.Namespace, out: Console, err: C
                     f"Watching {one_line(str(settings.sources))} for changed articles; press Ctrl-C to stop."
                 )
             )
-        if runs[0] == 1 or changed_anything(summary) or summary.skipped:
+        if runs[0] == 1 or changed_anything(summary) or summary.skipped or summary.duplicates:
             print_summary(out, summary)
         else:
             out.print(Text(f"No article changed; {one_line(describe_changes(summary))}."))
@@ -338,10 +338,18 @@ def run_ask(settings: Settings, args: argparse.Namespace, out: Console, err: Con
     from bot.terminal import QuestionLine, read_question_lines, require_utf8
     from retrieval.filters import make_filters
 
-    filters = make_filters(args.since, args.until, args.outlet)
+    try:
+        filters = make_filters(args.since, args.until, args.outlet)
+        asked = require_utf8(" ".join(args.question)) if args.question else ""
+    except UsruError as exc:
+        if args.question and args.json:
+            # A program reading one JSON answer gets the error as JSON too, as each line of stdin does.
+            print_json_error(" ".join(args.question), exc, indent=2)
+            return exc.exit_code
+        raise
     lines: Iterator[QuestionLine] | None = None
     if args.question:
-        questions: Iterator[tuple[str, str | None]] = iter([(require_utf8(" ".join(args.question)), None)])
+        questions: Iterator[tuple[str, str | None]] = iter([(asked, None)])
     elif not sys.stdin.isatty():
         lines = read_question_lines(sys.stdin.buffer)
         first = next(lines, None)
@@ -361,12 +369,14 @@ def run_ask(settings: Settings, args: argparse.Namespace, out: Console, err: Con
                 raise QuestionError(problem)
             answer = service.answer(question, filters=filters) if filters else service.answer(question)
         except UsruError as exc:
+            if not batch and args.json:
+                print_json_error(question, exc, indent=2)
+                return exc.exit_code
             if not batch:
                 raise
             failures += 1
             if args.json:
-                error = shorten_long_words(str(exc))
-                print(json.dumps({"question": question, "error": error}, ensure_ascii=False), flush=True)
+                print_json_error(question, exc)
             else:
                 err.print(Text(f"{PROG}: {error_line(exc)}"), soft_wrap=True)
             continue
@@ -379,6 +389,23 @@ def run_ask(settings: Settings, args: argparse.Namespace, out: Console, err: Con
             # A co-process reading our answers needs each one as soon as it is written.
             out.file.flush()
     return 1 if failures else 0
+
+
+# An error object repeats at most this much of its question: a 3 MB stdin line must not come back whole.
+ECHOED_CHARS = 200
+
+
+def print_json_error(question: str, exc: UsruError, indent: int | None = None) -> None:
+    """Print the JSON object `usru ask --json` answers an unanswerable question with."""
+    if len(question) > ECHOED_CHARS:
+        question = question[:ECHOED_CHARS] + "…"
+    # Bytes that were not UTF-8 arrive from the command line as lone surrogates, which cannot be printed:
+    # shown escaped (\xff), as a line of stdin shows them.
+    with contextlib.suppress(UnicodeEncodeError):
+        question = question.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    question = question.encode("utf-8", "backslashreplace").decode("utf-8")
+    error = {"question": question, "error": shorten_long_words(str(exc))}
+    print(json.dumps(error, ensure_ascii=False, indent=indent), flush=True)
 
 
 def run_import(settings: Settings, args: argparse.Namespace, out: Console, err: Console) -> int:

@@ -233,8 +233,8 @@ def parse_article(text: str, source: str) -> Article:
     page = _classify(text, lines)
     if not page.paragraphs:
         raise ArticleError("no article text found (only headings or page furniture)")
-    title = _as_str(front.get("title")) or page.title
-    publisher = trusted_publisher(_as_str(front.get("publisher")) or _infer_publisher(page))
+    title = _text_field(front, "title") or page.title
+    publisher = trusted_publisher(_text_field(front, "publisher") or _infer_publisher(page))
     date = _normalise_date(front.get("date")) if "date" in front else page.date
     return Article(
         source=source,
@@ -242,11 +242,11 @@ def parse_article(text: str, source: str) -> Article:
         title=title,
         publisher=publisher,
         date=date,
-        url=_as_str(front.get("url")),
+        url=_text_field(front, "url"),
         content_hash=content_hash(text),
         paragraphs=tuple(page.paragraphs),
         dropped=tuple(page.dropped),
-        leaning=_as_str(front.get("leaning")),
+        leaning=_text_field(front, "leaning"),
     )
 
 
@@ -273,6 +273,29 @@ def _as_str(value: object) -> str | None:
     # Invisible characters are kept: trusted_publisher needs them to see a disguised name.
     s = " ".join(replace_unsafe(str(value), CONTROLS + REORDERING).split())
     return s or None
+
+
+# What YAML reads a field written as text into (`title: 1984` is a number, `date: 2018-07-16` a date).
+_TEXTUAL = (str, int, float, dt.date)
+
+
+def _text_field(front: dict[str, object], key: str) -> str | None:
+    """A front-matter field as one line of text; a list of names ("publisher: [A, B]") is joined."""
+    # Anything else would be shown as Python writes it ("b'hello'", "{'a': 1}", "False" for "title: No"):
+    # the file is skipped with the reason, as for a date that is no date.
+    value = front.get(key)
+    items = value if isinstance(value, list) else [value]
+    odd = [v for v in items if v is not None and (isinstance(v, bool) or not isinstance(v, _TEXTUAL))]
+    if not odd:
+        return ", ".join(s for v in items if (s := _as_str(v))) or None
+    kinds = {
+        bytes: "binary data",
+        dict: "a mapping",
+        list: "a nested list",
+        bool: "a yes/no word YAML reads as true or false",
+    }
+    kind = kinds.get(type(odd[0]), f"a {type(odd[0]).__name__} value")
+    raise ArticleError(f"its front-matter {key} holds {kind}, not text (write it as plain text, quoted)")
 
 
 def _read_front_matter(text: str) -> tuple[dict[str, object], int]:
@@ -327,9 +350,20 @@ def _read_header_block(text: str) -> tuple[dict[str, object], int]:
     blank = _BLANK_LINE.match(text, pos)
     if not fields or blank is None or not text[blank.end() :].strip():
         return {}, 0
-    if "date" in fields and parse_date(str(fields["date"])) is None:
-        raise ArticleError(f"its 'Date:' line {str(fields['date'])[:40]!r} is not a date (use YYYY-MM-DD)")
+    if "date" in fields and _stated_date(str(fields["date"])) is None:
+        raise ArticleError(
+            f"its 'Date:' line {str(fields['date'])[:40]!r} is not a date (use YYYY-MM-DD, YYYY-MM or YYYY)"
+        )
     return fields, blank.end()
+
+
+def _stated_date(value: str) -> str | None:
+    """A metadata date as stored: YYYY-MM-DD, or YYYY-MM or YYYY when stated only to the month or year."""
+    # A year alone is a date only here, where the field says it is one: in a page's text it is any number.
+    year = re.fullmatch(r"\s*(\d{4})\s*", value)
+    if year:
+        return year.group(1) if int(year.group(1)) >= dt.MINYEAR else None
+    return parse_date(value)
 
 
 def _normalise_date(value: object) -> str | None:
@@ -339,9 +373,12 @@ def _normalise_date(value: object) -> str | None:
         return value.date().isoformat()
     if isinstance(value, dt.date):
         return value.isoformat()
-    parsed = parse_date(str(value))
+    # `date: 2018` reaches here as the number 2018.
+    parsed = None if isinstance(value, bool) else _stated_date(str(value))
     if parsed is None:
-        raise ArticleError(f"its front-matter date {str(value)!r} is not a date (use YYYY-MM-DD)")
+        raise ArticleError(
+            f"its front-matter date {str(value)!r} is not a date (use YYYY-MM-DD, YYYY-MM or YYYY)"
+        )
     return parsed
 
 

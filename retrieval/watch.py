@@ -6,6 +6,7 @@ threading.Event that stops the watcher.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 import time
@@ -24,6 +25,7 @@ from watchdog.observers import Observer
 from retrieval.article import ARTICLE_SUFFIXES
 from retrieval.errors import SourcesError
 from retrieval.index import IndexSummary
+from retrieval.index.changes import source_name
 
 log = logging.getLogger(__name__)
 
@@ -167,10 +169,14 @@ def watch_sources(
 
     # After a failed run the changes it held were not applied: the next run looks at every file.
     failed = [False]
+    # The files still skipped in the folder: a targeted run reads only the changed files, and its summary
+    # alone would say "Skipped 0 files" beside eleven bad ones that a plain `usru index` lists.
+    skipped: dict[str, str] = {}
 
     def run_once(paths: list[Path] | None) -> None:
+        targeted = None if failed[0] else paths
         try:
-            summary = reindex(None if failed[0] else paths)
+            summary = reindex(targeted)
             failed[0] = False
         except Exception as exc:  # a bad moment (every article deleted, disk full) must not end watching
             log.warning("Re-indexing %s failed: %s", sources, exc)
@@ -178,7 +184,15 @@ def watch_sources(
             if on_error is not None:
                 on_error(exc)
             return
-        on_summary(summary)
+        if targeted is None:
+            skipped.clear()
+            skipped.update(summary.skipped)
+            on_summary(summary)
+            return
+        for path in targeted:
+            skipped.pop(source_name(sources, path) or "", None)
+        skipped.update(summary.skipped)
+        on_summary(dataclasses.replace(summary, skipped=sorted(skipped.items())))
 
     try:
         if initial and not stop.is_set():

@@ -264,11 +264,11 @@ def _update_index(
         seconds=time.perf_counter() - started,
         embedded_articles=embedded,
         reused_articles=totals["articles"] - embedded,
-        new=sorted(plan.new),
+        new=plan.new_articles(),
         changed=sorted(plan.changed),
         removed=sorted(plan.removed),
         skipped=plan.skipped,
-        duplicates=sorted((k, v[0]) for k, v in plan.aliases.items() if k in plan.new or k in plan.changed),
+        duplicates=plan.duplicates(),
     )
 
 

@@ -233,6 +233,9 @@ def source_name(sources: Path, path: Path) -> str | None:
     return rel.as_posix()
 
 
+Fresh = tuple[str, str, str, Article | None, bool]  # source, content hash, body hash, decoded, is a link
+
+
 @dataclass
 class Planned:
     """An article an update embeds: its file, the content planned, and the decoded article if kept."""
@@ -259,6 +262,15 @@ class Plan:
     replacing: dict[str, tuple[int, int]] = field(default_factory=dict)  # changed file -> its live article
     left_out: set[str] = field(default_factory=set)  # planned, then unreadable when read again: not indexed
 
+    def new_articles(self) -> list[str]:
+        """The new files indexed as articles; a new duplicate of one is among `duplicates()` instead."""
+        # Counted as new too, a link beside its file gave "Indexed 1 articles … 2 new".
+        return sorted(s for s in self.new if s not in self.aliases)
+
+    def duplicates(self) -> list[tuple[str, str]]:
+        """(file, the file it duplicates) for each new or changed file indexed once under another name."""
+        return sorted((k, v[0]) for k, v in self.aliases.items() if k in self.new or k in self.changed)
+
 
 def plan_update(
     sources: Path,
@@ -280,7 +292,7 @@ def plan_update(
     plan.removed = {s for s in known if s not in on_disk}
     cached = cache.get_many(names)
     leaving = set(plan.removed)  # live articles that will not be in the new version
-    fresh: list[tuple[str, str, str, Article | None]] = []
+    fresh: list[Fresh] = []
     for i, (source, (path, st)) in enumerate(on_disk.items()):
         if progress:
             progress("read", i, len(on_disk))
@@ -326,9 +338,9 @@ def plan_update(
         if source in aliases:
             plan.unaliased.add(source)
         decoded = article if len(fresh) < KEEP_DECODED else None
-        fresh.append((source, article.content_hash, body_hash(article), decoded))
+        fresh.append((source, article.content_hash, body_hash(article), decoded, path.is_symlink()))
     bodies: dict[str, str] = {}
-    for source, chash, bhash, decoded in fresh:
+    for source, chash, bhash, decoded, _ in _files_before_links(fresh):
         owner = bodies.get(bhash)
         if owner is None and reusable:
             owner = next((s for s in live.with_body(bhash) if s not in leaving), None)
@@ -362,6 +374,25 @@ def plan_update(
             bodies[bhash] = alias
             plan.added.append(Planned(alias, again.content_hash, again))
     return plan
+
+
+def _files_before_links(fresh: list[Fresh]) -> list[Fresh]:
+    """The files read, in order, except that a file's own name comes before links with the same words.
+
+    The first name of a body becomes the article's: "b.txt", a link to "real/a.txt", sorts first, and the
+    link's name was listed as the article's with the real file as "also".
+    """
+    first: dict[str, int] = {}
+    best: dict[str, int] = {}
+    for i, (_, _, bhash, _, link) in enumerate(fresh):
+        first.setdefault(bhash, i)
+        if bhash not in best or (fresh[best[bhash]][4] and not link):
+            best[bhash] = i
+    order = list(range(len(fresh)))
+    for bhash, i in best.items():
+        j = first[bhash]
+        order[i], order[j] = order[j], order[i]
+    return [fresh[k] for k in order]
 
 
 def next_aliases(live: dict[str, tuple[str, str]], plan: Plan, reusable: bool) -> dict[str, tuple[str, str]]:

@@ -344,13 +344,11 @@ class PostgresStore:
             seconds=time.perf_counter() - started,
             embedded_articles=len(added),
             reused_articles=int(n_articles) - len(added),
-            new=sorted(plan.new),
+            new=plan.new_articles(),
             changed=sorted(plan.changed),
             removed=sorted(plan.removed),
             skipped=plan.skipped,
-            duplicates=sorted(
-                (k, v[0]) for k, v in plan.aliases.items() if k in plan.new or k in plan.changed
-            ),
+            duplicates=plan.duplicates(),
         )
 
 

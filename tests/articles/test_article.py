@@ -361,6 +361,47 @@ def test_invalid_front_matter_is_an_article_error(front: str) -> None:
         parse_article(front + page(TITLE, *BODY), "x.txt")
 
 
+@pytest.mark.parametrize(
+    ("stated", "stored"),
+    [("2018", "2018"), ("'2018'", "2018"), ("2018-07", "2018-07"), ("2018-07-16", "2018-07-16")],
+)
+def test_a_front_matter_date_may_be_stated_to_the_year_as_to_the_month(stated: str, stored: str) -> None:
+    # `date: 2018` skipped the whole article ("use YYYY-MM-DD") while `date: 2018-07` was kept.
+    article, _ = parse(f"---\ndate: {stated}\n---\n" + page(TITLE, *BODY))
+    assert article.date == stored
+
+
+def test_a_header_date_may_be_a_year() -> None:
+    article, _ = parse("Title: Header title\nDate: 2018\n\n" + page(TITLE, *BODY))
+    assert article.date == "2018"
+
+
+@pytest.mark.parametrize("stated", ["0000", "20181", "2018-13", "true"])
+def test_a_front_matter_date_that_is_no_year_or_date_is_an_article_error(stated: str) -> None:
+    with pytest.raises(ArticleError, match="not a date"):
+        parse_article(f"---\ndate: {stated}\n---\n" + page(TITLE, *BODY), "x.txt")
+
+
+def test_a_list_of_publishers_is_shown_joined() -> None:
+    # It was shown as Python's "['Reuters', 'AP']".
+    article, _ = parse("---\npublisher: [Reuters, AP]\ntitle: [Envoys meet]\n---\n" + page(TITLE, *BODY))
+    assert (article.publisher, article.title) == ("Reuters, AP", "Envoys meet")
+
+
+@pytest.mark.parametrize(
+    ("field", "kind"),
+    [
+        ("title: !!binary aGVsbG8=", "binary data"),  # was shown as "b'hello'"
+        ("title: {main: Envoys meet}", "a mapping"),
+        ("publisher: [[Reuters], AP]", "a nested list"),
+        ("title: No", "a yes/no word"),  # was shown as "False"
+    ],
+)
+def test_a_front_matter_field_that_is_no_text_is_an_article_error(field: str, kind: str) -> None:
+    with pytest.raises(ArticleError, match=f"front-matter {field.split(':')[0]} holds {kind}"):
+        parse_article(f"---\n{field}\n---\n" + page(TITLE, *BODY), "x.txt")
+
+
 def test_a_leading_block_of_header_lines_is_metadata_not_body() -> None:
     header = (
         "Title: Header title\r\nDate: 2018-07-16\r\nSource: Header Wire\r\nURL: https://example.com/h\r\n\r\n"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 
@@ -21,7 +22,7 @@ from retrieval.index import (
     load_index,
 )
 from retrieval.index.vectors import SENTENCE_MEAN, TWO_PASSES
-from tests.conftest import SEED_NAMES
+from tests.conftest import SEED_NAMES, SEEDS
 
 REPO = Path(__file__).resolve().parents[2]
 SEGMENT_FILES = {
@@ -260,6 +261,29 @@ def test_a_duplicate_article_is_indexed_once_under_both_names(corpus: Path, tmp_
     assert set(info) == set(SEED_NAMES)
     assert info[SEED_NAMES[1]].aliases == ("zz_copy.txt",)
     assert load_index(tmp_path / "idx").article_by_source("zz_copy.txt") is not None
+
+
+def test_a_new_duplicate_is_counted_as_a_duplicate_not_as_a_new_article(corpus: Path, tmp_path: Path) -> None:
+    # "Indexed 5 articles … 6 new": the copy was counted among the new articles too.
+    (corpus / "zz_copy.txt").write_bytes((corpus / SEED_NAMES[1]).read_bytes())
+    summary = build_index(corpus, tmp_path / "idx", HashingEmbedder())
+    assert summary.new == SEED_NAMES and summary.duplicates == [("zz_copy.txt", SEED_NAMES[1])]
+    (corpus / "zz_copy2.txt").write_bytes((corpus / SEED_NAMES[2]).read_bytes())
+    summary = build_index(corpus, tmp_path / "idx", HashingEmbedder())
+    assert summary.new == [] and summary.duplicates == [("zz_copy2.txt", SEED_NAMES[2])]
+
+
+def test_a_link_is_the_duplicate_of_the_file_it_points_to(tmp_path: Path) -> None:
+    # "b.txt" sorts before "real/a.txt": the link's name was the article's, the real file's its "also".
+    sources = tmp_path / "sources"
+    (sources / "real").mkdir(parents=True)
+    shutil.copy(SEEDS / SEED_NAMES[0], sources / "real" / "a.txt")
+    (sources / "b.txt").symlink_to(Path("real") / "a.txt")
+    summary = build_index(sources, tmp_path / "idx", HashingEmbedder())
+    assert (summary.articles, summary.new) == (1, ["real/a.txt"])
+    assert summary.duplicates == [("b.txt", "real/a.txt")]
+    [info] = load_index(tmp_path / "idx").list_articles()
+    assert (info.source, info.aliases) == ("real/a.txt", ("b.txt",))
 
 
 def test_a_syndicated_copy_with_other_furniture_is_indexed_once(corpus: Path, tmp_path: Path) -> None:

@@ -182,6 +182,31 @@ def test_an_error_is_reported_and_watching_goes_on(watcher: Watcher) -> None:
     assert summary.new == ["fresh.txt"] and watcher.sources_indexed() == ["fresh.txt"]
 
 
+def test_every_summary_lists_the_bad_files_still_in_the_folder(corpus: Path, tmp_path: Path) -> None:
+    # A re-index reads only the changed files; its summary said "Skipped 0 files" beside bad ones.
+    (corpus / "bad1.txt").write_bytes(b"bad\x00file\n")
+    w = Watcher(corpus, tmp_path / "idx")
+    try:
+        assert [s for s, _ in w.summaries[0].skipped] == ["bad1.txt"]
+        n = len(w.summaries)
+        (corpus / "good.txt").write_text(article(1), encoding="utf-8")
+        summary = w.next_summary(n, "the good file")
+        assert summary.new == ["good.txt"]
+        assert summary.skipped == [("bad1.txt", "binary file (contains NUL bytes)")]
+        n = len(w.summaries)
+        (corpus / "bad2.txt").write_bytes(b"bad\x00file\n")
+        assert [s for s, _ in w.next_summary(n, "the bad file").skipped] == ["bad1.txt", "bad2.txt"]
+        n = len(w.summaries)
+        (corpus / "bad1.txt").unlink()
+        (corpus / "good2.txt").write_text(article(2), encoding="utf-8")
+        w.wait_for(lambda: "good2.txt" in w.sources_indexed(), "the second good file")
+        w.quiet()
+        assert [s for s, _ in w.summaries[-1].skipped] == ["bad2.txt"]
+    finally:
+        w.stop.set()
+        w.thread.join(10)
+
+
 def test_setting_the_stop_event_ends_the_thread(corpus: Path, tmp_path: Path) -> None:
     w = Watcher(corpus, tmp_path / "idx")
     started = time.monotonic()
