@@ -338,18 +338,10 @@ def run_ask(settings: Settings, args: argparse.Namespace, out: Console, err: Con
     from bot.terminal import QuestionLine, read_question_lines, require_utf8
     from retrieval.filters import make_filters
 
-    try:
-        filters = make_filters(args.since, args.until, args.outlet)
-        asked = require_utf8(" ".join(args.question)) if args.question else ""
-    except UsruError as exc:
-        if args.question and args.json:
-            # A program reading one JSON answer gets the error as JSON too, as each line of stdin does.
-            print_json_error(" ".join(args.question), exc, indent=2)
-            return exc.exit_code
-        raise
+    filters = make_filters(args.since, args.until, args.outlet)
     lines: Iterator[QuestionLine] | None = None
     if args.question:
-        questions: Iterator[tuple[str, str | None]] = iter([(asked, None)])
+        questions: Iterator[tuple[str, str | None]] = iter([(require_utf8(" ".join(args.question)), None)])
     elif not sys.stdin.isatty():
         lines = read_question_lines(sys.stdin.buffer)
         first = next(lines, None)
@@ -369,9 +361,6 @@ def run_ask(settings: Settings, args: argparse.Namespace, out: Console, err: Con
                 raise QuestionError(problem)
             answer = service.answer(question, filters=filters) if filters else service.answer(question)
         except UsruError as exc:
-            if not batch and args.json:
-                print_json_error(question, exc, indent=2)
-                return exc.exit_code
             if not batch:
                 raise
             failures += 1
@@ -395,7 +384,7 @@ def run_ask(settings: Settings, args: argparse.Namespace, out: Console, err: Con
 ECHOED_CHARS = 200
 
 
-def print_json_error(question: str, exc: UsruError, indent: int | None = None) -> None:
+def print_json_error(question: str, exc: UsruError) -> None:
     """Print the JSON object `usru ask --json` answers an unanswerable question with."""
     if len(question) > ECHOED_CHARS:
         question = question[:ECHOED_CHARS] + "…"
@@ -405,7 +394,7 @@ def print_json_error(question: str, exc: UsruError, indent: int | None = None) -
         question = question.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
     question = question.encode("utf-8", "backslashreplace").decode("utf-8")
     error = {"question": question, "error": shorten_long_words(str(exc))}
-    print(json.dumps(error, ensure_ascii=False, indent=indent), flush=True)
+    print(json.dumps(error, ensure_ascii=False), flush=True)
 
 
 def run_import(settings: Settings, args: argparse.Namespace, out: Console, err: Console) -> int:

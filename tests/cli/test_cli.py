@@ -122,21 +122,6 @@ def test_ask_json_batch_reports_a_bad_line_and_goes_on(indexed: Folders) -> None
     assert set(answers[1]) == {"question", "error"} and answers[1]["question"] == "?!?"
 
 
-@pytest.mark.parametrize(
-    ("flags", "fragment"),
-    [(["--outlet", "NYT"], "from NYT"), (["--since", "2019", "--until", "2017"], "since 2019 is after")],
-)
-def test_ask_json_with_one_question_prints_a_user_error_as_json(
-    indexed: Folders, flags: list[str], fragment: str
-) -> None:
-    # It went to stderr as text, leaving a program that reads the JSON answer an empty stdout.
-    result = usru(indexed, "ask", "--json", *flags, QUESTION)
-    assert result.returncode == 2 and result.stderr == ""
-    error = json.loads(result.stdout)
-    assert set(error) == {"question", "error"} and error["question"] == QUESTION
-    assert fragment in error["error"]
-
-
 def test_an_error_object_repeats_only_the_start_of_a_long_question(indexed: Folders) -> None:
     long = "why " * 250_000  # a megabyte, which came back whole inside the error object
     result = usru(indexed, "ask", "--json", stdin=f"{long}\n")
