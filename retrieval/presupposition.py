@@ -274,8 +274,12 @@ def misplaced_year(index: StoredVersion, question: str) -> tuple[str, str, list[
         if reported:
             # A lone report dated before the years that report most is no look-back: no article looks back at
             # what has not happened yet. Obama's sit-down with Putin at the 2016 G-20 summit was told in one
-            # 2016 passage against fifteen on the 2017 summit's sidelines (holdout6 h6-28).
-            reported = sorted({y for y in per_year if y < reported[0]} | set(reported))
+            # 2016 passage against fifteen on the 2017 summit's sidelines (holdout6 h6-28). The passage must
+            # write the name as one: "Su-25 ... on 22 October" holds both terms of "Su-22" (v08, whole corpus).
+            earlier = {
+                int(dates[int(chunk_article[c])]) // 10_000 for c in reporting if _writes(index, c, name)
+            }
+            reported = sorted({y for y in per_year if y < reported[0] and y in earlier} | set(reported))
         for year in years:
             if int(year) in reported:
                 continue
@@ -316,6 +320,17 @@ def misplaced_year(index: StoredVersion, question: str) -> tuple[str, str, list[
                 continue
             return name, year, [str(y) for y in reported]
     return None
+
+
+def _squeezed(text: str) -> str:
+    """The text's letters and digits only, lower-cased: "G-20", "G20" and "g 20" are one name."""
+    return re.sub(r"[\W_]+", "", text.lower())
+
+
+def _writes(index: StoredVersion, chunk: int, name: str) -> bool:
+    """Whether the chunk's text writes the name as one (not its words apart: "Su-25 ... 22 October")."""
+    row = index.chunks.row(chunk)
+    return _squeezed(name) in _squeezed(index.article(row.article).text[row.start : row.end])
 
 
 def _named_in_year(index: StoredVersion, passages: set[int], year: int) -> bool:

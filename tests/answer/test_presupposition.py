@@ -230,6 +230,22 @@ def test_a_lone_report_before_the_years_that_report_most_counts(tmp_path: Path) 
 
 
 @pytest.mark.usefixtures("rare_names")
+def test_a_lone_earlier_report_must_write_the_name_as_one(tmp_path: Path) -> None:
+    # v08 on the whole AllSides corpus: "Su-25 fighter jets ... on 22 October" holds both terms of "Su-22" in
+    # 2015; it reports no shooting down of a Su-22, which the 2017 passages put in 2017.
+    jets = (
+        ("A U.S. jet shot down a Syrian Su-25 on 22 October, officials said.", "2015-10-23"),
+        *(
+            (f"A U.S. jet shot down a Syrian Su-22 near Raqqa, report {n}.", f"2017-06-1{n + 1}")
+            for n in range(3)
+        ),
+    )
+    index = build(tmp_path, (*ARTICLES, *jets)).index
+    found = misplaced_year(index, "Why did a U.S. jet shoot down a Syrian Su-22 in 2015?")
+    assert found is not None and found[:2] == ("Su-22", "2015"), found
+
+
+@pytest.mark.usefixtures("rare_names")
 def test_a_name_in_the_according_to_clause_dates_no_event(tmp_path: Path) -> None:
     # holdout6 h6-24: "according to a former MI6 counterterrorism chief" was refused as "No indexed article
     # reports this about MI6 in 2015", from MI6's 2017 stories: the teller is not the event.
