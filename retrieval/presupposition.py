@@ -348,6 +348,11 @@ def rarest_term(index: StoredVersion, question: str, skip: set[str]) -> str | No
         terms = tokenize(raw)
         if len(terms) != 1 or terms[0] in skip or terms[0] in STOPWORDS or terms[0].isdigit() or len(raw) < 3:
             continue
+        if raw[:1].isupper() and (raw.lower().rstrip(".") in _MONTHS or raw.lower().rstrip(".") in WEEKDAYS):
+            # "What did Lavrov say on July 16, 2018?": the date's words tell when, not what happened, and
+            # "Lavrov" beside "July" in four 2015 passages refused it as an event of 2015. Capitalised only:
+            # "when they sat down" is no Saturday (holdout4 h4-06).
+            continue
         n = bm25.doc_freq(terms[0])
         if n and (best is None or n < best[0]):
             best = (n, terms[0])

@@ -246,6 +246,25 @@ def test_a_lone_earlier_report_must_write_the_name_as_one(tmp_path: Path) -> Non
 
 
 @pytest.mark.usefixtures("rare_names")
+def test_a_date_in_the_question_is_not_its_event(tmp_path: Path) -> None:
+    # "What did Lavrov say on July 16, 2018?" was refused as an event of 2015: "July" was its rarest word, and
+    # four 2015 passages held "Lavrov" beside it. A lower-case "sat" is still a word ("when they sat down").
+    july = tuple((f"Lavrov spoke about Syria in July, report {n}.", f"2015-07-0{n + 1}") for n in range(4))
+    later = (
+        ("Lavrov spoke to reporters in Helsinki.", "2018-07-16"),
+        ("Lavrov met Pompeo.", "2018-05-23"),
+        ("Kerry and Zarif sat down in Geneva.", "2015-09-01"),
+    )
+    index = build(tmp_path, (*ARTICLES, *july, *later)).index
+    assert presupposition.rarest_term(index, "What did Lavrov say on July 16, 2018?", {"lavrov"}) != "july"
+    assert misplaced_year(index, "What did Lavrov say on July 16, 2018?") is None
+    assert (
+        presupposition.rarest_term(index, "Where had Lavrov and Kerry sat in 2015?", {"lavrov", "kerry"})
+        == "sat"
+    )
+
+
+@pytest.mark.usefixtures("rare_names")
 def test_a_name_in_the_according_to_clause_dates_no_event(tmp_path: Path) -> None:
     # holdout6 h6-24: "according to a former MI6 counterterrorism chief" was refused as "No indexed article
     # reports this about MI6 in 2015", from MI6's 2017 stories: the teller is not the event.
