@@ -416,6 +416,8 @@ EXPECTED_PLACEHOLDERS = {
     "span_one_day.txt": {"articles", "which", "first"},
     "gap_together.txt": {"subject", "word"},
     "gap_quoted.txt": {"subject", "word"},
+    # retrieval/asked_time.py
+    "gap_window.txt": {"period", "dates"},
     # retrieval/presupposition.py
     "gap_wrong_year.txt": {"subject", "year", "reported"},
     "gap_reversed.txt": {"doer", "verb"},
