@@ -16,6 +16,7 @@ import gzip
 import hashlib
 import io
 import json
+import math
 import os
 import re
 import secrets
@@ -221,6 +222,8 @@ def _odd_kind(value: Any) -> str | None:
     """What a JSON value is when it is no string or number (None for those and for null)."""
     if isinstance(value, bool):
         return "true or false"
+    if isinstance(value, float) and not math.isfinite(value):
+        return "no finite number"  # 1e400 and 1e500 were both id "inf"
     if isinstance(value, list):
         return "a list"
     return "an object" if isinstance(value, dict) else None
@@ -474,6 +477,8 @@ class Importer:
             date = (
                 parse_date(stated[:10]) if re.match(r"\d{4}-\d{2}-\d{2}[T ]", stated) else parse_date(stated)
             )
+            if date is None and re.fullmatch(r"(?:1[89]|20)\d\d", stated):
+                date = stated  # a year alone, as front matter may state it and filters read it
             if date is None:
                 summary.skipped.append((where, f"the date {stated[:40]!r} is not a date"))
                 return

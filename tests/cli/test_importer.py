@@ -548,6 +548,21 @@ def test_a_json_value_that_is_no_string_or_number_is_skipped_not_coerced(tmp_pat
     assert a.text.endswith("First paragraph on Russia.\n\nSecond one.") and a.title == "1984"
 
 
+def test_an_id_too_large_for_a_number_is_skipped_and_a_year_is_a_date(tmp_path: Path) -> None:
+    # A second outside attack: 1e400 and 1e500 both became id "inf", the second skipped as the same id; a
+    # date of "2018" was "not a date" though front matter and the filters take a year.
+    dump = tmp_path / "d.jsonl"
+    dump.write_text(
+        f'{{"id": 1e400, "text": "{TEXT_A}"}}\n{{"id": "y1", "text": "{TEXT_A}", "date": "2018"}}\n'
+        f'{{"id": "y2", "text": "{TEXT_A}", "date": 2017}}\n',
+        encoding="utf-8",
+    )
+    summary = import_dump(dump, tmp_path / "src")
+    assert summary.skipped == [("line 1", "the id field 'id' holds no finite number, not text")]
+    assert summary.written == ["imported/d/y1.md", "imported/d/y2.md"]
+    assert read_article(tmp_path / "src/imported/d/y1.md", "y1.md").date == "2018"
+
+
 def test_a_dump_in_utf16_or_utf32_with_a_byte_order_mark_is_read_as_such(tmp_path: Path) -> None:
     # An outside tester's UTF-16 dump of one record was refused as "not valid UTF-8", "2 records skipped".
     sources = tmp_path / "src"
