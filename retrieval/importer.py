@@ -164,6 +164,13 @@ def read_records(
         except (OSError, EOFError, zlib.error) as exc:
             raise ImportError_(f"{path} is not a readable gzip file ({exc}).") from exc
         encoding = _bom_encoding(head)
+        if encoding is None and head.count(0) * 4 >= len(head) > 0:
+            # Text in UTF-16 or UTF-32 with no byte order mark: read as UTF-8 it was refused record by record
+            # and its CSV header shown as "\x00d\x00a\x00t\x00e" (a36).
+            raise ImportError_(
+                f"{path} looks like UTF-16 or UTF-32 text without a byte order mark; save it as UTF-8 (or with "
+                "a byte order mark) to import it."
+            )
         if encoding is not None:
             head = head.decode(encoding, "ignore").encode("utf-8")
         if _is_csv(path, head):

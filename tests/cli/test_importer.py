@@ -13,6 +13,7 @@ import pytest
 from bench.corpora import corpus_path, read_corpus
 from retrieval.article import parse_article, read_article
 from retrieval.embedding import load_embedder
+from retrieval.errors import UsruError
 from retrieval.importer import ImportError_, ImportOptions, file_name, import_dump, render_record
 from retrieval.index import build_index
 from retrieval.settings import HASHING_MODEL
@@ -561,6 +562,16 @@ def test_an_id_too_large_for_a_number_is_skipped_and_a_year_is_a_date(tmp_path: 
     assert summary.skipped == [("line 1", "the id field 'id' holds no finite number, not text")]
     assert summary.written == ["imported/d/y1.md", "imported/d/y2.md"]
     assert read_article(tmp_path / "src/imported/d/y1.md", "y1.md").date == "2018"
+
+
+def test_a_dump_in_utf16_without_a_byte_order_mark_is_refused_in_one_sentence(tmp_path: Path) -> None:
+    # a36: its CSV header was shown as "\x00d\x00a\x00t\x00e", a JSON Lines file was "3 records skipped".
+    (tmp_path / "le.jsonl").write_bytes((json.dumps(GOOD[0]) + "\n").encode("utf-16-le"))
+    (tmp_path / "be.csv").write_bytes(f'id,text\r\nc1,"{TEXT_B}"\r\n'.encode("utf-16-be"))
+    for name in ("le.jsonl", "be.csv"):
+        with pytest.raises(UsruError, match="without a byte order mark"):
+            import_dump(tmp_path / name, tmp_path / "src")
+    assert not (tmp_path / "src" / "imported").exists()
 
 
 def test_a_dump_in_utf16_or_utf32_with_a_byte_order_mark_is_read_as_such(tmp_path: Path) -> None:
