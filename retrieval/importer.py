@@ -504,8 +504,13 @@ class Importer:
             return
         seen[name] = record.where
         values["id"] = raw_id
-        data = render_record(values).encode("utf-8")
         path = folder / name
+        # A field this record lacks keeps what the article already states: a re-import with --publisher naming
+        # a field only some records have emptied the publisher of the others (a36). It never removes metadata.
+        for key, kept in _stated_metadata(path).items():
+            if not values[key].strip():
+                values[key] = kept
+        data = render_record(values).encode("utf-8")
         try:
             if path.read_bytes() == data:
                 summary.unchanged += 1
@@ -522,6 +527,28 @@ class Importer:
                 f"Cannot write {path} ({exc.strerror or exc}); the files imported so far are kept."
             ) from exc
         summary.written.append(f"{summary.folder}/{name}")
+
+
+def _stated_metadata(path: Path) -> dict[str, str]:
+    """The metadata an imported article's front matter states (none for a missing or unreadable file)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return {}
+    m = re.match(r"---\n(.*?)^---\n", text, re.DOTALL | re.MULTILINE)  # closed by a line of its own
+    if m is None:
+        return {}
+    try:
+        front = yaml.safe_load(m.group(1))
+    except yaml.YAMLError:
+        return {}
+    if not isinstance(front, dict):
+        return {}
+    return {
+        k: str(v)
+        for k in ("title", "publisher", "date", "url", "leaning")
+        if isinstance(v := front.get(k), str | int) and not isinstance(v, bool) and str(v).strip()
+    }
 
 
 def _claimed_by(folder: Path) -> bytes | None:

@@ -564,6 +564,18 @@ def test_an_id_too_large_for_a_number_is_skipped_and_a_year_is_a_date(tmp_path: 
     assert read_article(tmp_path / "src/imported/d/y1.md", "y1.md").date == "2018"
 
 
+def test_a_reimport_keeps_the_metadata_a_record_lacks(tmp_path: Path) -> None:
+    # a36: re-imported with --publisher naming a field only record 2 has, record 1 lost "publisher: Reuters".
+    sources = tmp_path / "src"
+    first = [{"id": "r1", "text": TEXT_A, "publisher": "Reuters --- Wire"}, {"id": "r2", "text": TEXT_B}]
+    import_dump(jsonl(tmp_path / "d.jsonl", first), sources)
+    again = [{"id": "r1", "text": TEXT_A}, {"id": "r2", "text": TEXT_B, "outlet": "TASS"}]
+    summary = import_dump(jsonl(tmp_path / "d.jsonl", again), sources, ImportOptions(fields={"publisher": "outlet"}))
+    assert read_article(sources / "imported/d/r1.md", "r1.md").publisher == "Reuters --- Wire"
+    assert read_article(sources / "imported/d/r2.md", "r2.md").publisher == "TASS"
+    assert summary.unchanged == 1 and summary.written == ["imported/d/r2.md"]
+
+
 def test_a_dump_in_utf16_without_a_byte_order_mark_is_refused_in_one_sentence(tmp_path: Path) -> None:
     # a36: its CSV header was shown as "\x00d\x00a\x00t\x00e", a JSON Lines file was "3 records skipped".
     (tmp_path / "le.jsonl").write_bytes((json.dumps(GOOD[0]) + "\n").encode("utf-16-le"))
