@@ -570,7 +570,9 @@ def test_a_reimport_keeps_the_metadata_a_record_lacks(tmp_path: Path) -> None:
     first = [{"id": "r1", "text": TEXT_A, "publisher": "Reuters --- Wire"}, {"id": "r2", "text": TEXT_B}]
     import_dump(jsonl(tmp_path / "d.jsonl", first), sources)
     again = [{"id": "r1", "text": TEXT_A}, {"id": "r2", "text": TEXT_B, "outlet": "TASS"}]
-    summary = import_dump(jsonl(tmp_path / "d.jsonl", again), sources, ImportOptions(fields={"publisher": "outlet"}))
+    summary = import_dump(
+        jsonl(tmp_path / "d.jsonl", again), sources, ImportOptions(fields={"publisher": "outlet"})
+    )
     assert read_article(sources / "imported/d/r1.md", "r1.md").publisher == "Reuters --- Wire"
     assert read_article(sources / "imported/d/r2.md", "r2.md").publisher == "TASS"
     assert summary.unchanged == 1 and summary.written == ["imported/d/r2.md"]
