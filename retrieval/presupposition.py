@@ -276,10 +276,10 @@ def misplaced_year(index: StoredVersion, question: str) -> tuple[str, str, list[
             # what has not happened yet. Obama's sit-down with Putin at the 2016 G-20 summit was told in one
             # 2016 passage against fifteen on the 2017 summit's sidelines (holdout6 h6-28). The passage must
             # write the name as one: "Su-25 ... on 22 October" holds both terms of "Su-22" (v08, whole corpus).
-            earlier = {
-                int(dates[int(chunk_article[c])]) // 10_000 for c in reporting if _writes(index, c, name)
-            }
-            reported = sorted({y for y in per_year if y < reported[0] and y in earlier} | set(reported))
+            # Only the passages of those earlier years are read: this runs for every question with a year.
+            years_of = {c: int(dates[int(chunk_article[c])]) // 10_000 for c in reporting}
+            earlier = {y for c, y in years_of.items() if 0 < y < reported[0] and _writes(index, c, name)}
+            reported = sorted(earlier | set(reported))
         for year in years:
             if int(year) in reported:
                 continue
