@@ -144,6 +144,12 @@ class Scored(Protocol):
 C = TypeVar("C", bound=Scored)
 
 
+def date_number(date: str) -> int:
+    """A stated date as a YYYYMMDD number (0: none); a date stated to the month only is taken as its middle."""
+    m = _ISO.match(date)
+    return int(m.group(1)) * 10_000 + int(m.group(2)) * 100 + int(m.group(3) or 15) if m else 0
+
+
 def article_dates(index: Dated) -> IntArray:
     """Each article's date as a YYYYMMDD number (0: undated), computed once per index version."""
 
@@ -151,10 +157,7 @@ def article_dates(index: Dated) -> IntArray:
         articles = index.articles
         out = np.zeros(len(articles), dtype=np.int64)
         for i, a in enumerate(articles):
-            m = _ISO.match(a.date or "")
-            if m:
-                # A date stated to the month only is taken as its middle.
-                out[i] = int(m.group(1)) * 10_000 + int(m.group(2)) * 100 + int(m.group(3) or 15)
+            out[i] = date_number(a.date or "")
         return out
 
     return _DATES.get(index, None, read)
@@ -195,13 +198,7 @@ def window_gap(question: str, dated: Sequence[tuple[str, str]]) -> str | None:
     if not days:
         return None  # undated quotes say nothing of when
     for quote, date in dated:
-        m = _ISO.match(date)
-        if (
-            m
-            and window.first
-            <= int(m.group(1)) * 10_000 + int(m.group(2)) * 100 + int(m.group(3) or 15)
-            <= window.last
-        ):
+        if window.first <= date_number(date) <= window.last:
             return None
         if any(MONTHS[month_key(n)] == month for n in _MONTH_WORD.findall(quote)):
             return None
