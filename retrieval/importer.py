@@ -28,15 +28,17 @@ from typing import IO, Any
 
 import yaml
 
-from retrieval.article import MAX_ARTICLE_BYTES
+from retrieval.article import MAX_ARTICLE_BYTES, _read_front_matter
 from retrieval.dates import parse_date
-from retrieval.errors import UsruError
+from retrieval.errors import ArticleError, UsruError
 
 IMPORT_FOLDER = "imported"
 # Names the dump a folder's records came from: two dumps of one name would otherwise share the folder,
 # and one's record 1 would replace the other's. Hidden, so never indexed.
 DUMP_MARKER = ".dump"
 FIELDS = ("id", "title", "text", "date", "publisher", "url", "leaning")
+# The fields an article's front matter states, in the order written.
+METADATA = ("title", "publisher", "date", "url", "leaning")
 # Field names tried, in order, when the user names none (compared case-insensitively).
 FIELD_NAMES: dict[str, tuple[str, ...]] = {
     "id": ("id", "_id", "article_id", "doc_id", "uuid", "guid", "ID"),
@@ -126,7 +128,7 @@ def file_name(raw_id: str) -> str:
 
 def render_record(values: dict[str, str]) -> str:
     """An article file's text: front matter with the metadata the record has, then its text unchanged."""
-    meta = {k: " ".join(values[k].split()) for k in ("title", "publisher", "date", "url", "leaning", "id")}
+    meta = {k: " ".join(values[k].split()) for k in (*METADATA, "id")}
     front = {k: v for k, v in meta.items() if v}
     head = yaml.safe_dump(front, allow_unicode=True, sort_keys=False, width=1_000_000) if front else ""
     return f"---\n{head}---\n{values['text']}"
@@ -532,21 +534,12 @@ class Importer:
 def _stated_metadata(path: Path) -> dict[str, str]:
     """The metadata an imported article's front matter states (none for a missing or unreadable file)."""
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
-        return {}
-    m = re.match(r"---\n(.*?)^---\n", text, re.DOTALL | re.MULTILINE)  # closed by a line of its own
-    if m is None:
-        return {}
-    try:
-        front = yaml.safe_load(m.group(1))
-    except yaml.YAMLError:
-        return {}
-    if not isinstance(front, dict):
+        front, _ = _read_front_matter(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ArticleError):
         return {}
     return {
         k: str(v)
-        for k in ("title", "publisher", "date", "url", "leaning")
+        for k in METADATA
         if isinstance(v := front.get(k), str | int) and not isinstance(v, bool) and str(v).strip()
     }
 
