@@ -28,9 +28,10 @@ from typing import IO, Any
 
 import yaml
 
-from retrieval.article import MAX_ARTICLE_BYTES, _read_front_matter
+from retrieval.article import MAX_ARTICLE_BYTES
 from retrieval.dates import parse_date
 from retrieval.errors import ArticleError, UsruError
+from retrieval.front_matter import read_front_matter
 
 IMPORT_FOLDER = "imported"
 # Names the dump a folder's records came from: two dumps of one name would otherwise share the folder,
@@ -534,7 +535,7 @@ class Importer:
 def _stated_metadata(path: Path) -> dict[str, str]:
     """The metadata an imported article's front matter states (none for a missing or unreadable file)."""
     try:
-        front, _ = _read_front_matter(path.read_text(encoding="utf-8"))
+        front, _ = read_front_matter(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, ArticleError):
         return {}
     return {

@@ -6,7 +6,6 @@ import re
 
 from retrieval.article import (
     Article,
-    _as_str,
     _classify,
     _infer_publisher,
     _split_lines,
@@ -15,6 +14,7 @@ from retrieval.article import (
 )
 from retrieval.dates import parse_date
 from retrieval.errors import ArticleError
+from retrieval.front_matter import as_str
 from retrieval.outlets import trusted_publisher
 
 # <meta charset="windows-1251">, <meta http-equiv=... content="text/html; charset=koi8-r">, <?xml encoding?>.
@@ -77,15 +77,15 @@ def parse_html(html: str, source: str) -> Article:
     page = _classify(text, _split_lines(text, 0))
     if not page.paragraphs:
         raise ArticleError("no article text found in the HTML page (only headings or page furniture)")
-    title = _as_str(getattr(doc, "title", None)) or page.title
+    title = as_str(getattr(doc, "title", None)) or page.title
     publisher = trusted_publisher(
-        _as_str(getattr(doc, "sitename", None))
+        as_str(getattr(doc, "sitename", None))
         or _infer_publisher(page)
-        or _as_str(getattr(doc, "hostname", None))
+        or as_str(getattr(doc, "hostname", None))
     )
-    stated = _as_str(getattr(doc, "date", None))
+    stated = as_str(getattr(doc, "date", None))
     date = (parse_date(stated) if stated else None) or page.date
-    url = _as_str(getattr(doc, "url", None))
+    url = as_str(getattr(doc, "url", None))
     return Article(
         source=source,
         text=text,
