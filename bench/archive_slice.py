@@ -17,6 +17,7 @@ from typing import Any
 import yaml
 
 from bench.corpora import corpora_dir, read_records
+from retrieval.link_cards import strip_link_cards
 
 ROOT = Path(__file__).resolve().parent.parent
 RUSSIA = re.compile(r"\b(russia\w*|moscow|putin\w*|kremlin)\b", re.IGNORECASE)
@@ -39,10 +40,11 @@ def select_slice(corpora: Path) -> list[dict[str, Any]]:
 
 
 def render_article(record: dict[str, Any]) -> str:
-    """One record as a `.md` article: YAML front matter, a blank line, the text unchanged."""
+    """One record as a `.md` article: YAML front matter, a blank line, the text less its link cards, as `usru import` writes it."""
     front = {k: record[k] for k in ("title", "publisher", "date", "url") if record.get(k) not in (None, "")}
     header: str = yaml.safe_dump(front, allow_unicode=True, sort_keys=False, width=10_000)
-    return "---\n" + header + "---\n\n" + str(record["text"]) + "\n"
+    text, _ = strip_link_cards(str(record["text"]))
+    return "---\n" + header + "---\n\n" + text + "\n"
 
 
 def article_name(record: dict[str, Any]) -> str:

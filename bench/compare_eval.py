@@ -47,11 +47,13 @@ def allsides_records(*, year: str | None, title_only: bool) -> list[dict[str, An
 def write_sources(folder: Path, records: list[dict[str, Any]]) -> Path:
     """The records as `.md` articles with the leaning in the front matter, as `usru import` writes them."""
     from retrieval.importer import file_name, render_record
+    from retrieval.link_cards import strip_link_cards
 
     folder.mkdir(parents=True, exist_ok=True)
     for r in records:
         values = {k: str(r.get(k) or "") for k in ("title", "publisher", "date", "url", "id", "text")}
         values["leaning"] = str(r.get("bias") or "")
+        values["text"], _ = strip_link_cards(values["text"])
         path = folder / f"{file_name(r['id'])}.md"
         body = render_record(values)
         if not path.exists() or path.read_text(encoding="utf-8") != body:

@@ -434,6 +434,14 @@ def run_import(settings: Settings, args: argparse.Namespace, out: Console, err: 
         highlight=False,
         soft_wrap=True,
     )
+    if summary.link_cards:
+        out.print(
+            f"Removed {plural(summary.link_cards, 'inline link card')} (a linked name's hover text: full name, "
+            f"other headlines, MORE) from {plural(summary.carded, 'record')}.",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
     if summary.skipped:
         out.print(f"Skipped {plural(len(summary.skipped), 'record')}:", markup=False)
         for where, reason in summary.skipped:

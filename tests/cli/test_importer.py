@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import hashlib
 import json
 import os
 from pathlib import Path
@@ -603,3 +604,41 @@ def test_a_dump_in_utf16_or_utf32_with_a_byte_order_mark_is_read_as_such(tmp_pat
     # Other encodings stay refused record by record, as before.
     (tmp_path / "latin.jsonl").write_bytes(line.replace("Путин и Трамп", "Café").encode("latin-1"))
     assert import_dump(tmp_path / "latin.jsonl", sources).skipped == [("line 1", "not valid UTF-8")]
+
+
+CARDED = (
+    "Senate Majority Leader Mitch McConnell Addison (Mitch) Mitchell McConnellGOP senators balk at lengthy "
+    "Russia trial Graham says Schiff should be a witness MORE (R-Ky.) had tried to defuse the uproar over "
+    "the sanctions bill."
+)
+
+
+def test_link_cards_are_removed_before_matching_and_the_file_name_stays(tmp_path: Path) -> None:
+    sources = tmp_path / "src"
+    sources.mkdir()
+    records = [{"title": "Uproar", "text": CARDED}, {"id": "h2", "title": "Uproar", "text": CARDED}]
+    dump = jsonl(tmp_path / "hill.jsonl", records)
+    # "Russia" is only in the card's headline: no match.
+    assert import_dump(dump, sources, ImportOptions(match="Russia")).filtered == 2
+    summary = import_dump(dump, sources)
+    assert (summary.link_cards, summary.carded, len(summary.written)) == (2, 2, 2)
+    files = imported(sources, "hill")
+    kept = "Senate Majority Leader Mitch McConnell (R-Ky.) had tried to defuse the uproar over the sanctions bill."
+    assert all(body.endswith("---\n" + kept) for body in files.values())
+    # Without an id the name comes from the text as the dump has it, as before cards were removed.
+    assert sorted(files) == sorted(
+        ["h2.md", file_name(hashlib.sha256(CARDED.encode()).hexdigest()[:20]) + ".md"]
+    )
+
+
+def test_usru_import_says_how_many_link_cards_it_removed(tmp_path: Path) -> None:
+    root = tmp_path / "cli"
+    (root / "src").mkdir(parents=True)
+    folders = Folders(root, root / "src", root / "idx")
+    dump = jsonl(tmp_path / "hill.jsonl", [{"id": "h1", "text": CARDED}, *GOOD])
+    result = usru(folders, "import", str(dump), "--no-index")
+    assert result.returncode == 0, result.stderr
+    assert (
+        "Removed 1 inline link card (a linked name's hover text: full name, other headlines, MORE) from 1 record."
+        in (result.stdout.splitlines())
+    )

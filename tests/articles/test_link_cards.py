@@ -1,0 +1,128 @@
+"""Inline link cards (a linked name's hover text kept by a scraper) are removed; running text is kept."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from bench.corpora import corpus_path, read_corpus
+from retrieval.link_cards import find_link_cards, strip_link_cards
+
+# Cards as the AllSides dump holds them (The Hill), shortened to one or two headlines where three were.
+CARDS = [
+    (
+        "Sen. Kevin Cramer Kevin John CramerGOP senators balk at lengthy impeachment trial GOP senators plan "
+        "to tune out impeachment week MORE (R-N.D.), a member of the Senate, said so.",
+        "Sen. Kevin Cramer (R-N.D.), a member of the Senate, said so.",
+    ),
+    (
+        "Hillary Clinton Hillary Diane Rodham Clinton2020 Democrats make play for veterans' votes MORE’s "
+        "email problems are taking a bite out of her approval ratings.",
+        "Hillary Clinton’s email problems are taking a bite out of her approval ratings.",
+    ),
+    (
+        "Senate Majority Leader Mitch McConnell Addison (Mitch) Mitchell McConnellGOP senators balk at "
+        "lengthy impeachment trial MORE (R-Ky.) had tried to defuse the uproar.",
+        "Senate Majority Leader Mitch McConnell (R-Ky.) had tried to defuse the uproar.",
+    ),
+    (
+        # The card glued to the name the reader saw.
+        "comments made by a former Trump campaign aide, George PapadopoulosGeorge Demetrios PapadopoulosThe "
+        "Hill's Campaign Report: Red-state governors races pose test for Trump MORE, in 2016.",
+        "comments made by a former Trump campaign aide, George Papadopoulos, in 2016.",
+    ),
+    (
+        "The mayor of the nation's largest city — Bill de Blasio Bill de BlasioDNC raises qualifying "
+        "thresholds for fifth presidential debate MORE — is in the race.",
+        "The mayor of the nation's largest city — Bill de Blasio — is in the race.",
+    ),
+    (
+        # The headline after a space, not glued.
+        "Speaker Paul Ryan Paul Davis Ryan Retirees should say 'no thanks' to Romney's Social Security plan "
+        "MORE (R-Wis.), who would be charged with it.",
+        "Speaker Paul Ryan (R-Wis.), who would be charged with it.",
+    ),
+    (
+        # "Jr." is the reader's; the card starts after it.
+        "Donald Trump Jr. Donald (Don) John TrumpTrump Jr mocks impeachment MORE, the president’s son, met her.",
+        "Donald Trump Jr., the president’s son, met her.",
+    ),
+    (
+        "Sens. Elizabeth Warren Elizabeth Ann WarrenWarren to Sanders: 'I disagree' MORE (D-Mass.) and "
+        "Kamala Harris Kamala Devi Harris2020 Democrats push for gun control action at forum MORE (D-Calif.) "
+        "voted no.",
+        "Sens. Elizabeth Warren (D-Mass.) and Kamala Harris (D-Calif.) voted no.",
+    ),
+]
+
+
+@pytest.mark.parametrize(("raw", "kept"), CARDS)
+def test_a_card_is_cut_to_the_name_the_reader_saw(raw: str, kept: str) -> None:
+    assert strip_link_cards(raw) == (kept, raw.count(" MORE"))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # "MORE" that is no card's end.
+        "Join NRPLUS. LEARN MORE",
+        "Our War Against Memory.\n\nREAD MORE:\n\nThe Hollywood Conspiracy",
+        "Should be charging MUCH MORE!” Trump tweeted.",
+        # All-capital transcripts repeat words without being cards.
+        "SUCH A CHANGE COULD EASE SOME OF THE FEARS IN THE FAMILY, BUT THE FORCEFUL STEP MORE THAN WORDS.",
+        "NDAA WATCH — MORE PROGRESS AS FINAL BILL IS WITHIN REACH, said Ben Weyl.",
+        # A repeated name in running text, no MORE after it.
+        "Putin met Trump. Trump Donald said little, and Trump said more about Putin later.",
+        # The name pattern on the line before MORE: a card lies on one line.
+        "Vladimir Putin Vladimir Vladimirovich Putin\nTrump said he would go. MORE to come.",
+    ],
+)
+def test_running_text_is_kept(text: str) -> None:
+    assert strip_link_cards(text) == (text, 0)
+
+
+def test_spans_are_exact_and_in_order() -> None:
+    raw = CARDS[-1][0]
+    cards = find_link_cards(raw)
+    assert [raw[s:e] for s, e in cards] == [
+        " Elizabeth Ann WarrenWarren to Sanders: 'I disagree' MORE",
+        " Kamala Devi Harris2020 Democrats push for gun control action at forum MORE",
+    ]
+
+
+def test_each_more_is_searched_back_only_to_the_one_before() -> None:
+    # 200,000 "MORE"s: a search back to the line's start from each would take minutes.
+    text = "the cat " * 10 + "A MORE " * 200_000
+    assert strip_link_cards(text) == (text, 0)
+
+
+needs_allsides = pytest.mark.skipif(
+    not corpus_path("allsides-2014-2019").exists(),
+    reason=f"the shared archives are not at {corpus_path('allsides-2014-2019').parent} (set USRU_CORPORA)",
+)
+
+
+@needs_allsides
+def test_the_hill_articles_lose_every_card_and_only_cards() -> None:
+    hill = []
+    for record in read_corpus("allsides-2014-2019"):
+        if record["publisher"] == "The Hill" and " MORE" in record["text"]:
+            hill.append(record["text"])
+            if len(hill) == 40:
+                break
+    assert len(hill) == 40
+    removed = 0
+    for text in hill:
+        kept, n = strip_link_cards(text)
+        removed += n
+        assert not re.search(r"\bMORE\b", kept)
+        # Lines without a card are kept as they are.
+        assert [line for line in text.split("\n") if "MORE" not in line] == [
+            line for line in kept.split("\n") if line in text.split("\n")
+        ]
+        for start, end in find_link_cards(text):
+            # Each card repeats the name the reader saw just before it: its surname opens the card.
+            shown = [w for w in text[:start].split() if w not in ("Jr.", "Sr.")][-1]
+            assert shown.strip("(),") in text[start : start + 80], text[start - 40 : end]
+    assert removed >= 40
