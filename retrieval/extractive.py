@@ -26,6 +26,7 @@ from retrieval.event_check import quoted_gap, screen_events
 from retrieval.event_year import event_year_gap
 from retrieval.index import StoredVersion
 from retrieval.lexical import tokenize
+from retrieval.morphology import related_terms
 from retrieval.neighbours import find_chunks, same_paragraph, with_named_roles
 from retrieval.non_answers import weigh_non_answer
 from retrieval.people import asked_role, named_roles, role_owner
@@ -209,13 +210,20 @@ def score_sentences(
         return held
 
     described = described_terms(question)
+    # A sentence holds a question verb as its doer's noun too: "founder" for "founded".
+    agents = {t: others for t in weights if (others := related_terms(bm25.vocab, t) - {t})}
 
     def coverage(terms: frozenset[str]) -> float:
         # A sentence naming what the question describes holds the description's words.
         held = terms
         if described:
             held = terms.union(*(words for words, names in described if any(n <= terms for n in names)))
-        return sum(w for t, w in weights.items() if t in held) / total
+        return (
+            sum(
+                w for t, w in weights.items() if t in held or (t in agents and not agents[t].isdisjoint(held))
+            )
+            / total
+        )
 
     out = []
     for sid, d, ctx, rank in zip(ids, dense, context, ranks, strict=True):

@@ -89,3 +89,18 @@ def vocabulary_forms(vocab: Mapping[str, int], term: str) -> list[str]:
         if base and base[-1] not in "aeiouwxy":
             found.update(base + base[-1] + end for end in _DOUBLED if base + base[-1] + end in vocab)
     return sorted(w for w in found if w == term or snowball_stem(w) == stem)
+
+
+# The doer of a verb's act, as news names them: "founded" → founder, "advise" → adviser, "prosecute" → prosecutor.
+_AGENT_ENDINGS = ("er", "or", "ator")
+
+
+def related_terms(vocab: Mapping[str, int], term: str) -> frozenset[str]:
+    """The term and the vocabulary's agent nouns of its Snowball stem.
+
+    "Who founded Fusion GPS?" is answered by "Fusion GPS founder Glenn Simpson"; Snowball keeps "founder"
+    apart from "found", so the agent nouns are added by ending, found by dictionary look-ups.
+    """
+    stem = snowball_stem(term)
+    agents = {stem + end for end in _AGENT_ENDINGS} | {stem.removesuffix("e") + end for end in _AGENT_ENDINGS}
+    return frozenset({term, *(a for a in agents if a in vocab)})
