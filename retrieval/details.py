@@ -143,7 +143,9 @@ _RULES: list[tuple[Detail, re.Pattern[str]]] = [
     (
         "model",
         re.compile(
-            rf"{_OPENING} (?:(?!of\b)[\w-]+ ){{0,2}}(?:{_ARMS})\s+(?:{_AUXILIARY}|\w+ed)\b",
+            rf"{_OPENING} (?:(?!of\b)[\w-]+ ){{0,2}}(?:{_ARMS})\s+(?:{_AUXILIARY}|\w+ed)\b"
+            # "What type of Russian warplane did Turkey shoot down?" is answered by "Su-24" (dev d38).
+            rf"|{_OPENING} (?:type|kind|model|make|class) of (?:[\w-]+ ){{0,2}}(?:{_WEAPON_NOUNS})\b",
             re.I,
         ),
     ),

@@ -20,6 +20,10 @@ WEAPON = "What Russian weapon did Washington say violated the treaty?"
         ("Which missile was fired at the airliner?", "model"),
         # Aircraft are asked for by type as often as by model ("a drone").
         ("What aircraft was spotted above the site of the attack?", None),
+        # Unless the question asks for its type: "Su-24" (dev d38), "AN-27".
+        ("What type of Russian warplane did Turkey shoot down in November 2015?", "model"),
+        ("What kind of Russian military plane did Finland's air force photograph?", "model"),
+        ("What type of sanctions did Congress pass?", "name"),
         ("What range of missiles did the arms deal outlaw?", "name"),
         ("Which Reagan-era missile agreement does Moscow want to raise?", "name"),
         ("Which Fox News anchor interviewed the congressman?", "person"),
