@@ -131,7 +131,7 @@ _RULES: list[tuple[Detail, re.Pattern[str]]] = [
         "person",
         re.compile(
             rf"^\W*(?:who|whom|whose)\b|\bwhat (?:was|is) (?:the|his|her) (?:\w+ )?name\b"
-            rf"|\b(?:which|what) (?:(?!{_AUXILIARY}\b)[\w-]+ ){{0,3}}(?:{PERSON_NOUNS})s?\b|\bnamed? whom\b"
+            rf"|\b(?:which|what) (?:(?!{_AUXILIARY}\b)[\w-]+ ){{0,4}}(?:{PERSON_NOUNS})s?\b|\bnamed? whom\b"
             rf"|\bwith whom\b|\bby whom\b",
             re.I,
         ),

@@ -27,6 +27,11 @@ WEAPON = "What Russian weapon did Washington say violated the treaty?"
         ("What range of missiles did the arms deal outlaw?", "name"),
         ("Which Reagan-era missile agreement does Moscow want to raise?", "name"),
         ("Which Fox News anchor interviewed the congressman?", "person"),
+        # Four words before the role (holdout5 h5-21 was read as no detail question and lost the name).
+        (
+            "Which former top Pentagon intelligence official under Obama called it 'the equivalent of 9/11'?",
+            "person",
+        ),
         ("How did the foreign ministry characterize the accusations?", "quote"),
     ],
 )
