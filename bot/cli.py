@@ -88,6 +88,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--until", metavar="DATE", help="only records dated on or before (YYYY, YYYY-MM or YYYY-MM-DD)"
     )
+    p.add_argument(
+        "--keep-link-cards",
+        action="store_true",
+        help="keep scraped pages' inline link cards (a linked name's hover text ending in MORE) in the texts",
+    )
     p.add_argument("--no-index", action="store_true", help="write the articles but do not index them")
     from bot.coverage_cli import add_coverage_parsers
 
@@ -408,7 +413,13 @@ def run_import(settings: Settings, args: argparse.Namespace, out: Console, err: 
             "the default, seeds/, holds the project's sample articles."
         )
     fields = {name: getattr(args, name) for name in FIELDS if getattr(args, name)}
-    options = ImportOptions(fields=fields, match=args.match, since=args.since, until=args.until)
+    options = ImportOptions(
+        fields=fields,
+        match=args.match,
+        since=args.since,
+        until=args.until,
+        keep_link_cards=args.keep_link_cards,
+    )
     report, stop = _progress_reporter(err)
     try:
         summary = import_dump(
@@ -437,7 +448,7 @@ def run_import(settings: Settings, args: argparse.Namespace, out: Console, err: 
     if summary.link_cards:
         out.print(
             f"Removed {plural(summary.link_cards, 'inline link card')} (a linked name's hover text: full name, "
-            f"other headlines, MORE) from {plural(summary.carded, 'record')}.",
+            f"other headlines, MORE) from {plural(summary.carded, 'record')} written.",
             markup=False,
             highlight=False,
             soft_wrap=True,

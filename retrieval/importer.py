@@ -59,6 +59,8 @@ class ImportOptions:
     match: str | None = None
     since: str | None = None
     until: str | None = None
+    # Keep the inline link cards of scraped pages in the texts (see link_cards), as the dump has them.
+    keep_link_cards: bool = False
 
 
 @dataclass
@@ -73,8 +75,8 @@ class ImportSummary:
     filtered: int = 0
     skipped: list[tuple[str, str]] = field(default_factory=list)
     seconds: float = 0.0
-    link_cards: int = 0  # inline link cards removed from the texts imported
-    carded: int = 0  # records they were removed from
+    link_cards: int = 0  # inline link cards removed from the texts written
+    carded: int = 0  # records written without them
 
 
 def dump_stem(path: Path) -> str:
@@ -142,6 +144,7 @@ class Importer:
     def __init__(self, sources: Path, options: ImportOptions) -> None:
         self.sources = sources
         self.options = options
+        self._unclaimed: bytes | None = None  # the folder's .dump, until the first article is written
         try:
             self.match = re.compile(options.match, re.IGNORECASE) if options.match else None
         except re.error as exc:
@@ -193,6 +196,7 @@ class Importer:
                 f"of the same name; rename {dump.name} to import it beside them (or, if it is that dump moved, "
                 f"delete {summary.folder}/{DUMP_MARKER})."
             )
+        self._unclaimed = source + b"\n" if claimed is None else None
         fields: dict[str, str] | None = None
         keys: set[str] = set()
         seen: dict[str, str] = {}
@@ -218,9 +222,6 @@ class Importer:
                         f"No text field found in {dump.name} (fields: {', '.join(sorted(item.values)) or 'none'}); "
                         "name it with --text."
                     )
-                folder.mkdir(parents=True, exist_ok=True)
-                if claimed is None:
-                    _write_atomically(folder / DUMP_MARKER, source + b"\n")
             summary.records += 1
             self._take(item, fields, folder, seen, summary)
         if summary.written:
@@ -289,19 +290,21 @@ class Importer:
             # The index reads a file with a NUL byte as binary and skips it: say so here, write nothing.
             summary.skipped.append((record.where, "a NUL byte in the record (binary data)"))
             return
+        # Cleaned before --match reads it, so that no card's headline about Russia picks an article.
+        cards = 0
+        if not self.options.keep_link_cards:
+            text, cards = strip_link_cards(text)
+            values["text"] = text
         if "id" in fields:
             raw_id = values["id"].strip()
             if not raw_id:
                 summary.skipped.append((record.where, "no id"))
                 return
         else:
-            # No id in the dump: the text names the file, so the same record still lands in the same file.
+            # No id in the dump: the text names the file, so the same record still lands in the same file. The
+            # cleaned text: a card's headlines change from one scrape of a page to the next (a37).
             raw_id = hashlib.sha256(text.encode("utf-8")).hexdigest()[:20]
         where = f"{record.where} (id {raw_id})"
-        # Cleaned before --match reads it, so that no card's headline about Russia picks an article.
-        # The id above was taken from the text as the dump has it: file names stay those of earlier imports.
-        text, cards = strip_link_cards(text)
-        values["text"] = text
         stated = values["date"].strip()
         if stated:
             date = (
@@ -326,9 +329,6 @@ class Importer:
             summary.skipped.append((where, f"the same id as {seen[name]}; the first one was imported"))
             return
         seen[name] = record.where
-        if cards:
-            summary.link_cards += cards
-            summary.carded += 1
         values["id"] = raw_id
         path = folder / name
         # A field this record lacks keeps what the article already states: a re-import with --publisher naming
@@ -338,21 +338,36 @@ class Importer:
                 values[key] = kept
         data = render_record(values).encode("utf-8")
         try:
-            if path.read_bytes() == data:
-                summary.unchanged += 1
-                return
+            unchanged = path.read_bytes() == data
         except FileNotFoundError:
-            pass
+            unchanged = False
         except OSError as exc:
             summary.skipped.append((where, f"cannot read the existing {name} ({exc.strerror or exc})"))
             return
         try:
+            self._claim(folder)
+            if unchanged:
+                summary.unchanged += 1
+                return
             _write_atomically(path, data)
         except OSError as exc:
             raise ImportError_(
                 f"Cannot write {path} ({exc.strerror or exc}); the files imported so far are kept."
             ) from exc
         summary.written.append(f"{summary.folder}/{name}")
+        if cards:
+            summary.link_cards += cards
+            summary.carded += 1
+
+    def _claim(self, folder: Path) -> None:
+        """Make the folder and write its .dump once the dump has an article in it.
+
+        Not before: an import that writes none (every record filtered out or skipped) leaves nothing behind.
+        """
+        if self._unclaimed is not None:
+            folder.mkdir(parents=True, exist_ok=True)
+            _write_atomically(folder / DUMP_MARKER, self._unclaimed)
+            self._unclaimed = None
 
 
 def _stated_metadata(path: Path) -> dict[str, str]:

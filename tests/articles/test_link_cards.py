@@ -38,10 +38,19 @@ CARDS = [
         "The mayor of the nation's largest city — Bill de Blasio — is in the race.",
     ),
     (
-        # The headline after a space, not glued.
+        # The headline after a space, not glued: taken beside a glued card only.
         "Speaker Paul Ryan Paul Davis Ryan Retirees should say 'no thanks' to Romney's Social Security plan "
-        "MORE (R-Wis.), who would be charged with it.",
-        "Speaker Paul Ryan (R-Wis.), who would be charged with it.",
+        "MORE (R-Wis.) and Sen. Kevin Cramer Kevin John CramerGOP senators balk at lengthy trial MORE agreed.",
+        "Speaker Paul Ryan (R-Wis.) and Sen. Kevin Cramer agreed.",
+    ),
+    (
+        # A card with no headlines, glued to the full name.
+        "White House chief of staff John Kelly John Francis KellyMORE called Tillerson on Friday night.",
+        "White House chief of staff John Kelly called Tillerson on Friday night.",
+    ),
+    (
+        "Sen. Ángel Taveras Ángel TaverasDemocrats plan MORE (D) said.",
+        "Sen. Ángel Taveras (D) said.",
     ),
     (
         # "Jr." is the reader's; the card starts after it.
@@ -59,7 +68,7 @@ CARDS = [
 
 @pytest.mark.parametrize(("raw", "kept"), CARDS)
 def test_a_card_is_cut_to_the_name_the_reader_saw(raw: str, kept: str) -> None:
-    assert strip_link_cards(raw) == (kept, raw.count(" MORE"))
+    assert strip_link_cards(raw) == (kept, raw.count("MORE"))
 
 
 @pytest.mark.parametrize(
@@ -76,6 +85,22 @@ def test_a_card_is_cut_to_the_name_the_reader_saw(raw: str, kept: str) -> None:
         "Putin met Trump. Trump Donald said little, and Trump said more about Putin later.",
         # The name pattern on the line before MORE: a card lies on one line.
         "Vladimir Putin Vladimir Vladimirovich Putin\nTrump said he would go. MORE to come.",
+        # Names repeated in running text, with capitals later on the line (outside attack a37).
+        "Speaking on Fox News Fox Business host Maria Bartiromo asked Antonov, who wants MORE respect.",
+        "“The Witch Hunt Rigged Witch Hunt must end now. Republicans want MORE Border Security!” Trump wrote.",
+        "Senators McCain McConnell and Graham met Lavrov, who demanded MORE guarantees on Syria.",
+        "Donald Trump Jr. met a Russian lawyer at Trump Tower. Trump Jr. said: “NO MORE WITCH HUNT!”",
+        "He stayed at the Trump Organization Trump Tower property, where guests asked for MORE security.",
+        "United Nations Security Council United Nations General Assembly votes show Russia wants MORE vetoes.",
+        "Secretary Rex Tillerson Rex Tillerson’s trip to Moscow yielded no MORE than promises.",
+        "President Trump Trump's lawyers said the Kremlin must do MORE to help.",
+        "Officials DeSantis DeVos and Pence spoke. Putin wants MORE.",
+        "Gen. Douglas Mac MacArthur said the Soviets wanted MORE land.",
+        "PUTIN: Putin Vladimir Putin'S reply was no MORE talks.",
+        "Witness Smith John Smith(R) said they wanted MORE money.",
+        "Russia Russia2016 hashtags were tweeted MORE often.",
+        "Frank Sinatra sang New York New York Times critics called it MORE than a song.",
+        "Donald Trump Jr. Donald Trump Jr.'s emails showed the Russians offered MORE dirt.",
     ],
 )
 def test_running_text_is_kept(text: str) -> None:

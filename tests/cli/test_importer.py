@@ -613,22 +613,36 @@ CARDED = (
 )
 
 
-def test_link_cards_are_removed_before_matching_and_the_file_name_stays(tmp_path: Path) -> None:
+def test_link_cards_are_removed_before_matching_and_names_come_from_the_clean_text(tmp_path: Path) -> None:
     sources = tmp_path / "src"
     sources.mkdir()
     records = [{"title": "Uproar", "text": CARDED}, {"id": "h2", "title": "Uproar", "text": CARDED}]
     dump = jsonl(tmp_path / "hill.jsonl", records)
-    # "Russia" is only in the card's headline: no match.
+    # "Russia" is only in the card's headline: no match, and nothing is left behind (no folder, no .dump).
     assert import_dump(dump, sources, ImportOptions(match="Russia")).filtered == 2
+    assert not (sources / "imported").exists()
     summary = import_dump(dump, sources)
     assert (summary.link_cards, summary.carded, len(summary.written)) == (2, 2, 2)
     files = imported(sources, "hill")
     kept = "Senate Majority Leader Mitch McConnell (R-Ky.) had tried to defuse the uproar over the sanctions bill."
     assert all(body.endswith("---\n" + kept) for body in files.values())
-    # Without an id the name comes from the text as the dump has it, as before cards were removed.
     assert sorted(files) == sorted(
-        ["h2.md", file_name(hashlib.sha256(CARDED.encode()).hexdigest()[:20]) + ".md"]
+        ["h2.md", file_name(hashlib.sha256(kept.encode()).hexdigest()[:20]) + ".md"]
     )
+    # A later scrape's card shows other headlines: the same files, unchanged, and no card counted as removed.
+    rescraped = [{**r, "text": CARDED.replace("Russia trial", "Ukraine trial")} for r in records]
+    again = import_dump(jsonl(tmp_path / "hill.jsonl", rescraped), sources)
+    assert (again.unchanged, again.written, again.link_cards) == (2, [], 0)
+    assert imported(sources, "hill") == files
+
+
+def test_keep_link_cards_imports_the_text_as_the_dump_has_it(tmp_path: Path) -> None:
+    sources = tmp_path / "src"
+    sources.mkdir()
+    dump = jsonl(tmp_path / "hill.jsonl", [{"id": "h1", "text": CARDED}])
+    summary = import_dump(dump, sources, ImportOptions(keep_link_cards=True))
+    assert summary.link_cards == 0
+    assert imported(sources, "hill")["h1.md"].endswith("---\n" + CARDED)
 
 
 def test_usru_import_says_how_many_link_cards_it_removed(tmp_path: Path) -> None:
@@ -638,7 +652,10 @@ def test_usru_import_says_how_many_link_cards_it_removed(tmp_path: Path) -> None
     dump = jsonl(tmp_path / "hill.jsonl", [{"id": "h1", "text": CARDED}, *GOOD])
     result = usru(folders, "import", str(dump), "--no-index")
     assert result.returncode == 0, result.stderr
-    assert (
-        "Removed 1 inline link card (a linked name's hover text: full name, other headlines, MORE) from 1 record."
-        in (result.stdout.splitlines())
-    )
+    said = "Removed 1 inline link card (a linked name's hover text: full name, other headlines, MORE) from 1 record written."
+    assert said in result.stdout.splitlines()
+    # Nothing written, nothing removed; --keep-link-cards writes the card back.
+    assert "Removed" not in usru(folders, "import", str(dump), "--no-index").stdout
+    kept = usru(folders, "import", str(dump), "--no-index", "--keep-link-cards")
+    assert "1 written" in kept.stdout and "Removed" not in kept.stdout
+    assert (root / "src/imported/hill/h1.md").read_text(encoding="utf-8").endswith(CARDED)
