@@ -140,6 +140,7 @@ class Candidate:
 
 
 # A sentence opening with one of these leans on the sentence before it for its meaning.
+_SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]]*$")
 _ANAPHORA = re.compile(
     r"^[\"'“‘]?(?:This|That|These|Those|It|He|She|They|His|Her|Their|Its|Such|Both|The latter"
     r"|The (?:[A-Z]?[\w-]+ ){0,2}(?:leader|president|premier|minister|envoy|ambassador|official|diplomat"
@@ -238,6 +239,9 @@ def score_sentences(
             bool(_ANAPHORA.match(text[start:end]))
             and sid > 0
             and int(index.sentences.article[sid - 1]) == aid
+            and _is_referent(
+                text, int(index.sentences.start[sid - 1]), int(index.sentences.end[sid - 1]), start
+            )
         )
         if joined:
             # Quote the referent too, and let its words count as this sentence's own.
@@ -280,6 +284,15 @@ def score_sentences(
         out = _doers_only(out, [names_doer(text_of(c.article_id)[c.start : c.end], question) for c in out])
     out.sort(key=lambda c: -c.score)
     return out
+
+
+def _is_referent(text: str, start: int, end: int, before: int) -> bool:
+    """Whether text[start:end], just before a sentence that leans on it, can be what it leans on.
+
+    A sentence, and nothing but space between: "Story Continued Below", Politico's ad marker, is no
+    sentence, and a marker dropped as furniture would be quoted in the joined span (h4-31).
+    """
+    return bool(_SENTENCE_END.search(text[start:end])) and not text[end:before].strip()
 
 
 def _doers_only(candidates: list[Candidate], doers: list[bool]) -> list[Candidate]:

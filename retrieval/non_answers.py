@@ -1,4 +1,5 @@
-"""Spans that echo a question's words without answering it: questions, headlines and photo captions, scored down."""
+"""Spans that echo a question's words without answering it: questions, headlines, photo captions and links to
+other articles, scored down."""
 
 from __future__ import annotations
 
@@ -15,6 +16,11 @@ W_HEADLINE = 0.2
 # naming Novoazovsk (archive dev split: 135 -> 136 of 175 quoted, no answer lost).
 W_CAPTION = 0.2
 
+# Taken off a link to another article left in the text: USA Today's "More:Trump blasts '13 Angry Democrats' …",
+# the Guardian's "Russian woman charged with spying for Moscow by 'infiltrating' NRA Read more" (2,000 lines
+# in the AllSides corpus). It is another story's headline, never this one's report: it falls below any floor.
+W_LINK = 1.0
+_LINK = re.compile(r"^\W*(?:More|MORE|Related|RELATED|Read more|READ MORE):\s*\S|\sRead more\s*$")
 _CLOSING = re.compile(r"[.!…:;][\"'”’»)\]]*\s*$|[\"”»]\s*$")
 _CAPTION = re.compile(
     # "Photos:" only opening the span or a credit in brackets: inside a sentence it is a link's text pasted into a
@@ -24,7 +30,9 @@ _CAPTION = re.compile(
 
 
 def weigh_non_answer(span: str) -> float:
-    """What a span loses for being a question, a headline or a caption rather than a statement."""
+    """What a span loses for being a question, a headline, a caption or a link rather than a statement."""
+    if _LINK.search(span):
+        return W_LINK
     if _CAPTION.search(span):
         return W_CAPTION
     last = span.rstrip().rstrip("\"'”’»)]").rstrip()

@@ -43,3 +43,24 @@ def test_a_joined_span_is_as_close_as_its_two_sentences_together(tmp_path: Path)
     # The referent quoted alone keeps its own closeness.
     alone = next(c for c in candidates if not c.joined and c.sentence_id == joined.sentence_id - 1)
     assert alone.dense == pytest.approx(lead)
+
+
+def test_a_line_without_a_sentence_end_is_no_referent(tmp_path: Path) -> None:
+    """h4-31 quoted "Story Continued Below\n\nIt turns out that …": Politico's ad marker, taken as what "It" means."""
+    sources = tmp_path / "src"
+    sources.mkdir()
+    (sources / "politico.md").write_text(
+        f"The council met on Monday and adjourned without a vote.\n\nStory Continued Below\n\n"
+        f"{LEANING.replace('They', 'It')}\n\nTrump spoke.\n\n{LEANING}\n",
+        encoding="utf-8",
+    )
+    service = build_service(hashing_settings_for(sources, tmp_path / "idx"))
+    service.reindex()
+    index = service.index
+    qvec = service.embedder.embed_query(QUESTION)
+    docs = [chunk_document(index, h) for h in search_chunks(index, service.embedder, QUESTION, 1, qvec=qvec)]
+    text = index.article(0).text
+    spans = {text[c.start : c.end] for c in score_sentences(index, service.embedder, QUESTION, docs, qvec)}
+    assert LEANING.replace("They", "It") in spans  # alone, not joined over the marker to the council
+    assert f"Trump spoke.\n\n{LEANING}" in spans  # a sentence is still the one leaned on
+    assert not any("Story Continued Below" in s for s in spans)

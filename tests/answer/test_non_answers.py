@@ -1,10 +1,10 @@
-"""Photo captions and video teasers left in an article's text are scored down like headlines."""
+"""Photo captions and video teasers left in an article's text are scored down like headlines; links to other articles out."""
 
 from __future__ import annotations
 
 import pytest
 
-from retrieval.non_answers import W_CAPTION, weigh_non_answer
+from retrieval.non_answers import W_CAPTION, W_LINK, weigh_non_answer
 
 
 @pytest.mark.parametrize(
@@ -36,3 +36,20 @@ def test_a_caption_is_scored_down(span: str) -> None:
 )
 def test_a_statement_about_photos_is_not_a_caption(span: str) -> None:
     assert weigh_non_answer(span) == 0.0
+
+
+@pytest.mark.parametrize(
+    "span",
+    [
+        "More:Donald Trump still subject of probe by special counsel Robert Mueller, but not a target",
+        "More: We looked for the 'Nicest Place in America.' Our contest hit a nerve.",
+        "Russian woman charged with spying for Moscow by 'infiltrating' NRA Read more",
+    ],
+)
+def test_a_link_to_another_article_is_never_quoted(span: str) -> None:
+    assert weigh_non_answer(span) == W_LINK
+
+
+def test_more_and_read_more_inside_a_sentence_are_no_link() -> None:
+    assert weigh_non_answer("Readers wanted more: the paper said so.") == 0.0
+    assert weigh_non_answer("He told readers they could read more about it online.") == 0.0
