@@ -28,7 +28,7 @@ from retrieval.index import StoredVersion
 from retrieval.lexical import tokenize
 from retrieval.morphology import related_terms
 from retrieval.neighbours import find_chunks, same_paragraph, with_named_roles
-from retrieval.non_answers import weigh_non_answer
+from retrieval.non_answers import is_link, weigh_non_answer
 from retrieval.people import asked_role, named_roles, role_owner
 from retrieval.periphrases import described_terms
 from retrieval.presupposition import presupposition_gap, unsaid_act
@@ -290,9 +290,11 @@ def _is_referent(text: str, start: int, end: int, before: int) -> bool:
     """Whether text[start:end], just before a sentence that leans on it, can be what it leans on.
 
     A sentence, and nothing but space between: "Story Continued Below", Politico's ad marker, is no
-    sentence, and a marker dropped as furniture would be quoted in the joined span (h4-31).
+    sentence, and a marker dropped as furniture would be quoted in the joined span (h4-31). Nor a link to another
+    article: "SEE ALSO: Kremlin calls the sanctions draconian." is not what "They will cut off exports" means (a38).
     """
-    return bool(_SENTENCE_END.search(text[start:end])) and not text[end:before].strip()
+    referent = text[start:end]
+    return bool(_SENTENCE_END.search(referent)) and not text[end:before].strip() and not is_link(referent)
 
 
 def _doers_only(candidates: list[Candidate], doers: list[bool]) -> list[Candidate]:

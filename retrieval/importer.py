@@ -291,10 +291,11 @@ class Importer:
             summary.skipped.append((record.where, "a NUL byte in the record (binary data)"))
             return
         # Cleaned before --match reads it, so that no card's headline about Russia picks an article.
-        cards = 0
-        if not self.options.keep_link_cards:
-            text, cards = strip_link_cards(text)
-            values["text"] = text
+        clean, cards = strip_link_cards(text)
+        if self.options.keep_link_cards:
+            cards = 0
+        else:
+            values["text"] = text = clean
         if "id" in fields:
             raw_id = values["id"].strip()
             if not raw_id:
@@ -302,8 +303,8 @@ class Importer:
                 return
         else:
             # No id in the dump: the text names the file, so the same record still lands in the same file. The
-            # cleaned text: a card's headlines change from one scrape of a page to the next (a37).
-            raw_id = hashlib.sha256(text.encode("utf-8")).hexdigest()[:20]
+            # text without its cards, kept or not: a card's headlines change from one scrape to the next (a37, a38).
+            raw_id = hashlib.sha256(clean.encode("utf-8")).hexdigest()[:20]
         where = f"{record.where} (id {raw_id})"
         stated = values["date"].strip()
         if stated:

@@ -4,7 +4,7 @@ The Hill links each politician's name to a hover card, and scrapers keep the car
 sentence: "Sen. Kevin Cramer Kevin John CramerGOP senators balk at lengthy impeachment trial GOP senators
 plan to tune out impeachment week … MORE (R-N.D.), a member of …". The card is the person's full name
 glued to three of the site’s later headlines, ended by "MORE". In the AllSides dump 1,020 articles hold
-5,771 cards (1.4 million characters): quoted, they put 2019 headlines into 2015 sentences; indexed, they
+5,770 cards (1.4 million characters): quoted, they put 2019 headlines into 2015 sentences; indexed, they
 make an article about one thing match questions about another. The reader of the page saw
 "Sen. Kevin Cramer (R-N.D.), a member of …", which is what is kept.
 
@@ -23,31 +23,41 @@ _LOWER = "a-zß-öø-ÿ"
 # A card ends in "MORE" after a headline (" MORE") or, when the card has no headlines, glued to the full name
 # ("John Francis KellyMORE"); not "READ MORE:" nor "LEARN MORE".
 _END = re.compile(rf"(?<=\S) MORE\b|(?<=[{_LOWER}])MORE\b")
-_WORD = rf"[{_UPPER}][\w'’-]{{0,30}}"
+# Letters only: "Tu-160 Blackjack Tu-160M2" and "MiG-29 Fulcrum MiG-29SMT" are aircraft, not names (a38).
+_LETTERS = rf"A-Za-z{_UPPER}{_LOWER}'’-"
+_WORD = rf"[{_UPPER}][{_LETTERS}]{{0,30}}"
+# The first part of a surname is no surname: "Governors De Blasio Ron DeSantis", "Senators McCain McConnell".
+_PREFIX = "".join(rf"(?<!\b{p})" for p in "Mac Mc De Di Da Du La Le Van Von Del Des St".split())
 # One word of a full name: capitalised ("Rodham", "O'Rourke"), initials or a suffix with their stops ("W.",
-# "G.K.", "Jr."), a nickname in brackets ("(Ron)", "(G.K.)"), or a particle ("Bill de Blasio"). A capitalised word with a stop
-# ends a sentence ("Trump Tower. Trump Jr."): no name runs over it. Bounded, so searching is linear.
-_NAME = rf"(?:{_WORD}|(?:[{_UPPER}]\.){{1,3}}|(?:Jr|Sr|St)\.|\((?:{_WORD}|(?:[{_UPPER}]\.){{1,3}})\)|de|da|di|du|del|der|van|von|la|le|bin|al)"
-# The first headline starts right after the full name: a capital or digit, or an opening quote mark before one
-# (not a possessive "Putin'S" in capitals, nor a party label "Smith(R)").
-_GLUE = rf"(?=[{_UPPER}0-9]|[\"'‘“](?![Ss]\b)[{_UPPER}0-9])"
+# "G.K.", "Jr."), a nickname in brackets ("(Ron)", "(G.K.)"), or a particle ("Bill de Blasio"). A capitalised
+# word with a stop ends a sentence ("Trump Tower. Trump Jr."): no name runs over it. Bounded: linear search.
+_NAME = (
+    rf"(?:{_WORD}|(?:[{_UPPER}]\.){{1,3}}|(?:Jr|Sr|St)\.|\((?:{_WORD}|(?:[{_UPPER}]\.){{1,3}})\)"
+    r"|de|da|di|du|del|der|van|von|la|le|bin|al)"
+)
+# The first headline starts right after the full name: a capital, or a number and a space ("Harris2020
+# Democrats push …"); not a quote mark ("Trump“We will …"; one card of 5,771 started so), a possessive
+# ("Putin'S") nor a party label ("Smith(R)").
+_GLUE = rf"(?=[{_UPPER}]|[0-9]+\s)"
 # The surname the sentence shows, then the card's full name ending in it, glued to the first headline:
 # after a space ("Mitch McConnell Addison (Mitch) Mitchell McConnellGOP …"), or glued to the shown name too
 # ("George PapadopoulosGeorge Demetrios PapadopoulosThe …"). The surname needs a small letter: all-capital
 # transcripts repeat words ("THE FEARS … THE") without being cards.
-_SPACED = re.compile(
-    rf"(?<![\w'’.-])(?=[{_UPPER}][\w'’-]{{0,30}}[{_LOWER}])({_WORD}) ((?:{_NAME} ){{1,4}}?)\1{_GLUE}"
-)
+_SURNAME = rf"(?<![\w'’.-])(?=[{_UPPER}][{_LETTERS}]{{0,30}}[{_LOWER}])({_WORD}){_PREFIX}"
+_SPACED = re.compile(rf"{_SURNAME} ((?:{_NAME} ){{1,4}}?)\1{_GLUE}")
 _GLUED = re.compile(
-    rf"(?<![\w'’.-])([{_UPPER}][\w'’-]{{0,30}}?[{_LOWER}])(?=[{_UPPER}])((?:{_NAME} ){{1,4}}?)\1{_GLUE}"
+    rf"(?<![\w'’.-])([{_UPPER}][{_LETTERS}]{{0,30}}?[{_LOWER}]){_PREFIX}(?=[{_UPPER}])((?:{_NAME} ){{1,4}}?)\1{_GLUE}"
 )
 # Without glue: "Speaker Paul Ryan Paul Davis Ryan Retirees should say …", taken only beside glued cards.
-_UNGLUED = re.compile(
-    rf"(?<![\w'’.-])(?=[{_UPPER}][\w'’-]{{0,30}}[{_LOWER}])({_WORD}) ((?:{_NAME} ){{1,4}}?)\1 (?!(?:Jr|Sr)\.)(?=[{_UPPER}0-9])"
-)
+_UNGLUED = re.compile(rf"{_SURNAME} ((?:{_NAME} ){{1,4}}?)\1 (?!(?:Jr|Sr)\.)(?=[{_UPPER}0-9])")
 # "Donald Trump Jr. Donald (Don) John TrumpTrump Jr …": the suffix belongs to the name the reader saw.
 _SUFFIX = re.compile(r"(?:Jr\.|Sr\.|I{2,3}|IV)(?= )")
 _SHOWN = re.compile(rf"((?:{_WORD} ){{0,3}})$")
+# Any line or paragraph break: "\r" and U+2028 end a paragraph as "\n" does (a38).
+_LINE_BREAK = re.compile(r"[\n\r\x0b\x0c\x85\u2028\u2029]")
+# A card's headlines run to MORE: three of them, 9 words or more in all of the AllSides corpus' 5,720 (and 50
+# cards have none, "KellyMORE"). "Ocasio-Cortez Alexandria Ocasio-Cortez2020 rally drew MORE people" has three.
+MIN_HEADLINE_WORDS = 8
 # The longest card in the AllSides dump runs about 700 characters from the full name to "MORE".
 MAX_CARD_CHARS = 800
 
@@ -66,7 +76,8 @@ def find_link_cards(text: str) -> list[tuple[int, int]]:
             continue
         # A card lies on one line, after the previous "MORE": each character is searched once.
         lo = max(floor, end.start() - MAX_CARD_CHARS)
-        lo = text.rfind("\n", lo, end.start()) + 1 or lo
+        for line_break in _LINE_BREAK.finditer(text, lo, end.start()):
+            lo = line_break.end()
         segment = text[lo : end.end()]
         floor = end.end()
         start = _card_start(text, lo, segment, _SPACED, repeats=False) or _card_start(
@@ -102,7 +113,10 @@ def _card_start(text: str, lo: int, segment: str, pattern: re.Pattern[str], repe
         if suffix:
             start = suffix.end()
             full = full[suffix.end() - suffix.start() :]
-        if not repeats or _repeats_shown(text[max(0, lo - 100) : lo + match.start(1)], full):
+        headlines = segment[match.end() :].removesuffix("MORE")
+        if (not headlines or len(headlines.split()) >= MIN_HEADLINE_WORDS) and (
+            not repeats or _repeats_shown(text[max(0, lo - 100) : lo + match.start(1)], full)
+        ):
             return start - 1 if text[start - 1] == " " else start
         at = match.start(1) + 1
     return None

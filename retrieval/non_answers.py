@@ -17,16 +17,25 @@ W_HEADLINE = 0.2
 W_CAPTION = 0.2
 
 # Taken off a link to another article left in the text: USA Today's "More:Trump blasts '13 Angry Democrats' …",
-# the Guardian's "Russian woman charged with spying for Moscow by 'infiltrating' NRA Read more" (2,000 lines
-# in the AllSides corpus). It is another story's headline, never this one's report: it falls below any floor.
+# the Washington Times' "SEE ALSO: Ukraine issues arrest warrant …", the Guardian's "Russian woman charged with
+# spying for Moscow by 'infiltrating' NRA Read more" (about 2,700 lines in the AllSides corpus). It is another
+# story's headline, never this one's report: it falls below any floor, and no sentence leans on it.
 W_LINK = 1.0
-_LINK = re.compile(r"^\W*(?:More|MORE|Related|RELATED|Read more|READ MORE):\s*\S|\sRead more\s*$")
+_LINK = re.compile(
+    r"^\W*(?i:more|related(?: \w+){0,2}|see also|also see|read(?: more)?|watch(?: more)?|continue reading)\s*:"
+    r"|\s(?i:read more|continue reading)\W*$"
+)
 _CLOSING = re.compile(r"[.!…:;][\"'”’»)\]]*\s*$|[\"”»]\s*$")
 _CAPTION = re.compile(
     # "Photos:" only opening the span or a credit in brackets: inside a sentence it is a link's text pasted into a
     # real report ("… with Roger Stone … 2019 in Photos: 35 pictures in politics MORE, who was convicted …", a22).
     r"\bHide Caption \d+ of \d+\b|^\W*Photos?:\s|\(Photos?:\s|\bFILE PHOTO:|\bJUST WATCHED\b|\bReplay More Videos\b"
 )
+
+
+def is_link(span: str) -> bool:
+    """Whether the span is a link to another article ("SEE ALSO: …", "… Read more")."""
+    return bool(_LINK.search(span))
 
 
 def weigh_non_answer(span: str) -> float:

@@ -64,3 +64,24 @@ def test_a_line_without_a_sentence_end_is_no_referent(tmp_path: Path) -> None:
     assert LEANING.replace("They", "It") in spans  # alone, not joined over the marker to the council
     assert f"Trump spoke.\n\n{LEANING}" in spans  # a sentence is still the one leaned on
     assert not any("Story Continued Below" in s for s in spans)
+
+
+def test_a_link_to_another_article_is_no_referent(tmp_path: Path) -> None:
+    """a38: "SEE ALSO: Kremlin calls the sanctions draconian and illegal." before "They will cut off exports …"
+    was quoted as one span, as if the Kremlin would cut off exports."""
+    sources = tmp_path / "src"
+    sources.mkdir()
+    (sources / "times.md").write_text(
+        f"The council met on Monday and adjourned without a vote.\n\nSEE ALSO: Kremlin calls the sanctions "
+        f"draconian and illegal.\n\n{LEANING}\n",
+        encoding="utf-8",
+    )
+    service = build_service(hashing_settings_for(sources, tmp_path / "idx"))
+    service.reindex()
+    index = service.index
+    qvec = service.embedder.embed_query(QUESTION)
+    docs = [chunk_document(index, h) for h in search_chunks(index, service.embedder, QUESTION, 1, qvec=qvec)]
+    text = index.article(0).text
+    spans = {text[c.start : c.end] for c in score_sentences(index, service.embedder, QUESTION, docs, qvec)}
+    assert LEANING in spans
+    assert not any("SEE ALSO" in s and LEANING in s for s in spans)

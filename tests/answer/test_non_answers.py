@@ -44,6 +44,12 @@ def test_a_statement_about_photos_is_not_a_caption(span: str) -> None:
         "More:Donald Trump still subject of probe by special counsel Robert Mueller, but not a target",
         "More: We looked for the 'Nicest Place in America.' Our contest hit a nerve.",
         "Russian woman charged with spying for Moscow by 'infiltrating' NRA Read more",
+        # Outside attack a38: the Washington Times' 314 "SEE ALSO:" lines, and others.
+        "SEE ALSO: Ukraine issues arrest warrant for missing leader",
+        "Read More: Trump says Russia is no longer targeting the U.S.",
+        "Related Coverage: Kremlin calls the sanctions illegal",
+        "( WATCH: Putin says he never met Trump",
+        "Putin meets Xi in Beijing Continue reading",
     ],
 )
 def test_a_link_to_another_article_is_never_quoted(span: str) -> None:
@@ -53,3 +59,4 @@ def test_a_link_to_another_article_is_never_quoted(span: str) -> None:
 def test_more_and_read_more_inside_a_sentence_are_no_link() -> None:
     assert weigh_non_answer("Readers wanted more: the paper said so.") == 0.0
     assert weigh_non_answer("He told readers they could read more about it online.") == 0.0
+    assert weigh_non_answer("Watch your step, he said.") == 0.0

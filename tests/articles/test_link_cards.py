@@ -9,7 +9,8 @@ import pytest
 from bench.corpora import corpus_path, read_corpus
 from retrieval.link_cards import find_link_cards, strip_link_cards
 
-# Cards as the AllSides dump holds them (The Hill), shortened to one or two headlines where three were.
+# A card's headlines as the AllSides dump holds them (The Hill): three, 9 words or more in all.
+HEADLINES = "GOP senators balk at lengthy impeachment trial Graham says Schiff should be a witness"
 CARDS = [
     (
         "Sen. Kevin Cramer Kevin John CramerGOP senators balk at lengthy impeachment trial GOP senators plan "
@@ -17,13 +18,14 @@ CARDS = [
         "Sen. Kevin Cramer (R-N.D.), a member of the Senate, said so.",
     ),
     (
-        "Hillary Clinton Hillary Diane Rodham Clinton2020 Democrats make play for veterans' votes MORE’s "
-        "email problems are taking a bite out of her approval ratings.",
+        "Hillary Clinton Hillary Diane Rodham Clinton2020 Democrats make play for veterans' votes The Memo: "
+        "Democrats confront prospect of long primary MORE’s email problems are taking a bite out of her approval "
+        "ratings.",
         "Hillary Clinton’s email problems are taking a bite out of her approval ratings.",
     ),
     (
-        "Senate Majority Leader Mitch McConnell Addison (Mitch) Mitchell McConnellGOP senators balk at "
-        "lengthy impeachment trial MORE (R-Ky.) had tried to defuse the uproar.",
+        f"Senate Majority Leader Mitch McConnell Addison (Mitch) Mitchell McConnell{HEADLINES} MORE (R-Ky.) had "
+        "tried to defuse the uproar.",
         "Senate Majority Leader Mitch McConnell (R-Ky.) had tried to defuse the uproar.",
     ),
     (
@@ -40,7 +42,7 @@ CARDS = [
     (
         # The headline after a space, not glued: taken beside a glued card only.
         "Speaker Paul Ryan Paul Davis Ryan Retirees should say 'no thanks' to Romney's Social Security plan "
-        "MORE (R-Wis.) and Sen. Kevin Cramer Kevin John CramerGOP senators balk at lengthy trial MORE agreed.",
+        f"MORE (R-Wis.) and Sen. Kevin Cramer Kevin John Cramer{HEADLINES} MORE agreed.",
         "Speaker Paul Ryan (R-Wis.) and Sen. Kevin Cramer agreed.",
     ),
     (
@@ -49,17 +51,17 @@ CARDS = [
         "White House chief of staff John Kelly called Tillerson on Friday night.",
     ),
     (
-        "Sen. Ángel Taveras Ángel TaverasDemocrats plan MORE (D) said.",
+        f"Sen. Ángel Taveras Ángel Taveras{HEADLINES} MORE (D) said.",
         "Sen. Ángel Taveras (D) said.",
     ),
     (
         # "Jr." is the reader's; the card starts after it.
-        "Donald Trump Jr. Donald (Don) John TrumpTrump Jr mocks impeachment MORE, the president’s son, met her.",
+        f"Donald Trump Jr. Donald (Don) John TrumpTrump Jr mocks {HEADLINES} MORE, the president’s son, met her.",
         "Donald Trump Jr., the president’s son, met her.",
     ),
     (
-        "Sens. Elizabeth Warren Elizabeth Ann WarrenWarren to Sanders: 'I disagree' MORE (D-Mass.) and "
-        "Kamala Harris Kamala Devi Harris2020 Democrats push for gun control action at forum MORE (D-Calif.) "
+        f"Sens. Elizabeth Warren Elizabeth Ann WarrenWarren to Sanders: 'I disagree' {HEADLINES} MORE (D-Mass.) "
+        "and Kamala Harris Kamala Devi Harris2020 Democrats push for gun control action at forum MORE (D-Calif.) "
         "voted no.",
         "Sens. Elizabeth Warren (D-Mass.) and Kamala Harris (D-Calif.) voted no.",
     ),
@@ -101,6 +103,16 @@ def test_a_card_is_cut_to_the_name_the_reader_saw(raw: str, kept: str) -> None:
         "Russia Russia2016 hashtags were tweeted MORE often.",
         "Frank Sinatra sang New York New York Times critics called it MORE than a song.",
         "Donald Trump Jr. Donald Trump Jr.'s emails showed the Russians offered MORE dirt.",
+        # Outside attack a38: designations, name prefixes, short "headlines", quote marks, other line breaks.
+        "The Tu-160 Blackjack Tu-160M2 upgrade will let the bomber carry cruise missiles further, officials said, "
+        'hours after President Donald Trump tweeted that NATO allies "must pay MORE" for their own defence.',
+        "The MiG-29 Fulcrum MiG-29SMT jets will fly again, and Moscow may send MORE aircraft.",
+        "Governors De Blasio Ron DeSantis and Cuomo asked for MORE.",
+        "Ocasio-Cortez Alexandria Ocasio-Cortez2020 rally drew MORE people.",
+        "Supporters chanted Trump Pence Trump2020 and demanded MORE.",
+        "Trump Donald Trump“We will have MORE sanctions,” he said.",
+        "Paul Ryan Paul RyanRussia section\rNew paragraph with real words here.\rTrump wants MORE walls.",
+        "Paul Ryan Paul RyanRussia section\u2028New paragraph with real words here. Trump wants MORE walls.",
     ],
 )
 def test_running_text_is_kept(text: str) -> None:
@@ -111,7 +123,7 @@ def test_spans_are_exact_and_in_order() -> None:
     raw = CARDS[-1][0]
     cards = find_link_cards(raw)
     assert [raw[s:e] for s, e in cards] == [
-        " Elizabeth Ann WarrenWarren to Sanders: 'I disagree' MORE",
+        f" Elizabeth Ann WarrenWarren to Sanders: 'I disagree' {HEADLINES} MORE",
         " Kamala Devi Harris2020 Democrats push for gun control action at forum MORE",
     ]
 

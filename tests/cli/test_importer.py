@@ -643,6 +643,13 @@ def test_keep_link_cards_imports_the_text_as_the_dump_has_it(tmp_path: Path) -> 
     summary = import_dump(dump, sources, ImportOptions(keep_link_cards=True))
     assert summary.link_cards == 0
     assert imported(sources, "hill")["h1.md"].endswith("---\n" + CARDED)
+    # Without an id the file is named from the text without its cards, kept or not: importing again without
+    # --keep-link-cards rewrites the same file (a38: each story was imported two and three times).
+    noid = jsonl(tmp_path / "noid.jsonl", [{"text": CARDED}])
+    import_dump(noid, sources, ImportOptions(keep_link_cards=True))
+    kept = imported(sources, "noid")
+    again = import_dump(noid, sources)
+    assert len(again.written) == 1 and sorted(imported(sources, "noid")) == sorted(kept)
 
 
 def test_usru_import_says_how_many_link_cards_it_removed(tmp_path: Path) -> None:
