@@ -219,12 +219,9 @@ def score_sentences(
         held = terms
         if described:
             held = terms.union(*(words for words, names in described if any(n <= terms for n in names)))
-        return (
-            sum(
-                w for t, w in weights.items() if t in held or (t in agents and not agents[t].isdisjoint(held))
-            )
-            / total
-        )
+        if agents:
+            held = held.union(t for t, nouns in agents.items() if not nouns.isdisjoint(held))
+        return sum(w for t, w in weights.items() if t in held) / total
 
     out = []
     for sid, d, ctx, rank in zip(ids, dense, context, ranks, strict=True):
