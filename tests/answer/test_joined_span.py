@@ -45,22 +45,27 @@ def test_a_joined_span_is_as_close_as_its_two_sentences_together(tmp_path: Path)
     assert alone.dense == pytest.approx(lead)
 
 
-def test_a_line_without_a_sentence_end_is_no_referent(tmp_path: Path) -> None:
-    """h4-31 quoted "Story Continued Below\n\nIt turns out that …": Politico's ad marker, taken as what "It" means."""
+def _spans(tmp_path: Path, text: str) -> set[str]:
+    """The spans score_sentences offers for QUESTION from one article of this text."""
     sources = tmp_path / "src"
     sources.mkdir()
-    (sources / "politico.md").write_text(
-        f"The council met on Monday and adjourned without a vote.\n\nStory Continued Below\n\n"
-        f"{LEANING.replace('They', 'It')}\n\nTrump spoke.\n\n{LEANING}\n",
-        encoding="utf-8",
-    )
+    (sources / "article.md").write_text(text, encoding="utf-8")
     service = build_service(hashing_settings_for(sources, tmp_path / "idx"))
     service.reindex()
     index = service.index
     qvec = service.embedder.embed_query(QUESTION)
     docs = [chunk_document(index, h) for h in search_chunks(index, service.embedder, QUESTION, 1, qvec=qvec)]
-    text = index.article(0).text
-    spans = {text[c.start : c.end] for c in score_sentences(index, service.embedder, QUESTION, docs, qvec)}
+    body = index.article(0).text
+    return {body[c.start : c.end] for c in score_sentences(index, service.embedder, QUESTION, docs, qvec)}
+
+
+def test_a_line_without_a_sentence_end_is_no_referent(tmp_path: Path) -> None:
+    """h4-31 quoted "Story Continued Below\n\nIt turns out that …": Politico's ad marker, taken as what "It" means."""
+    spans = _spans(
+        tmp_path,
+        f"The council met on Monday and adjourned without a vote.\n\nStory Continued Below\n\n"
+        f"{LEANING.replace('They', 'It')}\n\nTrump spoke.\n\n{LEANING}\n",
+    )
     assert LEANING.replace("They", "It") in spans  # alone, not joined over the marker to the council
     assert f"Trump spoke.\n\n{LEANING}" in spans  # a sentence is still the one leaned on
     assert not any("Story Continued Below" in s for s in spans)
@@ -69,19 +74,10 @@ def test_a_line_without_a_sentence_end_is_no_referent(tmp_path: Path) -> None:
 def test_a_link_to_another_article_is_no_referent(tmp_path: Path) -> None:
     """a38: "SEE ALSO: Kremlin calls the sanctions draconian and illegal." before "They will cut off exports …"
     was quoted as one span, as if the Kremlin would cut off exports."""
-    sources = tmp_path / "src"
-    sources.mkdir()
-    (sources / "times.md").write_text(
+    spans = _spans(
+        tmp_path,
         f"The council met on Monday and adjourned without a vote.\n\nSEE ALSO: Kremlin calls the sanctions "
         f"draconian and illegal.\n\n{LEANING}\n",
-        encoding="utf-8",
     )
-    service = build_service(hashing_settings_for(sources, tmp_path / "idx"))
-    service.reindex()
-    index = service.index
-    qvec = service.embedder.embed_query(QUESTION)
-    docs = [chunk_document(index, h) for h in search_chunks(index, service.embedder, QUESTION, 1, qvec=qvec)]
-    text = index.article(0).text
-    spans = {text[c.start : c.end] for c in score_sentences(index, service.embedder, QUESTION, docs, qvec)}
     assert LEANING in spans
     assert not any("SEE ALSO" in s and LEANING in s for s in spans)
