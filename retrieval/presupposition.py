@@ -108,7 +108,9 @@ _PARTY_OF = {form: party for party, forms in _PARTIES.items() for form in forms}
 # (a country, "Iran pay", or a surname alone) is told in more ways: "Which Democrat did Rohrabacher defeat?"
 # is answered by a sentence that says he "beat" her.
 _NAMED_ACT = re.compile(
-    r"\b(?:did|does|was|were|has|had|is)\s+(?P<name>(?:[A-Z][a-z]+\s+){1,2}[A-Z][a-z]+)\s+(?P<verb>[a-z]{3,})\b"
+    r"\b(?:did|does|was|were|has|had|is)\s+(?P<name>(?:[A-Z][a-z]+\s+){1,2}[A-Z][a-z]+)\s+"
+    # An adverb is how, not what: "was Rex Tillerson tentatively scheduled" asks about a scheduling.
+    r"(?:(?!(?:apply|reply|supply|rely|comply|imply|multiply)\b)[a-z]{3,}ly\s+)?(?P<verb>[a-z]{3,})\b"
 )
 # "did Putin pardon Edward Snowden": an act done to a person named in full.
 _ACT_ON_NAMED = re.compile(

@@ -14,6 +14,7 @@ from retrieval.premise_words import (
     asked_kind,
     describing_name,
     descriptive_words,
+    manner_words,
     side_words,
     unpremised_words,
 )
@@ -169,3 +170,27 @@ def test_a_passage_naming_the_asked_group_beside_the_name_tells_the_event() -> N
     # Without the group beside him, the word is still asked (and a group named elsewhere is no meeting).
     apart = [(0, "Rep. Eric Swalwell spoke on CNN."), (0, "Fox News hosts debated the collusion claim.")]
     assert "clashed" in gaps(apart, question, [0])
+
+
+@pytest.mark.parametrize(
+    ("question", "manner"),
+    [
+        # Archive answerables whose notes fell on these words (h17, h29, h5-22, h6-06, h6-19, h6-26).
+        ("Would the U.S. government consider pardoning Snowden?", {"pardoning"}),
+        ("Did Poland's president back letting Russia return to the G7?", {"letting"}),
+        (
+            "How did Trump's adviser justify not loudly criticizing countries such as Turkey?",
+            {"loudly", "criticizing"},
+        ),
+        ("How did John Brennan react to Trump branding him one of the Obama era's hacks?", {"branding"}),
+        ("What jobs did Igor Bezler hold after settling in Horlivka?", {"settling"}),
+        # Nouns stay premise words: after a determiner or a possessive, or a name's with a preposition after.
+        ("What did Russia say about the bombing of the hospital?", set()),
+        ("Why did Putin's meeting with Trump go badly?", {"badly"}),
+        ("What did Tillerson say at the OSCE meeting in December?", set()),
+        ("What did Trump say at the rally in Ohio?", set()),
+    ],
+)
+def test_manner_words_are_no_premise(question: str, manner: set[str]) -> None:
+    assert manner_words(question) == manner
+    assert manner <= unpremised_words(question)

@@ -441,6 +441,10 @@ def test_a_named_persons_act_needs_a_sentence_with_the_name_and_the_verb(tmp_pat
     assert gap is not None and "China" in gap
     # A single capitalised word may be a country or a surname told in other words: not checked.
     assert unsaid_act(index, "Why did Kushner plead guilty?") is None
+    # An adverb is how, not what: the act is the verb after it (h6-03's note named "tentatively").
+    assert unsaid_act(index, "Why did Michael Flynn quickly plead guilty?") is None
+    gap = unsaid_act(index, "Why did Jared Kushner quickly plead guilty?")
+    assert gap is not None and "“plead”" in gap
 
 
 @pytest.mark.usefixtures("rare_names")
