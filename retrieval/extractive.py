@@ -287,8 +287,9 @@ def _is_referent(text: str, start: int, end: int, before: int) -> bool:
     """Whether text[start:end], just before a sentence that leans on it, can be what it leans on.
 
     A sentence, and nothing but space between: "Story Continued Below", Politico's ad marker, is no
-    sentence, and a marker dropped as furniture would be quoted in the joined span (h4-31). Nor a link to another
-    article: "SEE ALSO: Kremlin calls the sanctions draconian." is not what "They will cut off exports" means (a38).
+    sentence, and a marker dropped as furniture would be quoted in the joined span (h4-31). Nor a link to
+    another article: "SEE ALSO: Kremlin calls the sanctions draconian." is not what "They will cut off
+    exports" means (a38).
     """
     referent = text[start:end]
     return bool(_SENTENCE_END.search(referent)) and not text[end:before].strip() and not is_link(referent)

@@ -1,7 +1,8 @@
 """Importing a news dump (JSON Lines or CSV, gzip or not) as article files in the sources folder.
 
 Each record becomes `imported/<dump>/<id>.md`: YAML front matter with the dump's metadata, then the
-record's text, unchanged but for the inline link cards a scraped page holds (see link_cards). The file name comes from the record's id, so importing the same dump again
+record's text, unchanged but for the inline link cards a scraped page holds (see link_cards). The file
+name comes from the record's id, so importing the same dump again
 writes the same files, and a file whose bytes would not change is not touched (the incremental index
 then re-embeds nothing). Bad records are skipped with a reason; files already imported are never
 removed; every file is written to a temporary name and renamed into place. A hidden `.dump` file in the
