@@ -28,7 +28,7 @@ from retrieval.index import StoredVersion
 from retrieval.lexical import tokenize
 from retrieval.morphology import related_terms
 from retrieval.neighbours import find_chunks, same_paragraph, with_named_roles
-from retrieval.non_answers import is_link, weigh_non_answer
+from retrieval.non_answers import W_LINK, is_link, weigh_non_answer
 from retrieval.people import asked_role, named_roles, role_owner
 from retrieval.periphrases import described_terms
 from retrieval.presupposition import presupposition_gap, unsaid_act
@@ -257,7 +257,7 @@ def score_sentences(
             role_bonus = W_ROLE if owner <= set(tokenize(text[start:end])) else 0.0
         score = float(d) + W_LEXICAL * lexical + W_CONTEXT * ctx - penalty + (W_DETAIL if detail else 0.0)
         score += role_bonus
-        score -= weigh_non_answer(text[start:end])
+        score -= W_LINK if is_link(_line_of(text, start, end)) else weigh_non_answer(text[start:end])
         length_penalty = W_LENGTH * max(0.0, (end - start - LONG) / 100)
         out.append(
             Candidate(
@@ -283,6 +283,12 @@ def score_sentences(
     return out
 
 
+def _line_of(text: str, start: int, end: int) -> str:
+    """The whole line text[start:end] lies on: "More:Awkward! Donald Trump Jr. and Robert Mueller spotted …" is
+    one link, split in two sentences at its "!" (a39)."""
+    return text[text.rfind("\n", 0, start) + 1 : (text.find("\n", end) + 1 or len(text) + 1) - 1]
+
+
 def _is_referent(text: str, start: int, end: int, before: int) -> bool:
     """Whether text[start:end], just before a sentence that leans on it, can be what it leans on.
 
@@ -292,7 +298,11 @@ def _is_referent(text: str, start: int, end: int, before: int) -> bool:
     exports" means (a38).
     """
     referent = text[start:end]
-    return bool(_SENTENCE_END.search(referent)) and not text[end:before].strip() and not is_link(referent)
+    return (
+        bool(_SENTENCE_END.search(referent))
+        and not text[end:before].strip()
+        and not is_link(_line_of(text, start, end))
+    )
 
 
 def _doers_only(candidates: list[Candidate], doers: list[bool]) -> list[Candidate]:

@@ -23,6 +23,8 @@ W_CAPTION = 0.2
 W_LINK = 1.0
 _LINK_LEAD = re.compile(
     r"^\W*(?i:more|related(?: \w+){0,2}|see also|also see|read(?: more)?|watch(?: more)?|continue reading)\s*:"
+    # The head of a list of links: "More about the conclusion of special counsel Robert Mueller's investigation:".
+    r"|^\W*(?i:more|related|read|see|watch)\b[^.!?]*:\s*$"
 )
 _LINK_TAILS = (" read more", " continue reading")
 _PUNCTUATION = " \t\n.…!?»”’\"')]"

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from retrieval.non_answers import W_CAPTION, W_LINK, weigh_non_answer
+from retrieval.extractive import score_sentences
+from retrieval.non_answers import W_CAPTION, W_HEADLINE, W_LINK, weigh_non_answer
+from retrieval.search import chunk_document, search_chunks
+from retrieval.service import build_service
+from tests.conftest import hashing_settings_for
 
 
 @pytest.mark.parametrize(
@@ -50,6 +56,8 @@ def test_a_statement_about_photos_is_not_a_caption(span: str) -> None:
         "Related Coverage: Kremlin calls the sanctions illegal",
         "( WATCH: Putin says he never met Trump",
         "Putin meets Xi in Beijing Continue reading",
+        # The head of a list of links (a39).
+        "More about the conclusion of special counsel Robert Mueller's investigation:",
     ],
 )
 def test_a_link_to_another_article_is_never_quoted(span: str) -> None:
@@ -60,3 +68,26 @@ def test_more_and_read_more_inside_a_sentence_are_no_link() -> None:
     assert weigh_non_answer("Readers wanted more: the paper said so.") == 0.0
     assert weigh_non_answer("He told readers they could read more about it online.") == 0.0
     assert weigh_non_answer("Watch your step, he said.") == 0.0
+
+
+def test_a_sentence_of_a_link_line_is_scored_as_the_link(tmp_path: Path) -> None:
+    """a39: "More:Awkward! Donald Trump Jr. and Robert Mueller spotted at same gate …" splits at its "!", and the
+    second sentence was quoted as USA Today's report."""
+    sources = tmp_path / "src"
+    sources.mkdir()
+    link = "Donald Trump Jr. and Robert Mueller spotted at same gate in Washington airport"
+    lead = "The special counsel's office declined to comment on the sighting on Sunday, a spokesman said.\n\n"
+    (sources / "link.md").write_text(f"{lead}More:Awkward! {link}\n", encoding="utf-8")
+    (sources / "plain.md").write_text(f"{lead}Awkward! {link}\n", encoding="utf-8")
+    service = build_service(hashing_settings_for(sources, tmp_path / "idx"))
+    service.reindex()
+    index = service.index
+    question = "Were Donald Trump Jr. and Robert Mueller spotted at the same gate at an airport?"
+    docs = [chunk_document(index, h) for h in search_chunks(index, service.embedder, question, 2)]
+    score = {
+        index.article(c.article_id).source: c.score
+        for c in score_sentences(index, service.embedder, question, docs)
+        if index.article(c.article_id).text[c.start : c.end] == link
+    }
+    # The same sentence but for the line it is on; the plain one loses a headline's share (no closing stop).
+    assert score["plain.md"] - score["link.md"] > W_LINK - W_HEADLINE - 0.05
