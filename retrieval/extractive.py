@@ -7,7 +7,6 @@ so the reader gets a few sentences instead of whole chunks.
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -28,13 +27,14 @@ from retrieval.index import StoredVersion
 from retrieval.lexical import tokenize
 from retrieval.morphology import related_terms
 from retrieval.neighbours import find_chunks, same_paragraph, with_named_roles
-from retrieval.non_answers import W_LINK, is_link, weigh_non_answer
+from retrieval.non_answers import weigh_quoted_span
 from retrieval.people import asked_role, named_roles, role_owner
 from retrieval.periphrases import described_terms
 from retrieval.presupposition import presupposition_gap, unsaid_act
 from retrieval.prompts import load_prompt
 from retrieval.question_vector import embed_in_thread
 from retrieval.quote_policy import drop_extra_quotes, restates
+from retrieval.referents import is_referent, leans_on_previous
 from retrieval.same_story import group_same_stories, same_story_groups
 from retrieval.search import chunk_document
 from retrieval.speaker import unnamed_speaker
@@ -139,15 +139,6 @@ class Candidate:
         )
 
 
-# A sentence opening with one of these leans on the sentence before it for its meaning.
-_SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]]*$")
-_ANAPHORA = re.compile(
-    r"^[\"'“‘]?(?:This|That|These|Those|It|He|She|They|His|Her|Their|Its|Such|Both|The latter"
-    r"|The (?:[A-Z]?[\w-]+ ){0,2}(?:leader|president|premier|minister|envoy|ambassador|official|diplomat"
-    r"|spokes\w+|invitation|statement|remarks?|move|letter|decision|comments?))\b"
-)
-
-
 def score_sentences(
     index: StoredVersion,
     embedder: Embedder,
@@ -233,10 +224,10 @@ def score_sentences(
         lexical = max(gain, WINDOW_SHARE * coverage(window))
         text = text_of(aid)
         joined = (
-            bool(_ANAPHORA.match(text[start:end]))
+            leans_on_previous(text[start:end])
             and sid > 0
             and int(index.sentences.article[sid - 1]) == aid
-            and _is_referent(
+            and is_referent(
                 text, int(index.sentences.start[sid - 1]), int(index.sentences.end[sid - 1]), start
             )
         )
@@ -257,7 +248,7 @@ def score_sentences(
             role_bonus = W_ROLE if owner <= set(tokenize(text[start:end])) else 0.0
         score = float(d) + W_LEXICAL * lexical + W_CONTEXT * ctx - penalty + (W_DETAIL if detail else 0.0)
         score += role_bonus
-        score -= W_LINK if is_link(_line_of(text, start, end)) else weigh_non_answer(text[start:end])
+        score -= weigh_quoted_span(text, start, end)
         length_penalty = W_LENGTH * max(0.0, (end - start - LONG) / 100)
         out.append(
             Candidate(
@@ -281,28 +272,6 @@ def score_sentences(
         out = _doers_only(out, [names_doer(text_of(c.article_id)[c.start : c.end], question) for c in out])
     out.sort(key=lambda c: -c.score)
     return out
-
-
-def _line_of(text: str, start: int, end: int) -> str:
-    """The whole line text[start:end] lies on: "More:Awkward! Donald Trump Jr. and Robert Mueller spotted …" is
-    one link, split in two sentences at its "!" (a39)."""
-    return text[text.rfind("\n", 0, start) + 1 : (text.find("\n", end) + 1 or len(text) + 1) - 1]
-
-
-def _is_referent(text: str, start: int, end: int, before: int) -> bool:
-    """Whether text[start:end], just before a sentence that leans on it, can be what it leans on.
-
-    A sentence, and nothing but space between: "Story Continued Below", Politico's ad marker, is no
-    sentence, and a marker dropped as furniture would be quoted in the joined span (h4-31). Nor a link to
-    another article: "SEE ALSO: Kremlin calls the sanctions draconian." is not what "They will cut off
-    exports" means (a38).
-    """
-    referent = text[start:end]
-    return (
-        bool(_SENTENCE_END.search(referent))
-        and not text[end:before].strip()
-        and not is_link(_line_of(text, start, end))
-    )
 
 
 def _doers_only(candidates: list[Candidate], doers: list[bool]) -> list[Candidate]:

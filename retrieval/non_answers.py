@@ -52,3 +52,14 @@ def weigh_non_answer(span: str) -> float:
     if last.endswith("?"):
         return W_NO_ANSWER
     return 0.0 if _CLOSING.search(span) else W_HEADLINE
+
+
+def line_of(text: str, start: int, end: int) -> str:
+    """The whole line text[start:end] lies on: "More:Awkward! Donald Trump Jr. and Robert Mueller spotted …" is
+    one link, split in two sentences at its "!" (a39)."""
+    return text[text.rfind("\n", 0, start) + 1 : (text.find("\n", end) + 1 or len(text) + 1) - 1]
+
+
+def weigh_quoted_span(text: str, start: int, end: int) -> float:
+    """What text[start:end] loses as a quote: all of a link's weight if its line is a link, else weigh_non_answer's."""
+    return W_LINK if is_link(line_of(text, start, end)) else weigh_non_answer(text[start:end])

@@ -167,10 +167,12 @@ def manner_words(question: str) -> set[str]:
     return?", "How did Trump's adviser justify not loudly criticizing …": the articles tell it as "clemency",
     "readmitted", "yell". Of the 46 word notes on the archive's 590 questions, 11 fell on such words beside
     true questions and none beside a false one. An -ing noun after a determiner ("the bombing", "a
-    meeting") is an event and stays.
+    meeting") is an event and stays, and so does the main verb ("Was Mark Galeotti dominating …").
     """
     adverbs = {w for w in _ADVERB.findall(question) if w not in _LY_NOUNS}
-    return adverbs | (set(_VERBAL_ING.findall(question)) - set(_NAMED_ING.findall(question)))
+    verbal = set(_VERBAL_ING.findall(question)) - set(_NAMED_ING.findall(question))
+    # The main verb of "Was Mark Galeotti dominating the president?" is the asked act.
+    return adverbs | (verbal - {m.group(1) for m in _PROGRESSIVE.finditer(question)})
 
 
 # A lower-case adverb ("loudly", "tentatively"), and an -ing form not after a determiner or a possessive.
@@ -182,6 +184,10 @@ _VERBAL_ING = re.compile(
 # A name before it and a preposition or the end after it: "the OSCE meeting in December" is a noun.
 _NAMED_ING = re.compile(
     r"\b[A-Z][\w-]*\s+([a-z]{3,}ing)(?=\s+(?:in|on|at|of|for|with|from|to|and|or)\b|\W*$|[,;:])"
+)
+# A be-auxiliary, its subject (names, determiners, "and") and the -ing form: the progressive main verb.
+_PROGRESSIVE = re.compile(
+    r"\b(?i:was|were|is|are)\s+(?:(?:[A-Z][\w'’.-]*|the|a|an|and|his|her|their|its)\s+){1,6}([a-z]{3,}ing)\b"
 )
 _LY_NOUNS = frozenset("family rally assembly supply reply ally anomaly monopoly bully".split())
 
