@@ -11,6 +11,7 @@ import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -46,6 +47,30 @@ def copy_seeds(target: Path) -> Path:
 def hashing_settings_for(sources: Path, index_dir: Path) -> Settings:
     """Settings for the hashing embedder; a developer's `.env` is not read."""
     return Settings(_env_file=None, sources=sources, index_dir=index_dir, embedding_model=HASHING_MODEL)
+
+
+def score_articles(
+    tmp_path: Path, articles: dict[str, str], question: str, k: int
+) -> list[tuple[str, str, Any]]:
+    """(source, span, candidate) for each sentence score_sentences offers for the question from the top k chunks
+    of an index of these articles (name -> text), built with the hashing embedder."""
+    from retrieval.extractive import score_sentences
+    from retrieval.search import chunk_document, search_chunks
+
+    sources = tmp_path / "src"
+    sources.mkdir()
+    for name, text in articles.items():
+        (sources / name).write_text(text, encoding="utf-8")
+    service = build_service(hashing_settings_for(sources, tmp_path / "idx"))
+    service.reindex()
+    index = service.index
+    qvec = service.embedder.embed_query(question)
+    docs = [chunk_document(index, h) for h in search_chunks(index, service.embedder, question, k, qvec=qvec)]
+    out = []
+    for c in score_sentences(index, service.embedder, question, docs, qvec):
+        article = index.article(c.article_id)
+        out.append((article.source, article.text[c.start : c.end], c))
+    return out
 
 
 @pytest.fixture(autouse=True)

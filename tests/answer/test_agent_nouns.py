@@ -5,11 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from retrieval.extractive import score_sentences
 from retrieval.morphology import related_terms
-from retrieval.search import chunk_document, search_chunks
-from retrieval.service import build_service
-from tests.conftest import hashing_settings_for
+from tests.conftest import score_articles
 
 
 def test_a_verb_stands_for_its_agent_nouns_found_in_the_vocabulary() -> None:
@@ -24,22 +21,12 @@ def test_a_verb_stands_for_its_agent_nouns_found_in_the_vocabulary() -> None:
 
 
 def test_a_sentence_naming_the_doer_holds_the_verb(tmp_path: Path) -> None:
-    sources = tmp_path / "src"
-    sources.mkdir()
-    (sources / "fusion.md").write_text(
-        "Fusion GPS founder Glenn Simpson testified for ten hours on Tuesday.\n", encoding="utf-8"
-    )
-    (sources / "paid.md").write_text(
-        "Perkins Coie confirmed on Tuesday that it had paid Fusion GPS in April.\n", encoding="utf-8"
-    )
-    service = build_service(hashing_settings_for(sources, tmp_path / "idx"))
-    service.reindex()
-    index = service.index
-    question = "Who founded Fusion GPS?"
-    docs = [chunk_document(index, h) for h in search_chunks(index, service.embedder, question, 2)]
+    articles = {
+        "fusion.md": "Fusion GPS founder Glenn Simpson testified for ten hours on Tuesday.\n",
+        "paid.md": "Perkins Coie confirmed on Tuesday that it had paid Fusion GPS in April.\n",
+    }
     lexical = {
-        index.article(c.article_id).source: c.lexical
-        for c in score_sentences(index, service.embedder, question, docs)
+        source: c.lexical for source, _, c in score_articles(tmp_path, articles, "Who founded Fusion GPS?", 2)
     }
     # fusion, gps and founded against fusion and gps alone.
     assert lexical["fusion.md"] > lexical["paid.md"] > 0

@@ -11,7 +11,7 @@ import pytest
 from retrieval.extractive import score_sentences
 from retrieval.search import chunk_document, search_chunks
 from retrieval.service import build_service
-from tests.conftest import hashing_settings_for
+from tests.conftest import hashing_settings_for, score_articles
 
 QUESTION = (
     "How did Trump react to the report that the special counsel examined whether he obstructed justice?"
@@ -47,16 +47,7 @@ def test_a_joined_span_is_as_close_as_its_two_sentences_together(tmp_path: Path)
 
 def _spans(tmp_path: Path, text: str) -> set[str]:
     """The spans score_sentences offers for QUESTION from one article of this text."""
-    sources = tmp_path / "src"
-    sources.mkdir()
-    (sources / "article.md").write_text(text, encoding="utf-8")
-    service = build_service(hashing_settings_for(sources, tmp_path / "idx"))
-    service.reindex()
-    index = service.index
-    qvec = service.embedder.embed_query(QUESTION)
-    docs = [chunk_document(index, h) for h in search_chunks(index, service.embedder, QUESTION, 1, qvec=qvec)]
-    body = index.article(0).text
-    return {body[c.start : c.end] for c in score_sentences(index, service.embedder, QUESTION, docs, qvec)}
+    return {span for _, span, _ in score_articles(tmp_path, {"article.md": text}, QUESTION, 1)}
 
 
 def test_a_line_without_a_sentence_end_is_no_referent(tmp_path: Path) -> None:

@@ -6,11 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from retrieval.extractive import score_sentences
 from retrieval.non_answers import W_CAPTION, W_HEADLINE, W_LINK, weigh_non_answer
-from retrieval.search import chunk_document, search_chunks
-from retrieval.service import build_service
-from tests.conftest import hashing_settings_for
+from tests.conftest import score_articles
 
 
 @pytest.mark.parametrize(
@@ -73,21 +70,12 @@ def test_more_and_read_more_inside_a_sentence_are_no_link() -> None:
 def test_a_sentence_of_a_link_line_is_scored_as_the_link(tmp_path: Path) -> None:
     """a39: "More:Awkward! Donald Trump Jr. and Robert Mueller spotted at same gate …" splits at its "!", and the
     second sentence was quoted as USA Today's report."""
-    sources = tmp_path / "src"
-    sources.mkdir()
     link = "Donald Trump Jr. and Robert Mueller spotted at same gate in Washington airport"
     lead = "The special counsel's office declined to comment on the sighting on Sunday, a spokesman said.\n\n"
-    (sources / "link.md").write_text(f"{lead}More:Awkward! {link}\n", encoding="utf-8")
-    (sources / "plain.md").write_text(f"{lead}Awkward! {link}\n", encoding="utf-8")
-    service = build_service(hashing_settings_for(sources, tmp_path / "idx"))
-    service.reindex()
-    index = service.index
+    articles = {"link.md": f"{lead}More:Awkward! {link}\n", "plain.md": f"{lead}Awkward! {link}\n"}
     question = "Were Donald Trump Jr. and Robert Mueller spotted at the same gate at an airport?"
-    docs = [chunk_document(index, h) for h in search_chunks(index, service.embedder, question, 2)]
     score = {
-        index.article(c.article_id).source: c.score
-        for c in score_sentences(index, service.embedder, question, docs)
-        if index.article(c.article_id).text[c.start : c.end] == link
+        source: c.score for source, span, c in score_articles(tmp_path, articles, question, 2) if span == link
     }
     # The same sentence but for the line it is on; the plain one loses a headline's share (no closing stop).
     assert score["plain.md"] - score["link.md"] > W_LINK - W_HEADLINE - 0.05
