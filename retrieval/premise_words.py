@@ -169,14 +169,20 @@ def manner_words(question: str) -> set[str]:
     true questions and none beside a false one. An -ing noun after a determiner ("the bombing", "a
     meeting") is an event and stays, and so does the main verb ("Was Mark Galeotti dominating …").
     """
-    adverbs = {w for w in _ADVERB.findall(question) if w not in _LY_NOUNS}
+    adverbs = set(_ADVERB.findall(question))
     verbal = set(_VERBAL_ING.findall(question)) - set(_NAMED_ING.findall(question))
     # The main verb of "Was Mark Galeotti dominating the president?" is the asked act.
     return adverbs | (verbal - {m.group(1) for m in _PROGRESSIVE.finditer(question)})
 
 
-# A lower-case adverb ("loudly", "tentatively"), and an -ing form not after a determiner or a possessive.
-_ADVERB = re.compile(r"\b([a-z]{3,}ly)\b")
+# A lower-case adverb ("loudly", "tentatively"): a word in -ly but the nouns and verbs that end so. One
+# definition for the word notes here and presupposition's act check ("was Rex Tillerson tentatively scheduled").
+_NOT_ADVERBS = (
+    "family rally assembly supply reply ally anomaly monopoly bully apply rely comply imply multiply".split()
+)
+ADVERB = rf"(?!(?:{'|'.join(_NOT_ADVERBS)})\b)[a-z]{{3,}}ly"
+_ADVERB = re.compile(rf"\b({ADVERB})\b")
+# An -ing form not after a determiner or a possessive.
 _VERBAL_ING = re.compile(
     r"(?<!\bthe )(?<!\bhis )(?<!\bher )(?<!\bits )(?<!\ba )(?<!\ban )(?<!\bthis )(?<!\bthat )(?<!\btheir )"
     r"(?<!['’]s )\b([a-z]{3,}ing)\b"
@@ -189,7 +195,6 @@ _NAMED_ING = re.compile(
 _PROGRESSIVE = re.compile(
     r"\b(?i:was|were|is|are)\s+(?:(?:[A-Z][\w'’.-]*|the|a|an|and|his|her|their|its)\s+){1,6}([a-z]{3,}ing)\b"
 )
-_LY_NOUNS = frozenset("family rally assembly supply reply ally anomaly monopoly bully".split())
 
 
 def names_the_kind(question: str, name: str) -> bool:

@@ -34,7 +34,7 @@ from retrieval.dates import MONTHS, WEEKDAYS
 from retrieval.event_check import NAME_PARTICLES, chunks_with, full_names, sorted_vocabulary, word_forms
 from retrieval.index import StoredVersion
 from retrieval.lexical import STOPWORDS, tokenize
-from retrieval.premise_words import attribution_words, names_the_kind
+from retrieval.premise_words import ADVERB, attribution_words, names_the_kind
 from retrieval.prompts import render_prompt
 from retrieval.truecase import NAME_SHARE as TRUECASE_SHARE
 from retrieval.truecase import restore_case, spelling
@@ -110,7 +110,7 @@ _PARTY_OF = {form: party for party, forms in _PARTIES.items() for form in forms}
 _NAMED_ACT = re.compile(
     r"\b(?:did|does|was|were|has|had|is)\s+(?P<name>(?:[A-Z][a-z]+\s+){1,2}[A-Z][a-z]+)\s+"
     # An adverb is how, not what: "was Rex Tillerson tentatively scheduled" asks about a scheduling.
-    r"(?:(?!(?:apply|reply|supply|rely|comply|imply|multiply)\b)[a-z]{3,}ly\s+)?(?P<verb>[a-z]{3,})\b"
+    rf"(?:{ADVERB}\s+)?(?P<verb>[a-z]{{3,}})\b"
 )
 # "did Putin pardon Edward Snowden": an act done to a person named in full.
 _ACT_ON_NAMED = re.compile(

@@ -189,6 +189,8 @@ def test_a_passage_naming_the_asked_group_beside_the_name_tells_the_event() -> N
         ("Why did Putin's meeting with Trump go badly?", {"badly"}),
         ("What did Tillerson say at the OSCE meeting in December?", set()),
         ("What did Trump say at the rally in Ohio?", set()),
+        # Verbs and nouns in -ly are no adverbs (one list with presupposition's act check).
+        ("Did Russia apply pressure and quickly rally allies?", {"quickly"}),
         # The progressive main verb is the asked act (test_event_check's Galeotti question).
         ("Was Mark Galeotti dominating the president?", set()),
         ("What were Obama and Angela Merkel drinking when they sat down?", set()),
